@@ -1,0 +1,135 @@
+package dev.parley.message;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An immutable message: an id, string headers and an opaque payload.
+ *
+ * <p>The id is a time-ordered UUIDv7 string ({@link MessageIds}); headers are the wire contract
+ * named in {@link Headers}; the payload is whatever the message's codec produced. Instances are
+ * thread-safe. Build one with {@link #builder()} or derive a copy with {@link #toBuilder()}.
+ */
+public final class Message {
+
+  private final String id;
+  private final Map<String, String> headers;
+  private final byte[] payload;
+
+  private Message(Builder builder) {
+    this.id = builder.id != null ? builder.id : MessageIds.next();
+    Map<String, String> copy = new LinkedHashMap<>(builder.headers);
+    copy.put(Headers.ID, id);
+    this.headers = Collections.unmodifiableMap(copy);
+    this.payload = builder.payload.clone();
+  }
+
+  /** Returns a builder for a new message; a fresh id is generated unless one is set. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns a builder that starts as a copy of this message (same id, headers and payload). */
+  public Builder toBuilder() {
+    Builder b = new Builder().id(id).payload(payload);
+    headers.forEach(b::header);
+    return b;
+  }
+
+  /** The message id, also present as the {@link Headers#ID} header. */
+  public String id() {
+    return id;
+  }
+
+  /** All headers, unmodifiable, including {@link Headers#ID}. */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
+  /** The value of a header, if present. */
+  public Optional<String> header(String name) {
+    return Optional.ofNullable(headers.get(name));
+  }
+
+  /** A copy of the payload bytes. */
+  public byte[] payload() {
+    return payload.clone();
+  }
+
+  /** The payload length in bytes. */
+  public int payloadSize() {
+    return payload.length;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Message m
+        && id.equals(m.id)
+        && headers.equals(m.headers)
+        && Arrays.equals(payload, m.payload);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(id, headers, Arrays.hashCode(payload));
+  }
+
+  /** Never prints the payload: payloads may hold personal data. */
+  @Override
+  public String toString() {
+    return "Message{id=" + id + ", headers=" + headers + ", payloadSize=" + payload.length + '}';
+  }
+
+  /** Builds a {@link Message}. Not thread-safe. */
+  public static final class Builder {
+    private String id;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private byte[] payload = new byte[0];
+
+    private Builder() {}
+
+    /** Sets the id; by default a new UUIDv7 is generated. */
+    public Builder id(String id) {
+      this.id = requireNonBlank(id, "id");
+      return this;
+    }
+
+    /** Sets a header, replacing any earlier value. */
+    public Builder header(String name, String value) {
+      requireNonBlank(name, "header name");
+      Objects.requireNonNull(value, "header value: null (expected: a string) for " + name);
+      if (Headers.ID.equals(name)) {
+        return id(value);
+      }
+      headers.put(name, value);
+      return this;
+    }
+
+    /** Removes a header if present. */
+    public Builder removeHeader(String name) {
+      headers.remove(name);
+      return this;
+    }
+
+    /** Sets the payload; the array is copied. */
+    public Builder payload(byte[] payload) {
+      this.payload = Objects.requireNonNull(payload, "payload").clone();
+      return this;
+    }
+
+    public Message build() {
+      return new Message(this);
+    }
+
+    private static String requireNonBlank(String value, String what) {
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException(what + ": '" + value + "' (expected: non-blank)");
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.parley.messaging;
+
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * A named destination carrying payloads of one type. Immutable and thread-safe.
+ *
+ * <ul>
+ *   <li>An {@linkplain #event event} channel is publish/subscribe: every subscriber group gets each
+ *       event, members of one group compete.
+ *   <li>A {@linkplain #command command} channel is point-to-point and owned by one service: its
+ *       consumers compete; a command may be one-way or expect a reply.
+ * </ul>
+ *
+ * A channel with a {@linkplain #withPartitionKey partition key} is partitioned: messages with the
+ * same key are handled in order, different keys in parallel.
+ *
+ * <pre>{@code
+ * Channel<OrderCreated> orders =
+ *     Channel.event("order.events", OrderCreated.class).withPartitionKey(OrderCreated::orderId);
+ * }</pre>
+ *
+ * @param <T> the payload type
+ */
+public final class Channel<T> {
+
+  /** What kind of channel. */
+  public enum Kind {
+    EVENT,
+    COMMAND
+  }
+
+  private final String name;
+  private final Kind kind;
+  private final Class<T> payloadType;
+  private final String messageType;
+  private final Function<? super T, String> partitionKey;
+
+  private Channel(
+      String name,
+      Kind kind,
+      Class<T> payloadType,
+      String messageType,
+      Function<? super T, String> partitionKey) {
+    this.name = name;
+    this.kind = kind;
+    this.payloadType = payloadType;
+    this.messageType = messageType;
+    this.partitionKey = partitionKey;
+  }
+
+  /** An event (publish/subscribe) channel. */
+  public static <T> Channel<T> event(String name, Class<T> payloadType) {
+    return create(name, Kind.EVENT, payloadType);
+  }
+
+  /** A command (point-to-point) channel. */
+  public static <T> Channel<T> command(String name, Class<T> payloadType) {
+    return create(name, Kind.COMMAND, payloadType);
+  }
+
+  private static <T> Channel<T> create(String name, Kind kind, Class<T> payloadType) {
+    Objects.requireNonNull(name, "name");
+    if (name.isBlank() || name.contains("::") || name.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException(
+          "name: '" + name + "' (expected: non-blank, no whitespace, no '::')");
+    }
+    Objects.requireNonNull(payloadType, "payloadType");
+    return new Channel<>(name, kind, payloadType, payloadType.getSimpleName(), null);
+  }
+
+  /** A partitioned copy of this channel whose partition key is taken from each payload. */
+  public Channel<T> withPartitionKey(Function<? super T, String> partitionKey) {
+    return new Channel<>(name, kind, payloadType, messageType, Objects.requireNonNull(partitionKey));
+  }
+
+  /** A copy whose messages carry {@code messageType} as their logical type header. */
+  public Channel<T> withMessageType(String messageType) {
+    if (messageType == null || messageType.isBlank()) {
+      throw new IllegalArgumentException("messageType: '" + messageType + "' (expected: non-blank)");
+    }
+    return new Channel<>(name, kind, payloadType, messageType, partitionKey);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public Class<T> payloadType() {
+    return payloadType;
+  }
+
+  /** The logical type carried in the {@code parley-type} header; the payload class's simple name by default. */
+  public String messageType() {
+    return messageType;
+  }
+
+  public boolean isPartitioned() {
+    return partitionKey != null;
+  }
+
+  /** The partition key of a payload, or {@code null} if the channel is not partitioned. */
+  String partitionKeyOf(T payload) {
+    if (partitionKey == null) {
+      return null;
+    }
+    String key = partitionKey.apply(payload);
+    if (key == null) {
+      throw new IllegalArgumentException("partition key: null (expected: a key) on channel " + name);
+    }
+    return key;
+  }
+
+  @Override
+  public String toString() {
+    return kind.name().toLowerCase(java.util.Locale.ROOT) + " channel " + name;
+  }
+}

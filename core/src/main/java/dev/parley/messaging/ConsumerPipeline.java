@@ -1,0 +1,317 @@
+package dev.parley.messaging;
+
+import dev.parley.codec.Codec;
+import dev.parley.codec.Codecs;
+import dev.parley.error.BadInputException;
+import dev.parley.error.Code;
+import dev.parley.error.ParleyException;
+import dev.parley.error.Status;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The handler pipeline around every consumer, the same for every transport, in this order:
+ * deadline check → decode → retry tiers → handler → reply. A delivery's stage completes normally
+ * once the message is dealt with (handled, redelivered through the broker, dead-lettered or dropped
+ * as expired), so the transport acknowledges it; it completes exceptionally only when that could not
+ * be recorded at the broker, so the transport releases it for redelivery.
+ *
+ * <p>Runs on the transport's consumer thread; immediate-retry backoff waits on that thread, which
+ * keeps one key's messages in order.
+ */
+final class ConsumerPipeline<T, R> implements DeliveryHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ConsumerPipeline.class);
+
+  private final String service;
+  private final Channel<T> channel;
+  private final CommandHandler<T, R> handler;
+  private final Redelivery redelivery;
+  private final Transport transport;
+  private final Codecs codecs;
+  private final Clock clock;
+  private final Counters counters;
+
+  ConsumerPipeline(
+      String service,
+      Channel<T> channel,
+      CommandHandler<T, R> handler,
+      Redelivery redelivery,
+      Transport transport,
+      Codecs codecs,
+      Clock clock,
+      Counters counters) {
+    this.service = service;
+    this.channel = channel;
+    this.handler = handler;
+    this.redelivery = redelivery;
+    this.transport = transport;
+    this.codecs = codecs;
+    this.clock = clock;
+    this.counters = counters;
+  }
+
+  @Override
+  public CompletionStage<Void> onDelivery(Delivery delivery) {
+    counters.received.increment();
+    Message message = delivery.message();
+    int attempt;
+    Long deadline;
+    T payload;
+    Codec codec;
+    try {
+      attempt = parseAttempt(message);
+      deadline = parseDeadline(message);
+      if (isExpired(deadline)) {
+        return expired(message);
+      }
+      codec = codecs.forContentType(message.headers().get(Headers.CONTENT_TYPE));
+      payload = codec.decode(message.payload(), channel.payloadType());
+    } catch (BadInputException e) {
+      return deadLetter(delivery, e, parseAttemptLeniently(message));
+    }
+    return handle(delivery, payload, codec, attempt, deadline);
+  }
+
+  private CompletionStage<Void> handle(
+      Delivery delivery, T payload, Codec codec, int firstAttempt, Long deadline) {
+    Message message = delivery.message();
+    int attempt = firstAttempt;
+    int immediateRetries = 0;
+    while (true) {
+      if (isExpired(deadline)) {
+        return expired(message);
+      }
+      Context context = new Context(message, attempt, deadline);
+      Throwable failure;
+      try {
+        R result = handler.handle(payload, context);
+        counters.handled.increment();
+        return replyIfRequested(message, Status.OK, result, codec);
+      } catch (Throwable t) {
+        if (t instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        if (t instanceof VirtualMachineError) {
+          throw (VirtualMachineError) t;
+        }
+        failure = t;
+      }
+      if (!isRetryable(failure) || attempt >= redelivery.maxAttempts()) {
+        return deadLetter(delivery, failure, attempt);
+      }
+      if (attempt < redelivery.immediateAttempts()) {
+        immediateRetries++;
+        log.debug("{} attempt {} of {} failed, retrying", channel, attempt, message.id(), failure);
+        if (!pause(redelivery.backoffBefore(immediateRetries))) {
+          return CompletableFuture.failedFuture(failure);
+        }
+        counters.retried.increment();
+        attempt++;
+        continue;
+      }
+      Duration delay = redelivery.delays().get(attempt - redelivery.immediateAttempts());
+      if (channel.isPartitioned()) {
+        // Order first: later messages of this key must not overtake, so wait in place.
+        if (!pause(delay)) {
+          return CompletableFuture.failedFuture(failure);
+        }
+        counters.retried.increment();
+        attempt++;
+        continue;
+      }
+      return redeliverLater(delivery, failure, attempt + 1, delay);
+    }
+  }
+
+  private CompletionStage<Void> redeliverLater(
+      Delivery delivery, Throwable failure, int nextAttempt, Duration delay) {
+    Message message = delivery.message();
+    Message.Builder copy = message.toBuilder().header(Headers.ATTEMPT, Integer.toString(nextAttempt));
+    if (message.header(Headers.FIRST_FAILURE_TIME).isEmpty()) {
+      copy.header(Headers.FIRST_FAILURE_TIME, Long.toString(clock.millis()));
+    }
+    log.debug("{}: redelivering {} as attempt {} in {}", channel, message.id(), nextAttempt, delay, failure);
+    return transport
+        .send(delivery.source(), copy.build(), SendOptions.delayed(delay))
+        .thenRun(counters.redelivered::increment);
+  }
+
+  private CompletionStage<Void> deadLetter(Delivery delivery, Throwable failure, int attempt) {
+    Message message = delivery.message();
+    Status status = statusOf(failure);
+    Message.Builder dead =
+        message
+            .toBuilder()
+            .header(Headers.ERROR_CODE, status.errorCode())
+            .header(Headers.ERROR_MESSAGE, truncate(status.message()))
+            .header(Headers.EXCEPTION_CLASS, failure.getClass().getName())
+            .header(Headers.ORIGINAL_CHANNEL, channel.name())
+            .header(Headers.ORIGINAL_QUEUE, queueName(delivery.source()))
+            .header(Headers.ATTEMPT, Integer.toString(attempt))
+            .header(
+                Headers.FIRST_FAILURE_TIME,
+                message.header(Headers.FIRST_FAILURE_TIME).orElse(Long.toString(clock.millis())));
+    log.warn(
+        "{}: message {} dead-lettered after {} attempt(s): {} {}",
+        channel, message.id(), attempt, status.errorCode(), status.message());
+    CompletionStage<Void> reply = replyIfRequested(message, status, null, null);
+    return reply
+        .thenCompose(v -> transport.send(delivery.source().deadLetter(), dead.build(), SendOptions.NONE))
+        .thenRun(counters.deadLettered::increment);
+  }
+
+  private CompletionStage<Void> replyIfRequested(Message request, Status status, R result, Codec codec) {
+    Optional<String> replyTo = request.header(Headers.REPLY_TO);
+    if (replyTo.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Message.Builder reply =
+        Message.builder()
+            .header(Headers.CORRELATION_ID, request.id())
+            .header(Headers.CAUSATION_ID, request.id())
+            .header(Headers.SOURCE, service)
+            .header(Headers.STATUS, status.code().name());
+    if (status.isOk()) {
+      Codec replyCodec = codec != null ? codec : codecs.defaultCodec();
+      reply.header(Headers.CONTENT_TYPE, replyCodec.contentType()).payload(replyCodec.encode(result));
+      if (result != null) {
+        reply.header(Headers.TYPE, result.getClass().getSimpleName());
+      }
+    } else {
+      reply
+          .header(Headers.ERROR_CODE, status.errorCode())
+          .header(Headers.ERROR_MESSAGE, truncate(status.message()));
+    }
+    request.header(Headers.DEADLINE).ifPresent(d -> reply.header(Headers.DEADLINE, d));
+    return transport
+        .send(new Destination.Queue(replyTo.get()), reply.build(), SendOptions.NONE)
+        .thenRun(counters.sent::increment);
+  }
+
+  private CompletionStage<Void> expired(Message message) {
+    counters.expired.increment();
+    log.debug("{}: message {} expired before it was handled; dropped", channel, message.id());
+    return CompletableFuture.completedFuture(null);
+  }
+
+  private boolean isExpired(Long deadline) {
+    return deadline != null && clock.millis() >= deadline;
+  }
+
+  private static boolean isRetryable(Throwable failure) {
+    if (failure instanceof ParleyException p) {
+      return p.isRetryable();
+    }
+    return true;
+  }
+
+  static Status statusOf(Throwable failure) {
+    if (failure instanceof ParleyException p) {
+      return p.status();
+    }
+    String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+    return Status.of(Code.INTERNAL, "parley.handler.failed", message);
+  }
+
+  private static String queueName(Destination source) {
+    return source instanceof Destination.GroupQueue g ? g.queueName() : source.channel();
+  }
+
+  private static String truncate(String text) {
+    return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
+  }
+
+  private static int parseAttempt(Message message) {
+    String value = message.headers().get(Headers.ATTEMPT);
+    if (value == null) {
+      return 1;
+    }
+    try {
+      int attempt = Integer.parseInt(value);
+      if (attempt < 1) {
+        throw new NumberFormatException();
+      }
+      return attempt;
+    } catch (NumberFormatException e) {
+      throw new BadInputException("parley.header.invalid", Headers.ATTEMPT + ": not a positive integer");
+    }
+  }
+
+  private static int parseAttemptLeniently(Message message) {
+    try {
+      return parseAttempt(message);
+    } catch (BadInputException e) {
+      return 1;
+    }
+  }
+
+  private static Long parseDeadline(Message message) {
+    String value = message.headers().get(Headers.DEADLINE);
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new BadInputException("parley.header.invalid", Headers.DEADLINE + ": not epoch milliseconds");
+    }
+  }
+
+  /** Waits on the consumer thread; false if interrupted (the subscription is closing). */
+  private static boolean pause(Duration duration) {
+    try {
+      TimeUnit.NANOSECONDS.sleep(duration.toNanos());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static final class Context implements MessageContext {
+    private final Message message;
+    private final int attempt;
+    private final Long deadline;
+
+    Context(Message message, int attempt, Long deadline) {
+      this.message = message;
+      this.attempt = attempt;
+      this.deadline = deadline;
+    }
+
+    @Override
+    public Message message() {
+      return message;
+    }
+
+    @Override
+    public int attempt() {
+      return attempt;
+    }
+
+    @Override
+    public Optional<Instant> deadline() {
+      return Optional.ofNullable(deadline).map(Instant::ofEpochMilli);
+    }
+
+    @Override
+    public Optional<String> partitionKey() {
+      return message.header(Headers.PARTITION_KEY);
+    }
+  }
+}

@@ -1,0 +1,288 @@
+package dev.parley.messaging;
+
+import dev.parley.codec.Codec;
+import dev.parley.codec.Codecs;
+import dev.parley.error.TransportException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.message.MessageIds;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
+import dev.parley.transport.spi.TransportSubscription;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The {@link Messaging} implementation: typed API over the transport and the handler pipeline. */
+final class DefaultMessaging implements Messaging {
+
+  private static final Logger log = LoggerFactory.getLogger(DefaultMessaging.class);
+  private static final String REPLY_PREFIX = "parley.reply.";
+
+  private final String service;
+  private final Transport transport;
+  private final boolean ownsTransport;
+  private final Codecs codecs;
+  private final Clock clock;
+  private final SubscriptionOptions defaults;
+  private final Duration closeTimeout;
+  private final Counters counters = new Counters();
+  private final ScheduledExecutorService scheduler;
+  private final ReplyRouter replies;
+  private final String replyQueue;
+  private final Set<SubscriptionHandle> subscriptions = ConcurrentHashMap.newKeySet();
+  private final Object replyLock = new Object();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile TransportSubscription replySubscription;
+
+  DefaultMessaging(
+      String service,
+      Transport transport,
+      boolean ownsTransport,
+      Codecs codecs,
+      Clock clock,
+      SubscriptionOptions defaults,
+      Duration closeTimeout) {
+    this.service = service;
+    this.transport = transport;
+    this.ownsTransport = ownsTransport;
+    this.codecs = codecs;
+    this.clock = clock;
+    this.defaults = defaults;
+    this.closeTimeout = closeTimeout;
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "parley-timer-" + service);
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true);
+    this.scheduler = Executors.unconfigurableScheduledExecutorService(executor);
+    this.replies = new ReplyRouter(codecs, scheduler, counters);
+    this.replyQueue = REPLY_PREFIX + service + "." + MessageIds.next();
+  }
+
+  @Override
+  public String service() {
+    return service;
+  }
+
+  @Override
+  public <T> CompletableFuture<Message> publish(Channel<T> channel, T event) {
+    requireKind(channel, Channel.Kind.EVENT);
+    Message message = encode(channel, event).build();
+    return sendTracked(new Destination.Event(channel.name()), message);
+  }
+
+  @Override
+  public <T> CompletableFuture<Message> send(Channel<T> channel, T command) {
+    requireKind(channel, Channel.Kind.COMMAND);
+    Message message = encode(channel, command).build();
+    return sendTracked(new Destination.Queue(channel.name()), message);
+  }
+
+  @Override
+  public <C, R> CompletableFuture<R> request(
+      Channel<C> channel, C command, Class<R> replyType, Duration timeout) {
+    requireKind(channel, Channel.Kind.COMMAND);
+    Objects.requireNonNull(replyType, "replyType");
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
+    }
+    ensureOpen();
+    ensureReplyChannel();
+    long deadline = clock.millis() + timeout.toMillis();
+    Message message =
+        encode(channel, command)
+            .header(Headers.REPLY_TO, replyQueue)
+            .header(Headers.DEADLINE, Long.toString(deadline))
+            .build();
+    CompletableFuture<R> reply = replies.register(message.id(), replyType, timeout.toMillis());
+    sendTracked(new Destination.Queue(channel.name()), message)
+        .whenComplete(
+            (sent, failure) -> {
+              if (failure != null) {
+                replies.fail(message.id(), unwrap(failure));
+              }
+            });
+    return reply.copy();
+  }
+
+  @Override
+  public <T> Subscription subscribe(
+      Channel<T> channel, String group, MessageHandler<T> handler, SubscriptionOptions options) {
+    requireKind(channel, Channel.Kind.EVENT);
+    Objects.requireNonNull(handler, "handler");
+    CommandHandler<T, Object> asCommand =
+        (payload, context) -> {
+          handler.handle(payload, context);
+          return null;
+        };
+    return start(channel, new Destination.GroupQueue(channel.name(), group), group, asCommand, options);
+  }
+
+  @Override
+  public <C, R> Subscription serve(
+      Channel<C> channel, CommandHandler<C, R> handler, SubscriptionOptions options) {
+    requireKind(channel, Channel.Kind.COMMAND);
+    Objects.requireNonNull(handler, "handler");
+    return start(channel, new Destination.Queue(channel.name()), channel.name(), handler, options);
+  }
+
+  private <T, R> Subscription start(
+      Channel<T> channel,
+      Destination source,
+      String group,
+      CommandHandler<T, R> handler,
+      SubscriptionOptions options) {
+    Objects.requireNonNull(options, "options");
+    ensureOpen();
+    ConsumerPipeline<T, R> pipeline =
+        new ConsumerPipeline<>(
+            service, channel, handler, options.redelivery(), transport, codecs, clock, counters);
+    TransportSubscription subscription =
+        transport.subscribe(
+            source, new ConsumerSettings(options.concurrency(), options.prefetch(), false), pipeline);
+    SubscriptionHandle handle = new SubscriptionHandle(channel.name(), group, subscription);
+    subscriptions.add(handle);
+    return handle;
+  }
+
+  @Override
+  public SubscriptionOptions defaultSubscriptionOptions() {
+    return defaults;
+  }
+
+  @Override
+  public MessagingMetrics metrics() {
+    return counters.snapshot(replies.size());
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (SubscriptionHandle s : subscriptions) {
+      s.close();
+    }
+    TransportSubscription replySub = replySubscription;
+    if (replySub != null) {
+      replySub.close();
+    }
+    replies.failAll(new TransportException("parley.closed", "messaging closed before the reply came", null));
+    scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("timer thread of {} did not stop within {}", service, closeTimeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownsTransport) {
+      transport.close();
+    }
+  }
+
+  private <T> Message.Builder encode(Channel<T> channel, T payload) {
+    Objects.requireNonNull(payload, "payload");
+    Codec codec = codecs.defaultCodec();
+    Message.Builder builder =
+        Message.builder()
+            .id(MessageIds.next(clock))
+            .header(Headers.TYPE, channel.messageType())
+            .header(Headers.CONTENT_TYPE, codec.contentType())
+            .header(Headers.CHANNEL, channel.name())
+            .header(Headers.SOURCE, service)
+            .payload(codec.encode(payload));
+    String key = channel.partitionKeyOf(payload);
+    if (key != null) {
+      builder.header(Headers.PARTITION_KEY, key);
+    }
+    return builder;
+  }
+
+  private CompletableFuture<Message> sendTracked(Destination destination, Message message) {
+    ensureOpen();
+    return transport
+        .send(destination, message, SendOptions.NONE)
+        .thenApply(
+            v -> {
+              counters.sent.increment();
+              return message;
+            })
+        .copy();
+  }
+
+  private void ensureReplyChannel() {
+    if (replySubscription != null) {
+      return;
+    }
+    synchronized (replyLock) {
+      if (replySubscription == null) {
+        replySubscription =
+            transport.subscribe(new Destination.Queue(replyQueue), new ConsumerSettings(1, 100, true), replies);
+      }
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("messaging of " + service + " is closed");
+    }
+  }
+
+  private static void requireKind(Channel<?> channel, Channel.Kind kind) {
+    Objects.requireNonNull(channel, "channel");
+    if (channel.kind() != kind) {
+      throw new IllegalArgumentException(
+          "channel: " + channel + " (expected: a " + kind.name().toLowerCase(java.util.Locale.ROOT) + " channel)");
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  private final class SubscriptionHandle implements Subscription {
+    private final String channel;
+    private final String group;
+    private final TransportSubscription delegate;
+
+    SubscriptionHandle(String channel, String group, TransportSubscription delegate) {
+      this.channel = channel;
+      this.group = group;
+      this.delegate = delegate;
+    }
+
+    @Override
+    public String channel() {
+      return channel;
+    }
+
+    @Override
+    public String group() {
+      return group;
+    }
+
+    @Override
+    public void close() {
+      subscriptions.remove(this);
+      delegate.close();
+    }
+  }
+}

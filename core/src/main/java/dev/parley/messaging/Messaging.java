@@ -1,0 +1,100 @@
+package dev.parley.messaging;
+
+import dev.parley.message.Message;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The asynchronous interaction styles of one service over a broker:
+ *
+ * <ul>
+ *   <li>publish/subscribe: {@link #publish} events, {@link #subscribe} with a subscriber group;
+ *   <li>commands and one-way notifications: {@link #send} to a command channel, {@link #serve} it;
+ *   <li>asynchronous request/reply: {@link #request}, answered by a {@link #serve}d handler over the
+ *       caller's reply channel, bounded by a deadline the responder honours.
+ * </ul>
+ *
+ * <pre>{@code
+ * try (Messaging messaging = Messaging.builder().service("order-service").build()) {
+ *   messaging.publish(ORDER_EVENTS, new OrderCreated("o-1", 42)).join();
+ *   TicketId id = messaging.request(KITCHEN, new CreateTicket("o-1"), TicketId.class,
+ *       Duration.ofSeconds(2)).join();
+ * }
+ * }</pre>
+ *
+ * With no broker configured, the builder finds a transport on the class path and, for AMQP, starts
+ * the embedded broker. Every send completes only when the broker has durably accepted the message.
+ * Futures returned here cannot be completed by callers. Thread-safe; close it to release the
+ * connection, consumers and threads.
+ */
+public interface Messaging extends AutoCloseable {
+
+  /** A builder; see {@link MessagingBuilder} for what can be configured. */
+  static MessagingBuilder builder() {
+    return new MessagingBuilder();
+  }
+
+  /** The name of the service this instance speaks for (the {@code parley-source} header). */
+  String service();
+
+  /**
+   * Publishes an event to every subscriber group of an event channel.
+   *
+   * @return the message as sent, once the broker has durably accepted it
+   */
+  <T> CompletableFuture<Message> publish(Channel<T> channel, T event);
+
+  /**
+   * Sends a command, or one-way notification, to a command channel; no reply is expected.
+   *
+   * @return the message as sent, once the broker has durably accepted it
+   */
+  <T> CompletableFuture<Message> send(Channel<T> channel, T command);
+
+  /**
+   * Sends a command and returns its reply. The request carries a deadline {@code timeout} from now:
+   * the responder does not process it after that, and the returned future fails with {@link
+   * dev.parley.error.DeadlineExceededException} when no reply came by then. A reply arriving later
+   * is dropped and counted in {@link MessagingMetrics#lateReplies()}. A failure reply fails the
+   * future with a {@link dev.parley.error.RemoteException} carrying the responder's status.
+   */
+  <C, R> CompletableFuture<R> request(
+      Channel<C> channel, C command, Class<R> replyType, Duration timeout);
+
+  /** Subscribes a group to an event channel with the default {@link SubscriptionOptions}. */
+  default <T> Subscription subscribe(Channel<T> channel, String group, MessageHandler<T> handler) {
+    return subscribe(channel, group, handler, defaultSubscriptionOptions());
+  }
+
+  /**
+   * Subscribes a group to an event channel: every group gets every event; subscriptions with the
+   * same group, in this process or others, compete for them.
+   */
+  <T> Subscription subscribe(
+      Channel<T> channel, String group, MessageHandler<T> handler, SubscriptionOptions options);
+
+  /** Serves a command channel with the default {@link SubscriptionOptions}. */
+  default <C, R> Subscription serve(Channel<C> channel, CommandHandler<C, R> handler) {
+    return serve(channel, handler, defaultSubscriptionOptions());
+  }
+
+  /**
+   * Serves a command channel: consumers of the channel compete for its commands; a handler's
+   * return value is the reply to a {@link #request}.
+   */
+  <C, R> Subscription serve(
+      Channel<C> channel, CommandHandler<C, R> handler, SubscriptionOptions options);
+
+  /** The options {@link #subscribe(Channel, String, MessageHandler)} uses. */
+  SubscriptionOptions defaultSubscriptionOptions();
+
+  /** A snapshot of this instance's counters. */
+  MessagingMetrics metrics();
+
+  /**
+   * Closes subscriptions, fails pending requests, and closes the transport if this instance
+   * created it. Idempotent.
+   */
+  @Override
+  void close();
+}

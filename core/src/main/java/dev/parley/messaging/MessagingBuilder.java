@@ -1,0 +1,121 @@
+package dev.parley.messaging;
+
+import dev.parley.codec.Codecs;
+import dev.parley.transport.spi.Transport;
+import dev.parley.transport.spi.TransportProvider;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+/**
+ * Configures a {@link Messaging}. Everything has a default:
+ *
+ * <ul>
+ *   <li>transport: the one given, else the broker URI given, else the {@code PARLEY_BROKER_URL}
+ *       environment variable or {@code parley.broker.url} system property, else the zero-configuration
+ *       default of the transport on the class path (AMQP: the embedded broker);
+ *   <li>codecs: those on the class path ({@code parley-codec-json});
+ *   <li>service name: {@code parley-app}; clock: the system clock.
+ * </ul>
+ *
+ * Not thread-safe.
+ */
+public final class MessagingBuilder {
+
+  /** Environment variable naming the broker URL. */
+  public static final String BROKER_URL_ENV = "PARLEY_BROKER_URL";
+  /** System property naming the broker URL; wins over the environment variable. */
+  public static final String BROKER_URL_PROPERTY = "parley.broker.url";
+
+  private String service = "parley-app";
+  private Transport transport;
+  private URI brokerUri;
+  private Codecs codecs;
+  private Clock clock = Clock.systemUTC();
+  private SubscriptionOptions subscriptionOptions = SubscriptionOptions.defaults();
+  private Duration closeTimeout = Duration.ofSeconds(10);
+
+  MessagingBuilder() {}
+
+  /** The service name, sent as {@code parley-source} and part of the reply channel's name. */
+  public MessagingBuilder service(String service) {
+    if (service == null || service.isBlank() || service.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException("service: '" + service + "' (expected: non-blank, no whitespace)");
+    }
+    this.service = service;
+    return this;
+  }
+
+  /** Uses this transport; the caller keeps ownership and closes it after the messaging. */
+  public MessagingBuilder transport(Transport transport) {
+    this.transport = Objects.requireNonNull(transport, "transport");
+    return this;
+  }
+
+  /** Connects to this broker, e.g. {@code amqp://broker:5672}, with the transport that supports it. */
+  public MessagingBuilder brokerUri(String brokerUri) {
+    this.brokerUri = URI.create(Objects.requireNonNull(brokerUri, "brokerUri"));
+    return this;
+  }
+
+  public MessagingBuilder codecs(Codecs codecs) {
+    this.codecs = Objects.requireNonNull(codecs, "codecs");
+    return this;
+  }
+
+  /** The clock deadlines are measured with. */
+  public MessagingBuilder clock(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /** The options subscriptions use unless given others. */
+  public MessagingBuilder subscriptionOptions(SubscriptionOptions options) {
+    this.subscriptionOptions = Objects.requireNonNull(options, "options");
+    return this;
+  }
+
+  public Messaging build() {
+    Codecs resolvedCodecs = codecs != null ? codecs : Codecs.discover();
+    boolean owned = transport == null;
+    Transport resolved = owned ? createTransport() : transport;
+    return new DefaultMessaging(
+        service, resolved, owned, resolvedCodecs, clock, subscriptionOptions, closeTimeout);
+  }
+
+  private Transport createTransport() {
+    Optional<URI> uri = Optional.ofNullable(brokerUri).or(MessagingBuilder::configuredUri);
+    List<TransportProvider> providers = new ArrayList<>();
+    ServiceLoader.load(TransportProvider.class, MessagingBuilder.class.getClassLoader())
+        .forEach(providers::add);
+    if (providers.isEmpty()) {
+      throw new IllegalStateException(
+          "No Parley transport on the class path: add dev.parley:parley-transport-amqp");
+    }
+    if (uri.isEmpty()) {
+      return providers.get(0).create(Optional.empty());
+    }
+    return providers.stream()
+        .filter(p -> p.supports(uri.get()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "No Parley transport supports " + uri.get().getScheme()
+                        + ": add the transport artifact for it (amqp: dev.parley:parley-transport-amqp)"))
+        .create(uri);
+  }
+
+  private static Optional<URI> configuredUri() {
+    String value = System.getProperty(BROKER_URL_PROPERTY);
+    if (value == null || value.isBlank()) {
+      value = System.getenv(BROKER_URL_ENV);
+    }
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(URI.create(value));
+  }
+}

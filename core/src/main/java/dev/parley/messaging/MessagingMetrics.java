@@ -1,0 +1,25 @@
+package dev.parley.messaging;
+
+/**
+ * A snapshot of one {@link Messaging} instance's counters since it was built.
+ *
+ * @param sent messages the broker accepted (events, commands, requests, replies)
+ * @param received deliveries handed to the pipeline
+ * @param handled deliveries whose handler succeeded
+ * @param retried immediate retries
+ * @param redelivered delayed redeliveries scheduled through the broker
+ * @param deadLettered messages sent to a dead-letter channel
+ * @param expired deliveries dropped unprocessed because their deadline had passed
+ * @param lateReplies replies that arrived after their request's deadline (dropped)
+ * @param pendingRequests requests waiting for their reply right now
+ */
+public record MessagingMetrics(
+    long sent,
+    long received,
+    long handled,
+    long retried,
+    long redelivered,
+    long deadLettered,
+    long expired,
+    long lateReplies,
+    int pendingRequests) {}

@@ -1,0 +1,135 @@
+package dev.parley.messaging;
+
+import dev.parley.codec.Codecs;
+import dev.parley.error.BadInputException;
+import dev.parley.error.Code;
+import dev.parley.error.DeadlineExceededException;
+import dev.parley.error.Status;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.DeliveryHandler;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Correlates replies arriving on this instance's reply channel with pending requests, and fails
+ * requests whose deadline passes. A reply with no pending request (late, or for another instance)
+ * is dropped and counted. Thread-safe.
+ */
+final class ReplyRouter implements DeliveryHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
+
+  private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
+  private final Codecs codecs;
+  private final ScheduledExecutorService scheduler;
+  private final Counters counters;
+
+  ReplyRouter(Codecs codecs, ScheduledExecutorService scheduler, Counters counters) {
+    this.codecs = codecs;
+    this.scheduler = scheduler;
+    this.counters = counters;
+  }
+
+  /** Registers a request; its future fails when {@code timeoutMillis} pass without a reply. */
+  <R> CompletableFuture<R> register(String requestId, Class<R> replyType, long timeoutMillis) {
+    CompletableFuture<R> future = new CompletableFuture<>();
+    Pending<R> entry = new Pending<>(future, replyType);
+    pending.put(requestId, entry);
+    entry.timeout =
+        scheduler.schedule(
+            () -> {
+              if (pending.remove(requestId, entry)) {
+                future.completeExceptionally(
+                    new DeadlineExceededException(
+                        "no reply to request " + requestId + " within " + timeoutMillis + " ms"));
+              }
+            },
+            timeoutMillis,
+            TimeUnit.MILLISECONDS);
+    return future;
+  }
+
+  /** Fails a request whose send failed. */
+  void fail(String requestId, Throwable cause) {
+    Pending<?> entry = pending.remove(requestId);
+    if (entry != null) {
+      entry.cancelTimeout();
+      entry.future.completeExceptionally(cause);
+    }
+  }
+
+  /** Fails every pending request, on close. */
+  void failAll(RuntimeException cause) {
+    for (String id : pending.keySet()) {
+      fail(id, cause);
+    }
+  }
+
+  int size() {
+    return pending.size();
+  }
+
+  @Override
+  public CompletionStage<Void> onDelivery(Delivery delivery) {
+    Message reply = delivery.message();
+    String correlationId = reply.headers().get(Headers.CORRELATION_ID);
+    Pending<?> entry = correlationId == null ? null : pending.remove(correlationId);
+    if (entry == null) {
+      counters.lateReplies.increment();
+      log.debug("reply {} to {} matches no pending request; dropped", reply.id(), correlationId);
+      return CompletableFuture.completedFuture(null);
+    }
+    entry.cancelTimeout();
+    entry.complete(reply, codecs);
+    return CompletableFuture.completedFuture(null);
+  }
+
+  private static final class Pending<R> {
+    final CompletableFuture<R> future;
+    final Class<R> replyType;
+    volatile ScheduledFuture<?> timeout;
+
+    Pending(CompletableFuture<R> future, Class<R> replyType) {
+      this.future = future;
+      this.replyType = replyType;
+    }
+
+    void cancelTimeout() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+    }
+
+    void complete(Message reply, Codecs codecs) {
+      Code code = Code.parse(reply.headers().getOrDefault(Headers.STATUS, Code.OK.name()));
+      if (code != Code.OK) {
+        future.completeExceptionally(
+            new Status(
+                    code,
+                    reply.headers().getOrDefault(Headers.ERROR_CODE, "parley.remote.failed"),
+                    reply.headers().getOrDefault(Headers.ERROR_MESSAGE, ""),
+                    Map.of())
+                .asException());
+        return;
+      }
+      try {
+        future.complete(
+            codecs
+                .forContentType(reply.headers().get(Headers.CONTENT_TYPE))
+                .decode(reply.payload(), replyType));
+      } catch (BadInputException e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
+}

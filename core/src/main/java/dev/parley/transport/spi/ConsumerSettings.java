@@ -1,0 +1,21 @@
+package dev.parley.transport.spi;
+
+/**
+ * How a transport consumes one destination.
+ *
+ * @param concurrency consumers opened on the destination; each hands its deliveries to the handler
+ *     one at a time, so up to this many deliveries are handled at once
+ * @param prefetch deliveries a consumer may hold unacknowledged
+ * @param temporary whether the queue lives only as long as its consumers (reply channels)
+ */
+public record ConsumerSettings(int concurrency, int prefetch, boolean temporary) {
+
+  public ConsumerSettings {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency: " + concurrency + " (expected: > 0)");
+    }
+    if (prefetch < 1) {
+      throw new IllegalArgumentException("prefetch: " + prefetch + " (expected: > 0)");
+    }
+  }
+}

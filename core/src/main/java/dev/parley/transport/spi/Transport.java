@@ -1,0 +1,50 @@
+package dev.parley.transport.spi;
+
+import dev.parley.message.Message;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The broker adapter, kept small and dumb: it moves {@link Message}s to and from {@link
+ * Destination}s. Retries, dead-lettering, deadlines and deduplication belong to the handler
+ * pipeline in {@code dev.parley.messaging}, which is the same for every transport.
+ *
+ * <p>Contract (checked by the transport TCK in {@code parley-testing-tck}):
+ *
+ * <ul>
+ *   <li>{@link #send} completes only when the broker has durably accepted the message; it fails
+ *       with {@link dev.parley.error.TransportException} within the configured send timeout when the
+ *       broker is unreachable, and never hangs;
+ *   <li>the transport reconnects by itself and restores its subscriptions;
+ *   <li>{@link #subscribe} acknowledges a delivery when the handler's completion succeeds and
+ *       releases it for redelivery when it fails;
+ *   <li>messages with the same {@link dev.parley.message.Headers#PARTITION_KEY} sent to a
+ *       destination are delivered in order to one consumer at a time;
+ *   <li>{@link #close} releases every thread, connection and subscription; it is idempotent.
+ * </ul>
+ *
+ * Implementations are thread-safe.
+ */
+public interface Transport extends AutoCloseable {
+
+  /** A short name for logs and metrics, e.g. {@code amqp}. */
+  String name();
+
+  /**
+   * Sends a message, durably.
+   *
+   * @return a future completed when the broker has accepted the message, or completed
+   *     exceptionally with a {@link dev.parley.error.TransportException}
+   */
+  CompletableFuture<Void> send(Destination destination, Message message, SendOptions options);
+
+  /**
+   * Starts consuming from a {@link Destination.Queue} or {@link Destination.GroupQueue}, creating
+   * it if needed. Deliveries of one consumer are handed to {@code handler} one at a time.
+   */
+  TransportSubscription subscribe(
+      Destination source, ConsumerSettings settings, DeliveryHandler handler);
+
+  /** Closes connections, consumers and threads. Idempotent. */
+  @Override
+  void close();
+}
