@@ -1,0 +1,285 @@
+package dev.parley.broker.embedded;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.core.config.Configuration;
+import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.server.ActiveMQServer;
+import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.server.Queue;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+
+/**
+ * An Apache Artemis broker in this JVM, speaking AMQP 1.0 and STOMP over TCP on loopback, with a
+ * persistent journal in a data directory so messages survive a restart. OpenWire and the Artemis
+ * core protocol are not exposed.
+ *
+ * <pre>{@code
+ * try (EmbeddedBroker broker = EmbeddedBroker.builder().dataDirectory(dir).ephemeralPorts().build()) {
+ *   broker.start();
+ *   URI amqp = broker.amqpUri();
+ * }
+ * }</pre>
+ *
+ * The broker may be stopped and started again on the same ports and journal (tests use this to
+ * prove durability). Topology conventions it configures (see {@code docs/wire.md}): auto-created
+ * queues are kept when their last consumer leaves (subscriber groups keep receiving while offline)
+ * except reply queues ({@code parley.reply.#}); message groups rebalance across consumers with
+ * dispatch paused until in-flight messages are settled, so per-key order survives rebalancing.
+ *
+ * <p>Thread-safe: start and stop are serialized.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+
+  /** Default AMQP 1.0 port of the zero-configuration broker. */
+  public static final int DEFAULT_AMQP_PORT = 61616;
+  /** Default STOMP port of the zero-configuration broker. */
+  public static final int DEFAULT_STOMP_PORT = 61617;
+
+  private final Path dataDirectory;
+  private final String host;
+  private final int amqpPort;
+  private final int stompPort;
+  private final Object lock = new Object();
+  private EmbeddedActiveMQ server;
+
+  private EmbeddedBroker(Builder b) {
+    this.dataDirectory = b.dataDirectory;
+    this.host = b.host;
+    this.amqpPort = b.amqpPort;
+    this.stompPort = b.stompPort;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Starts the broker; does nothing if it runs already. */
+  public EmbeddedBroker start() {
+    synchronized (lock) {
+      if (server != null) {
+        return this;
+      }
+      EmbeddedActiveMQ s = new EmbeddedActiveMQ();
+      s.setConfiguration(configuration());
+      try {
+        s.start();
+      } catch (Exception e) {
+        throw new IllegalStateException("embedded broker failed to start on " + amqpUri(), e);
+      }
+      server = s;
+      return this;
+    }
+  }
+
+  /** Stops the broker; the journal stays, and {@link #start()} brings the messages back. */
+  public void stop() {
+    synchronized (lock) {
+      if (server == null) {
+        return;
+      }
+      try {
+        server.stop();
+      } catch (Exception e) {
+        throw new IllegalStateException("embedded broker failed to stop", e);
+      } finally {
+        server = null;
+      }
+    }
+  }
+
+  /** Stops the broker. Idempotent. */
+  @Override
+  public void close() {
+    stop();
+  }
+
+  public boolean isRunning() {
+    synchronized (lock) {
+      return server != null;
+    }
+  }
+
+  /** The AMQP 1.0 endpoint, {@code amqp://host:port}. */
+  public URI amqpUri() {
+    return URI.create("amqp://" + host + ":" + amqpPort);
+  }
+
+  /** The STOMP endpoint, {@code stomp://host:port}. */
+  public URI stompUri() {
+    return URI.create("stomp://" + host + ":" + stompPort);
+  }
+
+  public Path dataDirectory() {
+    return dataDirectory;
+  }
+
+  /** Client connections open right now (0 while stopped). */
+  public int connectionCount() {
+    ActiveMQServer s = activeServer();
+    return s == null ? 0 : s.getConnectionCount();
+  }
+
+  /** Consumers attached to a queue right now (0 if the queue does not exist). */
+  public int consumerCount(String queue) {
+    Queue q = locate(queue);
+    return q == null ? 0 : q.getConsumerCount();
+  }
+
+  /** Messages in a queue right now, delivered-but-unacknowledged ones included. */
+  public long messageCount(String queue) {
+    Queue q = locate(queue);
+    return q == null ? 0 : q.getMessageCount();
+  }
+
+  /** Names of the queues that exist right now. */
+  public List<String> queueNames() {
+    ActiveMQServer s = activeServer();
+    if (s == null) {
+      return List.of();
+    }
+    return s.getPostOffice().getAllBindings()
+        .filter(b -> b instanceof org.apache.activemq.artemis.core.postoffice.QueueBinding)
+        .map(b -> b.getUniqueName().toString())
+        .sorted()
+        .toList();
+  }
+
+  private Queue locate(String queue) {
+    ActiveMQServer s = activeServer();
+    return s == null ? null : s.locateQueue(SimpleString.of(queue));
+  }
+
+  private ActiveMQServer activeServer() {
+    synchronized (lock) {
+      return server == null ? null : server.getActiveMQServer();
+    }
+  }
+
+  private Configuration configuration() {
+    Path journal = dataDirectory.resolve("journal");
+    ConfigurationImpl config = new ConfigurationImpl();
+    config.setName("parley-embedded");
+    config.setPersistenceEnabled(true);
+    config.setSecurityEnabled(false);
+    config.setJMXManagementEnabled(false);
+    config.setJournalType(JournalType.NIO);
+    config.setJournalFileSize(2 * 1024 * 1024);
+    config.setJournalMinFiles(2);
+    config.setJournalDirectory(journal.toString());
+    config.setBindingsDirectory(dataDirectory.resolve("bindings").toString());
+    config.setLargeMessagesDirectory(dataDirectory.resolve("large-messages").toString());
+    config.setPagingDirectory(dataDirectory.resolve("paging").toString());
+    config.setNodeManagerLockDirectory(dataDirectory.toString());
+    config.setMaxDiskUsage(-1);
+    config.setGracefulShutdownEnabled(false);
+    try {
+      config.addAcceptorConfiguration("amqp", "tcp://" + host + ":" + amqpPort + "?protocols=AMQP");
+      config.addAcceptorConfiguration("stomp", "tcp://" + host + ":" + stompPort + "?protocols=STOMP");
+    } catch (Exception e) {
+      throw new IllegalStateException("bad acceptor configuration", e);
+    }
+    AddressSettings all =
+        new AddressSettings()
+            .setAutoCreateAddresses(true)
+            .setAutoCreateQueues(true)
+            .setAutoDeleteQueues(false)
+            .setAutoDeleteAddresses(false)
+            .setMaxDeliveryAttempts(-1)
+            .setDefaultGroupRebalance(true)
+            .setDefaultGroupRebalancePauseDispatch(true);
+    AddressSettings replies =
+        new AddressSettings()
+            .setAutoCreateAddresses(true)
+            .setAutoCreateQueues(true)
+            .setAutoDeleteQueues(true)
+            .setAutoDeleteAddresses(true)
+            .setMaxDeliveryAttempts(-1);
+    config.addAddressSetting("#", all);
+    config.addAddressSetting("parley.reply.#", replies);
+    return config;
+  }
+
+  /** Configures an {@link EmbeddedBroker}. Not thread-safe. */
+  public static final class Builder {
+    private Path dataDirectory;
+    private String host = "127.0.0.1";
+    private int amqpPort = DEFAULT_AMQP_PORT;
+    private int stompPort = DEFAULT_STOMP_PORT;
+
+    private Builder() {}
+
+    /** Where the journal lives; required. */
+    public Builder dataDirectory(Path dataDirectory) {
+      this.dataDirectory = Objects.requireNonNull(dataDirectory, "dataDirectory");
+      return this;
+    }
+
+    /**
+     * The loopback address to listen on; default {@code 127.0.0.1}. The embedded broker has no
+     * authentication, so it refuses to listen on anything but loopback.
+     */
+    public Builder host(String host) {
+      Objects.requireNonNull(host, "host");
+      try {
+        if (!InetAddress.getByName(host).isLoopbackAddress()) {
+          throw new IllegalArgumentException(
+              "host: " + host + " (expected: a loopback address; the embedded broker has no authentication)");
+        }
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalArgumentException("host: " + host + " (expected: a resolvable loopback address)", e);
+      }
+      this.host = host;
+      return this;
+    }
+
+    public Builder amqpPort(int port) {
+      this.amqpPort = port;
+      return this;
+    }
+
+    public Builder stompPort(int port) {
+      this.stompPort = port;
+      return this;
+    }
+
+    /** Picks two free ports now; they stay the same across stop and start. */
+    public Builder ephemeralPorts() {
+      this.amqpPort = freePort(host);
+      this.stompPort = freePort(host);
+      return this;
+    }
+
+    public EmbeddedBroker build() {
+      if (dataDirectory == null) {
+        throw new IllegalStateException("dataDirectory: not set (expected: a writable directory)");
+      }
+      try {
+        Files.createDirectories(dataDirectory);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create " + dataDirectory, e);
+      }
+      return new EmbeddedBroker(this);
+    }
+
+    private static int freePort(String host) {
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(host, 0));
+        return socket.getLocalPort();
+      } catch (IOException e) {
+        throw new UncheckedIOException("no free port on " + host, e);
+      }
+    }
+  }
+}

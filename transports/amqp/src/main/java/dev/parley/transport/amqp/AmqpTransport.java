@@ -1,0 +1,119 @@
+package dev.parley.transport.amqp;
+
+import dev.parley.transport.spi.Transport;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Parley's AMQP 1.0 transport, on Apache Qpid JMS: embedded Artemis, a standalone Artemis, or
+ * another AMQP 1.0 broker. How channels, groups, partitions, replies and dead letters map onto
+ * addresses and message properties is {@code docs/wire.md}.
+ *
+ * <pre>{@code
+ * Transport amqp = AmqpTransport.builder(URI.create("amqp://broker:5672")).build();
+ * Messaging messaging = Messaging.builder().transport(amqp).build();
+ * }</pre>
+ *
+ * <p>One connection carries every producer and consumer; when it drops, it is re-established with
+ * backoff and every subscription restored. A send completes when the broker has settled it as
+ * accepted (for Artemis: after its journal sync) and fails with a {@link
+ * dev.parley.error.TransportException} after {@link Builder#sendTimeout} if it has not, so a send
+ * never hangs while the broker is down.
+ */
+public interface AmqpTransport extends Transport {
+
+  /** A builder connecting to {@code brokerUri} ({@code amqp://[user:password@]host:port}). */
+  static Builder builder(URI brokerUri) {
+    return new Builder(brokerUri);
+  }
+
+  /** How many times the connection was lost and restored since the transport was created. */
+  long reconnects();
+
+  /** Whether the connection is up right now. */
+  boolean isConnected();
+
+  /** Configures an {@link AmqpTransport}. Not thread-safe. */
+  final class Builder {
+    final URI brokerUri;
+    Duration sendTimeout = Duration.ofSeconds(10);
+    Duration reconnectDelay = Duration.ofMillis(100);
+    Duration maxReconnectDelay = Duration.ofSeconds(1);
+    Duration heartbeat = Duration.ofSeconds(10);
+    int startupConnectAttempts = 20;
+    Duration closeTimeout = Duration.ofSeconds(10);
+    AutoCloseable onClose;
+
+    private Builder(URI brokerUri) {
+      this.brokerUri = Objects.requireNonNull(brokerUri, "brokerUri");
+      String scheme = brokerUri.getScheme();
+      if (!"amqp".equals(scheme) && !"amqps".equals(scheme)) {
+        throw new IllegalArgumentException("brokerUri: " + brokerUri + " (expected: amqp:// or amqps://)");
+      }
+    }
+
+    /** How long a send may wait for the broker's settlement before failing; default 10 s. */
+    public Builder sendTimeout(Duration sendTimeout) {
+      this.sendTimeout = positive(sendTimeout, "sendTimeout");
+      return this;
+    }
+
+    /** First wait before reconnecting; doubled up to {@link #maxReconnectDelay}; default 100 ms. */
+    public Builder reconnectDelay(Duration reconnectDelay) {
+      this.reconnectDelay = positive(reconnectDelay, "reconnectDelay");
+      return this;
+    }
+
+    /** Longest wait between reconnect attempts; default 1 s. */
+    public Builder maxReconnectDelay(Duration maxReconnectDelay) {
+      this.maxReconnectDelay = positive(maxReconnectDelay, "maxReconnectDelay");
+      return this;
+    }
+
+    /** AMQP idle timeout: a silent connection is declared dead after this; default 10 s. */
+    public Builder heartbeat(Duration heartbeat) {
+      this.heartbeat = positive(heartbeat, "heartbeat");
+      return this;
+    }
+
+    /** Connection attempts at start-up before {@link #build()} fails; default 20. */
+    public Builder startupConnectAttempts(int attempts) {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("startupConnectAttempts: " + attempts + " (expected: > 0)");
+      }
+      this.startupConnectAttempts = attempts;
+      return this;
+    }
+
+    /** How long close waits for handlers in progress; default 10 s. */
+    public Builder closeTimeout(Duration closeTimeout) {
+      this.closeTimeout = positive(closeTimeout, "closeTimeout");
+      return this;
+    }
+
+    /** Something to close after the transport closes (the local broker claim). */
+    Builder onClose(AutoCloseable onClose) {
+      this.onClose = onClose;
+      return this;
+    }
+
+    /**
+     * Connects and returns the transport.
+     *
+     * @throws dev.parley.error.TransportException if the broker cannot be reached within the
+     *     start-up attempts
+     */
+    public AmqpTransport build() {
+      return new QpidAmqpTransport(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+      }
+      return d;
+    }
+  }
+}

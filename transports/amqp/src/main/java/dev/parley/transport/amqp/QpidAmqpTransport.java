@@ -1,0 +1,310 @@
+package dev.parley.transport.amqp;
+
+import dev.parley.error.TransportException;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.TransportSubscription;
+import jakarta.jms.CompletionListener;
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.qpid.jms.JmsConnection;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.apache.qpid.jms.JmsConnectionListener;
+import org.apache.qpid.jms.message.JmsInboundMessageDispatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link AmqpTransport} on Qpid JMS with its failover provider. Sends run on one dedicated thread
+ * (JMS sessions are single-threaded) as asynchronous sends whose completion is the broker's
+ * settlement; each subscription consumer has its own session and delivery thread.
+ */
+final class QpidAmqpTransport implements AmqpTransport {
+
+  private static final Logger log = LoggerFactory.getLogger(QpidAmqpTransport.class);
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  private final URI brokerUri;
+  private final Duration sendTimeout;
+  private final Duration closeTimeout;
+  private final AutoCloseable onClose;
+  private final Connection connection;
+  private final ExecutorService sendThread;
+  private final Session sendSession;
+  private final MessageProducer producer;
+  private final AmqpMessages messages;
+  private final PrefetchPolicy prefetch = new PrefetchPolicy();
+  private final Set<AmqpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+  private final AtomicLong reconnects = new AtomicLong();
+  private final AtomicBoolean connected = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  QpidAmqpTransport(AmqpTransport.Builder b) {
+    this.brokerUri = b.brokerUri;
+    this.sendTimeout = b.sendTimeout;
+    this.closeTimeout = b.closeTimeout;
+    this.onClose = b.onClose;
+    int instance = INSTANCES.incrementAndGet();
+    this.sendThread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "parley-amqp-send-" + instance);
+              t.setDaemon(true);
+              return t;
+            });
+    JmsConnectionFactory factory = new JmsConnectionFactory(failoverUri(b));
+    factory.setPrefetchPolicy(prefetch);
+    String userInfo = brokerUri.getRawUserInfo();
+    if (userInfo != null) {
+      int colon = userInfo.indexOf(':');
+      factory.setUsername(decode(colon < 0 ? userInfo : userInfo.substring(0, colon)));
+      if (colon >= 0) {
+        factory.setPassword(decode(userInfo.substring(colon + 1)));
+      }
+    }
+    Connection c = null;
+    try {
+      c = factory.createConnection();
+      ((JmsConnection) c).addConnectionListener(new Listener());
+      c.setExceptionListener(e -> log.warn("AMQP connection to {} failed: {}", safeUri(), e.getMessage()));
+      c.start();
+      connected.set(true);
+      this.connection = c;
+      this.sendSession = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      this.producer = sendSession.createProducer(null);
+      this.producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+      this.messages = new AmqpMessages(sendSession);
+    } catch (JMSException | RuntimeException e) {
+      closeQuietly(c);
+      sendThread.shutdownNow();
+      closeQuietly(onClose);
+      throw new TransportException(
+          "parley.transport.connect_failed", "cannot connect to AMQP broker " + safeUri(), e);
+    }
+  }
+
+  @Override
+  public String name() {
+    return "amqp";
+  }
+
+  @Override
+  public long reconnects() {
+    return reconnects.get();
+  }
+
+  @Override
+  public boolean isConnected() {
+    return connected.get() && !closed.get();
+  }
+
+  @Override
+  public CompletableFuture<Void> send(Destination destination, Message message, SendOptions options) {
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    if (closed.get()) {
+      result.completeExceptionally(new TransportException("parley.closed", "transport is closed", null));
+      return result;
+    }
+    try {
+      sendThread.execute(() -> doSend(destination, message, options, result));
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(new TransportException("parley.closed", "transport is closed", e));
+    }
+    return result
+        .orTimeout(sendTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(QpidAmqpTransport::classify);
+  }
+
+  private void doSend(
+      Destination destination, Message message, SendOptions options, CompletableFuture<Void> result) {
+    if (result.isDone()) {
+      return; // timed out while queued
+    }
+    try {
+      jakarta.jms.Message jms = messages.toJms(message);
+      long ttl = messages.timeToLive(message);
+      producer.setDeliveryDelay(options.delay().toMillis());
+      producer.send(
+          AmqpAddresses.forSend(sendSession, destination),
+          jms,
+          DeliveryMode.PERSISTENT,
+          jakarta.jms.Message.DEFAULT_PRIORITY,
+          ttl,
+          new CompletionListener() {
+            @Override
+            public void onCompletion(jakarta.jms.Message m) {
+              result.complete(null);
+            }
+
+            @Override
+            public void onException(jakarta.jms.Message m, Exception e) {
+              result.completeExceptionally(e);
+            }
+          });
+    } catch (JMSException | RuntimeException e) {
+      result.completeExceptionally(e);
+    }
+  }
+
+  private static CompletableFuture<Void> classify(Throwable failure) {
+    Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
+    if (t instanceof TransportException) {
+      return CompletableFuture.failedFuture(t);
+    }
+    if (t instanceof TimeoutException) {
+      return CompletableFuture.failedFuture(
+          new TransportException("parley.transport.send_timeout", "broker did not accept the message in time", t));
+    }
+    return CompletableFuture.failedFuture(
+        new TransportException("parley.transport.send_failed", "broker refused or lost the message: " + t.getMessage(), t));
+  }
+
+  @Override
+  public TransportSubscription subscribe(
+      Destination source, ConsumerSettings settings, DeliveryHandler handler) {
+    if (source instanceof Destination.Event) {
+      throw new IllegalArgumentException("source: " + source + " (expected: a queue or group queue)");
+    }
+    if (closed.get()) {
+      throw new IllegalStateException("transport is closed");
+    }
+    String address = AmqpAddresses.address(source);
+    prefetch.set(address, settings.prefetch());
+    AmqpSubscription subscription =
+        new AmqpSubscription(connection, source, settings, handler, closeTimeout, subscriptions::remove);
+    subscriptions.add(subscription);
+    try {
+      subscription.open();
+    } catch (RuntimeException e) {
+      subscription.close();
+      throw e;
+    }
+    return subscription;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (AmqpSubscription s : subscriptions) {
+      s.close();
+    }
+    sendThread.shutdown();
+    try {
+      if (!sendThread.awaitTermination(closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        sendThread.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      sendThread.shutdownNow();
+    }
+    closeQuietly(connection);
+    connected.set(false);
+    closeQuietly(onClose);
+  }
+
+  private String failoverUri(AmqpTransport.Builder b) {
+    String remote =
+        brokerUri.getScheme() + "://" + brokerUri.getHost() + ":" + port(brokerUri)
+            + "?amqp.idleTimeout=" + b.heartbeat.toMillis()
+            + "&transport.connectTimeout=" + Math.min(b.sendTimeout.toMillis(), 5000);
+    return "failover:(" + remote + ")"
+        + "?failover.initialReconnectDelay=" + b.reconnectDelay.toMillis()
+        + "&failover.maxReconnectDelay=" + b.maxReconnectDelay.toMillis()
+        + "&failover.useReconnectBackOff=true"
+        + "&failover.maxReconnectAttempts=-1"
+        + "&failover.startupMaxReconnectAttempts=" + b.startupConnectAttempts
+        + "&jms.validatePropertyNames=false"
+        + "&jms.sendTimeout=" + b.sendTimeout.toMillis()
+        + "&jms.closeTimeout=" + b.closeTimeout.toMillis()
+        + "&jms.forceAsyncAcks=false";
+  }
+
+  private static int port(URI uri) {
+    if (uri.getPort() > 0) {
+      return uri.getPort();
+    }
+    return "amqps".equals(uri.getScheme()) ? 5671 : 5672;
+  }
+
+  private String safeUri() {
+    return brokerUri.getScheme() + "://" + brokerUri.getHost() + ":" + port(brokerUri);
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.debug("close failed", e);
+    }
+  }
+
+  private final class Listener implements JmsConnectionListener {
+    @Override
+    public void onConnectionEstablished(URI remoteUri) {
+      connected.set(true);
+    }
+
+    @Override
+    public void onConnectionFailure(Throwable error) {
+      connected.set(false);
+      log.warn("AMQP connection to {} failed for good: {}", safeUri(), error.getMessage());
+    }
+
+    @Override
+    public void onConnectionInterrupted(URI remoteUri) {
+      connected.set(false);
+      log.info("AMQP connection to {} interrupted; reconnecting", safeUri());
+    }
+
+    @Override
+    public void onConnectionRestored(URI remoteUri) {
+      connected.set(true);
+      reconnects.incrementAndGet();
+      log.info("AMQP connection to {} restored", safeUri());
+    }
+
+    @Override
+    public void onInboundMessage(JmsInboundMessageDispatch envelope) {}
+
+    @Override
+    public void onSessionClosed(Session session, Throwable cause) {}
+
+    @Override
+    public void onConsumerClosed(jakarta.jms.MessageConsumer consumer, Throwable cause) {}
+
+    @Override
+    public void onProducerClosed(MessageProducer producer, Throwable cause) {}
+  }
+}
