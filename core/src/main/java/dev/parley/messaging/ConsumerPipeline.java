@@ -197,7 +197,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
           .header(Headers.ERROR_CODE, status.errorCode())
           .header(Headers.ERROR_MESSAGE, truncate(status.message()));
     }
-    request.header(Headers.DEADLINE).ifPresent(d -> reply.header(Headers.DEADLINE, d));
+    // No deadline on the reply: a late reply must reach the caller to be counted there.
     return transport
         .send(new Destination.Queue(replyTo.get()), reply.build(), SendOptions.NONE)
         .thenRun(counters.sent::increment);

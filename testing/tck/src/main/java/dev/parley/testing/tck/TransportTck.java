@@ -1,0 +1,599 @@
+package dev.parley.testing.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.CodecException;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.BadInputException;
+import dev.parley.error.Code;
+import dev.parley.error.DeadlineExceededException;
+import dev.parley.error.RemoteException;
+import dev.parley.error.TransportException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.Redelivery;
+import dev.parley.messaging.Subscription;
+import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.testing.kit.RecordingHandler;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
+import dev.parley.transport.spi.TransportSubscription;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The conformance suite every {@link Transport} passes. Extend it, connect {@link #newTransport()}
+ * to the broker under test, and give the suite control of that broker's life:
+ *
+ * <pre>{@code
+ * class AmqpTransportTckIT extends TransportTck {
+ *   @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
+ *   @Override protected Transport newTransport() { return AmqpTransport.builder(broker.amqpUri()).build(); }
+ *   ...
+ * }
+ * }</pre>
+ *
+ * Each test uses channel names of its own, so tests never see each other's messages. The
+ * transport's send timeout should be a few seconds, so the broker-down scenario stays short.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+public abstract class TransportTck {
+
+  /** A small event payload. */
+  public record Event(String key, int seq, String text) {}
+
+  /** A command and its reply. */
+  public record Command(String text, int number) {}
+
+  public record Reply(String text, int number) {}
+
+  protected static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private String prefix;
+
+  /** A new transport connected to the broker under test; the suite closes it. */
+  protected abstract Transport newTransport();
+
+  /** Stops the broker, keeping its durable state. */
+  protected abstract void stopBroker();
+
+  /** Starts the broker again on the same address and state. */
+  protected abstract void startBroker();
+
+  /** How often {@code transport} has reconnected, the client-side evidence of a broker restart. */
+  protected abstract long reconnects(Transport transport);
+
+  /** Connections the broker holds open right now (for the leak check). */
+  protected abstract int brokerConnectionCount();
+
+  @BeforeEach
+  void uniquePrefix() {
+    prefix = "tck." + UUID.randomUUID().toString().substring(0, 8) + ".";
+  }
+
+  @AfterEach
+  void closeResources() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+    resources.clear();
+  }
+
+  // ---- publish/subscribe -------------------------------------------------------------------
+
+  @Test
+  void everyGroupGetsEveryEvent() {
+    Messaging m = messaging("fanout");
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> kitchen = RecordingHandler.succeeding();
+    RecordingHandler<Event> billing = RecordingHandler.succeeding();
+    m.subscribe(channel, "kitchen", kitchen);
+    m.subscribe(channel, "billing", billing);
+
+    publishAll(m, channel, 20);
+
+    await().atMost(WAIT).until(() -> kitchen.callCount() == 20 && billing.callCount() == 20);
+    assertThat(seqs(kitchen)).containsExactlyInAnyOrderElementsOf(range(20));
+    assertThat(seqs(billing)).containsExactlyInAnyOrderElementsOf(range(20));
+  }
+
+  @Test
+  void membersOfOneGroupCompete() {
+    Messaging m = messaging("compete");
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> first = RecordingHandler.succeeding();
+    RecordingHandler<Event> second = RecordingHandler.succeeding();
+    SubscriptionOptions oneAtATime = fast().withPrefetch(1);
+    m.subscribe(channel, "workers", first, oneAtATime);
+    m.subscribe(channel, "workers", second, oneAtATime);
+
+    publishAll(m, channel, 40);
+
+    await().atMost(WAIT).until(() -> first.callCount() + second.callCount() == 40);
+    List<Integer> all = new ArrayList<>(seqs(first));
+    all.addAll(seqs(second));
+    assertThat(all).containsExactlyInAnyOrderElementsOf(range(40));
+    assertThat(first.callCount()).isPositive();
+    assertThat(second.callCount()).isPositive();
+  }
+
+  @Test
+  void publishCompletesWithTheSentMessage() {
+    Messaging m = messaging("publisher");
+    Channel<Event> channel = Channel.event(name("events"), Event.class).withMessageType("tck.Event");
+
+    Message sent = m.publish(channel, new Event("k", 1, "hello")).join();
+
+    assertThat(sent.headers())
+        .containsEntry(Headers.TYPE, "tck.Event")
+        .containsEntry(Headers.CONTENT_TYPE, "application/json")
+        .containsEntry(Headers.SOURCE, "publisher")
+        .containsEntry(Headers.CHANNEL, channel.name())
+        .containsKey(Headers.ID);
+    assertThat(m.metrics().sent()).isEqualTo(1);
+  }
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  @Test
+  void commandIsHandledByOneConsumer() {
+    Messaging m = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    Map<Integer, Integer> handled = new ConcurrentHashMap<>();
+    for (int i = 0; i < 2; i++) {
+      m.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> handled.merge(c.number(), 1, Integer::sum), fast().withPrefetch(1));
+    }
+
+    for (int i = 0; i < 30; i++) {
+      m.send(channel, new Command("make", i)).join();
+    }
+
+    await().atMost(WAIT).until(() -> handled.size() == 30);
+    assertThat(handled.values()).allMatch(count -> count == 1);
+  }
+
+  @Test
+  void oneWayCommandSendsNoReply() {
+    Messaging m = messaging("notifier");
+    Channel<Command> channel = Channel.command(name("notifications"), Command.class);
+    RecordingHandler<Command> handler = RecordingHandler.succeeding();
+    m.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
+      handler.handle(c, ctx);
+      return new Reply("ignored", 0);
+    });
+
+    m.send(channel, new Command("ping", 7)).join();
+
+    await().atMost(WAIT).until(() -> handler.callCount() == 1);
+    Message received = handler.calls().get(0).context().message();
+    assertThat(received.header(Headers.REPLY_TO)).isEmpty();
+    assertThat(m.metrics().sent()).isEqualTo(1);
+  }
+
+  // ---- request/reply -----------------------------------------------------------------------
+
+  @Test
+  void requestsGetTheirOwnReplies() {
+    Messaging responder = messaging("kitchen");
+    Messaging caller = messaging("orders");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text().toUpperCase(), c.number() * 2), fast().withConcurrency(4));
+
+    List<CompletableFuture<Reply>> replies =
+        IntStream.range(0, 50)
+            .mapToObj(i -> caller.request(channel, new Command("n" + i, i), Reply.class, Duration.ofSeconds(20)))
+            .toList();
+
+    for (int i = 0; i < replies.size(); i++) {
+      assertThat(replies.get(i)).succeedsWithin(WAIT).isEqualTo(new Reply("N" + i, i * 2));
+    }
+    assertThat(caller.metrics().pendingRequests()).isZero();
+  }
+
+  @Test
+  void requestFailsAtItsDeadlineWithoutResponder() {
+    Messaging caller = messaging("orders");
+    Channel<Command> channel = Channel.command(name("nobody"), Command.class);
+
+    CompletableFuture<Reply> reply = caller.request(channel, new Command("x", 1), Reply.class, Duration.ofMillis(300));
+
+    assertThat(reply)
+        .failsWithin(WAIT)
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(DeadlineExceededException.class);
+    assertThat(caller.metrics().pendingRequests()).isZero();
+  }
+
+  @Test
+  void responderSkipsExpiredRequest() {
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    CompletableFuture<Reply> expired = caller.request(channel, new Command("late", 1), Reply.class, Duration.ofMillis(200));
+    assertThat(expired).failsWithin(WAIT);
+    RecordingHandler<Command> handler = RecordingHandler.succeeding();
+
+    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
+      handler.handle(c, ctx);
+      return new Reply(c.text(), c.number());
+    });
+    Reply fresh = caller.request(channel, new Command("fresh", 2), Reply.class, Duration.ofSeconds(20)).join();
+
+    assertThat(fresh.text()).isEqualTo("fresh");
+    assertThat(handler.payloads()).extracting(Command::text).containsExactly("fresh");
+  }
+
+  @Test
+  void lateReplyIsDroppedAndCounted() throws Exception {
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    CountDownLatch callerGaveUp = new CountDownLatch(1);
+    CountDownLatch handlerStarted = new CountDownLatch(1);
+    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
+      handlerStarted.countDown();
+      if (!callerGaveUp.await(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("caller never gave up");
+      }
+      return new Reply("late", 0);
+    });
+
+    CompletableFuture<Reply> reply = caller.request(channel, new Command("slow", 1), Reply.class, Duration.ofSeconds(2));
+    assertThat(handlerStarted.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(reply).failsWithin(WAIT).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(DeadlineExceededException.class);
+    callerGaveUp.countDown();
+
+    await().atMost(WAIT).until(() -> caller.metrics().lateReplies() == 1);
+    assertThat(caller.metrics().pendingRequests()).isZero();
+  }
+
+  @Test
+  void failureReplyCarriesTheResponderStatus() {
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
+      throw new BadInputException("kitchen.unknown_dish", "no such dish: " + c.text());
+    }, fast());
+
+    CompletableFuture<Reply> reply = caller.request(channel, new Command("unicorn", 1), Reply.class, Duration.ofSeconds(20));
+
+    assertThat(reply)
+        .failsWithin(WAIT)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(RemoteException.class, e -> {
+          assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
+          assertThat(e.errorCode()).isEqualTo("kitchen.unknown_dish");
+          assertThat(e.status().message()).isEqualTo("no such dish: unicorn");
+        });
+  }
+
+  // ---- failure handling --------------------------------------------------------------------
+
+  @Test
+  void redeliversAfterHandlerFailure() {
+    Messaging m = messaging("consumer");
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> ctx.attempt() < 3 ? new IllegalStateException("flaky") : null);
+    m.subscribe(channel, "g", handler, fast());
+
+    m.publish(channel, new Event("k", 1, "x")).join();
+
+    await().atMost(WAIT).until(() -> m.metrics().handled() == 1);
+    assertThat(handler.calls()).extracting(c -> c.context().attempt()).containsExactly(1, 2, 3);
+    assertThat(m.metrics().retried()).isEqualTo(2);
+    assertThat(m.metrics().deadLettered()).isZero();
+  }
+
+  @Test
+  void delayedRedeliveryGoesThroughTheBroker() {
+    Messaging m = messaging("consumer");
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> ctx.attempt() == 1 ? new IllegalStateException("not yet") : null);
+    m.subscribe(channel, "g", handler, fast().withRedelivery(Redelivery.of(1, Duration.ZERO, Duration.ofMillis(300))));
+
+    m.publish(channel, new Event("k", 1, "x")).join();
+
+    await().atMost(WAIT).until(() -> m.metrics().handled() == 1);
+    assertThat(m.metrics().redelivered()).isEqualTo(1);
+    assertThat(handler.calls()).extracting(c -> c.context().attempt()).containsExactly(1, 2);
+    Message second = handler.calls().get(1).context().message();
+    assertThat(second.id()).isEqualTo(handler.calls().get(0).context().message().id());
+    assertThat(second.header(Headers.FIRST_FAILURE_TIME)).isPresent();
+  }
+
+  @Test
+  void deadLettersWithErrorHeadersAfterTheLastAttempt() {
+    Transport transport = transport();
+    Messaging m = messaging("consumer", transport);
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> new IllegalStateException("always fails"));
+    m.subscribe(channel, "g", handler, fast().withRedelivery(Redelivery.of(2, Duration.ofMillis(10), Duration.ofMillis(100))));
+    List<Message> dead = consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+
+    Message sent = m.publish(channel, new Event("k", 1, "x")).join();
+
+    await().atMost(WAIT).until(() -> dead.size() == 1);
+    Message letter = dead.get(0);
+    assertThat(letter.id()).isEqualTo(sent.id());
+    assertThat(letter.headers())
+        .containsEntry(Headers.ERROR_CODE, "parley.handler.failed")
+        .containsEntry(Headers.ERROR_MESSAGE, "always fails")
+        .containsEntry(Headers.EXCEPTION_CLASS, IllegalStateException.class.getName())
+        .containsEntry(Headers.ORIGINAL_CHANNEL, channel.name())
+        .containsEntry(Headers.ORIGINAL_QUEUE, channel.name() + ".g")
+        .containsEntry(Headers.ATTEMPT, "3")
+        .containsKey(Headers.FIRST_FAILURE_TIME);
+    assertThat(handler.callCount()).isEqualTo(3);
+    assertThat(m.metrics().deadLettered()).isEqualTo(1);
+  }
+
+  @Test
+  void nonRetryableFailureIsDeadLetteredAfterOneDelivery() {
+    Transport transport = transport();
+    Messaging m = messaging("consumer", transport);
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> new BadInputException("tck.bad", "rejected"));
+    m.subscribe(channel, "g", handler, fast());
+    List<Message> dead = consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+
+    m.publish(channel, new Event("k", 1, "x")).join();
+
+    await().atMost(WAIT).until(() -> dead.size() == 1);
+    assertThat(handler.callCount()).isEqualTo(1);
+    assertThat(dead.get(0).headers()).containsEntry(Headers.ERROR_CODE, "tck.bad").containsEntry(Headers.ATTEMPT, "1");
+  }
+
+  @Test
+  void undecodableMessageIsDeadLetteredWhileOthersFlow() {
+    Transport transport = transport();
+    Messaging m = messaging("consumer", transport);
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    m.subscribe(channel, "g", handler, fast());
+    List<Message> dead = consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+    Message garbage = Message.builder()
+        .header(Headers.CONTENT_TYPE, "application/json")
+        .payload("{not json".getBytes(StandardCharsets.UTF_8))
+        .build();
+    Message wrongType = Message.builder()
+        .header(Headers.CONTENT_TYPE, "application/x-java-serialized-object")
+        .payload(new byte[] {(byte) 0xac, (byte) 0xed, 0, 5})
+        .build();
+
+    m.publish(channel, new Event("k", 1, "before")).join();
+    transport.send(new Destination.Event(channel.name()), garbage, SendOptions.NONE).join();
+    transport.send(new Destination.Event(channel.name()), wrongType, SendOptions.NONE).join();
+    m.publish(channel, new Event("k", 2, "after")).join();
+
+    await().atMost(WAIT).until(() -> dead.size() == 2 && handler.callCount() == 2);
+    assertThat(dead).extracting(d -> d.headers().get(Headers.ERROR_CODE))
+        .containsExactlyInAnyOrder(CodecException.MALFORMED, CodecException.UNSUPPORTED_CONTENT_TYPE);
+    assertThat(dead).allSatisfy(d -> assertThat(d.headers()).containsEntry(Headers.ATTEMPT, "1"));
+    assertThat(handler.payloads()).extracting(Event::text).containsExactly("before", "after");
+  }
+
+  // ---- ordering ----------------------------------------------------------------------------
+
+  @Test
+  void partitionedChannelKeepsPerKeyOrderWhileMembersLeaveAndJoin() {
+    Messaging publisher = messaging("publisher");
+    Messaging members = messaging("members");
+    Channel<Event> channel = Channel.event(name("ordered"), Event.class).withPartitionKey(Event::key);
+    Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+    Map<String, Set<String>> threadsPerKey = new ConcurrentHashMap<>();
+    dev.parley.messaging.MessageHandler<Event> record = (e, ctx) -> {
+      seen.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+      threadsPerKey.computeIfAbsent(e.key(), k -> ConcurrentHashMap.newKeySet()).add(Thread.currentThread().getName());
+    };
+    SubscriptionOptions options = fast().withConcurrency(2).withPrefetch(5);
+    Subscription first = members.subscribe(channel, "g", record, options);
+    Subscription second = members.subscribe(channel, "g", record, options);
+    int keys = 8;
+    int perKey = 40;
+
+    publishOrdered(publisher, channel, keys, 0, perKey / 2);
+    await().atMost(WAIT).until(() -> total(seen) >= keys * perKey / 4);
+    first.close();
+    Subscription third = members.subscribe(channel, "g", record, options);
+    publishOrdered(publisher, channel, keys, perKey / 2, perKey);
+
+    await().atMost(WAIT).until(() -> distinct(seen) == keys * perKey);
+    for (int k = 0; k < keys; k++) {
+      List<Integer> order = seen.get("key-" + k);
+      assertThat(order).as("key-%d", k).isSorted();
+      assertThat(new HashSet<>(order)).as("key-%d", k).isEqualTo(new HashSet<>(range(perKey)));
+    }
+    assertThat(threadsPerKey.values().stream().mapToInt(Set::size).sum()).isGreaterThan(keys);
+    second.close();
+    third.close();
+  }
+
+  // ---- broker failures ---------------------------------------------------------------------
+
+  @Test
+  void acceptedMessagesSurviveABrokerRestart() {
+    Transport transport = transport();
+    Messaging m = messaging("durable", transport);
+    Channel<Event> channel = Channel.event(name("durable"), Event.class);
+    m.subscribe(channel, "g", RecordingHandler.succeeding(), fast()).close();
+    publishAll(m, channel, 25);
+
+    try {
+      stopBroker();
+    } finally {
+      startBroker();
+    }
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    await().atMost(WAIT).untilAsserted(() -> assertThat(reconnects(transport)).isPositive());
+    m.subscribe(channel, "g", handler, fast());
+
+    await().atMost(WAIT).until(() -> handler.callCount() >= 25);
+    assertThat(new HashSet<>(seqs(handler))).isEqualTo(new HashSet<>(range(25)));
+  }
+
+  @Test
+  void sendFailsWithinBoundWhileBrokerIsDownAndRecoversAfter() {
+    Transport transport = transport();
+    Messaging m = messaging("resilient", transport);
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    m.subscribe(channel, "g", handler, fast());
+    CompletableFuture<Message> whileDown;
+
+    stopBroker();
+    try {
+      whileDown = m.publish(channel, new Event("k", 1, "lost?"));
+      assertThat(whileDown)
+          .failsWithin(WAIT)
+          .withThrowableOfType(ExecutionException.class)
+          .withCauseInstanceOf(TransportException.class);
+    } finally {
+      startBroker();
+    }
+
+    await().atMost(WAIT).ignoreExceptions().until(() -> m.publish(channel, new Event("k", 2, "after")).get(10, TimeUnit.SECONDS) != null);
+    await().atMost(WAIT).until(() -> seqs(handler).contains(2));
+    assertThat(reconnects(transport)).isPositive();
+  }
+
+  @Test
+  void closeReleasesThreadsConsumersAndConnections() {
+    int connectionsBefore = brokerConnectionCount();
+    Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+    Transport transport = newTransport();
+    Messaging m = Messaging.builder().service("leaky").transport(transport).codecs(Codecs.of(JsonCodec.of())).build();
+    Channel<Event> events = Channel.event(name("events"), Event.class);
+    Channel<Command> commands = Channel.command(name("commands"), Command.class);
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    m.subscribe(events, "g", handler, fast().withConcurrency(3));
+    m.serve(commands, (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text(), 1), fast());
+    m.publish(events, new Event("k", 1, "x")).join();
+    assertThat(m.request(commands, new Command("ping", 1), Reply.class, Duration.ofSeconds(20))).succeedsWithin(WAIT);
+    await().atMost(WAIT).until(() -> handler.callCount() == 1);
+    assertThat(brokerConnectionCount()).isGreaterThan(connectionsBefore);
+
+    m.close();
+    transport.close();
+    m.close();
+    transport.close();
+
+    await().atMost(WAIT).untilAsserted(() -> assertThat(brokerConnectionCount()).isEqualTo(connectionsBefore));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(newLiveThreads(threadsBefore)).isEmpty());
+    assertThatThrownBy(() -> m.publish(events, new Event("k", 2, "y"))).isInstanceOf(IllegalStateException.class);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  /** Fast tiers for tests: 3 immediate attempts 10 ms apart, one delayed redelivery after 200 ms. */
+  protected static SubscriptionOptions fast() {
+    return SubscriptionOptions.defaults().withRedelivery(Redelivery.of(3, Duration.ofMillis(10), Duration.ofMillis(200)));
+  }
+
+  protected String name(String base) {
+    return prefix + base;
+  }
+
+  protected Transport transport() {
+    Transport t = newTransport();
+    resources.add(t);
+    return t;
+  }
+
+  protected Messaging messaging(String service) {
+    return messaging(service, transport());
+  }
+
+  protected Messaging messaging(String service, Transport transport) {
+    Messaging m = Messaging.builder()
+        .service(service)
+        .transport(transport)
+        .codecs(Codecs.of(JsonCodec.of()))
+        .subscriptionOptions(fast())
+        .build();
+    resources.add(m);
+    return m;
+  }
+
+  private List<Message> consume(Transport transport, Destination source) {
+    List<Message> received = new CopyOnWriteArrayList<>();
+    TransportSubscription s = transport.subscribe(source, new ConsumerSettings(1, 10, false), d -> {
+      received.add(d.message());
+      return CompletableFuture.completedFuture(null);
+    });
+    resources.add(s);
+    return received;
+  }
+
+  private static void publishAll(Messaging m, Channel<Event> channel, int count) {
+    List<CompletableFuture<Message>> sends = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sends.add(m.publish(channel, new Event("k" + i, i, "event " + i)));
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+  }
+
+  private static void publishOrdered(Messaging m, Channel<Event> channel, int keys, int fromSeq, int toSeq) {
+    for (int seq = fromSeq; seq < toSeq; seq++) {
+      List<CompletableFuture<Message>> round = new ArrayList<>();
+      for (int k = 0; k < keys; k++) {
+        round.add(m.publish(channel, new Event("key-" + k, seq, "")));
+      }
+      CompletableFuture.allOf(round.toArray(CompletableFuture[]::new)).join();
+    }
+  }
+
+  private static List<Integer> seqs(RecordingHandler<Event> handler) {
+    return handler.payloads().stream().map(Event::seq).toList();
+  }
+
+  private static List<Integer> range(int n) {
+    return IntStream.range(0, n).boxed().toList();
+  }
+
+  private static int total(Map<String, List<Integer>> seen) {
+    return seen.values().stream().mapToInt(List::size).sum();
+  }
+
+  private static int distinct(Map<String, List<Integer>> seen) {
+    return seen.values().stream().mapToInt(l -> new HashSet<>(l).size()).sum();
+  }
+
+  private static Set<String> newLiveThreads(Set<Thread> before) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> !before.contains(t) && t.isAlive())
+        .map(Thread::getName)
+        .filter(name -> !name.startsWith("ForkJoinPool") && !name.startsWith("awaitility"))
+        .filter(name -> !name.contains("globalEventExecutor") && !name.startsWith("Attach"))
+        .filter(name -> !name.startsWith("CompletableFutureDelayScheduler"))
+        .filter(name -> !name.startsWith("activemq-") && !name.startsWith("Thread-") && !name.startsWith("ActiveMQ"))
+        .collect(Collectors.toSet());
+  }
+}
