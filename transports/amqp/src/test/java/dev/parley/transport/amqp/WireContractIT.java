@@ -1,0 +1,185 @@
+package dev.parley.transport.amqp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.Messaging;
+import dev.parley.testing.kit.EmbeddedBrokerExtension;
+import dev.parley.testing.kit.RecordingHandler;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Queue;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.qpid.jms.JmsConnectionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Proves docs/wire.md right: a client speaking plain AMQP 1.0 through Qpid JMS, with no Parley
+ * class on its side, follows the document to talk to Parley in both directions.
+ */
+class WireContractIT {
+
+  @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
+
+  record OrderCreated(String orderId, int total) {}
+
+  record CreateTicket(String orderId) {}
+
+  record TicketCreated(String ticketId) {}
+
+  private Connection raw;
+  private Session session;
+  private Messaging parley;
+  private String prefix;
+
+  @BeforeEach
+  void connect() throws Exception {
+    prefix = "wire." + UUID.randomUUID().toString().substring(0, 8) + ".";
+    JmsConnectionFactory factory =
+        new JmsConnectionFactory(broker.amqpUri() + "?jms.validatePropertyNames=false");
+    raw = factory.createConnection();
+    raw.start();
+    session = raw.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    parley =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(AmqpTransport.builder(broker.amqpUri()).build())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    parley.close();
+    raw.close();
+  }
+
+  @Test
+  void foreignClientPublishesEventsParleyHandles() throws Exception {
+    Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(channel, "kitchen", handler);
+    MessageProducer producer = session.createProducer(session.createTopic(prefix + "order.events"));
+
+    // As wire.md says: address = channel name, multicast; payload in a data section or as an AMQP
+    // string; Parley headers as application properties.
+    BytesMessage bytes = session.createBytesMessage();
+    bytes.writeBytes("{\"orderId\":\"o-1\",\"total\":42}".getBytes(StandardCharsets.UTF_8));
+    bytes.setStringProperty("parley-id", "01a20000-0000-7000-8000-000000000001");
+    bytes.setStringProperty("parley-type", "order.OrderCreated");
+    bytes.setStringProperty("content-type", "application/json");
+    producer.send(bytes, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+    TextMessage text = session.createTextMessage("{\"orderId\":\"o-2\",\"total\":7}");
+    text.setStringProperty("content-type", "application/json");
+    producer.send(text, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 2);
+    assertThat(handler.payloads()).containsExactly(new OrderCreated("o-1", 42), new OrderCreated("o-2", 7));
+    assertThat(handler.calls().get(0).context().message().id()).isEqualTo("01a20000-0000-7000-8000-000000000001");
+    assertThat(handler.calls().get(0).context().message().headers()).containsEntry("parley-type", "order.OrderCreated");
+  }
+
+  @Test
+  void foreignClientConsumesWhatParleyPublishes() throws Exception {
+    Channel<OrderCreated> channel =
+        Channel.event(prefix + "order.events", OrderCreated.class)
+            .withMessageType("order.OrderCreated")
+            .withPartitionKey(OrderCreated::orderId);
+    // A subscriber group's queue: <channel>.<group> on address <channel>, by its FQQN.
+    MessageConsumer consumer =
+        session.createConsumer(session.createTopic(prefix + "order.events::" + prefix + "order.events.billing"));
+
+    dev.parley.message.Message sent = parley.publish(channel, new OrderCreated("o-9", 99)).join();
+
+    Message received = consumer.receive(30_000);
+    assertThat(received).isInstanceOf(BytesMessage.class);
+    byte[] body = new byte[(int) ((BytesMessage) received).getBodyLength()];
+    ((BytesMessage) received).readBytes(body);
+    assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"orderId\":\"o-9\",\"total\":99}");
+    assertThat(received.getStringProperty("parley-id")).isEqualTo(sent.id());
+    assertThat(received.getStringProperty("parley-type")).isEqualTo("order.OrderCreated");
+    assertThat(received.getStringProperty("content-type")).isEqualTo("application/json");
+    assertThat(received.getStringProperty("parley-source")).isEqualTo("kitchen-service");
+    assertThat(received.getStringProperty("parley-channel")).isEqualTo(prefix + "order.events");
+    assertThat(received.getStringProperty("parley-partition-key")).isEqualTo("o-9");
+    assertThat(received.getStringProperty("JMSXGroupID")).isEqualTo("o-9");
+    assertThat(received.getJMSDeliveryMode()).isEqualTo(DeliveryMode.PERSISTENT);
+  }
+
+  @Test
+  void foreignClientRequestsAndParleyReplies() throws Exception {
+    Channel<CreateTicket> channel = Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    parley.serve(channel, (CreateTicket c, dev.parley.messaging.MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    Queue replyQueue = session.createQueue(prefix + "my.replies");
+    MessageConsumer replies = session.createConsumer(replyQueue);
+    MessageProducer producer = session.createProducer(session.createQueue(prefix + "kitchen.commands"));
+
+    TextMessage request = session.createTextMessage("{\"orderId\":\"o-5\"}");
+    request.setStringProperty("parley-id", "01a20000-0000-7000-8000-000000000005");
+    request.setStringProperty("content-type", "application/json");
+    request.setStringProperty("parley-deadline", Long.toString(System.currentTimeMillis() + 30_000));
+    request.setJMSReplyTo(replyQueue);
+    producer.send(request);
+
+    Message reply = replies.receive(30_000);
+    assertThat(reply).isNotNull();
+    assertThat(reply.getStringProperty("parley-correlation-id")).isEqualTo("01a20000-0000-7000-8000-000000000005");
+    assertThat(reply.getJMSCorrelationID()).isEqualTo("01a20000-0000-7000-8000-000000000005");
+    assertThat(reply.getStringProperty("parley-status")).isEqualTo("OK");
+    byte[] body = new byte[(int) ((BytesMessage) reply).getBodyLength()];
+    ((BytesMessage) reply).readBytes(body);
+    assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"ticketId\":\"t-o-5\"}");
+  }
+
+  @Test
+  void foreignClientAnswersParleyRequests() throws Exception {
+    Channel<CreateTicket> channel = Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    MessageConsumer commands = session.createConsumer(session.createQueue(prefix + "kitchen.commands"));
+
+    CompletableFuture<TicketCreated> reply =
+        parley.request(channel, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
+    Message request = commands.receive(30_000);
+    assertThat(request.getStringProperty("parley-reply-to")).startsWith("parley.reply.kitchen-service.");
+    assertThat(Long.parseLong(request.getStringProperty("parley-deadline"))).isGreaterThan(System.currentTimeMillis());
+    TextMessage answer = session.createTextMessage("{\"ticketId\":\"t-77\"}");
+    answer.setStringProperty("parley-correlation-id", request.getStringProperty("parley-id"));
+    answer.setStringProperty("parley-status", "OK");
+    answer.setStringProperty("content-type", "application/json");
+    session.createProducer(request.getJMSReplyTo()).send(answer);
+
+    assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
+  }
+
+  @Test
+  void foreignClientReadsDeadLetters() throws Exception {
+    Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);
+    parley.subscribe(channel, "kitchen", (OrderCreated e, dev.parley.messaging.MessageContext ctx) -> {
+      throw new dev.parley.error.BadInputException("kitchen.bad_order", "total must be positive");
+    });
+    MessageConsumer dead = session.createConsumer(session.createQueue(prefix + "order.events.kitchen.dlq"));
+
+    parley.publish(channel, new OrderCreated("o-3", -1)).join();
+
+    Message letter = dead.receive(30_000);
+    assertThat(letter).isNotNull();
+    assertThat(letter.getStringProperty("parley-error-code")).isEqualTo("kitchen.bad_order");
+    assertThat(letter.getStringProperty("parley-error-message")).isEqualTo("total must be positive");
+    assertThat(letter.getStringProperty("parley-original-queue")).isEqualTo(prefix + "order.events.kitchen");
+    assertThat(letter.getStringProperty("parley-attempt")).isEqualTo("1");
+  }
+}
