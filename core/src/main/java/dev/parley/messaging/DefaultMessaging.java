@@ -143,6 +143,33 @@ final class DefaultMessaging implements Messaging {
     return start(channel, new Destination.Queue(channel.name()), channel.name(), handler, options);
   }
 
+  @Override
+  public Subscription subscribeDeadLetters(Channel<?> channel, String group, DeadLetterHandler handler) {
+    Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(handler, "handler");
+    ensureOpen();
+    Destination source =
+        channel.kind() == Channel.Kind.EVENT
+            ? new Destination.GroupQueue(channel.name(), group)
+            : new Destination.Queue(channel.name());
+    Destination.Queue deadLetters = source.deadLetter();
+    TransportSubscription subscription =
+        transport.subscribe(
+            deadLetters,
+            new ConsumerSettings(1, defaults.prefetch(), false),
+            delivery -> {
+              try {
+                handler.handle(delivery.message());
+                return CompletableFuture.completedFuture(null);
+              } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+              }
+            });
+    SubscriptionHandle handle = new SubscriptionHandle(deadLetters.name(), group, subscription);
+    subscriptions.add(handle);
+    return handle;
+  }
+
   private <T, R> Subscription start(
       Channel<T> channel,
       Destination source,

@@ -85,6 +85,14 @@ public interface Messaging extends AutoCloseable {
   <C, R> Subscription serve(
       Channel<C> channel, CommandHandler<C, R> handler, SubscriptionOptions options);
 
+  /**
+   * Consumes the dead-letter channel of a subscriber group (for an event channel) or of a command
+   * channel ({@code group} is then ignored). Dead letters arrive as raw messages carrying the error
+   * headers of {@link dev.parley.message.Headers} ({@code parley-error-code}, …); each is
+   * acknowledged when {@code handler} returns, and redelivered if it throws.
+   */
+  Subscription subscribeDeadLetters(Channel<?> channel, String group, DeadLetterHandler handler);
+
   /** The options {@link #subscribe(Channel, String, MessageHandler)} uses. */
   SubscriptionOptions defaultSubscriptionOptions();
 
