@@ -1,0 +1,67 @@
+package dev.parley.message;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class MessageTest {
+
+  @Test
+  void generatesTimeOrderedIdAndCarriesItAsHeader() {
+    Message message = Message.builder().header(Headers.TYPE, "t").build();
+
+    assertThat(message.headers()).containsEntry(Headers.ID, message.id());
+    assertThat(java.util.UUID.fromString(message.id()).version()).isEqualTo(7);
+  }
+
+  @Test
+  void copiesPayloadInAndOut() {
+    byte[] bytes = {1, 2, 3};
+    Message message = Message.builder().payload(bytes).build();
+
+    bytes[0] = 9;
+    message.payload()[1] = 9;
+
+    assertThat(message.payload()).containsExactly(1, 2, 3);
+  }
+
+  @Test
+  void headersAreUnmodifiable() {
+    Message message = Message.builder().header("a", "b").build();
+
+    assertThatThrownBy(() -> message.headers().put("c", "d")).isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void toBuilderKeepsIdAndHeaders() {
+    Message original = Message.builder().header("a", "1").payload(new byte[] {7}).build();
+
+    Message copy = original.toBuilder().header("b", "2").build();
+
+    assertThat(copy.id()).isEqualTo(original.id());
+    assertThat(copy.headers()).containsEntry("a", "1").containsEntry("b", "2");
+    assertThat(copy.payload()).containsExactly(7);
+  }
+
+  @Test
+  void idHeaderSetsTheId() {
+    Message message = Message.builder().header(Headers.ID, "abc").build();
+
+    assertThat(message.id()).isEqualTo("abc");
+  }
+
+  @Test
+  void rejectsBlankHeaderNamesWithTheValueInTheMessage() {
+    assertThatThrownBy(() -> Message.builder().header(" ", "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("header name: ' ' (expected: non-blank)");
+  }
+
+  @Test
+  void toStringNeverPrintsThePayload() {
+    Message message = Message.builder().payload("secret-card-number".getBytes(java.nio.charset.StandardCharsets.UTF_8)).build();
+
+    assertThat(message.toString()).doesNotContain("secret").contains("payloadSize=18");
+  }
+}

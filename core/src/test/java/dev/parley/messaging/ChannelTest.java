@@ -1,0 +1,42 @@
+package dev.parley.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ChannelTest {
+
+  record Order(String id) {}
+
+  @Test
+  void partitionKeyComesFromThePayload() {
+    Channel<Order> channel = Channel.event("orders", Order.class).withPartitionKey(Order::id);
+
+    assertThat(channel.isPartitioned()).isTrue();
+    assertThat(channel.partitionKeyOf(new Order("o-1"))).isEqualTo("o-1");
+    assertThat(Channel.event("orders", Order.class).isPartitioned()).isFalse();
+  }
+
+  @Test
+  void messageTypeDefaultsToTheSimpleClassName() {
+    assertThat(Channel.command("c", Order.class).messageType()).isEqualTo("Order");
+    assertThat(Channel.command("c", Order.class).withMessageType("shop.Order").messageType()).isEqualTo("shop.Order");
+  }
+
+  @Test
+  void rejectsNamesThatWouldBreakAddressing() {
+    assertThatThrownBy(() -> Channel.event("a::b", Order.class)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Channel.event("a b", Order.class)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Channel.event("", Order.class)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void nullPartitionKeyIsRefused() {
+    Channel<Order> channel = Channel.event("orders", Order.class).withPartitionKey(Order::id);
+
+    assertThatThrownBy(() -> channel.partitionKeyOf(new Order(null)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("partition key");
+  }
+}

@@ -1,0 +1,270 @@
+package dev.parley.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.codec.Codec;
+import dev.parley.codec.CodecException;
+import dev.parley.codec.Codecs;
+import dev.parley.error.BadInputException;
+import dev.parley.error.TransportException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
+import dev.parley.transport.spi.TransportSubscription;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** The pipeline's decisions, driven by a fake clock; the transport here only records sends. */
+class ConsumerPipelineTest {
+
+  private static final Destination.GroupQueue SOURCE = new Destination.GroupQueue("orders", "billing");
+  private static final Channel<String> EVENTS = Channel.event("orders", String.class);
+
+  private final FakeClock clock = new FakeClock(1_000_000);
+  private final RecordingTransport transport = new RecordingTransport();
+  private final Counters counters = new Counters();
+  private final List<Integer> attempts = new ArrayList<>();
+
+  @Test
+  void dropsAnExpiredMessageWithoutCallingTheHandler() {
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), (p, ctx) -> fail("handler must not run"));
+    Message expired = message("x").header(Headers.DEADLINE, Long.toString(clock.millis())).build();
+
+    pipeline.onDelivery(delivery(expired)).toCompletableFuture().join();
+
+    assertThat(counters.expired.sum()).isEqualTo(1);
+    assertThat(transport.sends).isEmpty();
+  }
+
+  @Test
+  void handlesAMessageBeforeItsDeadline() {
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), (p, ctx) -> {
+      assertThat(ctx.deadline()).contains(Instant.ofEpochMilli(clock.millis() + 1));
+      return null;
+    });
+
+    pipeline.onDelivery(delivery(message("x").header(Headers.DEADLINE, Long.toString(clock.millis() + 1)).build()))
+        .toCompletableFuture().join();
+
+    assertThat(counters.handled.sum()).isEqualTo(1);
+  }
+
+  @Test
+  void retriesImmediatelyThenSchedulesADelayedRedeliveryThroughTheBroker() {
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
+    Message original = message("x").build();
+
+    pipeline.onDelivery(delivery(original)).toCompletableFuture().join();
+
+    assertThat(attempts).containsExactly(1, 2);
+    assertThat(transport.sends).hasSize(1);
+    Sent redelivery = transport.sends.get(0);
+    assertThat(redelivery.destination()).isEqualTo(SOURCE);
+    assertThat(redelivery.options().delay()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(redelivery.message().id()).isEqualTo(original.id());
+    assertThat(redelivery.message().headers())
+        .containsEntry(Headers.ATTEMPT, "3")
+        .containsEntry(Headers.FIRST_FAILURE_TIME, Long.toString(clock.millis()));
+    assertThat(counters.redelivered.sum()).isEqualTo(1);
+  }
+
+  @Test
+  void deadLettersWhenTheLastAttemptFails() {
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
+    Message lastTry = message("x").header(Headers.ATTEMPT, "3").header(Headers.FIRST_FAILURE_TIME, "42").build();
+
+    pipeline.onDelivery(delivery(lastTry)).toCompletableFuture().join();
+
+    assertThat(attempts).containsExactly(3);
+    Sent dead = transport.sends.get(0);
+    assertThat(dead.destination()).isEqualTo(new Destination.Queue("orders.billing.dlq"));
+    assertThat(dead.message().headers())
+        .containsEntry(Headers.ERROR_CODE, "parley.handler.failed")
+        .containsEntry(Headers.ERROR_MESSAGE, "boom")
+        .containsEntry(Headers.EXCEPTION_CLASS, IllegalStateException.class.getName())
+        .containsEntry(Headers.ORIGINAL_CHANNEL, "orders")
+        .containsEntry(Headers.ORIGINAL_QUEUE, "orders.billing")
+        .containsEntry(Headers.ATTEMPT, "3")
+        .containsEntry(Headers.FIRST_FAILURE_TIME, "42");
+    assertThat(counters.deadLettered.sum()).isEqualTo(1);
+  }
+
+  @Test
+  void badInputIsDeadLetteredAfterOneAttempt() {
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> {
+      attempts.add(ctx.attempt());
+      throw new BadInputException("order.invalid", "no items");
+    });
+
+    pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture().join();
+
+    assertThat(attempts).containsExactly(1);
+    assertThat(transport.sends.get(0).message().headers()).containsEntry(Headers.ERROR_CODE, "order.invalid");
+  }
+
+  @Test
+  void undecodablePayloadIsDeadLetteredWithTheCodecErrorCode() {
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
+    Message noType = Message.builder().payload(new byte[] {1}).build();
+    Message badDeadline = message("x").header(Headers.DEADLINE, "tomorrow").build();
+
+    pipeline.onDelivery(delivery(noType)).toCompletableFuture().join();
+    pipeline.onDelivery(delivery(badDeadline)).toCompletableFuture().join();
+
+    assertThat(transport.sends).extracting(s -> s.message().headers().get(Headers.ERROR_CODE))
+        .containsExactly(CodecException.MISSING_CONTENT_TYPE, "parley.header.invalid");
+  }
+
+  @Test
+  void partitionedChannelRetriesInPlaceInsteadOfRequeueing() {
+    Channel<String> ordered = EVENTS.withPartitionKey(s -> s);
+    DeliveryHandler pipeline = pipeline(ordered, Redelivery.of(1, Duration.ZERO, Duration.ZERO), (p, ctx) -> {
+      attempts.add(ctx.attempt());
+      if (ctx.attempt() == 1) {
+        throw new IllegalStateException("once");
+      }
+      return null;
+    });
+
+    pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture().join();
+
+    assertThat(attempts).containsExactly(1, 2);
+    assertThat(transport.sends).isEmpty();
+    assertThat(counters.handled.sum()).isEqualTo(1);
+  }
+
+  @Test
+  void repliesToARequestWithCorrelationAndStatus() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    DeliveryHandler pipeline = pipeline(commands, Redelivery.none(), (p, ctx) -> p.toUpperCase());
+    Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
+
+    pipeline.onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1)).toCompletableFuture().join();
+
+    Sent reply = transport.sends.get(0);
+    assertThat(reply.destination()).isEqualTo(new Destination.Queue("parley.reply.orders.1"));
+    assertThat(reply.message().headers())
+        .containsEntry(Headers.CORRELATION_ID, request.id())
+        .containsEntry(Headers.STATUS, "OK")
+        .containsEntry(Headers.CONTENT_TYPE, "text/plain");
+    assertThat(new String(reply.message().payload(), StandardCharsets.UTF_8)).isEqualTo("SOUP");
+  }
+
+  @Test
+  void failsTheDeliveryWhenTheDeadLetterCannotBeSentSoTheBrokerRedelivers() {
+    transport.failSends = true;
+    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), alwaysFailing());
+
+    CompletableFuture<Void> outcome = pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture();
+
+    assertThat(outcome).isCompletedExceptionally();
+    assertThat(counters.deadLettered.sum()).isZero();
+  }
+
+  // ---- fixtures ----
+
+  private <T> DeliveryHandler pipeline(Channel<T> channel, Redelivery redelivery, CommandHandler<T, Object> handler) {
+    return new ConsumerPipeline<>("billing-service", channel, handler, redelivery, transport, Codecs.of(new TextCodec()), clock, counters);
+  }
+
+  private CommandHandler<String, Object> alwaysFailing() {
+    return (p, ctx) -> {
+      attempts.add(ctx.attempt());
+      throw new IllegalStateException("boom");
+    };
+  }
+
+  private static Object fail(String why) {
+    throw new AssertionError(why);
+  }
+
+  private static Message.Builder message(String text) {
+    return Message.builder().header(Headers.CONTENT_TYPE, "text/plain").payload(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Delivery delivery(Message message) {
+    return new Delivery(message, SOURCE, 1);
+  }
+
+  record Sent(Destination destination, Message message, SendOptions options) {}
+
+  static final class RecordingTransport implements Transport {
+    final List<Sent> sends = new ArrayList<>();
+    boolean failSends;
+
+    @Override
+    public String name() {
+      return "recording";
+    }
+
+    @Override
+    public CompletableFuture<Void> send(Destination destination, Message message, SendOptions options) {
+      if (failSends) {
+        return CompletableFuture.failedFuture(new TransportException("test.down", "broker down", null));
+      }
+      sends.add(new Sent(destination, message, options));
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public TransportSubscription subscribe(Destination source, ConsumerSettings settings, DeliveryHandler handler) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  static final class TextCodec implements Codec {
+    @Override
+    public String contentType() {
+      return "text/plain";
+    }
+
+    @Override
+    public byte[] encode(Object value) {
+      return String.valueOf(value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public <T> T decode(byte[] bytes, Class<T> type) {
+      return type.cast(new String(bytes, StandardCharsets.UTF_8));
+    }
+  }
+
+  static final class FakeClock extends Clock {
+    private long millis;
+
+    FakeClock(long millis) {
+      this.millis = millis;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis);
+    }
+  }
+}
