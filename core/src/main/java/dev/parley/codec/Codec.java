@@ -14,6 +14,15 @@ public interface Codec {
   String contentType();
 
   /**
+   * Whether this codec reads and writes values of {@code type}. Several codecs may share a content
+   * type (Jackson JSON for plain classes, the protobuf JSON mapping for protobuf messages); {@link
+   * Codecs} picks the one that supports the payload type.
+   */
+  default boolean supports(Class<?> type) {
+    return true;
+  }
+
+  /**
    * Encodes a value.
    *
    * @throws CodecException if the value cannot be written in this format

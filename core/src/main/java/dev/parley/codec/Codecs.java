@@ -15,25 +15,33 @@ import java.util.ServiceLoader;
  * Thread-safe.
  *
  * <pre>{@code
- * Codecs codecs = Codecs.of(jsonCodec, protobufCodec); // encodes JSON, decodes either
+ * Codecs codecs = Codecs.of(protobufCodec, jsonCodec); // writes protobuf, reads both
  * }</pre>
  */
 public final class Codecs {
 
   private final Codec defaultCodec;
-  private final Map<String, Codec> byContentType;
+  private final List<Codec> all;
+  private final Map<String, List<Codec>> byContentType;
 
   private Codecs(Codec defaultCodec, List<Codec> others) {
     this.defaultCodec = Objects.requireNonNull(defaultCodec, "defaultCodec");
-    Map<String, Codec> map = new LinkedHashMap<>();
-    map.put(normalize(defaultCodec.contentType()), defaultCodec);
-    for (Codec c : others) {
-      map.putIfAbsent(normalize(c.contentType()), c);
+    List<Codec> list = new ArrayList<>();
+    list.add(defaultCodec);
+    list.addAll(others);
+    this.all = List.copyOf(list);
+    Map<String, List<Codec>> map = new LinkedHashMap<>();
+    for (Codec c : all) {
+      map.computeIfAbsent(normalize(c.contentType()), k -> new ArrayList<>()).add(c);
     }
+    map.replaceAll((k, v) -> List.copyOf(v));
     this.byContentType = Map.copyOf(map);
   }
 
-  /** Codecs that encode with {@code defaultCodec} and also decode the content types of the others. */
+  /**
+   * Codecs that encode with {@code defaultCodec} (for the types it supports) and also decode the
+   * content types of the others.
+   */
   public static Codecs of(Codec defaultCodec, Codec... others) {
     return new Codecs(defaultCodec, List.of(others));
   }
@@ -57,27 +65,49 @@ public final class Codecs {
     return new Codecs(codecs.get(0), codecs.subList(1, codecs.size()));
   }
 
-  /** The codec used to encode. */
+  /** The codec preferred for encoding. */
   public Codec defaultCodec() {
     return defaultCodec;
   }
 
   /**
-   * The codec for a content type (parameters such as {@code charset} are ignored).
+   * The codec to encode a {@code type} with: the default codec if it supports the type, else the
+   * first other codec that does.
    *
-   * @throws CodecException if {@code contentType} is null or names no codec here
+   * @throws CodecException if no codec here supports {@code type}
    */
-  public Codec forContentType(String contentType) {
+  public Codec encoderFor(Class<?> type) {
+    for (Codec c : all) {
+      if (c.supports(type)) {
+        return c;
+      }
+    }
+    throw new CodecException(
+        CodecException.UNENCODABLE, "no configured codec writes " + type.getName());
+  }
+
+  /**
+   * The codec to decode a payload of {@code contentType} into a {@code type} (parameters such as
+   * {@code charset} are ignored).
+   *
+   * @throws CodecException if {@code contentType} is missing or no codec here reads it into {@code type}
+   */
+  public Codec decoderFor(String contentType, Class<?> type) {
     if (contentType == null || contentType.isBlank()) {
       throw new CodecException(CodecException.MISSING_CONTENT_TYPE, "message has no content-type");
     }
-    Codec codec = byContentType.get(normalize(contentType));
-    if (codec == null) {
-      throw new CodecException(
-          CodecException.UNSUPPORTED_CONTENT_TYPE,
-          "content-type: " + sanitize(contentType) + " (expected one of: " + byContentType.keySet() + ")");
+    List<Codec> candidates = byContentType.get(normalize(contentType));
+    if (candidates != null) {
+      for (Codec c : candidates) {
+        if (c.supports(type)) {
+          return c;
+        }
+      }
     }
-    return codec;
+    throw new CodecException(
+        CodecException.UNSUPPORTED_CONTENT_TYPE,
+        "content-type: " + sanitize(contentType) + " (expected one of: " + byContentType.keySet()
+            + " for " + type.getSimpleName() + ")");
   }
 
   private static String normalize(String contentType) {

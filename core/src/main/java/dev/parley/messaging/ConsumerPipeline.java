@@ -79,7 +79,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       if (isExpired(deadline)) {
         return expired(message);
       }
-      codec = codecs.forContentType(message.headers().get(Headers.CONTENT_TYPE));
+      codec = codecs.decoderFor(message.headers().get(Headers.CONTENT_TYPE), channel.payloadType());
       payload = codec.decode(message.payload(), channel.payloadType());
     } catch (BadInputException e) {
       return deadLetter(delivery, e, parseAttemptLeniently(message));
@@ -187,7 +187,10 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
             .header(Headers.SOURCE, service)
             .header(Headers.STATUS, status.code().name());
     if (status.isOk()) {
-      Codec replyCodec = codec != null ? codec : codecs.defaultCodec();
+      Codec replyCodec =
+          codec != null && (result == null || codec.supports(result.getClass()))
+              ? codec
+              : codecs.encoderFor(result == null ? Object.class : result.getClass());
       reply.header(Headers.CONTENT_TYPE, replyCodec.contentType()).payload(replyCodec.encode(result));
       if (result != null) {
         reply.header(Headers.TYPE, result.getClass().getSimpleName());

@@ -227,7 +227,7 @@ final class DefaultMessaging implements Messaging {
 
   private <T> Message.Builder encode(Channel<T> channel, T payload) {
     Objects.requireNonNull(payload, "payload");
-    Codec codec = codecs.defaultCodec();
+    Codec codec = codecs.encoderFor(channel.payloadType());
     Message.Builder builder =
         Message.builder()
             .id(MessageIds.next(clock))

@@ -125,7 +125,7 @@ final class ReplyRouter implements DeliveryHandler {
       try {
         future.complete(
             codecs
-                .forContentType(reply.headers().get(Headers.CONTENT_TYPE))
+                .decoderFor(reply.headers().get(Headers.CONTENT_TYPE), replyType)
                 .decode(reply.payload(), replyType));
       } catch (BadInputException e) {
         future.completeExceptionally(e);

@@ -78,8 +78,8 @@ class JsonCodecTest {
     Codecs codecs = Codecs.discover();
 
     assertThat(codecs.defaultCodec().contentType()).isEqualTo("application/json");
-    assertThat(codecs.forContentType("application/json; charset=utf-8")).isNotNull();
-    assertThatThrownBy(() -> codecs.forContentType("application/x-java-serialized-object"))
+    assertThat(codecs.decoderFor("application/json; charset=utf-8", Order.class)).isNotNull();
+    assertThatThrownBy(() -> codecs.decoderFor("application/x-java-serialized-object", Order.class))
         .isInstanceOfSatisfying(
             CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.UNSUPPORTED_CONTENT_TYPE));
   }

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.codec.Codecs;
 import dev.parley.codec.CodecException;
-import dev.parley.codec.json.JsonCodec;
 import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
 import dev.parley.error.DeadlineExceededException;
@@ -58,6 +57,7 @@ import org.junit.jupiter.api.Timeout;
  * }
  * }</pre>
  *
+ * The test class path needs a JSON codec ({@code parley-codec-json}): payloads are plain records.
  * Each test uses channel names of its own, so tests never see each other's messages. The
  * transport's send timeout should be a few seconds, so the broker-down scenario stays short.
  */
@@ -489,7 +489,7 @@ public abstract class TransportTck {
     int connectionsBefore = brokerConnectionCount();
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
     Transport transport = newTransport();
-    Messaging m = Messaging.builder().service("leaky").transport(transport).codecs(Codecs.of(JsonCodec.of())).build();
+    Messaging m = Messaging.builder().service("leaky").transport(transport).codecs(Codecs.discover()).build();
     Channel<Event> events = Channel.event(name("events"), Event.class);
     Channel<Command> commands = Channel.command(name("commands"), Command.class);
     RecordingHandler<Event> handler = RecordingHandler.succeeding();
@@ -535,7 +535,7 @@ public abstract class TransportTck {
     Messaging m = Messaging.builder()
         .service(service)
         .transport(transport)
-        .codecs(Codecs.of(JsonCodec.of()))
+        .codecs(Codecs.discover())
         .subscriptionOptions(fast())
         .build();
     resources.add(m);
