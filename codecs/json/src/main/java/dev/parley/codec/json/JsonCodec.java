@@ -15,6 +15,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.SchemaTypes;
 import java.io.IOException;
 import java.util.Objects;
 
@@ -53,6 +54,12 @@ public final class JsonCodec implements Codec {
   @Override
   public String contentType() {
     return CONTENT_TYPE;
+  }
+
+  /** Plain classes; Protobuf, Avro and Thrift types are left to their own codecs. */
+  @Override
+  public boolean supports(Class<?> type) {
+    return !SchemaTypes.isSchemaGenerated(type);
   }
 
   @Override
