@@ -20,6 +20,10 @@ public final class CodecException extends BadInputException {
   public static final String UNSUPPORTED_CONTENT_TYPE = "parley.codec.unsupported_content_type";
   /** The message carries no content type. */
   public static final String MISSING_CONTENT_TYPE = "parley.codec.missing_content_type";
+  /** The payload names a writer schema the reader does not know (e.g. an Avro fingerprint). */
+  public static final String UNKNOWN_SCHEMA = "parley.codec.unknown_schema";
+  /** The writer's schema cannot be read as the reader's schema. */
+  public static final String INCOMPATIBLE_SCHEMA = "parley.codec.incompatible_schema";
   /** The value cannot be written in this format. */
   public static final String UNENCODABLE = "parley.codec.unencodable";
 

@@ -1,0 +1,221 @@
+package dev.parley.codec.avro;
+
+import dev.parley.codec.Codec;
+import dev.parley.codec.CodecException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Avro binary for classes generated from {@code .avsc} schemas ({@code avro/binary}), in Avro's
+ * single-object encoding: {@code C3 01}, the 8-byte CRC-64-AVRO fingerprint of the writer schema
+ * (little-endian), then the datum. A reader looks the writer schema up in the {@link
+ * AvroSchemaStore} and resolves it to its own schema, so producers and consumers may be on
+ * different, compatible versions; an unknown fingerprint fails with {@code
+ * parley.codec.unknown_schema}, an incompatible pair with {@code parley.codec.incompatible_schema}
+ * and a message naming each problem. Declared lengths are checked against the payload before
+ * anything is allocated; strings must be valid UTF-8; records nest at most {@code maxDepth} deep.
+ *
+ * <p>Avro only instantiates generated classes from trusted packages: list yours in the {@code
+ * org.apache.avro.SERIALIZABLE_PACKAGES} system property. Thread-safe.
+ */
+public final class AvroCodec implements Codec {
+
+  /** The content type written and read. */
+  public static final String CONTENT_TYPE = "avro/binary";
+
+  private static final int HEADER = 10;
+
+  private final AvroSchemaStore store;
+  private final int maxPayloadBytes;
+  private final int maxDepth;
+  private final Map<Schema, Long> fingerprints = new ConcurrentHashMap<>();
+  private final Map<Class<?>, Schema> readerSchemas = new ConcurrentHashMap<>();
+  private final Map<Class<?>, SpecificData> readerModels = new ConcurrentHashMap<>();
+  private final Map<ResolutionKey, String> incompatibilities = new ConcurrentHashMap<>();
+
+  private record ResolutionKey(long writer, Schema reader) {}
+
+  private AvroCodec(Builder b) {
+    this.store = b.store;
+    this.maxPayloadBytes = b.maxPayloadBytes;
+    this.maxDepth = b.maxDepth;
+  }
+
+  /** A codec with an in-memory schema store and the default limits (1 MiB, depth 64). */
+  public static AvroCodec of() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String contentType() {
+    return CONTENT_TYPE;
+  }
+
+  /** Generated Avro record classes. */
+  @Override
+  public boolean supports(Class<?> type) {
+    return SpecificRecord.class.isAssignableFrom(type);
+  }
+
+  @Override
+  public byte[] encode(Object value) {
+    if (!(value instanceof SpecificRecord record)) {
+      throw new CodecException(
+          CodecException.UNENCODABLE, "not a generated Avro record: " + (value == null ? "null" : value.getClass().getName()));
+    }
+    Schema schema = record.getSchema();
+    long fingerprint = fingerprints.computeIfAbsent(schema, s -> {
+      store.register(s);
+      return AvroSchemaStore.fingerprint(s);
+    });
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    out.write(0xC3);
+    out.write(0x01);
+    for (int i = 0; i < 8; i++) {
+      out.write((int) (fingerprint >>> (8 * i)));
+    }
+    try {
+      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+      new SpecificDatumWriter<Object>(schema, SpecificData.getForSchema(schema)).write(record, encoder);
+      encoder.flush();
+    } catch (IOException | AvroRuntimeException | ClassCastException | NullPointerException e) {
+      throw new CodecException(CodecException.UNENCODABLE, "cannot write " + schema.getFullName() + ": " + e.getMessage(), e);
+    }
+    if (out.size() > maxPayloadBytes) {
+      throw new CodecException(CodecException.TOO_LARGE, "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public <T> T decode(byte[] bytes, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    if (bytes.length > maxPayloadBytes) {
+      throw new CodecException(CodecException.TOO_LARGE, "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
+    }
+    if (bytes.length < HEADER || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
+      throw new CodecException(CodecException.MALFORMED, "not Avro single-object encoding (expected: C3 01 + fingerprint)");
+    }
+    long fingerprint = 0;
+    for (int i = 0; i < 8; i++) {
+      fingerprint |= (bytes[2 + i] & 0xFFL) << (8 * i);
+    }
+    Schema reader = readerSchema(type);
+    long fp = fingerprint;
+    Schema writer = store.find(fp).orElseThrow(() -> new CodecException(
+        CodecException.UNKNOWN_SCHEMA,
+        String.format("writer schema %016x is not in the schema store (register it with AvroSchemaStore.register)", fp)));
+    String problem = incompatibilities.computeIfAbsent(new ResolutionKey(fp, reader), k -> incompatibility(writer, reader));
+    if (!problem.isEmpty()) {
+      throw new CodecException(CodecException.INCOMPATIBLE_SCHEMA, problem);
+    }
+    BoundedDecoder decoder = new BoundedDecoder(bytes, HEADER);
+    try {
+      T value = new DepthLimitedReader<T>(writer, reader, readerModel(type), maxDepth).read(null, decoder);
+      if (decoder.remaining() != 0) {
+        throw new CodecException(CodecException.MALFORMED, decoder.remaining() + " bytes left after the " + type.getSimpleName());
+      }
+      return value;
+    } catch (DepthLimitedReader.TooDeep e) {
+      throw new CodecException(CodecException.TOO_DEEP, e.getMessage(), e);
+    } catch (StackOverflowError e) {
+      throw new CodecException(CodecException.TOO_DEEP, "Avro records nest too deeply", null);
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof CodecException c) {
+        throw c;
+      }
+      throw new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in Avro: " + e.getMessage(), e);
+    }
+  }
+
+  private Schema readerSchema(Class<?> type) {
+    if (!supports(type)) {
+      throw new CodecException(CodecException.UNSUPPORTED_CONTENT_TYPE, type.getName() + " is not a generated Avro record");
+    }
+    return readerSchemas.computeIfAbsent(type, t -> {
+      Schema schema = SpecificData.get().getSchema(t);
+      store.register(schema);
+      return schema;
+    });
+  }
+
+  /**
+   * The class's data model (its logical-type conversions) with generated custom coders and the fast
+   * reader off: both decode nested records directly, past the depth check in {@link
+   * DepthLimitedReader}.
+   */
+  private SpecificData readerModel(Class<?> type) {
+    return readerModels.computeIfAbsent(type, t -> {
+      SpecificData generated = SpecificData.getForClass(t);
+      SpecificData model = new SpecificData(t.getClassLoader());
+      generated.getConversions().forEach(model::addLogicalTypeConversion);
+      model.setCustomCoders(false);
+      model.setFastReaderEnabled(false);
+      return model;
+    });
+  }
+
+  private static String incompatibility(Schema writer, Schema reader) {
+    SchemaCompatibility.SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
+    if (result.getType() == SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+      return "";
+    }
+    return "data written with " + writer.getFullName() + " cannot be read as " + reader.getFullName() + ": "
+        + AvroCompatibility.describe(result);
+  }
+
+  /** Configures an {@link AvroCodec}. Not thread-safe. */
+  public static final class Builder {
+    private AvroSchemaStore store = AvroSchemaStore.inMemory();
+    private int maxPayloadBytes = 1 << 20;
+    private int maxDepth = 64;
+
+    private Builder() {}
+
+    /** Where writer schemas are found by fingerprint; default: in memory. */
+    public Builder schemaStore(AvroSchemaStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    public Builder maxPayloadBytes(int maxPayloadBytes) {
+      if (maxPayloadBytes < HEADER) {
+        throw new IllegalArgumentException("maxPayloadBytes: " + maxPayloadBytes + " (expected: >= " + HEADER + ")");
+      }
+      this.maxPayloadBytes = maxPayloadBytes;
+      return this;
+    }
+
+    public Builder maxDepth(int maxDepth) {
+      if (maxDepth < 1) {
+        throw new IllegalArgumentException("maxDepth: " + maxDepth + " (expected: > 0)");
+      }
+      this.maxDepth = maxDepth;
+      return this;
+    }
+
+    public AvroCodec build() {
+      return new AvroCodec(this);
+    }
+  }
+
+  static String join(java.util.List<String> parts) {
+    return parts.stream().collect(Collectors.joining("; "));
+  }
+}

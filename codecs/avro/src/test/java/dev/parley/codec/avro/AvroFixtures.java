@@ -1,0 +1,49 @@
+package dev.parley.codec.avro;
+
+import dev.parley.codec.avro.fixtures.Collections;
+import dev.parley.codec.avro.fixtures.Line;
+import dev.parley.codec.avro.fixtures.Medium;
+import dev.parley.codec.avro.fixtures.Node;
+import dev.parley.codec.avro.fixtures.Small;
+import dev.parley.codec.avro.fixtures.Text;
+import dev.parley.codec.avro.fixtures.Timestamps;
+import dev.parley.codec.avro.fixtures.WithOptional;
+import dev.parley.testing.tck.CodecTck;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The TCK fixture set in Avro types generated from {@code src/test/avro/fixtures.avsc}. */
+final class AvroFixtures {
+
+  private AvroFixtures() {}
+
+  static CodecTck.Fixtures all() {
+    List<Line> lines = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      lines.add(new Line("SKU-" + (1000 + i), "item number " + i + " with a longer description", i + 1, 199L * (i + 1)));
+    }
+    Map<String, Long> counts = new LinkedHashMap<>();
+    counts.put("apples", 3L);
+    counts.put("pears", 5L);
+    return new CodecTck.Fixtures(
+        new Small("o-1", "Ada Lovelace", 2, 4250L, true),
+        new Medium("o-2", "Grace Hopper", "1 Navy Way, Arlington, VA", lines, "leave at the door; ring twice"),
+        new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of()))),
+        new Collections(List.of("spicy", "vegan", "spicy"), List.of(1, 2, 3), counts),
+        new WithOptional("o-3", null, null),
+        new Timestamps(Instant.parse("2026-11-24T10:15:30.123Z"), LocalDate.parse("2026-11-25"), 42L * 60_000),
+        new Text("o-4", "Grüße, 你好, مرحبا, שלום, e\u0301, 🚀🍛"));
+  }
+
+  static Node chain(int depth) {
+    Node node = new Node("leaf", List.of());
+    for (int i = 0; i < depth; i++) {
+      node = new Node("n" + i, List.of(node));
+    }
+    return node;
+  }
+}
