@@ -1,0 +1,29 @@
+package dev.parley.codec.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.parley.codec.CodecException;
+import dev.parley.testing.tck.CodecFixtures;
+
+/**
+ * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
+ * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with
+ * {@code JAZZER_FUZZ=1 ./mvnw test -pl codecs/json -Dtest=JsonCodecFuzzTest}.
+ */
+class JsonCodecFuzzTest {
+
+  private final JsonCodec codec = JsonCodec.builder().maxPayloadBytes(64 * 1024).maxDepth(32).build();
+
+  @FuzzTest(maxDuration = "30s")
+  void decodesOrFailsWithCodecException(byte[] input) {
+    for (Class<?> type : new Class<?>[] {CodecFixtures.Small.class, CodecFixtures.Node.class, CodecFixtures.Medium.class}) {
+      try {
+        Object value = codec.decode(input, type);
+        assertThat(codec.decode(codec.encode(value), type)).isEqualTo(value);
+      } catch (CodecException expected) {
+        assertThat(expected.errorCode()).startsWith("parley.codec.");
+      }
+    }
+  }
+}

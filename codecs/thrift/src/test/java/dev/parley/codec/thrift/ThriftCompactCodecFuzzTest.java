@@ -1,0 +1,29 @@
+package dev.parley.codec.thrift;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.parley.codec.Codec;
+import dev.parley.codec.CodecException;
+
+/**
+ * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
+ * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with
+ * {@code JAZZER_FUZZ=1 ./mvnw test -pl codecs/thrift -Dtest=ThriftCompactCodecFuzzTest}.
+ */
+class ThriftCompactCodecFuzzTest {
+
+  private final Codec codec = ThriftCodec.of(ThriftCodec.Protocol.COMPACT, 64 * 1024, 32);
+
+  @FuzzTest(maxDuration = "30s")
+  void decodesOrFailsWithCodecException(byte[] input) {
+    for (Class<?> type : new Class<?>[] {dev.parley.codec.thrift.fixtures.Small.class, dev.parley.codec.thrift.fixtures.Node.class, dev.parley.codec.thrift.fixtures.Medium.class, dev.parley.codec.thrift.fixtures.Collections.class}) {
+      try {
+        Object value = codec.decode(input, type);
+        assertThat(codec.decode(codec.encode(value), type)).isEqualTo(value);
+      } catch (CodecException expected) {
+        assertThat(expected.errorCode()).startsWith("parley.codec.");
+      }
+    }
+  }
+}
