@@ -17,11 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /** The TCK fixture set in Avro types generated from {@code src/test/avro/fixtures.avsc}. */
-final class AvroFixtures {
+public final class AvroFixtures {
 
   private AvroFixtures() {}
 
-  static CodecTck.Fixtures all() {
+  public static CodecTck.Fixtures all() {
     List<Line> lines = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       lines.add(new Line("SKU-" + (1000 + i), "item number " + i + " with a longer description", i + 1, 199L * (i + 1)));

@@ -13,11 +13,11 @@ import dev.parley.codec.protobuf.fixtures.WithOptional;
 import dev.parley.testing.tck.CodecTck;
 
 /** The TCK fixture set in protobuf types, shaped like the plain-Java one. */
-final class ProtobufFixtures {
+public final class ProtobufFixtures {
 
   private ProtobufFixtures() {}
 
-  static CodecTck.Fixtures all() {
+  public static CodecTck.Fixtures all() {
     Medium.Builder medium = Medium.newBuilder()
         .setOrderId("o-2").setCustomer("Grace Hopper").setAddress("1 Navy Way, Arlington, VA")
         .setNotes("leave at the door; ring twice");

@@ -17,11 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /** The TCK fixture set in Thrift structs generated from {@code src/test/thrift/fixtures.thrift}. */
-final class ThriftFixtures {
+public final class ThriftFixtures {
 
   private ThriftFixtures() {}
 
-  static CodecTck.Fixtures all() {
+  public static CodecTck.Fixtures all() {
     List<Line> lines = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       lines.add(new Line("SKU-" + (1000 + i), "item number " + i + " with a longer description", i + 1, 199L * (i + 1)));

@@ -1,0 +1,19 @@
+package dev.parley.bench;
+
+/**
+ * Entry point: {@code sizes} prints bytes per message for every codec and fixture; anything else
+ * goes to JMH ({@code CodecBench -prof gc -rf json -rff results.json}).
+ */
+public final class BenchMain {
+
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    String[] split = args.length == 1 ? args[0].trim().split("\\s+") : args;
+    if (split.length > 0 && split[0].equals("sizes")) {
+      CodecSizes.main(split);
+      return;
+    }
+    org.openjdk.jmh.Main.main(split);
+  }
+}
