@@ -100,8 +100,11 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       Throwable failure;
       try {
         R result = handler.handle(payload, context);
+        // Encoding the reply happens here too: a reply no codec can write is a failure of this
+        // message (dead-lettered, with a failure reply), not a reason to redeliver it forever.
+        CompletionStage<Void> reply = replyIfRequested(message, Status.OK, result, codec);
         counters.handled.increment();
-        return replyIfRequested(message, Status.OK, result, codec);
+        return reply;
       } catch (Throwable t) {
         if (t instanceof InterruptedException) {
           Thread.currentThread().interrupt();

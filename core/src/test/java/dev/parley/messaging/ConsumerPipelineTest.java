@@ -164,6 +164,27 @@ class ConsumerPipelineTest {
   }
 
   @Test
+  void unencodableReplyIsDeadLetteredNotRedelivered() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    Codec picky = new TextCodec() {
+      @Override
+      public boolean supports(Class<?> type) {
+        return type == String.class;
+      }
+    };
+    DeliveryHandler pipeline = new ConsumerPipeline<String, Object>("kitchen-service", commands, (p, ctx) -> 42,
+        Redelivery.defaults(), transport, Codecs.of(picky), clock, counters);
+    Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
+
+    pipeline.onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1)).toCompletableFuture().join();
+
+    assertThat(transport.sends).extracting(s -> s.destination().channel())
+        .containsExactly("parley.reply.orders.1", "kitchen.dlq");
+    assertThat(transport.sends.get(0).message().headers()).containsEntry(Headers.ERROR_CODE, CodecException.UNENCODABLE);
+    assertThat(counters.deadLettered.sum()).isEqualTo(1);
+  }
+
+  @Test
   void failsTheDeliveryWhenTheDeadLetterCannotBeSentSoTheBrokerRedelivers() {
     transport.failSends = true;
     DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), alwaysFailing());
@@ -228,7 +249,7 @@ class ConsumerPipelineTest {
     public void close() {}
   }
 
-  static final class TextCodec implements Codec {
+  static class TextCodec implements Codec {
     @Override
     public String contentType() {
       return "text/plain";

@@ -44,6 +44,16 @@ public final class AvroCodec implements Codec {
   private final Map<Class<?>, Schema> readerSchemas = new ConcurrentHashMap<>();
   private final Map<Class<?>, SpecificData> readerModels = new ConcurrentHashMap<>();
   private final Map<ResolutionKey, String> incompatibilities = new ConcurrentHashMap<>();
+  private final Map<Schema, SpecificDatumWriter<Object>> writers = new ConcurrentHashMap<>();
+  private final ThreadLocal<Map<ResolutionKey, DepthLimitedReader<?>>> readers =
+      ThreadLocal.withInitial(java.util.HashMap::new);
+  private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(Output::new);
+
+  /** A thread's reusable output buffer and encoder. */
+  private static final class Output {
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
+    BinaryEncoder encoder;
+  }
 
   private record ResolutionKey(long writer, Schema reader) {}
 
@@ -84,16 +94,19 @@ public final class AvroCodec implements Codec {
       store.register(s);
       return AvroSchemaStore.fingerprint(s);
     });
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    Output output = outputs.get();
+    ByteArrayOutputStream out = output.bytes;
+    out.reset();
     out.write(0xC3);
     out.write(0x01);
     for (int i = 0; i < 8; i++) {
       out.write((int) (fingerprint >>> (8 * i)));
     }
     try {
-      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-      new SpecificDatumWriter<Object>(schema, SpecificData.getForSchema(schema)).write(record, encoder);
-      encoder.flush();
+      output.encoder = EncoderFactory.get().directBinaryEncoder(out, output.encoder);
+      writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s, SpecificData.getForSchema(s)))
+          .write(record, output.encoder);
+      output.encoder.flush();
     } catch (IOException | AvroRuntimeException | ClassCastException | NullPointerException e) {
       throw new CodecException(CodecException.UNENCODABLE, "cannot write " + schema.getFullName() + ": " + e.getMessage(), e);
     }
@@ -121,13 +134,17 @@ public final class AvroCodec implements Codec {
     Schema writer = store.find(fp).orElseThrow(() -> new CodecException(
         CodecException.UNKNOWN_SCHEMA,
         String.format("writer schema %016x is not in the schema store (register it with AvroSchemaStore.register)", fp)));
-    String problem = incompatibilities.computeIfAbsent(new ResolutionKey(fp, reader), k -> incompatibility(writer, reader));
+    ResolutionKey key = new ResolutionKey(fp, reader);
+    String problem = incompatibilities.computeIfAbsent(key, k -> incompatibility(writer, reader));
     if (!problem.isEmpty()) {
       throw new CodecException(CodecException.INCOMPATIBLE_SCHEMA, problem);
     }
     BoundedDecoder decoder = new BoundedDecoder(bytes, HEADER);
     try {
-      T value = new DepthLimitedReader<T>(writer, reader, readerModel(type), maxDepth).read(null, decoder);
+      @SuppressWarnings("unchecked")
+      DepthLimitedReader<T> datumReader = (DepthLimitedReader<T>) readers.get()
+          .computeIfAbsent(key, k -> new DepthLimitedReader<T>(writer, reader, readerModel(type), maxDepth));
+      T value = datumReader.read(null, decoder);
       if (decoder.remaining() != 0) {
         throw new CodecException(CodecException.MALFORMED, decoder.remaining() + " bytes left after the " + type.getSimpleName());
       }

@@ -3,8 +3,6 @@ package dev.parley.codec.avro;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.Decoder;
@@ -59,28 +57,21 @@ final class BoundedDecoder extends Decoder {
     return b;
   }
 
-  private static String strictUtf8(byte[] b) throws Malformed {
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(b))
-          .toString();
-    } catch (CharacterCodingException e) {
+  private static byte[] validUtf8(byte[] b) throws Malformed {
+    if (!dev.parley.codec.spi.Utf8.isValid(b, 0, b.length)) {
       throw new Malformed("string is not valid UTF-8");
     }
+    return b;
   }
 
   @Override
   public Utf8 readString(Utf8 old) throws IOException {
-    byte[] b = bytes("string");
-    strictUtf8(b);
-    return new Utf8(b);
+    return new Utf8(validUtf8(bytes("string")));
   }
 
   @Override
   public String readString() throws IOException {
-    return strictUtf8(bytes("string"));
+    return new String(validUtf8(bytes("string")), StandardCharsets.UTF_8);
   }
 
   @Override

@@ -1,8 +1,7 @@
 package dev.parley.codec.thrift;
 
+import dev.parley.codec.spi.Utf8;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.protocol.TCompactProtocol;
@@ -28,15 +27,13 @@ final class StrictReads {
   }
 
   static String utf8(ByteBuffer bytes) throws TProtocolException {
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(bytes)
-          .toString();
-    } catch (CharacterCodingException e) {
+    byte[] array = bytes.array();
+    int offset = bytes.arrayOffset() + bytes.position();
+    int length = bytes.remaining();
+    if (!Utf8.isValid(array, offset, length)) {
       throw new TProtocolException(TProtocolException.INVALID_DATA, "string is not valid UTF-8");
     }
+    return new String(array, offset, length, StandardCharsets.UTF_8);
   }
 
   /** Counts struct nesting for one read. */

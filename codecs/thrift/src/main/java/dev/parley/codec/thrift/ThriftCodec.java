@@ -55,6 +55,21 @@ public final class ThriftCodec implements Codec {
   private final int maxPayloadBytes;
   private final int maxDepth;
   private final TConfiguration configuration;
+  private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(this::newOutput);
+
+  /** A thread's reusable buffer and writing protocol. */
+  private record Output(ByteArrayOutputStream bytes, TProtocol protocol) {}
+
+  private Output newOutput() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
+    TIOStreamTransport transport;
+    try {
+      transport = new TIOStreamTransport(configuration, bytes);
+    } catch (org.apache.thrift.transport.TTransportException e) {
+      throw new IllegalStateException(e);
+    }
+    return new Output(bytes, protocol == Protocol.BINARY ? new TBinaryProtocol(transport) : new TCompactProtocol(transport));
+  }
 
   private ThriftCodec(Protocol protocol, int maxPayloadBytes, int maxDepth) {
     this.protocol = protocol;
@@ -101,11 +116,12 @@ public final class ThriftCodec implements Codec {
       throw new CodecException(
           CodecException.UNENCODABLE, "not a Thrift struct: " + (value == null ? "null" : value.getClass().getName()));
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    Output output = outputs.get();
+    ByteArrayOutputStream out = output.bytes();
+    out.reset();
     try {
-      TIOStreamTransport transport = new TIOStreamTransport(configuration, out);
-      TProtocol writer = protocol == Protocol.BINARY ? new TBinaryProtocol(transport) : new TCompactProtocol(transport);
-      struct.write(writer);
+      output.protocol().reset();
+      struct.write(output.protocol());
     } catch (TException | RuntimeException e) {
       throw new CodecException(CodecException.UNENCODABLE, "cannot write " + value.getClass().getSimpleName() + ": " + e.getMessage(), e);
     }
