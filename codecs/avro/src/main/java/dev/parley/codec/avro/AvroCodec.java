@@ -45,7 +45,7 @@ public final class AvroCodec implements Codec {
   private final Map<Class<?>, SpecificData> readerModels = new ConcurrentHashMap<>();
   private final Map<ResolutionKey, String> incompatibilities = new ConcurrentHashMap<>();
   private final Map<Schema, SpecificDatumWriter<Object>> writers = new ConcurrentHashMap<>();
-  private final ThreadLocal<Map<ResolutionKey, DepthLimitedReader<?>>> readers =
+  private final ThreadLocal<Map<ResolutionKey, org.apache.avro.io.DatumReader<?>>> readers =
       ThreadLocal.withInitial(java.util.HashMap::new);
   private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(Output::new);
 
@@ -142,8 +142,10 @@ public final class AvroCodec implements Codec {
     BoundedDecoder decoder = new BoundedDecoder(bytes, HEADER);
     try {
       @SuppressWarnings("unchecked")
-      DepthLimitedReader<T> datumReader = (DepthLimitedReader<T>) readers.get()
-          .computeIfAbsent(key, k -> new DepthLimitedReader<T>(writer, reader, readerModel(type), maxDepth));
+      org.apache.avro.io.DatumReader<T> datumReader = (org.apache.avro.io.DatumReader<T>) readers.get()
+          .computeIfAbsent(key, k -> isRecursive(writer) || isRecursive(reader)
+              ? new DepthLimitedReader<T>(writer, reader, readerModel(type), maxDepth)
+              : new org.apache.avro.specific.SpecificDatumReader<T>(writer, reader, SpecificData.getForClass(type)));
       T value = datumReader.read(null, decoder);
       if (decoder.remaining() != 0) {
         throw new CodecException(CodecException.MALFORMED, decoder.remaining() + " bytes left after the " + type.getSimpleName());
@@ -170,6 +172,49 @@ public final class AvroCodec implements Codec {
       store.register(schema);
       return schema;
     });
+  }
+
+  /**
+   * Whether a schema can nest without bound (a record reachable from itself). Only such schemas
+   * need the depth-checked reader; the nesting of any other is bounded by the schema itself, so
+   * those use Avro's fast paths (generated coders, fast reader).
+   */
+  static boolean isRecursive(Schema schema) {
+    return recursive(schema, new java.util.HashSet<>());
+  }
+
+  private static boolean recursive(Schema schema, java.util.Set<String> path) {
+    switch (schema.getType()) {
+      case RECORD -> {
+        if (!path.add(schema.getFullName())) {
+          return true;
+        }
+        for (Schema.Field f : schema.getFields()) {
+          if (recursive(f.schema(), path)) {
+            return true;
+          }
+        }
+        path.remove(schema.getFullName());
+        return false;
+      }
+      case ARRAY -> {
+        return recursive(schema.getElementType(), path);
+      }
+      case MAP -> {
+        return recursive(schema.getValueType(), path);
+      }
+      case UNION -> {
+        for (Schema branch : schema.getTypes()) {
+          if (recursive(branch, path)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      default -> {
+        return false;
+      }
+    }
   }
 
   /**

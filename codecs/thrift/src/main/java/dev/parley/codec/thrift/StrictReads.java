@@ -1,7 +1,6 @@
 package dev.parley.codec.thrift;
 
 import dev.parley.codec.spi.Utf8;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.protocol.TCompactProtocol;
@@ -26,14 +25,28 @@ final class StrictReads {
     return new Compact(transport, maxBytes, maxDepth);
   }
 
-  static String utf8(ByteBuffer bytes) throws TProtocolException {
-    byte[] array = bytes.array();
-    int offset = bytes.arrayOffset() + bytes.position();
-    int length = bytes.remaining();
-    if (!Utf8.isValid(array, offset, length)) {
+  /**
+   * Reads a string body of {@code length} bytes straight from the transport's buffer (all of a
+   * payload is in memory), validating UTF-8 in place: one copy, like libthrift's own fast path.
+   */
+  static String readUtf8(TTransport transport, int length, int maxBytes) throws org.apache.thrift.TException {
+    if (length < 0 || length > maxBytes) {
+      throw new TProtocolException(TProtocolException.SIZE_LIMIT, "string length " + length + " is out of bounds");
+    }
+    if (length == 0) {
+      return "";
+    }
+    if (transport.getBytesRemainingInBuffer() < length) {
+      throw new TProtocolException(TProtocolException.INVALID_DATA, "string of " + length + " bytes runs past the payload");
+    }
+    byte[] buffer = transport.getBuffer();
+    int offset = transport.getBufferPosition();
+    if (!Utf8.isValid(buffer, offset, length)) {
       throw new TProtocolException(TProtocolException.INVALID_DATA, "string is not valid UTF-8");
     }
-    return new String(array, offset, length, StandardCharsets.UTF_8);
+    String value = new String(buffer, offset, length, StandardCharsets.UTF_8);
+    transport.consumeBuffer(length);
+    return value;
   }
 
   /** Counts struct nesting for one read. */
@@ -59,14 +72,17 @@ final class StrictReads {
   private static final class Binary extends TBinaryProtocol {
     private final Depth depth;
 
+    private final int maxBytes;
+
     Binary(TTransport transport, int maxBytes, int maxDepth) {
       super(transport, maxBytes, maxBytes, true, true);
       this.depth = new Depth(maxDepth);
+      this.maxBytes = maxBytes;
     }
 
     @Override
     public String readString() throws org.apache.thrift.TException {
-      return utf8(readBinary());
+      return readUtf8(getTransport(), readI32(), maxBytes);
     }
 
     @Override
@@ -85,14 +101,30 @@ final class StrictReads {
   private static final class Compact extends TCompactProtocol {
     private final Depth depth;
 
+    private final int maxBytes;
+
     Compact(TTransport transport, int maxBytes, int maxDepth) {
       super(transport, maxBytes, maxBytes);
       this.depth = new Depth(maxDepth);
+      this.maxBytes = maxBytes;
     }
 
     @Override
     public String readString() throws org.apache.thrift.TException {
-      return utf8(readBinary());
+      return readUtf8(getTransport(), readVarint32(), maxBytes);
+    }
+
+    /** The compact protocol's unsigned varint length prefix (libthrift keeps its reader private). */
+    private int readVarint32() throws org.apache.thrift.TException {
+      int result = 0;
+      for (int shift = 0; shift < 35; shift += 7) {
+        byte b = readByte();
+        result |= (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          return result;
+        }
+      }
+      throw new TProtocolException(TProtocolException.INVALID_DATA, "varint length longer than 5 bytes");
     }
 
     @Override
