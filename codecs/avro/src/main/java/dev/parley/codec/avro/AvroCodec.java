@@ -48,6 +48,7 @@ public final class AvroCodec implements Codec {
   private final ThreadLocal<Map<ResolutionKey, org.apache.avro.io.DatumReader<?>>> readers =
       ThreadLocal.withInitial(java.util.HashMap::new);
   private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(Output::new);
+  private final ThreadLocal<BoundedDecoder> decoders = ThreadLocal.withInitial(BoundedDecoder::new);
 
   /** A thread's reusable output buffer and encoder. */
   private static final class Output {
@@ -139,7 +140,7 @@ public final class AvroCodec implements Codec {
     if (!problem.isEmpty()) {
       throw new CodecException(CodecException.INCOMPATIBLE_SCHEMA, problem);
     }
-    BoundedDecoder decoder = new BoundedDecoder(bytes, HEADER);
+    BoundedDecoder decoder = decoders.get().reset(bytes, HEADER);
     try {
       @SuppressWarnings("unchecked")
       org.apache.avro.io.DatumReader<T> datumReader = (org.apache.avro.io.DatumReader<T>) readers.get()

@@ -1,6 +1,5 @@
 package dev.parley.codec.avro;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -25,16 +24,17 @@ final class BoundedDecoder extends Decoder {
     }
   }
 
-  private final ByteArrayInputStream in;
-  private final BinaryDecoder delegate;
+  private BinaryDecoder delegate;
 
-  BoundedDecoder(byte[] bytes, int offset) {
-    this.in = new ByteArrayInputStream(bytes, offset, bytes.length - offset);
-    this.delegate = DecoderFactory.get().directBinaryDecoder(in, null);
+  /** Points this decoder at a new payload; one decoder per thread is reused this way. */
+  BoundedDecoder reset(byte[] bytes, int offset) {
+    delegate = DecoderFactory.get().binaryDecoder(bytes, offset, bytes.length - offset, delegate);
+    return this;
   }
 
+  /** Bytes not yet read (exact: the decoder reads from the payload array). */
   int remaining() {
-    return in.available();
+    return delegate.remainingBytes();
   }
 
   private int length(long declared, String what) throws Malformed {

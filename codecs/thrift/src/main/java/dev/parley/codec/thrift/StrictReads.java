@@ -67,6 +67,10 @@ final class StrictReads {
     void exit() {
       depth--;
     }
+
+    void reset() {
+      depth = 0;
+    }
   }
 
   private static final class Binary extends TBinaryProtocol {
@@ -89,6 +93,12 @@ final class StrictReads {
     public TStruct readStructBegin() throws org.apache.thrift.TException {
       depth.enter();
       return super.readStructBegin();
+    }
+
+    @Override
+    public void reset() {
+      super.reset();
+      depth.reset();
     }
 
     @Override
@@ -125,6 +135,12 @@ final class StrictReads {
         }
       }
       throw new TProtocolException(TProtocolException.INVALID_DATA, "varint length longer than 5 bytes");
+    }
+
+    @Override
+    public void reset() {
+      super.reset();
+      depth.reset();
     }
 
     @Override

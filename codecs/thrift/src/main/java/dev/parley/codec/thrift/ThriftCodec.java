@@ -56,6 +56,21 @@ public final class ThriftCodec implements Codec {
   private final int maxDepth;
   private final TConfiguration configuration;
   private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(this::newOutput);
+  private final ThreadLocal<Input> inputs = ThreadLocal.withInitial(this::newInput);
+
+  /** A thread's reusable reading transport and protocol, reset for each payload. */
+  private record Input(TMemoryInputTransport transport, TProtocol protocol) {}
+
+  private Input newInput() {
+    try {
+      TMemoryInputTransport transport = new TMemoryInputTransport(configuration);
+      return new Input(transport, protocol == Protocol.BINARY
+          ? StrictReads.binary(transport, maxPayloadBytes, maxDepth)
+          : StrictReads.compact(transport, maxPayloadBytes, maxDepth));
+    } catch (org.apache.thrift.transport.TTransportException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   /** A thread's reusable buffer and writing protocol. */
   private record Output(ByteArrayOutputStream bytes, TProtocol protocol) {}
@@ -142,11 +157,11 @@ public final class ThriftCodec implements Codec {
     }
     try {
       TBase<?, ?> struct = (TBase<?, ?>) CONSTRUCTORS.get(type).newInstance();
-      TMemoryInputTransport transport = new TMemoryInputTransport(configuration, bytes);
-      TProtocol reader = protocol == Protocol.BINARY
-          ? StrictReads.binary(transport, maxPayloadBytes, maxDepth)
-          : StrictReads.compact(transport, maxPayloadBytes, maxDepth);
-      struct.read(reader);
+      Input input = inputs.get();
+      TMemoryInputTransport transport = input.transport();
+      transport.reset(bytes);
+      input.protocol().reset();
+      struct.read(input.protocol());
       if (transport.getBytesRemainingInBuffer() > 0) {
         throw new CodecException(CodecException.MALFORMED, transport.getBytesRemainingInBuffer() + " bytes left after the " + type.getSimpleName());
       }
