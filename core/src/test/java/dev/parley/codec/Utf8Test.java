@@ -31,6 +31,24 @@ class Utf8Test {
   }
 
   @Test
+  void fastAsciiPathFindsABadByteAnywhere() {
+    Random random = new Random(7);
+    for (int n = 0; n < 20_000; n++) {
+      byte[] bytes = new byte[8 + random.nextInt(80)];
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = (byte) (0x20 + random.nextInt(0x5f));
+      }
+      if (random.nextBoolean()) {
+        bytes[random.nextInt(bytes.length)] = (byte) (0x80 + random.nextInt(0x80));
+      }
+      int offset = random.nextInt(4);
+
+      assertThat(Utf8.isValid(bytes, offset, bytes.length - offset))
+          .isEqualTo(jdkAccepts(java.util.Arrays.copyOfRange(bytes, offset, bytes.length)));
+    }
+  }
+
+  @Test
   void acceptsTextFromEveryPlane() {
     byte[] text = "Grüße 你好 مرحبا 🚀 \u0000 \uFFFD".getBytes(StandardCharsets.UTF_8);
 

@@ -1,11 +1,19 @@
 package dev.parley.codec.spi;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Strict UTF-8 validation without allocating, for decoders whose libraries replace malformed
  * sequences silently: rejects stray continuation bytes, overlong forms, surrogates (U+D800–DFFF)
  * and code points above U+10FFFF.
  */
 public final class Utf8 {
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long HIGH_BITS = 0x8080808080808080L;
 
   private Utf8() {}
 
@@ -16,7 +24,11 @@ public final class Utf8 {
     while (i < end) {
       int c = bytes[i];
       if (c >= 0) {
+        // ASCII fast path: eight bytes at a time while none has its high bit set.
         i++;
+        while (i + 8 <= end && ((long) LONGS.get(bytes, i) & HIGH_BITS) == 0) {
+          i += 8;
+        }
         continue;
       }
       c &= 0xFF;

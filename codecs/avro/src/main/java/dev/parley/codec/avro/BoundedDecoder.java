@@ -25,6 +25,7 @@ final class BoundedDecoder extends Decoder {
   }
 
   private BinaryDecoder delegate;
+  private byte[] scratch = new byte[256];
 
   /** Points this decoder at a new payload; one decoder per thread is reused this way. */
   BoundedDecoder reset(byte[] bytes, int offset) {
@@ -57,21 +58,31 @@ final class BoundedDecoder extends Decoder {
     return b;
   }
 
-  private static byte[] validUtf8(byte[] b) throws Malformed {
-    if (!dev.parley.codec.spi.Utf8.isValid(b, 0, b.length)) {
+  private static void requireUtf8(byte[] b, int length) throws Malformed {
+    if (!dev.parley.codec.spi.Utf8.isValid(b, 0, length)) {
       throw new Malformed("string is not valid UTF-8");
     }
-    return b;
   }
 
   @Override
   public Utf8 readString(Utf8 old) throws IOException {
-    return new Utf8(validUtf8(bytes("string")));
+    int length = length(delegate.readLong(), "string");
+    Utf8 result = old != null ? old : new Utf8();
+    result.setByteLength(length);
+    delegate.readFixed(result.getBytes(), 0, length);
+    requireUtf8(result.getBytes(), length);
+    return result;
   }
 
   @Override
   public String readString() throws IOException {
-    return new String(validUtf8(bytes("string")), StandardCharsets.UTF_8);
+    int length = length(delegate.readLong(), "string");
+    if (scratch.length < length) {
+      scratch = new byte[Math.max(length, scratch.length * 2)];
+    }
+    delegate.readFixed(scratch, 0, length);
+    requireUtf8(scratch, length);
+    return new String(scratch, 0, length, StandardCharsets.UTF_8);
   }
 
   @Override
