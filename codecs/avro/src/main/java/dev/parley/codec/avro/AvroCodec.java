@@ -49,6 +49,14 @@ public final class AvroCodec implements Codec {
       ThreadLocal.withInitial(java.util.HashMap::new);
   private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(Output::new);
   private final ThreadLocal<BoundedDecoder> decoders = ThreadLocal.withInitial(BoundedDecoder::new);
+  private final ThreadLocal<LastRead> lastReads = ThreadLocal.withInitial(LastRead::new);
+
+  /** A thread's last (writer fingerprint, type) → reader: the common case skips every lookup. */
+  private static final class LastRead {
+    long fingerprint;
+    Class<?> type;
+    org.apache.avro.io.DatumReader<?> reader;
+  }
 
   /** A thread's reusable output buffer and encoder. */
   private static final class Output {
@@ -104,7 +112,7 @@ public final class AvroCodec implements Codec {
       out.write((int) (fingerprint >>> (8 * i)));
     }
     try {
-      output.encoder = EncoderFactory.get().directBinaryEncoder(out, output.encoder);
+      output.encoder = EncoderFactory.get().binaryEncoder(out, output.encoder);
       writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s, SpecificData.getForSchema(s)))
           .write(record, output.encoder);
       output.encoder.flush();
@@ -130,24 +138,15 @@ public final class AvroCodec implements Codec {
     for (int i = 0; i < 8; i++) {
       fingerprint |= (bytes[2 + i] & 0xFFL) << (8 * i);
     }
-    Schema reader = readerSchema(type);
-    long fp = fingerprint;
-    Schema writer = store.find(fp).orElseThrow(() -> new CodecException(
-        CodecException.UNKNOWN_SCHEMA,
-        String.format("writer schema %016x is not in the schema store (register it with AvroSchemaStore.register)", fp)));
-    ResolutionKey key = new ResolutionKey(fp, reader);
-    String problem = incompatibilities.computeIfAbsent(key, k -> incompatibility(writer, reader));
-    if (!problem.isEmpty()) {
-      throw new CodecException(CodecException.INCOMPATIBLE_SCHEMA, problem);
-    }
+    LastRead last = lastReads.get();
+    org.apache.avro.io.DatumReader<?> cached =
+        last.type == type && last.fingerprint == fingerprint ? last.reader : resolveReader(fingerprint, type);
+    last.fingerprint = fingerprint;
+    last.type = type;
+    last.reader = cached;
     BoundedDecoder decoder = decoders.get().reset(bytes, HEADER);
     try {
-      @SuppressWarnings("unchecked")
-      org.apache.avro.io.DatumReader<T> datumReader = (org.apache.avro.io.DatumReader<T>) readers.get()
-          .computeIfAbsent(key, k -> isRecursive(writer) || isRecursive(reader)
-              ? new DepthLimitedReader<T>(writer, reader, readerModel(type), maxDepth)
-              : new org.apache.avro.specific.SpecificDatumReader<T>(writer, reader, SpecificData.getForClass(type)));
-      T value = datumReader.read(null, decoder);
+      T value = type.cast(cached.read(null, decoder));
       if (decoder.remaining() != 0) {
         throw new CodecException(CodecException.MALFORMED, decoder.remaining() + " bytes left after the " + type.getSimpleName());
       }
@@ -162,6 +161,22 @@ public final class AvroCodec implements Codec {
       }
       throw new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in Avro: " + e.getMessage(), e);
     }
+  }
+
+  /** Finds the writer schema, checks it resolves to {@code type}'s schema, and returns the reader. */
+  private org.apache.avro.io.DatumReader<?> resolveReader(long fp, Class<?> type) {
+    Schema reader = readerSchema(type);
+    Schema writer = store.find(fp).orElseThrow(() -> new CodecException(
+        CodecException.UNKNOWN_SCHEMA,
+        String.format("writer schema %016x is not in the schema store (register it with AvroSchemaStore.register)", fp)));
+    ResolutionKey key = new ResolutionKey(fp, reader);
+    String problem = incompatibilities.computeIfAbsent(key, k -> incompatibility(writer, reader));
+    if (!problem.isEmpty()) {
+      throw new CodecException(CodecException.INCOMPATIBLE_SCHEMA, problem);
+    }
+    return readers.get().computeIfAbsent(key, k -> isRecursive(writer) || isRecursive(reader)
+        ? new DepthLimitedReader<>(writer, reader, readerModel(type), maxDepth)
+        : new org.apache.avro.specific.SpecificDatumReader<>(writer, reader, SpecificData.getForClass(type)));
   }
 
   private Schema readerSchema(Class<?> type) {
