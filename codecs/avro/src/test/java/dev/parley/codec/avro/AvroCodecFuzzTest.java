@@ -1,10 +1,9 @@
 package dev.parley.codec.avro;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.testing.tck.CodecTck;
 
 /**
  * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
@@ -17,13 +16,6 @@ class AvroCodecFuzzTest {
 
   @FuzzTest(maxDuration = "30s")
   void decodesOrFailsWithCodecException(byte[] input) {
-    for (Class<?> type : new Class<?>[] {dev.parley.codec.avro.fixtures.Small.class, dev.parley.codec.avro.fixtures.Node.class, dev.parley.codec.avro.fixtures.Medium.class, dev.parley.codec.avro.fixtures.Collections.class}) {
-      try {
-        Object value = codec.decode(input, type);
-        assertThat(codec.decode(codec.encode(value), type)).isEqualTo(value);
-      } catch (CodecException expected) {
-        assertThat(expected.errorCode()).startsWith("parley.codec.");
-      }
-    }
+    CodecTck.assertDecodesOrFailsCleanly(codec, input, dev.parley.codec.avro.fixtures.Small.class, dev.parley.codec.avro.fixtures.Node.class, dev.parley.codec.avro.fixtures.Medium.class, dev.parley.codec.avro.fixtures.Collections.class);
   }
 }

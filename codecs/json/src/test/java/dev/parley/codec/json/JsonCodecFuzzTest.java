@@ -1,9 +1,8 @@
 package dev.parley.codec.json;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.parley.codec.CodecException;
+import dev.parley.testing.tck.CodecTck;
 import dev.parley.testing.tck.CodecFixtures;
 
 /**
@@ -17,13 +16,6 @@ class JsonCodecFuzzTest {
 
   @FuzzTest(maxDuration = "30s")
   void decodesOrFailsWithCodecException(byte[] input) {
-    for (Class<?> type : new Class<?>[] {CodecFixtures.Small.class, CodecFixtures.Node.class, CodecFixtures.Medium.class}) {
-      try {
-        Object value = codec.decode(input, type);
-        assertThat(codec.decode(codec.encode(value), type)).isEqualTo(value);
-      } catch (CodecException expected) {
-        assertThat(expected.errorCode()).startsWith("parley.codec.");
-      }
-    }
+    CodecTck.assertDecodesOrFailsCleanly(codec, input, CodecFixtures.Small.class, CodecFixtures.Node.class, CodecFixtures.Medium.class);
   }
 }

@@ -1,10 +1,9 @@
 package dev.parley.codec.protobuf;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.testing.tck.CodecTck;
 
 /**
  * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
@@ -17,13 +16,6 @@ class ProtobufCodecFuzzTest {
 
   @FuzzTest(maxDuration = "30s")
   void decodesOrFailsWithCodecException(byte[] input) {
-    for (Class<?> type : new Class<?>[] {dev.parley.codec.protobuf.fixtures.Small.class, dev.parley.codec.protobuf.fixtures.Node.class, dev.parley.codec.protobuf.fixtures.Medium.class, dev.parley.codec.protobuf.fixtures.Collections.class}) {
-      try {
-        Object value = codec.decode(input, type);
-        assertThat(codec.decode(codec.encode(value), type)).isEqualTo(value);
-      } catch (CodecException expected) {
-        assertThat(expected.errorCode()).startsWith("parley.codec.");
-      }
-    }
+    CodecTck.assertDecodesOrFailsCleanly(codec, input, dev.parley.codec.protobuf.fixtures.Small.class, dev.parley.codec.protobuf.fixtures.Node.class, dev.parley.codec.protobuf.fixtures.Medium.class, dev.parley.codec.protobuf.fixtures.Collections.class);
   }
 }

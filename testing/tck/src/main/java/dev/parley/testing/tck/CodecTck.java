@@ -164,6 +164,22 @@ public abstract class CodecTck {
     }
   }
 
+  /**
+   * The property every decoder's fuzz test checks: decoding arbitrary bytes as each of {@code types}
+   * either fails with a {@link CodecException}, or yields a value that re-encodes and decodes to an
+   * equal value. Call it from a Jazzer {@code @FuzzTest} in the codec's module.
+   */
+  public static void assertDecodesOrFailsCleanly(Codec codec, byte[] input, Class<?>... types) {
+    for (Class<?> type : types) {
+      try {
+        Object value = codec.decode(input, type);
+        assertThat(codec.decode(codec.encode(value), type)).isEqualTo(value);
+      } catch (CodecException expected) {
+        assertThat(expected.errorCode()).startsWith("parley.codec.");
+      }
+    }
+  }
+
   private byte[] assertRoundTrip(Object value) {
     Codec codec = codec();
     byte[] bytes = codec.encode(value);
