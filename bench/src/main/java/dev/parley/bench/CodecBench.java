@@ -36,10 +36,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Each Parley codec against the direct library call on the same ~1 KiB "medium" fixture, encode
- * and decode: Jackson {@code ObjectMapper}/{@code XmlMapper} with the same modules, protobuf {@code
- * toByteArray}/{@code parseFrom}, Avro's generated single-object encoder/decoder, libthrift's {@code
- * TSerializer}/{@code TDeserializer}. Setup checks the body bytes are identical.
+ * Each Parley codec against the direct library call on the same ~1 KiB "medium" fixture, encode and
+ * decode: Jackson {@code ObjectMapper}/{@code XmlMapper} with the same modules, protobuf {@code
+ * toByteArray}/{@code parseFrom}, Avro's generated single-object encoder/decoder, libthrift's
+ * {@code TSerializer}/{@code TDeserializer}. Setup checks the body bytes are identical.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -75,16 +75,26 @@ public class CodecBench {
       case "json" -> {
         value = CodecFixtures.plainJava().medium();
         codec = JsonCodec.of();
-        ObjectMapper mapper = JsonMapper.builder().addModule(new ParameterNamesModule()).addModule(new Jdk8Module())
-            .addModule(new JavaTimeModule()).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).build();
+        ObjectMapper mapper =
+            JsonMapper.builder()
+                .addModule(new ParameterNamesModule())
+                .addModule(new Jdk8Module())
+                .addModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .build();
         rawEncoder = mapper::writeValueAsBytes;
         rawDecoder = b -> mapper.readValue(b, CodecFixtures.Medium.class);
       }
       case "xml" -> {
         value = CodecFixtures.plainJava().medium();
         codec = XmlCodec.of();
-        XmlMapper mapper = XmlMapper.builder().addModule(new ParameterNamesModule()).addModule(new Jdk8Module())
-            .addModule(new JavaTimeModule()).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).build();
+        XmlMapper mapper =
+            XmlMapper.builder()
+                .addModule(new ParameterNamesModule())
+                .addModule(new Jdk8Module())
+                .addModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .build();
         rawEncoder = mapper::writeValueAsBytes;
         rawDecoder = b -> mapper.readValue(b, CodecFixtures.Medium.class);
       }
@@ -97,10 +107,14 @@ public class CodecBench {
       case "avro" -> {
         value = AvroFixtures.all().medium();
         codec = AvroCodec.of();
-        rawEncoder = v -> {
-          java.nio.ByteBuffer b = dev.parley.codec.avro.fixtures.Medium.getEncoder().encode((dev.parley.codec.avro.fixtures.Medium) v);
-          return Arrays.copyOfRange(b.array(), b.arrayOffset() + b.position(), b.arrayOffset() + b.limit());
-        };
+        rawEncoder =
+            v -> {
+              java.nio.ByteBuffer b =
+                  dev.parley.codec.avro.fixtures.Medium.getEncoder()
+                      .encode((dev.parley.codec.avro.fixtures.Medium) v);
+              return Arrays.copyOfRange(
+                  b.array(), b.arrayOffset() + b.position(), b.arrayOffset() + b.limit());
+            };
         rawDecoder = b -> dev.parley.codec.avro.fixtures.Medium.getDecoder().decode(b);
       }
       case "thrift" -> {
@@ -109,11 +123,13 @@ public class CodecBench {
         TSerializer serializer = new TSerializer(new TBinaryProtocol.Factory());
         TDeserializer deserializer = new TDeserializer(new TBinaryProtocol.Factory());
         rawEncoder = v -> serializer.serialize((org.apache.thrift.TBase<?, ?>) v);
-        rawDecoder = b -> {
-          dev.parley.codec.thrift.fixtures.Medium m = new dev.parley.codec.thrift.fixtures.Medium();
-          deserializer.deserialize(m, b);
-          return m;
-        };
+        rawDecoder =
+            b -> {
+              dev.parley.codec.thrift.fixtures.Medium m =
+                  new dev.parley.codec.thrift.fixtures.Medium();
+              deserializer.deserialize(m, b);
+              return m;
+            };
       }
       default -> throw new IllegalArgumentException(format);
     }
@@ -121,7 +137,8 @@ public class CodecBench {
     bytes = codec.encode(value);
     byte[] raw = rawEncoder.encode(value);
     if (!Arrays.equals(bytes, raw)) {
-      throw new IllegalStateException(format + ": Parley and the raw library write different bytes");
+      throw new IllegalStateException(
+          format + ": Parley and the raw library write different bytes");
     }
     if (!codec.decode(bytes, type).equals(value) || !rawDecoder.decode(bytes).equals(value)) {
       throw new IllegalStateException(format + ": round trip differs");

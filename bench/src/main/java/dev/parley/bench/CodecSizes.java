@@ -22,21 +22,30 @@ public final class CodecSizes {
   private CodecSizes() {}
 
   public static void main(String[] args) {
-    List<Row> rows = List.of(
-        new Row("JSON (Jackson)", JsonCodec.of(), CodecFixtures.plainJava()),
-        new Row("XML (Jackson XML)", XmlCodec.of(), CodecFixtures.plainJava()),
-        new Row("Protobuf binary", ProtobufCodec.of(), ProtobufFixtures.all()),
-        new Row("Protobuf JSON mapping", ProtobufJsonCodec.of(), ProtobufFixtures.all()),
-        new Row("Avro single-object", AvroCodec.of(), AvroFixtures.all()),
-        new Row("Thrift binary", ThriftCodec.binary(), ThriftFixtures.all()),
-        new Row("Thrift compact", ThriftCodec.compact(), ThriftFixtures.all()));
-    System.out.println("| codec | small | medium | nested | collections | optional absent | timestamps | unicode |");
+    List<Row> rows =
+        List.of(
+            new Row("JSON (Jackson)", JsonCodec.of(), CodecFixtures.plainJava()),
+            new Row("XML (Jackson XML)", XmlCodec.of(), CodecFixtures.plainJava()),
+            new Row("Protobuf binary", ProtobufCodec.of(), ProtobufFixtures.all()),
+            new Row("Protobuf JSON mapping", ProtobufJsonCodec.of(), ProtobufFixtures.all()),
+            new Row("Avro single-object", AvroCodec.of(), AvroFixtures.all()),
+            new Row("Thrift binary", ThriftCodec.binary(), ThriftFixtures.all()),
+            new Row("Thrift compact", ThriftCodec.compact(), ThriftFixtures.all()));
+    System.out.println(
+        "| codec | small | medium | nested | collections | optional absent | timestamps | unicode |");
     System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (Row r : rows) {
       Fixtures f = r.fixtures();
-      System.out.printf("| %s | %d | %d | %d | %d | %d | %d | %d |%n", r.name(),
-          size(r, f.small()), size(r, f.medium()), size(r, f.nested()), size(r, f.collections()),
-          size(r, f.optionalAbsent()), size(r, f.timestamps()), size(r, f.unicode()));
+      System.out.printf(
+          "| %s | %d | %d | %d | %d | %d | %d | %d |%n",
+          r.name(),
+          size(r, f.small()),
+          size(r, f.medium()),
+          size(r, f.nested()),
+          size(r, f.collections()),
+          size(r, f.optionalAbsent()),
+          size(r, f.timestamps()),
+          size(r, f.unicode()));
     }
   }
 

@@ -10,7 +10,9 @@ package dev.parley.codec;
  */
 public interface Codec {
 
-  /** The MIME type this codec reads and writes, without parameters, e.g. {@code application/json}. */
+  /**
+   * The MIME type this codec reads and writes, without parameters, e.g. {@code application/json}.
+   */
   String contentType();
 
   /**
@@ -32,7 +34,8 @@ public interface Codec {
   /**
    * Decodes bytes into a value of {@code type}.
    *
-   * @throws CodecException if the bytes are malformed, too large or too deep, or do not fit {@code type}
+   * @throws CodecException if the bytes are malformed, too large or too deep, or do not fit {@code
+   *     type}
    */
   <T> T decode(byte[] bytes, Class<T> type);
 }

@@ -90,7 +90,8 @@ public final class Codecs {
    * The codec to decode a payload of {@code contentType} into a {@code type} (parameters such as
    * {@code charset} are ignored).
    *
-   * @throws CodecException if {@code contentType} is missing or no codec here reads it into {@code type}
+   * @throws CodecException if {@code contentType} is missing or no codec here reads it into {@code
+   *     type}
    */
   public Codec decoderFor(String contentType, Class<?> type) {
     if (contentType == null || contentType.isBlank()) {
@@ -106,8 +107,13 @@ public final class Codecs {
     }
     throw new CodecException(
         CodecException.UNSUPPORTED_CONTENT_TYPE,
-        "content-type: " + sanitize(contentType) + " (expected one of: " + byContentType.keySet()
-            + " for " + type.getSimpleName() + ")");
+        "content-type: "
+            + sanitize(contentType)
+            + " (expected one of: "
+            + byContentType.keySet()
+            + " for "
+            + type.getSimpleName()
+            + ")");
   }
 
   private static String normalize(String contentType) {

@@ -10,43 +10,61 @@ public final class Headers {
 
   /** Message id, a UUIDv7 string. */
   public static final String ID = "parley-id";
+
   /** Logical message type, e.g. {@code order.OrderCreated}. */
   public static final String TYPE = "parley-type";
+
   /** MIME type of the payload, e.g. {@code application/json}; chooses the codec on decode. */
   public static final String CONTENT_TYPE = "content-type";
+
   /** On a reply: the id of the request it answers. */
   public static final String CORRELATION_ID = "parley-correlation-id";
+
   /** The id of the message whose handling caused this one. */
   public static final String CAUSATION_ID = "parley-causation-id";
+
   /** On a request: the address of the caller's reply channel. */
   public static final String REPLY_TO = "parley-reply-to";
+
   /** Absolute deadline in epoch milliseconds; an expired message is not processed. */
   public static final String DEADLINE = "parley-deadline";
+
   /** Messages with the same key are handled in order on a partitioned channel. */
   public static final String PARTITION_KEY = "parley-partition-key";
+
   /** 1-based number of the handling attempt this delivery is for. */
   public static final String ATTEMPT = "parley-attempt";
+
   /** Name of the service that sent the message. */
   public static final String SOURCE = "parley-source";
+
   /** The channel the message was sent to. */
   public static final String CHANNEL = "parley-channel";
+
   /** W3C trace context. */
   public static final String TRACEPARENT = "traceparent";
+
   /** W3C trace state. */
   public static final String TRACESTATE = "tracestate";
 
   /** On a reply: {@code OK} or the {@link dev.parley.error.Code} of the failure. */
   public static final String STATUS = "parley-status";
+
   /** On a failure reply or dead letter: a stable, machine-readable error code. */
   public static final String ERROR_CODE = "parley-error-code";
+
   /** On a failure reply or dead letter: a human-readable error message. */
   public static final String ERROR_MESSAGE = "parley-error-message";
+
   /** On a dead letter: the class name of the exception that failed the last attempt. */
   public static final String EXCEPTION_CLASS = "parley-exception-class";
+
   /** On a dead letter: the channel the message was consumed from. */
   public static final String ORIGINAL_CHANNEL = "parley-original-channel";
+
   /** On a dead letter: the queue the message was consumed from (where a replay sends it). */
   public static final String ORIGINAL_QUEUE = "parley-original-queue";
+
   /** On a dead letter: when the first attempt failed, epoch milliseconds. */
   public static final String FIRST_FAILURE_TIME = "parley-first-failure-time";
 

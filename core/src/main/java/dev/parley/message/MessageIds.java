@@ -6,8 +6,8 @@ import java.util.UUID;
 
 /**
  * Generates time-ordered UUIDv7 message ids (RFC 9562): 48 bits of Unix milliseconds, then random
- * bits. Ids created later sort later (to the millisecond), which keeps database indexes on
- * message ids (outbox, inbox) append-mostly. Thread-safe.
+ * bits. Ids created later sort later (to the millisecond), which keeps database indexes on message
+ * ids (outbox, inbox) append-mostly. Thread-safe.
  */
 public final class MessageIds {
 

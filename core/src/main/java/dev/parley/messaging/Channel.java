@@ -72,13 +72,15 @@ public final class Channel<T> {
 
   /** A partitioned copy of this channel whose partition key is taken from each payload. */
   public Channel<T> withPartitionKey(Function<? super T, String> partitionKey) {
-    return new Channel<>(name, kind, payloadType, messageType, Objects.requireNonNull(partitionKey));
+    return new Channel<>(
+        name, kind, payloadType, messageType, Objects.requireNonNull(partitionKey));
   }
 
   /** A copy whose messages carry {@code messageType} as their logical type header. */
   public Channel<T> withMessageType(String messageType) {
     if (messageType == null || messageType.isBlank()) {
-      throw new IllegalArgumentException("messageType: '" + messageType + "' (expected: non-blank)");
+      throw new IllegalArgumentException(
+          "messageType: '" + messageType + "' (expected: non-blank)");
     }
     return new Channel<>(name, kind, payloadType, messageType, partitionKey);
   }
@@ -95,7 +97,10 @@ public final class Channel<T> {
     return payloadType;
   }
 
-  /** The logical type carried in the {@code parley-type} header; the payload class's simple name by default. */
+  /**
+   * The logical type carried in the {@code parley-type} header; the payload class's simple name by
+   * default.
+   */
   public String messageType() {
     return messageType;
   }
@@ -111,7 +116,8 @@ public final class Channel<T> {
     }
     String key = partitionKey.apply(payload);
     if (key == null) {
-      throw new IllegalArgumentException("partition key: null (expected: a key) on channel " + name);
+      throw new IllegalArgumentException(
+          "partition key: null (expected: a key) on channel " + name);
     }
     return key;
   }

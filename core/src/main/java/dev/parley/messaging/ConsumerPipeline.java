@@ -24,10 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The handler pipeline around every consumer, the same for every transport, in this order:
- * deadline check → decode → retry tiers → handler → reply. A delivery's stage completes normally
- * once the message is dealt with (handled, redelivered through the broker, dead-lettered or dropped
- * as expired), so the transport acknowledges it; it completes exceptionally only when that could not
+ * The handler pipeline around every consumer, the same for every transport, in this order: deadline
+ * check → decode → retry tiers → handler → reply. A delivery's stage completes normally once the
+ * message is dealt with (handled, redelivered through the broker, dead-lettered or dropped as
+ * expired), so the transport acknowledges it; it completes exceptionally only when that could not
  * be recorded at the broker, so the transport releases it for redelivery.
  *
  * <p>Runs on the transport's consumer thread; immediate-retry backoff waits on that thread, which
@@ -144,11 +144,18 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
   private CompletionStage<Void> redeliverLater(
       Delivery delivery, Throwable failure, int nextAttempt, Duration delay) {
     Message message = delivery.message();
-    Message.Builder copy = message.toBuilder().header(Headers.ATTEMPT, Integer.toString(nextAttempt));
+    Message.Builder copy =
+        message.toBuilder().header(Headers.ATTEMPT, Integer.toString(nextAttempt));
     if (message.header(Headers.FIRST_FAILURE_TIME).isEmpty()) {
       copy.header(Headers.FIRST_FAILURE_TIME, Long.toString(clock.millis()));
     }
-    log.debug("{}: redelivering {} as attempt {} in {}", channel, message.id(), nextAttempt, delay, failure);
+    log.debug(
+        "{}: redelivering {} as attempt {} in {}",
+        channel,
+        message.id(),
+        nextAttempt,
+        delay,
+        failure);
     return transport
         .send(delivery.source(), copy.build(), SendOptions.delayed(delay))
         .thenRun(counters.redelivered::increment);
@@ -158,8 +165,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     Message message = delivery.message();
     Status status = statusOf(failure);
     Message.Builder dead =
-        message
-            .toBuilder()
+        message.toBuilder()
             .header(Headers.ERROR_CODE, status.errorCode())
             .header(Headers.ERROR_MESSAGE, truncate(status.message()))
             .header(Headers.EXCEPTION_CLASS, failure.getClass().getName())
@@ -171,14 +177,20 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
                 message.header(Headers.FIRST_FAILURE_TIME).orElse(Long.toString(clock.millis())));
     log.warn(
         "{}: message {} dead-lettered after {} attempt(s): {} {}",
-        channel, message.id(), attempt, status.errorCode(), status.message());
+        channel,
+        message.id(),
+        attempt,
+        status.errorCode(),
+        status.message());
     CompletionStage<Void> reply = replyIfRequested(message, status, null, null);
     return reply
-        .thenCompose(v -> transport.send(delivery.source().deadLetter(), dead.build(), SendOptions.NONE))
+        .thenCompose(
+            v -> transport.send(delivery.source().deadLetter(), dead.build(), SendOptions.NONE))
         .thenRun(counters.deadLettered::increment);
   }
 
-  private CompletionStage<Void> replyIfRequested(Message request, Status status, R result, Codec codec) {
+  private CompletionStage<Void> replyIfRequested(
+      Message request, Status status, R result, Codec codec) {
     Optional<String> replyTo = request.header(Headers.REPLY_TO);
     if (replyTo.isEmpty()) {
       return CompletableFuture.completedFuture(null);
@@ -194,7 +206,9 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
           codec != null && (result == null || codec.supports(result.getClass()))
               ? codec
               : codecs.encoderFor(result == null ? Object.class : result.getClass());
-      reply.header(Headers.CONTENT_TYPE, replyCodec.contentType()).payload(replyCodec.encode(result));
+      reply
+          .header(Headers.CONTENT_TYPE, replyCodec.contentType())
+          .payload(replyCodec.encode(result));
       if (result != null) {
         reply.header(Headers.TYPE, result.getClass().getSimpleName());
       }
@@ -230,7 +244,8 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     if (failure instanceof ParleyException p) {
       return p.status();
     }
-    String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+    String message =
+        failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
     return Status.of(Code.INTERNAL, "parley.handler.failed", message);
   }
 
@@ -254,7 +269,8 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       }
       return attempt;
     } catch (NumberFormatException e) {
-      throw new BadInputException("parley.header.invalid", Headers.ATTEMPT + ": not a positive integer");
+      throw new BadInputException(
+          "parley.header.invalid", Headers.ATTEMPT + ": not a positive integer");
     }
   }
 
@@ -274,7 +290,8 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      throw new BadInputException("parley.header.invalid", Headers.DEADLINE + ": not epoch milliseconds");
+      throw new BadInputException(
+          "parley.header.invalid", Headers.DEADLINE + ": not epoch milliseconds");
     }
   }
 

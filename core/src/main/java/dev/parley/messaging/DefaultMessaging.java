@@ -132,7 +132,8 @@ final class DefaultMessaging implements Messaging {
           handler.handle(payload, context);
           return null;
         };
-    return start(channel, new Destination.GroupQueue(channel.name(), group), group, asCommand, options);
+    return start(
+        channel, new Destination.GroupQueue(channel.name(), group), group, asCommand, options);
   }
 
   @Override
@@ -144,7 +145,8 @@ final class DefaultMessaging implements Messaging {
   }
 
   @Override
-  public Subscription subscribeDeadLetters(Channel<?> channel, String group, DeadLetterHandler handler) {
+  public Subscription subscribeDeadLetters(
+      Channel<?> channel, String group, DeadLetterHandler handler) {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(handler, "handler");
     ensureOpen();
@@ -183,7 +185,9 @@ final class DefaultMessaging implements Messaging {
             service, channel, handler, options.redelivery(), transport, codecs, clock, counters);
     TransportSubscription subscription =
         transport.subscribe(
-            source, new ConsumerSettings(options.concurrency(), options.prefetch(), false), pipeline);
+            source,
+            new ConsumerSettings(options.concurrency(), options.prefetch(), false),
+            pipeline);
     SubscriptionHandle handle = new SubscriptionHandle(channel.name(), group, subscription);
     subscriptions.add(handle);
     return handle;
@@ -211,7 +215,8 @@ final class DefaultMessaging implements Messaging {
     if (replySub != null) {
       replySub.close();
     }
-    replies.failAll(new TransportException("parley.closed", "messaging closed before the reply came", null));
+    replies.failAll(
+        new TransportException("parley.closed", "messaging closed before the reply came", null));
     scheduler.shutdownNow();
     try {
       if (!scheduler.awaitTermination(closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -262,7 +267,8 @@ final class DefaultMessaging implements Messaging {
     synchronized (replyLock) {
       if (replySubscription == null) {
         replySubscription =
-            transport.subscribe(new Destination.Queue(replyQueue), new ConsumerSettings(1, 100, true), replies);
+            transport.subscribe(
+                new Destination.Queue(replyQueue), new ConsumerSettings(1, 100, true), replies);
       }
     }
   }
@@ -277,12 +283,18 @@ final class DefaultMessaging implements Messaging {
     Objects.requireNonNull(channel, "channel");
     if (channel.kind() != kind) {
       throw new IllegalArgumentException(
-          "channel: " + channel + " (expected: a " + kind.name().toLowerCase(java.util.Locale.ROOT) + " channel)");
+          "channel: "
+              + channel
+              + " (expected: a "
+              + kind.name().toLowerCase(java.util.Locale.ROOT)
+              + " channel)");
     }
   }
 
   private static Throwable unwrap(Throwable t) {
-    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+        ? t.getCause()
+        : t;
   }
 
   private final class SubscriptionHandle implements Subscription {

@@ -10,8 +10,8 @@ import java.util.concurrent.CompletableFuture;
  * <ul>
  *   <li>publish/subscribe: {@link #publish} events, {@link #subscribe} with a subscriber group;
  *   <li>commands and one-way notifications: {@link #send} to a command channel, {@link #serve} it;
- *   <li>asynchronous request/reply: {@link #request}, answered by a {@link #serve}d handler over the
- *       caller's reply channel, bounded by a deadline the responder honours.
+ *   <li>asynchronous request/reply: {@link #request}, answered by a {@link #serve}d handler over
+ *       the caller's reply channel, bounded by a deadline the responder honours.
  * </ul>
  *
  * <pre>{@code
@@ -79,8 +79,8 @@ public interface Messaging extends AutoCloseable {
   }
 
   /**
-   * Serves a command channel: consumers of the channel compete for its commands; a handler's
-   * return value is the reply to a {@link #request}.
+   * Serves a command channel: consumers of the channel compete for its commands; a handler's return
+   * value is the reply to a {@link #request}.
    */
   <C, R> Subscription serve(
       Channel<C> channel, CommandHandler<C, R> handler, SubscriptionOptions options);
@@ -100,8 +100,8 @@ public interface Messaging extends AutoCloseable {
   MessagingMetrics metrics();
 
   /**
-   * Closes subscriptions, fails pending requests, and closes the transport if this instance
-   * created it. Idempotent.
+   * Closes subscriptions, fails pending requests, and closes the transport if this instance created
+   * it. Idempotent.
    */
   @Override
   void close();

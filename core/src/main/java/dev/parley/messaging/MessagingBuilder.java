@@ -17,8 +17,8 @@ import java.util.ServiceLoader;
  *
  * <ul>
  *   <li>transport: the one given, else the broker URI given, else the {@code PARLEY_BROKER_URL}
- *       environment variable or {@code parley.broker.url} system property, else the zero-configuration
- *       default of the transport on the class path (AMQP: the embedded broker);
+ *       environment variable or {@code parley.broker.url} system property, else the
+ *       zero-configuration default of the transport on the class path (AMQP: the embedded broker);
  *   <li>codecs: those on the class path ({@code parley-codec-json});
  *   <li>service name: {@code parley-app}; clock: the system clock.
  * </ul>
@@ -29,6 +29,7 @@ public final class MessagingBuilder {
 
   /** Environment variable naming the broker URL. */
   public static final String BROKER_URL_ENV = "PARLEY_BROKER_URL";
+
   /** System property naming the broker URL; wins over the environment variable. */
   public static final String BROKER_URL_PROPERTY = "parley.broker.url";
 
@@ -45,7 +46,8 @@ public final class MessagingBuilder {
   /** The service name, sent as {@code parley-source} and part of the reply channel's name. */
   public MessagingBuilder service(String service) {
     if (service == null || service.isBlank() || service.chars().anyMatch(Character::isWhitespace)) {
-      throw new IllegalArgumentException("service: '" + service + "' (expected: non-blank, no whitespace)");
+      throw new IllegalArgumentException(
+          "service: '" + service + "' (expected: non-blank, no whitespace)");
     }
     this.service = service;
     return this;
@@ -57,7 +59,9 @@ public final class MessagingBuilder {
     return this;
   }
 
-  /** Connects to this broker, e.g. {@code amqp://broker:5672}, with the transport that supports it. */
+  /**
+   * Connects to this broker, e.g. {@code amqp://broker:5672}, with the transport that supports it.
+   */
   public MessagingBuilder brokerUri(String brokerUri) {
     this.brokerUri = URI.create(Objects.requireNonNull(brokerUri, "brokerUri"));
     return this;
@@ -106,7 +110,8 @@ public final class MessagingBuilder {
         .orElseThrow(
             () ->
                 new IllegalStateException(
-                    "No Parley transport supports " + uri.get().getScheme()
+                    "No Parley transport supports "
+                        + uri.get().getScheme()
                         + ": add the transport artifact for it (amqp: dev.parley:parley-transport-amqp)"))
         .create(uri);
   }

@@ -20,12 +20,15 @@ class Utf8Test {
       byte[] bytes = new byte[random.nextInt(8)];
       for (int i = 0; i < bytes.length; i++) {
         // bias towards multi-byte lead and continuation bytes
-        bytes[i] = (byte) (random.nextBoolean() ? 0x80 + random.nextInt(0x80) : random.nextInt(256));
+        bytes[i] =
+            (byte) (random.nextBoolean() ? 0x80 + random.nextInt(0x80) : random.nextInt(256));
       }
       boolean expected = jdkAccepts(bytes);
       valid += expected ? 1 : 0;
 
-      assertThat(Utf8.isValid(bytes, 0, bytes.length)).as("%s", java.util.HexFormat.of().formatHex(bytes)).isEqualTo(expected);
+      assertThat(Utf8.isValid(bytes, 0, bytes.length))
+          .as("%s", java.util.HexFormat.of().formatHex(bytes))
+          .isEqualTo(expected);
     }
     assertThat(valid).isGreaterThan(1000);
   }
@@ -53,13 +56,18 @@ class Utf8Test {
     byte[] text = "Grüße 你好 مرحبا 🚀 \u0000 \uFFFD".getBytes(StandardCharsets.UTF_8);
 
     assertThat(Utf8.isValid(text, 0, text.length)).isTrue();
-    assertThat(Utf8.isValid(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, 0, 3)).as("surrogate").isFalse();
-    assertThat(Utf8.isValid(new byte[] {(byte) 0xC0, (byte) 0x80}, 0, 2)).as("overlong NUL").isFalse();
+    assertThat(Utf8.isValid(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, 0, 3))
+        .as("surrogate")
+        .isFalse();
+    assertThat(Utf8.isValid(new byte[] {(byte) 0xC0, (byte) 0x80}, 0, 2))
+        .as("overlong NUL")
+        .isFalse();
   }
 
   private static boolean jdkAccepts(byte[] bytes) {
     try {
-      StandardCharsets.UTF_8.newDecoder()
+      StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(bytes));

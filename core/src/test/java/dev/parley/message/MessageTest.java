@@ -30,7 +30,8 @@ class MessageTest {
   void headersAreUnmodifiable() {
     Message message = Message.builder().header("a", "b").build();
 
-    assertThatThrownBy(() -> message.headers().put("c", "d")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> message.headers().put("c", "d"))
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
@@ -60,7 +61,10 @@ class MessageTest {
 
   @Test
   void toStringNeverPrintsThePayload() {
-    Message message = Message.builder().payload("secret-card-number".getBytes(java.nio.charset.StandardCharsets.UTF_8)).build();
+    Message message =
+        Message.builder()
+            .payload("secret-card-number".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .build();
 
     assertThat(message.toString()).doesNotContain("secret").contains("payloadSize=18");
   }

@@ -21,14 +21,18 @@ class ChannelTest {
   @Test
   void messageTypeDefaultsToTheSimpleClassName() {
     assertThat(Channel.command("c", Order.class).messageType()).isEqualTo("Order");
-    assertThat(Channel.command("c", Order.class).withMessageType("shop.Order").messageType()).isEqualTo("shop.Order");
+    assertThat(Channel.command("c", Order.class).withMessageType("shop.Order").messageType())
+        .isEqualTo("shop.Order");
   }
 
   @Test
   void rejectsNamesThatWouldBreakAddressing() {
-    assertThatThrownBy(() -> Channel.event("a::b", Order.class)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Channel.event("a b", Order.class)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Channel.event("", Order.class)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Channel.event("a::b", Order.class))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Channel.event("a b", Order.class))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Channel.event("", Order.class))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

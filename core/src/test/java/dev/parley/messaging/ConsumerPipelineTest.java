@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
 /** The pipeline's decisions, driven by a fake clock; the transport here only records sends. */
 class ConsumerPipelineTest {
 
-  private static final Destination.GroupQueue SOURCE = new Destination.GroupQueue("orders", "billing");
+  private static final Destination.GroupQueue SOURCE =
+      new Destination.GroupQueue("orders", "billing");
   private static final Channel<String> EVENTS = Channel.event("orders", String.class);
 
   private final FakeClock clock = new FakeClock(1_000_000);
@@ -40,7 +41,8 @@ class ConsumerPipelineTest {
 
   @Test
   void dropsAnExpiredMessageWithoutCallingTheHandler() {
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), (p, ctx) -> fail("handler must not run"));
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.none(), (p, ctx) -> fail("handler must not run"));
     Message expired = message("x").header(Headers.DEADLINE, Long.toString(clock.millis())).build();
 
     pipeline.onDelivery(delivery(expired)).toCompletableFuture().join();
@@ -51,20 +53,29 @@ class ConsumerPipelineTest {
 
   @Test
   void handlesAMessageBeforeItsDeadline() {
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), (p, ctx) -> {
-      assertThat(ctx.deadline()).contains(Instant.ofEpochMilli(clock.millis() + 1));
-      return null;
-    });
+    DeliveryHandler pipeline =
+        pipeline(
+            EVENTS,
+            Redelivery.none(),
+            (p, ctx) -> {
+              assertThat(ctx.deadline()).contains(Instant.ofEpochMilli(clock.millis() + 1));
+              return null;
+            });
 
-    pipeline.onDelivery(delivery(message("x").header(Headers.DEADLINE, Long.toString(clock.millis() + 1)).build()))
-        .toCompletableFuture().join();
+    pipeline
+        .onDelivery(
+            delivery(
+                message("x").header(Headers.DEADLINE, Long.toString(clock.millis() + 1)).build()))
+        .toCompletableFuture()
+        .join();
 
     assertThat(counters.handled.sum()).isEqualTo(1);
   }
 
   @Test
   void retriesImmediatelyThenSchedulesADelayedRedeliveryThroughTheBroker() {
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
     Message original = message("x").build();
 
     pipeline.onDelivery(delivery(original)).toCompletableFuture().join();
@@ -83,8 +94,10 @@ class ConsumerPipelineTest {
 
   @Test
   void deadLettersWhenTheLastAttemptFails() {
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
-    Message lastTry = message("x").header(Headers.ATTEMPT, "3").header(Headers.FIRST_FAILURE_TIME, "42").build();
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
+    Message lastTry =
+        message("x").header(Headers.ATTEMPT, "3").header(Headers.FIRST_FAILURE_TIME, "42").build();
 
     pipeline.onDelivery(delivery(lastTry)).toCompletableFuture().join();
 
@@ -104,40 +117,51 @@ class ConsumerPipelineTest {
 
   @Test
   void badInputIsDeadLetteredAfterOneAttempt() {
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> {
-      attempts.add(ctx.attempt());
-      throw new BadInputException("order.invalid", "no items");
-    });
+    DeliveryHandler pipeline =
+        pipeline(
+            EVENTS,
+            Redelivery.defaults(),
+            (p, ctx) -> {
+              attempts.add(ctx.attempt());
+              throw new BadInputException("order.invalid", "no items");
+            });
 
     pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture().join();
 
     assertThat(attempts).containsExactly(1);
-    assertThat(transport.sends.get(0).message().headers()).containsEntry(Headers.ERROR_CODE, "order.invalid");
+    assertThat(transport.sends.get(0).message().headers())
+        .containsEntry(Headers.ERROR_CODE, "order.invalid");
   }
 
   @Test
   void undecodablePayloadIsDeadLetteredWithTheCodecErrorCode() {
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
     Message noType = Message.builder().payload(new byte[] {1}).build();
     Message badDeadline = message("x").header(Headers.DEADLINE, "tomorrow").build();
 
     pipeline.onDelivery(delivery(noType)).toCompletableFuture().join();
     pipeline.onDelivery(delivery(badDeadline)).toCompletableFuture().join();
 
-    assertThat(transport.sends).extracting(s -> s.message().headers().get(Headers.ERROR_CODE))
+    assertThat(transport.sends)
+        .extracting(s -> s.message().headers().get(Headers.ERROR_CODE))
         .containsExactly(CodecException.MISSING_CONTENT_TYPE, "parley.header.invalid");
   }
 
   @Test
   void partitionedChannelRetriesInPlaceInsteadOfRequeueing() {
     Channel<String> ordered = EVENTS.withPartitionKey(s -> s);
-    DeliveryHandler pipeline = pipeline(ordered, Redelivery.of(1, Duration.ZERO, Duration.ZERO), (p, ctx) -> {
-      attempts.add(ctx.attempt());
-      if (ctx.attempt() == 1) {
-        throw new IllegalStateException("once");
-      }
-      return null;
-    });
+    DeliveryHandler pipeline =
+        pipeline(
+            ordered,
+            Redelivery.of(1, Duration.ZERO, Duration.ZERO),
+            (p, ctx) -> {
+              attempts.add(ctx.attempt());
+              if (ctx.attempt() == 1) {
+                throw new IllegalStateException("once");
+              }
+              return null;
+            });
 
     pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture().join();
 
@@ -152,7 +176,10 @@ class ConsumerPipelineTest {
     DeliveryHandler pipeline = pipeline(commands, Redelivery.none(), (p, ctx) -> p.toUpperCase());
     Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
-    pipeline.onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1)).toCompletableFuture().join();
+    pipeline
+        .onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1))
+        .toCompletableFuture()
+        .join();
 
     Sent reply = transport.sends.get(0);
     assertThat(reply.destination()).isEqualTo(new Destination.Queue("parley.reply.orders.1"));
@@ -166,21 +193,35 @@ class ConsumerPipelineTest {
   @Test
   void unencodableReplyIsDeadLetteredNotRedelivered() {
     Channel<String> commands = Channel.command("kitchen", String.class);
-    Codec picky = new TextCodec() {
-      @Override
-      public boolean supports(Class<?> type) {
-        return type == String.class;
-      }
-    };
-    DeliveryHandler pipeline = new ConsumerPipeline<String, Object>("kitchen-service", commands, (p, ctx) -> 42,
-        Redelivery.defaults(), transport, Codecs.of(picky), clock, counters);
+    Codec picky =
+        new TextCodec() {
+          @Override
+          public boolean supports(Class<?> type) {
+            return type == String.class;
+          }
+        };
+    DeliveryHandler pipeline =
+        new ConsumerPipeline<String, Object>(
+            "kitchen-service",
+            commands,
+            (p, ctx) -> 42,
+            Redelivery.defaults(),
+            transport,
+            Codecs.of(picky),
+            clock,
+            counters);
     Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
-    pipeline.onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1)).toCompletableFuture().join();
+    pipeline
+        .onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1))
+        .toCompletableFuture()
+        .join();
 
-    assertThat(transport.sends).extracting(s -> s.destination().channel())
+    assertThat(transport.sends)
+        .extracting(s -> s.destination().channel())
         .containsExactly("parley.reply.orders.1", "kitchen.dlq");
-    assertThat(transport.sends.get(0).message().headers()).containsEntry(Headers.ERROR_CODE, CodecException.UNENCODABLE);
+    assertThat(transport.sends.get(0).message().headers())
+        .containsEntry(Headers.ERROR_CODE, CodecException.UNENCODABLE);
     assertThat(counters.deadLettered.sum()).isEqualTo(1);
   }
 
@@ -189,7 +230,8 @@ class ConsumerPipelineTest {
     transport.failSends = true;
     DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), alwaysFailing());
 
-    CompletableFuture<Void> outcome = pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture();
+    CompletableFuture<Void> outcome =
+        pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture();
 
     assertThat(outcome).isCompletedExceptionally();
     assertThat(counters.deadLettered.sum()).isZero();
@@ -197,8 +239,17 @@ class ConsumerPipelineTest {
 
   // ---- fixtures ----
 
-  private <T> DeliveryHandler pipeline(Channel<T> channel, Redelivery redelivery, CommandHandler<T, Object> handler) {
-    return new ConsumerPipeline<>("billing-service", channel, handler, redelivery, transport, Codecs.of(new TextCodec()), clock, counters);
+  private <T> DeliveryHandler pipeline(
+      Channel<T> channel, Redelivery redelivery, CommandHandler<T, Object> handler) {
+    return new ConsumerPipeline<>(
+        "billing-service",
+        channel,
+        handler,
+        redelivery,
+        transport,
+        Codecs.of(new TextCodec()),
+        clock,
+        counters);
   }
 
   private CommandHandler<String, Object> alwaysFailing() {
@@ -213,7 +264,9 @@ class ConsumerPipelineTest {
   }
 
   private static Message.Builder message(String text) {
-    return Message.builder().header(Headers.CONTENT_TYPE, "text/plain").payload(text.getBytes(StandardCharsets.UTF_8));
+    return Message.builder()
+        .header(Headers.CONTENT_TYPE, "text/plain")
+        .payload(text.getBytes(StandardCharsets.UTF_8));
   }
 
   private static Delivery delivery(Message message) {
@@ -232,16 +285,19 @@ class ConsumerPipelineTest {
     }
 
     @Override
-    public CompletableFuture<Void> send(Destination destination, Message message, SendOptions options) {
+    public CompletableFuture<Void> send(
+        Destination destination, Message message, SendOptions options) {
       if (failSends) {
-        return CompletableFuture.failedFuture(new TransportException("test.down", "broker down", null));
+        return CompletableFuture.failedFuture(
+            new TransportException("test.down", "broker down", null));
       }
       sends.add(new Sent(destination, message, options));
       return CompletableFuture.completedFuture(null);
     }
 
     @Override
-    public TransportSubscription subscribe(Destination source, ConsumerSettings settings, DeliveryHandler handler) {
+    public TransportSubscription subscribe(
+        Destination source, ConsumerSettings settings, DeliveryHandler handler) {
       throw new UnsupportedOperationException();
     }
 

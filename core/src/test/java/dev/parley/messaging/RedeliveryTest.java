@@ -10,7 +10,8 @@ class RedeliveryTest {
 
   @Test
   void countsImmediateAndDelayedAttempts() {
-    Redelivery tiers = Redelivery.of(3, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(10));
+    Redelivery tiers =
+        Redelivery.of(3, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(10));
 
     assertThat(tiers.maxAttempts()).isEqualTo(5);
     assertThat(Redelivery.none().maxAttempts()).isEqualTo(1);

@@ -50,7 +50,10 @@ public final class Utf8 {
         }
         i += 3;
       } else if (c < 0xF5) {
-        if (i + 3 >= end || !continuation(bytes[i + 1]) || !continuation(bytes[i + 2]) || !continuation(bytes[i + 3])) {
+        if (i + 3 >= end
+            || !continuation(bytes[i + 1])
+            || !continuation(bytes[i + 2])
+            || !continuation(bytes[i + 3])) {
           return false;
         }
         int c1 = bytes[i + 1] & 0xFF;

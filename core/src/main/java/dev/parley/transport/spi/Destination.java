@@ -3,8 +3,8 @@ package dev.parley.transport.spi;
 import java.util.Objects;
 
 /**
- * Where a transport sends to or consumes from. Queue names are derived here, in one place, so
- * every transport names its queues alike (see {@code docs/wire.md}):
+ * Where a transport sends to or consumes from. Queue names are derived here, in one place, so every
+ * transport names its queues alike (see {@code docs/wire.md}):
  *
  * <ul>
  *   <li>{@link Event}: an event channel; a send reaches every subscriber group's queue;

@@ -12,8 +12,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <ul>
  *   <li>{@link #send} completes only when the broker has durably accepted the message; it fails
- *       with {@link dev.parley.error.TransportException} within the configured send timeout when the
- *       broker is unreachable, and never hangs;
+ *       with {@link dev.parley.error.TransportException} within the configured send timeout when
+ *       the broker is unreachable, and never hangs;
  *   <li>the transport reconnects by itself and restores its subscriptions;
  *   <li>{@link #subscribe} acknowledges a delivery when the handler's completion succeeds and
  *       releases it for redelivery when it fails;
@@ -32,8 +32,8 @@ public interface Transport extends AutoCloseable {
   /**
    * Sends a message, durably.
    *
-   * @return a future completed when the broker has accepted the message, or completed
-   *     exceptionally with a {@link dev.parley.error.TransportException}
+   * @return a future completed when the broker has accepted the message, or completed exceptionally
+   *     with a {@link dev.parley.error.TransportException}
    */
   CompletableFuture<Void> send(Destination destination, Message message, SendOptions options);
 

@@ -43,6 +43,7 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   /** Default AMQP 1.0 port of the zero-configuration broker. */
   public static final int DEFAULT_AMQP_PORT = 61616;
+
   /** Default STOMP port of the zero-configuration broker. */
   public static final int DEFAULT_STOMP_PORT = 61617;
 
@@ -148,7 +149,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     if (s == null) {
       return List.of();
     }
-    return s.getPostOffice().getAllBindings()
+    return s.getPostOffice()
+        .getAllBindings()
         .filter(b -> b instanceof org.apache.activemq.artemis.core.postoffice.QueueBinding)
         .map(b -> b.getUniqueName().toString())
         .sorted()
@@ -185,7 +187,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     config.setGracefulShutdownEnabled(false);
     try {
       config.addAcceptorConfiguration("amqp", "tcp://" + host + ":" + amqpPort + "?protocols=AMQP");
-      config.addAcceptorConfiguration("stomp", "tcp://" + host + ":" + stompPort + "?protocols=STOMP");
+      config.addAcceptorConfiguration(
+          "stomp", "tcp://" + host + ":" + stompPort + "?protocols=STOMP");
     } catch (Exception e) {
       throw new IllegalStateException("bad acceptor configuration", e);
     }
@@ -234,10 +237,13 @@ public final class EmbeddedBroker implements AutoCloseable {
       try {
         if (!InetAddress.getByName(host).isLoopbackAddress()) {
           throw new IllegalArgumentException(
-              "host: " + host + " (expected: a loopback address; the embedded broker has no authentication)");
+              "host: "
+                  + host
+                  + " (expected: a loopback address; the embedded broker has no authentication)");
         }
       } catch (java.net.UnknownHostException e) {
-        throw new IllegalArgumentException("host: " + host + " (expected: a resolvable loopback address)", e);
+        throw new IllegalArgumentException(
+            "host: " + host + " (expected: a resolvable loopback address)", e);
       }
       this.host = host;
       return this;

@@ -12,12 +12,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The zero-configuration broker: an {@link EmbeddedBroker} on the default ports with its journal in
- * {@code <data dir>/broker}, the data directory being the {@code parley.data.dir} system property or
- * the {@code PARLEY_DATA_DIR} environment variable (default {@code ./parley-data/broker}), shared by every transport
- * of this JVM and stopped when the last one closes. When another process already listens on the
- * default AMQP port (another service started on embedded defaults), this process uses that broker
- * instead of starting its own, so several services on one machine talk to each other with no
- * configuration.
+ * {@code <data dir>/broker}, the data directory being the {@code parley.data.dir} system property
+ * or the {@code PARLEY_DATA_DIR} environment variable (default {@code ./parley-data/broker}),
+ * shared by every transport of this JVM and stopped when the last one closes. When another process
+ * already listens on the default AMQP port (another service started on embedded defaults), this
+ * process uses that broker instead of starting its own, so several services on one machine talk to
+ * each other with no configuration.
  */
 public final class EmbeddedBrokerProvider implements LocalBrokerProvider {
 
@@ -31,14 +31,22 @@ public final class EmbeddedBrokerProvider implements LocalBrokerProvider {
     synchronized (LOCK) {
       if (shared == null) {
         if (isListening(EmbeddedBroker.DEFAULT_AMQP_PORT)) {
-          log.info("a broker already listens on 127.0.0.1:{}; using it", EmbeddedBroker.DEFAULT_AMQP_PORT);
+          log.info(
+              "a broker already listens on 127.0.0.1:{}; using it",
+              EmbeddedBroker.DEFAULT_AMQP_PORT);
           return new Claim(null);
         }
-        String dir = System.getProperty("parley.data.dir", System.getenv().getOrDefault("PARLEY_DATA_DIR", "parley-data"));
+        String dir =
+            System.getProperty(
+                "parley.data.dir", System.getenv().getOrDefault("PARLEY_DATA_DIR", "parley-data"));
         EmbeddedBroker broker =
             EmbeddedBroker.builder().dataDirectory(Path.of(dir, "broker").toAbsolutePath()).build();
         broker.start();
-        log.info("embedded broker started: AMQP {} STOMP {}, journal in {}", broker.amqpUri(), broker.stompUri(), broker.dataDirectory());
+        log.info(
+            "embedded broker started: AMQP {} STOMP {}, journal in {}",
+            broker.amqpUri(),
+            broker.stompUri(),
+            broker.dataDirectory());
         shared = broker;
       }
       claims++;

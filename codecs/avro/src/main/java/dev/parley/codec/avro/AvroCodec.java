@@ -96,13 +96,17 @@ public final class AvroCodec implements Codec {
   public byte[] encode(Object value) {
     if (!(value instanceof SpecificRecord record)) {
       throw new CodecException(
-          CodecException.UNENCODABLE, "not a generated Avro record: " + (value == null ? "null" : value.getClass().getName()));
+          CodecException.UNENCODABLE,
+          "not a generated Avro record: " + (value == null ? "null" : value.getClass().getName()));
     }
     Schema schema = record.getSchema();
-    long fingerprint = fingerprints.computeIfAbsent(schema, s -> {
-      store.register(s);
-      return AvroSchemaStore.fingerprint(s);
-    });
+    long fingerprint =
+        fingerprints.computeIfAbsent(
+            schema,
+            s -> {
+              store.register(s);
+              return AvroSchemaStore.fingerprint(s);
+            });
     Output output = outputs.get();
     ByteArrayOutputStream out = output.bytes;
     out.reset();
@@ -113,14 +117,20 @@ public final class AvroCodec implements Codec {
     }
     try {
       output.encoder = EncoderFactory.get().binaryEncoder(out, output.encoder);
-      writers.computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s, SpecificData.getForSchema(s)))
+      writers
+          .computeIfAbsent(schema, s -> new SpecificDatumWriter<>(s, SpecificData.getForSchema(s)))
           .write(record, output.encoder);
       output.encoder.flush();
     } catch (IOException | AvroRuntimeException | ClassCastException | NullPointerException e) {
-      throw new CodecException(CodecException.UNENCODABLE, "cannot write " + schema.getFullName() + ": " + e.getMessage(), e);
+      throw new CodecException(
+          CodecException.UNENCODABLE,
+          "cannot write " + schema.getFullName() + ": " + e.getMessage(),
+          e);
     }
     if (out.size() > maxPayloadBytes) {
-      throw new CodecException(CodecException.TOO_LARGE, "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
+      throw new CodecException(
+          CodecException.TOO_LARGE,
+          "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
     }
     return out.toByteArray();
   }
@@ -129,10 +139,14 @@ public final class AvroCodec implements Codec {
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
     if (bytes.length > maxPayloadBytes) {
-      throw new CodecException(CodecException.TOO_LARGE, "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
+      throw new CodecException(
+          CodecException.TOO_LARGE,
+          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
     }
     if (bytes.length < HEADER || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
-      throw new CodecException(CodecException.MALFORMED, "not Avro single-object encoding (expected: C3 01 + fingerprint)");
+      throw new CodecException(
+          CodecException.MALFORMED,
+          "not Avro single-object encoding (expected: C3 01 + fingerprint)");
     }
     long fingerprint = 0;
     for (int i = 0; i < 8; i++) {
@@ -140,7 +154,9 @@ public final class AvroCodec implements Codec {
     }
     LastRead last = lastReads.get();
     org.apache.avro.io.DatumReader<?> cached =
-        last.type == type && last.fingerprint == fingerprint ? last.reader : resolveReader(fingerprint, type);
+        last.type == type && last.fingerprint == fingerprint
+            ? last.reader
+            : resolveReader(fingerprint, type);
     last.fingerprint = fingerprint;
     last.type = type;
     last.reader = cached;
@@ -148,7 +164,9 @@ public final class AvroCodec implements Codec {
     try {
       T value = type.cast(cached.read(null, decoder));
       if (decoder.remaining() != 0) {
-        throw new CodecException(CodecException.MALFORMED, decoder.remaining() + " bytes left after the " + type.getSimpleName());
+        throw new CodecException(
+            CodecException.MALFORMED,
+            decoder.remaining() + " bytes left after the " + type.getSimpleName());
       }
       return value;
     } catch (DepthLimitedReader.TooDeep e) {
@@ -159,35 +177,57 @@ public final class AvroCodec implements Codec {
       if (e instanceof CodecException c) {
         throw c;
       }
-      throw new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in Avro: " + e.getMessage(), e);
+      throw new CodecException(
+          CodecException.MALFORMED,
+          "not a valid " + type.getSimpleName() + " in Avro: " + e.getMessage(),
+          e);
     }
   }
 
-  /** Finds the writer schema, checks it resolves to {@code type}'s schema, and returns the reader. */
+  /**
+   * Finds the writer schema, checks it resolves to {@code type}'s schema, and returns the reader.
+   */
   private org.apache.avro.io.DatumReader<?> resolveReader(long fp, Class<?> type) {
     Schema reader = readerSchema(type);
-    Schema writer = store.find(fp).orElseThrow(() -> new CodecException(
-        CodecException.UNKNOWN_SCHEMA,
-        String.format("writer schema %016x is not in the schema store (register it with AvroSchemaStore.register)", fp)));
+    Schema writer =
+        store
+            .find(fp)
+            .orElseThrow(
+                () ->
+                    new CodecException(
+                        CodecException.UNKNOWN_SCHEMA,
+                        String.format(
+                            "writer schema %016x is not in the schema store (register it with AvroSchemaStore.register)",
+                            fp)));
     ResolutionKey key = new ResolutionKey(fp, reader);
     String problem = incompatibilities.computeIfAbsent(key, k -> incompatibility(writer, reader));
     if (!problem.isEmpty()) {
       throw new CodecException(CodecException.INCOMPATIBLE_SCHEMA, problem);
     }
-    return readers.get().computeIfAbsent(key, k -> isRecursive(writer) || isRecursive(reader)
-        ? new DepthLimitedReader<>(writer, reader, readerModel(type), maxDepth)
-        : new org.apache.avro.specific.SpecificDatumReader<>(writer, reader, SpecificData.getForClass(type)));
+    return readers
+        .get()
+        .computeIfAbsent(
+            key,
+            k ->
+                isRecursive(writer) || isRecursive(reader)
+                    ? new DepthLimitedReader<>(writer, reader, readerModel(type), maxDepth)
+                    : new org.apache.avro.specific.SpecificDatumReader<>(
+                        writer, reader, SpecificData.getForClass(type)));
   }
 
   private Schema readerSchema(Class<?> type) {
     if (!supports(type)) {
-      throw new CodecException(CodecException.UNSUPPORTED_CONTENT_TYPE, type.getName() + " is not a generated Avro record");
+      throw new CodecException(
+          CodecException.UNSUPPORTED_CONTENT_TYPE,
+          type.getName() + " is not a generated Avro record");
     }
-    return readerSchemas.computeIfAbsent(type, t -> {
-      Schema schema = SpecificData.get().getSchema(t);
-      store.register(schema);
-      return schema;
-    });
+    return readerSchemas.computeIfAbsent(
+        type,
+        t -> {
+          Schema schema = SpecificData.get().getSchema(t);
+          store.register(schema);
+          return schema;
+        });
   }
 
   /**
@@ -239,22 +279,29 @@ public final class AvroCodec implements Codec {
    * DepthLimitedReader}.
    */
   private SpecificData readerModel(Class<?> type) {
-    return readerModels.computeIfAbsent(type, t -> {
-      SpecificData generated = SpecificData.getForClass(t);
-      SpecificData model = new SpecificData(t.getClassLoader());
-      generated.getConversions().forEach(model::addLogicalTypeConversion);
-      model.setCustomCoders(false);
-      model.setFastReaderEnabled(false);
-      return model;
-    });
+    return readerModels.computeIfAbsent(
+        type,
+        t -> {
+          SpecificData generated = SpecificData.getForClass(t);
+          SpecificData model = new SpecificData(t.getClassLoader());
+          generated.getConversions().forEach(model::addLogicalTypeConversion);
+          model.setCustomCoders(false);
+          model.setFastReaderEnabled(false);
+          return model;
+        });
   }
 
   private static String incompatibility(Schema writer, Schema reader) {
-    SchemaCompatibility.SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
+    SchemaCompatibility.SchemaPairCompatibility result =
+        SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
     if (result.getType() == SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
       return "";
     }
-    return "data written with " + writer.getFullName() + " cannot be read as " + reader.getFullName() + ": "
+    return "data written with "
+        + writer.getFullName()
+        + " cannot be read as "
+        + reader.getFullName()
+        + ": "
         + AvroCompatibility.describe(result);
   }
 
@@ -274,7 +321,8 @@ public final class AvroCodec implements Codec {
 
     public Builder maxPayloadBytes(int maxPayloadBytes) {
       if (maxPayloadBytes < HEADER) {
-        throw new IllegalArgumentException("maxPayloadBytes: " + maxPayloadBytes + " (expected: >= " + HEADER + ")");
+        throw new IllegalArgumentException(
+            "maxPayloadBytes: " + maxPayloadBytes + " (expected: >= " + HEADER + ")");
       }
       this.maxPayloadBytes = maxPayloadBytes;
       return this;

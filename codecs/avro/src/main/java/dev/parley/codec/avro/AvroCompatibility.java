@@ -37,15 +37,22 @@ public final class AvroCompatibility {
   public static List<String> check(Schema older, Schema newer, Mode mode) {
     List<String> problems = new ArrayList<>();
     if (mode != Mode.FORWARD) {
-      add(problems, "backward (new reads old)", SchemaCompatibility.checkReaderWriterCompatibility(newer, older));
+      add(
+          problems,
+          "backward (new reads old)",
+          SchemaCompatibility.checkReaderWriterCompatibility(newer, older));
     }
     if (mode != Mode.BACKWARD) {
-      add(problems, "forward (old reads new)", SchemaCompatibility.checkReaderWriterCompatibility(older, newer));
+      add(
+          problems,
+          "forward (old reads new)",
+          SchemaCompatibility.checkReaderWriterCompatibility(older, newer));
     }
     return problems;
   }
 
-  private static void add(List<String> problems, String direction, SchemaCompatibility.SchemaPairCompatibility result) {
+  private static void add(
+      List<String> problems, String direction, SchemaCompatibility.SchemaPairCompatibility result) {
     if (result.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
       problems.add(direction + ": " + describe(result));
     }
@@ -54,20 +61,29 @@ public final class AvroCompatibility {
   static String describe(SchemaCompatibility.SchemaPairCompatibility result) {
     List<String> parts = new ArrayList<>();
     for (SchemaCompatibility.Incompatibility i : result.getResult().getIncompatibilities()) {
-      parts.add(i.getType().name().toLowerCase(Locale.ROOT).replace('_', ' ') + " " + i.getMessage()
-          + " at " + fieldPath(result.getReader(), i.getLocation()));
+      parts.add(
+          i.getType().name().toLowerCase(Locale.ROOT).replace('_', ' ')
+              + " "
+              + i.getMessage()
+              + " at "
+              + fieldPath(result.getReader(), i.getLocation()));
     }
     return parts.isEmpty() ? result.getDescription() : AvroCodec.join(parts);
   }
 
-  /** Turns a JSON pointer into the reader schema ({@code /fields/1/type}) into field names ({@code quantity}). */
+  /**
+   * Turns a JSON pointer into the reader schema ({@code /fields/1/type}) into field names ({@code
+   * quantity}).
+   */
   static String fieldPath(Schema reader, String pointer) {
     List<String> names = new ArrayList<>();
     Schema current = reader;
     String[] tokens = pointer.split("/");
     for (int i = 0; i < tokens.length; i++) {
       String token = tokens[i];
-      if (token.equals("fields") && i + 1 < tokens.length && current.getType() == Schema.Type.RECORD) {
+      if (token.equals("fields")
+          && i + 1 < tokens.length
+          && current.getType() == Schema.Type.RECORD) {
         try {
           Schema.Field field = current.getFields().get(Integer.parseInt(tokens[++i]));
           names.add(field.name());
@@ -100,7 +116,10 @@ public final class AvroCompatibility {
       Schema newer = new Schema.Parser().parse(Path.of(args[3]).toFile());
       List<String> problems = check(older, newer, mode);
       problems.forEach(out::println);
-      out.println(problems.isEmpty() ? "compatible (" + mode.name().toLowerCase(Locale.ROOT) + ")" : "incompatible");
+      out.println(
+          problems.isEmpty()
+              ? "compatible (" + mode.name().toLowerCase(Locale.ROOT) + ")"
+              : "incompatible");
       return problems.isEmpty() ? 0 : 1;
     } catch (IllegalArgumentException | IOException | org.apache.avro.SchemaParseException e) {
       out.println("cannot check: " + e.getMessage());

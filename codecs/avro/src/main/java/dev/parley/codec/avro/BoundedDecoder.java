@@ -40,14 +40,16 @@ final class BoundedDecoder extends Decoder {
 
   private int length(long declared, String what) throws Malformed {
     if (declared < 0 || declared > remaining()) {
-      throw new Malformed(what + " length " + declared + " exceeds the " + remaining() + " bytes left");
+      throw new Malformed(
+          what + " length " + declared + " exceeds the " + remaining() + " bytes left");
     }
     return (int) declared;
   }
 
   private long count(long declared, String what) throws Malformed {
     if (declared < 0 || declared > remaining() + 1L) {
-      throw new Malformed(what + " of " + declared + " items exceeds the " + remaining() + " bytes left");
+      throw new Malformed(
+          what + " of " + declared + " items exceeds the " + remaining() + " bytes left");
     }
     return declared;
   }

@@ -7,7 +7,8 @@ import dev.parley.testing.tck.CodecTck;
 
 class AvroCodecTckTest extends CodecTck {
 
-  private final AvroCodec codec = AvroCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
+  private final AvroCodec codec =
+      AvroCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
 
   @Override
   protected Codec codec() {

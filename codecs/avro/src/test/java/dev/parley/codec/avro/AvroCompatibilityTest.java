@@ -26,7 +26,9 @@ class AvroCompatibilityTest {
   @Test
   void newFieldWithoutDefaultIsForwardButNotBackwardCompatible() {
     assertThat(AvroCompatibility.check(V1, V3, Mode.FORWARD)).isEmpty();
-    assertThat(AvroCompatibility.check(V1, V3, Mode.BACKWARD)).singleElement().asString()
+    assertThat(AvroCompatibility.check(V1, V3, Mode.BACKWARD))
+        .singleElement()
+        .asString()
         .startsWith("backward (new reads old)")
         .contains("reader field missing default value", "priority");
     assertThat(AvroCompatibility.check(V1, V3, Mode.FULL)).hasSize(1);
@@ -34,22 +36,40 @@ class AvroCompatibilityTest {
 
   @Test
   void namesTheFieldWhoseTypeChanged() {
-    Schema widened = new Schema.Parser().parse(V1.toString().replace("\"quantity\",\"type\":\"int\"", "\"quantity\",\"type\":\"long\""));
+    Schema widened =
+        new Schema.Parser()
+            .parse(
+                V1.toString()
+                    .replace("\"quantity\",\"type\":\"int\"", "\"quantity\",\"type\":\"long\""));
 
-    assertThat(AvroCompatibility.check(V1, widened, Mode.FORWARD)).singleElement().asString()
+    assertThat(AvroCompatibility.check(V1, widened, Mode.FORWARD))
+        .singleElement()
+        .asString()
         .contains("type mismatch", "field quantity");
   }
 
   @Test
   void commandLineReadsSchemaFiles(@TempDir Path dir) throws Exception {
     Path v1 = Files.writeString(dir.resolve("v1.avsc"), V1.toString());
-    Path v3 = Files.writeString(dir.resolve("v3.avsc"), V3.toString().replace("evolution.v3", "evolution.v1"));
+    Path v3 =
+        Files.writeString(
+            dir.resolve("v3.avsc"), V3.toString().replace("evolution.v3", "evolution.v1"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
 
-    assertThat(AvroCompatibility.run(new String[] {"--mode", "backward", v1.toString(), v1.toString()}, print)).isZero();
-    assertThat(AvroCompatibility.run(new String[] {"--mode", "backward", v1.toString(), v3.toString()}, print)).isEqualTo(1);
-    assertThat(AvroCompatibility.run(new String[] {"--mode", "sideways", v1.toString(), v3.toString()}, print)).isEqualTo(2);
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("compatible (backward)", "priority", "incompatible");
+    assertThat(
+            AvroCompatibility.run(
+                new String[] {"--mode", "backward", v1.toString(), v1.toString()}, print))
+        .isZero();
+    assertThat(
+            AvroCompatibility.run(
+                new String[] {"--mode", "backward", v1.toString(), v3.toString()}, print))
+        .isEqualTo(1);
+    assertThat(
+            AvroCompatibility.run(
+                new String[] {"--mode", "sideways", v1.toString(), v3.toString()}, print))
+        .isEqualTo(2);
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("compatible (backward)", "priority", "incompatible");
   }
 }

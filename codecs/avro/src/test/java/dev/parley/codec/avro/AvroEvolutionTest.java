@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two services on different schema versions share one schema store (as they would a registry): v2
- * adds fields with defaults and drops one that had a default — compatible both ways; v3 adds a field
- * without a default — refused for v1 data with a clear message.
+ * adds fields with defaults and drops one that had a default — compatible both ways; v3 adds a
+ * field without a default — refused for v1 data with a clear message.
  */
 class AvroEvolutionTest {
 
@@ -22,7 +22,9 @@ class AvroEvolutionTest {
   void newReaderReadsOldWriter() {
     var written = new dev.parley.codec.avro.evolution.v1.Order("o-1", 3, "LEGACY");
 
-    var read = newService.decode(oldService.encode(written), dev.parley.codec.avro.evolution.v2.Order.class);
+    var read =
+        newService.decode(
+            oldService.encode(written), dev.parley.codec.avro.evolution.v2.Order.class);
 
     assertThat(read.getId()).isEqualTo("o-1");
     assertThat(read.getQuantity()).isEqualTo(3);
@@ -32,9 +34,12 @@ class AvroEvolutionTest {
 
   @Test
   void oldReaderReadsNewWriter() {
-    var written = new dev.parley.codec.avro.evolution.v2.Order("o-2", 5, "no onions", List.of("vip"));
+    var written =
+        new dev.parley.codec.avro.evolution.v2.Order("o-2", 5, "no onions", List.of("vip"));
 
-    var read = oldService.decode(newService.encode(written), dev.parley.codec.avro.evolution.v1.Order.class);
+    var read =
+        oldService.decode(
+            newService.encode(written), dev.parley.codec.avro.evolution.v1.Order.class);
 
     assertThat(read.getId()).isEqualTo("o-2");
     assertThat(read.getQuantity()).isEqualTo(5);
@@ -45,23 +50,39 @@ class AvroEvolutionTest {
   void incompatibleChangeIsRefusedWithAClearMessage() {
     var written = new dev.parley.codec.avro.evolution.v1.Order("o-3", 1, "");
 
-    assertThatThrownBy(() -> newService.decode(oldService.encode(written), dev.parley.codec.avro.evolution.v3.Order.class))
-        .isInstanceOfSatisfying(CodecException.class, e -> {
-          assertThat(e.errorCode()).isEqualTo(CodecException.INCOMPATIBLE_SCHEMA);
-          assertThat(e.getMessage())
-              .contains("dev.parley.codec.avro.evolution.v1.Order", "dev.parley.codec.avro.evolution.v3.Order", "priority");
-        });
+    assertThatThrownBy(
+            () ->
+                newService.decode(
+                    oldService.encode(written), dev.parley.codec.avro.evolution.v3.Order.class))
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> {
+              assertThat(e.errorCode()).isEqualTo(CodecException.INCOMPATIBLE_SCHEMA);
+              assertThat(e.getMessage())
+                  .contains(
+                      "dev.parley.codec.avro.evolution.v1.Order",
+                      "dev.parley.codec.avro.evolution.v3.Order",
+                      "priority");
+            });
   }
 
   @Test
   void unknownWriterSchemaIsReportedByFingerprint() {
-    byte[] bytes = AvroCodec.of().encode(new dev.parley.codec.avro.evolution.v1.Order("o-4", 1, ""));
+    byte[] bytes =
+        AvroCodec.of().encode(new dev.parley.codec.avro.evolution.v1.Order("o-4", 1, ""));
 
-    assertThatThrownBy(() -> AvroCodec.of().decode(bytes, dev.parley.codec.avro.evolution.v2.Order.class))
-        .isInstanceOfSatisfying(CodecException.class, e -> {
-          assertThat(e.errorCode()).isEqualTo(CodecException.UNKNOWN_SCHEMA);
-          assertThat(e.getMessage()).contains(String.format("%016x", AvroSchemaStore.fingerprint(
-              dev.parley.codec.avro.evolution.v1.Order.getClassSchema())));
-        });
+    assertThatThrownBy(
+            () -> AvroCodec.of().decode(bytes, dev.parley.codec.avro.evolution.v2.Order.class))
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> {
+              assertThat(e.errorCode()).isEqualTo(CodecException.UNKNOWN_SCHEMA);
+              assertThat(e.getMessage())
+                  .contains(
+                      String.format(
+                          "%016x",
+                          AvroSchemaStore.fingerprint(
+                              dev.parley.codec.avro.evolution.v1.Order.getClassSchema())));
+            });
   }
 }

@@ -73,9 +73,11 @@ public final class JsonCodec implements Codec {
       }
       return bytes;
     } catch (StreamConstraintsException e) {
-      throw new CodecException(CodecException.TOO_DEEP, "value exceeds a JSON limit: " + e.getOriginalMessage(), e);
+      throw new CodecException(
+          CodecException.TOO_DEEP, "value exceeds a JSON limit: " + e.getOriginalMessage(), e);
     } catch (JsonProcessingException e) {
-      throw new CodecException(CodecException.UNENCODABLE, "cannot write as JSON: " + e.getOriginalMessage(), e);
+      throw new CodecException(
+          CodecException.UNENCODABLE, "cannot write as JSON: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -90,7 +92,9 @@ public final class JsonCodec implements Codec {
     try {
       T value = mapper.readValue(bytes, type);
       if (value == null) {
-        throw new CodecException(CodecException.MALFORMED, "payload is JSON null (expected: a " + type.getSimpleName() + ")");
+        throw new CodecException(
+            CodecException.MALFORMED,
+            "payload is JSON null (expected: a " + type.getSimpleName() + ")");
       }
       return value;
     } catch (JsonProcessingException e) {

@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 class JsonCodecTckTest extends CodecTck {
 
-  private final JsonCodec codec = JsonCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
+  private final JsonCodec codec =
+      JsonCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
 
   @Override
   protected Codec codec() {

@@ -18,7 +18,8 @@ class JsonCodecTest {
 
   @Test
   void roundTripsRecordsWithTimeTypes() {
-    Order order = new Order("o-1", 3, Instant.parse("2026-11-24T10:15:30Z"), List.of("naan", "dal"));
+    Order order =
+        new Order("o-1", 3, Instant.parse("2026-11-24T10:15:30Z"), List.of("naan", "dal"));
 
     byte[] bytes = codec.encode(order);
 
@@ -28,7 +29,9 @@ class JsonCodecTest {
 
   @Test
   void ignoresUnknownPropertiesSoProducersCanAddFields() {
-    byte[] json = "{\"id\":\"o-2\",\"quantity\":1,\"items\":[],\"added\":true}".getBytes(StandardCharsets.UTF_8);
+    byte[] json =
+        "{\"id\":\"o-2\",\"quantity\":1,\"items\":[],\"added\":true}"
+            .getBytes(StandardCharsets.UTF_8);
 
     assertThat(codec.decode(json, Order.class).id()).isEqualTo("o-2");
   }
@@ -38,7 +41,9 @@ class JsonCodecTest {
     byte[] json = "{\"id\":".getBytes(StandardCharsets.UTF_8);
 
     assertThatThrownBy(() -> codec.decode(json, Order.class))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.MALFORMED));
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.MALFORMED));
   }
 
   @Test
@@ -46,7 +51,9 @@ class JsonCodecTest {
     byte[] json = ("{\"id\":\"" + "x".repeat(5000) + "\"}").getBytes(StandardCharsets.UTF_8);
 
     assertThatThrownBy(() -> codec.decode(json, Order.class))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_LARGE));
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_LARGE));
   }
 
   @Test
@@ -55,7 +62,9 @@ class JsonCodecTest {
     byte[] json = ("{\"id\":\"o\",\"items\":" + deep + "}").getBytes(StandardCharsets.UTF_8);
 
     assertThatThrownBy(() -> codec.decode(json, Object.class))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_DEEP));
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_DEEP));
   }
 
   @Test
@@ -81,6 +90,7 @@ class JsonCodecTest {
     assertThat(codecs.decoderFor("application/json; charset=utf-8", Order.class)).isNotNull();
     assertThatThrownBy(() -> codecs.decoderFor("application/x-java-serialized-object", Order.class))
         .isInstanceOfSatisfying(
-            CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.UNSUPPORTED_CONTENT_TYPE));
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.UNSUPPORTED_CONTENT_TYPE));
   }
 }

@@ -52,7 +52,8 @@ public final class ProtobufCodec implements Codec {
   public byte[] encode(Object value) {
     if (!(value instanceof Message message)) {
       throw new CodecException(
-          CodecException.UNENCODABLE, "not a protobuf message: " + (value == null ? "null" : value.getClass().getName()));
+          CodecException.UNENCODABLE,
+          "not a protobuf message: " + (value == null ? "null" : value.getClass().getName()));
     }
     ProtobufTypes.checkSize(message.getSerializedSize(), maxPayloadBytes);
     return message.toByteArray();
@@ -67,17 +68,21 @@ public final class ProtobufCodec implements Codec {
     in.setRecursionLimit(maxDepth);
     in.setSizeLimit(maxPayloadBytes);
     try {
-      Message parsed = prototype.getParserForType().parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
+      Message parsed =
+          prototype.getParserForType().parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
       in.checkLastTagWas(0);
       return type.cast(parsed);
     } catch (InvalidProtocolBufferException e) {
       String message = String.valueOf(e.getMessage());
-      String code = message.toLowerCase(Locale.ROOT).contains("recursion")
-          ? CodecException.TOO_DEEP
-          : CodecException.MALFORMED;
-      throw new CodecException(code, "not a valid " + type.getSimpleName() + " in protobuf: " + message, e);
+      String code =
+          message.toLowerCase(Locale.ROOT).contains("recursion")
+              ? CodecException.TOO_DEEP
+              : CodecException.MALFORMED;
+      throw new CodecException(
+          code, "not a valid " + type.getSimpleName() + " in protobuf: " + message, e);
     } catch (RuntimeException e) {
-      throw new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in protobuf", e);
+      throw new CodecException(
+          CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in protobuf", e);
     }
   }
 

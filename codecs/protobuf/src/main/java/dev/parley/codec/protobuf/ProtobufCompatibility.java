@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * Checks that a new version of protobuf schemas stays wire-compatible with the old one: no field
- * removed without reserving its number and name, renumbered, retyped or changed between singular and
- * repeated, and no new field reusing a reserved number. Works on descriptor sets ({@code protoc
+ * removed without reserving its number and name, renumbered, retyped or changed between singular
+ * and repeated, and no new field reusing a reserved number. Works on descriptor sets ({@code protoc
  * --descriptor_set_out=F --include_imports}), so it needs no compiler at check time.
  *
  * <pre>
@@ -35,14 +35,15 @@ public final class ProtobufCompatibility {
     Map<String, DescriptorProto> oldMessages = messages(older);
     Map<String, DescriptorProto> newMessages = messages(newer);
     List<String> problems = new ArrayList<>();
-    oldMessages.forEach((name, old) -> {
-      DescriptorProto current = newMessages.get(name);
-      if (current == null) {
-        problems.add(name + ": message removed");
-      } else {
-        problems.addAll(check(name, old, current));
-      }
-    });
+    oldMessages.forEach(
+        (name, old) -> {
+          DescriptorProto current = newMessages.get(name);
+          if (current == null) {
+            problems.add(name + ": message removed");
+          } else {
+            problems.addAll(check(name, old, current));
+          }
+        });
     return problems;
   }
 
@@ -63,7 +64,8 @@ public final class ProtobufCompatibility {
         problems.add(where + ": renumbered to " + sameName.getNumber());
       }
       if (now == null) {
-        if (!isReserved(newer, old.getNumber()) || !newer.getReservedNameList().contains(old.getName())) {
+        if (!isReserved(newer, old.getNumber())
+            || !newer.getReservedNameList().contains(old.getName())) {
           problems.add(where + ": removed without reserving its number and name");
         }
         continue;
@@ -81,7 +83,13 @@ public final class ProtobufCompatibility {
     }
     for (FieldDescriptorProto f : newer.getFieldList()) {
       if (isReserved(older, f.getNumber())) {
-        problems.add(name + "." + f.getName() + " = " + f.getNumber() + ": reuses a number the old version reserved");
+        problems.add(
+            name
+                + "."
+                + f.getName()
+                + " = "
+                + f.getNumber()
+                + ": reuses a number the old version reserved");
       }
     }
     return problems;
@@ -109,7 +117,8 @@ public final class ProtobufCompatibility {
     return all;
   }
 
-  private static void collect(String name, DescriptorProto message, Map<String, DescriptorProto> into) {
+  private static void collect(
+      String name, DescriptorProto message, Map<String, DescriptorProto> into) {
     into.put(name, message);
     for (DescriptorProto nested : message.getNestedTypeList()) {
       collect(name + "." + nested.getName(), nested, into);
@@ -123,7 +132,10 @@ public final class ProtobufCompatibility {
     }
   }
 
-  /** {@code ProtobufCompatibility OLD.desc NEW.desc}: prints problems; exit code 1 if any, 2 on bad use. */
+  /**
+   * {@code ProtobufCompatibility OLD.desc NEW.desc}: prints problems; exit code 1 if any, 2 on bad
+   * use.
+   */
   public static void main(String[] args) {
     System.exit(run(args, System.out));
   }

@@ -83,14 +83,16 @@ public final class ProtobufJsonCodec implements Codec {
   public byte[] encode(Object value) {
     if (!(value instanceof Message message)) {
       throw new CodecException(
-          CodecException.UNENCODABLE, "not a protobuf message: " + (value == null ? "null" : value.getClass().getName()));
+          CodecException.UNENCODABLE,
+          "not a protobuf message: " + (value == null ? "null" : value.getClass().getName()));
     }
     try {
       byte[] bytes = printer.print(message).getBytes(StandardCharsets.UTF_8);
       ProtobufTypes.checkSize(bytes.length, maxPayloadBytes);
       return bytes;
     } catch (InvalidProtocolBufferException e) {
-      throw new CodecException(CodecException.UNENCODABLE, "cannot write as JSON: " + e.getMessage(), e);
+      throw new CodecException(
+          CodecException.UNENCODABLE, "cannot write as JSON: " + e.getMessage(), e);
     }
   }
 
@@ -100,11 +102,13 @@ public final class ProtobufJsonCodec implements Codec {
     ProtobufTypes.checkSize(bytes.length, maxPayloadBytes);
     Message.Builder builder = ProtobufTypes.defaultInstance(type).newBuilderForType();
     try {
-      String json = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      String json =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
       if (nestingExceeds(json, maxDepth)) {
         throw new CodecException(CodecException.TOO_DEEP, "JSON nests deeper than " + maxDepth);
       }
@@ -114,14 +118,17 @@ public final class ProtobufJsonCodec implements Codec {
       throw new CodecException(CodecException.MALFORMED, "payload is not valid UTF-8", e);
     } catch (InvalidProtocolBufferException e) {
       String message = String.valueOf(e.getMessage());
-      String code = message.toLowerCase(Locale.ROOT).contains("recursion") || message.contains("nesting")
-          ? CodecException.TOO_DEEP
-          : CodecException.MALFORMED;
-      throw new CodecException(code, "not a valid " + type.getSimpleName() + " in JSON: " + message, e);
+      String code =
+          message.toLowerCase(Locale.ROOT).contains("recursion") || message.contains("nesting")
+              ? CodecException.TOO_DEEP
+              : CodecException.MALFORMED;
+      throw new CodecException(
+          code, "not a valid " + type.getSimpleName() + " in JSON: " + message, e);
     } catch (CodecException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in JSON", e);
+      throw new CodecException(
+          CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in JSON", e);
     } catch (StackOverflowError e) {
       throw new CodecException(CodecException.TOO_DEEP, "JSON nests too deeply", null);
     }

@@ -15,7 +15,8 @@ final class ProtobufTypes {
             Method method = type.getMethod("getDefaultInstance");
             return (Message) method.invoke(null);
           } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalArgumentException(type.getName() + " is not a generated protobuf message", e);
+            throw new IllegalArgumentException(
+                type.getName() + " is not a generated protobuf message", e);
           }
         }
       };
@@ -28,14 +29,16 @@ final class ProtobufTypes {
 
   static Message defaultInstance(Class<?> type) {
     if (!isMessage(type)) {
-      throw new CodecException(CodecException.UNENCODABLE, type.getName() + " is not a protobuf message");
+      throw new CodecException(
+          CodecException.UNENCODABLE, type.getName() + " is not a protobuf message");
     }
     return DEFAULTS.get(type);
   }
 
   static void checkSize(int size, int max) {
     if (size > max) {
-      throw new CodecException(CodecException.TOO_LARGE, "payload: " + size + " bytes (expected: <= " + max + ")");
+      throw new CodecException(
+          CodecException.TOO_LARGE, "payload: " + size + " bytes (expected: <= " + max + ")");
     }
   }
 }

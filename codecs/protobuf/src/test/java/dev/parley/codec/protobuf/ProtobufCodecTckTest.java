@@ -7,7 +7,8 @@ import dev.parley.testing.tck.CodecTck;
 
 class ProtobufCodecTckTest extends CodecTck {
 
-  private final ProtobufCodec codec = ProtobufCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
+  private final ProtobufCodec codec =
+      ProtobufCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
 
   @Override
   protected Codec codec() {

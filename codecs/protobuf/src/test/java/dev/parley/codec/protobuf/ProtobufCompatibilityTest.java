@@ -18,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ProtobufCompatibilityTest {
 
-  private final DescriptorProto v1 = OrderV1.getDescriptor().toProto().toBuilder().setName("Order").build();
-  private final DescriptorProto v2 = OrderV2.getDescriptor().toProto().toBuilder().setName("Order").build();
+  private final DescriptorProto v1 =
+      OrderV1.getDescriptor().toProto().toBuilder().setName("Order").build();
+  private final DescriptorProto v2 =
+      OrderV2.getDescriptor().toProto().toBuilder().setName("Order").build();
 
   @Test
   void addingFieldsAndRetiringOneWithReservationIsCompatible() {
@@ -36,23 +38,30 @@ class ProtobufCompatibilityTest {
 
   @Test
   void renumberedRetypedAndRepeatedFieldsAreReported() {
-    DescriptorProto changed = v1.toBuilder()
-        .setField(0, field(v1, 0).setNumber(9))
-        .setField(1, field(v1, 1).setType(FieldDescriptorProto.Type.TYPE_STRING))
-        .setField(2, field(v1, 2).setLabel(FieldDescriptorProto.Label.LABEL_REPEATED))
-        .build();
+    DescriptorProto changed =
+        v1.toBuilder()
+            .setField(0, field(v1, 0).setNumber(9))
+            .setField(1, field(v1, 1).setType(FieldDescriptorProto.Type.TYPE_STRING))
+            .setField(2, field(v1, 2).setLabel(FieldDescriptorProto.Label.LABEL_REPEATED))
+            .build();
 
     assertThat(ProtobufCompatibility.check("Order", v1, changed))
         .anyMatch(p -> p.startsWith("Order.id = 1: renumbered to 9"))
         .anyMatch(p -> p.startsWith("Order.quantity = 2: retyped from int32 to string"))
-        .anyMatch(p -> p.startsWith("Order.legacy_code = 3: changed between singular and repeated"));
+        .anyMatch(
+            p -> p.startsWith("Order.legacy_code = 3: changed between singular and repeated"));
   }
 
   @Test
   void reusingAReservedNumberIsReported() {
-    DescriptorProto reused = v2.toBuilder()
-        .addField(FieldDescriptorProto.newBuilder().setName("code").setNumber(3).setType(FieldDescriptorProto.Type.TYPE_INT64))
-        .build();
+    DescriptorProto reused =
+        v2.toBuilder()
+            .addField(
+                FieldDescriptorProto.newBuilder()
+                    .setName("code")
+                    .setNumber(3)
+                    .setType(FieldDescriptorProto.Type.TYPE_INT64))
+            .build();
 
     assertThat(ProtobufCompatibility.check("Order", v2, reused))
         .containsExactly("Order.code = 3: reuses a number the old version reserved");
@@ -64,12 +73,19 @@ class ProtobufCompatibilityTest {
     Path newSet = write(dir.resolve("new.desc"), v1.toBuilder().removeField(2).build());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-    int compatible = ProtobufCompatibility.run(new String[] {oldSet.toString(), oldSet.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8));
-    int incompatible = ProtobufCompatibility.run(new String[] {oldSet.toString(), newSet.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8));
+    int compatible =
+        ProtobufCompatibility.run(
+            new String[] {oldSet.toString(), oldSet.toString()},
+            new PrintStream(out, true, StandardCharsets.UTF_8));
+    int incompatible =
+        ProtobufCompatibility.run(
+            new String[] {oldSet.toString(), newSet.toString()},
+            new PrintStream(out, true, StandardCharsets.UTF_8));
 
     assertThat(compatible).isZero();
     assertThat(incompatible).isEqualTo(1);
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("compatible", "legacy_code = 3: removed", "1 incompatible change(s)");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("compatible", "legacy_code = 3: removed", "1 incompatible change(s)");
   }
 
   private static FieldDescriptorProto.Builder field(DescriptorProto message, int index) {
@@ -77,9 +93,14 @@ class ProtobufCompatibilityTest {
   }
 
   private static Path write(Path file, DescriptorProto message) throws Exception {
-    FileDescriptorSet set = FileDescriptorSet.newBuilder()
-        .addFile(FileDescriptorProto.newBuilder().setName("order.proto").setPackage("shop").addMessageType(message))
-        .build();
+    FileDescriptorSet set =
+        FileDescriptorSet.newBuilder()
+            .addFile(
+                FileDescriptorProto.newBuilder()
+                    .setName("order.proto")
+                    .setPackage("shop")
+                    .addMessageType(message))
+            .build();
     Files.write(file, set.toByteArray());
     return file;
   }

@@ -14,7 +14,13 @@ class ProtobufEvolutionTest {
 
   @Test
   void oldReaderReadsNewWriterAndPassesNewFieldsThrough() {
-    OrderV2 written = OrderV2.newBuilder().setId("o-1").setQuantity(3).setNote("no onions").addTags("vip").build();
+    OrderV2 written =
+        OrderV2.newBuilder()
+            .setId("o-1")
+            .setQuantity(3)
+            .setNote("no onions")
+            .addTags("vip")
+            .build();
 
     OrderV1 read = binary.decode(binary.encode(written), OrderV1.class);
     OrderV2 forwarded = binary.decode(binary.encode(read), OrderV2.class);

@@ -18,24 +18,51 @@ public final class ProtobufFixtures {
   private ProtobufFixtures() {}
 
   public static CodecTck.Fixtures all() {
-    Medium.Builder medium = Medium.newBuilder()
-        .setOrderId("o-2").setCustomer("Grace Hopper").setAddress("1 Navy Way, Arlington, VA")
-        .setNotes("leave at the door; ring twice");
+    Medium.Builder medium =
+        Medium.newBuilder()
+            .setOrderId("o-2")
+            .setCustomer("Grace Hopper")
+            .setAddress("1 Navy Way, Arlington, VA")
+            .setNotes("leave at the door; ring twice");
     for (int i = 0; i < 8; i++) {
-      medium.addLines(Line.newBuilder().setSku("SKU-" + (1000 + i))
-          .setDescription("item number " + i + " with a longer description").setQuantity(i + 1).setUnitCents(199L * (i + 1)));
+      medium.addLines(
+          Line.newBuilder()
+              .setSku("SKU-" + (1000 + i))
+              .setDescription("item number " + i + " with a longer description")
+              .setQuantity(i + 1)
+              .setUnitCents(199L * (i + 1)));
     }
     return new CodecTck.Fixtures(
-        Small.newBuilder().setId("o-1").setName("Ada Lovelace").setQuantity(2).setAmountCents(4250).setExpress(true).build(),
+        Small.newBuilder()
+            .setId("o-1")
+            .setName("Ada Lovelace")
+            .setQuantity(2)
+            .setAmountCents(4250)
+            .setExpress(true)
+            .build(),
         medium.build(),
-        Node.newBuilder().setName("root")
-            .addChildren(Node.newBuilder().setName("a").addChildren(Node.newBuilder().setName("a1")))
-            .addChildren(Node.newBuilder().setName("b")).build(),
-        Collections.newBuilder().addTags("spicy").addTags("vegan").addTags("spicy").addCodes(1).addCodes(2).addCodes(3)
-            .putCounts("apples", 3).putCounts("pears", 5).build(),
+        Node.newBuilder()
+            .setName("root")
+            .addChildren(
+                Node.newBuilder().setName("a").addChildren(Node.newBuilder().setName("a1")))
+            .addChildren(Node.newBuilder().setName("b"))
+            .build(),
+        Collections.newBuilder()
+            .addTags("spicy")
+            .addTags("vegan")
+            .addTags("spicy")
+            .addCodes(1)
+            .addCodes(2)
+            .addCodes(3)
+            .putCounts("apples", 3)
+            .putCounts("pears", 5)
+            .build(),
         WithOptional.newBuilder().setId("o-3").build(),
-        Timestamps.newBuilder().setPlacedAt(Timestamp.newBuilder().setSeconds(1_795_601_730L).setNanos(123_000_000))
-            .setDeliveryDay("2026-11-25").setPreparation(Duration.newBuilder().setSeconds(42 * 60)).build(),
+        Timestamps.newBuilder()
+            .setPlacedAt(Timestamp.newBuilder().setSeconds(1_795_601_730L).setNanos(123_000_000))
+            .setDeliveryDay("2026-11-25")
+            .setPreparation(Duration.newBuilder().setSeconds(42 * 60))
+            .build(),
         Text.newBuilder().setId("o-4").setText("Grüße, 你好, مرحبا, שלום, e\u0301, 🚀🍛").build());
   }
 

@@ -7,8 +7,8 @@ import dev.parley.testing.tck.CodecTck;
 
 /**
  * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
- * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with
- * {@code JAZZER_FUZZ=1 ./mvnw test -pl codecs/protobuf -Dtest=ProtobufJsonCodecFuzzTest}.
+ * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with {@code
+ * JAZZER_FUZZ=1 ./mvnw test -pl codecs/protobuf -Dtest=ProtobufJsonCodecFuzzTest}.
  */
 class ProtobufJsonCodecFuzzTest {
 
@@ -16,6 +16,12 @@ class ProtobufJsonCodecFuzzTest {
 
   @FuzzTest(maxDuration = "30s")
   void decodesOrFailsWithCodecException(byte[] input) {
-    CodecTck.assertDecodesOrFailsCleanly(codec, input, dev.parley.codec.protobuf.fixtures.Small.class, dev.parley.codec.protobuf.fixtures.Node.class, dev.parley.codec.protobuf.fixtures.Medium.class, dev.parley.codec.protobuf.fixtures.Collections.class);
+    CodecTck.assertDecodesOrFailsCleanly(
+        codec,
+        input,
+        dev.parley.codec.protobuf.fixtures.Small.class,
+        dev.parley.codec.protobuf.fixtures.Node.class,
+        dev.parley.codec.protobuf.fixtures.Medium.class,
+        dev.parley.codec.protobuf.fixtures.Collections.class);
   }
 }

@@ -23,7 +23,8 @@ class ProtobufJsonCodecTckTest extends CodecTck {
   @Override
   protected byte[] deeplyNested() {
     int depth = 4 * MAX_DEPTH;
-    return ("{\"name\":\"n\",\"children\":[".repeat(depth) + "]}".repeat(depth)).getBytes(StandardCharsets.UTF_8);
+    return ("{\"name\":\"n\",\"children\":[".repeat(depth) + "]}".repeat(depth))
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   @Override

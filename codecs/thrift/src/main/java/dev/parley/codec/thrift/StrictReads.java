@@ -29,15 +29,18 @@ final class StrictReads {
    * Reads a string body of {@code length} bytes straight from the transport's buffer (all of a
    * payload is in memory), validating UTF-8 in place: one copy, like libthrift's own fast path.
    */
-  static String readUtf8(TTransport transport, int length, int maxBytes) throws org.apache.thrift.TException {
+  static String readUtf8(TTransport transport, int length, int maxBytes)
+      throws org.apache.thrift.TException {
     if (length < 0 || length > maxBytes) {
-      throw new TProtocolException(TProtocolException.SIZE_LIMIT, "string length " + length + " is out of bounds");
+      throw new TProtocolException(
+          TProtocolException.SIZE_LIMIT, "string length " + length + " is out of bounds");
     }
     if (length == 0) {
       return "";
     }
     if (transport.getBytesRemainingInBuffer() < length) {
-      throw new TProtocolException(TProtocolException.INVALID_DATA, "string of " + length + " bytes runs past the payload");
+      throw new TProtocolException(
+          TProtocolException.INVALID_DATA, "string of " + length + " bytes runs past the payload");
     }
     byte[] buffer = transport.getBuffer();
     int offset = transport.getBufferPosition();
@@ -60,7 +63,8 @@ final class StrictReads {
 
     void enter() throws TProtocolException {
       if (++depth > max) {
-        throw new TProtocolException(TProtocolException.DEPTH_LIMIT, "structs nest deeper than " + max);
+        throw new TProtocolException(
+            TProtocolException.DEPTH_LIMIT, "structs nest deeper than " + max);
       }
     }
 
@@ -124,7 +128,9 @@ final class StrictReads {
       return readUtf8(getTransport(), readVarint32(), maxBytes);
     }
 
-    /** The compact protocol's unsigned varint length prefix (libthrift keeps its reader private). */
+    /**
+     * The compact protocol's unsigned varint length prefix (libthrift keeps its reader private).
+     */
     private int readVarint32() throws org.apache.thrift.TException {
       int result = 0;
       for (int shift = 0; shift < 35; shift += 7) {
@@ -134,7 +140,8 @@ final class StrictReads {
           return result;
         }
       }
-      throw new TProtocolException(TProtocolException.INVALID_DATA, "varint length longer than 5 bytes");
+      throw new TProtocolException(
+          TProtocolException.INVALID_DATA, "varint length longer than 5 bytes");
     }
 
     @Override

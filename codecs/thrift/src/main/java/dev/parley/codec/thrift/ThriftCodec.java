@@ -46,7 +46,8 @@ public final class ThriftCodec implements Codec {
           try {
             return type.getConstructor();
           } catch (NoSuchMethodException e) {
-            throw new IllegalArgumentException(type.getName() + " has no public no-argument constructor", e);
+            throw new IllegalArgumentException(
+                type.getName() + " has no public no-argument constructor", e);
           }
         }
       };
@@ -64,9 +65,11 @@ public final class ThriftCodec implements Codec {
   private Input newInput() {
     try {
       TMemoryInputTransport transport = new TMemoryInputTransport(configuration);
-      return new Input(transport, protocol == Protocol.BINARY
-          ? StrictReads.binary(transport, maxPayloadBytes, maxDepth)
-          : StrictReads.compact(transport, maxPayloadBytes, maxDepth));
+      return new Input(
+          transport,
+          protocol == Protocol.BINARY
+              ? StrictReads.binary(transport, maxPayloadBytes, maxDepth)
+              : StrictReads.compact(transport, maxPayloadBytes, maxDepth));
     } catch (org.apache.thrift.transport.TTransportException e) {
       throw new IllegalStateException(e);
     }
@@ -83,7 +86,11 @@ public final class ThriftCodec implements Codec {
     } catch (org.apache.thrift.transport.TTransportException e) {
       throw new IllegalStateException(e);
     }
-    return new Output(bytes, protocol == Protocol.BINARY ? new TBinaryProtocol(transport) : new TCompactProtocol(transport));
+    return new Output(
+        bytes,
+        protocol == Protocol.BINARY
+            ? new TBinaryProtocol(transport)
+            : new TCompactProtocol(transport));
   }
 
   private ThriftCodec(Protocol protocol, int maxPayloadBytes, int maxDepth) {
@@ -106,7 +113,8 @@ public final class ThriftCodec implements Codec {
   public static ThriftCodec of(Protocol protocol, int maxPayloadBytes, int maxDepth) {
     Objects.requireNonNull(protocol, "protocol");
     if (maxPayloadBytes < 1) {
-      throw new IllegalArgumentException("maxPayloadBytes: " + maxPayloadBytes + " (expected: > 0)");
+      throw new IllegalArgumentException(
+          "maxPayloadBytes: " + maxPayloadBytes + " (expected: > 0)");
     }
     if (maxDepth < 1) {
       throw new IllegalArgumentException("maxDepth: " + maxDepth + " (expected: > 0)");
@@ -129,7 +137,8 @@ public final class ThriftCodec implements Codec {
   public byte[] encode(Object value) {
     if (!(value instanceof TBase<?, ?> struct)) {
       throw new CodecException(
-          CodecException.UNENCODABLE, "not a Thrift struct: " + (value == null ? "null" : value.getClass().getName()));
+          CodecException.UNENCODABLE,
+          "not a Thrift struct: " + (value == null ? "null" : value.getClass().getName()));
     }
     Output output = outputs.get();
     ByteArrayOutputStream out = output.bytes();
@@ -138,10 +147,15 @@ public final class ThriftCodec implements Codec {
       output.protocol().reset();
       struct.write(output.protocol());
     } catch (TException | RuntimeException e) {
-      throw new CodecException(CodecException.UNENCODABLE, "cannot write " + value.getClass().getSimpleName() + ": " + e.getMessage(), e);
+      throw new CodecException(
+          CodecException.UNENCODABLE,
+          "cannot write " + value.getClass().getSimpleName() + ": " + e.getMessage(),
+          e);
     }
     if (out.size() > maxPayloadBytes) {
-      throw new CodecException(CodecException.TOO_LARGE, "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
+      throw new CodecException(
+          CodecException.TOO_LARGE,
+          "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
     }
     return out.toByteArray();
   }
@@ -150,10 +164,13 @@ public final class ThriftCodec implements Codec {
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
     if (!supports(type)) {
-      throw new CodecException(CodecException.UNSUPPORTED_CONTENT_TYPE, type.getName() + " is not a Thrift struct");
+      throw new CodecException(
+          CodecException.UNSUPPORTED_CONTENT_TYPE, type.getName() + " is not a Thrift struct");
     }
     if (bytes.length > maxPayloadBytes) {
-      throw new CodecException(CodecException.TOO_LARGE, "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
+      throw new CodecException(
+          CodecException.TOO_LARGE,
+          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
     }
     try {
       TBase<?, ?> struct = (TBase<?, ?>) CONSTRUCTORS.get(type).newInstance();
@@ -163,16 +180,27 @@ public final class ThriftCodec implements Codec {
       input.protocol().reset();
       struct.read(input.protocol());
       if (transport.getBytesRemainingInBuffer() > 0) {
-        throw new CodecException(CodecException.MALFORMED, transport.getBytesRemainingInBuffer() + " bytes left after the " + type.getSimpleName());
+        throw new CodecException(
+            CodecException.MALFORMED,
+            transport.getBytesRemainingInBuffer()
+                + " bytes left after the "
+                + type.getSimpleName());
       }
       return type.cast(struct);
     } catch (TProtocolException e) {
-      String code = e.getType() == TProtocolException.DEPTH_LIMIT ? CodecException.TOO_DEEP : CodecException.MALFORMED;
-      throw new CodecException(code, "not a valid " + type.getSimpleName() + " in Thrift: " + e.getMessage(), e);
+      String code =
+          e.getType() == TProtocolException.DEPTH_LIMIT
+              ? CodecException.TOO_DEEP
+              : CodecException.MALFORMED;
+      throw new CodecException(
+          code, "not a valid " + type.getSimpleName() + " in Thrift: " + e.getMessage(), e);
     } catch (CodecException e) {
       throw e;
     } catch (TException | ReflectiveOperationException | RuntimeException e) {
-      throw new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in Thrift: " + e.getMessage(), e);
+      throw new CodecException(
+          CodecException.MALFORMED,
+          "not a valid " + type.getSimpleName() + " in Thrift: " + e.getMessage(),
+          e);
     } catch (StackOverflowError e) {
       throw new CodecException(CodecException.TOO_DEEP, "Thrift structs nest too deeply", null);
     }

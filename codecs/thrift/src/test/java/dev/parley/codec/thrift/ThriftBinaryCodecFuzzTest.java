@@ -7,8 +7,8 @@ import dev.parley.testing.tck.CodecTck;
 
 /**
  * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
- * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with
- * {@code JAZZER_FUZZ=1 ./mvnw test -pl codecs/thrift -Dtest=ThriftBinaryCodecFuzzTest}.
+ * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with {@code
+ * JAZZER_FUZZ=1 ./mvnw test -pl codecs/thrift -Dtest=ThriftBinaryCodecFuzzTest}.
  */
 class ThriftBinaryCodecFuzzTest {
 
@@ -16,6 +16,12 @@ class ThriftBinaryCodecFuzzTest {
 
   @FuzzTest(maxDuration = "30s")
   void decodesOrFailsWithCodecException(byte[] input) {
-    CodecTck.assertDecodesOrFailsCleanly(codec, input, dev.parley.codec.thrift.fixtures.Small.class, dev.parley.codec.thrift.fixtures.Node.class, dev.parley.codec.thrift.fixtures.Medium.class, dev.parley.codec.thrift.fixtures.Collections.class);
+    CodecTck.assertDecodesOrFailsCleanly(
+        codec,
+        input,
+        dev.parley.codec.thrift.fixtures.Small.class,
+        dev.parley.codec.thrift.fixtures.Node.class,
+        dev.parley.codec.thrift.fixtures.Medium.class,
+        dev.parley.codec.thrift.fixtures.Collections.class);
   }
 }

@@ -7,7 +7,8 @@ import dev.parley.testing.tck.CodecTck;
 
 class ThriftCompactCodecTckTest extends CodecTck {
 
-  private final ThriftCodec codec = ThriftCodec.of(ThriftCodec.Protocol.COMPACT, MAX_PAYLOAD, MAX_DEPTH);
+  private final ThriftCodec codec =
+      ThriftCodec.of(ThriftCodec.Protocol.COMPACT, MAX_PAYLOAD, MAX_DEPTH);
 
   @Override
   protected Codec codec() {
@@ -21,7 +22,8 @@ class ThriftCompactCodecTckTest extends CodecTck {
 
   @Override
   protected byte[] deeplyNested() {
-    return ThriftCodec.of(ThriftCodec.Protocol.COMPACT, MAX_PAYLOAD, 100_000).encode(ThriftFixtures.chain(4 * MAX_DEPTH));
+    return ThriftCodec.of(ThriftCodec.Protocol.COMPACT, MAX_PAYLOAD, 100_000)
+        .encode(ThriftFixtures.chain(4 * MAX_DEPTH));
   }
 
   @Override

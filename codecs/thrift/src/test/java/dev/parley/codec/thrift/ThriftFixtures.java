@@ -24,18 +24,32 @@ public final class ThriftFixtures {
   public static CodecTck.Fixtures all() {
     List<Line> lines = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      lines.add(new Line("SKU-" + (1000 + i), "item number " + i + " with a longer description", i + 1, 199L * (i + 1)));
+      lines.add(
+          new Line(
+              "SKU-" + (1000 + i),
+              "item number " + i + " with a longer description",
+              i + 1,
+              199L * (i + 1)));
     }
     Map<String, Long> counts = new LinkedHashMap<>();
     counts.put("apples", 3L);
     counts.put("pears", 5L);
     return new CodecTck.Fixtures(
         new Small("o-1", "Ada Lovelace", 2, 4250L, true),
-        new Medium("o-2", "Grace Hopper", "1 Navy Way, Arlington, VA", lines, "leave at the door; ring twice"),
-        new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of()))),
-        new Collections(List.of("spicy", "vegan", "spicy"), new LinkedHashSet<>(List.of(1, 2, 3)), counts),
+        new Medium(
+            "o-2",
+            "Grace Hopper",
+            "1 Navy Way, Arlington, VA",
+            lines,
+            "leave at the door; ring twice"),
+        new Node(
+            "root",
+            List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of()))),
+        new Collections(
+            List.of("spicy", "vegan", "spicy"), new LinkedHashSet<>(List.of(1, 2, 3)), counts),
         new WithOptional().setId("o-3"),
-        new Timestamps(Instant.parse("2026-11-24T10:15:30.123Z").toEpochMilli(), "2026-11-25", 42L * 60_000),
+        new Timestamps(
+            Instant.parse("2026-11-24T10:15:30.123Z").toEpochMilli(), "2026-11-25", 42L * 60_000),
         new Text("o-4", "Grüße, 你好, مرحبا, שלום, e\u0301, 🚀🍛"));
   }
 

@@ -24,9 +24,10 @@ import javax.xml.stream.XMLInputFactory;
 
 /**
  * XML through Jackson XML with safe defaults: DTDs are not processed and external resources never
- * resolved, so every entity reference — XXE, "billion laughs" — fails the decode, element depth, text and attribute sizes are bounded,
- * no polymorphic typing. The protections are applied to a caller-supplied {@link XMLInputFactory}
- * too, which fails fast when it cannot honour them. Thread-safe.
+ * resolved, so every entity reference — XXE, "billion laughs" — fails the decode, element depth,
+ * text and attribute sizes are bounded, no polymorphic typing. The protections are applied to a
+ * caller-supplied {@link XMLInputFactory} too, which fails fast when it cannot honour them.
+ * Thread-safe.
  */
 public final class XmlCodec implements Codec {
 
@@ -67,11 +68,13 @@ public final class XmlCodec implements Codec {
       byte[] bytes = mapper.writeValueAsBytes(value);
       if (bytes.length > maxPayloadBytes) {
         throw new CodecException(
-            CodecException.TOO_LARGE, "encoded payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
+            CodecException.TOO_LARGE,
+            "encoded payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
       }
       return bytes;
     } catch (JsonProcessingException e) {
-      throw new CodecException(CodecException.UNENCODABLE, "cannot write as XML: " + e.getOriginalMessage(), e);
+      throw new CodecException(
+          CodecException.UNENCODABLE, "cannot write as XML: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -80,12 +83,15 @@ public final class XmlCodec implements Codec {
     Objects.requireNonNull(type, "type");
     if (bytes.length > maxPayloadBytes) {
       throw new CodecException(
-          CodecException.TOO_LARGE, "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
+          CodecException.TOO_LARGE,
+          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
     }
     try {
       T value = mapper.readValue(bytes, type);
       if (value == null) {
-        throw new CodecException(CodecException.MALFORMED, "empty XML document (expected: a " + type.getSimpleName() + ")");
+        throw new CodecException(
+            CodecException.MALFORMED,
+            "empty XML document (expected: a " + type.getSimpleName() + ")");
       }
       return value;
     } catch (IOException | RuntimeException e) {
@@ -105,11 +111,16 @@ public final class XmlCodec implements Codec {
         return new CodecException(CodecException.TOO_DEEP, "XML exceeds the nesting limit", e);
       }
       if (message.contains("dtd") || message.contains("entity")) {
-        return new CodecException(CodecException.MALFORMED, "XML with a DTD or entity references is refused", e);
+        return new CodecException(
+            CodecException.MALFORMED, "XML with a DTD or entity references is refused", e);
       }
     }
-    String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getClass().getSimpleName();
-    return new CodecException(CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in XML: " + detail, e);
+    String detail =
+        e instanceof JsonProcessingException j
+            ? j.getOriginalMessage()
+            : e.getClass().getSimpleName();
+    return new CodecException(
+        CodecException.MALFORMED, "not a valid " + type.getSimpleName() + " in XML: " + detail, e);
   }
 
   /** Configures an {@link XmlCodec}. Not thread-safe. */
@@ -134,8 +145,8 @@ public final class XmlCodec implements Codec {
 
     /**
      * Parses with this StAX factory instead of Woodstox. It is hardened in place: DTD support and
-     * external entities are switched off and a resolver refusing every external resource is set,
-     * so any entity reference fails the parse.
+     * external entities are switched off and a resolver refusing every external resource is set, so
+     * any entity reference fails the parse.
      *
      * @throws IllegalArgumentException (at {@link #build()}) if the factory cannot switch them off
      */
@@ -174,7 +185,8 @@ public final class XmlCodec implements Codec {
     private void harden(XMLInputFactory in) {
       set(in, XMLInputFactory.SUPPORT_DTD, false);
       set(in, XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-      // Entity references stay "replaced" so that, with no DTD, any reference is undeclared and fails
+      // Entity references stay "replaced" so that, with no DTD, any reference is undeclared and
+      // fails
       // the parse, instead of being passed over silently.
       in.setXMLResolver(
           (publicId, systemId, baseUri, namespace) -> {
@@ -193,8 +205,14 @@ public final class XmlCodec implements Codec {
         in.setProperty(property, value);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "inputFactory: " + in.getClass().getName() + " cannot set " + property + "=" + value
-                + " (expected: a StAX factory that can refuse DTDs and external entities)", e);
+            "inputFactory: "
+                + in.getClass().getName()
+                + " cannot set "
+                + property
+                + "="
+                + value
+                + " (expected: a StAX factory that can refuse DTDs and external entities)",
+            e);
       }
       if (!Objects.equals(in.getProperty(property), value)) {
         throw new IllegalArgumentException(

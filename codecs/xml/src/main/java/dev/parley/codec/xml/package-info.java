@@ -1,2 +1,5 @@
-/** XML codec on Jackson XML, hardened against XXE and entity expansion: {@link dev.parley.codec.xml.XmlCodec}. */
+/**
+ * XML codec on Jackson XML, hardened against XXE and entity expansion: {@link
+ * dev.parley.codec.xml.XmlCodec}.
+ */
 package dev.parley.codec.xml;

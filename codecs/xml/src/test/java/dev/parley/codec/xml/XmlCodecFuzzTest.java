@@ -7,8 +7,8 @@ import dev.parley.testing.tck.CodecTck;
 
 /**
  * Only {@link CodecException} may escape the decoder, and whatever decodes re-encodes and decodes
- * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with
- * {@code JAZZER_FUZZ=1 ./mvnw test -pl codecs/xml -Dtest=XmlCodecFuzzTest}.
+ * to an equal value. Runs the seed corpus in the build (regression mode); fuzz for real with {@code
+ * JAZZER_FUZZ=1 ./mvnw test -pl codecs/xml -Dtest=XmlCodecFuzzTest}.
  */
 class XmlCodecFuzzTest {
 
@@ -16,6 +16,11 @@ class XmlCodecFuzzTest {
 
   @FuzzTest(maxDuration = "30s")
   void decodesOrFailsWithCodecException(byte[] input) {
-    CodecTck.assertDecodesOrFailsCleanly(codec, input, dev.parley.testing.tck.CodecFixtures.Small.class, dev.parley.testing.tck.CodecFixtures.Node.class, dev.parley.testing.tck.CodecFixtures.Medium.class);
+    CodecTck.assertDecodesOrFailsCleanly(
+        codec,
+        input,
+        dev.parley.testing.tck.CodecFixtures.Small.class,
+        dev.parley.testing.tck.CodecFixtures.Node.class,
+        dev.parley.testing.tck.CodecFixtures.Medium.class);
   }
 }

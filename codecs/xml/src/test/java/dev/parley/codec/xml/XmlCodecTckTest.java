@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 class XmlCodecTckTest extends CodecTck {
 
-  private final XmlCodec codec = XmlCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
+  private final XmlCodec codec =
+      XmlCodec.builder().maxPayloadBytes(MAX_PAYLOAD).maxDepth(MAX_DEPTH).build();
 
   @Override
   protected Codec codec() {

@@ -24,18 +24,30 @@ class XmlCodecTest {
   @Test
   void rejectsExternalEntities(@TempDir Path dir) throws Exception {
     Path secret = Files.writeString(dir.resolve("secret.txt"), "top-secret");
-    String xxe = "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY xxe SYSTEM \"" + secret.toUri() + "\">]>"
-        + "<Text><id>x</id><text>&xxe;</text></Text>";
+    String xxe =
+        "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY xxe SYSTEM \""
+            + secret.toUri()
+            + "\">]>"
+            + "<Text><id>x</id><text>&xxe;</text></Text>";
 
-    assertThatThrownBy(() -> XmlCodec.of().decode(xxe.getBytes(StandardCharsets.UTF_8), CodecFixtures.Text.class))
+    assertThatThrownBy(
+            () ->
+                XmlCodec.of()
+                    .decode(xxe.getBytes(StandardCharsets.UTF_8), CodecFixtures.Text.class))
         .isInstanceOf(CodecException.class)
         .hasMessageNotContaining("top-secret");
   }
 
   @Test
   void rejectsEntityExpansion() {
-    assertThatThrownBy(() -> XmlCodec.of().decode(BILLION_LAUGHS.getBytes(StandardCharsets.UTF_8), CodecFixtures.Text.class))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.MALFORMED));
+    assertThatThrownBy(
+            () ->
+                XmlCodec.of()
+                    .decode(
+                        BILLION_LAUGHS.getBytes(StandardCharsets.UTF_8), CodecFixtures.Text.class))
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.MALFORMED));
   }
 
   @Test
@@ -47,7 +59,10 @@ class XmlCodecTest {
     XmlCodec codec = XmlCodec.builder().inputFactory(permissive).build();
 
     assertThat(permissive.getProperty(XMLInputFactory.SUPPORT_DTD)).isEqualTo(false);
-    assertThatThrownBy(() -> codec.decode(BILLION_LAUGHS.getBytes(StandardCharsets.UTF_8), CodecFixtures.Text.class))
+    assertThatThrownBy(
+            () ->
+                codec.decode(
+                    BILLION_LAUGHS.getBytes(StandardCharsets.UTF_8), CodecFixtures.Text.class))
         .isInstanceOf(CodecException.class);
   }
 
@@ -55,6 +70,7 @@ class XmlCodecTest {
   void writesDurationsAndInstantsAsIsoText() {
     byte[] xml = XmlCodec.of().encode(CodecFixtures.plainJava().timestamps());
 
-    assertThat(new String(xml, StandardCharsets.UTF_8)).contains("2026-11-24T10:15:30.123Z", "PT42M");
+    assertThat(new String(xml, StandardCharsets.UTF_8))
+        .contains("2026-11-24T10:15:30.123Z", "PT42M");
   }
 }

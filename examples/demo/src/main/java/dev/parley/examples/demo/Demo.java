@@ -35,11 +35,14 @@ public final class Demo {
 
   /** What the demo observed, for tests. */
   public record Outcome(
-      int eventsHandled, int restocks, String ticketId, boolean slowRequestTimedOut, String deadLetterCode) {}
+      int eventsHandled,
+      int restocks,
+      String ticketId,
+      boolean slowRequestTimedOut,
+      String deadLetterCode) {}
 
   static final Channel<OrderCreated> ORDER_EVENTS =
-      Channel.event("demo.order.events", OrderCreated.class)
-          .withMessageType("order.OrderCreated");
+      Channel.event("demo.order.events", OrderCreated.class).withMessageType("order.OrderCreated");
   static final Channel<RestockPantry> PANTRY =
       Channel.command("demo.kitchen.pantry", RestockPantry.class);
   static final Channel<CreateTicket> TICKETS =
@@ -59,42 +62,84 @@ public final class Demo {
     CountDownLatch deadLettered = new CountDownLatch(1);
     String[] deadLetterCode = new String[1];
 
-    kitchen.subscribe(ORDER_EVENTS, "kitchen", (OrderCreated e, MessageContext ctx) -> {
-      print("kitchen-service", "<- event " + ctx.message().headers().get(Headers.TYPE) + " " + e.orderId()
-          + " (" + e.dish() + ", group kitchen)");
-      eventsSeen.countDown();
-    });
+    kitchen.subscribe(
+        ORDER_EVENTS,
+        "kitchen",
+        (OrderCreated e, MessageContext ctx) -> {
+          print(
+              "kitchen-service",
+              "<- event "
+                  + ctx.message().headers().get(Headers.TYPE)
+                  + " "
+                  + e.orderId()
+                  + " ("
+                  + e.dish()
+                  + ", group kitchen)");
+          eventsSeen.countDown();
+        });
     SubscriptionOptions quickRetries =
-        kitchen.defaultSubscriptionOptions()
-            .withRedelivery(Redelivery.of(3, Duration.ofMillis(50), Duration.ofMillis(300), Duration.ofMillis(600)));
-    kitchen.subscribe(ORDER_EVENTS, "accounting", (OrderCreated e, MessageContext ctx) -> {
-      if (e.total() > 1000) {
-        print("kitchen-service", "   accounting attempt " + ctx.attempt() + " for " + e.orderId() + " fails: total too high");
-        throw new IllegalStateException("credit limit exceeded for " + e.orderId());
-      }
-      print("kitchen-service", "<- accounting books " + e.orderId() + " (" + e.total() + ")");
-    }, quickRetries);
-    kitchen.subscribeDeadLetters(ORDER_EVENTS, "accounting", letter -> {
-      deadLetterCode[0] = letter.headers().get(Headers.ERROR_CODE);
-      print("kitchen-service", "<- dead letter " + letter.id().substring(0, 8) + "… after "
-          + letter.headers().get(Headers.ATTEMPT) + " attempts: "
-          + letter.headers().get(Headers.ERROR_CODE) + " / " + letter.headers().get(Headers.ERROR_MESSAGE)
-          + " (from " + letter.headers().get(Headers.ORIGINAL_QUEUE) + ")");
-      deadLettered.countDown();
-    });
-    kitchen.serve(PANTRY, (RestockPantry c, MessageContext ctx) -> {
-      print("kitchen-service", "<- one-way command: restock " + c.quantity() + " x " + c.item());
-      restocked.countDown();
-      return null;
-    });
-    kitchen.serve(TICKETS, (CreateTicket c, MessageContext ctx) -> {
-      if (c.dish().equals("slow-roast")) {
-        print("kitchen-service", "<- request for " + c.orderId() + ": slow-roast takes a while...");
-        TimeUnit.MILLISECONDS.sleep(1500); // simulated slow work, past the caller's deadline
-      }
-      print("kitchen-service", "-> reply ticket for " + c.orderId());
-      return new TicketCreated("ticket-" + c.orderId(), 12);
-    });
+        kitchen
+            .defaultSubscriptionOptions()
+            .withRedelivery(
+                Redelivery.of(
+                    3, Duration.ofMillis(50), Duration.ofMillis(300), Duration.ofMillis(600)));
+    kitchen.subscribe(
+        ORDER_EVENTS,
+        "accounting",
+        (OrderCreated e, MessageContext ctx) -> {
+          if (e.total() > 1000) {
+            print(
+                "kitchen-service",
+                "   accounting attempt "
+                    + ctx.attempt()
+                    + " for "
+                    + e.orderId()
+                    + " fails: total too high");
+            throw new IllegalStateException("credit limit exceeded for " + e.orderId());
+          }
+          print("kitchen-service", "<- accounting books " + e.orderId() + " (" + e.total() + ")");
+        },
+        quickRetries);
+    kitchen.subscribeDeadLetters(
+        ORDER_EVENTS,
+        "accounting",
+        letter -> {
+          deadLetterCode[0] = letter.headers().get(Headers.ERROR_CODE);
+          print(
+              "kitchen-service",
+              "<- dead letter "
+                  + letter.id().substring(0, 8)
+                  + "… after "
+                  + letter.headers().get(Headers.ATTEMPT)
+                  + " attempts: "
+                  + letter.headers().get(Headers.ERROR_CODE)
+                  + " / "
+                  + letter.headers().get(Headers.ERROR_MESSAGE)
+                  + " (from "
+                  + letter.headers().get(Headers.ORIGINAL_QUEUE)
+                  + ")");
+          deadLettered.countDown();
+        });
+    kitchen.serve(
+        PANTRY,
+        (RestockPantry c, MessageContext ctx) -> {
+          print(
+              "kitchen-service", "<- one-way command: restock " + c.quantity() + " x " + c.item());
+          restocked.countDown();
+          return null;
+        });
+    kitchen.serve(
+        TICKETS,
+        (CreateTicket c, MessageContext ctx) -> {
+          if (c.dish().equals("slow-roast")) {
+            print(
+                "kitchen-service",
+                "<- request for " + c.orderId() + ": slow-roast takes a while...");
+            TimeUnit.MILLISECONDS.sleep(1500); // simulated slow work, past the caller's deadline
+          }
+          print("kitchen-service", "-> reply ticket for " + c.orderId());
+          return new TicketCreated("ticket-" + c.orderId(), 12);
+        });
 
     orders.publish(ORDER_EVENTS, new OrderCreated("o-1", "paneer tikka", 24)).join();
     print("order-service", "-> published OrderCreated o-1 to " + ORDER_EVENTS.name());
@@ -106,28 +151,56 @@ public final class Demo {
 
     long t0 = System.nanoTime();
     TicketCreated ticket =
-        orders.request(TICKETS, new CreateTicket("o-1", "paneer tikka"), TicketCreated.class, Duration.ofSeconds(2)).join();
-    print("order-service", "<- reply " + ticket.ticketId() + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms (deadline 2 s)");
+        orders
+            .request(
+                TICKETS,
+                new CreateTicket("o-1", "paneer tikka"),
+                TicketCreated.class,
+                Duration.ofSeconds(2))
+            .join();
+    print(
+        "order-service",
+        "<- reply "
+            + ticket.ticketId()
+            + " in "
+            + (System.nanoTime() - t0) / 1_000_000
+            + " ms (deadline 2 s)");
 
     boolean timedOut = false;
     try {
-      orders.request(TICKETS, new CreateTicket("o-3", "slow-roast"), TicketCreated.class, Duration.ofMillis(500)).join();
+      orders
+          .request(
+              TICKETS,
+              new CreateTicket("o-3", "slow-roast"),
+              TicketCreated.class,
+              Duration.ofMillis(500))
+          .join();
     } catch (CompletionException e) {
       if (e.getCause() instanceof DeadlineExceededException d) {
         timedOut = true;
-        print("order-service", "x  request for o-3 failed: " + ((ParleyException) d).errorCode() + " (deadline 500 ms)");
+        print(
+            "order-service",
+            "x  request for o-3 failed: "
+                + ((ParleyException) d).errorCode()
+                + " (deadline 500 ms)");
       } else {
         throw e;
       }
     }
 
     boolean done =
-        eventsSeen.await(30, TimeUnit.SECONDS) & restocked.await(30, TimeUnit.SECONDS) & deadLettered.await(30, TimeUnit.SECONDS);
+        eventsSeen.await(30, TimeUnit.SECONDS)
+            & restocked.await(30, TimeUnit.SECONDS)
+            & deadLettered.await(30, TimeUnit.SECONDS);
     if (!done) {
       throw new IllegalStateException("demo did not complete within 30 s");
     }
     return new Outcome(
-        2 - (int) eventsSeen.getCount(), 1 - (int) restocked.getCount(), ticket.ticketId(), timedOut, deadLetterCode[0]);
+        2 - (int) eventsSeen.getCount(),
+        1 - (int) restocked.getCount(),
+        ticket.ticketId(),
+        timedOut,
+        deadLetterCode[0]);
   }
 
   void print(String service, String text) {

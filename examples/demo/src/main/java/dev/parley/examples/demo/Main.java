@@ -4,9 +4,9 @@ import dev.parley.messaging.Messaging;
 import dev.parley.messaging.MessagingMetrics;
 
 /**
- * Runs {@link Demo} on embedded defaults: no broker to install, no configuration. The first
- * {@code Messaging} starts the embedded Artemis broker (journal in {@code ./parley-data}); both
- * services share it. Set {@code PARLEY_BROKER_URL} to run the same code against another broker.
+ * Runs {@link Demo} on embedded defaults: no broker to install, no configuration. The first {@code
+ * Messaging} starts the embedded Artemis broker (journal in {@code ./parley-data}); both services
+ * share it. Set {@code PARLEY_BROKER_URL} to run the same code against another broker.
  */
 public final class Main {
 
@@ -25,8 +25,17 @@ public final class Main {
   }
 
   private static void print(Demo demo, String service, MessagingMetrics m) {
-    demo.print(service, String.format(
-        "metrics: sent %d, received %d, handled %d, retried %d, redelivered %d, dead-lettered %d, expired %d, late replies %d",
-        m.sent(), m.received(), m.handled(), m.retried(), m.redelivered(), m.deadLettered(), m.expired(), m.lateReplies()));
+    demo.print(
+        service,
+        String.format(
+            "metrics: sent %d, received %d, handled %d, retried %d, redelivered %d, dead-lettered %d, expired %d, late replies %d",
+            m.sent(),
+            m.received(),
+            m.handled(),
+            m.retried(),
+            m.redelivered(),
+            m.deadLettered(),
+            m.expired(),
+            m.lateReplies()));
   }
 }

@@ -23,19 +23,30 @@ class DemoIT {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     Demo demo = new Demo(new PrintStream(printed, true, StandardCharsets.UTF_8));
     Demo.Outcome outcome;
-    Messaging kitchen = Messaging.builder().service("kitchen-service").brokerUri(broker.amqpUri().toString()).build();
-    Messaging orders = Messaging.builder().service("order-service").brokerUri(broker.amqpUri().toString()).build();
+    Messaging kitchen =
+        Messaging.builder()
+            .service("kitchen-service")
+            .brokerUri(broker.amqpUri().toString())
+            .build();
+    Messaging orders =
+        Messaging.builder().service("order-service").brokerUri(broker.amqpUri().toString()).build();
 
-    try (kitchen; orders) {
+    try (kitchen;
+        orders) {
       outcome = demo.run(orders, kitchen);
 
       assertThat(kitchen.metrics().redelivered()).isEqualTo(2);
       assertThat(kitchen.metrics().retried()).isEqualTo(2);
     }
 
-    assertThat(outcome).isEqualTo(new Demo.Outcome(2, 1, "ticket-o-1", true, "parley.handler.failed"));
+    assertThat(outcome)
+        .isEqualTo(new Demo.Outcome(2, 1, "ticket-o-1", true, "parley.handler.failed"));
     assertThat(printed.toString(StandardCharsets.UTF_8))
-        .contains("<- reply ticket-o-1", "parley.deadline_exceeded", "after 5 attempts", "restock 20 x basmati");
+        .contains(
+            "<- reply ticket-o-1",
+            "parley.deadline_exceeded",
+            "after 5 attempts",
+            "restock 20 x basmati");
   }
 
   /**

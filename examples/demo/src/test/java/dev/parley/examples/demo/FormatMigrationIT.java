@@ -36,7 +36,8 @@ class FormatMigrationIT {
 
   @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
 
-  private static final Channel<OrderPlaced> ORDERS = Channel.event("migration.orders", OrderPlaced.class);
+  private static final Channel<OrderPlaced> ORDERS =
+      Channel.event("migration.orders", OrderPlaced.class);
   private static final int PER_PHASE = 100;
 
   @Test
@@ -45,15 +46,21 @@ class FormatMigrationIT {
     Map<String, Integer> contentTypes = new ConcurrentHashMap<>();
     List<Message> deadLetters = new CopyOnWriteArrayList<>();
     int duplicates;
-    try (Messaging consumer = messaging("billing", Codecs.of(ProtobufCodec.of(), ProtobufJsonCodec.of()));
+    try (Messaging consumer =
+            messaging("billing", Codecs.of(ProtobufCodec.of(), ProtobufJsonCodec.of()));
         Messaging oldProducer = messaging("orders-v1", Codecs.of(ProtobufJsonCodec.of()));
-        Messaging newProducer = messaging("orders-v2", Codecs.of(ProtobufCodec.of(), ProtobufJsonCodec.of()))) {
+        Messaging newProducer =
+            messaging("orders-v2", Codecs.of(ProtobufCodec.of(), ProtobufJsonCodec.of()))) {
       List<Integer> seen = new CopyOnWriteArrayList<>();
-      consumer.subscribe(ORDERS, "billing", (OrderPlaced o, MessageContext ctx) -> {
-        seen.add(o.getSeq());
-        received.put(o.getSeq(), o);
-        contentTypes.merge(ctx.message().headers().get(Headers.CONTENT_TYPE), 1, Integer::sum);
-      }, consumer.defaultSubscriptionOptions().withConcurrency(2));
+      consumer.subscribe(
+          ORDERS,
+          "billing",
+          (OrderPlaced o, MessageContext ctx) -> {
+            seen.add(o.getSeq());
+            received.put(o.getSeq(), o);
+            contentTypes.merge(ctx.message().headers().get(Headers.CONTENT_TYPE), 1, Integer::sum);
+          },
+          consumer.defaultSubscriptionOptions().withConcurrency(2));
       consumer.subscribeDeadLetters(ORDERS, "billing", deadLetters::add);
 
       publish(oldProducer, 0, PER_PHASE);
@@ -78,7 +85,11 @@ class FormatMigrationIT {
   }
 
   private static Messaging messaging(String service, Codecs codecs) {
-    return Messaging.builder().service(service).brokerUri(broker.amqpUri().toString()).codecs(codecs).build();
+    return Messaging.builder()
+        .service(service)
+        .brokerUri(broker.amqpUri().toString())
+        .codecs(codecs)
+        .build();
   }
 
   private static void publish(Messaging producer, int from, int to) {
@@ -91,6 +102,11 @@ class FormatMigrationIT {
   }
 
   private static OrderPlaced order(int seq) {
-    return OrderPlaced.newBuilder().setOrderId("o-" + seq).setSeq(seq).setDish("dish " + seq).setTotalCents(100L * seq).build();
+    return OrderPlaced.newBuilder()
+        .setOrderId("o-" + seq)
+        .setSeq(seq)
+        .setDish("dish " + seq)
+        .setTotalCents(100L * seq)
+        .build();
   }
 }

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Starts an {@link EmbeddedBroker} on ephemeral loopback ports with its journal in a fresh temporary
- * directory before a test class, and stops it and deletes the directory after. Register it as a
- * static field:
+ * Starts an {@link EmbeddedBroker} on ephemeral loopback ports with its journal in a fresh
+ * temporary directory before a test class, and stops it and deletes the directory after. Register
+ * it as a static field:
  *
  * <pre>{@code
  * @RegisterExtension
@@ -51,7 +51,8 @@ public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAl
   /** The running broker. */
   public EmbeddedBroker broker() {
     if (broker == null) {
-      throw new IllegalStateException("broker not started: register the extension as a static field");
+      throw new IllegalStateException(
+          "broker not started: register the extension as a static field");
     }
     return broker;
   }

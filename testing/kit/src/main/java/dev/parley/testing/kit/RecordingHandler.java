@@ -10,8 +10,8 @@ import java.util.function.BiFunction;
 /**
  * A {@link MessageHandler} that records every call (payload, attempt, message) and can be told to
  * fail: {@code RecordingHandler.failing((payload, ctx) -> ctx.attempt() < 3 ? new
- * IllegalStateException("boom") : null)} throws the returned exception, or succeeds when it is null.
- * Thread-safe.
+ * IllegalStateException("boom") : null)} throws the returned exception, or succeeds when it is
+ * null. Thread-safe.
  *
  * @param <T> the payload type
  */
@@ -32,8 +32,11 @@ public final class RecordingHandler<T> implements MessageHandler<T> {
     return new RecordingHandler<>((p, c) -> null);
   }
 
-  /** Records, then throws what {@code failure} returns for the call (nothing when it returns null). */
-  public static <T> RecordingHandler<T> failing(BiFunction<T, MessageContext, RuntimeException> failure) {
+  /**
+   * Records, then throws what {@code failure} returns for the call (nothing when it returns null).
+   */
+  public static <T> RecordingHandler<T> failing(
+      BiFunction<T, MessageContext, RuntimeException> failure) {
     return new RecordingHandler<>(Objects.requireNonNull(failure, "failure"));
   }
 

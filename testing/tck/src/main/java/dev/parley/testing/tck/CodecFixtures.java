@@ -13,8 +13,8 @@ import java.util.Set;
 
 /**
  * Plain Java fixtures for codecs of plain classes (JSON, XML): records, collections, {@code
- * Optional}, {@code java.time}. Schema-first codecs (Protobuf, Avro, Thrift) bring their own fixtures
- * generated from their schemas, shaped alike.
+ * Optional}, {@code java.time}. Schema-first codecs (Protobuf, Avro, Thrift) bring their own
+ * fixtures generated from their schemas, shaped alike.
  */
 public final class CodecFixtures {
 
@@ -22,7 +22,8 @@ public final class CodecFixtures {
 
   public record Line(String sku, String description, int quantity, long unitCents) {}
 
-  public record Medium(String orderId, String customer, String address, List<Line> lines, String notes) {}
+  public record Medium(
+      String orderId, String customer, String address, List<Line> lines, String notes) {}
 
   public record Node(String name, List<Node> children) {}
 
@@ -40,18 +41,34 @@ public final class CodecFixtures {
   public static CodecTck.Fixtures plainJava() {
     List<Line> lines = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      lines.add(new Line("SKU-" + (1000 + i), "item number " + i + " with a longer description", i + 1, 199L * (i + 1)));
+      lines.add(
+          new Line(
+              "SKU-" + (1000 + i),
+              "item number " + i + " with a longer description",
+              i + 1,
+              199L * (i + 1)));
     }
     Map<String, Long> counts = new LinkedHashMap<>();
     counts.put("apples", 3L);
     counts.put("pears", 5L);
     return new CodecTck.Fixtures(
         new Small("o-1", "Ada Lovelace", 2, 4_250L, true),
-        new Medium("o-2", "Grace Hopper", "1 Navy Way, Arlington, VA", lines, "leave at the door; ring twice"),
-        new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of()))),
-        new Collections(List.of("spicy", "vegan", "spicy"), new LinkedHashSet<>(List.of(1, 2, 3)), counts),
+        new Medium(
+            "o-2",
+            "Grace Hopper",
+            "1 Navy Way, Arlington, VA",
+            lines,
+            "leave at the door; ring twice"),
+        new Node(
+            "root",
+            List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of()))),
+        new Collections(
+            List.of("spicy", "vegan", "spicy"), new LinkedHashSet<>(List.of(1, 2, 3)), counts),
         new WithOptional("o-3", Optional.empty(), Optional.empty()),
-        new Timestamps(Instant.parse("2026-11-24T10:15:30.123Z"), LocalDate.parse("2026-11-25"), Duration.ofMinutes(42)),
+        new Timestamps(
+            Instant.parse("2026-11-24T10:15:30.123Z"),
+            LocalDate.parse("2026-11-25"),
+            Duration.ofMinutes(42)),
         new Text("o-4", "Grüße, 你好, مرحبا, שלום, e\u0301, 🚀🍛"));
   }
 

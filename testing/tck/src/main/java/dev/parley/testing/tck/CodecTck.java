@@ -13,15 +13,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The conformance suite every {@link Codec} passes: round trips of a fixture set, content type, and
- * hostile input (size limit + 1, truncation, deep nesting, invalid UTF-8, random corruption) — which
- * must only ever fail with {@link CodecException} carrying a stable code. Extend it in a test class
- * whose name contains {@code Tck}, with the codec configured for {@link #MAX_PAYLOAD} bytes and a
- * nesting limit of at most {@link #MAX_DEPTH}.
+ * hostile input (size limit + 1, truncation, deep nesting, invalid UTF-8, random corruption) —
+ * which must only ever fail with {@link CodecException} carrying a stable code. Extend it in a test
+ * class whose name contains {@code Tck}, with the codec configured for {@link #MAX_PAYLOAD} bytes
+ * and a nesting limit of at most {@link #MAX_DEPTH}.
  */
 public abstract class CodecTck {
 
   /** The payload limit the codec under test must be configured with. */
   protected static final int MAX_PAYLOAD = 16 * 1024;
+
   /** The nesting limit the codec under test must enforce (at most). */
   protected static final int MAX_DEPTH = 32;
 
@@ -37,7 +38,13 @@ public abstract class CodecTck {
    * @param unicode text beyond ASCII: accents, CJK, right-to-left, emoji
    */
   public record Fixtures(
-      Object small, Object medium, Object nested, Object collections, Object optionalAbsent, Object timestamps, Object unicode) {}
+      Object small,
+      Object medium,
+      Object nested,
+      Object collections,
+      Object optionalAbsent,
+      Object timestamps,
+      Object unicode) {}
 
   /** The codec under test, configured as the class comment says. */
   protected abstract Codec codec();
@@ -98,7 +105,8 @@ public abstract class CodecTck {
 
     assertThat(codec.contentType()).matches("[a-z]+/[a-z0-9.+-]+");
     assertThat(codec.supports(type)).isTrue();
-    assertThat(Codecs.of(codec).decoderFor(codec.contentType() + "; charset=utf-8", type)).isSameAs(codec);
+    assertThat(Codecs.of(codec).decoderFor(codec.contentType() + "; charset=utf-8", type))
+        .isSameAs(codec);
   }
 
   @Test
@@ -114,7 +122,9 @@ public abstract class CodecTck {
     byte[] oversized = Arrays.copyOf(bytes, MAX_PAYLOAD + 1);
 
     assertThatThrownBy(() -> codec().decode(oversized, fixtures().small().getClass()))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_LARGE));
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_LARGE));
   }
 
   @Test
@@ -131,7 +141,9 @@ public abstract class CodecTck {
     byte[] deep = deeplyNested();
 
     assertThatThrownBy(() -> codec().decode(deep, deepType()))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_DEEP));
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.TOO_DEEP));
   }
 
   @Test
@@ -139,7 +151,9 @@ public abstract class CodecTck {
     byte[] bad = invalidUtf8();
 
     assertThatThrownBy(() -> codec().decode(bad, invalidUtf8Type()))
-        .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.errorCode()).isEqualTo(CodecException.MALFORMED));
+        .isInstanceOfSatisfying(
+            CodecException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(CodecException.MALFORMED));
   }
 
   @Test
@@ -165,9 +179,9 @@ public abstract class CodecTck {
   }
 
   /**
-   * The property every decoder's fuzz test checks: decoding arbitrary bytes as each of {@code types}
-   * either fails with a {@link CodecException}, or yields a value that re-encodes and decodes to an
-   * equal value. Call it from a Jazzer {@code @FuzzTest} in the codec's module.
+   * The property every decoder's fuzz test checks: decoding arbitrary bytes as each of {@code
+   * types} either fails with a {@link CodecException}, or yields a value that re-encodes and
+   * decodes to an equal value. Call it from a Jazzer {@code @FuzzTest} in the codec's module.
    */
   public static void assertDecodesOrFailsCleanly(Codec codec, byte[] input, Class<?>... types) {
     for (Class<?> type : types) {

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.parley.codec.Codecs;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.Codecs;
 import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
 import dev.parley.error.DeadlineExceededException;
@@ -146,7 +146,8 @@ public abstract class TransportTck {
   @Test
   void publishCompletesWithTheSentMessage() {
     Messaging m = messaging("publisher");
-    Channel<Event> channel = Channel.event(name("events"), Event.class).withMessageType("tck.Event");
+    Channel<Event> channel =
+        Channel.event(name("events"), Event.class).withMessageType("tck.Event");
 
     Message sent = m.publish(channel, new Event("k", 1, "hello")).join();
 
@@ -167,7 +168,11 @@ public abstract class TransportTck {
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
     Map<Integer, Integer> handled = new ConcurrentHashMap<>();
     for (int i = 0; i < 2; i++) {
-      m.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> handled.merge(c.number(), 1, Integer::sum), fast().withPrefetch(1));
+      m.serve(
+          channel,
+          (Command c, dev.parley.messaging.MessageContext ctx) ->
+              handled.merge(c.number(), 1, Integer::sum),
+          fast().withPrefetch(1));
     }
 
     for (int i = 0; i < 30; i++) {
@@ -183,10 +188,12 @@ public abstract class TransportTck {
     Messaging m = messaging("notifier");
     Channel<Command> channel = Channel.command(name("notifications"), Command.class);
     RecordingHandler<Command> handler = RecordingHandler.succeeding();
-    m.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
-      handler.handle(c, ctx);
-      return new Reply("ignored", 0);
-    });
+    m.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          handler.handle(c, ctx);
+          return new Reply("ignored", 0);
+        });
 
     m.send(channel, new Command("ping", 7)).join();
 
@@ -203,11 +210,18 @@ public abstract class TransportTck {
     Messaging responder = messaging("kitchen");
     Messaging caller = messaging("orders");
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
-    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text().toUpperCase(), c.number() * 2), fast().withConcurrency(4));
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) ->
+            new Reply(c.text().toUpperCase(), c.number() * 2),
+        fast().withConcurrency(4));
 
     List<CompletableFuture<Reply>> replies =
         IntStream.range(0, 50)
-            .mapToObj(i -> caller.request(channel, new Command("n" + i, i), Reply.class, Duration.ofSeconds(20)))
+            .mapToObj(
+                i ->
+                    caller.request(
+                        channel, new Command("n" + i, i), Reply.class, Duration.ofSeconds(20)))
             .toList();
 
     for (int i = 0; i < replies.size(); i++) {
@@ -221,7 +235,8 @@ public abstract class TransportTck {
     Messaging caller = messaging("orders");
     Channel<Command> channel = Channel.command(name("nobody"), Command.class);
 
-    CompletableFuture<Reply> reply = caller.request(channel, new Command("x", 1), Reply.class, Duration.ofMillis(300));
+    CompletableFuture<Reply> reply =
+        caller.request(channel, new Command("x", 1), Reply.class, Duration.ofMillis(300));
 
     assertThat(reply)
         .failsWithin(WAIT)
@@ -235,15 +250,21 @@ public abstract class TransportTck {
     Messaging caller = messaging("orders");
     Messaging responder = messaging("kitchen");
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
-    CompletableFuture<Reply> expired = caller.request(channel, new Command("late", 1), Reply.class, Duration.ofMillis(200));
+    CompletableFuture<Reply> expired =
+        caller.request(channel, new Command("late", 1), Reply.class, Duration.ofMillis(200));
     assertThat(expired).failsWithin(WAIT);
     RecordingHandler<Command> handler = RecordingHandler.succeeding();
 
-    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
-      handler.handle(c, ctx);
-      return new Reply(c.text(), c.number());
-    });
-    Reply fresh = caller.request(channel, new Command("fresh", 2), Reply.class, Duration.ofSeconds(20)).join();
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          handler.handle(c, ctx);
+          return new Reply(c.text(), c.number());
+        });
+    Reply fresh =
+        caller
+            .request(channel, new Command("fresh", 2), Reply.class, Duration.ofSeconds(20))
+            .join();
 
     assertThat(fresh.text()).isEqualTo("fresh");
     assertThat(handler.payloads()).extracting(Command::text).containsExactly("fresh");
@@ -256,17 +277,23 @@ public abstract class TransportTck {
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
     CountDownLatch callerGaveUp = new CountDownLatch(1);
     CountDownLatch handlerStarted = new CountDownLatch(1);
-    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
-      handlerStarted.countDown();
-      if (!callerGaveUp.await(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("caller never gave up");
-      }
-      return new Reply("late", 0);
-    });
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          handlerStarted.countDown();
+          if (!callerGaveUp.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("caller never gave up");
+          }
+          return new Reply("late", 0);
+        });
 
-    CompletableFuture<Reply> reply = caller.request(channel, new Command("slow", 1), Reply.class, Duration.ofSeconds(2));
+    CompletableFuture<Reply> reply =
+        caller.request(channel, new Command("slow", 1), Reply.class, Duration.ofSeconds(2));
     assertThat(handlerStarted.await(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(reply).failsWithin(WAIT).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(DeadlineExceededException.class);
+    assertThat(reply)
+        .failsWithin(WAIT)
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(DeadlineExceededException.class);
     callerGaveUp.countDown();
 
     await().atMost(WAIT).until(() -> caller.metrics().lateReplies() == 1);
@@ -278,21 +305,27 @@ public abstract class TransportTck {
     Messaging caller = messaging("orders");
     Messaging responder = messaging("kitchen");
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
-    responder.serve(channel, (Command c, dev.parley.messaging.MessageContext ctx) -> {
-      throw new BadInputException("kitchen.unknown_dish", "no such dish: " + c.text());
-    }, fast());
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          throw new BadInputException("kitchen.unknown_dish", "no such dish: " + c.text());
+        },
+        fast());
 
-    CompletableFuture<Reply> reply = caller.request(channel, new Command("unicorn", 1), Reply.class, Duration.ofSeconds(20));
+    CompletableFuture<Reply> reply =
+        caller.request(channel, new Command("unicorn", 1), Reply.class, Duration.ofSeconds(20));
 
     assertThat(reply)
         .failsWithin(WAIT)
         .withThrowableOfType(ExecutionException.class)
         .havingCause()
-        .isInstanceOfSatisfying(RemoteException.class, e -> {
-          assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
-          assertThat(e.errorCode()).isEqualTo("kitchen.unknown_dish");
-          assertThat(e.status().message()).isEqualTo("no such dish: unicorn");
-        });
+        .isInstanceOfSatisfying(
+            RemoteException.class,
+            e -> {
+              assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
+              assertThat(e.errorCode()).isEqualTo("kitchen.unknown_dish");
+              assertThat(e.status().message()).isEqualTo("no such dish: unicorn");
+            });
   }
 
   // ---- failure handling --------------------------------------------------------------------
@@ -301,7 +334,9 @@ public abstract class TransportTck {
   void redeliversAfterHandlerFailure() {
     Messaging m = messaging("consumer");
     Channel<Event> channel = Channel.event(name("events"), Event.class);
-    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> ctx.attempt() < 3 ? new IllegalStateException("flaky") : null);
+    RecordingHandler<Event> handler =
+        RecordingHandler.failing(
+            (e, ctx) -> ctx.attempt() < 3 ? new IllegalStateException("flaky") : null);
     m.subscribe(channel, "g", handler, fast());
 
     m.publish(channel, new Event("k", 1, "x")).join();
@@ -316,8 +351,14 @@ public abstract class TransportTck {
   void delayedRedeliveryGoesThroughTheBroker() {
     Messaging m = messaging("consumer");
     Channel<Event> channel = Channel.event(name("events"), Event.class);
-    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> ctx.attempt() == 1 ? new IllegalStateException("not yet") : null);
-    m.subscribe(channel, "g", handler, fast().withRedelivery(Redelivery.of(1, Duration.ZERO, Duration.ofMillis(300))));
+    RecordingHandler<Event> handler =
+        RecordingHandler.failing(
+            (e, ctx) -> ctx.attempt() == 1 ? new IllegalStateException("not yet") : null);
+    m.subscribe(
+        channel,
+        "g",
+        handler,
+        fast().withRedelivery(Redelivery.of(1, Duration.ZERO, Duration.ofMillis(300))));
 
     m.publish(channel, new Event("k", 1, "x")).join();
 
@@ -334,9 +375,15 @@ public abstract class TransportTck {
     Transport transport = transport();
     Messaging m = messaging("consumer", transport);
     Channel<Event> channel = Channel.event(name("events"), Event.class);
-    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> new IllegalStateException("always fails"));
-    m.subscribe(channel, "g", handler, fast().withRedelivery(Redelivery.of(2, Duration.ofMillis(10), Duration.ofMillis(100))));
-    List<Message> dead = consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+    RecordingHandler<Event> handler =
+        RecordingHandler.failing((e, ctx) -> new IllegalStateException("always fails"));
+    m.subscribe(
+        channel,
+        "g",
+        handler,
+        fast().withRedelivery(Redelivery.of(2, Duration.ofMillis(10), Duration.ofMillis(100))));
+    List<Message> dead =
+        consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
 
     Message sent = m.publish(channel, new Event("k", 1, "x")).join();
 
@@ -360,15 +407,19 @@ public abstract class TransportTck {
     Transport transport = transport();
     Messaging m = messaging("consumer", transport);
     Channel<Event> channel = Channel.event(name("events"), Event.class);
-    RecordingHandler<Event> handler = RecordingHandler.failing((e, ctx) -> new BadInputException("tck.bad", "rejected"));
+    RecordingHandler<Event> handler =
+        RecordingHandler.failing((e, ctx) -> new BadInputException("tck.bad", "rejected"));
     m.subscribe(channel, "g", handler, fast());
-    List<Message> dead = consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+    List<Message> dead =
+        consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
 
     m.publish(channel, new Event("k", 1, "x")).join();
 
     await().atMost(WAIT).until(() -> dead.size() == 1);
     assertThat(handler.callCount()).isEqualTo(1);
-    assertThat(dead.get(0).headers()).containsEntry(Headers.ERROR_CODE, "tck.bad").containsEntry(Headers.ATTEMPT, "1");
+    assertThat(dead.get(0).headers())
+        .containsEntry(Headers.ERROR_CODE, "tck.bad")
+        .containsEntry(Headers.ATTEMPT, "1");
   }
 
   @Test
@@ -378,15 +429,18 @@ public abstract class TransportTck {
     Channel<Event> channel = Channel.event(name("events"), Event.class);
     RecordingHandler<Event> handler = RecordingHandler.succeeding();
     m.subscribe(channel, "g", handler, fast());
-    List<Message> dead = consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
-    Message garbage = Message.builder()
-        .header(Headers.CONTENT_TYPE, "application/json")
-        .payload("{not json".getBytes(StandardCharsets.UTF_8))
-        .build();
-    Message wrongType = Message.builder()
-        .header(Headers.CONTENT_TYPE, "application/x-java-serialized-object")
-        .payload(new byte[] {(byte) 0xac, (byte) 0xed, 0, 5})
-        .build();
+    List<Message> dead =
+        consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+    Message garbage =
+        Message.builder()
+            .header(Headers.CONTENT_TYPE, "application/json")
+            .payload("{not json".getBytes(StandardCharsets.UTF_8))
+            .build();
+    Message wrongType =
+        Message.builder()
+            .header(Headers.CONTENT_TYPE, "application/x-java-serialized-object")
+            .payload(new byte[] {(byte) 0xac, (byte) 0xed, 0, 5})
+            .build();
 
     m.publish(channel, new Event("k", 1, "before")).join();
     transport.send(new Destination.Event(channel.name()), garbage, SendOptions.NONE).join();
@@ -394,8 +448,10 @@ public abstract class TransportTck {
     m.publish(channel, new Event("k", 2, "after")).join();
 
     await().atMost(WAIT).until(() -> dead.size() == 2 && handler.callCount() == 2);
-    assertThat(dead).extracting(d -> d.headers().get(Headers.ERROR_CODE))
-        .containsExactlyInAnyOrder(CodecException.MALFORMED, CodecException.UNSUPPORTED_CONTENT_TYPE);
+    assertThat(dead)
+        .extracting(d -> d.headers().get(Headers.ERROR_CODE))
+        .containsExactlyInAnyOrder(
+            CodecException.MALFORMED, CodecException.UNSUPPORTED_CONTENT_TYPE);
     assertThat(dead).allSatisfy(d -> assertThat(d.headers()).containsEntry(Headers.ATTEMPT, "1"));
     assertThat(handler.payloads()).extracting(Event::text).containsExactly("before", "after");
   }
@@ -406,13 +462,17 @@ public abstract class TransportTck {
   void partitionedChannelKeepsPerKeyOrderWhileMembersLeaveAndJoin() {
     Messaging publisher = messaging("publisher");
     Messaging members = messaging("members");
-    Channel<Event> channel = Channel.event(name("ordered"), Event.class).withPartitionKey(Event::key);
+    Channel<Event> channel =
+        Channel.event(name("ordered"), Event.class).withPartitionKey(Event::key);
     Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
     Map<String, Set<String>> threadsPerKey = new ConcurrentHashMap<>();
-    dev.parley.messaging.MessageHandler<Event> record = (e, ctx) -> {
-      seen.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
-      threadsPerKey.computeIfAbsent(e.key(), k -> ConcurrentHashMap.newKeySet()).add(Thread.currentThread().getName());
-    };
+    dev.parley.messaging.MessageHandler<Event> record =
+        (e, ctx) -> {
+          seen.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+          threadsPerKey
+              .computeIfAbsent(e.key(), k -> ConcurrentHashMap.newKeySet())
+              .add(Thread.currentThread().getName());
+        };
     SubscriptionOptions options = fast().withConcurrency(2).withPrefetch(5);
     Subscription first = members.subscribe(channel, "g", record, options);
     Subscription second = members.subscribe(channel, "g", record, options);
@@ -479,7 +539,11 @@ public abstract class TransportTck {
       startBroker();
     }
 
-    await().atMost(WAIT).ignoreExceptions().until(() -> m.publish(channel, new Event("k", 2, "after")).get(10, TimeUnit.SECONDS) != null);
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .until(
+            () -> m.publish(channel, new Event("k", 2, "after")).get(10, TimeUnit.SECONDS) != null);
     await().atMost(WAIT).until(() -> seqs(handler).contains(2));
     assertThat(reconnects(transport)).isPositive();
   }
@@ -489,14 +553,19 @@ public abstract class TransportTck {
     int connectionsBefore = brokerConnectionCount();
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
     Transport transport = newTransport();
-    Messaging m = Messaging.builder().service("leaky").transport(transport).codecs(Codecs.discover()).build();
+    Messaging m =
+        Messaging.builder().service("leaky").transport(transport).codecs(Codecs.discover()).build();
     Channel<Event> events = Channel.event(name("events"), Event.class);
     Channel<Command> commands = Channel.command(name("commands"), Command.class);
     RecordingHandler<Event> handler = RecordingHandler.succeeding();
     m.subscribe(events, "g", handler, fast().withConcurrency(3));
-    m.serve(commands, (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text(), 1), fast());
+    m.serve(
+        commands,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text(), 1),
+        fast());
     m.publish(events, new Event("k", 1, "x")).join();
-    assertThat(m.request(commands, new Command("ping", 1), Reply.class, Duration.ofSeconds(20))).succeedsWithin(WAIT);
+    assertThat(m.request(commands, new Command("ping", 1), Reply.class, Duration.ofSeconds(20)))
+        .succeedsWithin(WAIT);
     await().atMost(WAIT).until(() -> handler.callCount() == 1);
     assertThat(brokerConnectionCount()).isGreaterThan(connectionsBefore);
 
@@ -505,16 +574,22 @@ public abstract class TransportTck {
     m.close();
     transport.close();
 
-    await().atMost(WAIT).untilAsserted(() -> assertThat(brokerConnectionCount()).isEqualTo(connectionsBefore));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(brokerConnectionCount()).isEqualTo(connectionsBefore));
     await().atMost(WAIT).untilAsserted(() -> assertThat(newLiveThreads(threadsBefore)).isEmpty());
-    assertThatThrownBy(() -> m.publish(events, new Event("k", 2, "y"))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> m.publish(events, new Event("k", 2, "y")))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   // ---- helpers -----------------------------------------------------------------------------
 
-  /** Fast tiers for tests: 3 immediate attempts 10 ms apart, one delayed redelivery after 200 ms. */
+  /**
+   * Fast tiers for tests: 3 immediate attempts 10 ms apart, one delayed redelivery after 200 ms.
+   */
   protected static SubscriptionOptions fast() {
-    return SubscriptionOptions.defaults().withRedelivery(Redelivery.of(3, Duration.ofMillis(10), Duration.ofMillis(200)));
+    return SubscriptionOptions.defaults()
+        .withRedelivery(Redelivery.of(3, Duration.ofMillis(10), Duration.ofMillis(200)));
   }
 
   protected String name(String base) {
@@ -532,22 +607,27 @@ public abstract class TransportTck {
   }
 
   protected Messaging messaging(String service, Transport transport) {
-    Messaging m = Messaging.builder()
-        .service(service)
-        .transport(transport)
-        .codecs(Codecs.discover())
-        .subscriptionOptions(fast())
-        .build();
+    Messaging m =
+        Messaging.builder()
+            .service(service)
+            .transport(transport)
+            .codecs(Codecs.discover())
+            .subscriptionOptions(fast())
+            .build();
     resources.add(m);
     return m;
   }
 
   private List<Message> consume(Transport transport, Destination source) {
     List<Message> received = new CopyOnWriteArrayList<>();
-    TransportSubscription s = transport.subscribe(source, new ConsumerSettings(1, 10, false), d -> {
-      received.add(d.message());
-      return CompletableFuture.completedFuture(null);
-    });
+    TransportSubscription s =
+        transport.subscribe(
+            source,
+            new ConsumerSettings(1, 10, false),
+            d -> {
+              received.add(d.message());
+              return CompletableFuture.completedFuture(null);
+            });
     resources.add(s);
     return received;
   }
@@ -560,7 +640,8 @@ public abstract class TransportTck {
     CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
   }
 
-  private static void publishOrdered(Messaging m, Channel<Event> channel, int keys, int fromSeq, int toSeq) {
+  private static void publishOrdered(
+      Messaging m, Channel<Event> channel, int keys, int fromSeq, int toSeq) {
     for (int seq = fromSeq; seq < toSeq; seq++) {
       List<CompletableFuture<Message>> round = new ArrayList<>();
       for (int k = 0; k < keys; k++) {
@@ -593,7 +674,11 @@ public abstract class TransportTck {
         .filter(name -> !name.startsWith("ForkJoinPool") && !name.startsWith("awaitility"))
         .filter(name -> !name.contains("globalEventExecutor") && !name.startsWith("Attach"))
         .filter(name -> !name.startsWith("CompletableFutureDelayScheduler"))
-        .filter(name -> !name.startsWith("activemq-") && !name.startsWith("Thread-") && !name.startsWith("ActiveMQ"))
+        .filter(
+            name ->
+                !name.startsWith("activemq-")
+                    && !name.startsWith("Thread-")
+                    && !name.startsWith("ActiveMQ"))
         .collect(Collectors.toSet());
   }
 }

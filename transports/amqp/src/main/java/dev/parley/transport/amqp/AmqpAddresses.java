@@ -5,8 +5,8 @@ import jakarta.jms.JMSException;
 import jakarta.jms.Session;
 
 /**
- * Maps Parley destinations onto AMQP 1.0 node addresses and capabilities on Artemis
- * ({@code docs/wire.md}):
+ * Maps Parley destinations onto AMQP 1.0 node addresses and capabilities on Artemis ({@code
+ * docs/wire.md}):
  *
  * <ul>
  *   <li>event channel {@code c}: address {@code c}, multicast (capability {@code topic});
@@ -27,7 +27,8 @@ final class AmqpAddresses {
     return destination.channel();
   }
 
-  static jakarta.jms.Destination forSend(Session session, Destination destination) throws JMSException {
+  static jakarta.jms.Destination forSend(Session session, Destination destination)
+      throws JMSException {
     return destination instanceof Destination.Queue
         ? session.createQueue(address(destination))
         : session.createTopic(address(destination));

@@ -39,7 +39,9 @@ final class AmqpMessages {
     jms.writeBytes(message.payload());
     message.headers().forEach((name, value) -> setProperty(jms, name, value));
     String contentType = message.headers().get(Headers.CONTENT_TYPE);
-    if (contentType != null && jms instanceof JmsMessage j && j.getFacade() instanceof AmqpJmsMessageFacade f) {
+    if (contentType != null
+        && jms instanceof JmsMessage j
+        && j.getFacade() instanceof AmqpJmsMessageFacade f) {
       f.setContentType(Symbol.valueOf(contentType));
     }
     String correlation = message.headers().get(Headers.CORRELATION_ID);
@@ -106,7 +108,8 @@ final class AmqpMessages {
     }
     if (partial.header(Headers.REPLY_TO).isEmpty() && jms.getJMSReplyTo() != null) {
       jakarta.jms.Destination replyTo = jms.getJMSReplyTo();
-      String address = replyTo instanceof Queue q ? q.getQueueName() : ((Topic) replyTo).getTopicName();
+      String address =
+          replyTo instanceof Queue q ? q.getQueueName() : ((Topic) replyTo).getTopicName();
       b.header(Headers.REPLY_TO, address);
     }
     if (partial.header(Headers.CONTENT_TYPE).isEmpty()) {

@@ -16,19 +16,19 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-
 import org.apache.qpid.jms.message.JmsMessageSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code concurrency} consumers on one source, each on its own session (and so its own delivery
- * thread), acknowledging each message individually once the handler's stage completes, or
- * releasing it as failed (delivery count + 1) when the stage fails.
+ * thread), acknowledging each message individually once the handler's stage completes, or releasing
+ * it as failed (delivery count + 1) when the stage fails.
  */
 final class AmqpSubscription implements TransportSubscription {
 
   private static final Logger log = LoggerFactory.getLogger(AmqpSubscription.class);
+
   /** Qpid JMS's acknowledge mode that settles one message at a time (not public in its API). */
   private static final int INDIVIDUAL_ACKNOWLEDGE = 101;
 
@@ -69,7 +69,9 @@ final class AmqpSubscription implements TransportSubscription {
       }
     } catch (JMSException e) {
       throw new dev.parley.error.TransportException(
-          "parley.transport.subscribe_failed", "cannot consume from " + AmqpAddresses.address(source), e);
+          "parley.transport.subscribe_failed",
+          "cannot consume from " + AmqpAddresses.address(source),
+          e);
     }
   }
 
@@ -80,18 +82,24 @@ final class AmqpSubscription implements TransportSubscription {
     }
     boolean ok = false;
     try {
-      int deliveryCount = jms.propertyExists(JmsMessageSupport.JMSX_DELIVERY_COUNT)
-          ? jms.getIntProperty(JmsMessageSupport.JMSX_DELIVERY_COUNT)
-          : 1;
-      Delivery delivery = new Delivery(AmqpMessages.fromJms(jms), source, Math.max(1, deliveryCount));
+      int deliveryCount =
+          jms.propertyExists(JmsMessageSupport.JMSX_DELIVERY_COUNT)
+              ? jms.getIntProperty(JmsMessageSupport.JMSX_DELIVERY_COUNT)
+              : 1;
+      Delivery delivery =
+          new Delivery(AmqpMessages.fromJms(jms), source, Math.max(1, deliveryCount));
       handler.onDelivery(delivery).toCompletableFuture().get();
       ok = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {
-      log.warn("delivery from {} not recorded; releasing it for redelivery", AmqpAddresses.address(source), e.getCause());
+      log.warn(
+          "delivery from {} not recorded; releasing it for redelivery",
+          AmqpAddresses.address(source),
+          e.getCause());
     } catch (JMSException | RuntimeException e) {
-      log.warn("delivery from {} failed; releasing it for redelivery", AmqpAddresses.address(source), e);
+      log.warn(
+          "delivery from {} failed; releasing it for redelivery", AmqpAddresses.address(source), e);
     }
     settle(jms, ok ? JmsMessageSupport.ACCEPTED : JmsMessageSupport.MODIFIED_FAILED);
   }
@@ -137,5 +145,4 @@ final class AmqpSubscription implements TransportSubscription {
     }
     onClose.accept(this);
   }
-
 }

@@ -49,7 +49,8 @@ public interface AmqpTransport extends Transport {
       this.brokerUri = Objects.requireNonNull(brokerUri, "brokerUri");
       String scheme = brokerUri.getScheme();
       if (!"amqp".equals(scheme) && !"amqps".equals(scheme)) {
-        throw new IllegalArgumentException("brokerUri: " + brokerUri + " (expected: amqp:// or amqps://)");
+        throw new IllegalArgumentException(
+            "brokerUri: " + brokerUri + " (expected: amqp:// or amqps://)");
       }
     }
 
@@ -80,7 +81,8 @@ public interface AmqpTransport extends Transport {
     /** Connection attempts at start-up before {@link #build()} fails; default 20. */
     public Builder startupConnectAttempts(int attempts) {
       if (attempts < 1) {
-        throw new IllegalArgumentException("startupConnectAttempts: " + attempts + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "startupConnectAttempts: " + attempts + " (expected: > 0)");
       }
       this.startupConnectAttempts = attempts;
       return this;

@@ -26,7 +26,8 @@ public final class AmqpTransportProvider implements TransportProvider {
       return AmqpTransport.builder(brokerUri.get()).build();
     }
     Iterator<LocalBrokerProvider> providers =
-        ServiceLoader.load(LocalBrokerProvider.class, AmqpTransportProvider.class.getClassLoader()).iterator();
+        ServiceLoader.load(LocalBrokerProvider.class, AmqpTransportProvider.class.getClassLoader())
+            .iterator();
     if (!providers.hasNext()) {
       throw new IllegalStateException(
           "No broker URL configured (PARLEY_BROKER_URL) and no embedded broker on the class path: "

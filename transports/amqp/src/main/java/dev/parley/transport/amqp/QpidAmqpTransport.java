@@ -87,7 +87,8 @@ final class QpidAmqpTransport implements AmqpTransport {
     try {
       c = factory.createConnection();
       ((JmsConnection) c).addConnectionListener(new Listener());
-      c.setExceptionListener(e -> log.warn("AMQP connection to {} failed: {}", safeUri(), e.getMessage()));
+      c.setExceptionListener(
+          e -> log.warn("AMQP connection to {} failed: {}", safeUri(), e.getMessage()));
       c.start();
       connected.set(true);
       this.connection = c;
@@ -120,16 +121,19 @@ final class QpidAmqpTransport implements AmqpTransport {
   }
 
   @Override
-  public CompletableFuture<Void> send(Destination destination, Message message, SendOptions options) {
+  public CompletableFuture<Void> send(
+      Destination destination, Message message, SendOptions options) {
     CompletableFuture<Void> result = new CompletableFuture<>();
     if (closed.get()) {
-      result.completeExceptionally(new TransportException("parley.closed", "transport is closed", null));
+      result.completeExceptionally(
+          new TransportException("parley.closed", "transport is closed", null));
       return result;
     }
     try {
       sendThread.execute(() -> doSend(destination, message, options, result));
     } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new TransportException("parley.closed", "transport is closed", e));
+      result.completeExceptionally(
+          new TransportException("parley.closed", "transport is closed", e));
     }
     return result
         .orTimeout(sendTimeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -137,7 +141,10 @@ final class QpidAmqpTransport implements AmqpTransport {
   }
 
   private void doSend(
-      Destination destination, Message message, SendOptions options, CompletableFuture<Void> result) {
+      Destination destination,
+      Message message,
+      SendOptions options,
+      CompletableFuture<Void> result) {
     if (result.isDone()) {
       return; // timed out while queued
     }
@@ -168,25 +175,31 @@ final class QpidAmqpTransport implements AmqpTransport {
   }
 
   private static CompletableFuture<Void> classify(Throwable failure) {
-    Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-        ? failure.getCause()
-        : failure;
+    Throwable t =
+        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
     if (t instanceof TransportException) {
       return CompletableFuture.failedFuture(t);
     }
     if (t instanceof TimeoutException) {
       return CompletableFuture.failedFuture(
-          new TransportException("parley.transport.send_timeout", "broker did not accept the message in time", t));
+          new TransportException(
+              "parley.transport.send_timeout", "broker did not accept the message in time", t));
     }
     return CompletableFuture.failedFuture(
-        new TransportException("parley.transport.send_failed", "broker refused or lost the message: " + t.getMessage(), t));
+        new TransportException(
+            "parley.transport.send_failed",
+            "broker refused or lost the message: " + t.getMessage(),
+            t));
   }
 
   @Override
   public TransportSubscription subscribe(
       Destination source, ConsumerSettings settings, DeliveryHandler handler) {
     if (source instanceof Destination.Event) {
-      throw new IllegalArgumentException("source: " + source + " (expected: a queue or group queue)");
+      throw new IllegalArgumentException(
+          "source: " + source + " (expected: a queue or group queue)");
     }
     if (closed.get()) {
       throw new IllegalStateException("transport is closed");
@@ -194,7 +207,8 @@ final class QpidAmqpTransport implements AmqpTransport {
     String address = AmqpAddresses.address(source);
     prefetch.set(address, settings.prefetch());
     AmqpSubscription subscription =
-        new AmqpSubscription(connection, source, settings, handler, closeTimeout, subscriptions::remove);
+        new AmqpSubscription(
+            connection, source, settings, handler, closeTimeout, subscriptions::remove);
     subscriptions.add(subscription);
     try {
       subscription.open();
@@ -229,18 +243,31 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   private String failoverUri(AmqpTransport.Builder b) {
     String remote =
-        brokerUri.getScheme() + "://" + brokerUri.getHost() + ":" + port(brokerUri)
-            + "?amqp.idleTimeout=" + b.heartbeat.toMillis()
-            + "&transport.connectTimeout=" + Math.min(b.sendTimeout.toMillis(), 5000);
-    return "failover:(" + remote + ")"
-        + "?failover.initialReconnectDelay=" + b.reconnectDelay.toMillis()
-        + "&failover.maxReconnectDelay=" + b.maxReconnectDelay.toMillis()
+        brokerUri.getScheme()
+            + "://"
+            + brokerUri.getHost()
+            + ":"
+            + port(brokerUri)
+            + "?amqp.idleTimeout="
+            + b.heartbeat.toMillis()
+            + "&transport.connectTimeout="
+            + Math.min(b.sendTimeout.toMillis(), 5000);
+    return "failover:("
+        + remote
+        + ")"
+        + "?failover.initialReconnectDelay="
+        + b.reconnectDelay.toMillis()
+        + "&failover.maxReconnectDelay="
+        + b.maxReconnectDelay.toMillis()
         + "&failover.useReconnectBackOff=true"
         + "&failover.maxReconnectAttempts=-1"
-        + "&failover.startupMaxReconnectAttempts=" + b.startupConnectAttempts
+        + "&failover.startupMaxReconnectAttempts="
+        + b.startupConnectAttempts
         + "&jms.validatePropertyNames=false"
-        + "&jms.sendTimeout=" + b.sendTimeout.toMillis()
-        + "&jms.closeTimeout=" + b.closeTimeout.toMillis()
+        + "&jms.sendTimeout="
+        + b.sendTimeout.toMillis()
+        + "&jms.closeTimeout="
+        + b.closeTimeout.toMillis()
         + "&jms.forceAsyncAcks=false";
   }
 

@@ -89,9 +89,12 @@ class WireContractIT {
     producer.send(text, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
 
     await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 2);
-    assertThat(handler.payloads()).containsExactly(new OrderCreated("o-1", 42), new OrderCreated("o-2", 7));
-    assertThat(handler.calls().get(0).context().message().id()).isEqualTo("01a20000-0000-7000-8000-000000000001");
-    assertThat(handler.calls().get(0).context().message().headers()).containsEntry("parley-type", "order.OrderCreated");
+    assertThat(handler.payloads())
+        .containsExactly(new OrderCreated("o-1", 42), new OrderCreated("o-2", 7));
+    assertThat(handler.calls().get(0).context().message().id())
+        .isEqualTo("01a20000-0000-7000-8000-000000000001");
+    assertThat(handler.calls().get(0).context().message().headers())
+        .containsEntry("parley-type", "order.OrderCreated");
   }
 
   @Test
@@ -102,7 +105,8 @@ class WireContractIT {
             .withPartitionKey(OrderCreated::orderId);
     // A subscriber group's queue: <channel>.<group> on address <channel>, by its FQQN.
     MessageConsumer consumer =
-        session.createConsumer(session.createTopic(prefix + "order.events::" + prefix + "order.events.billing"));
+        session.createConsumer(
+            session.createTopic(prefix + "order.events::" + prefix + "order.events.billing"));
 
     dev.parley.message.Message sent = parley.publish(channel, new OrderCreated("o-9", 99)).join();
 
@@ -110,7 +114,8 @@ class WireContractIT {
     assertThat(received).isInstanceOf(BytesMessage.class);
     byte[] body = new byte[(int) ((BytesMessage) received).getBodyLength()];
     ((BytesMessage) received).readBytes(body);
-    assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"orderId\":\"o-9\",\"total\":99}");
+    assertThat(new String(body, StandardCharsets.UTF_8))
+        .isEqualTo("{\"orderId\":\"o-9\",\"total\":99}");
     assertThat(received.getStringProperty("parley-id")).isEqualTo(sent.id());
     assertThat(received.getStringProperty("parley-type")).isEqualTo("order.OrderCreated");
     assertThat(received.getStringProperty("content-type")).isEqualTo("application/json");
@@ -123,22 +128,29 @@ class WireContractIT {
 
   @Test
   void foreignClientRequestsAndParleyReplies() throws Exception {
-    Channel<CreateTicket> channel = Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-    parley.serve(channel, (CreateTicket c, dev.parley.messaging.MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    Channel<CreateTicket> channel =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    parley.serve(
+        channel,
+        (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
+            new TicketCreated("t-" + c.orderId()));
     Queue replyQueue = session.createQueue(prefix + "my.replies");
     MessageConsumer replies = session.createConsumer(replyQueue);
-    MessageProducer producer = session.createProducer(session.createQueue(prefix + "kitchen.commands"));
+    MessageProducer producer =
+        session.createProducer(session.createQueue(prefix + "kitchen.commands"));
 
     TextMessage request = session.createTextMessage("{\"orderId\":\"o-5\"}");
     request.setStringProperty("parley-id", "01a20000-0000-7000-8000-000000000005");
     request.setStringProperty("content-type", "application/json");
-    request.setStringProperty("parley-deadline", Long.toString(System.currentTimeMillis() + 30_000));
+    request.setStringProperty(
+        "parley-deadline", Long.toString(System.currentTimeMillis() + 30_000));
     request.setJMSReplyTo(replyQueue);
     producer.send(request);
 
     Message reply = replies.receive(30_000);
     assertThat(reply).isNotNull();
-    assertThat(reply.getStringProperty("parley-correlation-id")).isEqualTo("01a20000-0000-7000-8000-000000000005");
+    assertThat(reply.getStringProperty("parley-correlation-id"))
+        .isEqualTo("01a20000-0000-7000-8000-000000000005");
     assertThat(reply.getJMSCorrelationID()).isEqualTo("01a20000-0000-7000-8000-000000000005");
     assertThat(reply.getStringProperty("parley-status")).isEqualTo("OK");
     byte[] body = new byte[(int) ((BytesMessage) reply).getBodyLength()];
@@ -148,14 +160,19 @@ class WireContractIT {
 
   @Test
   void foreignClientAnswersParleyRequests() throws Exception {
-    Channel<CreateTicket> channel = Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-    MessageConsumer commands = session.createConsumer(session.createQueue(prefix + "kitchen.commands"));
+    Channel<CreateTicket> channel =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    MessageConsumer commands =
+        session.createConsumer(session.createQueue(prefix + "kitchen.commands"));
 
     CompletableFuture<TicketCreated> reply =
-        parley.request(channel, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
+        parley.request(
+            channel, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
     Message request = commands.receive(30_000);
-    assertThat(request.getStringProperty("parley-reply-to")).startsWith("parley.reply.kitchen-service.");
-    assertThat(Long.parseLong(request.getStringProperty("parley-deadline"))).isGreaterThan(System.currentTimeMillis());
+    assertThat(request.getStringProperty("parley-reply-to"))
+        .startsWith("parley.reply.kitchen-service.");
+    assertThat(Long.parseLong(request.getStringProperty("parley-deadline")))
+        .isGreaterThan(System.currentTimeMillis());
     TextMessage answer = session.createTextMessage("{\"ticketId\":\"t-77\"}");
     answer.setStringProperty("parley-correlation-id", request.getStringProperty("parley-id"));
     answer.setStringProperty("parley-status", "OK");
@@ -168,18 +185,25 @@ class WireContractIT {
   @Test
   void foreignClientReadsDeadLetters() throws Exception {
     Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);
-    parley.subscribe(channel, "kitchen", (OrderCreated e, dev.parley.messaging.MessageContext ctx) -> {
-      throw new dev.parley.error.BadInputException("kitchen.bad_order", "total must be positive");
-    });
-    MessageConsumer dead = session.createConsumer(session.createQueue(prefix + "order.events.kitchen.dlq"));
+    parley.subscribe(
+        channel,
+        "kitchen",
+        (OrderCreated e, dev.parley.messaging.MessageContext ctx) -> {
+          throw new dev.parley.error.BadInputException(
+              "kitchen.bad_order", "total must be positive");
+        });
+    MessageConsumer dead =
+        session.createConsumer(session.createQueue(prefix + "order.events.kitchen.dlq"));
 
     parley.publish(channel, new OrderCreated("o-3", -1)).join();
 
     Message letter = dead.receive(30_000);
     assertThat(letter).isNotNull();
     assertThat(letter.getStringProperty("parley-error-code")).isEqualTo("kitchen.bad_order");
-    assertThat(letter.getStringProperty("parley-error-message")).isEqualTo("total must be positive");
-    assertThat(letter.getStringProperty("parley-original-queue")).isEqualTo(prefix + "order.events.kitchen");
+    assertThat(letter.getStringProperty("parley-error-message"))
+        .isEqualTo("total must be positive");
+    assertThat(letter.getStringProperty("parley-original-queue"))
+        .isEqualTo(prefix + "order.events.kitchen");
     assertThat(letter.getStringProperty("parley-attempt")).isEqualTo("1");
   }
 }
