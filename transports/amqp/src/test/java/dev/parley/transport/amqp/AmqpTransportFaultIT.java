@@ -1,0 +1,119 @@
+package dev.parley.transport.amqp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.error.TransportException;
+import dev.parley.message.Message;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.Messaging;
+import dev.parley.testing.kit.EmbeddedBrokerExtension;
+import dev.parley.testing.kit.FaultProxy;
+import dev.parley.testing.kit.RecordingHandler;
+import dev.parley.testing.kit.Toxic;
+import dev.parley.testing.tck.TransportTck.Event;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Network faults between the AMQP transport and the broker, injected by a {@link FaultProxy}:
+ * connection resets during a publish run, and a blackholed link (no RST, no data: only heartbeats
+ * notice). Each test proves the fault happened (resets seen by the proxy, reconnects by the
+ * client).
+ */
+@Timeout(120)
+class AmqpTransportFaultIT {
+
+  @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
+
+  private FaultProxy proxy;
+  private AmqpTransport transport;
+  private Messaging messaging;
+  private Channel<Event> channel;
+
+  @BeforeEach
+  void connectThroughProxy() {
+    proxy = FaultProxy.to("127.0.0.1", broker.amqpUri().getPort());
+    transport =
+        AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
+            .sendTimeout(Duration.ofSeconds(3))
+            .heartbeat(Duration.ofSeconds(1))
+            .reconnectDelay(Duration.ofMillis(50))
+            .maxReconnectDelay(Duration.ofMillis(500))
+            .build();
+    messaging = Messaging.builder().service("faulty").transport(transport).build();
+    channel = Channel.event("fault." + UUID.randomUUID().toString().substring(0, 8), Event.class);
+  }
+
+  @AfterEach
+  void close() {
+    messaging.close();
+    transport.close();
+    proxy.close();
+  }
+
+  @Test
+  void survivesRepeatedConnectionResets() {
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    messaging.subscribe(channel, "g", handler);
+    Set<Integer> confirmed = new HashSet<>();
+
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 20; i++) {
+        int seq = round * 20 + i;
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> messaging.publish(channel, new Event("k", seq, "")).get() != null);
+        confirmed.add(seq);
+      }
+      long before = transport.reconnects();
+      proxy.resetAll();
+      await().atMost(Duration.ofSeconds(30)).until(() -> transport.reconnects() > before);
+    }
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                new HashSet<>(handler.payloads().stream().map(Event::seq).toList())
+                    .containsAll(confirmed));
+    assertThat(proxy.resets()).isGreaterThanOrEqualTo(3);
+    assertThat(transport.reconnects()).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void blackholedLinkFailsSendsWithinTheBoundThenRecovers() {
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    messaging.subscribe(channel, "g", handler);
+    messaging.publish(channel, new Event("k", 1, "before")).join();
+    long reconnectsBefore = transport.reconnects();
+
+    proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+    CompletableFuture<Message> during = messaging.publish(channel, new Event("k", 2, "during"));
+
+    assertThat(during)
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(TransportException.class);
+    proxy.clearToxics();
+    proxy.resetAll();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(() -> messaging.publish(channel, new Event("k", 3, "after")).get() != null);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> handler.payloads().stream().anyMatch(e -> e.seq() == 3));
+    assertThat(transport.reconnects()).isGreaterThan(reconnectsBefore);
+  }
+}
