@@ -456,6 +456,151 @@ public abstract class TransportTck {
     assertThat(handler.payloads()).extracting(Event::text).containsExactly("before", "after");
   }
 
+  @Test
+  void poisonMessagesAreDeadLetteredOnceWhileGoodOnesFlow() {
+    Transport transport = transport();
+    Messaging m = messaging("consumer", transport);
+    Channel<Event> channel = Channel.event(name("events"), Event.class);
+    RecordingHandler<Event> handler =
+        RecordingHandler.failing(
+            (e, ctx) ->
+                e.text().equals("reject") ? new BadInputException("tck.rejected", "no") : null);
+    m.subscribe(channel, "g", handler, fast().withConcurrency(2));
+    List<Message> dead =
+        consume(transport, new Destination.GroupQueue(channel.name(), "g").deadLetter());
+    Map<String, String> expectedCodes = new java.util.LinkedHashMap<>();
+    List<Message> poison = new ArrayList<>();
+    for (int copy = 0; copy < 5; copy++) {
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.MALFORMED,
+              "application/json",
+              "{\"key\":".getBytes(StandardCharsets.UTF_8)));
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.TOO_DEEP,
+              "application/json",
+              ("{\"extra\":" + "[".repeat(1_200)).getBytes(StandardCharsets.UTF_8)));
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.TOO_LARGE,
+              "application/json",
+              new byte[(1 << 20) + 1]));
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.MALFORMED,
+              "application/json",
+              new byte[] {'{', '"', 'k', 'e', 'y', '"', ':', '"', (byte) 0xC3, 0x28, '"', '}'}));
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.UNSUPPORTED_CONTENT_TYPE,
+              "application/x-java-serialized-object",
+              new byte[] {(byte) 0xAC, (byte) 0xED, 0, 5}));
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.UNSUPPORTED_CONTENT_TYPE,
+              "text/plain",
+              "hello".getBytes(StandardCharsets.UTF_8)));
+      poison.add(
+          poison(
+              expectedCodes,
+              CodecException.MISSING_CONTENT_TYPE,
+              null,
+              "{}".getBytes(StandardCharsets.UTF_8)));
+      poison.add(
+          withHeader(
+              poison(
+                  expectedCodes,
+                  "parley.header.invalid",
+                  "application/json",
+                  "{}".getBytes(StandardCharsets.UTF_8)),
+              Headers.DEADLINE,
+              "tomorrow",
+              expectedCodes));
+      poison.add(
+          withHeader(
+              poison(
+                  expectedCodes,
+                  "parley.header.invalid",
+                  "application/json",
+                  "{}".getBytes(StandardCharsets.UTF_8)),
+              Headers.ATTEMPT,
+              "-1",
+              expectedCodes));
+      poison.add(
+          poison(
+              expectedCodes,
+              "tck.rejected",
+              "application/json",
+              "{\"key\":\"k\",\"seq\":-1,\"text\":\"reject\"}".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    List<CompletableFuture<?>> sends = new ArrayList<>();
+    int good = 0;
+    for (int i = 0; i < 200; i++) {
+      sends.add(m.publish(channel, new Event("k" + (i % 7), i, "good")));
+      good++;
+      if (i % 4 == 0 && !poison.isEmpty()) {
+        sends.add(
+            transport.send(
+                new Destination.Event(channel.name()), poison.remove(0), SendOptions.NONE));
+      }
+    }
+    for (Message p : poison) {
+      sends.add(transport.send(new Destination.Event(channel.name()), p, SendOptions.NONE));
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+    int goodSent = good;
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                dead.size() == expectedCodes.size()
+                    && handler.payloads().stream().filter(e -> e.text().equals("good")).count()
+                        == goodSent);
+    assertThat(dead)
+        .allSatisfy(
+            d -> {
+              assertThat(d.headers()).containsEntry(Headers.ATTEMPT, "1");
+              assertThat(d.headers().get(Headers.ERROR_CODE)).isEqualTo(expectedCodes.get(d.id()));
+            });
+    assertThat(
+            handler.payloads().stream()
+                .filter(e -> e.text().equals("good"))
+                .map(Event::seq)
+                .distinct()
+                .count())
+        .isEqualTo(goodSent);
+    assertThat(m.metrics().retried()).isZero();
+    assertThat(m.metrics().redelivered()).isZero();
+    assertThat(m.metrics().received()).isEqualTo(goodSent + expectedCodes.size());
+  }
+
+  private static Message poison(
+      Map<String, String> expected, String code, String contentType, byte[] payload) {
+    Message.Builder b = Message.builder().payload(payload);
+    if (contentType != null) {
+      b.header(Headers.CONTENT_TYPE, contentType);
+    }
+    Message message = b.build();
+    expected.put(message.id(), code);
+    return message;
+  }
+
+  private static Message withHeader(
+      Message message, String name, String value, Map<String, String> expected) {
+    Message changed = message.toBuilder().header(name, value).build();
+    expected.put(changed.id(), expected.get(message.id()));
+    return changed;
+  }
+
   // ---- ordering ----------------------------------------------------------------------------
 
   @Test
