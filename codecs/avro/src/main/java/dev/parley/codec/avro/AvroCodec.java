@@ -2,12 +2,12 @@ package dev.parley.codec.avro;
 
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.Limits;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
@@ -127,22 +127,14 @@ public final class AvroCodec implements Codec {
           "cannot write " + schema.getFullName() + ": " + e.getMessage(),
           e);
     }
-    if (out.size() > maxPayloadBytes) {
-      throw new CodecException(
-          CodecException.TOO_LARGE,
-          "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
-    }
+    Limits.checkPayloadSize(out.size(), maxPayloadBytes);
     return out.toByteArray();
   }
 
   @Override
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
-    if (bytes.length > maxPayloadBytes) {
-      throw new CodecException(
-          CodecException.TOO_LARGE,
-          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
-    }
+    Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
     if (bytes.length < HEADER || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
       throw new CodecException(
           CodecException.MALFORMED,
@@ -329,19 +321,12 @@ public final class AvroCodec implements Codec {
     }
 
     public Builder maxDepth(int maxDepth) {
-      if (maxDepth < 1) {
-        throw new IllegalArgumentException("maxDepth: " + maxDepth + " (expected: > 0)");
-      }
-      this.maxDepth = maxDepth;
+      this.maxDepth = Limits.positive(maxDepth, "maxDepth");
       return this;
     }
 
     public AvroCodec build() {
       return new AvroCodec(this);
     }
-  }
-
-  static String join(java.util.List<String> parts) {
-    return parts.stream().collect(Collectors.joining("; "));
   }
 }

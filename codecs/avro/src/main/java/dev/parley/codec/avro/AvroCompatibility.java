@@ -68,7 +68,7 @@ public final class AvroCompatibility {
               + " at "
               + fieldPath(result.getReader(), i.getLocation()));
     }
-    return parts.isEmpty() ? result.getDescription() : AvroCodec.join(parts);
+    return parts.isEmpty() ? result.getDescription() : String.join("; ", parts);
   }
 
   /**

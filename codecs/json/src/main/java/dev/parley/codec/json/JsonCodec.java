@@ -15,6 +15,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.Limits;
 import dev.parley.codec.spi.SchemaTypes;
 import java.io.IOException;
 import java.util.Objects;
@@ -66,11 +67,7 @@ public final class JsonCodec implements Codec {
   public byte[] encode(Object value) {
     try {
       byte[] bytes = mapper.writeValueAsBytes(value);
-      if (bytes.length > maxPayloadBytes) {
-        throw new CodecException(
-            CodecException.TOO_LARGE,
-            "encoded payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
-      }
+      Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
       return bytes;
     } catch (StreamConstraintsException e) {
       throw new CodecException(
@@ -84,11 +81,7 @@ public final class JsonCodec implements Codec {
   @Override
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
-    if (bytes.length > maxPayloadBytes) {
-      throw new CodecException(
-          CodecException.TOO_LARGE,
-          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
-    }
+    Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
     try {
       T value = mapper.readValue(bytes, type);
       if (value == null) {
@@ -137,25 +130,25 @@ public final class JsonCodec implements Codec {
 
     /** Largest payload accepted or produced; default 1 MiB. */
     public Builder maxPayloadBytes(int maxPayloadBytes) {
-      this.maxPayloadBytes = positive(maxPayloadBytes, "maxPayloadBytes");
+      this.maxPayloadBytes = Limits.positive(maxPayloadBytes, "maxPayloadBytes");
       return this;
     }
 
     /** Deepest nesting of objects and arrays; default 64. */
     public Builder maxDepth(int maxDepth) {
-      this.maxDepth = positive(maxDepth, "maxDepth");
+      this.maxDepth = Limits.positive(maxDepth, "maxDepth");
       return this;
     }
 
     /** Longest string value, in characters; default 1 Mi. */
     public Builder maxStringLength(int maxStringLength) {
-      this.maxStringLength = positive(maxStringLength, "maxStringLength");
+      this.maxStringLength = Limits.positive(maxStringLength, "maxStringLength");
       return this;
     }
 
     /** Longest number literal, in characters; default 100. */
     public Builder maxNumberLength(int maxNumberLength) {
-      this.maxNumberLength = positive(maxNumberLength, "maxNumberLength");
+      this.maxNumberLength = Limits.positive(maxNumberLength, "maxNumberLength");
       return this;
     }
 
@@ -185,13 +178,6 @@ public final class JsonCodec implements Codec {
               .deactivateDefaultTyping()
               .build();
       return new JsonCodec(mapper, maxPayloadBytes);
-    }
-
-    private static int positive(int value, String name) {
-      if (value < 1) {
-        throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
-      }
-      return value;
     }
   }
 }

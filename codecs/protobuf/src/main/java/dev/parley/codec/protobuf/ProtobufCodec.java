@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.Limits;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -55,14 +56,14 @@ public final class ProtobufCodec implements Codec {
           CodecException.UNENCODABLE,
           "not a protobuf message: " + (value == null ? "null" : value.getClass().getName()));
     }
-    ProtobufTypes.checkSize(message.getSerializedSize(), maxPayloadBytes);
+    Limits.checkPayloadSize(message.getSerializedSize(), maxPayloadBytes);
     return message.toByteArray();
   }
 
   @Override
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
-    ProtobufTypes.checkSize(bytes.length, maxPayloadBytes);
+    Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
     Message prototype = ProtobufTypes.defaultInstance(type);
     CodedInputStream in = CodedInputStream.newInstance(bytes);
     in.setRecursionLimit(maxDepth);

@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.Limits;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -88,7 +89,7 @@ public final class ProtobufJsonCodec implements Codec {
     }
     try {
       byte[] bytes = printer.print(message).getBytes(StandardCharsets.UTF_8);
-      ProtobufTypes.checkSize(bytes.length, maxPayloadBytes);
+      Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
       return bytes;
     } catch (InvalidProtocolBufferException e) {
       throw new CodecException(
@@ -99,7 +100,7 @@ public final class ProtobufJsonCodec implements Codec {
   @Override
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
-    ProtobufTypes.checkSize(bytes.length, maxPayloadBytes);
+    Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
     Message.Builder builder = ProtobufTypes.defaultInstance(type).newBuilderForType();
     try {
       String json =

@@ -34,11 +34,4 @@ final class ProtobufTypes {
     }
     return DEFAULTS.get(type);
   }
-
-  static void checkSize(int size, int max) {
-    if (size > max) {
-      throw new CodecException(
-          CodecException.TOO_LARGE, "payload: " + size + " bytes (expected: <= " + max + ")");
-    }
-  }
 }

@@ -2,6 +2,7 @@ package dev.parley.codec.thrift;
 
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.Limits;
 import java.io.ByteArrayOutputStream;
 import java.lang.reflect.Constructor;
 import java.util.Objects;
@@ -112,13 +113,8 @@ public final class ThriftCodec implements Codec {
 
   public static ThriftCodec of(Protocol protocol, int maxPayloadBytes, int maxDepth) {
     Objects.requireNonNull(protocol, "protocol");
-    if (maxPayloadBytes < 1) {
-      throw new IllegalArgumentException(
-          "maxPayloadBytes: " + maxPayloadBytes + " (expected: > 0)");
-    }
-    if (maxDepth < 1) {
-      throw new IllegalArgumentException("maxDepth: " + maxDepth + " (expected: > 0)");
-    }
+    Limits.positive(maxPayloadBytes, "maxPayloadBytes");
+    Limits.positive(maxDepth, "maxDepth");
     return new ThriftCodec(protocol, maxPayloadBytes, maxDepth);
   }
 
@@ -152,11 +148,7 @@ public final class ThriftCodec implements Codec {
           "cannot write " + value.getClass().getSimpleName() + ": " + e.getMessage(),
           e);
     }
-    if (out.size() > maxPayloadBytes) {
-      throw new CodecException(
-          CodecException.TOO_LARGE,
-          "encoded payload: " + out.size() + " bytes (expected: <= " + maxPayloadBytes + ")");
-    }
+    Limits.checkPayloadSize(out.size(), maxPayloadBytes);
     return out.toByteArray();
   }
 
@@ -167,11 +159,7 @@ public final class ThriftCodec implements Codec {
       throw new CodecException(
           CodecException.UNSUPPORTED_CONTENT_TYPE, type.getName() + " is not a Thrift struct");
     }
-    if (bytes.length > maxPayloadBytes) {
-      throw new CodecException(
-          CodecException.TOO_LARGE,
-          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
-    }
+    Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
     try {
       TBase<?, ?> struct = (TBase<?, ?>) CONSTRUCTORS.get(type).newInstance();
       Input input = inputs.get();

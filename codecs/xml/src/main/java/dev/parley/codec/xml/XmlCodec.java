@@ -16,6 +16,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
+import dev.parley.codec.spi.Limits;
 import dev.parley.codec.spi.SchemaTypes;
 import java.io.IOException;
 import java.util.Locale;
@@ -66,11 +67,7 @@ public final class XmlCodec implements Codec {
   public byte[] encode(Object value) {
     try {
       byte[] bytes = mapper.writeValueAsBytes(value);
-      if (bytes.length > maxPayloadBytes) {
-        throw new CodecException(
-            CodecException.TOO_LARGE,
-            "encoded payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
-      }
+      Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
       return bytes;
     } catch (JsonProcessingException e) {
       throw new CodecException(
@@ -81,11 +78,7 @@ public final class XmlCodec implements Codec {
   @Override
   public <T> T decode(byte[] bytes, Class<T> type) {
     Objects.requireNonNull(type, "type");
-    if (bytes.length > maxPayloadBytes) {
-      throw new CodecException(
-          CodecException.TOO_LARGE,
-          "payload: " + bytes.length + " bytes (expected: <= " + maxPayloadBytes + ")");
-    }
+    Limits.checkPayloadSize(bytes.length, maxPayloadBytes);
     try {
       T value = mapper.readValue(bytes, type);
       if (value == null) {
@@ -133,13 +126,13 @@ public final class XmlCodec implements Codec {
 
     /** Largest payload accepted or produced; default 1 MiB. */
     public Builder maxPayloadBytes(int maxPayloadBytes) {
-      this.maxPayloadBytes = positive(maxPayloadBytes, "maxPayloadBytes");
+      this.maxPayloadBytes = Limits.positive(maxPayloadBytes, "maxPayloadBytes");
       return this;
     }
 
     /** Deepest element nesting; default 64. */
     public Builder maxDepth(int maxDepth) {
-      this.maxDepth = positive(maxDepth, "maxDepth");
+      this.maxDepth = Limits.positive(maxDepth, "maxDepth");
       return this;
     }
 
@@ -218,13 +211,6 @@ public final class XmlCodec implements Codec {
         throw new IllegalArgumentException(
             "inputFactory: " + in.getClass().getName() + " ignores " + property + "=" + value);
       }
-    }
-
-    private static int positive(int value, String name) {
-      if (value < 1) {
-        throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
-      }
-      return value;
     }
   }
 }
