@@ -186,7 +186,8 @@ final class DefaultMessaging implements Messaging {
     TransportSubscription subscription =
         transport.subscribe(
             source,
-            new ConsumerSettings(options.concurrency(), options.prefetch(), false),
+            new ConsumerSettings(
+                options.concurrency(), options.prefetch(), false, channel.isPartitioned()),
             pipeline);
     SubscriptionHandle handle = new SubscriptionHandle(channel.name(), group, subscription);
     subscriptions.add(handle);

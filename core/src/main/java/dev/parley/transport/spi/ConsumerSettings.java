@@ -7,8 +7,12 @@ package dev.parley.transport.spi;
  *     one at a time, so up to this many deliveries are handled at once
  * @param prefetch deliveries a consumer may hold unacknowledged
  * @param temporary whether the queue lives only as long as its consumers (reply channels)
+ * @param partitioned whether the destination is a partitioned channel: messages with the same
+ *     {@link dev.parley.message.Headers#PARTITION_KEY} must reach one consumer at a time, in order.
+ *     Brokers that partition by topology (RabbitMQ) need to know this when they declare the queues.
  */
-public record ConsumerSettings(int concurrency, int prefetch, boolean temporary) {
+public record ConsumerSettings(
+    int concurrency, int prefetch, boolean temporary, boolean partitioned) {
 
   public ConsumerSettings {
     if (concurrency < 1) {
@@ -17,5 +21,10 @@ public record ConsumerSettings(int concurrency, int prefetch, boolean temporary)
     if (prefetch < 1) {
       throw new IllegalArgumentException("prefetch: " + prefetch + " (expected: > 0)");
     }
+  }
+
+  /** Settings for a destination that is not partitioned. */
+  public ConsumerSettings(int concurrency, int prefetch, boolean temporary) {
+    this(concurrency, prefetch, temporary, false);
   }
 }

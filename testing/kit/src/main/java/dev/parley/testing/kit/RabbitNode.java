@@ -1,0 +1,220 @@
+package dev.parley.testing.kit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A private RabbitMQ node for tests that stop or kill a broker: the machine's RabbitMQ package
+ * started as a separate node on ephemeral loopback ports, with its own name, data directory, Erlang
+ * cookie and configuration, so the shared node on 5672 is never touched. Plugins: consistent-hash
+ * exchange and STOMP.
+ *
+ * <p>{@link #stop()} is a clean shutdown that keeps the data; {@link #kill()} is {@code kill -9};
+ * {@link #start()} brings the same node back on the same ports and data.
+ */
+public final class RabbitNode implements AutoCloseable {
+
+  private static final Path SERVER = Path.of("/usr/lib/rabbitmq/bin/rabbitmq-server");
+  private static final Duration STARTUP = Duration.ofSeconds(90);
+
+  private final Path directory;
+  private final int port;
+  private final int stompPort;
+  private final String node;
+  private final Map<String, String> environment;
+  private Process process;
+
+  private RabbitNode(Path directory) throws IOException {
+    this.directory = directory;
+    this.port = freePort();
+    this.stompPort = freePort();
+    int distPort = freePort();
+    this.node = "parley" + port + "@localhost";
+    Files.createDirectories(directory.resolve("home"));
+    Files.writeString(
+        directory.resolve("rabbitmq.conf"),
+        String.join(
+            "\n",
+            "listeners.tcp.default = 127.0.0.1:" + port,
+            "stomp.listeners.tcp.1 = 127.0.0.1:" + stompPort,
+            "loopback_users = none",
+            "log.console = false",
+            "log.file.level = warning",
+            ""),
+        StandardCharsets.UTF_8);
+    Files.writeString(
+        directory.resolve("enabled_plugins"),
+        "[rabbitmq_consistent_hash_exchange,rabbitmq_stomp].\n",
+        StandardCharsets.UTF_8);
+    this.environment =
+        Map.of(
+            "RABBITMQ_NODENAME", node,
+            "RABBITMQ_NODE_PORT", Integer.toString(port),
+            "RABBITMQ_DIST_PORT", Integer.toString(distPort),
+            "RABBITMQ_MNESIA_BASE", directory.resolve("mnesia").toString(),
+            "RABBITMQ_LOG_BASE", directory.resolve("log").toString(),
+            "RABBITMQ_ENABLED_PLUGINS_FILE", directory.resolve("enabled_plugins").toString(),
+            "RABBITMQ_PID_FILE", directory.resolve("pid").toString(),
+            "RABBITMQ_CONFIG_FILE", directory.resolve("rabbitmq.conf").toString(),
+            "HOME", directory.resolve("home").toString());
+  }
+
+  /** Whether this machine has the RabbitMQ server package. */
+  public static boolean isAvailable() {
+    return Files.isExecutable(SERVER);
+  }
+
+  /** Creates and starts a node whose files live under {@code directory}. */
+  public static RabbitNode start(Path directory) {
+    try {
+      RabbitNode n = new RabbitNode(directory);
+      n.start();
+      return n;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Starts the node (again) and waits until it accepts AMQP connections. */
+  public synchronized void start() {
+    if (process != null && process.isAlive()) {
+      return;
+    }
+    ProcessBuilder pb =
+        new ProcessBuilder(SERVER.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(
+                ProcessBuilder.Redirect.appendTo(directory.resolve("console.log").toFile()));
+    pb.environment().putAll(environment);
+    try {
+      process = pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + SERVER, e);
+    }
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (!accepts(port) || !accepts(stompPort)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "RabbitMQ node "
+                + node
+                + " exited during start-up; see "
+                + directory.resolve("console.log"));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "RabbitMQ node " + node + " did not start within " + STARTUP);
+      }
+      pause();
+    }
+  }
+
+  /** Stops the node cleanly (it keeps its data) and waits for it to exit. */
+  public synchronized void stop() {
+    if (process == null || !process.isAlive()) {
+      return;
+    }
+    ctl().run("stop");
+    awaitExit();
+  }
+
+  /** Kills the node's Erlang VM with SIGKILL: no shutdown, whatever was not synced is lost. */
+  public synchronized void kill() {
+    if (process == null || !process.isAlive()) {
+      return;
+    }
+    try {
+      String pid = Files.readString(directory.resolve("pid"), StandardCharsets.US_ASCII).trim();
+      Process k = new ProcessBuilder("kill", "-9", pid).inheritIO().start();
+      k.waitFor(10, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process.destroyForcibly();
+    awaitExit();
+  }
+
+  /** rabbitmqctl for this node. */
+  public RabbitCtl ctl() {
+    // The package's wrapper switches user and HOME (and so the Erlang cookie): call the tool
+    // itself.
+    return new RabbitCtl(SERVER.resolveSibling("rabbitmqctl").toString(), node, environment);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int stompPort() {
+    return stompPort;
+  }
+
+  /** {@code amqp://guest:guest@127.0.0.1:<port>/<vhost>} ({@code /} for the default vhost). */
+  public URI amqpUri(String vhost) {
+    String path = "/".equals(vhost) ? "/%2F" : "/" + vhost;
+    return URI.create("amqp://guest:guest@127.0.0.1:" + port + path);
+  }
+
+  public boolean isRunning() {
+    return process != null && process.isAlive() && accepts(port);
+  }
+
+  @Override
+  public void close() {
+    try {
+      stop();
+    } catch (RuntimeException e) {
+      kill();
+    }
+  }
+
+  private void awaitExit() {
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (accepts(port) && System.nanoTime() < deadline) {
+      pause();
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @SuppressWarnings("BusyWait") // polling a port of a child process, bounded by the caller
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

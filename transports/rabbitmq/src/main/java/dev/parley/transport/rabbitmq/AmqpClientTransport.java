@@ -1,0 +1,379 @@
+package dev.parley.transport.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
+import dev.parley.error.TransportException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.TransportSubscription;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link RabbitTransport} on {@code com.rabbitmq:amqp-client}. */
+final class AmqpClientTransport implements RabbitTransport {
+
+  private static final Logger log = LoggerFactory.getLogger(AmqpClientTransport.class);
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  private final RabbitTransport.Builder config;
+  private final Topology topology;
+  private final String instance;
+  private final ExecutorService clientThreads;
+  private final Connection publishing;
+  private final Connection consuming;
+  private final Publisher publisher;
+  private final Declarer producerSide;
+  private final Declarer consumerSide;
+  private final ScheduledExecutorService timer;
+  private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+  private final AtomicLong reconnects = new AtomicLong();
+  private final AtomicInteger workerCount = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  AmqpClientTransport(RabbitTransport.Builder config) {
+    this.config = config;
+    this.topology = new Topology(config.queueType, config.deliveryLimit, config.partitions);
+    this.instance = "parley-rabbitmq-" + INSTANCES.incrementAndGet();
+    this.clientThreads = Executors.newCachedThreadPool(named(instance + "-client"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-members"));
+    ConnectionFactory factory = new ConnectionFactory();
+    try {
+      factory.setUri(config.brokerUri);
+    } catch (Exception e) {
+      shutdownThreads();
+      throw new IllegalArgumentException(
+          "brokerUri: " + config.brokerUri + " (" + e.getMessage() + ")", e);
+    }
+    factory.setAutomaticRecoveryEnabled(true);
+    factory.setTopologyRecoveryEnabled(true);
+    factory.setNetworkRecoveryInterval(config.recoveryInterval.toMillis());
+    factory.setRequestedHeartbeat((int) Math.max(1, config.heartbeat.toSeconds()));
+    factory.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, config.sendTimeout.toMillis()));
+    factory.setSharedExecutor(clientThreads);
+    factory.setShutdownExecutor(clientThreads);
+    Connection pub = null;
+    Connection sub = null;
+    try {
+      pub = connect(factory, config.connectionName + "-publish");
+      sub = connect(factory, config.connectionName + "-consume");
+    } catch (RuntimeException e) {
+      closeQuietly(pub);
+      shutdownThreads();
+      throw e;
+    }
+    this.publishing = pub;
+    this.consuming = sub;
+    this.publisher = new Publisher(publishing, config.confirmWindow, config.sendTimeout);
+    this.producerSide = new Declarer(publishing);
+    this.consumerSide = new Declarer(consuming);
+    watchRecovery(publishing, producerSide);
+    watchRecovery(consuming, consumerSide);
+  }
+
+  private Connection connect(ConnectionFactory factory, String name) {
+    IOException last = null;
+    for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
+      try {
+        return factory.newConnection(name);
+      } catch (IOException e) {
+        last = e;
+      } catch (java.util.concurrent.TimeoutException e) {
+        last = new IOException(e);
+      }
+      try {
+        Thread.sleep(config.recoveryInterval.toMillis()); // start-up retry backoff
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new TransportException(
+        "parley.transport.unavailable",
+        "cannot connect to RabbitMQ at "
+            + config.brokerUri.getHost()
+            + ":"
+            + config.brokerUri.getPort()
+            + " after "
+            + config.startupConnectAttempts
+            + " attempt(s): "
+            + (last == null ? "interrupted" : last.getMessage()),
+        last);
+  }
+
+  private void watchRecovery(Connection connection, Declarer declarer) {
+    ((Recoverable) connection)
+        .addRecoveryListener(
+            new RecoveryListener() {
+              @Override
+              public void handleRecovery(Recoverable recoverable) {
+                reconnects.incrementAndGet();
+                declarer.reset();
+                log.info("{}: connection to RabbitMQ recovered", instance);
+              }
+
+              @Override
+              public void handleRecoveryStarted(Recoverable recoverable) {
+                log.info("{}: connection to RabbitMQ lost; recovering", instance);
+              }
+            });
+  }
+
+  @Override
+  public String name() {
+    return "rabbitmq";
+  }
+
+  @Override
+  public long reconnects() {
+    return reconnects.get();
+  }
+
+  @Override
+  public boolean isConnected() {
+    return publishing.isOpen() && consuming.isOpen();
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Void> send(
+      Destination destination, Message message, SendOptions options) {
+    ensureOpen();
+    AMQP.BasicProperties props = RabbitMessages.toProperties(message, System.currentTimeMillis());
+    try {
+      if (!options.delay().isZero()) {
+        String delayQueue = declareDelay(destination, options.delay());
+        return publisher.publish("", delayQueue, true, props, message.payload());
+      }
+      if (destination instanceof Destination.Event e) {
+        producerSide.exchange(e.channel(), Topology.FANOUT, null);
+        // Events without a subscriber group are dropped, as in any publish/subscribe; the routing
+        // key feeds the consistent hash of partitioned groups.
+        return publisher.publish(e.channel(), routingKey(message), false, props, message.payload());
+      }
+      String queue = Topology.queueName(destination);
+      if (Topology.isReplyQueue(queue)) {
+        // A reply to a caller that is gone has nowhere to go: not an error of the responder.
+        return publisher.publish("", queue, false, props, message.payload());
+      }
+      if (destination instanceof Destination.Queue && !producerSide.queueExists(queue)) {
+        declareWorkQueue(producerSide, queue, false);
+      }
+      return publisher.publish("", queue, true, props, message.payload());
+    } catch (TransportException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static String routingKey(Message message) {
+    String key = message.headers().get(Headers.PARTITION_KEY);
+    return key != null ? key : message.id();
+  }
+
+  private String declareDelay(Destination destination, Duration delay) {
+    String exchange;
+    String routingKey;
+    if (destination instanceof Destination.Event e) {
+      producerSide.exchange(e.channel(), Topology.FANOUT, null);
+      exchange = e.channel();
+      routingKey = "";
+    } else {
+      exchange = "";
+      routingKey = Topology.queueName(destination);
+    }
+    String name = Topology.delayQueue(exchange.isEmpty() ? routingKey : exchange, delay);
+    producerSide.queue(name, topology.delayArguments(delay, exchange, routingKey));
+    return name;
+  }
+
+  private void declareWorkQueue(Declarer declarer, String queue, boolean singleActive) {
+    String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
+    if (!Topology.isDeadLetterQueue(queue)) {
+      declarer.queue(dlq, topology.queueArguments(dlq, null, false));
+    }
+    declarer.queue(queue, topology.queueArguments(queue, dlq, singleActive));
+  }
+
+  // ---- consuming -----------------------------------------------------------------------------
+
+  @Override
+  public TransportSubscription subscribe(
+      Destination source, ConsumerSettings settings, DeliveryHandler handler) {
+    ensureOpen();
+    if (source instanceof Destination.Event) {
+      throw new IllegalArgumentException(
+          "source: " + source + " (expected: a group queue or a queue, not an event channel)");
+    }
+    String queue = Topology.queueName(source);
+    TransportSubscription subscription;
+    if (settings.temporary()) {
+      consumerSide.temporaryQueue(queue);
+      subscription = consumers(queue, source, settings, handler);
+    } else if (settings.partitioned() && source instanceof Destination.GroupQueue g) {
+      subscription = partitioned(g, settings, handler);
+    } else {
+      declareWorkQueue(consumerSide, queue, settings.partitioned());
+      if (source instanceof Destination.GroupQueue g) {
+        consumerSide.exchange(g.channel(), Topology.FANOUT, null);
+        consumerSide.bindQueue(queue, g.channel(), "");
+      }
+      subscription = consumers(queue, source, settings, handler);
+    }
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private TransportSubscription consumers(
+      String queue, Destination source, ConsumerSettings settings, DeliveryHandler handler) {
+    List<QueueConsumer> consumers = new ArrayList<>();
+    List<ExecutorService> workers = new ArrayList<>();
+    try {
+      for (int i = 0; i < settings.concurrency(); i++) {
+        ExecutorService worker = newWorker();
+        workers.add(worker);
+        QueueConsumer c =
+            new QueueConsumer(consuming, queue, source, settings.prefetch(), worker, handler);
+        c.start();
+        consumers.add(c);
+      }
+    } catch (RuntimeException e) {
+      consumers.forEach(c -> c.stop(Duration.ZERO));
+      workers.forEach(ExecutorService::shutdownNow);
+      throw e;
+    }
+    return new TransportSubscription() {
+      private final AtomicBoolean done = new AtomicBoolean();
+
+      @Override
+      public void close() {
+        if (done.compareAndSet(false, true)) {
+          consumers.forEach(c -> c.stop(config.closeTimeout));
+          workers.forEach(ExecutorService::shutdown);
+          subscriptions.remove(this);
+        }
+      }
+    };
+  }
+
+  private TransportSubscription partitioned(
+      Destination.GroupQueue group, ConsumerSettings settings, DeliveryHandler handler) {
+    String queue = group.queueName();
+    String hashExchange = Topology.partitionExchange(group);
+    String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
+    consumerSide.exchange(group.channel(), Topology.FANOUT, null);
+    consumerSide.exchange(
+        hashExchange,
+        Topology.CONSISTENT_HASH,
+        Map.of("x-parley-partitions", topology.partitions()));
+    consumerSide.bindExchange(hashExchange, group.channel(), "");
+    consumerSide.queue(dlq, topology.queueArguments(dlq, null, false));
+    for (int p = 0; p < topology.partitions(); p++) {
+      String partition = Topology.partitionQueue(queue, p);
+      consumerSide.queue(partition, topology.queueArguments(partition, dlq, true));
+      consumerSide.bindQueue(partition, hashExchange, "1");
+    }
+    PartitionedSubscription subscription =
+        new PartitionedSubscription(
+            consuming,
+            queue,
+            group,
+            topology.partitions(),
+            settings.concurrency(),
+            settings.prefetch(),
+            config.memberHeartbeat,
+            config.closeTimeout,
+            timer,
+            this::newWorker,
+            handler);
+    subscription.start();
+    return new TransportSubscription() {
+      @Override
+      public void close() {
+        subscription.close();
+        subscriptions.remove(this);
+      }
+    };
+  }
+
+  private ExecutorService newWorker() {
+    return Executors.newSingleThreadExecutor(
+        named(instance + "-worker-" + workerCount.incrementAndGet()));
+  }
+
+  // ---- life ----------------------------------------------------------------------------------
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (TransportSubscription s : List.copyOf(subscriptions)) {
+      s.close();
+    }
+    publisher.failAll();
+    closeQuietly(consuming);
+    closeQuietly(publishing);
+    shutdownThreads();
+  }
+
+  private void shutdownThreads() {
+    timer.shutdownNow();
+    clientThreads.shutdown();
+    try {
+      if (!clientThreads.awaitTermination(config.closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        clientThreads.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void closeQuietly(Connection connection) {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.close((int) Math.min(Integer.MAX_VALUE, config.closeTimeout.toMillis()));
+    } catch (IOException | RuntimeException e) {
+      log.debug("{}: closing a connection failed: {}", instance, e.toString());
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("transport " + instance + " is closed");
+    }
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

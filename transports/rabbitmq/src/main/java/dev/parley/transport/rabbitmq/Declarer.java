@@ -1,0 +1,129 @@
+package dev.parley.transport.rabbitmq;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.parley.error.TransportException;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Declares exchanges, queues and bindings on a channel of its own, once per connection recovery: a
+ * declaration is idempotent on the broker, and the cache only saves the round trip. A refused
+ * declaration (arguments that differ from the existing queue's, a missing plugin) closes only this
+ * channel and fails with the broker's reason.
+ */
+final class Declarer {
+
+  private final Connection connection;
+  private final Set<String> done = ConcurrentHashMap.newKeySet();
+  private Channel channel;
+
+  Declarer(Connection connection) {
+    this.connection = connection;
+  }
+
+  /** Forgets what was declared (after a recovery, the broker may have lost transient entities). */
+  void reset() {
+    done.clear();
+  }
+
+  void exchange(String name, String type, Map<String, Object> args) {
+    run("x:" + name, ch -> ch.exchangeDeclare(name, type, true, false, args));
+  }
+
+  void queue(String name, Map<String, Object> args) {
+    run("q:" + name, ch -> ch.queueDeclare(name, true, false, false, args));
+  }
+
+  /** A queue that lives as long as this connection (reply queues). */
+  void temporaryQueue(String name) {
+    run("t:" + name, ch -> ch.queueDeclare(name, false, true, true, null));
+  }
+
+  void bindQueue(String queue, String exchange, String key) {
+    run("bq:" + queue + ">" + exchange + ":" + key, ch -> ch.queueBind(queue, exchange, key));
+  }
+
+  void bindExchange(String destination, String source, String key) {
+    run(
+        "bx:" + destination + ">" + source + ":" + key,
+        ch -> ch.exchangeBind(destination, source, key));
+  }
+
+  /** Whether a queue exists (a passive declaration); never creates it. */
+  boolean queueExists(String name) {
+    if (done.contains("q:" + name) || done.contains("e:" + name)) {
+      return true;
+    }
+    synchronized (this) {
+      try {
+        channel().queueDeclarePassive(name);
+        done.add("e:" + name);
+        return true;
+      } catch (IOException e) {
+        if (notFound(e)) {
+          channel = null;
+          return false;
+        }
+        throw refused("check queue " + name, e);
+      }
+    }
+  }
+
+  private void run(String key, Declaration declaration) {
+    if (done.contains(key)) {
+      return;
+    }
+    synchronized (this) {
+      if (done.contains(key)) {
+        return;
+      }
+      try {
+        declaration.declare(channel());
+        done.add(key);
+      } catch (IOException | RuntimeException e) {
+        throw refused("declare " + key, e);
+      }
+    }
+  }
+
+  private TransportException refused(String what, Exception e) {
+    Throwable cause = e.getCause() instanceof ShutdownSignalException s ? s : e;
+    if (channel != null && !channel.isOpen()) {
+      channel = null;
+    }
+    return new TransportException(
+        "parley.transport.topology", "RabbitMQ refused to " + what + ": " + cause.getMessage(), e);
+  }
+
+  private static boolean notFound(IOException e) {
+    return e.getCause() instanceof ShutdownSignalException s
+        && s.getReason() instanceof com.rabbitmq.client.AMQP.Channel.Close c
+        && c.getReplyCode() == 404;
+  }
+
+  private Channel channel() throws IOException {
+    if (channel == null || !channel.isOpen()) {
+      if (channel != null) {
+        // A hard (connection) failure: the recovering connection restores it; until then, fail.
+        if (!connection.isOpen()) {
+          throw new IOException("connection to RabbitMQ is down");
+        }
+      }
+      Channel ch = connection.createChannel();
+      if (ch == null) {
+        throw new IOException("no channel available on the connection");
+      }
+      channel = ch;
+    }
+    return channel;
+  }
+
+  @FunctionalInterface
+  private interface Declaration {
+    void declare(Channel channel) throws IOException;
+  }
+}

@@ -1,0 +1,245 @@
+package dev.parley.transport.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ReturnListener;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.parley.error.TransportException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Publishes on one confirm-mode channel with a bounded, pipelined window of unconfirmed messages. A
+ * publish completes on the broker's {@code basic.ack} (for a persistent message on a durable queue:
+ * after it is written to disk, and for a quorum queue after a majority has it), fails on {@code
+ * basic.nack}, on a {@code basic.return} of a mandatory message (no queue to route to), when the
+ * channel or connection closes before the confirm (the outcome is then unknown), and after the send
+ * timeout. Publishing happens on the caller's thread under a lock: no thread hop.
+ */
+final class Publisher implements ConfirmListener, ReturnListener {
+
+  private final Connection connection;
+  private final Duration sendTimeout;
+  private final Semaphore window;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+  private final AtomicLong epoch = new AtomicLong();
+  private volatile String blockedReason;
+  private Channel channel;
+
+  Publisher(Connection connection, int confirmWindow, Duration sendTimeout) {
+    this.connection = connection;
+    this.sendTimeout = sendTimeout;
+    this.window = new Semaphore(confirmWindow);
+    connection.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
+  }
+
+  /** Unconfirmed publishes right now. */
+  int inFlight() {
+    return pending.size();
+  }
+
+  CompletableFuture<Void> publish(
+      String exchange,
+      String routingKey,
+      boolean mandatory,
+      AMQP.BasicProperties props,
+      byte[] body) {
+    String blocked = blockedReason;
+    if (blocked != null) {
+      return CompletableFuture.failedFuture(
+          new TransportException(
+              "parley.transport.broker_blocked",
+              "RabbitMQ blocks publishing (" + blocked + ")",
+              null));
+    }
+    try {
+      if (!window.tryAcquire(sendTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        return CompletableFuture.failedFuture(
+            new TransportException(
+                "parley.transport.send_timeout",
+                "no confirm window free within " + sendTimeout,
+                null));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(
+          new TransportException("parley.transport.interrupted", "interrupted", e));
+    }
+    Pending p = new Pending(props.getMessageId(), mandatory, routingKey);
+    lock.lock();
+    try {
+      long e = epoch.get();
+      Channel ch = channel();
+      long seq = ch.getNextPublishSeqNo();
+      pending.put(seq, p);
+      try {
+        ch.basicPublish(exchange, routingKey, mandatory, props, body);
+      } catch (IOException | RuntimeException ex) {
+        fail(seq, unavailable("publish failed: " + ex.getMessage(), ex));
+      }
+      if (epoch.get() != e) {
+        fail(seq, unknownOutcome());
+      }
+    } catch (IOException | RuntimeException ex) {
+      window.release();
+      p.future.completeExceptionally(
+          unavailable("no channel to publish on: " + ex.getMessage(), ex));
+    } finally {
+      lock.unlock();
+    }
+    return p.future
+        .copy()
+        .orTimeout(sendTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .exceptionallyCompose(
+            t ->
+                CompletableFuture.failedFuture(
+                    t instanceof TimeoutException
+                        ? new TransportException(
+                            "parley.transport.send_timeout",
+                            "no confirm from RabbitMQ within " + sendTimeout,
+                            t)
+                        : t));
+  }
+
+  private Channel channel() throws IOException {
+    Channel ch = channel;
+    if (ch == null) {
+      ch = connection.createChannel();
+      if (ch == null) {
+        throw new IOException("no channel available on the connection");
+      }
+      ch.confirmSelect();
+      ch.addConfirmListener(this);
+      ch.addReturnListener(this);
+      ch.addShutdownListener(this::onShutdown);
+      channel = ch;
+    }
+    return ch;
+  }
+
+  private void onShutdown(ShutdownSignalException cause) {
+    epoch.incrementAndGet();
+    if (!cause.isHardError()) {
+      // A channel error (not recovered by the connection): open a new channel on the next publish.
+      channel = null;
+    }
+    for (Long seq : pending.keySet()) {
+      fail(seq, unknownOutcome());
+    }
+  }
+
+  @Override
+  public void handleAck(long deliveryTag, boolean multiple) {
+    settle(deliveryTag, multiple, null);
+  }
+
+  @Override
+  public void handleNack(long deliveryTag, boolean multiple) {
+    settle(
+        deliveryTag,
+        multiple,
+        new TransportException("parley.transport.nacked", "RabbitMQ refused the message", null));
+  }
+
+  @Override
+  public void handleReturn(
+      int replyCode,
+      String replyText,
+      String exchange,
+      String routingKey,
+      AMQP.BasicProperties properties,
+      byte[] body) {
+    // The return of a message comes before its ack, on the same channel.
+    String id = properties.getMessageId();
+    for (Pending p : pending.values()) {
+      if (p.mandatory
+          && p.returned == null
+          && p.routingKey.equals(routingKey)
+          && java.util.Objects.equals(p.messageId, id)) {
+        p.returned = replyText + " (" + replyCode + ") for routing key '" + routingKey + "'";
+        return;
+      }
+    }
+  }
+
+  private void settle(long tag, boolean multiple, TransportException failure) {
+    if (multiple) {
+      for (Map.Entry<Long, Pending> e : pending.headMap(tag, true).entrySet()) {
+        complete(e.getKey(), failure);
+      }
+    } else {
+      complete(tag, failure);
+    }
+  }
+
+  private void complete(long seq, TransportException failure) {
+    Pending p = pending.remove(seq);
+    if (p == null) {
+      return;
+    }
+    window.release();
+    if (failure != null) {
+      p.future.completeExceptionally(failure);
+    } else if (p.returned != null) {
+      p.future.completeExceptionally(
+          new TransportException(
+              "parley.transport.unroutable", "no queue took the message: " + p.returned, null));
+    } else {
+      p.future.complete(null);
+    }
+  }
+
+  private void fail(long seq, TransportException failure) {
+    Pending p = pending.remove(seq);
+    if (p != null) {
+      window.release();
+      p.future.completeExceptionally(failure);
+    }
+  }
+
+  /** Fails every unconfirmed publish (the transport is closing). */
+  void failAll() {
+    for (Long seq : pending.keySet()) {
+      fail(
+          seq,
+          new TransportException("parley.closed", "transport closed before the confirm", null));
+    }
+  }
+
+  private static TransportException unknownOutcome() {
+    return new TransportException(
+        "parley.transport.connection_lost",
+        "the connection to RabbitMQ closed before the confirm; the outcome is unknown",
+        null);
+  }
+
+  private static TransportException unavailable(String message, Throwable cause) {
+    return new TransportException("parley.transport.unavailable", message, cause);
+  }
+
+  private static final class Pending {
+    final CompletableFuture<Void> future = new CompletableFuture<>();
+    final String messageId;
+    final boolean mandatory;
+    final String routingKey;
+    volatile String returned;
+
+    Pending(String messageId, boolean mandatory, String routingKey) {
+      this.messageId = messageId;
+      this.mandatory = mandatory;
+      this.routingKey = routingKey;
+    }
+  }
+}

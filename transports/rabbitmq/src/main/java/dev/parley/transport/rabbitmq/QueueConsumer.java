@@ -1,0 +1,184 @@
+package dev.parley.transport.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.parley.error.TransportException;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumer on one queue, on a channel of its own with manual acks and a prefetch. Deliveries
+ * are handed to the handler one at a time on {@code worker} (shared by the consumers of one
+ * partitioned-group member, so a member handles one message at a time). A delivery is acked when
+ * the handler's stage succeeds and nacked with requeue when it fails.
+ *
+ * <p>When the connection drops, RabbitMQ requeues every unacked delivery; the ones still waiting
+ * for the worker are then dropped here (they come again, in order, after the recovery).
+ */
+final class QueueConsumer {
+
+  private static final Logger log = LoggerFactory.getLogger(QueueConsumer.class);
+
+  private final Connection connection;
+  private final String queue;
+  private final Destination source;
+  private final int prefetch;
+  private final ExecutorService worker;
+  private final DeliveryHandler handler;
+  private final AtomicLong generation = new AtomicLong();
+  private volatile boolean stopped;
+  private Channel channel;
+
+  QueueConsumer(
+      Connection connection,
+      String queue,
+      Destination source,
+      int prefetch,
+      ExecutorService worker,
+      DeliveryHandler handler) {
+    this.connection = connection;
+    this.queue = queue;
+    this.source = source;
+    this.prefetch = prefetch;
+    this.worker = worker;
+    this.handler = handler;
+  }
+
+  String queue() {
+    return queue;
+  }
+
+  void start() {
+    try {
+      Channel ch = connection.createChannel();
+      if (ch == null) {
+        throw new IOException("no channel available on the connection");
+      }
+      ch.addShutdownListener(cause -> generation.incrementAndGet());
+      ch.basicQos(prefetch);
+      ch.basicConsume(queue, false, new Receiver(ch));
+      channel = ch;
+    } catch (IOException | RuntimeException e) {
+      throw new TransportException(
+          "parley.transport.subscribe", "cannot consume from " + queue + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Stops handing deliveries to the handler, waits up to {@code timeout} for the one being handled,
+   * then closes the channel: RabbitMQ requeues every delivery not acked, in order.
+   */
+  void stop(Duration timeout) {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    Channel ch = channel;
+    if (ch == null) {
+      return;
+    }
+    try {
+      CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> {}, worker);
+      drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // the worker is already shut down: nothing is being handled
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("{}: a delivery was still being handled after {}; closing anyway", queue, timeout);
+    }
+    try {
+      if (ch.isOpen()) {
+        ch.close();
+      }
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      log.debug("{}: closing the consumer channel failed: {}", queue, e.toString());
+    }
+  }
+
+  private void handle(
+      Channel ch, long gen, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+    if (stopped || gen != generation.get()) {
+      return; // not acked: RabbitMQ requeued it (or will, when this channel closes)
+    }
+    long tag = envelope.getDeliveryTag();
+    boolean ok;
+    try {
+      Message message = RabbitMessages.fromAmqp(props, body);
+      int count = RabbitMessages.deliveryCount(props, envelope.isRedeliver());
+      ok = awaitQuietly(handler.onDelivery(new Delivery(message, source, count)));
+    } catch (RuntimeException e) {
+      log.warn("{}: delivery handler failed: {}", queue, e.toString());
+      ok = false;
+    }
+    if (gen != generation.get()) {
+      return; // the channel closed meanwhile; the delivery was requeued
+    }
+    try {
+      if (ok) {
+        ch.basicAck(tag, false);
+      } else {
+        ch.basicNack(tag, false, true);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("{}: settling delivery {} failed: {}", queue, tag, e.toString());
+    }
+  }
+
+  private static boolean awaitQuietly(java.util.concurrent.CompletionStage<Void> stage) {
+    try {
+      stage.toCompletableFuture().join();
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private final class Receiver extends DefaultConsumer {
+    Receiver(Channel channel) {
+      super(channel);
+    }
+
+    @Override
+    public void handleDelivery(
+        String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+      long gen = generation.get();
+      Channel ch = getChannel();
+      try {
+        worker.execute(() -> handle(ch, gen, envelope, properties, body));
+      } catch (RejectedExecutionException e) {
+        // closing: the delivery stays unacked and is requeued when the channel closes
+      }
+    }
+
+    @Override
+    public void handleCancel(String consumerTag) {
+      if (!stopped) {
+        log.warn("{}: RabbitMQ cancelled the consumer (queue deleted?)", queue);
+      }
+    }
+
+    @Override
+    public void handleShutdownSignal(String consumerTag, ShutdownSignalException sig) {
+      if (!stopped && !sig.isHardError()) {
+        log.warn("{}: consumer channel closed: {}", queue, sig.getMessage());
+      }
+    }
+  }
+}

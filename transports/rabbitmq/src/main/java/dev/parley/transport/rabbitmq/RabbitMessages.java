@@ -1,0 +1,139 @@
+package dev.parley.transport.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.LongString;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts between Parley messages and AMQP 0-9-1 messages. Every Parley header is an entry of the
+ * message's {@code headers} table, as a string. Some are mirrored into basic properties so the
+ * broker and foreign clients can use them: {@code content-type} → content_type, id → message_id,
+ * correlation id → correlation_id, type → type, deadline → expiration (remaining ms). Messages are
+ * persistent (delivery mode 2). The payload is the message body, byte for byte.
+ */
+final class RabbitMessages {
+
+  /** Header RabbitMQ quorum queues add on redelivery: earlier failed deliveries. */
+  static final String DELIVERY_COUNT = "x-delivery-count";
+
+  /** Header RabbitMQ adds when it dead-letters a message itself. */
+  static final String X_DEATH = "x-death";
+
+  /** Error code of a message the broker dead-lettered after its delivery limit. */
+  static final String DELIVERY_LIMIT_CODE = "parley.rabbitmq.delivery_limit";
+
+  private RabbitMessages() {}
+
+  static AMQP.BasicProperties toProperties(Message message, long nowMillis) {
+    Map<String, Object> headers = new HashMap<>(message.headers());
+    AMQP.BasicProperties.Builder b =
+        new AMQP.BasicProperties.Builder().deliveryMode(2).messageId(message.id()).headers(headers);
+    String contentType = message.headers().get(Headers.CONTENT_TYPE);
+    if (contentType != null) {
+      b.contentType(contentType);
+    }
+    String correlation = message.headers().get(Headers.CORRELATION_ID);
+    if (correlation != null) {
+      b.correlationId(correlation);
+    }
+    String type = message.headers().get(Headers.TYPE);
+    if (type != null) {
+      b.type(type);
+    }
+    String deadline = message.headers().get(Headers.DEADLINE);
+    if (deadline != null) {
+      try {
+        b.expiration(Long.toString(Math.max(1, Long.parseLong(deadline) - nowMillis)));
+      } catch (NumberFormatException e) {
+        // An unreadable deadline is the consumer's to reject (dead-lettered as a bad header).
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Reads a delivered message. Foreign clients may omit Parley's headers: the message_id,
+   * correlation_id, reply_to and content_type properties are used then. A message RabbitMQ
+   * dead-lettered itself (delivery limit) gets Parley's error headers from its {@code x-death}.
+   */
+  static Message fromAmqp(AMQP.BasicProperties props, byte[] body) {
+    Message.Builder b = Message.builder();
+    Map<String, Object> headers = props.getHeaders();
+    if (headers != null) {
+      headers.forEach(
+          (name, value) -> {
+            if (!name.startsWith("x-") && value != null) {
+              String text = text(value);
+              if (text != null) {
+                b.header(name, text);
+              }
+            }
+          });
+    }
+    Message partial = b.build();
+    if (partial.header(Headers.ID).isEmpty()) {
+      b.id(props.getMessageId() != null ? props.getMessageId() : partial.id());
+    }
+    if (partial.header(Headers.CORRELATION_ID).isEmpty() && props.getCorrelationId() != null) {
+      b.header(Headers.CORRELATION_ID, props.getCorrelationId());
+    }
+    if (partial.header(Headers.REPLY_TO).isEmpty() && props.getReplyTo() != null) {
+      b.header(Headers.REPLY_TO, props.getReplyTo());
+    }
+    if (partial.header(Headers.TYPE).isEmpty() && props.getType() != null) {
+      b.header(Headers.TYPE, props.getType());
+    }
+    if (partial.header(Headers.CONTENT_TYPE).isEmpty()
+        && props.getContentType() != null
+        && !props.getContentType().equals("application/octet-stream")) {
+      b.header(Headers.CONTENT_TYPE, props.getContentType());
+    }
+    if (partial.header(Headers.ERROR_CODE).isEmpty() && headers != null) {
+      Object deaths = headers.get(X_DEATH);
+      if (deaths instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Map<?, ?> d) {
+        String reason = text(d.get("reason"));
+        String queue = text(d.get("queue"));
+        b.header(
+            Headers.ERROR_CODE,
+            "delivery_limit".equals(reason) ? DELIVERY_LIMIT_CODE : "parley.rabbitmq." + reason);
+        b.header(Headers.ERROR_MESSAGE, "dead-lettered by RabbitMQ (" + reason + ") from " + queue);
+        if (queue != null) {
+          b.header(Headers.ORIGINAL_QUEUE, queue);
+        }
+      }
+    }
+    b.payload(body == null ? new byte[0] : body);
+    return b.build();
+  }
+
+  /** Deliveries of this message so far, including this one. */
+  static int deliveryCount(AMQP.BasicProperties props, boolean redelivered) {
+    Map<String, Object> headers = props.getHeaders();
+    Object count = headers == null ? null : headers.get(DELIVERY_COUNT);
+    if (count instanceof Number n) {
+      return (int) Math.min(Integer.MAX_VALUE - 1, n.longValue()) + 1;
+    }
+    return redelivered ? 2 : 1;
+  }
+
+  private static String text(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof LongString s) {
+      return new String(s.getBytes(), StandardCharsets.UTF_8);
+    }
+    if (value instanceof byte[] bytes) {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+    if (value instanceof String || value instanceof Number || value instanceof Boolean) {
+      return value.toString();
+    }
+    return null;
+  }
+}

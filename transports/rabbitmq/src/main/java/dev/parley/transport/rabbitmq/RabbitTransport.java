@@ -1,0 +1,173 @@
+package dev.parley.transport.rabbitmq;
+
+import dev.parley.transport.spi.Transport;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Parley's RabbitMQ transport, on the AMQP 0-9-1 client ({@code com.rabbitmq:amqp-client}). How
+ * channels, groups, partitions, replies, delays and dead letters map onto exchanges, queues and
+ * properties is {@code docs/wire.md}.
+ *
+ * <pre>{@code
+ * Transport rabbit = RabbitTransport.builder(URI.create("amqp://guest:guest@localhost:5672/orders"))
+ *     .build();
+ * Messaging messaging = Messaging.builder().transport(rabbit).build();
+ * }</pre>
+ *
+ * <p>Two connections, one for publishing and one for consuming (so flow control on publishers never
+ * stalls acks), both recovered automatically with their topology and consumers. A send completes on
+ * the broker's publisher confirm, with up to {@link Builder#confirmWindow} sends unconfirmed at a
+ * time; it fails on a nack, when a mandatory message is returned unroutable, when the connection
+ * drops before the confirm, and after {@link Builder#sendTimeout}. Consumers ack manually, one
+ * delivery at a time each, after the handler's stage succeeds.
+ */
+public interface RabbitTransport extends Transport {
+
+  /**
+   * A builder connecting to {@code brokerUri}: {@code amqp://[user:password@]host[:port][/vhost]}
+   * ({@code amqps://} for TLS; {@code rabbitmq://} is read as {@code amqp://}).
+   */
+  static Builder builder(URI brokerUri) {
+    return new Builder(brokerUri);
+  }
+
+  /** How many times a connection was lost and recovered since the transport was created. */
+  long reconnects();
+
+  /** Whether both connections are up right now. */
+  boolean isConnected();
+
+  /** Configures a {@link RabbitTransport}. Not thread-safe. */
+  final class Builder {
+    final URI brokerUri;
+    Duration sendTimeout = Duration.ofSeconds(10);
+    int confirmWindow = 1024;
+    QueueType queueType = QueueType.QUORUM;
+    int deliveryLimit = 20;
+    int partitions = 8;
+    Duration memberHeartbeat = Duration.ofSeconds(1);
+    Duration heartbeat = Duration.ofSeconds(10);
+    Duration recoveryInterval = Duration.ofSeconds(1);
+    int startupConnectAttempts = 20;
+    Duration closeTimeout = Duration.ofSeconds(10);
+    String connectionName = "parley";
+
+    private Builder(URI brokerUri) {
+      Objects.requireNonNull(brokerUri, "brokerUri");
+      String scheme = brokerUri.getScheme();
+      if ("rabbitmq".equals(scheme)) {
+        brokerUri = URI.create("amqp" + brokerUri.toString().substring("rabbitmq".length()));
+      } else if ("rabbitmqs".equals(scheme)) {
+        brokerUri = URI.create("amqps" + brokerUri.toString().substring("rabbitmqs".length()));
+      } else if (!"amqp".equals(scheme) && !"amqps".equals(scheme)) {
+        throw new IllegalArgumentException(
+            "brokerUri: " + brokerUri + " (expected: amqp://, amqps:// or rabbitmq://)");
+      }
+      this.brokerUri = brokerUri;
+    }
+
+    /** How long a send may wait for its confirm (and for a free window slot); default 10 s. */
+    public Builder sendTimeout(Duration sendTimeout) {
+      this.sendTimeout = positive(sendTimeout, "sendTimeout");
+      return this;
+    }
+
+    /** Sends that may wait for their confirm at once; further sends wait; default 1024. */
+    public Builder confirmWindow(int confirmWindow) {
+      this.confirmWindow = atLeastOne(confirmWindow, "confirmWindow");
+      return this;
+    }
+
+    /** The type of the queues Parley declares; default {@link QueueType#QUORUM}. */
+    public Builder queueType(QueueType queueType) {
+      this.queueType = Objects.requireNonNull(queueType, "queueType");
+      return this;
+    }
+
+    /**
+     * Deliveries after which a quorum queue dead-letters a message itself (a message that keeps
+     * crashing its consumer); default 20. Parley's own retry tiers dead-letter far earlier.
+     */
+    public Builder deliveryLimit(int deliveryLimit) {
+      this.deliveryLimit = atLeastOne(deliveryLimit, "deliveryLimit");
+      return this;
+    }
+
+    /**
+     * Partition queues of a partitioned subscriber group; default 8. Every member of a group must
+     * use the same number (it is recorded on the group's exchange, and a different one is refused).
+     */
+    public Builder partitions(int partitions) {
+      this.partitions = atLeastOne(partitions, "partitions");
+      return this;
+    }
+
+    /**
+     * How often members of a partitioned group announce themselves; a member silent for three
+     * intervals is dropped and its partitions move; default 1 s.
+     */
+    public Builder memberHeartbeat(Duration memberHeartbeat) {
+      this.memberHeartbeat = positive(memberHeartbeat, "memberHeartbeat");
+      return this;
+    }
+
+    /**
+     * AMQP heartbeat: a silent connection is declared dead after about twice this; default 10 s.
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      this.heartbeat = positive(heartbeat, "heartbeat");
+      return this;
+    }
+
+    /** Wait between recovery attempts of a lost connection; default 1 s. */
+    public Builder recoveryInterval(Duration recoveryInterval) {
+      this.recoveryInterval = positive(recoveryInterval, "recoveryInterval");
+      return this;
+    }
+
+    /** Connection attempts at start-up before {@link #build()} fails; default 20. */
+    public Builder startupConnectAttempts(int attempts) {
+      this.startupConnectAttempts = atLeastOne(attempts, "startupConnectAttempts");
+      return this;
+    }
+
+    /** How long close waits for handlers in progress; default 10 s. */
+    public Builder closeTimeout(Duration closeTimeout) {
+      this.closeTimeout = positive(closeTimeout, "closeTimeout");
+      return this;
+    }
+
+    /** Name shown for the connections in RabbitMQ's management tools; default {@code parley}. */
+    public Builder connectionName(String connectionName) {
+      this.connectionName = Objects.requireNonNull(connectionName, "connectionName");
+      return this;
+    }
+
+    /**
+     * Connects and returns the transport.
+     *
+     * @throws dev.parley.error.TransportException if the broker cannot be reached within the
+     *     start-up attempts
+     */
+    public RabbitTransport build() {
+      return new AmqpClientTransport(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+      }
+      return d;
+    }
+
+    private static int atLeastOne(int n, String name) {
+      if (n < 1) {
+        throw new IllegalArgumentException(name + ": " + n + " (expected: > 0)");
+      }
+      return n;
+    }
+  }
+}
