@@ -1,0 +1,44 @@
+package dev.parley.testing.kit;
+
+import java.net.URI;
+import java.util.UUID;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A virtual host of its own on the machine's shared RabbitMQ (localhost:5672, guest/guest) for one
+ * test class: created before it, deleted with everything in it after, so runs never see each
+ * other's queues. Register it as a static field.
+ */
+public final class RabbitVhostExtension implements BeforeAllCallback, AfterAllCallback {
+
+  private final RabbitCtl ctl = RabbitCtl.shared();
+  private String vhost;
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    vhost = "parley-test-" + UUID.randomUUID().toString().substring(0, 8);
+    ctl.addVhost(vhost);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (vhost != null) {
+      ctl.deleteVhost(vhost);
+    }
+  }
+
+  public String vhost() {
+    return vhost;
+  }
+
+  /** {@code amqp://guest:guest@127.0.0.1:5672/<vhost>}. */
+  public URI amqpUri() {
+    return URI.create("amqp://guest:guest@127.0.0.1:5672/" + vhost);
+  }
+
+  public RabbitCtl ctl() {
+    return ctl;
+  }
+}
