@@ -98,10 +98,9 @@ final class AmqpMessages {
       }
     }
     Message partial = b.build();
-    if (partial.header(Headers.ID).isEmpty() && jms.getJMSMessageID() != null) {
+    // Message.build() makes up an id when none is given, so ask the message itself.
+    if (jms.getObjectProperty(Headers.ID) == null && jms.getJMSMessageID() != null) {
       b.id(stripIdPrefix(jms.getJMSMessageID()));
-    } else if (partial.header(Headers.ID).isEmpty()) {
-      b.id(partial.id());
     }
     if (partial.header(Headers.CORRELATION_ID).isEmpty() && jms.getJMSCorrelationID() != null) {
       b.header(Headers.CORRELATION_ID, stripIdPrefix(jms.getJMSCorrelationID()));

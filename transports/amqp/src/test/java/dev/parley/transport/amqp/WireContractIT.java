@@ -95,6 +95,9 @@ class WireContractIT {
         .isEqualTo("01a20000-0000-7000-8000-000000000001");
     assertThat(handler.calls().get(0).context().message().headers())
         .containsEntry("parley-type", "order.OrderCreated");
+    // Without a parley-id, the message's own AMQP message-id is its id.
+    assertThat(handler.calls().get(1).context().message().id())
+        .isEqualTo(text.getJMSMessageID().substring("ID:".length()));
   }
 
   @Test

@@ -45,6 +45,10 @@ final class RabbitMessages {
     if (type != null) {
       b.type(type);
     }
+    String replyTo = message.headers().get(Headers.REPLY_TO);
+    if (replyTo != null) {
+      b.replyTo(replyTo);
+    }
     String deadline = message.headers().get(Headers.DEADLINE);
     if (deadline != null) {
       try {
@@ -76,8 +80,10 @@ final class RabbitMessages {
           });
     }
     Message partial = b.build();
-    if (partial.header(Headers.ID).isEmpty()) {
-      b.id(props.getMessageId() != null ? props.getMessageId() : partial.id());
+    // Message.build() makes up an id when none is given, so look at the headers table itself.
+    boolean hasIdHeader = headers != null && headers.get(Headers.ID) != null;
+    if (!hasIdHeader && props.getMessageId() != null) {
+      b.id(props.getMessageId());
     }
     if (partial.header(Headers.CORRELATION_ID).isEmpty() && props.getCorrelationId() != null) {
       b.header(Headers.CORRELATION_ID, props.getCorrelationId());

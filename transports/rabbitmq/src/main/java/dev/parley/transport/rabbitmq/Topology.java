@@ -17,6 +17,12 @@ final class Topology {
   static final String REPLY_PREFIX = "parley.reply.";
   static final String DELAY_PREFIX = "parley.delay.";
 
+  /**
+   * RabbitMQ's direct reply-to pseudo queue: a foreign caller may ask for replies there; it is
+   * never declared, and a reply to a caller that has gone is dropped, as for any reply queue.
+   */
+  static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
   private final QueueType queueType;
   private final int deliveryLimit;
   private final int partitions;
@@ -53,7 +59,7 @@ final class Topology {
   }
 
   static boolean isReplyQueue(String name) {
-    return name.startsWith(REPLY_PREFIX);
+    return name.startsWith(REPLY_PREFIX) || name.startsWith(DIRECT_REPLY_TO);
   }
 
   static boolean isDeadLetterQueue(String name) {

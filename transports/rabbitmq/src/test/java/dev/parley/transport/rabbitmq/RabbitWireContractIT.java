@@ -1,0 +1,326 @@
+package dev.parley.transport.rabbitmq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.BadInputException;
+import dev.parley.error.TransportException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.MessageContext;
+import dev.parley.messaging.Messaging;
+import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.testing.kit.RecordingHandler;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.TransportSubscription;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Proves the RabbitMQ part of docs/wire.md: a client on the plain amqp-client, with no Parley class
+ * on its side, talks to Parley in both directions. Runs on the machine's RabbitMQ in a vhost of its
+ * own.
+ */
+class RabbitWireContractIT {
+
+  @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
+
+  record OrderCreated(String orderId, int total) {}
+
+  record CreateTicket(String orderId) {}
+
+  record TicketCreated(String ticketId) {}
+
+  private Connection raw;
+  private com.rabbitmq.client.Channel channel;
+  private Messaging parley;
+  private String prefix;
+
+  @BeforeEach
+  void connect() throws Exception {
+    prefix = "wire." + UUID.randomUUID().toString().substring(0, 8) + ".";
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(rabbit.amqpUri());
+    raw = factory.newConnection("wire-contract-test");
+    channel = raw.createChannel();
+    parley =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(RabbitTransport.builder(rabbit.amqpUri()).build())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    parley.close();
+    raw.close();
+  }
+
+  @Test
+  void foreignClientPublishesEventsParleyHandles() throws Exception {
+    Channel<OrderCreated> events = Channel.event(prefix + "order.events", OrderCreated.class);
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(events, "kitchen", handler);
+
+    // As wire.md says: the event channel is a durable fanout exchange named after the channel;
+    // Parley headers travel in the headers table, or as the standard properties.
+    channel.basicPublish(
+        prefix + "order.events",
+        "",
+        new AMQP.BasicProperties.Builder()
+            .deliveryMode(2)
+            .headers(
+                Map.of(
+                    "parley-id", "01a20000-0000-7000-8000-000000000001",
+                    "parley-type", "order.OrderCreated",
+                    "content-type", "application/json"))
+            .build(),
+        "{\"orderId\":\"o-1\",\"total\":42}".getBytes(StandardCharsets.UTF_8));
+    channel.basicPublish(
+        prefix + "order.events",
+        "",
+        new AMQP.BasicProperties.Builder()
+            .deliveryMode(2)
+            .messageId("01a20000-0000-7000-8000-000000000002")
+            .contentType("application/json")
+            .type("order.OrderCreated")
+            .build(),
+        "{\"orderId\":\"o-2\",\"total\":7}".getBytes(StandardCharsets.UTF_8));
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 2);
+    assertThat(handler.payloads())
+        .containsExactly(new OrderCreated("o-1", 42), new OrderCreated("o-2", 7));
+    assertThat(handler.calls().get(0).context().message().id())
+        .isEqualTo("01a20000-0000-7000-8000-000000000001");
+    assertThat(handler.calls().get(1).context().message().id())
+        .isEqualTo("01a20000-0000-7000-8000-000000000002");
+    assertThat(handler.calls().get(1).context().message().headers())
+        .containsEntry("parley-type", "order.OrderCreated");
+  }
+
+  @Test
+  void foreignClientConsumesWhatParleyPublishes() throws Exception {
+    Channel<OrderCreated> events =
+        Channel.event(prefix + "order.events", OrderCreated.class)
+            .withMessageType("order.OrderCreated")
+            .withPartitionKey(OrderCreated::orderId);
+    // A foreign subscriber group: its own queue bound to the channel's fanout exchange.
+    channel.exchangeDeclare(prefix + "order.events", "fanout", true);
+    channel.queueDeclare(prefix + "order.events.billing", true, false, false, null);
+    channel.queueBind(prefix + "order.events.billing", prefix + "order.events", "");
+
+    Message sent = parley.publish(events, new OrderCreated("o-9", 99)).join();
+
+    GetResponse got = poll(prefix + "order.events.billing");
+    assertThat(new String(got.getBody(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"orderId\":\"o-9\",\"total\":99}");
+    AMQP.BasicProperties props = got.getProps();
+    assertThat(props.getMessageId()).isEqualTo(sent.id());
+    assertThat(props.getContentType()).isEqualTo("application/json");
+    assertThat(props.getType()).isEqualTo("order.OrderCreated");
+    assertThat(props.getDeliveryMode()).isEqualTo(2);
+    assertThat(got.getEnvelope().getRoutingKey()).isEqualTo("o-9");
+    assertThat(props.getHeaders())
+        .extractingByKeys("parley-id", "parley-source", "parley-channel", "parley-partition-key")
+        .map(String::valueOf)
+        .containsExactly(sent.id(), "kitchen-service", prefix + "order.events", "o-9");
+  }
+
+  @Test
+  void foreignClientRequestsOverDirectReplyToAndParleyReplies() throws Exception {
+    Channel<CreateTicket> commands =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    parley.serve(
+        commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(1);
+    // RabbitMQ's direct reply-to: consume amq.rabbitmq.reply-to without acks, then publish on the
+    // same channel.
+    channel.basicConsume(
+        "amq.rabbitmq.reply-to", true, (tag, delivery) -> replies.add(delivery), tag -> {});
+
+    channel.basicPublish(
+        "",
+        prefix + "kitchen.commands",
+        new AMQP.BasicProperties.Builder()
+            .deliveryMode(2)
+            .messageId("01a20000-0000-7000-8000-000000000005")
+            .contentType("application/json")
+            .replyTo("amq.rabbitmq.reply-to")
+            .headers(Map.of("parley-deadline", Long.toString(System.currentTimeMillis() + 30_000)))
+            .build(),
+        "{\"orderId\":\"o-5\"}".getBytes(StandardCharsets.UTF_8));
+
+    com.rabbitmq.client.Delivery reply = replies.poll(30, TimeUnit.SECONDS);
+    assertThat(reply).isNotNull();
+    assertThat(reply.getProperties().getCorrelationId())
+        .isEqualTo("01a20000-0000-7000-8000-000000000005");
+    assertThat(String.valueOf(reply.getProperties().getHeaders().get("parley-status")))
+        .isEqualTo("OK");
+    assertThat(new String(reply.getBody(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"ticketId\":\"t-o-5\"}");
+  }
+
+  @Test
+  void foreignClientAnswersParleyRequests() throws Exception {
+    Channel<CreateTicket> commands =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+
+    CompletableFuture<TicketCreated> reply =
+        parley.request(
+            commands, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
+    // The request declared the command queue (producers declare what they send to).
+    GetResponse request = poll(prefix + "kitchen.commands");
+    AMQP.BasicProperties props = request.getProps();
+    assertThat(props.getReplyTo()).startsWith("parley.reply.kitchen-service.");
+    assertThat(Long.parseLong(String.valueOf(props.getHeaders().get("parley-deadline"))))
+        .isGreaterThan(System.currentTimeMillis());
+    assertThat(Long.parseLong(props.getExpiration())).isPositive();
+    channel.basicPublish(
+        "",
+        props.getReplyTo(),
+        new AMQP.BasicProperties.Builder()
+            .correlationId(props.getMessageId())
+            .contentType("application/json")
+            .headers(Map.of("parley-status", "OK"))
+            .build(),
+        "{\"ticketId\":\"t-77\"}".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
+  }
+
+  @Test
+  void foreignClientReadsDeadLetters() throws Exception {
+    Channel<OrderCreated> events = Channel.event(prefix + "order.events", OrderCreated.class);
+    parley.subscribe(
+        events,
+        "kitchen",
+        (OrderCreated e, MessageContext ctx) -> {
+          throw new BadInputException("kitchen.bad_order", "total must be positive");
+        });
+
+    parley.publish(events, new OrderCreated("o-3", -1)).join();
+
+    GetResponse letter = poll(prefix + "order.events.kitchen.dlq");
+    Map<String, Object> headers = letter.getProps().getHeaders();
+    assertThat(String.valueOf(headers.get("parley-error-code"))).isEqualTo("kitchen.bad_order");
+    assertThat(String.valueOf(headers.get("parley-error-message")))
+        .isEqualTo("total must be positive");
+    assertThat(String.valueOf(headers.get("parley-original-queue")))
+        .isEqualTo(prefix + "order.events.kitchen");
+    assertThat(String.valueOf(headers.get("parley-attempt"))).isEqualTo("1");
+  }
+
+  @Test
+  void brokerDeadLettersAtTheDeliveryLimitWithParleysErrorHeaders() throws Exception {
+    String queue = prefix + "poison.commands";
+    try (RabbitTransport transport =
+        RabbitTransport.builder(rabbit.amqpUri()).deliveryLimit(2).build()) {
+      Message poison = Message.builder().payload("x".getBytes(StandardCharsets.UTF_8)).build();
+      transport.send(new Destination.Queue(queue), poison, SendOptions.NONE).join();
+      // A consumer that crashes on the message every time (here: a foreign one that requeues it).
+      List<Long> deliveries = new CopyOnWriteArrayList<>();
+      channel.basicConsume(
+          queue,
+          false,
+          (tag, d) -> {
+            deliveries.add(d.getEnvelope().getDeliveryTag());
+            channel.basicNack(d.getEnvelope().getDeliveryTag(), false, true);
+          },
+          tag -> {});
+      BlockingQueue<Delivery> dead = new ArrayBlockingQueue<>(1);
+      TransportSubscription dlq =
+          transport.subscribe(
+              new Destination.Queue(queue + ".dlq"),
+              new ConsumerSettings(1, 1, false),
+              d -> {
+                dead.add(d);
+                return CompletableFuture.completedFuture(null);
+              });
+
+      Delivery letter = dead.poll(30, TimeUnit.SECONDS);
+      dlq.close();
+      assertThat(letter).isNotNull();
+      // delivery limit 2: the first delivery and two redeliveries, then the broker gives up.
+      assertThat(deliveries).hasSize(3);
+      assertThat(letter.message().id()).isEqualTo(poison.id());
+      assertThat(letter.message().headers())
+          .containsEntry(Headers.ERROR_CODE, RabbitMessages.DELIVERY_LIMIT_CODE)
+          .containsEntry(Headers.ORIGINAL_QUEUE, queue);
+    }
+  }
+
+  @Test
+  void aSendToAGroupQueueNobodyDeclaredFailsAsUnroutable() {
+    try (RabbitTransport transport = RabbitTransport.builder(rabbit.amqpUri()).build()) {
+      CompletableFuture<Void> send =
+          transport.send(
+              new Destination.GroupQueue(prefix + "nowhere", "nobody"),
+              Message.builder().payload(new byte[] {1}).build(),
+              SendOptions.NONE);
+
+      assertThat(send)
+          .failsWithin(Duration.ofSeconds(30))
+          .withThrowableThat()
+          .havingCause()
+          .isInstanceOf(TransportException.class)
+          .satisfies(
+              e ->
+                  assertThat(((TransportException) e).errorCode())
+                      .isEqualTo("parley.transport.unroutable"));
+    }
+  }
+
+  @Test
+  void aCommandSentBeforeAnyConsumerExistsIsDelivered() {
+    Channel<CreateTicket> commands = Channel.command(prefix + "later.commands", CreateTicket.class);
+    parley.send(commands, new CreateTicket("o-early")).join();
+
+    List<CreateTicket> handled = new CopyOnWriteArrayList<>();
+    try (Messaging late =
+        Messaging.builder()
+            .service("late-service")
+            .transport(RabbitTransport.builder(rabbit.amqpUri()).build())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build()) {
+      late.serve(
+          commands,
+          (CreateTicket c, MessageContext ctx) -> {
+            handled.add(c);
+            return new TicketCreated("t-" + c.orderId());
+          });
+      await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 1);
+    }
+    assertThat(handled).containsExactly(new CreateTicket("o-early"));
+  }
+
+  private GetResponse poll(String queue) {
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions()
+        .until(() -> channel.basicGet(queue, true), r -> r != null);
+  }
+}
