@@ -120,6 +120,14 @@ final class PartitionedSubscription implements TransportSubscription {
     return owned;
   }
 
+  /**
+   * The tag a member consumes a partition under, so {@code rabbitmqctl list_consumers} shows who
+   * owns which partition: {@code parley.member.<member id>.p<partition>}.
+   */
+  static String consumerTag(String member, int partition) {
+    return "parley.member." + member + ".p" + partition;
+  }
+
   private void onTick() {
     try {
       announce("hello");
@@ -178,7 +186,8 @@ final class PartitionedSubscription implements TransportSubscription {
                   source,
                   prefetch,
                   s.worker,
-                  handler);
+                  handler,
+                  consumerTag(s.id, p));
           c.start();
           s.consumers.put(p, c);
           log.debug("{}: member {} takes partition {}", queue, s.id, p);

@@ -41,6 +41,7 @@ final class QueueConsumer {
   private final int prefetch;
   private final ExecutorService worker;
   private final DeliveryHandler handler;
+  private final String consumerTag;
   private final AtomicLong generation = new AtomicLong();
   private volatile boolean stopped;
   private Channel channel;
@@ -52,6 +53,22 @@ final class QueueConsumer {
       int prefetch,
       ExecutorService worker,
       DeliveryHandler handler) {
+    this(connection, queue, source, prefetch, worker, handler, "");
+  }
+
+  /**
+   * @param consumerTag the tag the broker lists the consumer under ({@code rabbitmqctl
+   *     list_consumers}); empty for one the broker makes up
+   */
+  QueueConsumer(
+      Connection connection,
+      String queue,
+      Destination source,
+      int prefetch,
+      ExecutorService worker,
+      DeliveryHandler handler,
+      String consumerTag) {
+    this.consumerTag = consumerTag;
     this.connection = connection;
     this.queue = queue;
     this.source = source;
@@ -72,7 +89,7 @@ final class QueueConsumer {
       }
       ch.addShutdownListener(cause -> generation.incrementAndGet());
       ch.basicQos(prefetch);
-      ch.basicConsume(queue, false, new Receiver(ch));
+      ch.basicConsume(queue, false, consumerTag, new Receiver(ch));
       channel = ch;
     } catch (IOException | RuntimeException e) {
       throw new TransportException(
