@@ -84,6 +84,11 @@ public final class RabbitCtl {
     return (int) list("list_connections", "vhost").stream().filter(vhost::equals).count();
   }
 
+  /** STOMP connections open right now (RabbitMQ lists them apart from AMQP ones). */
+  public int stompConnectionCount() {
+    return list("list_stomp_connections", "session_id").size();
+  }
+
   /**
    * Consumers per queue in {@code vhost}, as "queue active" lines ({@code true} for the consumer
    * the broker delivers to; on a single-active-consumer queue only one is).

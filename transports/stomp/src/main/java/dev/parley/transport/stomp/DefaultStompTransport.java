@@ -1,0 +1,421 @@
+package dev.parley.transport.stomp;
+
+import dev.parley.error.TransportException;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.TransportSubscription;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The {@link StompTransport}: one STOMP connection, made again when it is lost. */
+final class DefaultStompTransport implements StompTransport {
+
+  private static final Logger log = LoggerFactory.getLogger(DefaultStompTransport.class);
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  private final StompTransport.Builder config;
+  private final String name;
+  private final String host;
+  private final int port;
+  private final String virtualHost;
+  private final String login;
+  private final String passcode;
+  private final ScheduledExecutorService timer;
+  private final Map<String, StompConsumer> bySubscription = new ConcurrentHashMap<>();
+  private final Set<StompConsumer> consumers = ConcurrentHashMap.newKeySet();
+  private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+  private final AtomicLong reconnects = new AtomicLong();
+  private final AtomicInteger nextSubscription = new AtomicInteger();
+  private final AtomicInteger workers = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Object connecting = new Object();
+  private volatile StompClient client;
+  private volatile Dialect dialect;
+
+  DefaultStompTransport(StompTransport.Builder config) {
+    this.config = config;
+    this.name = "parley-stomp-" + INSTANCES.incrementAndGet();
+    this.host = config.brokerUri.getHost();
+    this.port = config.brokerUri.getPort() > 0 ? config.brokerUri.getPort() : 61613;
+    String path = config.brokerUri.getRawPath();
+    this.virtualHost =
+        path == null || path.length() <= 1
+            ? "/"
+            : URLDecoder.decode(path.substring(1), StandardCharsets.UTF_8);
+    String userInfo = config.brokerUri.getRawUserInfo();
+    if (userInfo != null) {
+      int colon = userInfo.indexOf(':');
+      this.login =
+          URLDecoder.decode(
+              colon < 0 ? userInfo : userInfo.substring(0, colon), StandardCharsets.UTF_8);
+      this.passcode =
+          colon < 0 ? "" : URLDecoder.decode(userInfo.substring(colon + 1), StandardCharsets.UTF_8);
+    } else {
+      this.login = null;
+      this.passcode = null;
+    }
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, name + "-timer");
+              t.setDaemon(true);
+              return t;
+            });
+    IOException last = null;
+    for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
+      try {
+        client = open();
+        dialect = Dialect.forServer(client.session().server(), config.partitions);
+        log.info(
+            "{}: connected to {} ({}) at {}:{}",
+            name,
+            client.session().server(),
+            dialect.name(),
+            host,
+            port);
+        return;
+      } catch (IOException e) {
+        last = e;
+        if (attempt < config.startupConnectAttempts) {
+          try {
+            Thread.sleep(config.reconnectInterval.toMillis());
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+      }
+    }
+    timer.shutdownNow();
+    throw new TransportException(
+        "parley.transport.connect",
+        "cannot connect to the STOMP broker at " + host + ":" + port + ": " + last,
+        last);
+  }
+
+  private StompClient open() throws IOException {
+    StompClient[] self = new StompClient[1];
+    StompClient c =
+        StompClient.connect(
+            host,
+            port,
+            virtualHost,
+            login,
+            passcode,
+            config.heartbeat,
+            config.connectTimeout,
+            config.maxFrameBytes,
+            name,
+            timer,
+            frame -> dispatch(frame, self[0]),
+            cause -> onLost(self[0], cause));
+    self[0] = c;
+    return c;
+  }
+
+  @Override
+  public String name() {
+    return "stomp";
+  }
+
+  @Override
+  public long reconnects() {
+    return reconnects.get();
+  }
+
+  @Override
+  public boolean isConnected() {
+    StompClient c = client;
+    return c != null && c.isOpen();
+  }
+
+  @Override
+  public String dialect() {
+    return dialect.name();
+  }
+
+  Dialect dialect0() {
+    return dialect;
+  }
+
+  Duration memberHeartbeat() {
+    return config.memberHeartbeat;
+  }
+
+  Duration closeTimeout() {
+    return config.closeTimeout;
+  }
+
+  ScheduledExecutorService timer() {
+    return timer;
+  }
+
+  // ---- connection ------------------------------------------------------------------------------
+
+  private void dispatch(StompFrame frame, StompClient from) {
+    String id = frame.header("subscription");
+    StompConsumer consumer = id == null ? null : bySubscription.get(id);
+    if (consumer != null) {
+      consumer.onMessage(frame, id, from);
+    }
+  }
+
+  private void onLost(StompClient lost, Throwable cause) {
+    if (closed.get() || lost != client) {
+      return;
+    }
+    log.info("{}: connection to the STOMP broker lost ({}); reconnecting", name, cause.toString());
+    timer.schedule(this::reconnect, config.reconnectInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void reconnect() {
+    if (closed.get()) {
+      return;
+    }
+    StompClient fresh;
+    synchronized (connecting) {
+      try {
+        fresh = open();
+      } catch (IOException | RuntimeException e) {
+        log.debug("{}: reconnect failed: {}", name, e.toString());
+        timer.schedule(this::reconnect, config.reconnectInterval.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      }
+      if (closed.get()) {
+        fresh.close();
+        return;
+      }
+      client = fresh;
+    }
+    reconnects.incrementAndGet();
+    log.info("{}: reconnected to the STOMP broker", name);
+    // Restore the subscriptions (each waits for its receipt, which the reader thread delivers).
+    for (StompConsumer c : consumers) {
+      try {
+        c.attach(fresh);
+      } catch (RuntimeException e) {
+        log.warn("{}: cannot restore a subscription: {}", name, e.toString());
+      }
+    }
+  }
+
+  void register(String subscriptionId, StompConsumer consumer) {
+    bySubscription.put(subscriptionId, consumer);
+  }
+
+  void unregister(String subscriptionId) {
+    bySubscription.remove(subscriptionId);
+  }
+
+  /** Waits for a receipt within the send timeout; failures as {@link TransportException}. */
+  void await(CompletableFuture<Void> receipt, String what) {
+    try {
+      receipt.get(config.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new TransportException(
+          "parley.transport.send_timeout",
+          "no receipt from the broker within " + config.sendTimeout + " to " + what,
+          e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof TransportException t
+          ? t
+          : new TransportException(
+              "parley.transport.subscribe", "cannot " + what + ": " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransportException("parley.transport.interrupted", "interrupted", e);
+    }
+  }
+
+  StompClient connectedClient() {
+    StompClient c = client;
+    if (c == null || !c.isOpen()) {
+      throw new TransportException(
+          "parley.transport.connection_lost", "not connected to the STOMP broker", null);
+    }
+    return c;
+  }
+
+  // ---- send ------------------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Void> send(
+      Destination destination, Message message, SendOptions options) {
+    ensureOpen();
+    Map<String, String> headers;
+    try {
+      headers = dialect.sendHeaders(destination, message, options.delay());
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(
+          new TransportException("parley.transport.destination", e.getMessage(), e));
+    }
+    StompClient c;
+    try {
+      c = connectedClient();
+    } catch (TransportException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    c.writeWithReceipt(new StompFrame("SEND", headers, message.payload()))
+        .orTimeout(config.sendTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (ok, e) -> {
+              if (e == null) {
+                result.complete(null);
+              } else if (e instanceof TimeoutException) {
+                result.completeExceptionally(
+                    new TransportException(
+                        "parley.transport.send_timeout",
+                        "no receipt from the broker within " + config.sendTimeout,
+                        e));
+              } else {
+                result.completeExceptionally(
+                    e instanceof TransportException
+                        ? e
+                        : new TransportException("parley.transport.send", e.toString(), e));
+              }
+            });
+    return result;
+  }
+
+  /** Sends without asking for a receipt (member announcements); false when not connected. */
+  boolean sendQuietly(Map<String, String> headers, byte[] body) {
+    StompClient c = client;
+    if (c == null || !c.isOpen()) {
+      return false;
+    }
+    try {
+      c.write(new StompFrame("SEND", headers, body));
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  // ---- subscribe -------------------------------------------------------------------------------
+
+  @Override
+  public TransportSubscription subscribe(
+      Destination source, ConsumerSettings settings, DeliveryHandler handler) {
+    ensureOpen();
+    if (source instanceof Destination.Event) {
+      throw new IllegalArgumentException(
+          "source: " + source + " (expected: a group queue or a queue, not an event channel)");
+    }
+    TransportSubscription subscription;
+    if (settings.partitioned()
+        && source instanceof Destination.GroupQueue g
+        && dialect instanceof Dialect.RabbitMq rabbit) {
+      StompPartitions partitions =
+          new StompPartitions(
+              this, rabbit, g, settings.concurrency(), settings.prefetch(), handler);
+      partitions.start();
+      subscription = partitions;
+    } else {
+      Map<String, String> headers =
+          dialect.subscribeHeaders(source, settings.prefetch(), settings.temporary());
+      List<StompConsumer> started = new ArrayList<>();
+      try {
+        for (int i = 0; i < settings.concurrency(); i++) {
+          StompConsumer c = newConsumer(headers, source, handler);
+          started.add(c);
+          c.attach(connectedClient());
+        }
+      } catch (RuntimeException e) {
+        started.forEach(c -> stopConsumer(c, Duration.ZERO));
+        throw e;
+      }
+      subscription =
+          new TransportSubscription() {
+            private final AtomicBoolean done = new AtomicBoolean();
+
+            @Override
+            public void close() {
+              if (done.compareAndSet(false, true)) {
+                started.forEach(c -> stopConsumer(c, config.closeTimeout));
+                subscriptions.remove(this);
+              }
+            }
+          };
+    }
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  StompConsumer newConsumer(
+      Map<String, String> headers, Destination source, DeliveryHandler handler) {
+    String id = "s" + nextSubscription.incrementAndGet();
+    ExecutorService worker =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, name + "-worker-" + workers.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    StompConsumer c = new StompConsumer(this, id, headers, source, worker, handler);
+    consumers.add(c);
+    return c;
+  }
+
+  void stopConsumer(StompConsumer c, Duration timeout) {
+    consumers.remove(c);
+    c.stop(timeout);
+    c.worker().shutdown();
+  }
+
+  void forget(TransportSubscription s) {
+    subscriptions.remove(s);
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("the STOMP transport is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (TransportSubscription s : List.copyOf(subscriptions)) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        log.debug("{}: closing a subscription failed: {}", name, e.toString());
+      }
+    }
+    StompClient c = client;
+    if (c != null) {
+      c.disconnect(Duration.ofSeconds(Math.min(5, config.closeTimeout.toSeconds() + 1)));
+    }
+    timer.shutdownNow();
+    try {
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

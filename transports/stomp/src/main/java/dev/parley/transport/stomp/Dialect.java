@@ -1,0 +1,235 @@
+package dev.parley.transport.stomp;
+
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Destination;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What STOMP leaves to each broker: destination names, routing, delays, grouping and what NACK
+ * means. Chosen from the {@code server} header of the broker's CONNECTED frame (documented in
+ * {@code docs/wire.md}).
+ */
+abstract sealed class Dialect {
+
+  static final String REPLY_PREFIX = "parley.reply.";
+
+  /** The dialect for a broker that introduced itself as {@code server}. */
+  static Dialect forServer(String server, int partitions) {
+    if (server != null && server.startsWith("RabbitMQ")) {
+      return new RabbitMq(partitions);
+    }
+    return new Artemis();
+  }
+
+  abstract String name();
+
+  /** The SEND frame's destination and routing headers for a message to {@code d}. */
+  abstract Map<String, String> sendHeaders(Destination d, Message m, Duration delay);
+
+  /** The SUBSCRIBE frame's destination headers for one consumer of {@code d}. */
+  abstract Map<String, String> subscribeHeaders(Destination d, int prefetch, boolean temporary);
+
+  /**
+   * Whether NACK gives a message back to its queue for redelivery. Artemis treats NACK as ACK (it
+   * drops the message), so a release there re-subscribes instead.
+   */
+  abstract boolean nackRequeues();
+
+  /** Whether partitioned groups need Parley's member protocol (no broker-side grouping). */
+  abstract boolean needsMembers();
+
+  static boolean isReplyQueue(String name) {
+    return name.startsWith(REPLY_PREFIX);
+  }
+
+  static Map<String, String> messageHeaders(Message m) {
+    Map<String, String> h = new LinkedHashMap<>(m.headers());
+    h.put("persistent", "true");
+    return h;
+  }
+
+  /** ActiveMQ Artemis: addresses and queues by name, FQQN {@code address::queue}. */
+  static final class Artemis extends Dialect {
+    @Override
+    String name() {
+      return "artemis";
+    }
+
+    @Override
+    Map<String, String> sendHeaders(Destination d, Message m, Duration delay) {
+      Map<String, String> h = messageHeaders(m);
+      if (d instanceof Destination.Event e) {
+        h.put("destination", e.channel());
+        h.put("destination-type", "MULTICAST");
+      } else if (d instanceof Destination.GroupQueue g) {
+        h.put("destination", g.channel() + "::" + g.queueName());
+        h.put("destination-type", "MULTICAST");
+      } else {
+        h.put("destination", ((Destination.Queue) d).name());
+        h.put("destination-type", "ANYCAST");
+      }
+      m.header(Headers.PARTITION_KEY).ifPresent(key -> h.put("JMSXGroupID", key));
+      m.header(Headers.CORRELATION_ID).ifPresent(c -> h.put("correlation-id", c));
+      if (!delay.isZero()) {
+        h.put("AMQ_SCHEDULED_DELAY", Long.toString(delay.toMillis()));
+      }
+      return h;
+    }
+
+    @Override
+    Map<String, String> subscribeHeaders(Destination d, int prefetch, boolean temporary) {
+      Map<String, String> h = new LinkedHashMap<>();
+      if (d instanceof Destination.GroupQueue g) {
+        h.put("destination", g.channel() + "::" + g.queueName());
+        h.put("subscription-type", "MULTICAST");
+      } else {
+        h.put("destination", ((Destination.Queue) d).name());
+        h.put("subscription-type", "ANYCAST");
+      }
+      // Artemis counts credit in bytes: about `prefetch` small messages in flight.
+      h.put("consumer-window-size", Integer.toString(Math.max(1024, prefetch * 1024)));
+      return h;
+    }
+
+    @Override
+    boolean nackRequeues() {
+      return false;
+    }
+
+    @Override
+    boolean needsMembers() {
+      return false;
+    }
+  }
+
+  /**
+   * RabbitMQ's STOMP plugin: events on {@code amq.topic} with routing key {@code
+   * <channel>.<partition>}; queues declared by the plugin ({@code /queue/...}) or addressed as they
+   * are ({@code /amq/queue/...}).
+   */
+  static final class RabbitMq extends Dialect {
+    private final int partitions;
+
+    RabbitMq(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    String name() {
+      return "rabbitmq";
+    }
+
+    /** The partition of a key: the same on every client (a stable hash of its UTF-8 bytes). */
+    int partition(String key) {
+      int h = 0x811c9dc5;
+      for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+        h = (h ^ (b & 0xff)) * 0x01000193;
+      }
+      return Math.floorMod(h, partitions);
+    }
+
+    /** {@code /topic/<channel>.<word>}: a routing key, or a binding pattern on amq.topic. */
+    static String topic(String channel, String word) {
+      if (channel.indexOf('*') >= 0 || channel.indexOf('#') >= 0 || channel.indexOf('/') >= 0) {
+        throw new IllegalArgumentException(
+            "channel: '" + channel + "' (expected: no '*', '#' or '/' on RabbitMQ STOMP)");
+      }
+      return "/topic/" + channel + "." + word;
+    }
+
+    @Override
+    Map<String, String> sendHeaders(Destination d, Message m, Duration delay) {
+      Map<String, String> h = messageHeaders(m);
+      String exchange;
+      String routingKey;
+      if (d instanceof Destination.Event e) {
+        String word =
+            m.header(Headers.PARTITION_KEY).map(k -> Integer.toString(partition(k))).orElse("_");
+        routingKey = e.channel() + "." + word;
+        exchange = "amq.topic";
+        h.put("destination", topic(e.channel(), word));
+      } else if (d instanceof Destination.GroupQueue g) {
+        exchange = "";
+        routingKey = g.queueName();
+        h.put("destination", "/amq/queue/" + g.queueName());
+      } else {
+        String name = ((Destination.Queue) d).name();
+        exchange = "";
+        routingKey = name;
+        // The plugin declares a durable queue for /queue/ (so a command waits for its consumer);
+        // reply queues belong to their caller and are only addressed.
+        h.put("destination", (isReplyQueue(name) ? "/amq/queue/" : "/queue/") + name);
+      }
+      m.header(Headers.CORRELATION_ID).ifPresent(c -> h.put("correlation-id", c));
+      if (!delay.isZero()) {
+        // A delay queue per delay and target: messages wait out the TTL, then RabbitMQ
+        // dead-letters them to where they were going.
+        h.put(
+            "destination",
+            "/queue/parley.delay."
+                + delay.toMillis()
+                + "."
+                + (exchange.isEmpty() ? "" : "t.")
+                + routingKey);
+        h.put("x-message-ttl", Long.toString(delay.toMillis()));
+        h.put("x-dead-letter-exchange", exchange);
+        h.put("x-dead-letter-routing-key", routingKey);
+      }
+      return h;
+    }
+
+    @Override
+    Map<String, String> subscribeHeaders(Destination d, int prefetch, boolean temporary) {
+      Map<String, String> h = new LinkedHashMap<>();
+      if (d instanceof Destination.GroupQueue g) {
+        h.put("destination", topic(g.channel(), "*"));
+        h.put("x-queue-name", g.queueName());
+        h.put("durable", "true");
+        h.put("auto-delete", "false");
+      } else {
+        String name = ((Destination.Queue) d).name();
+        h.put("destination", "/queue/" + name);
+        if (temporary) {
+          h.put("durable", "false");
+          h.put("auto-delete", "true");
+        }
+      }
+      h.put("prefetch-count", Integer.toString(prefetch));
+      return h;
+    }
+
+    /** SUBSCRIBE headers for partition {@code p} of a partitioned group. */
+    Map<String, String> partitionHeaders(Destination.GroupQueue g, int p, int prefetch) {
+      Map<String, String> h = new LinkedHashMap<>();
+      h.put("destination", topic(g.channel(), Integer.toString(p)));
+      h.put("x-queue-name", g.queueName() + ".p" + p);
+      h.put("durable", "true");
+      h.put("auto-delete", "false");
+      h.put("prefetch-count", Integer.toString(prefetch));
+      return h;
+    }
+
+    /** Where the members of a partitioned group announce themselves. */
+    String membersTopic(Destination.GroupQueue g) {
+      return topic("parley.members." + g.channel(), g.group());
+    }
+
+    int partitions() {
+      return partitions;
+    }
+
+    @Override
+    boolean nackRequeues() {
+      return true;
+    }
+
+    @Override
+    boolean needsMembers() {
+      return true;
+    }
+  }
+}

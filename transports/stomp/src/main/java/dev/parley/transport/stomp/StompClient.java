@@ -1,0 +1,339 @@
+package dev.parley.transport.stomp;
+
+import dev.parley.error.TransportException;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One STOMP 1.2 connection: the CONNECT handshake, a reader thread, heart-beats both ways, frames
+ * written under a lock, receipts matched to their futures. It does not reconnect: when it dies it
+ * says so once through {@code onClosed}, and its owner makes a new one.
+ */
+final class StompClient implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(StompClient.class);
+
+  /** What the client learnt from the broker's CONNECTED frame. */
+  record Session(String server, String version, long sendHeartbeatMillis, long expectMillis) {}
+
+  private final Socket socket;
+  private final OutputStream out;
+  private final StompFrameReader reader;
+  private final Session session;
+  private final Map<String, CompletableFuture<Void>> receipts = new ConcurrentHashMap<>();
+  private final AtomicLong nextReceipt = new AtomicLong();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Consumer<StompFrame> onMessage;
+  private final Consumer<Throwable> onClosed;
+  private final Thread readerThread;
+  private final ScheduledFuture<?> heartbeat;
+  private volatile long lastWrite = System.nanoTime();
+
+  private StompClient(
+      Socket socket,
+      StompFrameReader reader,
+      Session session,
+      String name,
+      ScheduledExecutorService timer,
+      Consumer<StompFrame> onMessage,
+      Consumer<Throwable> onClosed)
+      throws IOException {
+    this.socket = socket;
+    this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+    this.reader = reader;
+    this.session = session;
+    this.onMessage = onMessage;
+    this.onClosed = onClosed;
+    long tick =
+        Math.max(
+            50,
+            Math.min(
+                session.sendHeartbeatMillis() > 0 ? session.sendHeartbeatMillis() / 2 : 1000,
+                session.expectMillis() > 0 ? session.expectMillis() / 2 : 1000));
+    this.heartbeat =
+        timer.scheduleWithFixedDelay(this::heartbeat, tick, tick, TimeUnit.MILLISECONDS);
+    this.readerThread = new Thread(this::readLoop, name + "-reader");
+    readerThread.setDaemon(true);
+    readerThread.start();
+  }
+
+  /**
+   * Connects and completes the handshake within {@code timeout}.
+   *
+   * @param heartbeat what the client offers both ways ({@code heart-beat:<ms>,<ms>})
+   */
+  static StompClient connect(
+      String host,
+      int port,
+      String virtualHost,
+      String login,
+      String passcode,
+      Duration heartbeat,
+      Duration timeout,
+      int maxFrameBytes,
+      String name,
+      ScheduledExecutorService timer,
+      Consumer<StompFrame> onMessage,
+      Consumer<Throwable> onClosed)
+      throws IOException {
+    Socket socket = new Socket();
+    try {
+      socket.setTcpNoDelay(true);
+      socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+      socket.setSoTimeout((int) timeout.toMillis());
+      Map<String, String> h = new LinkedHashMap<>();
+      h.put("accept-version", "1.2");
+      h.put("host", virtualHost);
+      if (login != null) {
+        h.put("login", login);
+        h.put("passcode", passcode == null ? "" : passcode);
+      }
+      long beat = heartbeat.toMillis();
+      h.put("heart-beat", beat + "," + beat);
+      socket.getOutputStream().write(StompFrame.of("CONNECT", h).encode());
+      socket.getOutputStream().flush();
+      StompFrameReader reader = new StompFrameReader(socket.getInputStream(), maxFrameBytes);
+      StompFrame answer = reader.read();
+      if (answer.command().equals("ERROR")) {
+        throw new IOException(
+            "the broker refused the STOMP connection: "
+                + answer.header("message")
+                + " "
+                + new String(answer.body(), java.nio.charset.StandardCharsets.UTF_8).trim());
+      }
+      if (!answer.command().equals("CONNECTED")) {
+        throw new StompProtocolException("expected CONNECTED, got " + answer.command());
+      }
+      String version = answer.headers().getOrDefault("version", "1.0");
+      if (!version.equals("1.2")) {
+        throw new StompProtocolException("the broker speaks STOMP " + version + ", not 1.2");
+      }
+      long[] beats = parseHeartbeat(answer.header("heart-beat"));
+      // We send every max(ours, what the server wants); we expect every max(ours, what it sends).
+      long send = beats[1] == 0 || beat == 0 ? 0 : Math.max(beat, beats[1]);
+      long expect = beats[0] == 0 || beat == 0 ? 0 : Math.max(beat, beats[0]);
+      socket.setSoTimeout(0);
+      Session session =
+          new Session(answer.headers().getOrDefault("server", ""), version, send, expect);
+      return new StompClient(socket, reader, session, name, timer, onMessage, onClosed);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private static long[] parseHeartbeat(String header) {
+    if (header == null) {
+      return new long[] {0, 0};
+    }
+    String[] parts = header.split(",");
+    try {
+      return new long[] {Long.parseLong(parts[0].trim()), Long.parseLong(parts[1].trim())};
+    } catch (RuntimeException e) {
+      return new long[] {0, 0};
+    }
+  }
+
+  Session session() {
+    return session;
+  }
+
+  boolean isOpen() {
+    return !closed.get();
+  }
+
+  /** Writes a frame. */
+  void write(StompFrame frame) {
+    if (log.isTraceEnabled()) {
+      log.trace("> {}", frame);
+    }
+    byte[] bytes = frame.encode();
+    synchronized (out) {
+      if (closed.get()) {
+        throw new TransportException(
+            "parley.transport.connection_lost", "the STOMP connection is closed", null);
+      }
+      try {
+        out.write(bytes);
+        out.flush();
+        lastWrite = System.nanoTime();
+      } catch (IOException e) {
+        fail(e);
+        throw new TransportException(
+            "parley.transport.connection_lost", "writing to the broker failed: " + e, e);
+      }
+    }
+  }
+
+  /**
+   * Writes a frame with a {@code receipt} header; the future completes when the broker's RECEIPT
+   * arrives, or fails when it answers ERROR or the connection dies first.
+   */
+  CompletableFuture<Void> writeWithReceipt(StompFrame frame) {
+    String id = Long.toString(nextReceipt.incrementAndGet());
+    Map<String, String> headers = new LinkedHashMap<>(frame.headers());
+    headers.put("receipt", id);
+    CompletableFuture<Void> receipt = new CompletableFuture<>();
+    receipts.put(id, receipt);
+    receipt.whenComplete((ok, e) -> receipts.remove(id));
+    try {
+      write(new StompFrame(frame.command(), headers, frame.body()));
+    } catch (TransportException e) {
+      receipt.completeExceptionally(e);
+    }
+    if (closed.get()) {
+      receipt.completeExceptionally(lost(null));
+    }
+    return receipt;
+  }
+
+  private void readLoop() {
+    Throwable cause = null;
+    try {
+      while (!closed.get()) {
+        StompFrame frame = reader.read();
+        if (log.isTraceEnabled()) {
+          log.trace("< {}", frame);
+        }
+        switch (frame.command()) {
+          case "MESSAGE" -> onMessage.accept(frame);
+          case "RECEIPT" -> {
+            CompletableFuture<Void> f = receipts.get(frame.header("receipt-id"));
+            if (f != null) {
+              f.complete(null);
+            }
+          }
+          case "ERROR" -> {
+            String message = frame.headers().getOrDefault("message", "ERROR");
+            // RabbitMQ's plugin reports the auto-deleted queue of a subscription that has just
+            // ended this way, and keeps the connection: not worth a warning.
+            boolean benign = message.equals("Subscription not found");
+            (benign ? log.atDebug() : log.atWarn())
+                .log(
+                    "STOMP broker error: {} {}",
+                    message,
+                    new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim());
+            TransportException e =
+                new TransportException(
+                    "parley.transport.broker_error", "the broker answered ERROR: " + message, null);
+            String receiptId = frame.header("receipt-id");
+            CompletableFuture<Void> f = receiptId == null ? null : receipts.get(receiptId);
+            if (f != null) {
+              f.completeExceptionally(e);
+            }
+            // STOMP brokers close the connection after an ERROR frame.
+          }
+          default -> log.debug("ignoring STOMP frame {}", frame.command());
+        }
+      }
+    } catch (EOFException e) {
+      cause = e;
+    } catch (IOException | RuntimeException e) {
+      cause = e;
+      if (!closed.get()) {
+        log.debug("STOMP connection failed: {}", e.toString());
+      }
+    }
+    fail(cause);
+  }
+
+  private void heartbeat() {
+    if (closed.get()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (session.expectMillis() > 0
+        && now - reader.lastActivityNanos()
+            > TimeUnit.MILLISECONDS.toNanos(session.expectMillis() * 2 + 500)) {
+      fail(
+          new IOException(
+              "no heart-beat from the broker for " + session.expectMillis() * 2 + " ms"));
+      return;
+    }
+    if (session.sendHeartbeatMillis() > 0
+        && now - lastWrite > TimeUnit.MILLISECONDS.toNanos(session.sendHeartbeatMillis() / 2)) {
+      synchronized (out) {
+        try {
+          out.write('\n');
+          out.flush();
+          lastWrite = now;
+        } catch (IOException e) {
+          fail(e);
+        }
+      }
+    }
+  }
+
+  private void fail(Throwable cause) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    heartbeat.cancel(false);
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    TransportException lost = lost(cause);
+    receipts.values().forEach(f -> f.completeExceptionally(lost));
+    onClosed.accept(cause == null ? lost : cause);
+  }
+
+  private static TransportException lost(Throwable cause) {
+    return new TransportException(
+        "parley.transport.connection_lost",
+        "the STOMP connection was lost before the broker's receipt",
+        cause);
+  }
+
+  /** Sends DISCONNECT (waiting up to {@code timeout} for its receipt) and closes the socket. */
+  void disconnect(Duration timeout) {
+    if (closed.get()) {
+      return;
+    }
+    try {
+      writeWithReceipt(StompFrame.of("DISCONNECT", Map.of()))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.debug("STOMP DISCONNECT got no receipt: {}", e.toString());
+    }
+    close();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    heartbeat.cancel(false);
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    TransportException lost = lost(null);
+    receipts.values().forEach(f -> f.completeExceptionally(lost));
+    try {
+      readerThread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

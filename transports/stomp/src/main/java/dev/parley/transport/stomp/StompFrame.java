@@ -1,0 +1,97 @@
+package dev.parley.transport.stomp;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One STOMP 1.2 frame: a command, headers (the first of repeated headers wins, as the specification
+ * says) and a body.
+ */
+record StompFrame(String command, Map<String, String> headers, byte[] body) {
+
+  StompFrame {
+    Objects.requireNonNull(command, "command");
+    headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    body = body == null ? new byte[0] : body;
+  }
+
+  static StompFrame of(String command, Map<String, String> headers) {
+    return new StompFrame(command, headers, new byte[0]);
+  }
+
+  String header(String name) {
+    return headers.get(name);
+  }
+
+  /**
+   * The frame's bytes. Header names and values are escaped as STOMP 1.2 requires (not in CONNECT
+   * and CONNECTED frames, whose values the specification leaves unescaped); a body always gets a
+   * {@code content-length}, so it may hold NUL bytes.
+   */
+  byte[] encode() {
+    boolean escape = !command.equals("CONNECT") && !command.equals("CONNECTED");
+    StringBuilder head = new StringBuilder(64 + headers.size() * 32);
+    head.append(command).append('\n');
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      if (h.getKey().equals("content-length")) {
+        continue;
+      }
+      append(head, h.getKey(), escape);
+      head.append(':');
+      append(head, h.getValue(), escape);
+      head.append('\n');
+    }
+    if (body.length > 0 || command.equals("SEND") || command.equals("MESSAGE")) {
+      head.append("content-length:").append(body.length).append('\n');
+    }
+    head.append('\n');
+    byte[] h = head.toString().getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(h.length + body.length + 1);
+    out.writeBytes(h);
+    out.writeBytes(body);
+    out.write(0);
+    return out.toByteArray();
+  }
+
+  private static void append(StringBuilder out, String text, boolean escape) {
+    if (!escape) {
+      if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
+        throw new IllegalArgumentException("line break in an unescaped STOMP header: " + text);
+      }
+      out.append(text);
+      return;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case ':' -> out.append("\\c");
+        default -> out.append(c);
+      }
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof StompFrame f
+        && command.equals(f.command)
+        && headers.equals(f.headers)
+        && java.util.Arrays.equals(body, f.body);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(command, headers, java.util.Arrays.hashCode(body));
+  }
+
+  @Override
+  public String toString() {
+    return command + headers + " (" + body.length + " bytes)";
+  }
+}

@@ -1,0 +1,264 @@
+package dev.parley.transport.stomp;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads STOMP 1.2 frames from a stream, within limits, so a hostile or broken peer can cost no more
+ * than {@code maxFrameBytes} of memory: every violation is a {@link StompProtocolException}.
+ * Heart-beats (bare end-of-lines between frames) are skipped and reported through {@link
+ * #lastActivityNanos()}.
+ */
+final class StompFrameReader {
+
+  static final int MAX_HEADERS = 128;
+  static final int MAX_LINE_BYTES = 64 * 1024;
+
+  private final InputStream in;
+  private final int maxFrameBytes;
+  private final byte[] buffer = new byte[8192];
+  private int position;
+  private int limit;
+  private volatile long lastActivity = System.nanoTime();
+
+  StompFrameReader(InputStream in, int maxFrameBytes) {
+    this.in = in;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** When the peer last sent anything, a frame or a heart-beat. */
+  long lastActivityNanos() {
+    return lastActivity;
+  }
+
+  /**
+   * The next frame.
+   *
+   * @throws EOFException when the stream ends between frames
+   * @throws StompProtocolException when the bytes are not a frame
+   */
+  StompFrame read() throws IOException {
+    String command;
+    int frameBytes = 0;
+    while (true) {
+      String line = readLine(true);
+      frameBytes += line.length() + 1;
+      if (!line.isEmpty()) {
+        command = line;
+        break;
+      }
+      // a heart-beat
+    }
+    if (!isCommand(command)) {
+      throw new StompProtocolException("unknown STOMP command: " + printable(command));
+    }
+    boolean unescape = !command.equals("CONNECT") && !command.equals("CONNECTED");
+    Map<String, String> headers = new LinkedHashMap<>();
+    int count = 0;
+    while (true) {
+      String line = readLine(false);
+      frameBytes += line.length() + 1;
+      if (frameBytes > maxFrameBytes) {
+        throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
+      }
+      if (line.isEmpty()) {
+        break;
+      }
+      if (++count > MAX_HEADERS) {
+        throw new StompProtocolException("more than " + MAX_HEADERS + " headers");
+      }
+      int colon = line.indexOf(':');
+      if (colon <= 0) {
+        throw new StompProtocolException("header without a name or ':': " + printable(line));
+      }
+      String name = unescape ? unescape(line.substring(0, colon)) : line.substring(0, colon);
+      String value = unescape ? unescape(line.substring(colon + 1)) : line.substring(colon + 1);
+      headers.putIfAbsent(name, value);
+    }
+    byte[] body;
+    String length = headers.get("content-length");
+    if (length != null) {
+      int n;
+      try {
+        n = Integer.parseInt(length.trim());
+      } catch (NumberFormatException e) {
+        throw new StompProtocolException("bad content-length: " + printable(length));
+      }
+      if (n < 0 || n > maxFrameBytes - frameBytes) {
+        throw new StompProtocolException(
+            "content-length " + n + " exceeds the frame limit of " + maxFrameBytes + " bytes");
+      }
+      body = readExactly(n);
+      if (readByte() != 0) {
+        throw new StompProtocolException("frame body not followed by NUL");
+      }
+    } else {
+      body = readUntilNul(maxFrameBytes - frameBytes);
+    }
+    lastActivity = System.nanoTime();
+    return new StompFrame(command, headers, body);
+  }
+
+  private static boolean isCommand(String c) {
+    return switch (c) {
+      case "CONNECTED",
+          "MESSAGE",
+          "RECEIPT",
+          "ERROR",
+          "CONNECT",
+          "STOMP",
+          "SEND",
+          "SUBSCRIBE",
+          "UNSUBSCRIBE",
+          "ACK",
+          "NACK",
+          "BEGIN",
+          "COMMIT",
+          "ABORT",
+          "DISCONNECT" ->
+          true;
+      default -> false;
+    };
+  }
+
+  private String readLine(boolean betweenFrames) throws IOException {
+    byte[] line = new byte[128];
+    int n = 0;
+    while (true) {
+      int b = betweenFrames && n == 0 ? readByteOrEof() : readByte();
+      if (b == '\n') {
+        lastActivity = System.nanoTime();
+        if (n > 0 && line[n - 1] == '\r') {
+          n--;
+        }
+        return utf8(line, n);
+      }
+      if (b == 0) {
+        throw new StompProtocolException("NUL inside a frame's command or headers");
+      }
+      if (n == MAX_LINE_BYTES) {
+        throw new StompProtocolException("header line longer than " + MAX_LINE_BYTES + " bytes");
+      }
+      if (n == line.length) {
+        line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, n * 2));
+      }
+      line[n++] = (byte) b;
+    }
+  }
+
+  private static String utf8(byte[] bytes, int n) throws StompProtocolException {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes, 0, n))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new StompProtocolException("header line is not UTF-8");
+    }
+  }
+
+  /** STOMP 1.2 header unescaping; any other escape is a fatal protocol error. */
+  static String unescape(String s) throws StompProtocolException {
+    int slash = s.indexOf('\\');
+    if (slash < 0) {
+      return s;
+    }
+    StringBuilder out = new StringBuilder(s.length());
+    out.append(s, 0, slash);
+    for (int i = slash; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '\\') {
+        out.append(c);
+        continue;
+      }
+      if (++i == s.length()) {
+        throw new StompProtocolException("header ends in a lone backslash");
+      }
+      switch (s.charAt(i)) {
+        case '\\' -> out.append('\\');
+        case 'n' -> out.append('\n');
+        case 'r' -> out.append('\r');
+        case 'c' -> out.append(':');
+        default -> throw new StompProtocolException("undefined header escape \\" + s.charAt(i));
+      }
+    }
+    return out.toString();
+  }
+
+  private byte[] readExactly(int n) throws IOException {
+    byte[] out = new byte[n];
+    int done = 0;
+    while (done < n) {
+      if (position == limit) {
+        fill();
+      }
+      int take = Math.min(n - done, limit - position);
+      System.arraycopy(buffer, position, out, done, take);
+      position += take;
+      done += take;
+    }
+    return out;
+  }
+
+  private byte[] readUntilNul(int max) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    while (true) {
+      if (position == limit) {
+        fill();
+      }
+      int start = position;
+      while (position < limit && buffer[position] != 0) {
+        position++;
+      }
+      out.write(buffer, start, position - start);
+      if (out.size() > max) {
+        throw new StompProtocolException("frame body exceeds the frame limit");
+      }
+      if (position < limit) {
+        position++; // the NUL
+        return out.toByteArray();
+      }
+    }
+  }
+
+  private int readByte() throws IOException {
+    if (position == limit) {
+      fill();
+    }
+    return buffer[position++] & 0xff;
+  }
+
+  private int readByteOrEof() throws IOException {
+    if (position == limit) {
+      int n = in.read(buffer, 0, buffer.length);
+      if (n < 0) {
+        throw new EOFException("connection closed by the peer");
+      }
+      position = 0;
+      limit = n;
+    }
+    return buffer[position++] & 0xff;
+  }
+
+  private void fill() throws IOException {
+    int n = in.read(buffer, 0, buffer.length);
+    if (n < 0) {
+      throw new StompProtocolException("connection closed in the middle of a frame");
+    }
+    position = 0;
+    limit = n;
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    return cut.replaceAll("\\p{Cntrl}", "?");
+  }
+}

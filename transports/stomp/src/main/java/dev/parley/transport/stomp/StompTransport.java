@@ -1,0 +1,153 @@
+package dev.parley.transport.stomp;
+
+import dev.parley.transport.spi.Transport;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The STOMP 1.2 transport, for ActiveMQ Artemis and RabbitMQ's STOMP plugin (the broker is
+ * recognised from its CONNECTED frame). A send completes on the broker's RECEIPT; consumers use
+ * {@code client-individual} acknowledgements; heart-beats both ways; the connection is re-made and
+ * subscriptions restored after a loss.
+ *
+ * <pre>{@code
+ * Transport t = StompTransport.builder(URI.create("stomp://guest:guest@localhost:61613/")).build();
+ * }</pre>
+ */
+public interface StompTransport extends Transport {
+
+  /**
+   * A builder connecting to {@code stomp://[login:passcode@]host[:port][/virtual-host]} (port 61613
+   * by default; the path, if any, is the CONNECT frame's {@code host}, e.g. a RabbitMQ vhost).
+   */
+  static Builder builder(URI brokerUri) {
+    return new Builder(brokerUri);
+  }
+
+  /** How many times the connection was lost and made again since the transport was created. */
+  long reconnects();
+
+  /** Whether the connection is up right now. */
+  boolean isConnected();
+
+  /** {@code artemis} or {@code rabbitmq}: how destinations are named on the connected broker. */
+  String dialect();
+
+  /** Configures a {@link StompTransport}. Not thread-safe. */
+  final class Builder {
+    final URI brokerUri;
+    Duration sendTimeout = Duration.ofSeconds(10);
+    Duration heartbeat = Duration.ofSeconds(10);
+    Duration reconnectInterval = Duration.ofSeconds(1);
+    Duration connectTimeout = Duration.ofSeconds(10);
+    Duration closeTimeout = Duration.ofSeconds(10);
+    Duration memberHeartbeat = Duration.ofSeconds(1);
+    int partitions = 8;
+    int startupConnectAttempts = 20;
+    int maxFrameBytes = 16 * 1024 * 1024;
+
+    private Builder(URI brokerUri) {
+      Objects.requireNonNull(brokerUri, "brokerUri");
+      if (!"stomp".equals(brokerUri.getScheme()) || brokerUri.getHost() == null) {
+        throw new IllegalArgumentException(
+            "brokerUri: "
+                + brokerUri
+                + " (expected: stomp://[login:passcode@]host[:port][/vhost])");
+      }
+      this.brokerUri = brokerUri;
+    }
+
+    /** How long a send may wait for its receipt; default 10 s. */
+    public Builder sendTimeout(Duration sendTimeout) {
+      this.sendTimeout = positive(sendTimeout, "sendTimeout");
+      return this;
+    }
+
+    /**
+     * Heart-beat offered both ways: the client writes at least this often, and a broker silent for
+     * about twice the agreed interval is taken for dead; default 10 s.
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      this.heartbeat = positive(heartbeat, "heartbeat");
+      return this;
+    }
+
+    /** Wait between attempts to make a lost connection again; default 1 s. */
+    public Builder reconnectInterval(Duration reconnectInterval) {
+      this.reconnectInterval = positive(reconnectInterval, "reconnectInterval");
+      return this;
+    }
+
+    /** Bound on the TCP connect and the CONNECT/CONNECTED handshake; default 10 s. */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = positive(connectTimeout, "connectTimeout");
+      return this;
+    }
+
+    /** How long close waits for handlers in progress; default 10 s. */
+    public Builder closeTimeout(Duration closeTimeout) {
+      this.closeTimeout = positive(closeTimeout, "closeTimeout");
+      return this;
+    }
+
+    /**
+     * RabbitMQ only: how often members of a partitioned group announce themselves; one silent for
+     * three intervals is dropped and its partitions move; default 1 s.
+     */
+    public Builder memberHeartbeat(Duration memberHeartbeat) {
+      this.memberHeartbeat = positive(memberHeartbeat, "memberHeartbeat");
+      return this;
+    }
+
+    /**
+     * RabbitMQ only: partitions of a partitioned channel; default 8. Publishers and every member
+     * must agree (the partition is part of the routing key).
+     */
+    public Builder partitions(int partitions) {
+      if (partitions < 1) {
+        throw new IllegalArgumentException("partitions: " + partitions + " (expected: > 0)");
+      }
+      this.partitions = partitions;
+      return this;
+    }
+
+    /** Connection attempts at start-up before {@link #build()} fails; default 20. */
+    public Builder startupConnectAttempts(int attempts) {
+      if (attempts < 1) {
+        throw new IllegalArgumentException(
+            "startupConnectAttempts: " + attempts + " (expected: > 0)");
+      }
+      this.startupConnectAttempts = attempts;
+      return this;
+    }
+
+    /** Largest frame accepted from the broker; a bigger one is a protocol error; default 16 MiB. */
+    public Builder maxFrameBytes(int maxFrameBytes) {
+      if (maxFrameBytes < 1024) {
+        throw new IllegalArgumentException(
+            "maxFrameBytes: " + maxFrameBytes + " (expected: >= 1024)");
+      }
+      this.maxFrameBytes = maxFrameBytes;
+      return this;
+    }
+
+    /**
+     * Connects and returns the transport.
+     *
+     * @throws dev.parley.error.TransportException if the broker cannot be reached within the
+     *     start-up attempts
+     */
+    public StompTransport build() {
+      return new DefaultStompTransport(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package dev.parley.transport.stomp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.testing.kit.EmbeddedBrokerExtension;
+import dev.parley.testing.tck.TransportTck;
+import dev.parley.transport.spi.Transport;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The STOMP transport against the embedded Artemis's STOMP acceptor. */
+class StompArtemisTckIT extends TransportTck {
+
+  @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
+
+  @Override
+  protected Transport newTransport() {
+    StompTransport t =
+        StompTransport.builder(broker.stompUri())
+            .sendTimeout(Duration.ofSeconds(3))
+            .heartbeat(Duration.ofSeconds(2))
+            .reconnectInterval(Duration.ofMillis(100))
+            .closeTimeout(Duration.ofSeconds(5))
+            .build();
+    assertThat(t.dialect()).isEqualTo("artemis");
+    return t;
+  }
+
+  @Override
+  protected void stopBroker() {
+    broker.stop();
+  }
+
+  @Override
+  protected void startBroker() {
+    broker.start();
+  }
+
+  @Override
+  protected long reconnects(Transport transport) {
+    return ((StompTransport) transport).reconnects();
+  }
+
+  @Override
+  protected int brokerConnectionCount() {
+    return broker.broker().connectionCount();
+  }
+}

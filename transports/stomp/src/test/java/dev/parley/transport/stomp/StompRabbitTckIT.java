@@ -1,0 +1,73 @@
+package dev.parley.transport.stomp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.testing.kit.RabbitNode;
+import dev.parley.testing.tck.TransportTck;
+import dev.parley.transport.spi.Transport;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The STOMP transport against RabbitMQ's STOMP plugin on a private RabbitMQ node (the suite stops
+ * and starts its broker, which must never be the machine's shared one).
+ */
+class StompRabbitTckIT extends TransportTck {
+
+  private static Path directory;
+  private static RabbitNode node;
+
+  @BeforeAll
+  static void startNode() throws IOException {
+    directory = Files.createTempDirectory("parley-stomp-rabbit-");
+    node = RabbitNode.start(directory);
+  }
+
+  @AfterAll
+  static void stopNode() throws IOException {
+    if (node != null) {
+      node.close();
+    }
+    TestFiles.deleteRecursively(directory);
+  }
+
+  @Override
+  protected Transport newTransport() {
+    StompTransport t =
+        StompTransport.builder(
+                URI.create("stomp://guest:guest@127.0.0.1:" + node.stompPort() + "/"))
+            .sendTimeout(Duration.ofSeconds(3))
+            .heartbeat(Duration.ofSeconds(2))
+            .reconnectInterval(Duration.ofMillis(250))
+            .memberHeartbeat(Duration.ofMillis(300))
+            .closeTimeout(Duration.ofSeconds(5))
+            .build();
+    assertThat(t.dialect()).isEqualTo("rabbitmq");
+    return t;
+  }
+
+  @Override
+  protected void stopBroker() {
+    node.stop();
+  }
+
+  @Override
+  protected void startBroker() {
+    node.start();
+  }
+
+  @Override
+  protected long reconnects(Transport transport) {
+    return ((StompTransport) transport).reconnects();
+  }
+
+  @Override
+  protected int brokerConnectionCount() {
+    return node.ctl().stompConnectionCount();
+  }
+}
