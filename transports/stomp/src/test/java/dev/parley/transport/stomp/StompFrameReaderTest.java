@@ -1,0 +1,119 @@
+package dev.parley.transport.stomp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StompFrameReaderTest {
+
+  private static StompFrameReader reader(String text) {
+    return reader(text.getBytes(StandardCharsets.UTF_8), 64 * 1024);
+  }
+
+  private static StompFrameReader reader(byte[] bytes, int max) {
+    return new StompFrameReader(new ByteArrayInputStream(bytes), max);
+  }
+
+  @Test
+  void roundTripsEscapedHeadersAndABodyWithNulBytes() throws IOException {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("destination", "/queue/a");
+    headers.put("we:ird\\name", "line1\nline2\r:end\\");
+    byte[] body = {1, 0, 2, 0, 3};
+    StompFrame frame = new StompFrame("SEND", headers, body);
+
+    StompFrame read = reader(frame.encode(), 1024).read();
+
+    assertThat(read.command()).isEqualTo("SEND");
+    assertThat(read.headers())
+        .containsEntry("destination", "/queue/a")
+        .containsEntry("we:ird\\name", "line1\nline2\r:end\\")
+        .containsEntry("content-length", "5");
+    assertThat(read.body()).isEqualTo(body);
+  }
+
+  @Test
+  void skipsHeartBeatsAndAcceptsCrLf() throws IOException {
+    StompFrameReader r =
+        reader("\n\r\n\nMESSAGE\r\nsubscription:1\r\n\r\nhello\0\n\nRECEIPT\nreceipt-id:7\n\n\0");
+
+    StompFrame first = r.read();
+    StompFrame second = r.read();
+
+    assertThat(first.command()).isEqualTo("MESSAGE");
+    assertThat(first.header("subscription")).isEqualTo("1");
+    assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("hello");
+    assertThat(second.header("receipt-id")).isEqualTo("7");
+    assertThatThrownBy(r::read).isInstanceOf(EOFException.class);
+  }
+
+  @Test
+  void theFirstOfRepeatedHeadersWins() throws IOException {
+    StompFrame f = reader("MESSAGE\nfoo:1\nfoo:2\n\n\0").read();
+    assertThat(f.header("foo")).isEqualTo("1");
+  }
+
+  @Test
+  void connectAndConnectedHeadersAreNotUnescaped() throws IOException {
+    StompFrame f = reader("CONNECTED\nserver:a\\cb\n\n\0").read();
+    assertThat(f.header("server")).isEqualTo("a\\cb");
+  }
+
+  @Test
+  void rejectsWhatIsNotAFrame() {
+    assertProtocolError("HELLO\n\n\0", "unknown STOMP command");
+    assertProtocolError("MESSAGE\nnocolon\n\n\0", "header without");
+    assertProtocolError("MESSAGE\n:value\n\n\0", "header without");
+    assertProtocolError("MESSAGE\na:b\\t\n\n\0", "undefined header escape");
+    assertProtocolError("MESSAGE\na:b\\\n\n\0", "lone backslash");
+    assertProtocolError("MESSAGE\ncontent-length:x\n\n\0", "bad content-length");
+    assertProtocolError("MESSAGE\ncontent-length:-1\n\n\0", "exceeds");
+    assertProtocolError("MESSAGE\ncontent-length:2\n\nabc\0", "not followed by NUL");
+    assertProtocolError("MESSAGE\na:b", "closed in the middle");
+    assertProtocolError("MESS\0AGE\n\n\0", "NUL inside");
+  }
+
+  @Test
+  void rejectsInvalidUtf8InHeaders() {
+    byte[] bytes = {'M', 'E', 'S', 'S', 'A', 'G', 'E', '\n', 'a', ':', (byte) 0xC3, '\n', '\n', 0};
+    assertThatThrownBy(() -> reader(bytes, 1024).read())
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining("UTF-8");
+  }
+
+  @Test
+  void boundsWhatAPeerCanMakeItHold() {
+    assertThatThrownBy(() -> reader("MESSAGE\ncontent-length:2000\n\n".getBytes(), 1024).read())
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining("exceeds");
+    byte[] longBody = ("MESSAGE\n\n" + "x".repeat(3000) + "\0").getBytes();
+    assertThatThrownBy(() -> reader(longBody, 1024).read())
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining("body exceeds");
+    StringBuilder many = new StringBuilder("MESSAGE\n");
+    for (int i = 0; i <= StompFrameReader.MAX_HEADERS; i++) {
+      many.append('h').append(i).append(":v\n");
+    }
+    assertThatThrownBy(() -> reader(many.append("\n\0").toString()).read())
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining("headers");
+    String longLine = "MESSAGE\na:" + "x".repeat(StompFrameReader.MAX_LINE_BYTES + 1) + "\n\n\0";
+    assertThatThrownBy(() -> reader(longLine.getBytes(), Integer.MAX_VALUE).read())
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining("longer than");
+  }
+
+  private static void assertProtocolError(String text, String message) {
+    assertThatThrownBy(() -> reader(text).read())
+        .as(text)
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining(message);
+  }
+}
