@@ -1,0 +1,379 @@
+package dev.parley.transport.stomp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.MessageContext;
+import dev.parley.messaging.Messaging;
+import dev.parley.testing.kit.EmbeddedBrokerExtension;
+import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.testing.kit.RecordingHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Proves section 8 of docs/wire.md: a client writing STOMP 1.2 frames by hand on a socket, with no
+ * Parley class on its side, talks to Parley in both directions — on Artemis and on RabbitMQ.
+ */
+class StompWireContractIT {
+
+  record OrderCreated(String orderId, int total) {}
+
+  record CreateTicket(String orderId) {}
+
+  record TicketCreated(String ticketId) {}
+
+  /** What differs between the brokers, straight from the tables of docs/wire.md. */
+  abstract static class Contract {
+    final String prefix = "wire." + UUID.randomUUID().toString().substring(0, 8) + ".";
+    Messaging parley;
+    RawStomp raw;
+
+    abstract URI uri();
+
+    abstract String virtualHost();
+
+    abstract Map<String, String> publishEvent(String channel);
+
+    abstract Map<String, String> subscribeGroup(String channel, String group);
+
+    abstract Map<String, String> sendCommand(String queue);
+
+    abstract Map<String, String> subscribeQueue(String queue);
+
+    abstract Map<String, String> answer(String replyQueue);
+
+    void connect() throws IOException {
+      parley =
+          Messaging.builder()
+              .service("kitchen-service")
+              .transport(StompTransport.builder(uri()).build())
+              .codecs(Codecs.of(JsonCodec.of()))
+              .build();
+      raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
+    }
+
+    @AfterEach
+    void close() throws IOException {
+      if (parley != null) {
+        parley.close();
+      }
+      if (raw != null) {
+        raw.close();
+      }
+    }
+
+    @Test
+    void foreignClientPublishesEventsParleyHandles() throws IOException {
+      connect();
+      Channel<OrderCreated> events = Channel.event(prefix + "order.events", OrderCreated.class);
+      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+      parley.subscribe(events, "kitchen", handler);
+
+      Map<String, String> h = publishEvent(prefix + "order.events");
+      h.put("parley-id", "01a20000-0000-7000-8000-000000000001");
+      h.put("parley-type", "order.OrderCreated");
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"orderId\":\"o-1\",\"total\":42}");
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
+      assertThat(handler.payloads()).containsExactly(new OrderCreated("o-1", 42));
+      assertThat(handler.calls().get(0).context().message().id())
+          .isEqualTo("01a20000-0000-7000-8000-000000000001");
+      assertThat(handler.calls().get(0).context().message().headers())
+          .containsEntry("parley-type", "order.OrderCreated");
+    }
+
+    @Test
+    void foreignClientConsumesWhatParleyPublishes() throws IOException {
+      connect();
+      Channel<OrderCreated> events =
+          Channel.event(prefix + "order.events", OrderCreated.class)
+              .withMessageType("order.OrderCreated");
+      raw.subscribe("1", subscribeGroup(prefix + "order.events", "billing"));
+
+      dev.parley.message.Message sent = parley.publish(events, new OrderCreated("o-9", 99)).join();
+
+      RawStomp.Frame m = raw.next("MESSAGE");
+      assertThat(m.body()).isEqualTo("{\"orderId\":\"o-9\",\"total\":99}");
+      assertThat(m.headers())
+          .containsEntry("parley-id", sent.id())
+          .containsEntry("parley-type", "order.OrderCreated")
+          .containsEntry("content-type", "application/json")
+          .containsEntry("parley-source", "kitchen-service")
+          .containsEntry("parley-channel", prefix + "order.events");
+      raw.ack(m);
+    }
+
+    @Test
+    void foreignClientRequestsAndParleyReplies() throws IOException {
+      connect();
+      Channel<CreateTicket> commands =
+          Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+      parley.serve(
+          commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+      String replies = prefix + "my.replies";
+      raw.subscribe("r", subscribeQueue(replies));
+
+      Map<String, String> h = sendCommand(prefix + "kitchen.commands");
+      h.put("parley-id", "01a20000-0000-7000-8000-000000000005");
+      h.put("parley-reply-to", replies);
+      h.put("parley-deadline", Long.toString(System.currentTimeMillis() + 30_000));
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"orderId\":\"o-5\"}");
+
+      RawStomp.Frame reply = raw.next("MESSAGE");
+      assertThat(reply.headers())
+          .containsEntry("parley-correlation-id", "01a20000-0000-7000-8000-000000000005")
+          .containsEntry("parley-status", "OK");
+      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-5\"}");
+      raw.ack(reply);
+    }
+
+    @Test
+    void foreignClientAnswersParleyRequests() throws IOException {
+      connect();
+      Channel<CreateTicket> commands =
+          Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+      raw.subscribe("c", subscribeQueue(prefix + "kitchen.commands"));
+
+      var reply =
+          parley.request(
+              commands, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
+      RawStomp.Frame request = raw.next("MESSAGE");
+      raw.ack(request);
+      assertThat(request.headers().get("parley-reply-to"))
+          .startsWith("parley.reply.kitchen-service.");
+      Map<String, String> h = answer(request.headers().get("parley-reply-to"));
+      h.put("parley-correlation-id", request.headers().get("parley-id"));
+      h.put("parley-status", "OK");
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"ticketId\":\"t-77\"}");
+
+      assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
+    }
+  }
+
+  @Nested
+  class OnArtemis extends Contract {
+    @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
+
+    @Override
+    URI uri() {
+      return broker.stompUri();
+    }
+
+    @Override
+    String virtualHost() {
+      return "localhost";
+    }
+
+    @Override
+    Map<String, String> publishEvent(String channel) {
+      return headers("destination", channel, "destination-type", "MULTICAST");
+    }
+
+    @Override
+    Map<String, String> subscribeGroup(String channel, String group) {
+      return headers(
+          "destination", channel + "::" + channel + "." + group, "subscription-type", "MULTICAST");
+    }
+
+    @Override
+    Map<String, String> sendCommand(String queue) {
+      return headers("destination", queue, "destination-type", "ANYCAST");
+    }
+
+    @Override
+    Map<String, String> subscribeQueue(String queue) {
+      return headers("destination", queue, "subscription-type", "ANYCAST");
+    }
+
+    @Override
+    Map<String, String> answer(String replyQueue) {
+      return headers("destination", replyQueue, "destination-type", "ANYCAST");
+    }
+  }
+
+  @Nested
+  class OnRabbitMq extends Contract {
+    @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
+
+    @Override
+    URI uri() {
+      return URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost());
+    }
+
+    @Override
+    String virtualHost() {
+      return rabbit.vhost();
+    }
+
+    @Override
+    Map<String, String> publishEvent(String channel) {
+      return headers("destination", "/topic/" + channel + "._");
+    }
+
+    @Override
+    Map<String, String> subscribeGroup(String channel, String group) {
+      return headers(
+          "destination",
+          "/topic/" + channel + ".*",
+          "x-queue-name",
+          channel + "." + group,
+          "durable",
+          "true",
+          "auto-delete",
+          "false");
+    }
+
+    @Override
+    Map<String, String> sendCommand(String queue) {
+      return headers("destination", "/queue/" + queue);
+    }
+
+    @Override
+    Map<String, String> subscribeQueue(String queue) {
+      return headers("destination", "/queue/" + queue);
+    }
+
+    @Override
+    Map<String, String> answer(String replyQueue) {
+      return headers("destination", "/amq/queue/" + replyQueue);
+    }
+  }
+
+  static Map<String, String> headers(String... pairs) {
+    Map<String, String> h = new LinkedHashMap<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      h.put(pairs[i], pairs[i + 1]);
+    }
+    return h;
+  }
+
+  /** STOMP 1.2 by hand: enough of it for these tests, and nothing of Parley's. */
+  static final class RawStomp implements AutoCloseable {
+    record Frame(String command, Map<String, String> headers, String body) {}
+
+    private final Socket socket;
+    private final InputStream in;
+    private int receipts;
+
+    private RawStomp(Socket socket) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+      socket.setSoTimeout(30_000);
+    }
+
+    static RawStomp connect(String host, int port, String vhost) throws IOException {
+      RawStomp s = new RawStomp(new Socket(host, port));
+      s.write(
+          "CONNECT",
+          headers(
+              "accept-version",
+              "1.2",
+              "host",
+              vhost,
+              "login",
+              "guest",
+              "passcode",
+              "guest",
+              "heart-beat",
+              "0,0"),
+          "");
+      s.next("CONNECTED");
+      return s;
+    }
+
+    void subscribe(String id, Map<String, String> h) throws IOException {
+      Map<String, String> all = new LinkedHashMap<>(h);
+      all.put("id", id);
+      all.put("ack", "client-individual");
+      all.put("receipt", "sub-" + id);
+      write("SUBSCRIBE", all, "");
+      next("RECEIPT");
+    }
+
+    void sendWithReceipt(Map<String, String> h, String body) throws IOException {
+      Map<String, String> all = new LinkedHashMap<>(h);
+      all.put("receipt", "send-" + ++receipts);
+      all.put("persistent", "true");
+      write("SEND", all, body);
+      next("RECEIPT");
+    }
+
+    void ack(Frame message) throws IOException {
+      write("ACK", headers("id", message.headers().get("ack")), "");
+    }
+
+    void write(String command, Map<String, String> h, String body) throws IOException {
+      StringBuilder f = new StringBuilder(command).append('\n');
+      // STOMP 1.2 escapes '\\' and ':' in header values (FQQNs on Artemis contain "::").
+      h.forEach(
+          (k, v) ->
+              f.append(k)
+                  .append(':')
+                  .append(
+                      command.equals("CONNECT") ? v : v.replace("\\", "\\\\").replace(":", "\\c"))
+                  .append('\n'));
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      if (!command.equals("CONNECT")) {
+        f.append("content-length:").append(bytes.length).append('\n');
+      }
+      f.append('\n');
+      socket.getOutputStream().write(f.toString().getBytes(StandardCharsets.UTF_8));
+      socket.getOutputStream().write(bytes);
+      socket.getOutputStream().write(0);
+      socket.getOutputStream().flush();
+    }
+
+    /** The next frame, which must be a {@code command} (heart-beat newlines skipped). */
+    Frame next(String command) throws IOException {
+      ByteArrayOutputStream frame = new ByteArrayOutputStream();
+      int b;
+      while ((b = in.read()) == '\n' || b == '\r') {
+        // heart-beat
+      }
+      while (b != 0) {
+        if (b < 0) {
+          throw new IOException("connection closed");
+        }
+        frame.write(b);
+        b = in.read();
+      }
+      String text = frame.toString(StandardCharsets.UTF_8);
+      int blank = text.indexOf("\n\n");
+      String[] lines = text.substring(0, blank).split("\n");
+      Map<String, String> h = new LinkedHashMap<>();
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        h.putIfAbsent(
+            lines[i].substring(0, colon),
+            lines[i].substring(colon + 1).replace("\\c", ":").replace("\\\\", "\\"));
+      }
+      Frame f = new Frame(lines[0], h, text.substring(blank + 2));
+      assertThat(f.command()).as(f.toString()).isEqualTo(command);
+      return f;
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+}
