@@ -58,7 +58,7 @@ final class AmqpClientTransport implements RabbitTransport {
     this.topology = new Topology(config.queueType, config.deliveryLimit, config.partitions);
     this.instance = "parley-rabbitmq-" + INSTANCES.incrementAndGet();
     this.clientThreads = Executors.newCachedThreadPool(named(instance + "-client"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-members"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-timer"));
     ConnectionFactory factory = new ConnectionFactory();
     try {
       factory.setUri(config.brokerUri);
@@ -66,6 +66,10 @@ final class AmqpClientTransport implements RabbitTransport {
       shutdownThreads();
       throw new IllegalArgumentException(
           "brokerUri: " + config.brokerUri + " (" + e.getMessage() + ")", e);
+    }
+    if ("/".equals(config.brokerUri.getRawPath())) {
+      // amqp-client reads a bare trailing slash as the empty vhost name; users mean the default.
+      factory.setVirtualHost("/");
     }
     factory.setAutomaticRecoveryEnabled(true);
     factory.setTopologyRecoveryEnabled(true);
@@ -87,6 +91,8 @@ final class AmqpClientTransport implements RabbitTransport {
     this.publishing = pub;
     this.consuming = sub;
     this.publisher = new Publisher(publishing, config.confirmWindow, config.sendTimeout);
+    long sweep = Math.max(10, Math.min(100, config.sendTimeout.toMillis() / 20));
+    timer.scheduleWithFixedDelay(publisher::expireOverdue, sweep, sweep, TimeUnit.MILLISECONDS);
     this.producerSide = new Declarer(publishing);
     this.consumerSide = new Declarer(consuming);
     watchRecovery(publishing, producerSide);

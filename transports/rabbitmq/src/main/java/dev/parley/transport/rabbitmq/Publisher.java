@@ -15,7 +15,6 @@ import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -77,7 +76,9 @@ final class Publisher implements ConfirmListener, ReturnListener {
       return CompletableFuture.failedFuture(
           new TransportException("parley.transport.interrupted", "interrupted", e));
     }
-    Pending p = new Pending(props.getMessageId(), mandatory, routingKey);
+    Pending p =
+        new Pending(
+            props.getMessageId(), mandatory, routingKey, System.nanoTime() + sendTimeout.toNanos());
     lock.lock();
     try {
       long e = epoch.get();
@@ -99,18 +100,28 @@ final class Publisher implements ConfirmListener, ReturnListener {
     } finally {
       lock.unlock();
     }
-    return p.future
-        .copy()
-        .orTimeout(sendTimeout.toNanos(), TimeUnit.NANOSECONDS)
-        .exceptionallyCompose(
-            t ->
-                CompletableFuture.failedFuture(
-                    t instanceof TimeoutException
-                        ? new TransportException(
-                            "parley.transport.send_timeout",
-                            "no confirm from RabbitMQ within " + sendTimeout,
-                            t)
-                        : t));
+    // A copy, so a caller cannot complete Parley's own future. Timeouts come from one sweeper
+    // (expireOverdue) rather than a timer task per message.
+    return p.future.copy();
+  }
+
+  /**
+   * Fails the sends whose confirm is overdue. Publishes are numbered in order and each gets the
+   * same timeout, so the overdue ones are at the head of the pending map.
+   */
+  void expireOverdue() {
+    long now = System.nanoTime();
+    for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+      if (e.getValue().deadline - now > 0) {
+        return;
+      }
+      fail(
+          e.getKey(),
+          new TransportException(
+              "parley.transport.send_timeout",
+              "no confirm from RabbitMQ within " + sendTimeout,
+              null));
+    }
   }
 
   private Channel channel() throws IOException {
@@ -234,12 +245,14 @@ final class Publisher implements ConfirmListener, ReturnListener {
     final String messageId;
     final boolean mandatory;
     final String routingKey;
+    final long deadline;
     volatile String returned;
 
-    Pending(String messageId, boolean mandatory, String routingKey) {
+    Pending(String messageId, boolean mandatory, String routingKey, long deadline) {
       this.messageId = messageId;
       this.mandatory = mandatory;
       this.routingKey = routingKey;
+      this.deadline = deadline;
     }
   }
 }

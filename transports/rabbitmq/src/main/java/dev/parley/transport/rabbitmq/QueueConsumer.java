@@ -43,6 +43,18 @@ final class QueueConsumer {
   private final DeliveryHandler handler;
   private final String consumerTag;
   private final AtomicLong generation = new AtomicLong();
+
+  /** Acknowledge at least every this many deliveries (one {@code basic.ack multiple}). */
+  static final int ACK_BATCH = 64;
+
+  /** Deliveries handed to the worker and not yet handled. */
+  private final java.util.concurrent.atomic.AtomicInteger queued =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Handled deliveries not acknowledged yet, and the last one's tag (worker thread only). */
+  private int unacked;
+
+  private long lastHandled;
   private volatile boolean stopped;
   private Channel channel;
 
@@ -131,7 +143,32 @@ final class QueueConsumer {
 
   private void handle(
       Channel ch, long gen, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+    try {
+      handleOne(ch, gen, envelope, props, body);
+    } finally {
+      queued.decrementAndGet();
+    }
+  }
+
+  private void flushAcks(Channel ch) {
+    if (unacked == 0) {
+      return;
+    }
+    unacked = 0;
+    try {
+      ch.basicAck(lastHandled, true);
+    } catch (IOException | RuntimeException e) {
+      log.debug("{}: acknowledging up to {} failed: {}", queue, lastHandled, e.toString());
+    }
+  }
+
+  private void handleOne(
+      Channel ch, long gen, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
     if (stopped || gen != generation.get()) {
+      if (gen == generation.get()) {
+        flushAcks(ch); // stopping: settle what was handled; the rest is requeued on close
+      }
+      unacked = 0;
       return; // not acked: RabbitMQ requeued it (or will, when this channel closes)
     }
     long tag = envelope.getDeliveryTag();
@@ -145,12 +182,20 @@ final class QueueConsumer {
       ok = false;
     }
     if (gen != generation.get()) {
+      unacked = 0;
       return; // the channel closed meanwhile; the delivery was requeued
     }
     try {
       if (ok) {
-        ch.basicAck(tag, false);
+        // Deliveries are settled in order on this one thread, so one ack with multiple=true
+        // settles every earlier one: ack when nothing else is waiting, or every ACK_BATCH.
+        unacked++;
+        lastHandled = tag;
+        if (unacked >= ACK_BATCH || queued.get() <= 1 || stopped) {
+          flushAcks(ch);
+        }
       } else {
+        flushAcks(ch);
         ch.basicNack(tag, false, true);
       }
     } catch (IOException | RuntimeException e) {
@@ -177,9 +222,11 @@ final class QueueConsumer {
         String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
       long gen = generation.get();
       Channel ch = getChannel();
+      queued.incrementAndGet();
       try {
         worker.execute(() -> handle(ch, gen, envelope, properties, body));
       } catch (RejectedExecutionException e) {
+        queued.decrementAndGet();
         // closing: the delivery stays unacked and is requeued when the channel closes
       }
     }

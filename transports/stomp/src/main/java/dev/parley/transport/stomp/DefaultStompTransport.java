@@ -83,6 +83,8 @@ final class DefaultStompTransport implements StompTransport {
               t.setDaemon(true);
               return t;
             });
+    long sweep = Math.max(10, Math.min(100, config.sendTimeout.toMillis() / 20));
+    timer.scheduleWithFixedDelay(this::expireReceipts, sweep, sweep, TimeUnit.MILLISECONDS);
     IOException last = null;
     for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
       try {
@@ -229,6 +231,18 @@ final class DefaultStompTransport implements StompTransport {
     bySubscription.remove(subscriptionId);
   }
 
+  /** A SUBSCRIBE/UNSUBSCRIBE/... frame with a receipt, due within the send timeout. */
+  CompletableFuture<Void> withReceipt(StompClient client, StompFrame frame) {
+    return client.writeWithReceipt(frame, config.sendTimeout);
+  }
+
+  private void expireReceipts() {
+    StompClient c = client;
+    if (c != null) {
+      c.expireReceipts();
+    }
+  }
+
   /** Waits for a receipt within the send timeout; failures as {@link TransportException}. */
   void await(CompletableFuture<Void> receipt, String what) {
     try {
@@ -277,27 +291,11 @@ final class DefaultStompTransport implements StompTransport {
     } catch (TransportException e) {
       return CompletableFuture.failedFuture(e);
     }
-    CompletableFuture<Void> result = new CompletableFuture<>();
-    c.writeWithReceipt(new StompFrame("SEND", headers, message.payload()))
-        .orTimeout(config.sendTimeout.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete(
-            (ok, e) -> {
-              if (e == null) {
-                result.complete(null);
-              } else if (e instanceof TimeoutException) {
-                result.completeExceptionally(
-                    new TransportException(
-                        "parley.transport.send_timeout",
-                        "no receipt from the broker within " + config.sendTimeout,
-                        e));
-              } else {
-                result.completeExceptionally(
-                    e instanceof TransportException
-                        ? e
-                        : new TransportException("parley.transport.send", e.toString(), e));
-              }
-            });
-    return result;
+    // A copy, so a caller cannot complete the client's own future; the receipt sweeper
+    // (expireReceipts) fails it with parley.transport.send_timeout when it is overdue.
+    return c.writeWithReceipt(
+            new StompFrame("SEND", headers, message.payload()), config.sendTimeout)
+        .copy();
   }
 
   /** Sends without asking for a receipt (member announcements); false when not connected. */

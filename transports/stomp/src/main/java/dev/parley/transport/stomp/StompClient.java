@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +36,13 @@ final class StompClient implements AutoCloseable {
   private final OutputStream out;
   private final StompFrameReader reader;
   private final Session session;
-  private final Map<String, CompletableFuture<Void>> receipts = new ConcurrentHashMap<>();
+
+  /** Frames waiting for their RECEIPT, by receipt id (ascending, so overdue ones come first). */
+  private final java.util.concurrent.ConcurrentSkipListMap<Long, Receipt> receipts =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  private record Receipt(CompletableFuture<Void> future, long deadline) {}
+
   private final AtomicLong nextReceipt = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Consumer<StompFrame> onMessage;
@@ -186,22 +191,56 @@ final class StompClient implements AutoCloseable {
    * Writes a frame with a {@code receipt} header; the future completes when the broker's RECEIPT
    * arrives, or fails when it answers ERROR or the connection dies first.
    */
-  CompletableFuture<Void> writeWithReceipt(StompFrame frame) {
-    String id = Long.toString(nextReceipt.incrementAndGet());
+  CompletableFuture<Void> writeWithReceipt(StompFrame frame, Duration timeout) {
+    long id = nextReceipt.incrementAndGet();
     Map<String, String> headers = new LinkedHashMap<>(frame.headers());
-    headers.put("receipt", id);
+    headers.put("receipt", Long.toString(id));
     CompletableFuture<Void> receipt = new CompletableFuture<>();
-    receipts.put(id, receipt);
-    receipt.whenComplete((ok, e) -> receipts.remove(id));
+    receipts.put(id, new Receipt(receipt, System.nanoTime() + timeout.toNanos()));
     try {
       write(new StompFrame(frame.command(), headers, frame.body()));
     } catch (TransportException e) {
-      receipt.completeExceptionally(e);
+      fail(id, e);
     }
     if (closed.get()) {
-      receipt.completeExceptionally(lost(null));
+      fail(id, lost(null));
     }
     return receipt;
+  }
+
+  /**
+   * Fails the frames whose receipt is overdue ({@code parley.transport.send_timeout}). Receipt ids
+   * ascend with time and share one timeout, so the overdue ones are at the head.
+   */
+  void expireReceipts() {
+    long now = System.nanoTime();
+    for (Map.Entry<Long, Receipt> e : receipts.entrySet()) {
+      if (e.getValue().deadline() - now > 0) {
+        return;
+      }
+      fail(
+          e.getKey(),
+          new TransportException(
+              "parley.transport.send_timeout", "no receipt from the STOMP broker in time", null));
+    }
+  }
+
+  private void fail(long id, Throwable failure) {
+    Receipt r = receipts.remove(id);
+    if (r != null) {
+      r.future().completeExceptionally(failure);
+    }
+  }
+
+  private static long receiptId(String header) {
+    if (header == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(header);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private void readLoop() {
@@ -215,9 +254,9 @@ final class StompClient implements AutoCloseable {
         switch (frame.command()) {
           case "MESSAGE" -> onMessage.accept(frame);
           case "RECEIPT" -> {
-            CompletableFuture<Void> f = receipts.get(frame.header("receipt-id"));
-            if (f != null) {
-              f.complete(null);
+            Receipt r = receipts.remove(receiptId(frame.header("receipt-id")));
+            if (r != null) {
+              r.future().complete(null);
             }
           }
           case "ERROR" -> {
@@ -233,11 +272,7 @@ final class StompClient implements AutoCloseable {
             TransportException e =
                 new TransportException(
                     "parley.transport.broker_error", "the broker answered ERROR: " + message, null);
-            String receiptId = frame.header("receipt-id");
-            CompletableFuture<Void> f = receiptId == null ? null : receipts.get(receiptId);
-            if (f != null) {
-              f.completeExceptionally(e);
-            }
+            fail(receiptId(frame.header("receipt-id")), e);
             // STOMP brokers close the connection after an ERROR frame.
           }
           default -> log.debug("ignoring STOMP frame {}", frame.command());
@@ -292,7 +327,9 @@ final class StompClient implements AutoCloseable {
       // closing anyway
     }
     TransportException lost = lost(cause);
-    receipts.values().forEach(f -> f.completeExceptionally(lost));
+    for (Long id : receipts.keySet()) {
+      fail(id, lost);
+    }
     onClosed.accept(cause == null ? lost : cause);
   }
 
@@ -309,7 +346,7 @@ final class StompClient implements AutoCloseable {
       return;
     }
     try {
-      writeWithReceipt(StompFrame.of("DISCONNECT", Map.of()))
+      writeWithReceipt(StompFrame.of("DISCONNECT", Map.of()), timeout)
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.debug("STOMP DISCONNECT got no receipt: {}", e.toString());
@@ -329,7 +366,9 @@ final class StompClient implements AutoCloseable {
       // closing anyway
     }
     TransportException lost = lost(null);
-    receipts.values().forEach(f -> f.completeExceptionally(lost));
+    for (Long id : receipts.keySet()) {
+      fail(id, lost);
+    }
     try {
       readerThread.join(2000);
     } catch (InterruptedException e) {

@@ -67,7 +67,7 @@ final class StompConsumer {
       transport.unregister(previous);
     }
     transport.await(
-        client.writeWithReceipt(StompFrame.of("SUBSCRIBE", h)), "subscribe to " + source);
+        transport.withReceipt(client, StompFrame.of("SUBSCRIBE", h)), "subscribe to " + source);
   }
 
   /** Called on the connection's reader thread. */
@@ -151,7 +151,7 @@ final class StompConsumer {
     if (client != null && client.isOpen() && id != null) {
       try {
         transport.await(
-            client.writeWithReceipt(StompFrame.of("UNSUBSCRIBE", Map.of("id", id))),
+            transport.withReceipt(client, StompFrame.of("UNSUBSCRIBE", Map.of("id", id))),
             "unsubscribe from " + source);
       } catch (RuntimeException e) {
         log.debug("{}: unsubscribe failed: {}", source, e.toString());

@@ -23,6 +23,7 @@ final class StompFrameReader {
   private final InputStream in;
   private final int maxFrameBytes;
   private final byte[] buffer = new byte[8192];
+  private byte[] line = new byte[256];
   private int position;
   private int limit;
   private volatile long lastActivity = System.nanoTime();
@@ -128,7 +129,7 @@ final class StompFrameReader {
   }
 
   private String readLine(boolean betweenFrames) throws IOException {
-    byte[] line = new byte[128];
+    byte[] line = this.line;
     int n = 0;
     while (true) {
       int b = betweenFrames && n == 0 ? readByteOrEof() : readByte();
@@ -147,12 +148,20 @@ final class StompFrameReader {
       }
       if (n == line.length) {
         line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, n * 2));
+        this.line = line;
       }
       line[n++] = (byte) b;
     }
   }
 
   private static String utf8(byte[] bytes, int n) throws StompProtocolException {
+    boolean ascii = true;
+    for (int i = 0; i < n && ascii; i++) {
+      ascii = bytes[i] >= 0;
+    }
+    if (ascii) {
+      return new String(bytes, 0, n, StandardCharsets.ISO_8859_1); // the common case, cheaply
+    }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()
