@@ -75,12 +75,20 @@ public final class TransportBench {
         PREFETCH,
         PAYLOAD.length,
         reps);
-    compare(
-        "RabbitMQ (quorum queue)",
-        TransportBench::rawRabbit,
-        TransportBench::parleyRabbit,
-        messages,
-        reps);
+    String which = args.length > 3 ? args[3] : "all";
+    Side raw = n -> rabbit(n, false, false);
+    if (which.equals("all") || which.equals("rabbitmq")) {
+      compare("RabbitMQ (quorum queue)", raw, n -> rabbit(n, true, true), messages, reps);
+    }
+    if (which.equals("all") || which.equals("split")) {
+      compare(
+          "RabbitMQ: Parley send, raw consume", raw, n -> rabbit(n, true, false), messages, reps);
+      compare(
+          "RabbitMQ: raw send, Parley consume", raw, n -> rabbit(n, false, true), messages, reps);
+    }
+    if (!which.equals("all") && !which.equals("stomp")) {
+      return;
+    }
     compare(
         "RabbitMQ STOMP", TransportBench::rawStomp, TransportBench::parleyStomp, messages, reps);
   }
@@ -154,62 +162,106 @@ public final class TransportBench {
     return args;
   }
 
-  /** amqp-client as its documentation recommends: async confirms, multiple acks. */
-  static Result rawRabbit(int messages) throws Exception {
+  /**
+   * One run through a quorum queue declared by Parley (so both sides use the very same queue and
+   * arguments): sends through Parley or through amqp-client as its documentation recommends (async
+   * confirms, a window), consumption through Parley or through amqp-client (manual acks, one {@code
+   * basic.ack multiple} per 32 deliveries).
+   */
+  static Result rabbit(int messages, boolean parleySend, boolean parleyConsume) throws Exception {
     ConnectionFactory f = new ConnectionFactory();
     f.setUri("amqp://guest:guest@127.0.0.1:5672/%2F");
-    String queue = "bench.raw." + UUID.randomUUID();
-    try (Connection pub = f.newConnection("bench-raw-pub");
+    String queue = "bench." + UUID.randomUUID();
+    Destination.Queue q = new Destination.Queue(queue);
+    try (RabbitTransport t =
+            RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:5672/"))
+                .confirmWindow(WINDOW)
+                .build();
+        Connection pub = f.newConnection("bench-raw-pub");
         Connection sub = f.newConnection("bench-raw-sub")) {
-      Channel setup = pub.createChannel();
-      setup.queueDeclare(queue, true, false, false, quorum());
-      Channel ch = pub.createChannel();
-      ch.confirmSelect();
-      Semaphore window = new Semaphore(WINDOW);
-      ConcurrentHashMap<Long, Boolean> outstanding = new ConcurrentHashMap<>();
-      ch.addConfirmListener(
-          (tag, multiple) -> release(outstanding, window, tag, multiple),
-          (tag, multiple) -> {
-            throw new IllegalStateException("nack " + tag);
-          });
-      Channel consumer = sub.createChannel();
-      consumer.basicQos(PREFETCH);
+      t.send(q, message(), SendOptions.NONE).get(30, TimeUnit.SECONDS); // declares the queue
+      int expected = messages + 1;
       CountDownLatch done = new CountDownLatch(1);
       AtomicInteger received = new AtomicInteger();
+      CompletableFuture<Void> ok = CompletableFuture.completedFuture(null);
+      TransportSubscription parleyConsumer = null;
       long start = System.nanoTime();
       long cpu = cpuNanos();
-      consumer.basicConsume(
-          queue,
-          false,
-          new DefaultConsumer(consumer) {
-            @Override
-            public void handleDelivery(
-                String tag, Envelope env, AMQP.BasicProperties props, byte[] body)
-                throws IOException {
-              int n = received.incrementAndGet();
-              if (n % 32 == 0 || n == messages) {
-                getChannel().basicAck(env.getDeliveryTag(), true);
+      if (parleyConsume) {
+        parleyConsumer =
+            t.subscribe(
+                q,
+                new ConsumerSettings(1, PREFETCH, false),
+                d -> {
+                  if (received.incrementAndGet() == expected) {
+                    done.countDown();
+                  }
+                  return ok;
+                });
+      } else {
+        Channel consumer = sub.createChannel();
+        consumer.basicQos(PREFETCH);
+        consumer.basicConsume(
+            queue,
+            false,
+            new DefaultConsumer(consumer) {
+              @Override
+              public void handleDelivery(
+                  String tag, Envelope env, AMQP.BasicProperties props, byte[] body)
+                  throws IOException {
+                int n = received.incrementAndGet();
+                if (n % 32 == 0 || n == expected) {
+                  getChannel().basicAck(env.getDeliveryTag(), true);
+                }
+                if (n == expected) {
+                  done.countDown();
+                }
               }
-              if (n == messages) {
-                done.countDown();
-              }
-            }
-          });
-      AMQP.BasicProperties props =
-          new AMQP.BasicProperties.Builder()
-              .deliveryMode(2)
-              .contentType("application/octet-stream")
-              .build();
-      for (int i = 0; i < messages; i++) {
-        window.acquire();
-        outstanding.put(ch.getNextPublishSeqNo(), Boolean.TRUE);
-        ch.basicPublish("", queue, props, PAYLOAD);
+            });
+      }
+      Semaphore window = new Semaphore(WINDOW);
+      if (parleySend) {
+        for (int i = 0; i < messages; i++) {
+          window.acquire();
+          t.send(q, message(), SendOptions.NONE)
+              .whenComplete(
+                  (v, e) -> {
+                    if (e != null) {
+                      throw new IllegalStateException(e);
+                    }
+                    window.release();
+                  });
+        }
+      } else {
+        Channel ch = pub.createChannel();
+        ch.confirmSelect();
+        ConcurrentHashMap<Long, Boolean> outstanding = new ConcurrentHashMap<>();
+        ch.addConfirmListener(
+            (tag, multiple) -> release(outstanding, window, tag, multiple),
+            (tag, multiple) -> {
+              throw new IllegalStateException("nack " + tag);
+            });
+        AMQP.BasicProperties props =
+            new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .contentType("application/octet-stream")
+                .build();
+        for (int i = 0; i < messages; i++) {
+          window.acquire();
+          outstanding.put(ch.getNextPublishSeqNo(), Boolean.TRUE);
+          ch.basicPublish("", queue, props, PAYLOAD);
+        }
       }
       if (!done.await(120, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("raw RabbitMQ: only " + received.get() + " received");
+        throw new IllegalStateException("only " + received.get() + " received");
       }
       Result r = measure(messages, start, cpu);
-      setup.queueDelete(queue);
+      if (parleyConsumer != null) {
+        parleyConsumer.close();
+      }
+      Channel cleanup = pub.createChannel();
+      cleanup.queueDelete(queue);
+      cleanup.queueDelete(queue + ".dlq");
       return r;
     }
   }
@@ -230,15 +282,6 @@ public final class TransportBench {
       }
     } else if (outstanding.remove(tag) != null) {
       window.release();
-    }
-  }
-
-  static Result parleyRabbit(int messages) throws Exception {
-    try (RabbitTransport t =
-        RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:5672/"))
-            .confirmWindow(WINDOW)
-            .build()) {
-      return parley(t, "bench.parley." + UUID.randomUUID(), messages, true);
     }
   }
 

@@ -28,14 +28,16 @@ public final class RabbitNode implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(90);
 
   private final Path directory;
+  private final boolean temporary;
   private final int port;
   private final int stompPort;
   private final String node;
   private final Map<String, String> environment;
   private Process process;
 
-  private RabbitNode(Path directory) throws IOException {
+  private RabbitNode(Path directory, boolean temporary) throws IOException {
     this.directory = directory;
+    this.temporary = temporary;
     this.port = freePort();
     this.stompPort = freePort();
     int distPort = freePort();
@@ -74,10 +76,24 @@ public final class RabbitNode implements AutoCloseable {
     return Files.isExecutable(SERVER);
   }
 
+  /**
+   * Creates and starts a node in a temporary directory of its own, which {@link #close()} deletes
+   * (unless the node's log is wanted: set {@code -Dparley.keepRabbitNode=true}).
+   */
+  public static RabbitNode startTemporary() {
+    try {
+      RabbitNode n = new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true);
+      n.start();
+      return n;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Creates and starts a node whose files live under {@code directory}. */
   public static RabbitNode start(Path directory) {
     try {
-      RabbitNode n = new RabbitNode(directory);
+      RabbitNode n = new RabbitNode(directory, false);
       n.start();
       return n;
     } catch (IOException e) {
@@ -176,6 +192,15 @@ public final class RabbitNode implements AutoCloseable {
       stop();
     } catch (RuntimeException e) {
       kill();
+    }
+    if (temporary && !Boolean.getBoolean("parley.keepRabbitNode")) {
+      try (java.util.stream.Stream<Path> paths = Files.walk(directory)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete " + directory, e);
+      }
     }
   }
 

@@ -19,6 +19,11 @@ final class Declarer {
 
   private final Connection connection;
   private final Set<String> done = ConcurrentHashMap.newKeySet();
+
+  /** Exchanges and queues known to exist: checked on every send, so without building keys. */
+  private final Set<String> exchanges = ConcurrentHashMap.newKeySet();
+
+  private final Set<String> queues = ConcurrentHashMap.newKeySet();
   private Channel channel;
 
   Declarer(Connection connection) {
@@ -28,14 +33,24 @@ final class Declarer {
   /** Forgets what was declared (after a recovery, the broker may have lost transient entities). */
   void reset() {
     done.clear();
+    exchanges.clear();
+    queues.clear();
   }
 
   void exchange(String name, String type, Map<String, Object> args) {
+    if (exchanges.contains(name)) {
+      return;
+    }
     run("x:" + name, ch -> ch.exchangeDeclare(name, type, true, false, args));
+    exchanges.add(name);
   }
 
   void queue(String name, Map<String, Object> args) {
+    if (queues.contains(name)) {
+      return;
+    }
     run("q:" + name, ch -> ch.queueDeclare(name, true, false, false, args));
+    queues.add(name);
   }
 
   /** A queue that lives as long as this connection (reply queues). */
@@ -55,13 +70,13 @@ final class Declarer {
 
   /** Whether a queue exists (a passive declaration); never creates it. */
   boolean queueExists(String name) {
-    if (done.contains("q:" + name) || done.contains("e:" + name)) {
+    if (queues.contains(name)) {
       return true;
     }
     synchronized (this) {
       try {
         channel().queueDeclarePassive(name);
-        done.add("e:" + name);
+        queues.add(name);
         return true;
       } catch (IOException e) {
         if (notFound(e)) {

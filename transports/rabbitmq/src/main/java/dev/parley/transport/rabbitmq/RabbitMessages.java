@@ -5,7 +5,6 @@ import com.rabbitmq.client.LongString;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +29,9 @@ final class RabbitMessages {
   private RabbitMessages() {}
 
   static AMQP.BasicProperties toProperties(Message message, long nowMillis) {
-    Map<String, Object> headers = new HashMap<>(message.headers());
+    // The headers are an unmodifiable String map; amqp-client only reads the table.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> headers = (Map<String, Object>) (Map<String, ?>) message.headers();
     AMQP.BasicProperties.Builder b =
         new AMQP.BasicProperties.Builder().deliveryMode(2).messageId(message.id()).headers(headers);
     String contentType = message.headers().get(Headers.CONTENT_TYPE);

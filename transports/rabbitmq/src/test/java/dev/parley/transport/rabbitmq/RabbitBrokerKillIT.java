@@ -9,10 +9,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,21 +38,18 @@ class RabbitBrokerKillIT {
 
   private static final int IN_FLIGHT = 100;
 
-  private static Path directory;
   private static RabbitNode node;
 
   @BeforeAll
-  static void startNode() throws IOException {
-    directory = Files.createTempDirectory("parley-rabbit-kill-");
-    node = RabbitNode.start(directory);
+  static void startNode() {
+    node = RabbitNode.startTemporary();
   }
 
   @AfterAll
-  static void stopNode() throws IOException {
+  static void stopNode() {
     if (node != null) {
       node.close();
     }
-    TestFiles.deleteRecursively(directory);
   }
 
   @Test

@@ -3,9 +3,6 @@ package dev.parley.transport.rabbitmq;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.testing.tck.TransportTck;
 import dev.parley.transport.spi.Transport;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,21 +13,18 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class RabbitTransportTckIT extends TransportTck {
 
-  private static Path directory;
   private static RabbitNode node;
 
   @BeforeAll
-  static void startNode() throws IOException {
-    directory = Files.createTempDirectory("parley-rabbit-");
-    node = RabbitNode.start(directory);
+  static void startNode() {
+    node = RabbitNode.startTemporary();
   }
 
   @AfterAll
-  static void stopNode() throws IOException {
+  static void stopNode() {
     if (node != null) {
       node.close();
     }
-    TestFiles.deleteRecursively(directory);
   }
 
   @Override

@@ -8,11 +8,8 @@ import dev.parley.testing.kit.RabbitNode;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,21 +35,18 @@ class StompBrokerKillIT {
   private static final int MESSAGES = 2_000;
   private static final int IN_FLIGHT = 50;
 
-  private static Path directory;
   private static RabbitNode node;
 
   @BeforeAll
-  static void startNode() throws IOException {
-    directory = Files.createTempDirectory("parley-stomp-kill-");
-    node = RabbitNode.start(directory);
+  static void startNode() {
+    node = RabbitNode.startTemporary();
   }
 
   @AfterAll
-  static void stopNode() throws IOException {
+  static void stopNode() {
     if (node != null) {
       node.close();
     }
-    TestFiles.deleteRecursively(directory);
   }
 
   @Test
