@@ -294,6 +294,61 @@ class RabbitWireContractIT {
   }
 
   @Test
+  void aSendTheBrokerRefusesFailsAsNacked() throws Exception {
+    // A queue that takes one message and refuses more (reject-publish nacks the publish).
+    String queue = prefix + "full.commands";
+    channel.queueDeclare(
+        queue,
+        true,
+        false,
+        false,
+        Map.of("x-queue-type", "classic", "x-max-length", 1, "x-overflow", "reject-publish"));
+    try (RabbitTransport transport = RabbitTransport.builder(rabbit.amqpUri()).build()) {
+      Destination.Queue full = new Destination.Queue(queue);
+      transport
+          .send(full, Message.builder().payload(new byte[] {1}).build(), SendOptions.NONE)
+          .join();
+
+      CompletableFuture<Void> refused =
+          transport.send(full, Message.builder().payload(new byte[] {2}).build(), SendOptions.NONE);
+
+      assertThat(refused)
+          .failsWithin(Duration.ofSeconds(30))
+          .withThrowableThat()
+          .havingCause()
+          .isInstanceOf(TransportException.class)
+          .satisfies(
+              e ->
+                  assertThat(((TransportException) e).errorCode())
+                      .isEqualTo("parley.transport.nacked"));
+    }
+  }
+
+  @Test
+  void classicQueuesAreAnOption() throws Exception {
+    String queue = prefix + "classic.commands";
+    try (RabbitTransport transport =
+        RabbitTransport.builder(rabbit.amqpUri()).queueType(QueueType.CLASSIC).build()) {
+      BlockingQueue<Delivery> received = new ArrayBlockingQueue<>(1);
+      transport.subscribe(
+          new Destination.Queue(queue),
+          new ConsumerSettings(1, 1, false),
+          d -> {
+            received.add(d);
+            return CompletableFuture.completedFuture(null);
+          });
+      Message sent = Message.builder().payload(new byte[] {7}).build();
+      transport.send(new Destination.Queue(queue), sent, SendOptions.NONE).join();
+
+      assertThat(received.poll(30, TimeUnit.SECONDS))
+          .extracting(d -> d.message().id())
+          .isEqualTo(sent.id());
+      assertThat(rabbit.ctl().list("list_queues", "-p", rabbit.vhost(), "name", "type"))
+          .anySatisfy(line -> assertThat(line.split("\\s+")).containsExactly(queue, "classic"));
+    }
+  }
+
+  @Test
   void aCommandSentBeforeAnyConsumerExistsIsDelivered() {
     Channel<CreateTicket> commands = Channel.command(prefix + "later.commands", CreateTicket.class);
     parley.send(commands, new CreateTicket("o-early")).join();
