@@ -84,14 +84,25 @@ final class DefaultMessaging implements Messaging {
   @Override
   public <T> CompletableFuture<Message> publish(Channel<T> channel, T event) {
     requireKind(channel, Channel.Kind.EVENT);
-    Message message = encode(channel, event).build();
+    Message message = draft(channel, event).build();
     return sendTracked(new Destination.Event(channel.name()), message);
+  }
+
+  @Override
+  public <T> Message encode(Channel<T> channel, T payload) {
+    Objects.requireNonNull(channel, "channel");
+    return draft(channel, payload).build();
+  }
+
+  @Override
+  public Transport transport() {
+    return transport;
   }
 
   @Override
   public <T> CompletableFuture<Message> send(Channel<T> channel, T command) {
     requireKind(channel, Channel.Kind.COMMAND);
-    Message message = encode(channel, command).build();
+    Message message = draft(channel, command).build();
     return sendTracked(new Destination.Queue(channel.name()), message);
   }
 
@@ -107,7 +118,7 @@ final class DefaultMessaging implements Messaging {
     ensureReplyChannel();
     long deadline = clock.millis() + timeout.toMillis();
     Message message =
-        encode(channel, command)
+        draft(channel, command)
             .header(Headers.REPLY_TO, replyQueue)
             .header(Headers.DEADLINE, Long.toString(deadline))
             .build();
@@ -231,7 +242,7 @@ final class DefaultMessaging implements Messaging {
     }
   }
 
-  private <T> Message.Builder encode(Channel<T> channel, T payload) {
+  private <T> Message.Builder draft(Channel<T> channel, T payload) {
     Objects.requireNonNull(payload, "payload");
     Codec codec = codecs.encoderFor(channel.payloadType());
     Message.Builder builder =

@@ -45,6 +45,16 @@ public interface Messaging extends AutoCloseable {
   <T> CompletableFuture<Message> publish(Channel<T> channel, T event);
 
   /**
+   * The message {@link #publish} (for an event channel) or {@link #send} (for a command channel)
+   * would put on the wire — id, type, content type, channel, source, partition key and encoded
+   * payload — without sending it. The transactional outbox stores it and sends it later, unchanged.
+   */
+  <T> Message encode(Channel<T> channel, T payload);
+
+  /** The transport this instance sends and consumes with (the outbox relay sends through it). */
+  dev.parley.transport.spi.Transport transport();
+
+  /**
    * Sends a command, or one-way notification, to a command channel; no reply is expected.
    *
    * @return the message as sent, once the broker has durably accepted it

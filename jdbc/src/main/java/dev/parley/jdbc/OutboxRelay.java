@@ -1,0 +1,350 @@
+package dev.parley.jdbc;
+
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends committed outbox rows. One thread; one round at a time: renew the lease, read up to a batch
+ * of unsent rows in sequence order, send them (rows of one partition key one after another, each
+ * only after the previous one's confirm; rows of different keys in parallel), mark the confirmed
+ * ones sent in one transaction. A key whose send failed stops for the round; its later rows wait,
+ * so they never overtake it.
+ */
+final class OutboxRelay implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+  private static final Duration PURGE_EVERY = Duration.ofMinutes(1);
+
+  private final DataSource dataSource;
+  private final Transport transport;
+  private final String prefix;
+  private final Clock clock;
+  private final int batchSize;
+  private final Duration pollInterval;
+  private final Duration retention;
+  private final Duration lease;
+  private final String relayName;
+  private final String instance;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private volatile boolean wakeUp;
+  private volatile boolean closed;
+  private volatile boolean leaseHeld;
+  private Thread thread;
+  private Instant nextPurge = Instant.MIN;
+
+  OutboxRelay(Outbox.Builder b, Transport transport) {
+    this.dataSource = b.dataSource;
+    this.transport = transport;
+    this.prefix = b.prefix;
+    this.clock = b.clock;
+    this.batchSize = b.batchSize;
+    this.pollInterval = b.pollInterval;
+    this.retention = b.retention;
+    this.lease = b.lease;
+    this.relayName = b.relayName;
+    this.instance = b.instance;
+  }
+
+  synchronized void start() {
+    if (thread != null || closed) {
+      return;
+    }
+    thread = new Thread(this::run, "parley-outbox-relay-" + relayName);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  void wakeUp() {
+    wakeUp = true;
+    if (lock.tryLock()) {
+      try {
+        work.signal();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void run() {
+    while (!closed) {
+      int handled = 0;
+      try {
+        if (holdLease()) {
+          handled = round();
+          purgeIfDue();
+        }
+      } catch (SQLException | RuntimeException e) {
+        log.warn("outbox relay {}: round failed: {}", relayName, e.toString());
+      }
+      if (handled < batchSize) {
+        idle();
+      }
+    }
+  }
+
+  private void idle() {
+    lock.lock();
+    try {
+      if (!wakeUp && !closed) {
+        work.await(pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+      }
+      wakeUp = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closed = true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- lease
+  // -------------------------------------------------------------------------------------
+
+  private boolean holdLease() throws SQLException {
+    Instant now = clock.instant();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE "
+                  + prefix
+                  + "outbox_lease SET owner = ?, expires_at = ? WHERE name = ? AND (owner = ? OR"
+                  + " expires_at < ?)")) {
+        ps.setString(1, instance);
+        ps.setObject(2, utc(now.plus(lease)));
+        ps.setString(3, relayName);
+        ps.setString(4, instance);
+        ps.setObject(5, utc(now));
+        if (ps.executeUpdate() == 1) {
+          return leaseHeld(true);
+        }
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO "
+                  + prefix
+                  + "outbox_lease (name, owner, expires_at) VALUES (?, ?, ?)")) {
+        ps.setString(1, relayName);
+        ps.setString(2, instance);
+        ps.setObject(3, utc(now.plus(lease)));
+        ps.executeUpdate();
+        return leaseHeld(true);
+      } catch (SQLException e) {
+        if (isDuplicate(e)) {
+          return leaseHeld(false); // another instance holds it
+        }
+        throw e;
+      }
+    }
+  }
+
+  private boolean leaseHeld(boolean held) {
+    if (held != leaseHeld) {
+      log.info("outbox relay {}: {} the lease", relayName, held ? "took" : "does not hold");
+    }
+    leaseHeld = held;
+    return held;
+  }
+
+  static boolean isDuplicate(SQLException e) {
+    return "23505".equals(e.getSQLState())
+        || e instanceof java.sql.SQLIntegrityConstraintViolationException;
+  }
+
+  // ---- one round
+  // -----------------------------------------------------------------------------------
+
+  private record Row(long seq, String key, Destination destination, Message message) {}
+
+  private int round() throws SQLException {
+    List<Row> rows = read();
+    if (rows.isEmpty()) {
+      return 0;
+    }
+    // Chain the sends of each key; different keys (and rows without a key) go in parallel.
+    Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
+    List<CompletableFuture<Long>> results = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      CompletableFuture<Long> result;
+      if (row.key() == null) {
+        result = send(row);
+      } else {
+        CompletableFuture<Void> previous =
+            lastOfKey.getOrDefault(row.key(), CompletableFuture.completedFuture(null));
+        result = previous.thenCompose(v -> send(row));
+        lastOfKey.put(row.key(), result.thenAccept(seq -> {}));
+      }
+      results.add(result);
+    }
+    List<Long> done = new ArrayList<>(rows.size());
+    for (CompletableFuture<Long> r : results) {
+      try {
+        done.add(r.join());
+      } catch (RuntimeException e) {
+        failures.incrementAndGet();
+      }
+    }
+    markSent(done);
+    sent.addAndGet(done.size());
+    return rows.size();
+  }
+
+  private CompletableFuture<Long> send(Row row) {
+    return transport
+        .send(row.destination(), row.message(), SendOptions.NONE)
+        .thenApply(v -> row.seq());
+  }
+
+  private List<Row> read() throws SQLException {
+    List<Row> rows = new ArrayList<>();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT seq, message_id, destination_kind, destination, partition_key, headers,"
+                  + " payload FROM "
+                  + prefix
+                  + "outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?")) {
+        ps.setInt(1, batchSize);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String id = rs.getString(2);
+            String kind = rs.getString(3);
+            String name = rs.getString(4);
+            Message.Builder m = Message.builder().id(id).payload(rs.getBytes(7));
+            StoredHeaders.read(rs.getString(6)).forEach(m::header);
+            Destination d =
+                "E".equals(kind) ? new Destination.Event(name) : new Destination.Queue(name);
+            rows.add(new Row(rs.getLong(1), rs.getString(5), d, m.build()));
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
+  private void markSent(List<Long> seqs) throws SQLException {
+    if (seqs.isEmpty()) {
+      return;
+    }
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE " + prefix + "outbox SET sent_at = ? WHERE seq = ?")) {
+        OffsetDateTime now = utc(clock.instant());
+        for (Long seq : seqs) {
+          ps.setObject(1, now);
+          ps.setLong(2, seq);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  // ---- purge and metrics -----------------------------------------------------------------------
+
+  private void purgeIfDue() {
+    Instant now = clock.instant();
+    if (now.isBefore(nextPurge)) {
+      return;
+    }
+    nextPurge = now.plus(PURGE_EVERY);
+    purge();
+  }
+
+  int purge() {
+    int total = 0;
+    String sql =
+        "DELETE FROM "
+            + prefix
+            + "outbox WHERE seq IN (SELECT seq FROM "
+            + prefix
+            + "outbox WHERE sent_at < ? ORDER BY seq LIMIT 1000)";
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int n;
+        do {
+          ps.setObject(1, utc(clock.instant().minus(retention)));
+          n = ps.executeUpdate();
+          total += n;
+        } while (n == 1000 && !closed);
+      }
+    } catch (SQLException e) {
+      throw new OutboxException("cannot purge the outbox: " + e.getMessage(), e);
+    }
+    return total;
+  }
+
+  OutboxMetrics metrics() {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*), MIN(created_at) FROM "
+                    + prefix
+                    + "outbox WHERE sent_at IS NULL");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      long backlog = rs.getLong(1);
+      OffsetDateTime oldest = rs.getObject(2, OffsetDateTime.class);
+      Duration lag =
+          oldest == null ? Duration.ZERO : Duration.between(oldest.toInstant(), clock.instant());
+      return new OutboxMetrics(
+          sent.get(), failures.get(), backlog, lag.isNegative() ? Duration.ZERO : lag, leaseHeld);
+    } catch (SQLException e) {
+      throw new OutboxException("cannot read the outbox: " + e.getMessage(), e);
+    }
+  }
+
+  private static OffsetDateTime utc(Instant i) {
+    return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    wakeUp();
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      try {
+        t.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

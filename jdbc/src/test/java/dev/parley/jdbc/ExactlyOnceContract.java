@@ -1,0 +1,420 @@
+package dev.parley.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.message.Message;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.MessageContext;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.Redelivery;
+import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.testing.kit.EmbeddedBrokerExtension;
+import dev.parley.testing.kit.FakeClock;
+import dev.parley.transport.amqp.AmqpTransport;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Outbox → broker → inbox against a real broker (the embedded Artemis) and a real database; each
+ * subclass picks the database. The ledger table has no unique constraint, so a duplicate effect
+ * would show.
+ */
+abstract class ExactlyOnceContract {
+
+  @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
+
+  record Event(String key, int seq) {}
+
+  abstract Database database();
+
+  Database.Instance db;
+  Messaging messaging;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+  String prefix;
+
+  @BeforeEach
+  void open() {
+    db = database().open();
+    Database.execute(
+        db.dataSource(),
+        "CREATE TABLE ledger (consumer_group VARCHAR(64), message_id VARCHAR(64), k VARCHAR(64),"
+            + " seq INT, applied_at BIGINT)");
+    prefix = "eo." + UUID.randomUUID().toString().substring(0, 8) + ".";
+    messaging =
+        Messaging.builder()
+            .service("orders")
+            .transport(AmqpTransport.builder(broker.amqpUri()).build())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .subscriptionOptions(
+                SubscriptionOptions.defaults()
+                    .withRedelivery(
+                        Redelivery.of(3, Duration.ofMillis(10), Duration.ofMillis(200))))
+            .build();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    messaging.close();
+    db.close();
+  }
+
+  Outbox outbox(Outbox.Builder b) {
+    Outbox o = b.build();
+    closeables.add(o);
+    return o;
+  }
+
+  Outbox.Builder outboxBuilder() {
+    return Outbox.builder(db.dataSource(), messaging).pollInterval(Duration.ofMillis(20));
+  }
+
+  Inbox inbox() {
+    return Inbox.builder(db.dataSource()).build();
+  }
+
+  /** A handler that appends the event to the ledger in the inbox's transaction. */
+  TransactionalHandler<Event> ledger(String group) {
+    return (event, ctx, c) -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO ledger (consumer_group, message_id, k, seq, applied_at)"
+                  + " VALUES (?, ?, ?, ?, ?)")) {
+        ps.setString(1, group);
+        ps.setString(2, ctx.message().id());
+        ps.setString(3, event.key());
+        ps.setInt(4, event.seq());
+        ps.setLong(5, System.nanoTime());
+        ps.executeUpdate();
+      }
+    };
+  }
+
+  void inTransaction(SqlWork work) {
+    try (Connection c = db.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      work.run(c);
+      c.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  interface SqlWork {
+    void run(Connection c) throws SQLException;
+  }
+
+  long ledgerRows() {
+    return db.count("SELECT COUNT(*) FROM ledger");
+  }
+
+  List<Integer> seqsOf(String key) {
+    List<Integer> out = new ArrayList<>();
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT seq FROM ledger WHERE k = ? ORDER BY applied_at")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getInt(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
+  }
+
+  @Test
+  void committedPublishesAreSentOnceAndRolledBackOnesNever() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    Outbox outbox = outbox(outboxBuilder()).start();
+
+    for (int i = 1; i <= 20; i++) {
+      int seq = i;
+      try (Connection c = db.dataSource().getConnection()) {
+        c.setAutoCommit(false);
+        outbox.publish(c, events, new Event("k" + seq, seq));
+        if (seq % 2 == 0) {
+          c.commit();
+        } else {
+          c.rollback();
+        }
+      }
+    }
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 10);
+    await().atMost(Duration.ofSeconds(10)).until(() -> outbox.metrics().backlog() == 0);
+    assertThat(db.count("SELECT COUNT(*) FROM ledger WHERE MOD(seq, 2) = 1")).isZero();
+    assertThat(outbox.metrics().sent()).isEqualTo(10);
+    assertThat(outbox.metrics().leaseHeld()).isTrue();
+    assertThat(inbox.handled()).isEqualTo(10);
+  }
+
+  @Test
+  void aDuplicateIsAcknowledgedWithoutRunningTheHandler() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    Message once = messaging.encode(events, new Event("k", 1));
+
+    // The same message twice, as a relay resending after a crash would.
+    messaging.transport().send(new Destination.Event(events.name()), once, SendOptions.NONE).join();
+    messaging.transport().send(new Destination.Event(events.name()), once, SendOptions.NONE).join();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> inbox.duplicates() == 1);
+    assertThat(ledgerRows()).isEqualTo(1);
+    assertThat(inbox.handled()).isEqualTo(1);
+  }
+
+  @Test
+  void aFailedHandlerLeavesNoRecordSoTheRetryApplies() {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    AtomicInteger calls = new AtomicInteger();
+    TransactionalHandler<Event> write = ledger("ledger");
+    messaging.subscribe(
+        events,
+        "ledger",
+        inbox.handler(
+            "ledger",
+            (event, ctx, c) -> {
+              write.handle(event, ctx, c); // the effect is written, then the handler fails
+              if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("crash after the effect, before the commit");
+              }
+            }));
+
+    messaging.publish(events, new Event("k", 1)).join();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> inbox.handled() == 1);
+    assertThat(calls.get()).isEqualTo(2);
+    assertThat(ledgerRows()).isEqualTo(1);
+    assertThat(inbox.duplicates()).isZero();
+  }
+
+  @Test
+  void concurrentDuplicatesNeverBothApplyAndGroupsAreScoped() {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    SubscriptionOptions four = messaging.defaultSubscriptionOptions().withConcurrency(4);
+    messaging.subscribe(events, "a", inbox.handler("a", ledger("a")), four);
+    messaging.subscribe(events, "b", inbox.handler("b", ledger("b")), four);
+    int ids = 50;
+    List<CompletableFuture<Void>> sends = new ArrayList<>();
+    for (int i = 0; i < ids; i++) {
+      Message m = messaging.encode(events, new Event("k" + i, i));
+      for (int copy = 0; copy < 3; copy++) {
+        sends.add(
+            messaging.transport().send(new Destination.Event(events.name()), m, SendOptions.NONE));
+      }
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> inbox.handled() + inbox.duplicates() == ids * 3L * 2);
+    assertThat(ledgerRows()).isEqualTo(ids * 2L);
+    assertThat(
+            db.count(
+                "SELECT COUNT(*) FROM (SELECT consumer_group, message_id FROM ledger"
+                    + " GROUP BY consumer_group, message_id HAVING COUNT(*) > 1) d"))
+        .isZero();
+    assertThat(inbox.duplicates()).isEqualTo(ids * 2L * 2);
+  }
+
+  @Test
+  void aDuplicateArrivingWhileTheFirstCopyRollsBackIsApplied() throws Exception {
+    Inbox inbox = inbox();
+    Message m = messaging.encode(Channel.event(prefix + "events", Event.class), new Event("k", 1));
+    MessageContext ctx = context(m);
+    CountDownLatch firstRecorded = new CountDownLatch(1);
+    CountDownLatch failFirst = new CountDownLatch(1);
+    TransactionalHandler<Event> write = ledger("g");
+    var first =
+        inbox.handler(
+            "g",
+            (Event e, MessageContext c, Connection conn) -> {
+              firstRecorded.countDown();
+              failFirst.await(30, TimeUnit.SECONDS);
+              throw new IllegalStateException("the first copy's handler fails");
+            });
+    var second = inbox.handler("g", write);
+
+    CompletableFuture<Void> one =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                first.handle(new Event("k", 1), ctx);
+              } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
+    assertThat(firstRecorded.await(30, TimeUnit.SECONDS)).isTrue();
+    // The second copy arrives while the first holds its (uncommitted) inbox record.
+    CompletableFuture<Void> two =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                second.handle(new Event("k", 1), ctx);
+              } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
+    failFirst.countDown();
+
+    assertThat(one).failsWithin(Duration.ofSeconds(30));
+    // Whether it waited for the first copy or retried after it, the second copy must apply.
+    try {
+      two.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      // H2 may refuse the concurrent insert; a consumer would retry the delivery.
+      second.handle(new Event("k", 1), ctx);
+    }
+    assertThat(ledgerRows()).isEqualTo(1);
+    assertThat(inbox.handled()).isEqualTo(1);
+  }
+
+  static MessageContext context(Message m) {
+    return new MessageContext() {
+      @Override
+      public Message message() {
+        return m;
+      }
+
+      @Override
+      public int attempt() {
+        return 1;
+      }
+
+      @Override
+      public java.util.Optional<java.time.Instant> deadline() {
+        return java.util.Optional.empty();
+      }
+
+      @Override
+      public java.util.Optional<String> partitionKey() {
+        return java.util.Optional.empty();
+      }
+    };
+  }
+
+  @Test
+  void writersOfOneKeyTakeTurnsSoTheRelayKeepsTheirOrder() throws Exception {
+    Channel<Event> events =
+        Channel.event(prefix + "ordered", Event.class).withPartitionKey(Event::key);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    Outbox outbox = outbox(outboxBuilder()).start();
+    CountDownLatch firstWritten = new CountDownLatch(1);
+    CountDownLatch commitFirst = new CountDownLatch(1);
+
+    // Writer 1 takes seq 1 of key k and holds its transaction open.
+    CompletableFuture<Void> writer1 =
+        CompletableFuture.runAsync(
+            () ->
+                inTransaction(
+                    c -> {
+                      outbox.publish(c, events, new Event("k", 1));
+                      firstWritten.countDown();
+                      try {
+                        commitFirst.await(30, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }));
+    assertThat(firstWritten.await(30, TimeUnit.SECONDS)).isTrue();
+    // Writer 2 writes seq 2 of the same key; writer 3 another key.
+    CompletableFuture<Void> writer2 =
+        CompletableFuture.runAsync(
+            () -> inTransaction(c -> outbox.publish(c, events, new Event("k", 2))));
+    inTransaction(c -> outbox.publish(c, events, new Event("other", 1)));
+
+    // The other key is not held up; writer 2 waits for writer 1.
+    await().atMost(Duration.ofSeconds(30)).until(() -> seqsOf("other").equals(List.of(1)));
+    assertThat(writer2).isNotDone();
+    assertThat(seqsOf("k")).isEmpty();
+
+    commitFirst.countDown();
+    writer1.get(30, TimeUnit.SECONDS);
+    writer2.get(30, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> seqsOf("k").size() == 2);
+    assertThat(seqsOf("k")).containsExactly(1, 2);
+  }
+
+  @Test
+  void onlyTheLeaseHolderRelaysAndAnotherTakesOverWhenItStops() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    Outbox first = outbox(outboxBuilder().instance("first").lease(Duration.ofMillis(800))).start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> first.metrics().leaseHeld());
+    Outbox second =
+        outbox(outboxBuilder().instance("second").lease(Duration.ofMillis(800))).start();
+
+    for (int i = 1; i <= 10; i++) {
+      int seq = i;
+      inTransaction(c -> first.publish(c, events, new Event("k" + seq, seq)));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 10);
+    assertThat(first.metrics().sent()).isEqualTo(10);
+    assertThat(second.metrics().sent()).isZero();
+    assertThat(second.metrics().leaseHeld()).isFalse();
+
+    first.close();
+    for (int i = 11; i <= 20; i++) {
+      int seq = i;
+      inTransaction(c -> second.publish(c, events, new Event("k" + seq, seq)));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 20);
+    assertThat(second.metrics().leaseHeld()).isTrue();
+    assertThat(second.metrics().sent()).isEqualTo(10);
+    assertThat(inbox.duplicates()).isZero();
+  }
+
+  @Test
+  void purgeDeletesOnlyWhatIsOlderThanTheRetention() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    FakeClock clock = FakeClock.startingNow();
+    Inbox inbox =
+        Inbox.builder(db.dataSource()).clock(clock).retention(Duration.ofHours(1)).build();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    Outbox outbox = outbox(outboxBuilder().clock(clock).retention(Duration.ofHours(1))).start();
+
+    inTransaction(c -> outbox.publish(c, events, new Event("old", 1)));
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 1);
+    clock.advance(Duration.ofMinutes(61));
+    inTransaction(c -> outbox.publish(c, events, new Event("young", 2)));
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> outbox.metrics().backlog() == 0);
+
+    assertThat(inbox.purge()).isEqualTo(1);
+    assertThat(db.count("SELECT COUNT(*) FROM parley_inbox")).isEqualTo(1);
+    outbox.purge();
+    assertThat(db.count("SELECT COUNT(*) FROM parley_outbox")).isEqualTo(1);
+  }
+}
