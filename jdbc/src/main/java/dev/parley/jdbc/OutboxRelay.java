@@ -37,6 +37,7 @@ final class OutboxRelay implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
   private static final Duration PURGE_EVERY = Duration.ofMinutes(1);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
 
   private final DataSource dataSource;
   private final Transport transport;
@@ -92,27 +93,45 @@ final class OutboxRelay implements AutoCloseable {
   }
 
   private void run() {
+    Duration backoff = Duration.ZERO;
     while (!closed) {
       int handled = 0;
+      boolean stuck = false;
       try {
         if (holdLease()) {
+          long before = sent.get();
           handled = round();
+          // Rows were there but none went out (the broker is away): back off, up to a second,
+          // rather than read and fail the same batch in a tight loop.
+          stuck = handled > 0 && sent.get() == before;
           purgeIfDue();
         }
       } catch (SQLException | RuntimeException e) {
         log.warn("outbox relay {}: round failed: {}", relayName, e.toString());
+        stuck = true;
       }
-      if (handled < batchSize) {
-        idle();
+      if (stuck) {
+        backoff =
+            backoff.isZero()
+                ? pollInterval
+                : backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
+                    ? MAX_BACKOFF
+                    : backoff.multipliedBy(2);
+        idle(backoff, false);
+      } else {
+        backoff = Duration.ZERO;
+        if (handled < batchSize) {
+          idle(pollInterval, true);
+        }
       }
     }
   }
 
-  private void idle() {
+  private void idle(Duration wait, boolean wakeable) {
     lock.lock();
     try {
-      if (!wakeUp && !closed) {
-        work.await(pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+      if ((!wakeable || !wakeUp) && !closed) {
+        work.await(wait.toNanos(), TimeUnit.NANOSECONDS);
       }
       wakeUp = false;
     } catch (InterruptedException e) {

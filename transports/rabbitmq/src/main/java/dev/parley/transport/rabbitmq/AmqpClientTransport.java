@@ -11,6 +11,7 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Partitions;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
@@ -177,7 +178,7 @@ final class AmqpClientTransport implements RabbitTransport {
       if (destination instanceof Destination.Event e) {
         producerSide.exchange(e.channel(), Topology.FANOUT, null);
         // Events without a subscriber group are dropped, as in any publish/subscribe; the routing
-        // key feeds the consistent hash of partitioned groups.
+        // key (the partition number) routes it in partitioned groups.
         return publisher.publish(e.channel(), routingKey(message), false, props, message.payload());
       }
       String queue = Topology.queueName(destination);
@@ -194,9 +195,10 @@ final class AmqpClientTransport implements RabbitTransport {
     }
   }
 
-  private static String routingKey(Message message) {
+  /** An event's partition number: from its partition key, or spread by its id without one. */
+  private String routingKey(Message message) {
     String key = message.headers().get(Headers.PARTITION_KEY);
-    return key != null ? key : message.id();
+    return Integer.toString(Partitions.of(key != null ? key : message.id(), topology.partitions()));
   }
 
   private String declareDelay(Destination destination, Duration delay) {
@@ -287,19 +289,22 @@ final class AmqpClientTransport implements RabbitTransport {
   private TransportSubscription partitioned(
       Destination.GroupQueue group, ConsumerSettings settings, DeliveryHandler handler) {
     String queue = group.queueName();
-    String hashExchange = Topology.partitionExchange(group);
+    String partitionExchange = Topology.partitionExchange(group);
     String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
     consumerSide.exchange(group.channel(), Topology.FANOUT, null);
+    // Publishers route each event to its partition's number (Partitions.of, from the key): a
+    // direct exchange then picks the partition queue. (A consistent-hash exchange would spare the
+    // publisher the count, but RabbitMQ 3.10 rebuilt its ring differently after a kill -9 and the
+    // re-declarations that follow: keys moved partitions, and their order broke;
+    // PartitionMappingAcrossRestartIT.)
     consumerSide.exchange(
-        hashExchange,
-        Topology.CONSISTENT_HASH,
-        Map.of("x-parley-partitions", topology.partitions()));
-    consumerSide.bindExchange(hashExchange, group.channel(), "");
+        partitionExchange, Topology.DIRECT, Map.of("x-parley-partitions", topology.partitions()));
+    consumerSide.bindExchange(partitionExchange, group.channel(), "");
     consumerSide.queue(dlq, topology.queueArguments(dlq, null, false));
     for (int p = 0; p < topology.partitions(); p++) {
       String partition = Topology.partitionQueue(queue, p);
       consumerSide.queue(partition, topology.queueArguments(partition, dlq, true));
-      consumerSide.bindQueue(partition, hashExchange, "1");
+      consumerSide.bindQueue(partition, partitionExchange, Integer.toString(p));
     }
     PartitionedSubscription subscription =
         new PartitionedSubscription(
@@ -336,13 +341,21 @@ final class AmqpClientTransport implements RabbitTransport {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    for (TransportSubscription s : List.copyOf(subscriptions)) {
-      s.close();
+    try {
+      for (TransportSubscription s : List.copyOf(subscriptions)) {
+        try {
+          s.close();
+        } catch (RuntimeException e) {
+          log.warn("{}: closing a subscription failed: {}", instance, e.toString());
+        }
+      }
+      publisher.failAll();
+      closeQuietly(consuming);
+      closeQuietly(publishing);
+    } finally {
+      // Whatever failed above, no thread of this transport outlives it.
+      shutdownThreads();
     }
-    publisher.failAll();
-    closeQuietly(consuming);
-    closeQuietly(publishing);
-    shutdownThreads();
   }
 
   private void shutdownThreads() {

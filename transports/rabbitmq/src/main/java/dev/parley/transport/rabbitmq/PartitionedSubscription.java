@@ -215,8 +215,8 @@ final class PartitionedSubscription implements TransportSubscription {
     }
     announce("bye");
     try {
-      if (control != null && control.isOpen()) {
-        control.close();
+      if (control != null) {
+        control.close(); // also when down: it leaves the client's recovery that way
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       log.debug("{}: closing the members channel failed: {}", queue, e.toString());

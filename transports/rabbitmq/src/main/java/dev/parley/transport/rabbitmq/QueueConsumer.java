@@ -132,12 +132,14 @@ final class QueueConsumer {
     } catch (Exception e) {
       log.warn("{}: a delivery was still being handled after {}; closing anyway", queue, timeout);
     }
+    // Close even a channel that is down right now: closing is also what takes it (and its
+    // consumer) out of the client's automatic recovery. A stopped consumer brought back by a
+    // recovery would hold its deliveries unacknowledged forever (and, being single-active, could
+    // stall its partition).
     try {
-      if (ch.isOpen()) {
-        ch.close();
-      }
+      ch.close();
     } catch (IOException | TimeoutException | RuntimeException e) {
-      log.debug("{}: closing the consumer channel failed: {}", queue, e.toString());
+      log.debug("{}: closing the consumer channel: {}", queue, e.toString());
     }
   }
 

@@ -96,8 +96,9 @@ public interface RabbitTransport extends Transport {
     }
 
     /**
-     * Partition queues of a partitioned subscriber group; default 8. Every member of a group must
-     * use the same number (it is recorded on the group's exchange, and a different one is refused).
+     * Partitions of a partitioned channel; default 8. Publishers and every member of a group must
+     * use the same number: a publisher routes each event to partition {@code Partitions.of(key,
+     * partitions)}, and a group records its count on its exchange (a different one is refused).
      */
     public Builder partitions(int partitions) {
       this.partitions = atLeastOne(partitions, "partitions");

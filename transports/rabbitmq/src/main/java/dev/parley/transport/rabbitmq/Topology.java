@@ -13,7 +13,7 @@ import java.util.Map;
 final class Topology {
 
   static final String FANOUT = "fanout";
-  static final String CONSISTENT_HASH = "x-consistent-hash";
+  static final String DIRECT = "direct";
   static final String REPLY_PREFIX = "parley.reply.";
   static final String DELAY_PREFIX = "parley.delay.";
 
@@ -48,7 +48,10 @@ final class Topology {
     throw new IllegalArgumentException("an event channel is not a queue: " + d);
   }
 
-  /** The consistent-hash exchange of a partitioned group: {@code <channel>.<group>}. */
+  /**
+   * The direct exchange of a partitioned group, {@code <channel>.<group>}: partition number →
+   * queue.
+   */
   static String partitionExchange(Destination.GroupQueue g) {
     return g.queueName();
   }

@@ -3,7 +3,7 @@ package dev.parley.transport.stomp;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Destination;
-import java.nio.charset.StandardCharsets;
+import dev.parley.transport.spi.Partitions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -123,13 +123,9 @@ abstract sealed class Dialect {
       return "rabbitmq";
     }
 
-    /** The partition of a key: the same on every client (a stable hash of its UTF-8 bytes). */
+    /** The partition of a key: the same on every client ({@link Partitions}). */
     int partition(String key) {
-      int h = 0x811c9dc5;
-      for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
-        h = (h ^ (b & 0xff)) * 0x01000193;
-      }
-      return Math.floorMod(h, partitions);
+      return Partitions.of(key, partitions);
     }
 
     /** {@code /topic/<channel>.<word>}: a routing key, or a binding pattern on amq.topic. */
