@@ -106,7 +106,9 @@ abstract class ChaosM1Contract {
       beforeFaults(producer);
 
       Outbox[] relay = {relay(db, producer, "relay-1")};
-      int writers = 2;
+      int writers = Integer.getInteger("parley.m1.writers", 2);
+      // Each writer owns the keys k with k % writers == its number: keys must divide evenly.
+      assertThat(keys % writers).as("keys %% writers").isZero();
       AtomicInteger written = new AtomicInteger();
       List<CompletableFuture<Void>> writing = new ArrayList<>();
       for (int w = 0; w < writers; w++) {
