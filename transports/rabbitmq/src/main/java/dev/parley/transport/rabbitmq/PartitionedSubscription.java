@@ -8,16 +8,15 @@ import com.rabbitmq.client.Envelope;
 import dev.parley.error.TransportException;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.PartitionMembers;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -47,13 +46,13 @@ final class PartitionedSubscription implements TransportSubscription {
   private final Connection connection;
   private final String queue;
   private final Destination source;
-  private final int partitions;
   private final int prefetch;
   private final Duration heartbeat;
   private final Duration closeTimeout;
   private final DeliveryHandler handler;
   private final List<Slot> slots = new ArrayList<>();
-  private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+  private final PartitionMembers members;
+  private final List<String> slotIds = new ArrayList<>();
   private final ScheduledExecutorService timer;
   private final String exchange;
   private Channel control;
@@ -75,15 +74,17 @@ final class PartitionedSubscription implements TransportSubscription {
     this.connection = connection;
     this.queue = queue;
     this.source = source;
-    this.partitions = partitions;
     this.prefetch = prefetch;
     this.heartbeat = heartbeat;
     this.closeTimeout = closeTimeout;
     this.timer = timer;
     this.handler = handler;
     this.exchange = queue + ".members";
+    this.members = new PartitionMembers(partitions, heartbeat);
     for (int i = 0; i < concurrency; i++) {
-      slots.add(new Slot(UUID.randomUUID().toString(), workers.get()));
+      Slot slot = new Slot(UUID.randomUUID().toString(), workers.get());
+      slots.add(slot);
+      slotIds.add(slot.id);
     }
   }
 
@@ -100,11 +101,7 @@ final class PartitionedSubscription implements TransportSubscription {
           "cannot join the members of " + queue + ": " + e.getMessage(),
           e);
     }
-    long now = System.nanoTime();
-    for (Slot s : slots) {
-      lastSeen.put(s.id, now);
-    }
-    announce("hello");
+    announce(true);
     rebalance();
     tick =
         timer.scheduleWithFixedDelay(
@@ -130,14 +127,14 @@ final class PartitionedSubscription implements TransportSubscription {
 
   private void onTick() {
     try {
-      announce("hello");
+      announce(true);
       rebalance();
     } catch (RuntimeException e) {
       log.warn("{}: rebalancing failed: {}", queue, e.toString());
     }
   }
 
-  private void announce(String verb) {
+  private void announce(boolean hello) {
     Channel ch = control;
     if (ch == null || !ch.isOpen()) {
       return;
@@ -145,7 +142,7 @@ final class PartitionedSubscription implements TransportSubscription {
     for (Slot s : slots) {
       try {
         ch.basicPublish(
-            exchange, "", null, (verb + " " + s.id).getBytes(StandardCharsets.US_ASCII));
+            exchange, "", null, hello ? PartitionMembers.hello(s.id) : PartitionMembers.bye(s.id));
       } catch (IOException | RuntimeException e) {
         log.debug("{}: announcing {} failed: {}", queue, s.id, e.toString());
       }
@@ -156,21 +153,9 @@ final class PartitionedSubscription implements TransportSubscription {
     if (closed) {
       return;
     }
-    long now = System.nanoTime();
-    long expiry = heartbeat.toNanos() * 3;
+    Map<String, Set<Integer>> assignment = members.assign(slotIds);
     for (Slot s : slots) {
-      lastSeen.put(s.id, now); // local members are alive by definition
-    }
-    lastSeen.entrySet().removeIf(e -> now - e.getValue() > expiry);
-    List<String> members = new ArrayList<>(new TreeSet<>(lastSeen.keySet()));
-    for (Slot s : slots) {
-      int index = members.indexOf(s.id);
-      Set<Integer> target = new TreeSet<>();
-      for (int p = 0; p < partitions; p++) {
-        if (p % members.size() == index) {
-          target.add(p);
-        }
-      }
+      Set<Integer> target = assignment.get(s.id);
       for (Integer p : List.copyOf(s.consumers.keySet())) {
         if (!target.contains(p)) {
           log.debug("{}: member {} gives up partition {}", queue, s.id, p);
@@ -213,7 +198,7 @@ final class PartitionedSubscription implements TransportSubscription {
       }
       s.consumers.clear();
     }
-    announce("bye");
+    announce(false);
     try {
       if (control != null) {
         control.close(); // also when down: it leaves the client's recovery that way
@@ -234,20 +219,7 @@ final class PartitionedSubscription implements TransportSubscription {
     @Override
     public void handleDelivery(
         String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-      String text = new String(body, StandardCharsets.US_ASCII);
-      int space = text.indexOf(' ');
-      if (space < 0) {
-        return;
-      }
-      String verb = text.substring(0, space);
-      String member = text.substring(space + 1);
-      boolean changed;
-      if (verb.equals("bye")) {
-        changed = lastSeen.remove(member) != null;
-      } else {
-        changed = lastSeen.put(member, System.nanoTime()) == null;
-      }
-      if (changed && !closed) {
+      if (members.heard(body) && !closed) {
         // React to a join or leave at once rather than on the next tick.
         timer.execute(PartitionedSubscription.this::rebalance);
       }

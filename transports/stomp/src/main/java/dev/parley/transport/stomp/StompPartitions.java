@@ -2,15 +2,14 @@ package dev.parley.transport.stomp;
 
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.PartitionMembers;
 import dev.parley.transport.spi.TransportSubscription;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +43,8 @@ final class StompPartitions implements TransportSubscription {
   private final int prefetch;
   private final DeliveryHandler handler;
   private final List<Slot> slots = new ArrayList<>();
-  private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+  private final PartitionMembers table;
+  private final List<String> slotIds = new ArrayList<>();
   private final long heartbeatNanos;
   private StompConsumer members;
   private ScheduledFuture<?> tick;
@@ -63,8 +63,11 @@ final class StompPartitions implements TransportSubscription {
     this.prefetch = prefetch;
     this.handler = handler;
     this.heartbeatNanos = transport.memberHeartbeat().toNanos();
+    this.table = new PartitionMembers(dialect.partitions(), transport.memberHeartbeat());
     for (int i = 0; i < concurrency; i++) {
-      slots.add(new Slot(UUID.randomUUID().toString()));
+      Slot slot = new Slot(UUID.randomUUID().toString());
+      slots.add(slot);
+      slotIds.add(slot.id);
     }
   }
 
@@ -74,7 +77,7 @@ final class StompPartitions implements TransportSubscription {
     h.put("prefetch-count", "100");
     members = transport.newConsumer(h, group, d -> onAnnouncement(d.message().payload()));
     members.attach(transport.connectedClient());
-    announce("hello");
+    announce(true);
     // Listen for a heartbeat and a half before taking anything, so as not to grab every partition
     // from members not heard of yet. A member that hears nobody takes every partition at once:
     // that declares and binds all the partition queues before subscribe() returns, so no event
@@ -93,34 +96,24 @@ final class StompPartitions implements TransportSubscription {
   }
 
   private CompletableFuture<Void> onAnnouncement(byte[] body) {
-    String text = new String(body, StandardCharsets.US_ASCII);
-    int space = text.indexOf(' ');
-    if (space > 0) {
-      String verb = text.substring(0, space);
-      String member = text.substring(space + 1);
-      if (verb.equals("bye")) {
-        lastSeen.remove(member);
-      } else if (verb.equals("hello")) {
-        lastSeen.put(member, System.nanoTime());
-      }
-    }
+    table.heard(body);
     return CompletableFuture.completedFuture(null);
   }
 
   private void onTick() {
     try {
-      announce("hello");
+      announce(true);
       rebalance();
     } catch (RuntimeException e) {
       log.warn("{}: rebalancing failed: {}", group.queueName(), e.toString());
     }
   }
 
-  private void announce(String verb) {
+  private void announce(boolean hello) {
     for (Slot s : slots) {
       transport.sendQuietly(
           Map.of("destination", dialect.membersTopic(group)),
-          (verb + " " + s.id).getBytes(StandardCharsets.US_ASCII));
+          hello ? PartitionMembers.hello(s.id) : PartitionMembers.bye(s.id));
     }
   }
 
@@ -129,19 +122,10 @@ final class StompPartitions implements TransportSubscription {
     if (closed || !transport.isConnected()) {
       return;
     }
+    Map<String, Set<Integer>> assignment = table.assign(slotIds);
+    int alive = table.size();
     for (Slot s : slots) {
-      lastSeen.put(s.id, now);
-    }
-    lastSeen.entrySet().removeIf(e -> now - e.getValue() > heartbeatNanos * 3);
-    List<String> ids = new ArrayList<>(new TreeSet<>(lastSeen.keySet()));
-    for (Slot s : slots) {
-      int index = ids.indexOf(s.id);
-      Set<Integer> target = new TreeSet<>();
-      for (int p = 0; p < dialect.partitions(); p++) {
-        if (p % ids.size() == index) {
-          target.add(p);
-        }
-      }
+      Set<Integer> target = assignment.get(s.id);
       for (Integer p : List.copyOf(s.owned.keySet())) {
         if (!target.contains(p)) {
           log.debug("{}: member {} gives up partition {}", group.queueName(), s.id, p);
@@ -150,7 +134,7 @@ final class StompPartitions implements TransportSubscription {
       }
       s.wanted.keySet().retainAll(target);
       // A member that hears nobody else takes its partitions at once (see start()).
-      boolean alone = ids.size() == slots.size() && s.everOwned == 0;
+      boolean alone = alive == slots.size() && s.everOwned == 0;
       for (Integer p : target) {
         if (s.owned.containsKey(p)) {
           continue;
@@ -202,7 +186,7 @@ final class StompPartitions implements TransportSubscription {
       }
       s.owned.clear();
     }
-    announce("bye");
+    announce(false);
     if (members != null) {
       transport.stopConsumer(members, transport.closeTimeout());
     }

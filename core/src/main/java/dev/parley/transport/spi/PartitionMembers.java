@@ -1,0 +1,104 @@
+package dev.parley.transport.spi;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The member protocol that shares a partitioned group's partitions out among its members through
+ * the broker alone (documented in {@code docs/wire.md}): every member announces {@code hello <id>}
+ * each heartbeat and {@code bye <id>} when it leaves; a member not heard for three heartbeats is
+ * dropped; with the live ids sorted, member {@code i} of {@code n} owns the partitions {@code p}
+ * with {@code p % n == i}. Transports carry the announcements; this class keeps the table.
+ * Thread-safe.
+ */
+public final class PartitionMembers {
+
+  private final int partitions;
+  private final long expiryNanos;
+  private final LongSupplier nanoTime;
+  private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+
+  public PartitionMembers(int partitions, Duration heartbeat) {
+    this(partitions, heartbeat, System::nanoTime);
+  }
+
+  PartitionMembers(int partitions, Duration heartbeat, LongSupplier nanoTime) {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions: " + partitions + " (expected: > 0)");
+    }
+    this.partitions = partitions;
+    this.expiryNanos = heartbeat.toNanos() * 3;
+    this.nanoTime = nanoTime;
+  }
+
+  /** The announcement that member {@code id} is alive. */
+  public static byte[] hello(String id) {
+    return ("hello " + id).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** The announcement that member {@code id} leaves. */
+  public static byte[] bye(String id) {
+    return ("bye " + id).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * Takes in an announcement.
+   *
+   * @return whether the membership changed (a member joined or left), so a rebalance is due now
+   */
+  public boolean heard(byte[] announcement) {
+    String text = new String(announcement, StandardCharsets.US_ASCII);
+    int space = text.indexOf(' ');
+    if (space < 0) {
+      return false;
+    }
+    String verb = text.substring(0, space);
+    String member = text.substring(space + 1);
+    if (verb.equals("bye")) {
+      return lastSeen.remove(member) != null;
+    }
+    if (verb.equals("hello")) {
+      return lastSeen.put(member, nanoTime.getAsLong()) == null;
+    }
+    return false;
+  }
+
+  /**
+   * The partitions each of {@code local} owns now: local members count as alive, members silent for
+   * three heartbeats are dropped first.
+   */
+  public Map<String, Set<Integer>> assign(Collection<String> local) {
+    long now = nanoTime.getAsLong();
+    for (String id : local) {
+      lastSeen.put(id, now);
+    }
+    lastSeen.entrySet().removeIf(e -> now - e.getValue() > expiryNanos);
+    List<String> ids = new ArrayList<>(new TreeSet<>(lastSeen.keySet()));
+    Map<String, Set<Integer>> owned = new HashMap<>();
+    for (String id : local) {
+      int index = ids.indexOf(id);
+      Set<Integer> mine = new TreeSet<>();
+      for (int p = 0; p < partitions; p++) {
+        if (p % ids.size() == index) {
+          mine.add(p);
+        }
+      }
+      owned.put(id, mine);
+    }
+    return owned;
+  }
+
+  /** Members alive as of the last {@link #assign}, local ones included. */
+  public int size() {
+    return lastSeen.size();
+  }
+}
