@@ -5,20 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.message.Message;
 import dev.parley.testing.kit.RabbitNode;
+import dev.parley.testing.kit.SendRun;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,9 +52,6 @@ class RabbitBrokerKillIT {
   @Test
   void aBrokerKilledDuringAPublishRunLosesNoConfirmedMessage() throws Exception {
     Destination.Queue queue = new Destination.Queue("kill.commands");
-    Map<String, String> outcome = new ConcurrentHashMap<>();
-    AtomicInteger confirmed = new AtomicInteger();
-    AtomicInteger failed = new AtomicInteger();
     try (RabbitTransport transport =
         RabbitTransport.builder(node.amqpUri("/"))
             .sendTimeout(Duration.ofSeconds(3))
@@ -74,50 +68,22 @@ class RabbitBrokerKillIT {
       node.stop();
       node.start();
       await().atMost(Duration.ofSeconds(60)).until(transport::isConnected);
-      Semaphore window = new Semaphore(IN_FLIGHT);
-      List<CompletableFuture<Void>> sends = new CopyOnWriteArrayList<>();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      // The publish run, on a thread of its own so that the kill lands while sends are in flight.
-      CompletableFuture<Void> run =
-          CompletableFuture.runAsync(
-              () -> {
-                for (int i = 0; i < MESSAGES && System.nanoTime() < deadline; i++) {
-                  if (failed.get() > 0 && !transport.isConnected()) {
-                    // Sends fail fast while the client is disconnected: go on once it is back.
-                    await().atMost(Duration.ofSeconds(60)).until(transport::isConnected);
-                  }
-                  window.acquireUninterruptibly();
-                  Message m =
-                      Message.builder()
-                          .payload(("m" + i).getBytes(StandardCharsets.US_ASCII))
-                          .build();
-                  outcome.put(m.id(), "unknown");
-                  sends.add(
-                      transport
-                          .send(queue, m, SendOptions.NONE)
-                          .whenComplete(
-                              (ok, error) -> {
-                                window.release();
-                                if (error == null) {
-                                  outcome.put(m.id(), "ok");
-                                  confirmed.incrementAndGet();
-                                } else {
-                                  outcome.put(m.id(), "failed");
-                                  failed.incrementAndGet();
-                                }
-                              }));
-                }
-              });
-      await().atMost(Duration.ofSeconds(60)).until(() -> confirmed.get() >= KILL_AFTER);
-      int confirmedBeforeKill = confirmed.get();
-      node.kill();
+      SendRun run =
+          SendRun.start(
+              transport,
+              queue,
+              MESSAGES,
+              IN_FLIGHT,
+              Duration.ofSeconds(120),
+              transport::isConnected);
+      await().atMost(Duration.ofSeconds(60)).until(() -> run.confirmed() >= KILL_AFTER);
+      int confirmedBeforeKill = run.confirmed();
+      node.kill(); // while sends are in flight
       node.start();
-      run.get(120, TimeUnit.SECONDS);
-      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-          .exceptionally(e -> null)
-          .get(60, TimeUnit.SECONDS);
+      run.await(Duration.ofSeconds(180));
       assertThat(transport.reconnects()).as("reconnects seen by the client").isPositive();
-      assertThat(failed.get()).as("sends that failed while the broker was down").isPositive();
+      assertThat(run.failed()).as("sends that failed while the broker was down").isPositive();
+      Map<String, SendRun.Outcome> outcome = run.outcomes();
 
       Set<String> consumed = ConcurrentHashMap.newKeySet();
       AtomicInteger invented = new AtomicInteger();
@@ -134,11 +100,7 @@ class RabbitBrokerKillIT {
                 }
                 return CompletableFuture.completedFuture(null);
               });
-      List<String> confirmedIds =
-          outcome.entrySet().stream()
-              .filter(e -> e.getValue().equals("ok"))
-              .map(Map.Entry::getKey)
-              .toList();
+      List<String> confirmedIds = run.confirmedIds();
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(100))
@@ -148,15 +110,15 @@ class RabbitBrokerKillIT {
           "broker kill: sent=%d confirmed=%d failed=%d consumed=%d (failed sends that arrived"
               + " all the same: %d) reconnects=%d%n",
           outcome.size(),
-          confirmed.get(),
-          failed.get(),
+          run.confirmed(),
+          run.failed(),
           consumed.size(),
           outcome.entrySet().stream()
-              .filter(e -> e.getValue().equals("failed") && consumed.contains(e.getKey()))
+              .filter(e -> e.getValue() == SendRun.Outcome.FAILED && consumed.contains(e.getKey()))
               .count(),
           transport.reconnects());
       assertThat(invented.get()).isZero();
-      assertThat(confirmed.get() - confirmedBeforeKill)
+      assertThat(run.confirmed() - confirmedBeforeKill)
           .as("confirmed after the kill")
           .isGreaterThan(KILL_AFTER);
     }

@@ -3,22 +3,17 @@ package dev.parley.transport.stomp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.parley.message.Message;
 import dev.parley.testing.kit.RabbitNode;
+import dev.parley.testing.kit.SendRun;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
-import dev.parley.transport.spi.SendOptions;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class StompBrokerKillIT {
 
-  private static final int MESSAGES = 2_000;
+  private static final int MESSAGES = 20_000;
   private static final int IN_FLIGHT = 50;
 
   private static RabbitNode node;
@@ -52,12 +47,8 @@ class StompBrokerKillIT {
   @Test
   void receiptedMessagesSurviveTwoBrokerKills() throws Exception {
     Destination.Queue queue = new Destination.Queue("stomp.kill.commands");
-    Map<String, String> outcome = new ConcurrentHashMap<>();
-    AtomicInteger receipted = new AtomicInteger();
-    AtomicInteger failed = new AtomicInteger();
     Set<String> consumed = ConcurrentHashMap.newKeySet();
     AtomicInteger deliveries = new AtomicInteger();
-    AtomicInteger invented = new AtomicInteger();
     try (StompTransport transport =
         StompTransport.builder(
                 URI.create("stomp://guest:guest@127.0.0.1:" + node.stompPort() + "/"))
@@ -71,60 +62,30 @@ class StompBrokerKillIT {
           new ConsumerSettings(1, 100, false),
           d -> {
             deliveries.incrementAndGet();
-            if (!outcome.containsKey(d.message().id())) {
-              invented.incrementAndGet();
-            }
             consumed.add(d.message().id());
             return CompletableFuture.completedFuture(null);
           });
-      Semaphore window = new Semaphore(IN_FLIGHT);
-      List<CompletableFuture<Void>> sends = new CopyOnWriteArrayList<>();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      CompletableFuture<Void> run =
-          CompletableFuture.runAsync(
-              () -> {
-                for (int i = 0; i < MESSAGES && System.nanoTime() < deadline; i++) {
-                  if (failed.get() > 0 && !transport.isConnected()) {
-                    await().atMost(Duration.ofSeconds(60)).until(transport::isConnected);
-                  }
-                  window.acquireUninterruptibly();
-                  Message m =
-                      Message.builder()
-                          .payload(("m" + i).getBytes(StandardCharsets.US_ASCII))
-                          .build();
-                  outcome.put(m.id(), "unknown");
-                  sends.add(
-                      transport
-                          .send(queue, m, SendOptions.NONE)
-                          .whenComplete(
-                              (ok, error) -> {
-                                window.release();
-                                if (error == null) {
-                                  outcome.put(m.id(), "ok");
-                                  receipted.incrementAndGet();
-                                } else {
-                                  outcome.put(m.id(), "failed");
-                                  failed.incrementAndGet();
-                                }
-                              }));
-                }
-              });
+      SendRun run =
+          SendRun.start(
+              transport,
+              queue,
+              MESSAGES,
+              IN_FLIGHT,
+              Duration.ofSeconds(120),
+              transport::isConnected);
       for (int kill = 1; kill <= 2; kill++) {
-        int target = MESSAGES * kill / 3;
-        await().atMost(Duration.ofSeconds(60)).until(() -> receipted.get() >= target);
-        node.kill();
+        int target = MESSAGES * kill / 5;
+        long recovered = kill - 1L;
+        // Each kill lands in the flow of a connected run: after the recovery from the one before.
+        await().atMost(Duration.ofSeconds(60)).until(() -> transport.reconnects() >= recovered);
+        await().atMost(Duration.ofSeconds(60)).until(() -> run.confirmed() >= target);
+        node.kill(); // while sends are in flight
         node.start();
       }
-      run.get(120, TimeUnit.SECONDS);
-      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-          .exceptionally(e -> null)
-          .get(60, TimeUnit.SECONDS);
+      run.await(Duration.ofSeconds(180));
+      Map<String, SendRun.Outcome> outcome = run.outcomes();
 
-      List<String> receiptedIds =
-          outcome.entrySet().stream()
-              .filter(e -> e.getValue().equals("ok"))
-              .map(Map.Entry::getKey)
-              .toList();
+      List<String> receiptedIds = run.confirmedIds();
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(100))
@@ -133,16 +94,16 @@ class StompBrokerKillIT {
           "STOMP broker kills: sent=%d receipted=%d failed=%d consumed=%d deliveries=%d"
               + " reconnects=%d%n",
           outcome.size(),
-          receipted.get(),
-          failed.get(),
+          run.confirmed(),
+          run.failed(),
           consumed.size(),
           deliveries.get(),
           transport.reconnects());
-      assertThat(invented.get()).isZero();
+      assertThat(consumed).as("consumed but never sent").allMatch(outcome::containsKey);
       assertThat(transport.reconnects())
           .as("reconnects seen by the client")
           .isGreaterThanOrEqualTo(2);
-      assertThat(failed.get()).as("sends that failed while the broker was down").isPositive();
+      assertThat(run.failed()).as("sends that failed while the broker was down").isPositive();
     }
   }
 }

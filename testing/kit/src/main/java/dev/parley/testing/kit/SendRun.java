@@ -1,0 +1,120 @@
+package dev.parley.testing.kit;
+
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
+
+/**
+ * A publish run for broker-fault tests, with its history: {@code messages} sends to one destination
+ * on a thread of its own, at most {@code window} unconfirmed at a time, bounded in time; each
+ * message id's outcome is recorded ({@code ok} when the transport confirmed it, {@code failed} when
+ * it failed the send — the outcome of those is unknown: they may have arrived). While the transport
+ * is disconnected after a failure, the run waits for it instead of failing every remaining send at
+ * once.
+ */
+public final class SendRun {
+
+  /** What became of one send. */
+  public enum Outcome {
+    PENDING,
+    OK,
+    FAILED
+  }
+
+  private final Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
+  private final AtomicInteger confirmed = new AtomicInteger();
+  private final AtomicInteger failed = new AtomicInteger();
+  private final List<CompletableFuture<Void>> sends = new CopyOnWriteArrayList<>();
+  private final CompletableFuture<Void> loop;
+
+  private SendRun(
+      Transport transport,
+      Destination destination,
+      int messages,
+      int window,
+      Duration limit,
+      BooleanSupplier connected) {
+    Semaphore slots = new Semaphore(window);
+    long deadline = System.nanoTime() + limit.toNanos();
+    loop =
+        CompletableFuture.runAsync(
+            () -> {
+              for (int i = 0; i < messages && System.nanoTime() < deadline; i++) {
+                if (failed.get() > 0 && !connected.getAsBoolean()) {
+                  Awaitility.await().atMost(Duration.ofSeconds(60)).until(connected::getAsBoolean);
+                }
+                slots.acquireUninterruptibly();
+                Message m =
+                    Message.builder()
+                        .payload(("m" + i).getBytes(StandardCharsets.US_ASCII))
+                        .build();
+                outcomes.put(m.id(), Outcome.PENDING);
+                sends.add(
+                    transport
+                        .send(destination, m, SendOptions.NONE)
+                        .whenComplete(
+                            (ok, error) -> {
+                              slots.release();
+                              outcomes.put(m.id(), error == null ? Outcome.OK : Outcome.FAILED);
+                              (error == null ? confirmed : failed).incrementAndGet();
+                            }));
+              }
+            });
+  }
+
+  /** Starts the run. {@code connected} tells whether the transport is connected right now. */
+  public static SendRun start(
+      Transport transport,
+      Destination destination,
+      int messages,
+      int window,
+      Duration limit,
+      BooleanSupplier connected) {
+    return new SendRun(transport, destination, messages, window, limit, connected);
+  }
+
+  /** Sends confirmed so far. */
+  public int confirmed() {
+    return confirmed.get();
+  }
+
+  /** Sends failed so far. */
+  public int failed() {
+    return failed.get();
+  }
+
+  /** Waits for the loop and every send it made to finish. */
+  public void await(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    loop.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+        .exceptionally(e -> null)
+        .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  /** Every message id sent, with its outcome. */
+  public Map<String, Outcome> outcomes() {
+    return Map.copyOf(outcomes);
+  }
+
+  /** Ids of the confirmed sends. */
+  public List<String> confirmedIds() {
+    return outcomes.entrySet().stream()
+        .filter(e -> e.getValue() == Outcome.OK)
+        .map(Map.Entry::getKey)
+        .toList();
+  }
+}
