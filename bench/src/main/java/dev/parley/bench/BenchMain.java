@@ -10,6 +10,10 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     String[] split = args.length == 1 ? args[0].trim().split("\\s+") : args;
+    if (split.length > 0 && split[0].equals("exactly-once")) {
+      ExactlyOnceBench.main(split);
+      return;
+    }
     if (split.length > 0 && split[0].equals("transports")) {
       TransportBench.main(split);
       return;

@@ -1,0 +1,300 @@
+package dev.parley.bench;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.jdbc.Inbox;
+import dev.parley.jdbc.Outbox;
+import dev.parley.jdbc.Schema;
+import dev.parley.jdbc.TransactionalHandler;
+import dev.parley.message.Message;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.MessageContext;
+import dev.parley.messaging.MessageHandler;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.transport.rabbitmq.RabbitTransport;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * The exactly-once path against what it costs without Parley, on the machine's PostgreSQL and
+ * RabbitMQ: the outbox write path vs the bare business transaction, the inbox vs the same handler
+ * in a bare transaction, and the end-to-end rate (outbox → relay → RabbitMQ → inbox, all durable).
+ *
+ * <pre>
+ * ./mvnw -q -pl bench exec:exec -Dbench.args="exactly-once [transactions] [reps]"
+ * </pre>
+ */
+public final class ExactlyOnceBench {
+
+  record OrderCreated(String orderId, int total) {}
+
+  private ExactlyOnceBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 1 ? Integer.parseInt(args[1]) : 3_000;
+    int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+    String schema = "parley_bench_" + UUID.randomUUID().toString().substring(0, 8);
+    execute(pg(null), "CREATE SCHEMA " + schema);
+    DataSource ds = pg(schema);
+    try {
+      Schema.create(ds, Schema.DEFAULT_PREFIX);
+      execute(ds, "CREATE TABLE orders (id VARCHAR(64) PRIMARY KEY, total INT)");
+      execute(ds, "CREATE TABLE effects (id VARCHAR(64), total INT)");
+      try (Messaging messaging = messaging()) {
+        Channel<OrderCreated> events =
+            Channel.event("bench.eo." + schema, OrderCreated.class)
+                .withPartitionKey(OrderCreated::orderId);
+        Outbox outbox = Outbox.builder(ds, messaging).build(); // not started: write path only
+        Inbox inbox = Inbox.builder(ds).build();
+        System.out.printf(
+            Locale.ROOT, "transactions=%d reps=%d (one thread, one row each)%n", n, reps);
+        compare(
+            "outbox write vs bare business transaction",
+            () -> businessTransactions(ds, n, null, null),
+            () -> businessTransactions(ds, n, outbox, events),
+            reps);
+        MessageHandler<OrderCreated> viaInbox = inbox.handler("bench", effect());
+        compare(
+            "inbox vs the same handler in a bare transaction",
+            () -> bareHandler(ds, n, messaging, events),
+            () -> inboxHandler(viaInbox, n, messaging, events),
+            reps);
+        try {
+          endToEnd(ds, messaging, events, inbox, n * 4);
+        } finally {
+          removeTopology(events.name());
+        }
+      }
+    } finally {
+      execute(pg(null), "DROP SCHEMA " + schema + " CASCADE");
+    }
+  }
+
+  interface Run {
+    double perSecond() throws Exception;
+  }
+
+  static void compare(String name, Run raw, Run parley, int reps) throws Exception {
+    raw.perSecond(); // warm-up
+    parley.perSecond();
+    List<Double> raws = new ArrayList<>();
+    List<Double> ours = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < reps; i++) {
+      double r = raw.perSecond();
+      double p = parley.perSecond();
+      raws.add(r);
+      ours.add(p);
+      ratios.add(p / r);
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %.0f | %.0f | %.2f (%.2f–%.2f) |%n",
+        name,
+        TransportBench.median(raws),
+        TransportBench.median(ours),
+        TransportBench.median(ratios),
+        Collections.min(ratios),
+        Collections.max(ratios));
+  }
+
+  static double businessTransactions(
+      DataSource ds, int n, Outbox outbox, Channel<OrderCreated> events) throws SQLException {
+    long start = System.nanoTime();
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO orders VALUES (?, ?)")) {
+        for (int i = 0; i < n; i++) {
+          String id = UUID.randomUUID().toString();
+          ps.setString(1, id);
+          ps.setInt(2, i);
+          ps.executeUpdate();
+          if (outbox != null) {
+            outbox.publish(c, events, new OrderCreated(id, i));
+          }
+          c.commit();
+        }
+      }
+    }
+    return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  static TransactionalHandler<OrderCreated> effect() {
+    return (e, ctx, c) -> {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO effects VALUES (?, ?)")) {
+        ps.setString(1, e.orderId());
+        ps.setInt(2, e.total());
+        ps.executeUpdate();
+      }
+    };
+  }
+
+  static double bareHandler(DataSource ds, int n, Messaging messaging, Channel<OrderCreated> events)
+      throws Exception {
+    TransactionalHandler<OrderCreated> handler = effect();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      OrderCreated e = new OrderCreated("o-" + i, i);
+      MessageContext ctx = context(messaging.encode(events, e));
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(false);
+        handler.handle(e, ctx, c);
+        c.commit();
+      }
+    }
+    return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  static double inboxHandler(
+      MessageHandler<OrderCreated> handler,
+      int n,
+      Messaging messaging,
+      Channel<OrderCreated> events)
+      throws Exception {
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      OrderCreated e = new OrderCreated("o-" + i, i);
+      handler.handle(e, context(messaging.encode(events, e)));
+    }
+    return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  static void endToEnd(
+      DataSource ds, Messaging messaging, Channel<OrderCreated> events, Inbox inbox, int n)
+      throws Exception {
+    AtomicInteger applied = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(1);
+    TransactionalHandler<OrderCreated> effect = effect();
+    messaging.subscribe(
+        events,
+        "bench",
+        inbox.handler(
+            "bench-e2e",
+            (e, ctx, c) -> {
+              effect.handle(e, ctx, c);
+              if (applied.incrementAndGet() == n) {
+                done.countDown();
+              }
+            }),
+        SubscriptionOptions.defaults().withConcurrency(4).withPrefetch(50));
+    try (Outbox outbox = Outbox.builder(ds, messaging).build().start()) {
+      int writers = 4;
+      long start = System.nanoTime();
+      List<CompletableFuture<Void>> writing = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        int writer = w;
+        writing.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  try (Connection c = ds.getConnection()) {
+                    c.setAutoCommit(false);
+                    for (int i = writer; i < n; i += writers) {
+                      outbox.publish(c, events, new OrderCreated("k" + (i % 1000), i));
+                      c.commit();
+                    }
+                  } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                  }
+                }));
+      }
+      CompletableFuture.allOf(writing.toArray(CompletableFuture[]::new)).join();
+      double writeRate = n * 1e9 / (System.nanoTime() - start);
+      if (!done.await(600, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("only " + applied.get() + " applied");
+      }
+      double endToEnd = n * 1e9 / (System.nanoTime() - start);
+      System.out.printf(
+          Locale.ROOT,
+          "end to end (4 writers, 1 transaction per message; relay; RabbitMQ quorum queues, 8"
+              + " partitions; 4 inbox consumers, 1 transaction per message): %d messages, written"
+              + " at %.0f/s, applied at %.0f/s%n",
+          n,
+          writeRate,
+          endToEnd);
+    }
+  }
+
+  /** The bench's queues and exchanges on the shared RabbitMQ go when it ends. */
+  static void removeTopology(String channel) throws Exception {
+    com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+    f.setUri("amqp://guest:guest@127.0.0.1:5672/%2F");
+    try (com.rabbitmq.client.Connection c = f.newConnection("bench-cleanup")) {
+      com.rabbitmq.client.Channel ch = c.createChannel();
+      for (int p = 0; p < 8; p++) {
+        ch.queueDelete(channel + ".bench.p" + p);
+      }
+      ch.queueDelete(channel + ".bench.dlq");
+      ch.exchangeDelete(channel + ".bench");
+      ch.exchangeDelete(channel);
+    }
+  }
+
+  static MessageContext context(Message m) {
+    return new MessageContext() {
+      @Override
+      public Message message() {
+        return m;
+      }
+
+      @Override
+      public int attempt() {
+        return 1;
+      }
+
+      @Override
+      public Optional<Instant> deadline() {
+        return Optional.empty();
+      }
+
+      @Override
+      public Optional<String> partitionKey() {
+        return m.header("parley-partition-key");
+      }
+    };
+  }
+
+  static Messaging messaging() {
+    return Messaging.builder()
+        .service("bench")
+        .transport(
+            RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:5672/")).build())
+        .codecs(Codecs.of(JsonCodec.of()))
+        .build();
+  }
+
+  static PGSimpleDataSource pg(String schema) {
+    PGSimpleDataSource pg = new PGSimpleDataSource();
+    pg.setServerNames(new String[] {"127.0.0.1"});
+    pg.setPortNumbers(new int[] {5432});
+    pg.setDatabaseName("test");
+    pg.setUser("postgres");
+    if (schema != null) {
+      pg.setCurrentSchema(schema);
+    }
+    return pg;
+  }
+
+  static void execute(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
