@@ -57,7 +57,10 @@ public final class ExactlyOnceBench {
       Schema.create(ds, Schema.DEFAULT_PREFIX);
       execute(ds, "CREATE TABLE orders (id VARCHAR(64) PRIMARY KEY, total INT)");
       execute(ds, "CREATE TABLE effects (id VARCHAR(64), total INT)");
-      try (Messaging messaging = messaging()) {
+      // Messaging does not close a transport it was given: close both.
+      try (RabbitTransport transport =
+              RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:5672/")).build();
+          Messaging messaging = messaging(transport)) {
         Channel<OrderCreated> events =
             Channel.event("bench.eo." + schema, OrderCreated.class)
                 .withPartitionKey(OrderCreated::orderId);
@@ -270,11 +273,10 @@ public final class ExactlyOnceBench {
     };
   }
 
-  static Messaging messaging() {
+  static Messaging messaging(RabbitTransport transport) {
     return Messaging.builder()
         .service("bench")
-        .transport(
-            RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:5672/")).build())
+        .transport(transport)
         .codecs(Codecs.of(JsonCodec.of()))
         .build();
   }
