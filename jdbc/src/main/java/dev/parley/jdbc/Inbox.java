@@ -2,6 +2,7 @@ package dev.parley.jdbc;
 
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.MessageHandler;
+import dev.parley.transport.spi.Durations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -162,11 +163,7 @@ public final class Inbox {
 
     /** How long ids are kept; default 7 days. Must exceed the redelivery horizon. */
     public Builder retention(Duration retention) {
-      Objects.requireNonNull(retention, "retention");
-      if (retention.isNegative() || retention.isZero()) {
-        throw new IllegalArgumentException("retention: " + retention + " (expected: > 0)");
-      }
-      this.retention = retention;
+      this.retention = Durations.positive(retention, "retention");
       return this;
     }
 

@@ -4,6 +4,7 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.Messaging;
+import dev.parley.transport.spi.Durations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -183,13 +184,13 @@ public final class Outbox implements AutoCloseable {
 
     /** How often an idle relay looks for new rows; default 50 ms (a write wakes it at once). */
     public Builder pollInterval(Duration pollInterval) {
-      this.pollInterval = positive(pollInterval, "pollInterval");
+      this.pollInterval = Durations.positive(pollInterval, "pollInterval");
       return this;
     }
 
     /** How long sent rows are kept before they are purged; default 1 day. */
     public Builder retention(Duration retention) {
-      this.retention = positive(retention, "retention");
+      this.retention = Durations.positive(retention, "retention");
       return this;
     }
 
@@ -198,7 +199,7 @@ public final class Outbox implements AutoCloseable {
      * one outbox, only the lease holder sends; another takes over when the lease runs out.
      */
     public Builder lease(Duration lease) {
-      this.lease = positive(lease, "lease");
+      this.lease = Durations.positive(lease, "lease");
       return this;
     }
 
@@ -233,14 +234,6 @@ public final class Outbox implements AutoCloseable {
         Schema.create(dataSource, prefix);
       }
       return new Outbox(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.parley.transport.amqp;
 
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
@@ -56,25 +57,25 @@ public interface AmqpTransport extends Transport {
 
     /** How long a send may wait for the broker's settlement before failing; default 10 s. */
     public Builder sendTimeout(Duration sendTimeout) {
-      this.sendTimeout = positive(sendTimeout, "sendTimeout");
+      this.sendTimeout = Durations.positive(sendTimeout, "sendTimeout");
       return this;
     }
 
     /** First wait before reconnecting; doubled up to {@link #maxReconnectDelay}; default 100 ms. */
     public Builder reconnectDelay(Duration reconnectDelay) {
-      this.reconnectDelay = positive(reconnectDelay, "reconnectDelay");
+      this.reconnectDelay = Durations.positive(reconnectDelay, "reconnectDelay");
       return this;
     }
 
     /** Longest wait between reconnect attempts; default 1 s. */
     public Builder maxReconnectDelay(Duration maxReconnectDelay) {
-      this.maxReconnectDelay = positive(maxReconnectDelay, "maxReconnectDelay");
+      this.maxReconnectDelay = Durations.positive(maxReconnectDelay, "maxReconnectDelay");
       return this;
     }
 
     /** AMQP idle timeout: a silent connection is declared dead after this; default 10 s. */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = positive(heartbeat, "heartbeat");
+      this.heartbeat = Durations.positive(heartbeat, "heartbeat");
       return this;
     }
 
@@ -90,7 +91,7 @@ public interface AmqpTransport extends Transport {
 
     /** How long close waits for handlers in progress; default 10 s. */
     public Builder closeTimeout(Duration closeTimeout) {
-      this.closeTimeout = positive(closeTimeout, "closeTimeout");
+      this.closeTimeout = Durations.positive(closeTimeout, "closeTimeout");
       return this;
     }
 
@@ -108,14 +109,6 @@ public interface AmqpTransport extends Transport {
      */
     public AmqpTransport build() {
       return new QpidAmqpTransport(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.parley.transport.rabbitmq;
 
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
@@ -70,7 +71,7 @@ public interface RabbitTransport extends Transport {
 
     /** How long a send may wait for its confirm (and for a free window slot); default 10 s. */
     public Builder sendTimeout(Duration sendTimeout) {
-      this.sendTimeout = positive(sendTimeout, "sendTimeout");
+      this.sendTimeout = Durations.positive(sendTimeout, "sendTimeout");
       return this;
     }
 
@@ -110,7 +111,7 @@ public interface RabbitTransport extends Transport {
      * intervals is dropped and its partitions move; default 1 s.
      */
     public Builder memberHeartbeat(Duration memberHeartbeat) {
-      this.memberHeartbeat = positive(memberHeartbeat, "memberHeartbeat");
+      this.memberHeartbeat = Durations.positive(memberHeartbeat, "memberHeartbeat");
       return this;
     }
 
@@ -118,13 +119,13 @@ public interface RabbitTransport extends Transport {
      * AMQP heartbeat: a silent connection is declared dead after about twice this; default 10 s.
      */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = positive(heartbeat, "heartbeat");
+      this.heartbeat = Durations.positive(heartbeat, "heartbeat");
       return this;
     }
 
     /** Wait between recovery attempts of a lost connection; default 1 s. */
     public Builder recoveryInterval(Duration recoveryInterval) {
-      this.recoveryInterval = positive(recoveryInterval, "recoveryInterval");
+      this.recoveryInterval = Durations.positive(recoveryInterval, "recoveryInterval");
       return this;
     }
 
@@ -136,7 +137,7 @@ public interface RabbitTransport extends Transport {
 
     /** How long close waits for handlers in progress; default 10 s. */
     public Builder closeTimeout(Duration closeTimeout) {
-      this.closeTimeout = positive(closeTimeout, "closeTimeout");
+      this.closeTimeout = Durations.positive(closeTimeout, "closeTimeout");
       return this;
     }
 
@@ -154,14 +155,6 @@ public interface RabbitTransport extends Transport {
      */
     public RabbitTransport build() {
       return new AmqpClientTransport(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
 
     private static int atLeastOne(int n, String name) {

@@ -1,5 +1,6 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
@@ -60,7 +61,7 @@ public interface StompTransport extends Transport {
 
     /** How long a send may wait for its receipt; default 10 s. */
     public Builder sendTimeout(Duration sendTimeout) {
-      this.sendTimeout = positive(sendTimeout, "sendTimeout");
+      this.sendTimeout = Durations.positive(sendTimeout, "sendTimeout");
       return this;
     }
 
@@ -69,25 +70,25 @@ public interface StompTransport extends Transport {
      * about twice the agreed interval is taken for dead; default 10 s.
      */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = positive(heartbeat, "heartbeat");
+      this.heartbeat = Durations.positive(heartbeat, "heartbeat");
       return this;
     }
 
     /** Wait between attempts to make a lost connection again; default 1 s. */
     public Builder reconnectInterval(Duration reconnectInterval) {
-      this.reconnectInterval = positive(reconnectInterval, "reconnectInterval");
+      this.reconnectInterval = Durations.positive(reconnectInterval, "reconnectInterval");
       return this;
     }
 
     /** Bound on the TCP connect and the CONNECT/CONNECTED handshake; default 10 s. */
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = positive(connectTimeout, "connectTimeout");
+      this.connectTimeout = Durations.positive(connectTimeout, "connectTimeout");
       return this;
     }
 
     /** How long close waits for handlers in progress; default 10 s. */
     public Builder closeTimeout(Duration closeTimeout) {
-      this.closeTimeout = positive(closeTimeout, "closeTimeout");
+      this.closeTimeout = Durations.positive(closeTimeout, "closeTimeout");
       return this;
     }
 
@@ -96,7 +97,7 @@ public interface StompTransport extends Transport {
      * three intervals is dropped and its partitions move; default 1 s.
      */
     public Builder memberHeartbeat(Duration memberHeartbeat) {
-      this.memberHeartbeat = positive(memberHeartbeat, "memberHeartbeat");
+      this.memberHeartbeat = Durations.positive(memberHeartbeat, "memberHeartbeat");
       return this;
     }
 
@@ -140,14 +141,6 @@ public interface StompTransport extends Transport {
      */
     public StompTransport build() {
       return new DefaultStompTransport(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
   }
 }
