@@ -13,6 +13,7 @@ import dev.parley.messaging.Redelivery;
 import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.FakeClock;
+import dev.parley.testing.kit.ScratchDatabase;
 import dev.parley.transport.amqp.AmqpTransport;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
@@ -44,9 +45,9 @@ abstract class ExactlyOnceContract {
 
   record Event(String key, int seq) {}
 
-  abstract Database database();
+  abstract ScratchDatabase database();
 
-  Database.Instance db;
+  ScratchDatabase.Instance db;
   Messaging messaging;
   final List<AutoCloseable> closeables = new ArrayList<>();
   String prefix;
@@ -54,8 +55,8 @@ abstract class ExactlyOnceContract {
   @BeforeEach
   void open() {
     db = database().open();
-    Database.execute(
-        db.dataSource(),
+    Schema.create(db.dataSource(), Schema.DEFAULT_PREFIX);
+    db.execute(
         "CREATE TABLE ledger (consumer_group VARCHAR(64), message_id VARCHAR(64), k VARCHAR(64),"
             + " seq INT, applied_at BIGINT)");
     prefix = "eo." + UUID.randomUUID().toString().substring(0, 8) + ".";

@@ -1,9 +1,11 @@
 package dev.parley.jdbc;
 
+import dev.parley.testing.kit.ScratchDatabase;
+
 /** Outbox and inbox on H2, the embedded default. */
 class ExactlyOnceH2IT extends ExactlyOnceContract {
   @Override
-  Database database() {
-    return Database.H2;
+  ScratchDatabase database() {
+    return ScratchDatabase.H2;
   }
 }

@@ -1,0 +1,150 @@
+package dev.parley.chaos;
+
+import dev.parley.messaging.Messaging;
+import dev.parley.testing.kit.ChildJvmBroker;
+import dev.parley.testing.kit.RabbitNode;
+import dev.parley.transport.amqp.AmqpTransport;
+import dev.parley.transport.rabbitmq.RabbitTransport;
+import dev.parley.transport.spi.Transport;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.awaitility.Awaitility;
+
+/** A private broker the chaos run starts, kills with SIGKILL and restarts on the same data. */
+abstract class ChaosBroker implements AutoCloseable {
+
+  /** {@code artemis} (embedded Artemis in a child JVM, AMQP 1.0) or {@code rabbitmq}. */
+  static ChaosBroker named(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "artemis" -> new Artemis();
+      case "rabbitmq" -> new Rabbit();
+      default ->
+          throw new IllegalArgumentException("broker: " + name + " (expected: artemis, rabbitmq)");
+    };
+  }
+
+  abstract String name();
+
+  abstract void start();
+
+  abstract void killAndRestart();
+
+  /** Anything the broker needs once the queues exist and before the faults begin. */
+  void beforeFaults(Messaging producer) {}
+
+  /** The client port on loopback (clients reach it through fault proxies). */
+  abstract int port();
+
+  abstract Transport transport(int port);
+
+  abstract long reconnects(Transport transport);
+
+  static void await(Duration atMost, Callable<Boolean> condition) {
+    Awaitility.await().atMost(atMost).until(condition);
+  }
+
+  static final class Artemis extends ChaosBroker {
+    private ChildJvmBroker broker;
+
+    @Override
+    String name() {
+      return "embedded Artemis (child JVM), AMQP 1.0";
+    }
+
+    @Override
+    void start() {
+      broker = ChildJvmBroker.start();
+    }
+
+    @Override
+    void killAndRestart() {
+      broker.kill();
+      broker.restart();
+    }
+
+    @Override
+    int port() {
+      return broker.amqpPort();
+    }
+
+    @Override
+    Transport transport(int port) {
+      return AmqpTransport.builder(URI.create("amqp://127.0.0.1:" + port))
+          .sendTimeout(Duration.ofSeconds(3))
+          .reconnectDelay(Duration.ofMillis(50))
+          .maxReconnectDelay(Duration.ofMillis(500))
+          .build();
+    }
+
+    @Override
+    long reconnects(Transport transport) {
+      return ((AmqpTransport) transport).reconnects();
+    }
+
+    @Override
+    public void close() {
+      if (broker != null) {
+        broker.close();
+      }
+    }
+  }
+
+  static final class Rabbit extends ChaosBroker {
+    private RabbitNode node;
+
+    @Override
+    String name() {
+      return "private RabbitMQ node, AMQP 0-9-1, quorum queues";
+    }
+
+    @Override
+    void start() {
+      node = RabbitNode.startTemporary();
+    }
+
+    @Override
+    void killAndRestart() {
+      node.kill();
+      node.start();
+    }
+
+    @Override
+    void beforeFaults(Messaging producer) {
+      // The partition queues exist now; let the broker persist them with a clean restart (a quorum
+      // queue created a moment before a kill -9 can come back unusable on 3.10: docs/wire.md 7.5).
+      node.stop();
+      node.start();
+      RabbitTransport t = (RabbitTransport) producer.transport();
+      await(Duration.ofSeconds(60), t::isConnected);
+    }
+
+    @Override
+    int port() {
+      return node.port();
+    }
+
+    @Override
+    Transport transport(int port) {
+      return RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:" + port + "/"))
+          .sendTimeout(Duration.ofSeconds(3))
+          .recoveryInterval(Duration.ofMillis(250))
+          .memberHeartbeat(Duration.ofMillis(300))
+          .closeTimeout(Duration.ofSeconds(2))
+          .build();
+    }
+
+    @Override
+    long reconnects(Transport transport) {
+      return ((RabbitTransport) transport).reconnects();
+    }
+
+    @Override
+    public void close() {
+      if (node != null) {
+        node.close();
+      }
+    }
+  }
+}
