@@ -1,5 +1,7 @@
 package dev.parley.bench;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.jdbc.Inbox;
@@ -52,8 +54,11 @@ public final class ExactlyOnceBench {
     int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     String schema = "parley_bench_" + UUID.randomUUID().toString().substring(0, 8);
     execute(pg(null), "CREATE SCHEMA " + schema);
-    DataSource ds = pg(schema);
-    try {
+    // A pool, as a service would have; both sides of every pair use it.
+    HikariConfig pool = new HikariConfig();
+    pool.setDataSource(pg(schema));
+    pool.setMaximumPoolSize(16);
+    try (HikariDataSource ds = new HikariDataSource(pool)) {
       Schema.create(ds, Schema.DEFAULT_PREFIX);
       execute(ds, "CREATE TABLE orders (id VARCHAR(64) PRIMARY KEY, total INT)");
       execute(ds, "CREATE TABLE effects (id VARCHAR(64), total INT)");
@@ -79,16 +84,47 @@ public final class ExactlyOnceBench {
             () -> bareHandler(ds, n, messaging, events),
             () -> inboxHandler(viaInbox, n, messaging, events),
             reps);
+        Inbox batching = Inbox.builder(ds).batchSize(BATCH).build();
+        MessageHandler<OrderCreated> viaBatchingInbox = batching.batchingHandler("bench", effect());
+        compare(
+            "batching inbox (" + BATCH + " callers) vs raw JDBC, " + BATCH + " per transaction",
+            () -> rawBatches(ds, n * 4),
+            () -> concurrentCalls(viaBatchingInbox, n * 4, messaging, events),
+            reps);
+        System.out.printf(
+            Locale.ROOT,
+            "  (batching inbox: %d transactions for %d messages)%n",
+            batching.batches(),
+            batching.handled());
+        Channel<OrderCreated> relayed = Channel.event("bench.relay." + schema, OrderCreated.class);
+        try {
+          messaging.subscribe(relayed, "drain", (e, ctx) -> {});
+          compare(
+              "relay vs a hand-written SELECT … FOR UPDATE SKIP LOCKED loop (amqp-client, confirms)",
+              () -> skipLockedLoop(ds, messaging, relayed, n * 4),
+              () -> relay(ds, messaging, relayed, n * 4),
+              reps);
+        } finally {
+          removeQueues(relayed.name(), "drain", 0);
+        }
         try {
           endToEnd(ds, messaging, events, inbox, n * 4);
         } finally {
           removeTopology(events.name());
+        }
+        Channel<OrderCreated> unkeyed = Channel.event("bench.e2e." + schema, OrderCreated.class);
+        try {
+          endToEndBatched(ds, messaging, unkeyed, n * 10);
+        } finally {
+          removeQueues(unkeyed.name(), "bench", 0);
         }
       }
     } finally {
       execute(pg(null), "DROP SCHEMA " + schema + " CASCADE");
     }
   }
+
+  static final int BATCH = 32;
 
   interface Run {
     double perSecond() throws Exception;
@@ -177,6 +213,217 @@ public final class ExactlyOnceBench {
       handler.handle(e, context(messaging.encode(events, e)));
     }
     return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  /** The raw side of the batching pair: one thread, {@link #BATCH} effects per transaction. */
+  static double rawBatches(DataSource ds, int n) throws SQLException {
+    long start = System.nanoTime();
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO effects VALUES (?, ?)")) {
+        for (int i = 0; i < n; i++) {
+          ps.setString(1, "r-" + i);
+          ps.setInt(2, i);
+          ps.addBatch();
+          if ((i + 1) % BATCH == 0 || i == n - 1) {
+            ps.executeBatch();
+            c.commit();
+          }
+        }
+      }
+    }
+    return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  /** {@link #BATCH} threads calling one handler, as a subscription of that concurrency would. */
+  static double concurrentCalls(
+      MessageHandler<OrderCreated> handler,
+      int n,
+      Messaging messaging,
+      Channel<OrderCreated> events)
+      throws Exception {
+    List<MessageContext> contexts = new ArrayList<>(n);
+    List<OrderCreated> payloads = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      OrderCreated e = new OrderCreated("b-" + UUID.randomUUID(), i);
+      payloads.add(e);
+      contexts.add(context(messaging.encode(events, e)));
+    }
+    AtomicInteger next = new AtomicInteger();
+    long start = System.nanoTime();
+    List<CompletableFuture<Void>> callers = new ArrayList<>();
+    for (int t = 0; t < BATCH; t++) {
+      callers.add(
+          CompletableFuture.runAsync(
+              () -> {
+                for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                  try {
+                    handler.handle(payloads.get(i), contexts.get(i));
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                }
+              },
+              runnable -> new Thread(runnable).start()));
+    }
+    CompletableFuture.allOf(callers.toArray(CompletableFuture[]::new)).join();
+    return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  /** Writes {@code n} outbox rows for {@code channel}, 100 per transaction, unsent. */
+  static void fillOutbox(DataSource ds, Outbox writer, Channel<OrderCreated> channel, int n)
+      throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      for (int i = 0; i < n; i++) {
+        writer.publish(c, channel, new OrderCreated("o-" + i, i));
+        if ((i + 1) % 100 == 0 || i == n - 1) {
+          c.commit();
+        }
+      }
+    }
+  }
+
+  /** Parley's relay draining {@code n} rows (rate from its start to an empty backlog). */
+  static double relay(DataSource ds, Messaging messaging, Channel<OrderCreated> channel, int n)
+      throws Exception {
+    Outbox writer = Outbox.builder(ds, messaging).build();
+    fillOutbox(ds, writer, channel, n);
+    long start = System.nanoTime();
+    try (Outbox relay = Outbox.builder(ds, messaging).build().start()) {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+      while (relay.metrics().backlog() > 0) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("relay did not drain: " + relay.metrics());
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+      }
+      return n * 1e9 / (System.nanoTime() - start);
+    }
+  }
+
+  /**
+   * The hand-written relay most teams start with: in one transaction, lock a batch of unsent rows
+   * with {@code FOR UPDATE SKIP LOCKED}, publish each with amqp-client to the channel's exchange,
+   * wait for the confirms, mark the batch sent, commit.
+   */
+  static double skipLockedLoop(
+      DataSource ds, Messaging messaging, Channel<OrderCreated> channel, int n) throws Exception {
+    Outbox writer = Outbox.builder(ds, messaging).build(); // writes rows; its relay never starts
+    fillOutbox(ds, writer, channel, n);
+    com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+    f.setUri("amqp://guest:guest@127.0.0.1:5672/%2F");
+    long start = System.nanoTime();
+    int sent = 0;
+    try (com.rabbitmq.client.Connection amqp = f.newConnection("bench-skip-locked");
+        Connection c = ds.getConnection()) {
+      com.rabbitmq.client.Channel ch = amqp.createChannel();
+      ch.confirmSelect();
+      c.setAutoCommit(false);
+      try (PreparedStatement select =
+              c.prepareStatement(
+                  "SELECT seq, message_id, payload FROM parley_outbox WHERE sent_at IS NULL"
+                      + " ORDER BY seq LIMIT 500 FOR UPDATE SKIP LOCKED");
+          PreparedStatement mark =
+              c.prepareStatement("UPDATE parley_outbox SET sent_at = now() WHERE seq = ?")) {
+        while (sent < n) {
+          List<Long> seqs = new ArrayList<>();
+          try (var rs = select.executeQuery()) {
+            while (rs.next()) {
+              seqs.add(rs.getLong(1));
+              com.rabbitmq.client.AMQP.BasicProperties props =
+                  new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+                      .messageId(rs.getString(2))
+                      .contentType("application/json")
+                      .deliveryMode(2)
+                      .build();
+              ch.basicPublish(channel.name(), "", true, props, rs.getBytes(3));
+            }
+          }
+          ch.waitForConfirmsOrDie(30_000);
+          for (Long seq : seqs) {
+            mark.setLong(1, seq);
+            mark.addBatch();
+          }
+          mark.executeBatch();
+          c.commit();
+          sent += seqs.size();
+        }
+      }
+    }
+    return n * 1e9 / (System.nanoTime() - start);
+  }
+
+  /** End to end with the batching inbox on an unkeyed channel, 32 consumers. */
+  static void endToEndBatched(
+      DataSource ds, Messaging messaging, Channel<OrderCreated> events, int n) throws Exception {
+    Inbox inbox = Inbox.builder(ds).batchSize(BATCH * 2).build();
+    AtomicInteger applied = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(1);
+    TransactionalHandler<OrderCreated> effect = effect();
+    messaging.subscribe(
+        events,
+        "bench",
+        inbox.batchingHandler(
+            "bench-batched",
+            (e, ctx, c) -> {
+              effect.handle(e, ctx, c);
+              if (applied.incrementAndGet() == n) {
+                done.countDown();
+              }
+            }),
+        SubscriptionOptions.defaults().withConcurrency(BATCH).withPrefetch(BATCH * 4));
+    try (Outbox outbox = Outbox.builder(ds, messaging).build().start()) {
+      long start = System.nanoTime();
+      // 4 writers, 10 events per business transaction.
+      List<CompletableFuture<Void>> writing = new ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        int writer = w;
+        writing.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  try (Connection c = ds.getConnection()) {
+                    c.setAutoCommit(false);
+                    for (int i = writer; i < n; i += 4) {
+                      outbox.publish(c, events, new OrderCreated("u" + i, i));
+                      if ((i / 4) % 10 == 9) {
+                        c.commit();
+                      }
+                    }
+                    c.commit();
+                  } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                  }
+                }));
+      }
+      CompletableFuture.allOf(writing.toArray(CompletableFuture[]::new)).join();
+      double writeRate = n * 1e9 / (System.nanoTime() - start);
+      if (!done.await(600, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("only " + applied.get() + " applied");
+      }
+      double endToEnd = n * 1e9 / (System.nanoTime() - start);
+      System.out.printf(
+          Locale.ROOT,
+          "end to end, batched (4 writers, 10 events per transaction; relay; RabbitMQ quorum"
+              + " queue; %d consumers into the batching inbox): %d messages, written at %.0f/s,"
+              + " applied at %.0f/s, %d inbox transactions%n",
+          BATCH,
+          n,
+          writeRate,
+          endToEnd,
+          inbox.batches());
+    }
+  }
+
+  static void removeQueues(String channel, String group, int partitions) throws Exception {
+    com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+    f.setUri("amqp://guest:guest@127.0.0.1:5672/%2F");
+    try (com.rabbitmq.client.Connection c = f.newConnection("bench-cleanup")) {
+      com.rabbitmq.client.Channel ch = c.createChannel();
+      ch.queueDelete(channel + "." + group);
+      ch.queueDelete(channel + "." + group + ".dlq");
+      ch.exchangeDelete(channel);
+    }
   }
 
   static void endToEnd(

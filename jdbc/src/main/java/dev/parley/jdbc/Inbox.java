@@ -10,8 +10,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 
 /**
@@ -39,6 +47,8 @@ public final class Inbox {
   private final Duration retention;
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+  private final int batchSize;
   private volatile SqlDialect dialect;
 
   private Inbox(Builder b) {
@@ -46,6 +56,7 @@ public final class Inbox {
     this.prefix = b.prefix;
     this.clock = b.clock;
     this.retention = b.retention;
+    this.batchSize = b.batchSize;
   }
 
   public static Builder builder(DataSource dataSource) {
@@ -88,13 +99,180 @@ public final class Inbox {
     }
   }
 
+  /**
+   * Like {@link #handler}, but commits the messages that arrive together in one transaction (group
+   * commit): while one batch commits, the messages delivered meanwhile queue up, and the next
+   * transaction takes them all, up to the {@linkplain Builder#batchSize batch size}. Each delivery
+   * returns — and so is acknowledged — only after the transaction holding it has committed, so the
+   * guarantee is the same as {@link #handler}'s; what changes is that one commit (one fsync) serves
+   * many messages. Batches form from concurrent deliveries: give the subscription a concurrency
+   * (and prefetch) of about the batch size. Calls for one partition key never share a batch (the
+   * transport does not deliver a key's next message before the previous one returns), so order
+   * holds.
+   *
+   * <p>If anything in a batch fails — a handler throws, the commit fails — the batch is rolled back
+   * and its messages are handled again one transaction each, so one bad message fails alone.
+   */
+  public <T> MessageHandler<T> batchingHandler(String group, TransactionalHandler<T> handler) {
+    Objects.requireNonNull(group, "group");
+    Objects.requireNonNull(handler, "handler");
+    GroupCommit<T> commits = new GroupCommit<>(group, handler);
+    return commits::handle;
+  }
+
+  /** One delivery waiting for its batch. */
+  private static final class Pending<T> {
+    final T payload;
+    final MessageContext context;
+    final CountDownLatch done = new CountDownLatch(1);
+    volatile Exception failure;
+
+    Pending(T payload, MessageContext context) {
+      this.payload = payload;
+      this.context = context;
+    }
+
+    boolean isDone() {
+      return done.getCount() == 0;
+    }
+  }
+
+  /**
+   * The batching of one {@link #batchingHandler}. A delivery queues itself; whoever finds no
+   * committer running becomes it and commits batch after batch until the queue is empty, while the
+   * others wait for their own message to be done (not for the lock: a line of threads taking the
+   * lock in turn would make every batch small).
+   */
+  private final class GroupCommit<T> {
+    private final String group;
+    private final TransactionalHandler<T> handler;
+    private final ConcurrentLinkedQueue<Pending<T>> queue = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock committer = new ReentrantLock();
+
+    GroupCommit(String group, TransactionalHandler<T> handler) {
+      this.group = group;
+      this.handler = handler;
+    }
+
+    void handle(T payload, MessageContext context) throws Exception {
+      Pending<T> mine = new Pending<>(payload, context);
+      queue.add(mine);
+      while (!mine.isDone()) {
+        if (committer.tryLock()) {
+          try {
+            while (!queue.isEmpty()) {
+              List<Pending<T>> batch = new ArrayList<>(Math.min(batchSize, 64));
+              Pending<T> next;
+              while (batch.size() < batchSize && (next = queue.poll()) != null) {
+                batch.add(next);
+              }
+              commit(batch);
+            }
+          } finally {
+            committer.unlock();
+          }
+        } else {
+          // The committer takes ours in its next batch; the timeout covers the moment it ends
+          // just after we queued.
+          mine.done.await(2, TimeUnit.MILLISECONDS);
+        }
+      }
+      if (mine.failure != null) {
+        throw mine.failure;
+      }
+    }
+
+    private void commit(List<Pending<T>> batch) {
+      try {
+        commitTogether(batch);
+      } catch (Exception | Error e) {
+        // One transaction each, so that only what fails fails.
+        for (Pending<T> p : batch) {
+          try {
+            Inbox.this.handle(group, handler, p.payload, p.context);
+          } catch (Exception failure) {
+            p.failure = failure;
+          }
+          p.done.countDown();
+        }
+      }
+    }
+
+    private void commitTogether(List<Pending<T>> batch) throws Exception {
+      try (Connection c = dataSource.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          boolean[] fresh = recordAll(c, group, batch);
+          int applied = 0;
+          for (int i = 0; i < batch.size(); i++) {
+            if (fresh[i]) {
+              Pending<T> p = batch.get(i);
+              handler.handle(p.payload, p.context, c);
+              applied++;
+            }
+          }
+          c.commit();
+          handled.addAndGet(applied);
+          duplicates.addAndGet(batch.size() - applied);
+          batches.incrementAndGet();
+          for (Pending<T> p : batch) {
+            p.done.countDown();
+          }
+        } catch (Exception | Error e) {
+          try {
+            c.rollback();
+          } catch (SQLException suppressed) {
+            e.addSuppressed(suppressed);
+          }
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * Records the ids of a batch in id order (two batches recording overlapping ids in another order
+   * could deadlock); returns which were new. A batch may hold one id twice (a redelivery beside its
+   * original): only the first is new.
+   */
+  private <T> boolean[] recordAll(Connection c, String group, List<Pending<T>> batch)
+      throws SQLException {
+    Integer[] order = new Integer[batch.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.comparing((Integer i) -> id(batch.get(i))).thenComparing(i -> i));
+    boolean[] fresh = new boolean[batch.size()];
+    if (dialect(c) != SqlDialect.POSTGRESQL) {
+      for (Integer i : order) {
+        fresh[i] = record(c, group, id(batch.get(i)));
+      }
+      return fresh;
+    }
+    // One round trip for the whole batch; ON CONFLICT DO NOTHING counts 0 for a known id.
+    try (PreparedStatement ps = c.prepareStatement(SqlDialect.POSTGRESQL.inboxInsert(prefix))) {
+      OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+      for (Integer i : order) {
+        ps.setString(1, group);
+        ps.setString(2, id(batch.get(i)));
+        ps.setObject(3, now);
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      for (int k = 0; k < order.length; k++) {
+        fresh[order[k]] = counts[k] == 1;
+      }
+    }
+    return fresh;
+  }
+
+  private static String id(Pending<?> p) {
+    return p.context.message().id();
+  }
+
   /** Records the id; false when this group has it already. */
   private boolean record(Connection c, String group, String messageId) throws SQLException {
-    SqlDialect d = dialect;
-    if (d == null) {
-      d = SqlDialect.of(c);
-      dialect = d;
-    }
+    SqlDialect d = dialect(c);
     try (PreparedStatement ps = c.prepareStatement(d.inboxInsert(prefix))) {
       ps.setString(1, group);
       ps.setString(2, messageId);
@@ -108,16 +286,20 @@ public final class Inbox {
     }
   }
 
+  private SqlDialect dialect(Connection c) throws SQLException {
+    SqlDialect d = dialect;
+    if (d == null) {
+      d = SqlDialect.of(c);
+      dialect = d;
+    }
+    return d;
+  }
+
   /** Deletes ids recorded longer ago than the retention; returns how many. */
   public int purge() {
     int total = 0;
-    String sql =
-        "DELETE FROM "
-            + prefix
-            + "inbox WHERE (consumer_group, message_id) IN (SELECT consumer_group, message_id FROM "
-            + prefix
-            + "inbox WHERE received_at < ? LIMIT 1000)";
     try (Connection c = dataSource.getConnection()) {
+      String sql = dialect(c).inboxPurge(prefix);
       c.setAutoCommit(true);
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int n;
@@ -144,12 +326,18 @@ public final class Inbox {
     return duplicates.get();
   }
 
+  /** Transactions that committed a batch of a {@link #batchingHandler}. */
+  public long batches() {
+    return batches.get();
+  }
+
   /** Configures an {@link Inbox}. Not thread-safe. */
   public static final class Builder {
     final DataSource dataSource;
     String prefix = Schema.DEFAULT_PREFIX;
     Clock clock = Clock.systemUTC();
     Duration retention = Duration.ofDays(7);
+    int batchSize = 100;
     boolean createSchema;
 
     private Builder(DataSource dataSource) {
@@ -164,6 +352,15 @@ public final class Inbox {
     /** How long ids are kept; default 7 days. Must exceed the redelivery horizon. */
     public Builder retention(Duration retention) {
       this.retention = Durations.positive(retention, "retention");
+      return this;
+    }
+
+    /** The most messages a {@link Inbox#batchingHandler} commits together; default 100. */
+    public Builder batchSize(int batchSize) {
+      if (batchSize < 1) {
+        throw new IllegalArgumentException("batchSize: " + batchSize + " (expected: > 0)");
+      }
+      this.batchSize = batchSize;
       return this;
     }
 

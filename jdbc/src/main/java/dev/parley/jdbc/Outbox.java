@@ -12,6 +12,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -45,6 +47,7 @@ public final class Outbox implements AutoCloseable {
   private final Clock clock;
   private final OutboxRelay relay;
   private final String insert;
+  private final boolean listenForCommits;
   private volatile SqlDialect dialect;
 
   private Outbox(Builder b) {
@@ -57,6 +60,7 @@ public final class Outbox implements AutoCloseable {
             + prefix
             + "outbox (message_id, destination_kind, destination, partition_key, headers, payload,"
             + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    this.listenForCommits = b.listenForCommits;
     this.relay = new OutboxRelay(b, messaging.transport());
   }
 
@@ -94,27 +98,76 @@ public final class Outbox implements AutoCloseable {
     String key = message.header(Headers.PARTITION_KEY).orElse(null);
     try {
       SqlDialect d = dialect(connection);
-      if (key != null) {
-        try (PreparedStatement lock = connection.prepareStatement(d.lockKey(prefix))) {
-          lock.setString(1, key);
-          lock.execute();
+      if (d == SqlDialect.POSTGRESQL) {
+        writePostgres(connection, kind, channel, message, key);
+      } else {
+        if (key != null) {
+          try (PreparedStatement lock = connection.prepareStatement(d.lockKey(prefix))) {
+            lock.setString(1, key);
+            lock.execute();
+          }
         }
-      }
-      try (PreparedStatement ps = connection.prepareStatement(insert)) {
-        ps.setString(1, message.id());
-        ps.setString(2, String.valueOf(kind));
-        ps.setString(3, channel.name());
-        ps.setString(4, key);
-        ps.setString(5, StoredHeaders.write(message.headers()));
-        ps.setBytes(6, message.payload());
-        ps.setObject(7, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
-        ps.executeUpdate();
+        try (PreparedStatement ps = connection.prepareStatement(insert)) {
+          setRow(ps, 1, kind, channel, message, key);
+          ps.executeUpdate();
+        }
       }
     } catch (SQLException e) {
       throw new OutboxException("cannot write to the outbox: " + e.getMessage(), e);
     }
     relay.wakeUp();
     return message;
+  }
+
+  /**
+   * One statement, one round trip: the key's turn ({@code pg_advisory_xact_lock}, taken before the
+   * row gets its sequence number), the commit notification for the relays, and the row.
+   */
+  private void writePostgres(
+      Connection connection, char kind, Channel<?> channel, Message message, String key)
+      throws SQLException {
+    StringBuilder sql = new StringBuilder("WITH ");
+    List<String> from = new ArrayList<>(2);
+    if (key != null) {
+      sql.append("turn AS (SELECT pg_advisory_xact_lock(hashtextextended(?, 0)))");
+      from.add("turn");
+    }
+    if (listenForCommits) {
+      sql.append(from.isEmpty() ? "" : ", ").append("wake AS (SELECT pg_notify(?, ''))");
+      from.add("wake");
+    }
+    String statement =
+        from.isEmpty()
+            ? insert
+            : sql
+                + " INSERT INTO "
+                + prefix
+                + "outbox (message_id, destination_kind, destination, partition_key, headers,"
+                + " payload, created_at) SELECT ?, ?, ?, ?, ?, ?, ? FROM "
+                + String.join(", ", from);
+    try (PreparedStatement ps = connection.prepareStatement(statement)) {
+      int i = 1;
+      if (key != null) {
+        ps.setString(i++, key);
+      }
+      if (listenForCommits) {
+        ps.setString(i++, CommitListener.channel(prefix));
+      }
+      setRow(ps, i, kind, channel, message, key);
+      ps.executeUpdate();
+    }
+  }
+
+  private void setRow(
+      PreparedStatement ps, int first, char kind, Channel<?> channel, Message message, String key)
+      throws SQLException {
+    ps.setString(first, message.id());
+    ps.setString(first + 1, String.valueOf(kind));
+    ps.setString(first + 2, channel.name());
+    ps.setString(first + 3, key);
+    ps.setString(first + 4, StoredHeaders.write(message.headers()));
+    ps.setBytes(first + 5, message.payload());
+    ps.setObject(first + 6, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
   }
 
   private SqlDialect dialect(Connection c) throws SQLException {
@@ -161,6 +214,8 @@ public final class Outbox implements AutoCloseable {
     String relayName = "default";
     String instance = UUID.randomUUID().toString();
     boolean createSchema;
+    boolean listenForCommits = true;
+    OutboxRelay.CrashHook crashHook = OutboxRelay.CrashHook.NONE;
 
     private Builder(DataSource dataSource, Messaging messaging) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -218,6 +273,17 @@ public final class Outbox implements AutoCloseable {
       return this;
     }
 
+    /**
+     * On PostgreSQL, whether a write notifies the relays at commit ({@code NOTIFY}, delivered only
+     * when the transaction commits) and the relay listens ({@code LISTEN}, on a connection it
+     * holds): the relay then sends a row moments after its transaction commits, even when another
+     * process wrote it. Default on; off, relays find rows by polling. H2 always polls.
+     */
+    public Builder listenForCommits(boolean listenForCommits) {
+      this.listenForCommits = listenForCommits;
+      return this;
+    }
+
     /** Creates the tables if they are missing when the outbox is built; default off. */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
@@ -226,6 +292,12 @@ public final class Outbox implements AutoCloseable {
 
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** For crash-point tests only (RELIABILITY.md M3). */
+    Builder crashHook(OutboxRelay.CrashHook crashHook) {
+      this.crashHook = Objects.requireNonNull(crashHook, "crashHook");
       return this;
     }
 

@@ -49,6 +49,7 @@ final class OutboxRelay implements AutoCloseable {
   private final Duration lease;
   private final String relayName;
   private final String instance;
+  private final CrashHook crashHook;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final AtomicLong sent = new AtomicLong();
@@ -56,7 +57,13 @@ final class OutboxRelay implements AutoCloseable {
   private volatile boolean wakeUp;
   private volatile boolean closed;
   private volatile boolean leaseHeld;
+  private final boolean listenForCommits;
   private Thread thread;
+  private CommitListener listener;
+  // Sends start only before this instant: half a lease after the last renewal, so that a relay
+  // whose round runs long stops before another instance can take the lease over and send the same
+  // keys (two senders of one key could interleave its rows).
+  private volatile Instant sendUntil = Instant.MIN;
   private Instant nextPurge = Instant.MIN;
 
   OutboxRelay(Outbox.Builder b, Transport transport) {
@@ -70,6 +77,40 @@ final class OutboxRelay implements AutoCloseable {
     this.lease = b.lease;
     this.relayName = b.relayName;
     this.instance = b.instance;
+    this.crashHook = b.crashHook;
+    this.listenForCommits = b.listenForCommits;
+  }
+
+  private boolean isPostgres() {
+    try (Connection c = dataSource.getConnection()) {
+      return SqlDialect.of(c) == SqlDialect.POSTGRESQL;
+    } catch (SQLException e) {
+      log.warn("outbox relay {}: cannot tell the database ({}); polling", relayName, e.toString());
+      return false;
+    }
+  }
+
+  /** The points of a round where RELIABILITY.md M3 makes a relay die. */
+  enum CrashPoint {
+    /** Rows read, nothing sent. */
+    AFTER_SELECT,
+    /** Sends under way, no confirm awaited. */
+    AFTER_PUBLISH,
+    /** Confirms in, rows not yet marked sent. */
+    AFTER_CONFIRM,
+    /** Rows marked sent. */
+    AFTER_MARK
+  }
+
+  /**
+   * Called at each {@link CrashPoint} of a round that has rows; a test's hook throws an {@link
+   * Error} there, which ends the relay thread as a crash would. Production has none.
+   */
+  @FunctionalInterface
+  interface CrashHook {
+    CrashHook NONE = point -> {};
+
+    void at(CrashPoint point);
   }
 
   synchronized void start() {
@@ -79,6 +120,11 @@ final class OutboxRelay implements AutoCloseable {
     thread = new Thread(this::run, "parley-outbox-relay-" + relayName);
     thread.setDaemon(true);
     thread.start();
+    if (listenForCommits && isPostgres()) {
+      listener =
+          new CommitListener(dataSource, CommitListener.channel(prefix), relayName, this::wakeUp)
+              .start();
+    }
   }
 
   void wakeUp() {
@@ -147,6 +193,7 @@ final class OutboxRelay implements AutoCloseable {
 
   private boolean holdLease() throws SQLException {
     Instant now = clock.instant();
+    sendUntil = now.plus(lease.dividedBy(2));
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(true);
       try (PreparedStatement ps =
@@ -206,6 +253,7 @@ final class OutboxRelay implements AutoCloseable {
     if (rows.isEmpty()) {
       return 0;
     }
+    crashHook.at(CrashPoint.AFTER_SELECT);
     // Chain the sends of each key; different keys (and rows without a key) go in parallel.
     Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
     List<CompletableFuture<Long>> results = new ArrayList<>(rows.size());
@@ -221,6 +269,7 @@ final class OutboxRelay implements AutoCloseable {
       }
       results.add(result);
     }
+    crashHook.at(CrashPoint.AFTER_PUBLISH);
     List<Long> done = new ArrayList<>(rows.size());
     for (CompletableFuture<Long> r : results) {
       try {
@@ -229,12 +278,19 @@ final class OutboxRelay implements AutoCloseable {
         failures.incrementAndGet();
       }
     }
+    crashHook.at(CrashPoint.AFTER_CONFIRM);
     markSent(done);
     sent.addAndGet(done.size());
+    crashHook.at(CrashPoint.AFTER_MARK);
     return rows.size();
   }
 
   private CompletableFuture<Long> send(Row row) {
+    if (clock.instant().isAfter(sendUntil)) {
+      // Left for the next round, after a renewal (or for the instance that takes the lease).
+      return CompletableFuture.failedFuture(
+          new OutboxException("the relay's lease runs out", null));
+    }
     return transport
         .send(row.destination(), row.message(), SendOptions.NONE)
         .thenApply(v -> row.seq());
@@ -304,13 +360,8 @@ final class OutboxRelay implements AutoCloseable {
 
   int purge() {
     int total = 0;
-    String sql =
-        "DELETE FROM "
-            + prefix
-            + "outbox WHERE seq IN (SELECT seq FROM "
-            + prefix
-            + "outbox WHERE sent_at < ? ORDER BY seq LIMIT 1000)";
     try (Connection c = dataSource.getConnection()) {
+      String sql = SqlDialect.of(c).outboxPurge(prefix);
       c.setAutoCommit(true);
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int n;
@@ -319,6 +370,19 @@ final class OutboxRelay implements AutoCloseable {
           n = ps.executeUpdate();
           total += n;
         } while (n == 1000 && !closed);
+      }
+      if (SqlDialect.of(c) == SqlDialect.H2) {
+        // The writers' per-key lock rows (H2 has no advisory locks): drop those of keys with no
+        // row left; a writer of such a key later simply creates its row again.
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "DELETE FROM "
+                    + prefix
+                    + "outbox_key k WHERE NOT EXISTS (SELECT 1 FROM "
+                    + prefix
+                    + "outbox o WHERE o.partition_key = k.partition_key)")) {
+          ps.executeUpdate();
+        }
       }
     } catch (SQLException e) {
       throw new OutboxException("cannot purge the outbox: " + e.getMessage(), e);
@@ -355,8 +419,13 @@ final class OutboxRelay implements AutoCloseable {
     closed = true;
     wakeUp();
     Thread t;
+    CommitListener l;
     synchronized (this) {
       t = thread;
+      l = listener;
+    }
+    if (l != null) {
+      l.close();
     }
     if (t != null) {
       try {

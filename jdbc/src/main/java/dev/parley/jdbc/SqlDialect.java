@@ -54,4 +54,31 @@ enum SqlDialect {
               + "inbox (consumer_group, message_id, received_at) VALUES (?, ?, ?)";
     };
   }
+
+  /** Deletes up to 1,000 inbox ids recorded before the one parameter (a time). */
+  String inboxPurge(String prefix) {
+    return switch (this) {
+      case POSTGRESQL ->
+          "DELETE FROM "
+              + prefix
+              + "inbox WHERE (consumer_group, message_id) IN (SELECT consumer_group, message_id FROM "
+              + prefix
+              + "inbox WHERE received_at < ? LIMIT 1000)";
+      // H2 would scan the table for the row-value IN once per chunk.
+      case H2 -> "DELETE FROM " + prefix + "inbox WHERE received_at < ? FETCH FIRST 1000 ROWS ONLY";
+    };
+  }
+
+  /** Deletes up to 1,000 outbox rows sent before the one parameter (a time). */
+  String outboxPurge(String prefix) {
+    return switch (this) {
+      case POSTGRESQL ->
+          "DELETE FROM "
+              + prefix
+              + "outbox WHERE seq IN (SELECT seq FROM "
+              + prefix
+              + "outbox WHERE sent_at < ? ORDER BY seq LIMIT 1000)";
+      case H2 -> "DELETE FROM " + prefix + "outbox WHERE sent_at < ? FETCH FIRST 1000 ROWS ONLY";
+    };
+  }
 }

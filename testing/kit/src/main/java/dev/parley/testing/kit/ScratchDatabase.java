@@ -1,5 +1,7 @@
 package dev.parley.testing.kit;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -49,6 +51,19 @@ public enum ScratchDatabase {
       pg.setCurrentSchema(schema);
     }
     return pg;
+  }
+
+  /**
+   * A connection pool (HikariCP, an optional dependency of the kit) of up to {@code size}
+   * connections over {@code dataSource}; close it when done.
+   */
+  public static HikariDataSource pooled(DataSource dataSource, int size) {
+    HikariConfig config = new HikariConfig();
+    config.setDataSource(dataSource);
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(0);
+    config.setPoolName("parley-scratch");
+    return new HikariDataSource(config);
   }
 
   /** Runs one statement on a connection of its own (auto-commit). */
