@@ -433,6 +433,28 @@ final class OutboxRelay implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      if (!t.isAlive() && leaseHeld) {
+        releaseLease();
+      }
+    }
+  }
+
+  /** A relay that stops hands over at once instead of making the next one wait out its lease. */
+  private void releaseLease() {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE "
+                    + prefix
+                    + "outbox_lease SET expires_at = ? WHERE name = ? AND owner = ?")) {
+      c.setAutoCommit(true);
+      ps.setObject(1, utc(clock.instant().minusMillis(1)));
+      ps.setString(2, relayName);
+      ps.setString(3, instance);
+      ps.executeUpdate();
+      leaseHeld(false);
+    } catch (SQLException e) {
+      log.warn("outbox relay {}: could not give up the lease: {}", relayName, e.toString());
     }
   }
 }

@@ -240,6 +240,7 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
     assertThat(second.metrics().leaseHeld()).isFalse();
 
     first.close();
+    assertThat(first.metrics().leaseHeld()).as("a relay that stops gives up its lease").isFalse();
     for (int i = 11; i <= 20; i++) {
       int seq = i;
       inTransaction(c -> second.publish(c, events, new Event("k" + seq, seq)));

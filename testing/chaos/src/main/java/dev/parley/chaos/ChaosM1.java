@@ -168,12 +168,18 @@ public final class ChaosM1 {
       await().atMost(Duration.ofMinutes(5)).until(() -> written.get() >= target);
       switch (plan.get(i)) {
         case "broker" -> {
+          long before = broker.reconnects(producer.transport());
           broker.killAndRestart();
           brokerRestarts++;
+          // The next fault comes only once this one was felt (and the evidence counts it).
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> broker.reconnects(producer.transport()) > before);
         }
         case "consumer" -> {
           FaultProxy victim = consumers.remove(random.nextInt(consumers.size()));
-          consumerConnectionsCut += victim.openConnections();
+          // Evidence: the victim had connected (it may be between reconnects after a broker kill).
+          consumerConnectionsCut += Math.min(1, victim.accepted());
           victim.disable(); // connections cut, no reconnect, no goodbye
           consumers.add(consumer(broker, events, inbox));
           consumerKills++;
@@ -269,20 +275,24 @@ public final class ChaosM1 {
   /** A relay instance with a connection of its own behind a proxy, so that it can be killed. */
   private final class Relay {
     final FaultProxy proxy;
+    final KillableDataSource database;
     final Messaging messaging;
     final Outbox outbox;
 
-    Relay(FaultProxy proxy, Messaging messaging, Outbox outbox) {
+    Relay(FaultProxy proxy, KillableDataSource database, Messaging messaging, Outbox outbox) {
       this.proxy = proxy;
+      this.database = database;
       this.messaging = messaging;
       this.outbox = outbox;
     }
 
-    /** Cuts its connection, stops its thread; the lease stays taken until it runs out. */
+    /** Cuts its connections, stops its thread; the lease stays taken until it runs out. */
     void kill() {
       proxy.disable();
+      long sentBefore = outbox.metrics().sent();
+      database.kill();
       outbox.close();
-      relayed.addAndGet(outbox.metrics().sent());
+      relayed.addAndGet(sentBefore);
       try {
         messaging.close();
       } catch (RuntimeException e) {
@@ -295,15 +305,16 @@ public final class ChaosM1 {
     FaultProxy proxy = FaultProxy.to("127.0.0.1", broker.port());
     closeables.add(proxy);
     Messaging m = messaging(broker, "orders", proxy.port());
+    KillableDataSource database = new KillableDataSource(db.dataSource());
     Outbox o =
-        Outbox.builder(db.dataSource(), m)
+        Outbox.builder(database, m)
             .instance(instance)
             .lease(Duration.ofSeconds(1))
             .pollInterval(Duration.ofMillis(20))
             .build()
             .start();
     closeables.add(o);
-    return new Relay(proxy, m, o);
+    return new Relay(proxy, database, m, o);
   }
 
   private Messaging messaging(ChaosBroker broker, String service, int port) {

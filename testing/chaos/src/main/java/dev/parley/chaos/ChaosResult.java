@@ -12,7 +12,7 @@ import java.util.List;
  * @param applied ledger rows (a duplicate effect would be a second row)
  * @param outboxBacklog rows still unsent at the end
  * @param producerReconnects reconnects of the producer's own connection (evidence of broker kills)
- * @param consumerConnectionsCut connections the consumer kills cut (evidence of consumer kills)
+ * @param consumerConnectionsCut killed consumers that had connected before their kill (evidence)
  * @param redeliveries deliveries beyond the first of each message, as the consumers saw them
  * @param dedupHits duplicates the inbox recognised and skipped
  */
@@ -78,7 +78,7 @@ public record ChaosResult(
               + config.consumerKills()
               + ", done "
               + consumerKills
-              + ", connections cut "
+              + ", of which had connected "
               + consumerConnectionsCut
               + " (evidence missing)");
     }
@@ -115,7 +115,10 @@ public record ChaosResult(
         t,
         "broker restarts (kill -9)",
         brokerRestarts + " (producer reconnects " + producerReconnects + ")");
-    row(t, "consumer kills", consumerKills + " (connections cut " + consumerConnectionsCut + ")");
+    row(
+        t,
+        "consumer kills",
+        consumerKills + " (victims that had connected: " + consumerConnectionsCut + ")");
     row(t, "relay kills", relayKills);
     row(t, "redeliveries", redeliveries);
     row(t, "dedup hits", dedupHits);
