@@ -9,8 +9,8 @@ import java.util.Locale;
  * evidenced).
  *
  * <pre>
- * ./mvnw -q -pl testing/chaos -am install -DskipTests
- * ./mvnw -q -pl testing/chaos exec:java -Dexec.args="--size full --broker rabbitmq"
+ * ./mvnw -q install -DskipTests
+ * ./mvnw -q -pl testing/chaos exec:exec -Dchaos.args="--size full --broker rabbitmq"
  * </pre>
  *
  * Options: {@code --size build|full} (default full: 100,000 messages; build: 10,000), {@code
@@ -40,7 +40,10 @@ public final class ChaosMain {
     System.exit(result.clean() ? 0 : 1);
   }
 
-  static ChaosM1.Config parse(String[] args) {
+  static ChaosM1.Config parse(String[] given) {
+    // exec:exec passes -Dchaos.args as one argument.
+    String[] args =
+        given.length == 1 && given[0].contains(" ") ? given[0].trim().split("\\s+") : given;
     String size = "full";
     String broker = "artemis";
     String database = "postgresql";

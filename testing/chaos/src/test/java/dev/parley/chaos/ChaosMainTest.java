@@ -22,6 +22,14 @@ class ChaosMainTest {
   }
 
   @Test
+  void optionsPassedAsOneArgumentAreSplit() {
+    ChaosM1.Config c = ChaosMain.parse(new String[] {" --seed 7  --broker rabbitmq --size build"});
+    assertThat(c.seed()).isEqualTo(7);
+    assertThat(c.broker()).isEqualTo("rabbitmq");
+    assertThat(c.messages()).isEqualTo(10_000);
+  }
+
+  @Test
   void badOptionsAreRefused() {
     assertThatThrownBy(() -> ChaosMain.parse(new String[] {"--size", "huge"}))
         .isInstanceOf(IllegalArgumentException.class);

@@ -3,7 +3,6 @@ package dev.parley.testing.kit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -30,8 +29,8 @@ public final class ChildJvmBroker implements AutoCloseable {
 
   private ChildJvmBroker(Path directory) {
     this.directory = directory;
-    this.amqpPort = freePort();
-    this.stompPort = freePort();
+    this.amqpPort = Ports.free();
+    this.stompPort = Ports.free();
   }
 
   /** Starts a broker with a fresh journal in a temporary directory. */
@@ -130,14 +129,6 @@ public final class ChildJvmBroker implements AutoCloseable {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

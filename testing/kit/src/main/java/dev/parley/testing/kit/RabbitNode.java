@@ -3,7 +3,6 @@ package dev.parley.testing.kit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +37,9 @@ public final class RabbitNode implements AutoCloseable {
   private RabbitNode(Path directory, boolean temporary) throws IOException {
     this.directory = directory;
     this.temporary = temporary;
-    this.port = freePort();
-    this.stompPort = freePort();
-    int distPort = freePort();
+    this.port = Ports.free();
+    this.stompPort = Ports.free();
+    int distPort = Ports.free();
     this.node = "parley" + port + "@localhost";
     Files.createDirectories(directory.resolve("home"));
     Files.writeString(
@@ -234,12 +233,6 @@ public final class RabbitNode implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

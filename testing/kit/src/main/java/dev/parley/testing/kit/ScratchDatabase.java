@@ -42,10 +42,14 @@ public enum ScratchDatabase {
    * machine's PostgreSQL, reached at {@code port} on loopback (a fault proxy's port, say).
    */
   public static PGSimpleDataSource postgres(String schema, int port) {
+    return postgres(schema, port, "test");
+  }
+
+  static PGSimpleDataSource postgres(String schema, int port, String database) {
     PGSimpleDataSource pg = new PGSimpleDataSource();
     pg.setServerNames(new String[] {"127.0.0.1"});
     pg.setPortNumbers(new int[] {port});
-    pg.setDatabaseName("test");
+    pg.setDatabaseName(database);
     pg.setUser("postgres");
     if (schema != null) {
       pg.setCurrentSchema(schema);
