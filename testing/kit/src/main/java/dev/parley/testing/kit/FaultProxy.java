@@ -37,6 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FaultProxy implements AutoCloseable {
 
   private final InetSocketAddress target;
+
+  /** What {@code forward} returns when a reset_peer toxic fires. */
+  private static final long RESET = -2;
+
   private final ServerSocket listener;
   private final List<Toxic> toxics = new CopyOnWriteArrayList<>();
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
@@ -108,7 +112,7 @@ public final class FaultProxy implements AutoCloseable {
     return accepted.get();
   }
 
-  /** Connections reset by {@link #resetAll()} or {@link #disable()} so far. */
+  /** Connections reset by {@link #resetAll()}, {@link #disable()} or a reset_peer toxic so far. */
   public long resets() {
     return resets.get();
   }
@@ -224,6 +228,11 @@ public final class FaultProxy implements AutoCloseable {
                   int n;
                   while ((n = in.read(buffer)) >= 0) {
                     forwarded = forward(buffer, n, out, direction, forwarded);
+                    if (forwarded == RESET) {
+                      reset(); // reset_peer: TCP RST both ways
+                      resets.incrementAndGet();
+                      return;
+                    }
                     if (forwarded < 0) {
                       break; // data limit reached
                     }
@@ -251,6 +260,9 @@ public final class FaultProxy implements AutoCloseable {
         }
         if (t instanceof Toxic.Timeout) {
           return forwarded; // swallowed
+        } else if (t instanceof Toxic.ResetPeer r) {
+          sleep(r.timeout());
+          return RESET; // the chunk is dropped and the connection reset
         } else if (t instanceof Toxic.Latency l) {
           sleep(l.delay());
         } else if (t instanceof Toxic.Bandwidth b) {

@@ -37,6 +37,12 @@ public sealed interface Toxic {
   /** Swallows all data (a blackhole); the connection stays open. */
   record Timeout(Direction direction) implements Toxic {}
 
+  /**
+   * Toxiproxy's reset_peer: when data next flows this way, waits {@code timeout} (zero: at once),
+   * drops it and resets the connection (TCP RST to both sides).
+   */
+  record ResetPeer(Direction direction, Duration timeout) implements Toxic {}
+
   /** Waits {@code delay} before passing on a close. */
   record SlowClose(Direction direction, Duration delay) implements Toxic {}
 
@@ -67,6 +73,10 @@ public sealed interface Toxic {
 
   static Timeout timeout(Direction direction) {
     return new Timeout(direction);
+  }
+
+  static ResetPeer resetPeer(Direction direction, Duration timeout) {
+    return new ResetPeer(direction, Objects.requireNonNull(timeout, "timeout"));
   }
 
   static SlowClose slowClose(Direction direction, Duration delay) {

@@ -116,6 +116,21 @@ class FaultProxyTest {
   }
 
   @Test
+  void resetPeerResetsTheConnectionWhenDataNextFlows() throws IOException {
+    try (Socket s = connect()) {
+      s.getOutputStream().write(1);
+      assertThat(s.getInputStream().read()).isEqualTo(1);
+
+      proxy.add(Toxic.resetPeer(Direction.UPSTREAM, Duration.ZERO));
+      s.getOutputStream().write(2); // dropped; the connection is reset instead
+
+      assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketException.class);
+      assertThat(proxy.resets()).isEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.openConnections() == 0);
+  }
+
+  @Test
   void limitDataClosesAfterTheLimit() throws IOException {
     proxy.add(Toxic.limitData(Direction.DOWNSTREAM, 10));
 
