@@ -92,7 +92,11 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
   @Override
   public void close() {
     try {
-      discovery.close();
+      // Unregistering needs ZooKeeper; when it is out of reach, closing the client is enough (the
+      // session's ephemeral nodes go when it expires) and retrying would only hold up the close.
+      if (client.getZookeeperClient().isConnected()) {
+        discovery.close();
+      }
     } catch (Exception e) {
       // closing anyway
     } finally {
