@@ -237,7 +237,10 @@ public final class Outbox implements AutoCloseable {
       return this;
     }
 
-    /** How often an idle relay looks for new rows; default 50 ms (a write wakes it at once). */
+    /**
+     * How often an idle relay looks for new rows; default 50 ms (on PostgreSQL a commit wakes it at
+     * once, see {@link #listenForCommits}).
+     */
     public Builder pollInterval(Duration pollInterval) {
       this.pollInterval = Durations.positive(pollInterval, "pollInterval");
       return this;

@@ -1,6 +1,7 @@
 package dev.parley.rpc.discovery;
 
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
+import dev.parley.transport.spi.Durations;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
@@ -126,25 +127,17 @@ public final class ZooKeeperDiscovery implements AutoCloseable {
      * closing); default 10 s.
      */
     public Builder sessionTimeout(Duration sessionTimeout) {
-      this.sessionTimeout = positive(sessionTimeout, "sessionTimeout");
+      this.sessionTimeout = Durations.positive(sessionTimeout, "sessionTimeout");
       return this;
     }
 
     public Builder connectionTimeout(Duration connectionTimeout) {
-      this.connectionTimeout = positive(connectionTimeout, "connectionTimeout");
+      this.connectionTimeout = Durations.positive(connectionTimeout, "connectionTimeout");
       return this;
     }
 
     public ZooKeeperDiscovery build() {
       return new ZooKeeperDiscovery(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
   }
 
