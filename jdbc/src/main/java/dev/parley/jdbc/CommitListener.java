@@ -78,7 +78,7 @@ final class CommitListener implements AutoCloseable {
 
   private void pause(Duration d) {
     try {
-      thread.join(d.toMillis()); // returns early only if interrupted
+      Thread.sleep(d.toMillis()); // a backoff; close() interrupts it
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closed = true;

@@ -49,7 +49,7 @@ public final class Inbox {
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
   private final int batchSize;
-  private volatile SqlDialect dialect;
+  private final SqlDialect.Known dialect = new SqlDialect.Known();
 
   private Inbox(Builder b) {
     this.dataSource = b.dataSource;
@@ -243,7 +243,7 @@ public final class Inbox {
     }
     Arrays.sort(order, Comparator.comparing((Integer i) -> id(batch.get(i))).thenComparing(i -> i));
     boolean[] fresh = new boolean[batch.size()];
-    if (dialect(c) != SqlDialect.POSTGRESQL) {
+    if (dialect.of(c) != SqlDialect.POSTGRESQL) {
       for (Integer i : order) {
         fresh[i] = record(c, group, id(batch.get(i)));
       }
@@ -272,7 +272,7 @@ public final class Inbox {
 
   /** Records the id; false when this group has it already. */
   private boolean record(Connection c, String group, String messageId) throws SQLException {
-    SqlDialect d = dialect(c);
+    SqlDialect d = dialect.of(c);
     try (PreparedStatement ps = c.prepareStatement(d.inboxInsert(prefix))) {
       ps.setString(1, group);
       ps.setString(2, messageId);
@@ -286,20 +286,11 @@ public final class Inbox {
     }
   }
 
-  private SqlDialect dialect(Connection c) throws SQLException {
-    SqlDialect d = dialect;
-    if (d == null) {
-      d = SqlDialect.of(c);
-      dialect = d;
-    }
-    return d;
-  }
-
   /** Deletes ids recorded longer ago than the retention; returns how many. */
   public int purge() {
     int total = 0;
     try (Connection c = dataSource.getConnection()) {
-      String sql = dialect(c).inboxPurge(prefix);
+      String sql = dialect.of(c).inboxPurge(prefix);
       c.setAutoCommit(true);
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int n;

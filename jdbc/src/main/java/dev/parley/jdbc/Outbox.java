@@ -12,8 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -46,22 +44,17 @@ public final class Outbox implements AutoCloseable {
   private final String prefix;
   private final Clock clock;
   private final OutboxRelay relay;
-  private final String insert;
   private final boolean listenForCommits;
-  private volatile SqlDialect dialect;
+  private final SqlDialect.Known dialect = new SqlDialect.Known();
+  private volatile WriteSql writeSql;
 
   private Outbox(Builder b) {
     this.dataSource = b.dataSource;
     this.messaging = b.messaging;
     this.prefix = b.prefix;
     this.clock = b.clock;
-    this.insert =
-        "INSERT INTO "
-            + prefix
-            + "outbox (message_id, destination_kind, destination, partition_key, headers, payload,"
-            + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
     this.listenForCommits = b.listenForCommits;
-    this.relay = new OutboxRelay(b, messaging.transport());
+    this.relay = new OutboxRelay(b, messaging.transport(), dialect);
   }
 
   public static Builder builder(DataSource dataSource, Messaging messaging) {
@@ -97,20 +90,32 @@ public final class Outbox implements AutoCloseable {
     Message message = messaging.encode(channel, payload);
     String key = message.header(Headers.PARTITION_KEY).orElse(null);
     try {
-      SqlDialect d = dialect(connection);
-      if (d == SqlDialect.POSTGRESQL) {
-        writePostgres(connection, kind, channel, message, key);
-      } else {
-        if (key != null) {
-          try (PreparedStatement lock = connection.prepareStatement(d.lockKey(prefix))) {
-            lock.setString(1, key);
-            lock.execute();
+      WriteSql sql = writeSql(connection);
+      if (key != null && sql.lockKey() != null) {
+        try (PreparedStatement lock = connection.prepareStatement(sql.lockKey())) {
+          lock.setString(1, key);
+          lock.execute();
+        }
+      }
+      try (PreparedStatement ps =
+          connection.prepareStatement(key != null ? sql.keyed() : sql.unkeyed())) {
+        int i = 1;
+        if (sql.dialect() == SqlDialect.POSTGRESQL) {
+          if (key != null) {
+            ps.setString(i++, key);
+          }
+          if (listenForCommits) {
+            ps.setString(i++, CommitListener.channel(prefix));
           }
         }
-        try (PreparedStatement ps = connection.prepareStatement(insert)) {
-          setRow(ps, 1, kind, channel, message, key);
-          ps.executeUpdate();
-        }
+        ps.setString(i, message.id());
+        ps.setString(i + 1, String.valueOf(kind));
+        ps.setString(i + 2, channel.name());
+        ps.setString(i + 3, key);
+        ps.setString(i + 4, StoredHeaders.write(message.headers()));
+        ps.setBytes(i + 5, message.payload());
+        ps.setObject(i + 6, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
+        ps.executeUpdate();
       }
     } catch (SQLException e) {
       throw new OutboxException("cannot write to the outbox: " + e.getMessage(), e);
@@ -119,64 +124,22 @@ public final class Outbox implements AutoCloseable {
     return message;
   }
 
-  /**
-   * One statement, one round trip: the key's turn ({@code pg_advisory_xact_lock}, taken before the
-   * row gets its sequence number), the commit notification for the relays, and the row.
-   */
-  private void writePostgres(
-      Connection connection, char kind, Channel<?> channel, Message message, String key)
-      throws SQLException {
-    StringBuilder sql = new StringBuilder("WITH ");
-    List<String> from = new ArrayList<>(2);
-    if (key != null) {
-      sql.append("turn AS (SELECT pg_advisory_xact_lock(hashtextextended(?, 0)))");
-      from.add("turn");
-    }
-    if (listenForCommits) {
-      sql.append(from.isEmpty() ? "" : ", ").append("wake AS (SELECT pg_notify(?, ''))");
-      from.add("wake");
-    }
-    String statement =
-        from.isEmpty()
-            ? insert
-            : sql
-                + " INSERT INTO "
-                + prefix
-                + "outbox (message_id, destination_kind, destination, partition_key, headers,"
-                + " payload, created_at) SELECT ?, ?, ?, ?, ?, ?, ? FROM "
-                + String.join(", ", from);
-    try (PreparedStatement ps = connection.prepareStatement(statement)) {
-      int i = 1;
-      if (key != null) {
-        ps.setString(i++, key);
-      }
-      if (listenForCommits) {
-        ps.setString(i++, CommitListener.channel(prefix));
-      }
-      setRow(ps, i, kind, channel, message, key);
-      ps.executeUpdate();
-    }
-  }
+  /** The write path's SQL for this outbox's database, built on the first write. */
+  private record WriteSql(SqlDialect dialect, String lockKey, String keyed, String unkeyed) {}
 
-  private void setRow(
-      PreparedStatement ps, int first, char kind, Channel<?> channel, Message message, String key)
-      throws SQLException {
-    ps.setString(first, message.id());
-    ps.setString(first + 1, String.valueOf(kind));
-    ps.setString(first + 2, channel.name());
-    ps.setString(first + 3, key);
-    ps.setString(first + 4, StoredHeaders.write(message.headers()));
-    ps.setBytes(first + 5, message.payload());
-    ps.setObject(first + 6, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
-  }
-
-  private SqlDialect dialect(Connection c) throws SQLException {
-    SqlDialect d = dialect;
-    if (d == null) {
-      d = SqlDialect.of(c);
-      dialect = d;
+  private WriteSql writeSql(Connection c) throws SQLException {
+    WriteSql w = writeSql;
+    if (w == null) {
+      SqlDialect d = dialect.of(c);
+      w =
+          new WriteSql(
+              d,
+              d.lockKey(prefix),
+              d.outboxInsert(prefix, true, listenForCommits),
+              d.outboxInsert(prefix, false, listenForCommits));
+      writeSql = w;
     }
-    return d;
+    return w;
   }
 
   /** Starts the relay thread (idempotent). */

@@ -58,6 +58,7 @@ final class OutboxRelay implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean leaseHeld;
   private final boolean listenForCommits;
+  private final SqlDialect.Known dialect;
   private Thread thread;
   private CommitListener listener;
   // Sends start only before this instant: half a lease after the last renewal, so that a relay
@@ -66,7 +67,8 @@ final class OutboxRelay implements AutoCloseable {
   private volatile Instant sendUntil = Instant.MIN;
   private Instant nextPurge = Instant.MIN;
 
-  OutboxRelay(Outbox.Builder b, Transport transport) {
+  OutboxRelay(Outbox.Builder b, Transport transport, SqlDialect.Known dialect) {
+    this.dialect = dialect;
     this.dataSource = b.dataSource;
     this.transport = transport;
     this.prefix = b.prefix;
@@ -83,7 +85,7 @@ final class OutboxRelay implements AutoCloseable {
 
   private boolean isPostgres() {
     try (Connection c = dataSource.getConnection()) {
-      return SqlDialect.of(c) == SqlDialect.POSTGRESQL;
+      return dialect.of(c) == SqlDialect.POSTGRESQL;
     } catch (SQLException e) {
       log.warn("outbox relay {}: cannot tell the database ({}); polling", relayName, e.toString());
       return false;
@@ -361,7 +363,8 @@ final class OutboxRelay implements AutoCloseable {
   int purge() {
     int total = 0;
     try (Connection c = dataSource.getConnection()) {
-      String sql = SqlDialect.of(c).outboxPurge(prefix);
+      SqlDialect d = dialect.of(c);
+      String sql = d.outboxPurge(prefix);
       c.setAutoCommit(true);
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int n;
@@ -371,7 +374,7 @@ final class OutboxRelay implements AutoCloseable {
           total += n;
         } while (n == 1000 && !closed);
       }
-      if (SqlDialect.of(c) == SqlDialect.H2) {
+      if (d == SqlDialect.H2) {
         // The writers' per-key lock rows (H2 has no advisory locks): drop those of keys with no
         // row left; a writer of such a key later simply creates its row again.
         try (PreparedStatement ps =

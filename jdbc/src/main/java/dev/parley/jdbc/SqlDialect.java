@@ -2,6 +2,8 @@ package dev.parley.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** The SQL that differs between the databases Parley supports. */
@@ -27,17 +29,64 @@ enum SqlDialect {
         "unsupported database: " + product + " (expected: PostgreSQL or H2)", "0A000");
   }
 
+  /** The dialect of one data source, found on first use and remembered. */
+  static final class Known {
+    private volatile SqlDialect dialect;
+
+    SqlDialect of(Connection c) throws SQLException {
+      SqlDialect d = dialect;
+      if (d == null) {
+        d = SqlDialect.of(c);
+        dialect = d;
+      }
+      return d;
+    }
+  }
+
   /**
-   * SQL that makes writers of one partition key take turns until they commit, so that their rows
-   * get outbox sequence numbers in commit order (the relay then sends a key's rows in order). One
-   * parameter: the key.
+   * Writers of one partition key take turns until they commit, so that their rows get outbox
+   * sequence numbers in commit order (the relay then sends a key's rows in order). On H2 that is a
+   * statement of its own, run before the insert (one parameter: the key); on PostgreSQL {@link
+   * #outboxInsert} takes the turn itself, and this is null.
    */
   String lockKey(String prefix) {
     return switch (this) {
-      case POSTGRESQL -> "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))";
+      case POSTGRESQL -> null;
       case H2 ->
           "MERGE INTO " + prefix + "outbox_key (partition_key) KEY (partition_key) VALUES (?)";
     };
+  }
+
+  /**
+   * Inserts one outbox row. Parameters: on PostgreSQL first the key (if {@code keyed}) and the
+   * notification channel (if {@code notify}), then the row's seven columns. On PostgreSQL it is one
+   * statement, one round trip: the key's turn ({@code pg_advisory_xact_lock}, taken before the row
+   * gets its sequence number), the commit notification for listening relays, and the row.
+   */
+  String outboxInsert(String prefix, boolean keyed, boolean notify) {
+    String columns =
+        prefix
+            + "outbox (message_id, destination_kind, destination, partition_key, headers, payload,"
+            + " created_at)";
+    List<String> with = new ArrayList<>(2);
+    List<String> from = new ArrayList<>(2);
+    if (this == POSTGRESQL && keyed) {
+      with.add("turn AS (SELECT pg_advisory_xact_lock(hashtextextended(?, 0)))");
+      from.add("turn");
+    }
+    if (this == POSTGRESQL && notify) {
+      with.add("wake AS (SELECT pg_notify(?, ''))");
+      from.add("wake");
+    }
+    if (with.isEmpty()) {
+      return "INSERT INTO " + columns + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+    }
+    return "WITH "
+        + String.join(", ", with)
+        + " INSERT INTO "
+        + columns
+        + " SELECT ?, ?, ?, ?, ?, ?, ? FROM "
+        + String.join(", ", from);
   }
 
   /** Records (group, id, time); affects 0 rows for a duplicate (H2 throws instead, see Inbox). */

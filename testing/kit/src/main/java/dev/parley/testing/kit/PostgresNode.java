@@ -27,6 +27,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class PostgresNode implements AutoCloseable {
 
   private static final Duration STARTUP = Duration.ofSeconds(60);
+  private static final List<String> AS_POSTGRES = List.of("runuser", "-u", "postgres", "--");
 
   private final Path directory;
   private final Path bin;
@@ -85,7 +86,7 @@ public final class PostgresNode implements AutoCloseable {
       return;
     }
     try {
-      List<String> command = new ArrayList<>(asPostgres());
+      List<String> command = new ArrayList<>(AS_POSTGRES);
       command.addAll(
           List.of(
               bin.resolve("postgres").toString(),
@@ -160,12 +161,8 @@ public final class PostgresNode implements AutoCloseable {
     }
   }
 
-  private List<String> asPostgres() {
-    return List.of("runuser", "-u", "postgres", "--");
-  }
-
   private void run(List<String> command) {
-    List<String> full = new ArrayList<>(asPostgres());
+    List<String> full = new ArrayList<>(AS_POSTGRES);
     full.addAll(command);
     try {
       Process p =
