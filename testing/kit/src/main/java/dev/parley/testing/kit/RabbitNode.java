@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -25,6 +26,8 @@ public final class RabbitNode implements AutoCloseable {
 
   private static final Path SERVER = Path.of("/usr/lib/rabbitmq/bin/rabbitmq-server");
   private static final Duration STARTUP = Duration.ofSeconds(90);
+  private static final int FIRST_START_TRIES = 3;
+  private static final int LOG_TAIL_LINES = 15;
 
   private final Path directory;
   private final boolean temporary;
@@ -80,24 +83,45 @@ public final class RabbitNode implements AutoCloseable {
    * (unless the node's log is wanted: set {@code -Dparley.keepRabbitNode=true}).
    */
   public static RabbitNode startTemporary() {
-    try {
-      RabbitNode n = new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true);
-      n.start();
-      return n;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return startFresh(null);
   }
 
   /** Creates and starts a node whose files live under {@code directory}. */
   public static RabbitNode start(Path directory) {
-    try {
-      RabbitNode n = new RabbitNode(directory, false);
-      n.start();
-      return n;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    return startFresh(directory);
+  }
+
+  /**
+   * The ports are picked free but only bound seconds later by the Erlang VM, so another socket can
+   * take one in between and the node exits at start-up. A node that exits at its first start is
+   * therefore started again with fresh ports (and a fresh name), up to {@link #FIRST_START_TRIES}
+   * times; a node that exits on a later {@link #start()} is not, since it must keep its ports.
+   */
+  private static RabbitNode startFresh(Path directory) {
+    IllegalStateException failure = null;
+    for (int attempt = 1; attempt <= FIRST_START_TRIES; attempt++) {
+      RabbitNode n;
+      try {
+        n =
+            directory == null
+                ? new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true)
+                : new RabbitNode(directory, false);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      try {
+        n.start();
+        return n;
+      } catch (NodeExitedException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+        n.close();
+      }
     }
+    throw failure;
   }
 
   /** Starts the node (again) and waits until it accepts AMQP connections. */
@@ -119,11 +143,17 @@ public final class RabbitNode implements AutoCloseable {
     long deadline = System.nanoTime() + STARTUP.toNanos();
     while (!accepts(port) || !accepts(stompPort)) {
       if (!process.isAlive()) {
-        throw new IllegalStateException(
+        throw new NodeExitedException(
             "RabbitMQ node "
                 + node
-                + " exited during start-up; see "
-                + directory.resolve("console.log"));
+                + " (ports "
+                + port
+                + ", "
+                + stompPort
+                + ") exited during start-up with code "
+                + process.exitValue()
+                + "; the end of its console:\n"
+                + tail(directory.resolve("console.log")));
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
@@ -214,6 +244,25 @@ public final class RabbitNode implements AutoCloseable {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (accepts(port) && System.nanoTime() < deadline) {
       pause();
+    }
+  }
+
+  private static String tail(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return String.join(
+          "\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + file + ": " + e + ")";
+    }
+  }
+
+  /** The node's VM exited before it accepted connections. */
+  private static final class NodeExitedException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    NodeExitedException(String message) {
+      super(message);
     }
   }
 
