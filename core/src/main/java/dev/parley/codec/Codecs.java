@@ -65,6 +65,12 @@ public final class Codecs {
     return new Codecs(codecs.get(0), codecs.subList(1, codecs.size()));
   }
 
+  /** The content types these codecs read, without parameters, the default codec's first. */
+  public java.util.Set<String> contentTypes() {
+    return java.util.Collections.unmodifiableSet(
+        new java.util.LinkedHashSet<>(all.stream().map(c -> normalize(c.contentType())).toList()));
+  }
+
   /** The codec preferred for encoding. */
   public Codec defaultCodec() {
     return defaultCodec;

@@ -5,9 +5,12 @@ import dev.parley.codec.Codecs;
 import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
 import dev.parley.error.ParleyException;
+import dev.parley.error.RejectedException;
 import dev.parley.error.Status;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.policy.Deadline;
+import dev.parley.policy.Policy;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -41,6 +44,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
   private final Channel<T> channel;
   private final CommandHandler<T, R> handler;
   private final Redelivery redelivery;
+  private final Policy policy;
   private final Transport transport;
   private final Codecs codecs;
   private final Clock clock;
@@ -51,6 +55,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       Channel<T> channel,
       CommandHandler<T, R> handler,
       Redelivery redelivery,
+      Policy policy,
       Transport transport,
       Codecs codecs,
       Clock clock,
@@ -58,6 +63,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     this.service = service;
     this.channel = channel;
     this.handler = handler;
+    this.policy = policy;
     this.redelivery = redelivery;
     this.transport = transport;
     this.codecs = codecs;
@@ -99,7 +105,14 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       Context context = new Context(message, attempt, deadline);
       Throwable failure;
       try {
-        R result = handler.handle(payload, context);
+        R result =
+            policy == Policy.none()
+                ? handler.handle(payload, context)
+                : policy.executeBlocking(
+                    deadline == null
+                        ? null
+                        : Deadline.after(Duration.ofMillis(deadline - clock.millis())),
+                    () -> handler.handle(payload, context));
         // Encoding the reply happens here too: a reply no codec can write is a failure of this
         // message (dead-lettered, with a failure reply), not a reason to redeliver it forever.
         CompletionStage<Void> reply = replyIfRequested(message, Status.OK, result, codec);
@@ -234,6 +247,9 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
   }
 
   private static boolean isRetryable(Throwable failure) {
+    if (failure instanceof RejectedException) {
+      return true; // refused by the consumer's policy (circuit open, bulkhead full): try later
+    }
     if (failure instanceof ParleyException p) {
       return p.isRetryable();
     }

@@ -6,6 +6,7 @@ import dev.parley.error.TransportException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.message.MessageIds;
+import dev.parley.policy.Policy;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
@@ -31,6 +32,7 @@ final class DefaultMessaging implements Messaging {
   private static final Logger log = LoggerFactory.getLogger(DefaultMessaging.class);
   private static final String REPLY_PREFIX = "parley.reply.";
 
+  private final Policy publishPolicy;
   private final String service;
   private final Transport transport;
   private final boolean ownsTransport;
@@ -54,8 +56,10 @@ final class DefaultMessaging implements Messaging {
       Codecs codecs,
       Clock clock,
       SubscriptionOptions defaults,
-      Duration closeTimeout) {
+      Duration closeTimeout,
+      Policy publishPolicy) {
     this.service = service;
+    this.publishPolicy = publishPolicy;
     this.transport = transport;
     this.ownsTransport = ownsTransport;
     this.codecs = codecs;
@@ -193,7 +197,15 @@ final class DefaultMessaging implements Messaging {
     ensureOpen();
     ConsumerPipeline<T, R> pipeline =
         new ConsumerPipeline<>(
-            service, channel, handler, options.redelivery(), transport, codecs, clock, counters);
+            service,
+            channel,
+            handler,
+            options.redelivery(),
+            options.policy(),
+            transport,
+            codecs,
+            clock,
+            counters);
     TransportSubscription subscription =
         transport.subscribe(
             source,
@@ -262,9 +274,13 @@ final class DefaultMessaging implements Messaging {
 
   private CompletableFuture<Message> sendTracked(Destination destination, Message message) {
     ensureOpen();
-    return transport
-        .send(destination, message, SendOptions.NONE)
-        .thenApply(
+    CompletableFuture<Void> sent =
+        publishPolicy == Policy.none()
+            ? transport.send(destination, message, SendOptions.NONE)
+            : publishPolicy.execute(
+                Policy.Call.NON_IDEMPOTENT.withIdempotencyKey(message.id()),
+                deadline -> transport.send(destination, message, SendOptions.NONE));
+    return sent.thenApply(
             v -> {
               counters.sent.increment();
               return message;

@@ -1,6 +1,8 @@
 package dev.parley.messaging;
 
 import dev.parley.message.Message;
+import dev.parley.operation.Operation;
+import dev.parley.operation.OperationHandler;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -70,6 +72,29 @@ public interface Messaging extends AutoCloseable {
    */
   <C, R> CompletableFuture<R> request(
       Channel<C> channel, C command, Class<R> replyType, Duration timeout);
+
+  /**
+   * Serves an operation over its messaging binding: commands on {@link Operation#commandChannel()}
+   * are handled by {@code handler} and answered on the caller's reply channel. The message's
+   * deadline is the call's deadline (and {@linkplain dev.parley.policy.Deadline#current() current}
+   * while the handler runs); its id is the call's idempotency key. As over REST and gRPC, a failure
+   * is answered at once (the request is then dead-lettered with its error headers): the caller's
+   * policy decides whether to retry, so the subscription has no redelivery tiers.
+   */
+  default <I, O> Subscription serve(Operation<I, O> operation, OperationHandler<I, O> handler) {
+    return serve(
+        operation.commandChannel(),
+        new OperationCommandHandler<>(handler),
+        defaultSubscriptionOptions().withRedelivery(Redelivery.none()));
+  }
+
+  /**
+   * Calls an operation over its messaging binding: a {@link #request} on its command channel,
+   * answered by a {@link #serve(Operation, OperationHandler)}d handler.
+   */
+  default <I, O> CompletableFuture<O> call(Operation<I, O> operation, I input, Duration timeout) {
+    return request(operation.commandChannel(), input, operation.outputType(), timeout);
+  }
 
   /** Subscribes a group to an event channel with the default {@link SubscriptionOptions}. */
   default <T> Subscription subscribe(Channel<T> channel, String group, MessageHandler<T> handler) {

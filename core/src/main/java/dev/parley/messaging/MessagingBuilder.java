@@ -1,6 +1,7 @@
 package dev.parley.messaging;
 
 import dev.parley.codec.Codecs;
+import dev.parley.policy.Policy;
 import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportProvider;
 import java.net.URI;
@@ -40,6 +41,7 @@ public final class MessagingBuilder {
   private Clock clock = Clock.systemUTC();
   private SubscriptionOptions subscriptionOptions = SubscriptionOptions.defaults();
   private Duration closeTimeout = Duration.ofSeconds(10);
+  private Policy publishPolicy = Policy.none();
 
   MessagingBuilder() {}
 
@@ -84,12 +86,30 @@ public final class MessagingBuilder {
     return this;
   }
 
+  /**
+   * The policy every publish, send and request goes through: its deadline bounds the wait for the
+   * broker's confirmation, its retries resend on transport failures (with the same message id, so
+   * an idempotent consumer drops a duplicate), its circuit breaker fails fast while the broker is
+   * unreachable, its rate limit and bulkhead bound the producer. {@link Policy#none()} by default.
+   */
+  public MessagingBuilder publishPolicy(Policy policy) {
+    this.publishPolicy = Objects.requireNonNull(policy, "policy");
+    return this;
+  }
+
   public Messaging build() {
     Codecs resolvedCodecs = codecs != null ? codecs : Codecs.discover();
     boolean owned = transport == null;
     Transport resolved = owned ? createTransport() : transport;
     return new DefaultMessaging(
-        service, resolved, owned, resolvedCodecs, clock, subscriptionOptions, closeTimeout);
+        service,
+        resolved,
+        owned,
+        resolvedCodecs,
+        clock,
+        subscriptionOptions,
+        closeTimeout,
+        publishPolicy);
   }
 
   private Transport createTransport() {

@@ -1,5 +1,6 @@
 package dev.parley.messaging;
 
+import dev.parley.policy.Policy;
 import java.util.Objects;
 
 /**
@@ -9,8 +10,18 @@ import java.util.Objects;
  *     partitioned channel, messages of one key are still handled one at a time
  * @param prefetch how many messages each consumer may hold before handling them
  * @param redelivery the retry tiers
+ * @param policy guards every handler call: its rate limit throttles the consumer, its bulkhead
+ *     bounds handler calls in flight (across subscriptions sharing the policy), its circuit breaker
+ *     stops handling while the handler keeps failing — messages refused by the breaker or the
+ *     bulkhead are redelivered through the {@code redelivery} tiers; {@link Policy#none()} by
+ *     default
  */
-public record SubscriptionOptions(int concurrency, int prefetch, Redelivery redelivery) {
+public record SubscriptionOptions(
+    int concurrency, int prefetch, Redelivery redelivery, Policy policy) {
+
+  public SubscriptionOptions(int concurrency, int prefetch, Redelivery redelivery) {
+    this(concurrency, prefetch, redelivery, Policy.none());
+  }
 
   public SubscriptionOptions {
     if (concurrency < 1) {
@@ -20,6 +31,7 @@ public record SubscriptionOptions(int concurrency, int prefetch, Redelivery rede
       throw new IllegalArgumentException("prefetch: " + prefetch + " (expected: > 0)");
     }
     Objects.requireNonNull(redelivery, "redelivery");
+    Objects.requireNonNull(policy, "policy");
   }
 
   /** One consumer, prefetch 10, {@link Redelivery#defaults()}. */
@@ -28,14 +40,18 @@ public record SubscriptionOptions(int concurrency, int prefetch, Redelivery rede
   }
 
   public SubscriptionOptions withConcurrency(int concurrency) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
   }
 
   public SubscriptionOptions withPrefetch(int prefetch) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
   }
 
   public SubscriptionOptions withRedelivery(Redelivery redelivery) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
+  }
+
+  public SubscriptionOptions withPolicy(Policy policy) {
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
   }
 }

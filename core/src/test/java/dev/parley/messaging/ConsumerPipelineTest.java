@@ -9,6 +9,7 @@ import dev.parley.error.BadInputException;
 import dev.parley.error.TransportException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.policy.Policy;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
@@ -90,6 +91,60 @@ class ConsumerPipelineTest {
         .containsEntry(Headers.ATTEMPT, "3")
         .containsEntry(Headers.FIRST_FAILURE_TIME, Long.toString(clock.millis()));
     assertThat(counters.redelivered.sum()).isEqualTo(1);
+  }
+
+  @Test
+  void consumerPolicyStopsCallingTheHandlerWhileItsCircuitIsOpenAndRedelivers() {
+    Policy policy =
+        Policy.builder().circuitBreaker(100, 2, Duration.ofHours(1), 1).clock(clock).build();
+    DeliveryHandler pipeline =
+        pipeline(
+            EVENTS,
+            Redelivery.of(1, Duration.ZERO, Duration.ofSeconds(5)),
+            policy,
+            alwaysFailing());
+
+    pipeline.onDelivery(delivery(message("a").build())).toCompletableFuture().join();
+    pipeline.onDelivery(delivery(message("b").build())).toCompletableFuture().join();
+    pipeline.onDelivery(delivery(message("c").build())).toCompletableFuture().join();
+
+    assertThat(policy.circuitState()).isEqualTo(dev.parley.policy.CircuitState.OPEN);
+    assertThat(attempts).as("handler calls").hasSize(2);
+    Sent third = transport.sends.get(2);
+    assertThat(third.destination()).as("redelivered, not dead-lettered").isEqualTo(SOURCE);
+    assertThat(third.options().delay()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(policy.metrics().circuitOpen()).isEqualTo(1);
+  }
+
+  @Test
+  void consumerPolicyBulkheadBoundsHandlerCallsInFlight() throws Exception {
+    Policy policy = Policy.builder().bulkhead(1).build();
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    DeliveryHandler slow =
+        pipeline(
+            EVENTS,
+            Redelivery.of(1, Duration.ZERO, Duration.ofSeconds(5)),
+            policy,
+            (p, ctx) -> {
+              inside.countDown();
+              release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+              return null;
+            });
+    java.util.concurrent.CompletableFuture<Void> first =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> slow.onDelivery(delivery(message("a").build())).toCompletableFuture().join());
+    assertThat(inside.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    slow.onDelivery(delivery(message("b").build())).toCompletableFuture().join();
+    release.countDown();
+    first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(policy.metrics().bulkheadFull()).isEqualTo(1);
+    assertThat(transport.sends).hasSize(1);
+    assertThat(transport.sends.get(0).message().payload())
+        .isEqualTo(message("b").build().payload());
+    assertThat(counters.handled.sum()).isEqualTo(1);
   }
 
   @Test
@@ -206,6 +261,7 @@ class ConsumerPipelineTest {
             commands,
             (p, ctx) -> 42,
             Redelivery.defaults(),
+            Policy.none(),
             transport,
             Codecs.of(picky),
             clock,
@@ -241,11 +297,17 @@ class ConsumerPipelineTest {
 
   private <T> DeliveryHandler pipeline(
       Channel<T> channel, Redelivery redelivery, CommandHandler<T, Object> handler) {
+    return pipeline(channel, redelivery, Policy.none(), handler);
+  }
+
+  private <T> DeliveryHandler pipeline(
+      Channel<T> channel, Redelivery redelivery, Policy policy, CommandHandler<T, Object> handler) {
     return new ConsumerPipeline<>(
         "billing-service",
         channel,
         handler,
         redelivery,
+        policy,
         transport,
         Codecs.of(new TextCodec()),
         clock,

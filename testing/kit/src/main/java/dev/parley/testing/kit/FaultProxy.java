@@ -48,6 +48,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong resets = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
   private final Thread acceptor;
 
   private FaultProxy(InetSocketAddress target) throws IOException {
@@ -112,6 +113,11 @@ public final class FaultProxy implements AutoCloseable {
     return accepted.get();
   }
 
+  /** Connections refused (reset at once) while {@link #disable() disabled} so far. */
+  public long refused() {
+    return refused.get();
+  }
+
   /** Connections reset by {@link #resetAll()}, {@link #disable()} or a reset_peer toxic so far. */
   public long resets() {
     return resets.get();
@@ -151,6 +157,7 @@ public final class FaultProxy implements AutoCloseable {
         return; // closed
       }
       if (!enabled.get()) {
+        refused.incrementAndGet();
         abort(client);
         continue;
       }

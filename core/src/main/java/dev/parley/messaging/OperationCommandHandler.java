@@ -1,0 +1,76 @@
+package dev.parley.messaging;
+
+import dev.parley.operation.CallContext;
+import dev.parley.operation.OperationHandler;
+import dev.parley.policy.Deadline;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Serves an operation's handler as the command handler of its messaging binding. */
+final class OperationCommandHandler<I, O> implements CommandHandler<I, O> {
+
+  private final OperationHandler<I, O> handler;
+
+  OperationCommandHandler(OperationHandler<I, O> handler) {
+    this.handler = handler;
+  }
+
+  @Override
+  public O handle(I command, MessageContext context) throws Exception {
+    Deadline deadline =
+        context
+            .deadline()
+            .map(at -> Deadline.after(Duration.between(Instant.now(), at)))
+            .orElse(null);
+    Context callContext = new Context(context, deadline);
+    if (deadline == null) {
+      return handler.handle(command, callContext);
+    }
+    try (Deadline.Scope scope = deadline.attach()) {
+      return handler.handle(command, callContext);
+    }
+  }
+
+  private record Context(MessageContext message, Deadline deadlineOrNull) implements CallContext {
+
+    @Override
+    public String binding() {
+      return "messaging";
+    }
+
+    @Override
+    public Optional<Deadline> deadline() {
+      return Optional.ofNullable(deadlineOrNull);
+    }
+
+    @Override
+    public Optional<String> idempotencyKey() {
+      return Optional.of(message.message().id());
+    }
+
+    @Override
+    public Optional<String> header(String name) {
+      return message.message().header(name);
+    }
+
+    /** A caller over messaging gives up at its deadline; there is no other signal. */
+    @Override
+    public boolean isCancelled() {
+      return deadlineOrNull != null && deadlineOrNull.isExpired();
+    }
+
+    @Override
+    public void onCancel(Runnable action) {
+      if (deadlineOrNull == null) {
+        return;
+      }
+      CompletableFuture.runAsync(
+          action,
+          CompletableFuture.delayedExecutor(
+              Math.max(0, deadlineOrNull.remaining().toNanos()), TimeUnit.NANOSECONDS));
+    }
+  }
+}
