@@ -1,0 +1,316 @@
+package dev.parley.rpc;
+
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServerPort;
+import com.linecorp.armeria.server.docs.DocService;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
+import com.linecorp.armeria.server.healthcheck.HealthCheckService;
+import dev.parley.codec.Codecs;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.Subscription;
+import dev.parley.operation.Operation;
+import dev.parley.operation.OperationHandler;
+import dev.parley.policy.Policy;
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Serves operations over REST and gRPC on one port (HTTP/1.1 and HTTP/2, cleartext or TLS), and
+ * optionally over messaging, with one handler per operation:
+ *
+ * <ul>
+ *   <li>REST: {@code POST /{service}/{name}} or the operation's declared route; JSON, XML or
+ *       Protobuf by Content-Type and Accept; failures as {@code application/problem+json};
+ *   <li>gRPC: method {@code {service}/{name}} with the operation's codecs as marshallers, plus
+ *       plain grpc-java services ({@link Builder#grpcService}) with gRPC-Web, unframed
+ *       JSON/Protobuf requests and HTTP/JSON transcoding ({@code google.api.http}) for browsers;
+ *   <li>messaging: a command + reply on the operation's command channel ({@link
+ *       Builder#messaging});
+ *   <li>{@code /operations}: a page to see and try every operation; {@code /docs}: Armeria's
+ *       DocService for the plain grpc-java services; {@code /internal/health}: the health check
+ *       that client-side health-checked endpoint groups probe.
+ * </ul>
+ *
+ * The server's {@link Policy} guards every incoming call with its rate limit (answering 429 /
+ * {@code RESOURCE_EXHAUSTED} with a retry-after) and bulkhead. Handlers run on Armeria's blocking
+ * executor with the caller's deadline {@linkplain dev.parley.policy.Deadline#current() current}.
+ *
+ * <pre>{@code
+ * try (RpcServer server = RpcServer.builder().port(8080)
+ *         .serve(CREATE_TICKET, (request, ctx) -> kitchen.create(request))
+ *         .build().start()) {
+ *   ...
+ * }
+ * }</pre>
+ *
+ * Thread-safe; {@link #close()} stops the server, waiting for in-flight calls, and is idempotent.
+ */
+public final class RpcServer implements AutoCloseable {
+
+  /** One served operation. */
+  record Served<I, O>(Operation<I, O> operation, OperationHandler<I, O> handler) {}
+
+  /** A fixed resource (a page, a script) served on GET. */
+  private record Resource(String path, String contentType, byte[] content) {}
+
+  private final Server server;
+  private final List<Served<?, ?>> served;
+  private final Messaging messaging;
+  private final List<Subscription> subscriptions = new ArrayList<>();
+  private final Policy policy;
+
+  private RpcServer(Builder b) {
+    this.served = List.copyOf(b.served);
+    this.messaging = b.messaging;
+    this.policy = b.policy;
+    ServerBuilder sb = Server.builder();
+    if (b.tlsCert != null) {
+      sb.port(new ServerPort(b.port, SessionProtocol.HTTPS, SessionProtocol.HTTP));
+      sb.tls(b.tlsCert, b.tlsKey);
+    } else if (b.tlsSelfSigned) {
+      sb.port(new ServerPort(b.port, SessionProtocol.HTTPS, SessionProtocol.HTTP));
+      sb.tlsSelfSigned();
+    } else {
+      sb.http(b.port);
+    }
+    sb.requestTimeout(b.requestTimeout);
+    sb.maxRequestLength(b.maxRequestLength);
+    sb.gracefulShutdownTimeout(Duration.ZERO, b.shutdownTimeout);
+    List<MediaType> bodyTypes = b.codecs.contentTypes().stream().map(MediaType::parse).toList();
+    for (Served<?, ?> s : served) {
+      addRest(sb, s, b.codecs, bodyTypes, b.policy);
+    }
+    GrpcServiceBuilder grpc =
+        GrpcService.builder()
+            .useBlockingTaskExecutor(true)
+            .useMethodMarshaller(true)
+            .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
+    GrpcOperations.definitions(served, b.codecs, b.policy).forEach(grpc::addService);
+    sb.service(new OperationsGrpcService(grpc.build()));
+    if (!b.grpcServices.isEmpty()) {
+      GrpcServiceBuilder plain =
+          GrpcService.builder()
+              .useBlockingTaskExecutor(true)
+              .enableUnframedRequests(true)
+              .enableHttpJsonTranscoding(true)
+              .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
+      PolicyInterceptor interceptor = new PolicyInterceptor(b.policy);
+      for (BindableService service : b.grpcServices) {
+        ServerServiceDefinition def = ServerInterceptors.intercept(service, interceptor);
+        plain.addService(def);
+      }
+      sb.service(plain.build());
+    }
+    sb.service("/internal/health", HealthCheckService.of());
+    for (Resource r : b.resources) {
+      sb.service(
+          r.path(),
+          (ctx, req) ->
+              com.linecorp.armeria.common.HttpResponse.of(
+                  com.linecorp.armeria.common.HttpStatus.OK,
+                  MediaType.parse(r.contentType()),
+                  com.linecorp.armeria.common.HttpData.wrap(r.content())));
+    }
+    if (b.docs) {
+      sb.serviceUnder("/docs", DocService.builder().build());
+      sb.service("/operations", new OperationsPage(operations()));
+    }
+    this.server = sb.build();
+  }
+
+  private static <I, O> void addRest(
+      ServerBuilder sb, Served<I, O> s, Codecs codecs, List<MediaType> bodyTypes, Policy policy) {
+    Operation<I, O> op = s.operation();
+    HttpMethod method = HttpMethod.valueOf(op.httpMethod());
+    var route = sb.route().methods(method).path(op.httpPath());
+    if (method != HttpMethod.GET && method != HttpMethod.DELETE) {
+      // gRPC shares the default path: REST is told apart by its content types
+      route.consumes(bodyTypes);
+    }
+    route.build(new RestOperationService<>(op, s.handler(), codecs, policy));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts serving; with {@link Builder#messaging} set, also serves every operation over messaging.
+   *
+   * @return this server
+   */
+  public RpcServer start() {
+    server.start().join();
+    if (messaging != null) {
+      for (Served<?, ?> s : served) {
+        subscriptions.add(serveOverMessaging(messaging, s));
+      }
+    }
+    return this;
+  }
+
+  private static <I, O> Subscription serveOverMessaging(Messaging messaging, Served<I, O> s) {
+    return messaging.serve(s.operation(), s.handler());
+  }
+
+  /** The port served on (the bound one when built with port 0). */
+  public int port() {
+    return server.activeLocalPort();
+  }
+
+  /** The operations served, in registration order. */
+  public List<Operation<?, ?>> operations() {
+    return served.stream().<Operation<?, ?>>map(Served::operation).toList();
+  }
+
+  /** The server-side policy's description. */
+  public String describePolicy() {
+    return policy.describe();
+  }
+
+  @Override
+  public void close() {
+    for (Subscription s : subscriptions) {
+      s.close();
+    }
+    subscriptions.clear();
+    server.stop().join();
+  }
+
+  /** Configures an {@link RpcServer}. Not thread-safe. */
+  public static final class Builder {
+    private int port;
+    private boolean tlsSelfSigned;
+    private File tlsCert;
+    private File tlsKey;
+    private Codecs codecs;
+    private Policy policy = Policy.none();
+    private final List<Served<?, ?>> served = new ArrayList<>();
+    private final List<BindableService> grpcServices = new ArrayList<>();
+    private final List<Resource> resources = new ArrayList<>();
+    private Messaging messaging;
+    private boolean docs = true;
+    private Duration requestTimeout = Duration.ofSeconds(10);
+    private long maxRequestLength = 4 * 1024 * 1024;
+    private Duration shutdownTimeout = Duration.ofSeconds(5);
+
+    private Builder() {}
+
+    /** The port; 0 (the default) picks a free one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port: " + port + " (expected: 0..65535)");
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Serves HTTPS (and HTTP) on the port with a self-signed certificate, for tests. */
+    public Builder tlsSelfSigned() {
+      this.tlsSelfSigned = true;
+      return this;
+    }
+
+    /** Serves HTTPS (and HTTP) on the port with this certificate chain and private key (PEM). */
+    public Builder tls(File certificateChain, File privateKey) {
+      this.tlsCert = Objects.requireNonNull(certificateChain, "certificateChain");
+      this.tlsKey = Objects.requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /** The codecs operations are read and written with; those on the class path by default. */
+    public Builder codecs(Codecs codecs) {
+      this.codecs = Objects.requireNonNull(codecs, "codecs");
+      return this;
+    }
+
+    /**
+     * The policy guarding every incoming call: its rate limit answers 429 / {@code
+     * RESOURCE_EXHAUSTED} with a retry-after, its bulkhead the same without one. Retry and circuit
+     * breaker stages do not apply on the server side.
+     */
+    public Builder policy(Policy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Serves {@code operation} with {@code handler}. */
+    public <I, O> Builder serve(Operation<I, O> operation, OperationHandler<I, O> handler) {
+      served.add(
+          new Served<>(
+              Objects.requireNonNull(operation, "operation"),
+              Objects.requireNonNull(handler, "handler")));
+      return this;
+    }
+
+    /**
+     * Serves a plain grpc-java service (a generated {@code *ImplBase}) alongside, with the server's
+     * policy, gRPC-Web, unframed requests and HTTP/JSON transcoding.
+     */
+    public Builder grpcService(BindableService service) {
+      grpcServices.add(Objects.requireNonNull(service, "service"));
+      return this;
+    }
+
+    /**
+     * Serves fixed content on GET {@code path} — a page that calls the operations, say; {@code
+     * contentType} like {@code text/html; charset=utf-8}.
+     */
+    public Builder resource(String path, String contentType, byte[] content) {
+      if (path == null || !path.startsWith("/")) {
+        throw new IllegalArgumentException("path: " + path + " (expected: starting with /)");
+      }
+      resources.add(
+          new Resource(path, Objects.requireNonNull(contentType, "contentType"), content.clone()));
+      return this;
+    }
+
+    /** Also serves every operation over messaging, as commands with replies, once started. */
+    public Builder messaging(Messaging messaging) {
+      this.messaging = Objects.requireNonNull(messaging, "messaging");
+      return this;
+    }
+
+    /** Whether to serve Armeria's DocService under {@code /docs}; on by default. */
+    public Builder docs(boolean docs) {
+      this.docs = docs;
+      return this;
+    }
+
+    /** How long a call without a deadline of its own may take; 10 s by default. */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * The largest request body accepted (413 / {@code RESOURCE_EXHAUSTED} beyond); 4 MiB by
+     * default.
+     */
+    public Builder maxRequestLength(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxRequestLength: " + bytes + " (expected: > 0)");
+      }
+      this.maxRequestLength = bytes;
+      return this;
+    }
+
+    public RpcServer build() {
+      if (codecs == null) {
+        codecs = Codecs.discover();
+      }
+      return new RpcServer(this);
+    }
+  }
+}
