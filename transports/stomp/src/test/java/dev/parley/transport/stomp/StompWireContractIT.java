@@ -342,8 +342,31 @@ class StompWireContractIT {
       socket.getOutputStream().flush();
     }
 
-    /** The next frame, which must be a {@code command} (heart-beat newlines skipped). */
+    /** MESSAGE frames that arrived while a RECEIPT was awaited (a reply can beat the receipt). */
+    private final java.util.ArrayDeque<Frame> early = new java.util.ArrayDeque<>();
+
+    /**
+     * The next frame, which must be a {@code command} (heart-beat newlines skipped). Waiting for a
+     * RECEIPT, MESSAGE frames that come first are kept for the next {@code next("MESSAGE")}.
+     */
     Frame next(String command) throws IOException {
+      if (!command.equals("RECEIPT") && !early.isEmpty()) {
+        Frame f = early.poll();
+        assertThat(f.command()).as(f.toString()).isEqualTo(command);
+        return f;
+      }
+      while (true) {
+        Frame f = read();
+        if (command.equals("RECEIPT") && f.command().equals("MESSAGE")) {
+          early.add(f);
+          continue;
+        }
+        assertThat(f.command()).as(f.toString()).isEqualTo(command);
+        return f;
+      }
+    }
+
+    private Frame read() throws IOException {
       ByteArrayOutputStream frame = new ByteArrayOutputStream();
       int b;
       while ((b = in.read()) == '\n' || b == '\r') {
@@ -366,9 +389,7 @@ class StompWireContractIT {
             lines[i].substring(0, colon),
             lines[i].substring(colon + 1).replace("\\c", ":").replace("\\\\", "\\"));
       }
-      Frame f = new Frame(lines[0], h, text.substring(blank + 2));
-      assertThat(f.command()).as(f.toString()).isEqualTo(command);
-      return f;
+      return new Frame(lines[0], h, text.substring(blank + 2));
     }
 
     @Override
