@@ -66,7 +66,12 @@ class DemoIT {
       System.clearProperty("parley.data.dir");
     }
 
-    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("done: Outcome[eventsHandled=2");
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("done: Outcome[eventsHandled=2")
+        .contains("sync: Outcome[minutes={REST=25, GRPC=25, MESSAGING=25}")
+        .contains(
+            "errors={REST=NOT_FOUND kitchen.unknown_dish, GRPC=NOT_FOUND kitchen.unknown_dish,"
+                + " MESSAGING=NOT_FOUND kitchen.unknown_dish}");
     assertThat(dataDir.resolve("broker").resolve("journal")).isDirectoryContaining("glob:**.amq");
   }
 }
