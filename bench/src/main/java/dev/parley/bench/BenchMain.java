@@ -1,8 +1,9 @@
 package dev.parley.bench;
 
 /**
- * Entry point: {@code sizes} prints bytes per message for every codec and fixture; anything else
- * goes to JMH ({@code CodecBench -prof gc -rf json -rff results.json}).
+ * Entry point: {@code sizes} prints bytes per message for every codec and fixture; {@code
+ * exactly-once}, {@code transports} and {@code rpc} run those load drivers; anything else goes to
+ * JMH ({@code CodecBench -prof gc -rf json -rff results.json}).
  */
 public final class BenchMain {
 
@@ -16,6 +17,10 @@ public final class BenchMain {
     }
     if (split.length > 0 && split[0].equals("transports")) {
       TransportBench.main(split);
+      return;
+    }
+    if (split.length > 0 && split[0].equals("rpc")) {
+      RpcBench.main(split);
       return;
     }
     if (split.length > 0 && split[0].equals("sizes")) {
