@@ -1,0 +1,31 @@
+// Places two orders on the FTGO page in headless Chromium and waits for each to end, then keeps a
+// screenshot. Usage: node page-test.mjs <page url> <screenshot.png>
+import { chromium } from 'playwright-core';
+
+const [url, screenshot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+  await page.goto(url);
+  await page.selectOption('select[name=consumerId]', 'alice');
+  await page.selectOption('select[name=dish]', 'biryani');
+  await page.fill('input[name=quantity]', '2');
+  await page.click('#submit');
+  const first = page.locator('section.order').first();
+  await first.locator('.state.APPROVED').waitFor({ timeout: 30000 });
+  const steps = await first.textContent();
+  for (const style of ['REST', 'gRPC', 'command reply', 'event (outbox)']) {
+    if (!steps.includes(style)) throw new Error(`step style ${style} missing: ${steps}`);
+  }
+  await page.selectOption('select[name=card]', '4000-0000-0000-0002');
+  await page.click('#submit');
+  await page.locator('section.order').first().locator('.state.REJECTED').waitFor({ timeout: 30000 });
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log('page test passed');
+} finally {
+  await browser.close();
+}
