@@ -91,8 +91,8 @@ public final class FaultProxy implements AutoCloseable {
   /** Resets (TCP RST) every open connection. */
   public void resetAll() {
     for (Link link : links) {
+      resets.incrementAndGet(); // before the RST, so a client that sees it sees the count
       link.reset();
-      resets.incrementAndGet();
     }
   }
 
@@ -236,8 +236,9 @@ public final class FaultProxy implements AutoCloseable {
                   while ((n = in.read(buffer)) >= 0) {
                     forwarded = forward(buffer, n, out, direction, forwarded);
                     if (forwarded == RESET) {
-                      reset(); // reset_peer: TCP RST both ways
+                      // counted first: whoever sees the RST also sees the count
                       resets.incrementAndGet();
+                      reset(); // reset_peer: TCP RST both ways
                       return;
                     }
                     if (forwarded < 0) {
