@@ -230,9 +230,12 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
           .header(Headers.ERROR_CODE, status.errorCode())
           .header(Headers.ERROR_MESSAGE, truncate(status.message()));
     }
-    // No deadline on the reply: a late reply must reach the caller to be counted there.
+    // No deadline on the reply: a late reply must reach the caller to be counted there. Transient:
+    // the caller's reply queue does not outlive the caller, so writing the reply to disk buys
+    // nothing and costs an fsync per request (the request stays unacknowledged until the broker
+    // has the reply, as before).
     return transport
-        .send(new Destination.Queue(replyTo.get()), reply.build(), SendOptions.NONE)
+        .send(new Destination.Queue(replyTo.get()), reply.build(), SendOptions.TRANSIENT)
         .thenRun(counters.sent::increment);
   }
 

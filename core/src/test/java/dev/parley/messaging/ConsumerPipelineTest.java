@@ -243,6 +243,7 @@ class ConsumerPipelineTest {
         .containsEntry(Headers.STATUS, "OK")
         .containsEntry(Headers.CONTENT_TYPE, "text/plain");
     assertThat(new String(reply.message().payload(), StandardCharsets.UTF_8)).isEqualTo("SOUP");
+    assertThat(reply.options()).isEqualTo(SendOptions.TRANSIENT); // no fsync for a reply
   }
 
   @Test
@@ -278,6 +279,7 @@ class ConsumerPipelineTest {
         .containsExactly("parley.reply.orders.1", "kitchen.dlq");
     assertThat(transport.sends.get(0).message().headers())
         .containsEntry(Headers.ERROR_CODE, CodecException.UNENCODABLE);
+    assertThat(transport.sends.get(1).options().persistent()).isTrue(); // the dead letter is kept
     assertThat(counters.deadLettered.sum()).isEqualTo(1);
   }
 

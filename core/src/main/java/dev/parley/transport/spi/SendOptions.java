@@ -8,11 +8,17 @@ import java.util.Objects;
  *
  * @param delay how long the broker holds the message before delivering it ({@link Duration#ZERO}
  *     for at once); used for delayed redelivery
+ * @param persistent whether the broker writes the message to disk before it accepts it (every
+ *     message but a reply: a reply is worth no more than the caller waiting for it, whose reply
+ *     queue does not outlive it, so it is sent {@link #TRANSIENT} and costs the broker no fsync)
  */
-public record SendOptions(Duration delay) {
+public record SendOptions(Duration delay, boolean persistent) {
 
-  /** Deliver at once. */
-  public static final SendOptions NONE = new SendOptions(Duration.ZERO);
+  /** Deliver at once, persistent. */
+  public static final SendOptions NONE = new SendOptions(Duration.ZERO, true);
+
+  /** Deliver at once, not written to disk: for replies. */
+  public static final SendOptions TRANSIENT = new SendOptions(Duration.ZERO, false);
 
   public SendOptions {
     Objects.requireNonNull(delay, "delay");
@@ -21,8 +27,13 @@ public record SendOptions(Duration delay) {
     }
   }
 
-  /** Deliver after {@code delay}. */
+  /** A persistent send after {@code delay}. */
+  public SendOptions(Duration delay) {
+    this(delay, true);
+  }
+
+  /** Deliver after {@code delay}, persistent. */
   public static SendOptions delayed(Duration delay) {
-    return new SendOptions(delay);
+    return new SendOptions(delay, true);
   }
 }

@@ -155,7 +155,7 @@ final class QpidAmqpTransport implements AmqpTransport {
       producer.send(
           AmqpAddresses.forSend(sendSession, destination),
           jms,
-          DeliveryMode.PERSISTENT,
+          options.persistent() ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
           jakarta.jms.Message.DEFAULT_PRIORITY,
           ttl,
           new CompletionListener() {

@@ -155,6 +155,7 @@ class WireContractIT {
     assertThat(reply.getStringProperty("parley-correlation-id"))
         .isEqualTo("01a20000-0000-7000-8000-000000000005");
     assertThat(reply.getJMSCorrelationID()).isEqualTo("01a20000-0000-7000-8000-000000000005");
+    assertThat(reply.getJMSDeliveryMode()).isEqualTo(DeliveryMode.NON_PERSISTENT); // transient
     assertThat(reply.getStringProperty("parley-status")).isEqualTo("OK");
     byte[] body = new byte[(int) ((BytesMessage) reply).getBodyLength()];
     ((BytesMessage) reply).readBytes(body);

@@ -169,7 +169,8 @@ final class AmqpClientTransport implements RabbitTransport {
   public CompletableFuture<Void> send(
       Destination destination, Message message, SendOptions options) {
     ensureOpen();
-    AMQP.BasicProperties props = RabbitMessages.toProperties(message, System.currentTimeMillis());
+    AMQP.BasicProperties props =
+        RabbitMessages.toProperties(message, System.currentTimeMillis(), options.persistent());
     try {
       if (!options.delay().isZero()) {
         String delayQueue = declareDelay(destination, options.delay());

@@ -28,12 +28,16 @@ final class RabbitMessages {
 
   private RabbitMessages() {}
 
-  static AMQP.BasicProperties toProperties(Message message, long nowMillis) {
+  /** Persistent (delivery mode 2) unless {@code persistent} is false: a reply. */
+  static AMQP.BasicProperties toProperties(Message message, long nowMillis, boolean persistent) {
     // The headers are an unmodifiable String map; amqp-client only reads the table.
     @SuppressWarnings("unchecked")
     Map<String, Object> headers = (Map<String, Object>) (Map<String, ?>) message.headers();
     AMQP.BasicProperties.Builder b =
-        new AMQP.BasicProperties.Builder().deliveryMode(2).messageId(message.id()).headers(headers);
+        new AMQP.BasicProperties.Builder()
+            .deliveryMode(persistent ? 2 : 1)
+            .messageId(message.id())
+            .headers(headers);
     String contentType = message.headers().get(Headers.CONTENT_TYPE);
     if (contentType != null) {
       b.contentType(contentType);

@@ -176,6 +176,7 @@ class RabbitWireContractIT {
 
     com.rabbitmq.client.Delivery reply = replies.poll(30, TimeUnit.SECONDS);
     assertThat(reply).isNotNull();
+    assertThat(reply.getProperties().getDeliveryMode()).isEqualTo(1); // replies are transient
     assertThat(reply.getProperties().getCorrelationId())
         .isEqualTo("01a20000-0000-7000-8000-000000000005");
     assertThat(String.valueOf(reply.getProperties().getHeaders().get("parley-status")))

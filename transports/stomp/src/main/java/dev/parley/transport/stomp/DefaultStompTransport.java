@@ -280,7 +280,7 @@ final class DefaultStompTransport implements StompTransport {
     ensureOpen();
     Map<String, String> headers;
     try {
-      headers = dialect.sendHeaders(destination, message, options.delay());
+      headers = dialect.sendHeaders(destination, message, options.delay(), options.persistent());
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(
           new TransportException("parley.transport.destination", e.getMessage(), e));

@@ -28,7 +28,8 @@ abstract sealed class Dialect {
   abstract String name();
 
   /** The SEND frame's destination and routing headers for a message to {@code d}. */
-  abstract Map<String, String> sendHeaders(Destination d, Message m, Duration delay);
+  abstract Map<String, String> sendHeaders(
+      Destination d, Message m, Duration delay, boolean persistent);
 
   /** The SUBSCRIBE frame's destination headers for one consumer of {@code d}. */
   abstract Map<String, String> subscribeHeaders(Destination d, int prefetch, boolean temporary);
@@ -46,9 +47,9 @@ abstract sealed class Dialect {
     return name.startsWith(REPLY_PREFIX);
   }
 
-  static Map<String, String> messageHeaders(Message m) {
+  static Map<String, String> messageHeaders(Message m, boolean persistent) {
     Map<String, String> h = new LinkedHashMap<>(m.headers());
-    h.put("persistent", "true");
+    h.put("persistent", Boolean.toString(persistent));
     return h;
   }
 
@@ -60,8 +61,8 @@ abstract sealed class Dialect {
     }
 
     @Override
-    Map<String, String> sendHeaders(Destination d, Message m, Duration delay) {
-      Map<String, String> h = messageHeaders(m);
+    Map<String, String> sendHeaders(Destination d, Message m, Duration delay, boolean persistent) {
+      Map<String, String> h = messageHeaders(m, persistent);
       if (d instanceof Destination.Event e) {
         h.put("destination", e.channel());
         h.put("destination-type", "MULTICAST");
@@ -138,8 +139,8 @@ abstract sealed class Dialect {
     }
 
     @Override
-    Map<String, String> sendHeaders(Destination d, Message m, Duration delay) {
-      Map<String, String> h = messageHeaders(m);
+    Map<String, String> sendHeaders(Destination d, Message m, Duration delay, boolean persistent) {
+      Map<String, String> h = messageHeaders(m, persistent);
       String exchange;
       String routingKey;
       if (d instanceof Destination.Event e) {
@@ -159,6 +160,12 @@ abstract sealed class Dialect {
         // The plugin declares a durable queue for /queue/ (so a command waits for its consumer);
         // reply queues belong to their caller and are only addressed.
         h.put("destination", (isReplyQueue(name) ? "/amq/queue/" : "/queue/") + name);
+        if (!isReplyQueue(name)) {
+          // The plugin reads "persistent" also as the durability of the queue it declares for
+          // /queue/ (an alias of "durable"): a transient reply to a foreign durable queue would
+          // fail the declaration, so only Parley's own reply queues get transient messages.
+          h.put("persistent", "true");
+        }
       }
       m.header(Headers.CORRELATION_ID).ifPresent(c -> h.put("correlation-id", c));
       if (!delay.isZero()) {
