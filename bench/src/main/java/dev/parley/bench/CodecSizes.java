@@ -22,6 +22,11 @@ public final class CodecSizes {
   private CodecSizes() {}
 
   public static void main(String[] args) {
+    System.out.print(table());
+  }
+
+  /** The table as Markdown. */
+  public static String table() {
     List<Row> rows =
         List.of(
             new Row("JSON (Jackson)", JsonCodec.of(), CodecFixtures.plainJava()),
@@ -31,22 +36,26 @@ public final class CodecSizes {
             new Row("Avro single-object", AvroCodec.of(), AvroFixtures.all()),
             new Row("Thrift binary", ThriftCodec.binary(), ThriftFixtures.all()),
             new Row("Thrift compact", ThriftCodec.compact(), ThriftFixtures.all()));
-    System.out.println(
-        "| codec | small | medium | nested | collections | optional absent | timestamps | unicode |");
-    System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+    StringBuilder out = new StringBuilder();
+    out.append(
+        "| codec | small | medium | nested | collections | optional absent | timestamps | unicode |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
       Fixtures f = r.fixtures();
-      System.out.printf(
-          "| %s | %d | %d | %d | %d | %d | %d | %d |%n",
-          r.name(),
-          size(r, f.small()),
-          size(r, f.medium()),
-          size(r, f.nested()),
-          size(r, f.collections()),
-          size(r, f.optionalAbsent()),
-          size(r, f.timestamps()),
-          size(r, f.unicode()));
+      out.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "| %s | %d | %d | %d | %d | %d | %d | %d |%n",
+              r.name(),
+              size(r, f.small()),
+              size(r, f.medium()),
+              size(r, f.nested()),
+              size(r, f.collections()),
+              size(r, f.optionalAbsent()),
+              size(r, f.timestamps()),
+              size(r, f.unicode())));
     }
+    return out.toString();
   }
 
   private static int size(Row r, Object value) {

@@ -52,12 +52,67 @@ public final class ExactlyOnceBench {
   public static void main(String[] args) throws Exception {
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 3_000;
     int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+    System.out.printf(Locale.ROOT, "transactions=%d reps=%d (one thread, one row each)%n", n, reps);
+    Results r = run(n, reps, true, () -> {});
+    for (Compared c : r.pairs()) {
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %.0f | %.0f | %.2f (%.2f–%.2f) |%n",
+          c.name(),
+          TransportBench.median(c.raw()),
+          TransportBench.median(c.ours()),
+          TransportBench.median(c.ratios()),
+          Collections.min(c.ratios()),
+          Collections.max(c.ratios()));
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "  (batching inbox: %d transactions for %d messages)%n",
+        r.batchingTransactions(),
+        r.batchingHandled());
+    System.out.printf(
+        Locale.ROOT,
+        "end to end, batched (4 writers, 10 events per transaction; relay; RabbitMQ quorum"
+            + " queue; %d consumers into the batching inbox): %d messages, written at %.0f/s,"
+            + " applied at %.0f/s, %d inbox transactions%n",
+        BATCH,
+        r.endToEnd().messages(),
+        r.endToEnd().writeRate(),
+        r.endToEnd().appliedRate(),
+        r.endToEnd().transactions());
+  }
+
+  /** A pair's per-second rates, repetition by repetition (raw and Parley interleaved). */
+  public record Compared(String name, List<Double> raw, List<Double> ours) {
+    public List<Double> ratios() {
+      List<Double> r = new ArrayList<>();
+      for (int i = 0; i < raw.size(); i++) {
+        r.add(ours.get(i) / raw.get(i));
+      }
+      return r;
+    }
+  }
+
+  /** The batched end-to-end run: outbox → relay → RabbitMQ → batching inbox. */
+  public record EndToEnd(int messages, double writeRate, double appliedRate, long transactions) {}
+
+  /** Everything one run measured. */
+  public record Results(
+      List<Compared> pairs, long batchingTransactions, long batchingHandled, EndToEnd endToEnd) {}
+
+  /**
+   * Runs the pairs ({@code n} transactions per repetition; 4n for the batching and relay pairs) and
+   * the batched end-to-end run (10n messages) in a schema of its own on the machine's PostgreSQL,
+   * dropped afterwards, and on the machine's RabbitMQ. {@code step} is called after each run.
+   */
+  public static Results run(int n, int reps, boolean diagnostics, Runnable step) throws Exception {
     String schema = "parley_bench_" + UUID.randomUUID().toString().substring(0, 8);
     execute(pg(null), "CREATE SCHEMA " + schema);
     // A pool, as a service would have; both sides of every pair use it.
     HikariConfig pool = new HikariConfig();
     pool.setDataSource(pg(schema));
     pool.setMaximumPoolSize(16);
+    List<Compared> pairs = new ArrayList<>();
     try (HikariDataSource ds = new HikariDataSource(pool)) {
       Schema.create(ds, Schema.DEFAULT_PREFIX);
       execute(ds, "CREATE TABLE orders (id VARCHAR(64) PRIMARY KEY, total INT)");
@@ -71,59 +126,70 @@ public final class ExactlyOnceBench {
                 .withPartitionKey(OrderCreated::orderId);
         Outbox outbox = Outbox.builder(ds, messaging).build(); // not started: write path only
         Inbox inbox = Inbox.builder(ds).build();
-        System.out.printf(
-            Locale.ROOT, "transactions=%d reps=%d (one thread, one row each)%n", n, reps);
-        compare(
-            "outbox write vs bare business transaction",
-            () -> businessTransactions(ds, n, null, null),
-            () -> businessTransactions(ds, n, outbox, events),
-            reps);
-        Outbox quiet = Outbox.builder(ds, messaging).listenForCommits(false).build();
-        compare(
-            "outbox write without the commit notification vs bare business transaction",
-            () -> businessTransactions(ds, n, null, null),
-            () -> businessTransactions(ds, n, quiet, events),
-            reps);
+        pairs.add(
+            compare(
+                "outbox write vs bare business transaction",
+                () -> businessTransactions(ds, n, null, null),
+                () -> businessTransactions(ds, n, outbox, events),
+                reps,
+                step));
+        if (diagnostics) {
+          Outbox quiet = Outbox.builder(ds, messaging).listenForCommits(false).build();
+          pairs.add(
+              compare(
+                  "outbox write without the commit notification vs bare business transaction",
+                  () -> businessTransactions(ds, n, null, null),
+                  () -> businessTransactions(ds, n, quiet, events),
+                  reps,
+                  step));
+        }
         MessageHandler<OrderCreated> viaInbox = inbox.handler("bench", effect());
-        compare(
-            "inbox vs the same handler in a bare transaction",
-            () -> bareHandler(ds, n, messaging, events),
-            () -> inboxHandler(viaInbox, n, messaging, events),
-            reps);
+        pairs.add(
+            compare(
+                "inbox vs the same handler in a bare transaction",
+                () -> bareHandler(ds, n, messaging, events),
+                () -> inboxHandler(viaInbox, n, messaging, events),
+                reps,
+                step));
         Inbox batching = Inbox.builder(ds).batchSize(BATCH).build();
         MessageHandler<OrderCreated> viaBatchingInbox = batching.batchingHandler("bench", effect());
-        compare(
-            "batching inbox (" + BATCH + " callers) vs raw JDBC, " + BATCH + " per transaction",
-            () -> rawBatches(ds, n * 4),
-            () -> concurrentCalls(viaBatchingInbox, n * 4, messaging, events),
-            reps);
-        System.out.printf(
-            Locale.ROOT,
-            "  (batching inbox: %d transactions for %d messages)%n",
-            batching.batches(),
-            batching.handled());
+        pairs.add(
+            compare(
+                "batching inbox (" + BATCH + " callers) vs raw JDBC, " + BATCH + " per transaction",
+                () -> rawBatches(ds, n * 4),
+                () -> concurrentCalls(viaBatchingInbox, n * 4, messaging, events),
+                reps,
+                step));
         Channel<OrderCreated> relayed = Channel.event("bench.relay." + schema, OrderCreated.class);
         try {
           messaging.subscribe(relayed, "drain", (e, ctx) -> {});
-          compare(
-              "relay vs a hand-written SELECT … FOR UPDATE SKIP LOCKED loop (amqp-client, confirms)",
-              () -> skipLockedLoop(ds, messaging, relayed, n * 4),
-              () -> relay(ds, messaging, relayed, n * 4),
-              reps);
+          pairs.add(
+              compare(
+                  "relay vs a hand-written SELECT … FOR UPDATE SKIP LOCKED loop (amqp-client,"
+                      + " confirms)",
+                  () -> skipLockedLoop(ds, messaging, relayed, n * 4),
+                  () -> relay(ds, messaging, relayed, n * 4),
+                  reps,
+                  step));
         } finally {
           removeQueues(relayed.name(), "drain", 0);
         }
-        try {
-          endToEnd(ds, messaging, events, inbox, n * 4);
-        } finally {
-          removeTopology(events.name());
+        if (diagnostics) {
+          try {
+            endToEnd(ds, messaging, events, inbox, n * 4);
+          } finally {
+            removeTopology(events.name());
+          }
         }
         Channel<OrderCreated> unkeyed = Channel.event("bench.e2e." + schema, OrderCreated.class);
+        EndToEnd e2e;
         try {
-          endToEndBatched(ds, messaging, unkeyed, n * 10);
+          e2e = endToEndBatched(ds, messaging, unkeyed, n * 10);
+          step.run();
         } finally {
           removeQueues(unkeyed.name(), "bench", 0);
         }
+        return new Results(pairs, batching.batches(), batching.handled(), e2e);
       }
     } finally {
       execute(pg(null), "DROP SCHEMA " + schema + " CASCADE");
@@ -136,28 +202,19 @@ public final class ExactlyOnceBench {
     double perSecond() throws Exception;
   }
 
-  static void compare(String name, Run raw, Run parley, int reps) throws Exception {
+  static Compared compare(String name, Run raw, Run parley, int reps, Runnable step)
+      throws Exception {
     raw.perSecond(); // warm-up
     parley.perSecond();
     List<Double> raws = new ArrayList<>();
     List<Double> ours = new ArrayList<>();
-    List<Double> ratios = new ArrayList<>();
     for (int i = 0; i < reps; i++) {
-      double r = raw.perSecond();
-      double p = parley.perSecond();
-      raws.add(r);
-      ours.add(p);
-      ratios.add(p / r);
+      raws.add(raw.perSecond());
+      step.run();
+      ours.add(parley.perSecond());
+      step.run();
     }
-    System.out.printf(
-        Locale.ROOT,
-        "| %s | %.0f | %.0f | %.2f (%.2f–%.2f) |%n",
-        name,
-        TransportBench.median(raws),
-        TransportBench.median(ours),
-        TransportBench.median(ratios),
-        Collections.min(ratios),
-        Collections.max(ratios));
+    return new Compared(name, raws, ours);
   }
 
   static double businessTransactions(
@@ -364,24 +421,25 @@ public final class ExactlyOnceBench {
   }
 
   /** End to end with the batching inbox on an unkeyed channel, 32 consumers. */
-  static void endToEndBatched(
+  static EndToEnd endToEndBatched(
       DataSource ds, Messaging messaging, Channel<OrderCreated> events, int n) throws Exception {
     Inbox inbox = Inbox.builder(ds).batchSize(BATCH * 2).build();
     AtomicInteger applied = new AtomicInteger();
     CountDownLatch done = new CountDownLatch(1);
     TransactionalHandler<OrderCreated> effect = effect();
-    messaging.subscribe(
-        events,
-        "bench",
-        inbox.batchingHandler(
-            "bench-batched",
-            (e, ctx, c) -> {
-              effect.handle(e, ctx, c);
-              if (applied.incrementAndGet() == n) {
-                done.countDown();
-              }
-            }),
-        SubscriptionOptions.defaults().withConcurrency(BATCH).withPrefetch(BATCH * 4));
+    dev.parley.messaging.Subscription subscription =
+        messaging.subscribe(
+            events,
+            "bench",
+            inbox.batchingHandler(
+                "bench-batched",
+                (e, ctx, c) -> {
+                  effect.handle(e, ctx, c);
+                  if (applied.incrementAndGet() == n) {
+                    done.countDown();
+                  }
+                }),
+            SubscriptionOptions.defaults().withConcurrency(BATCH).withPrefetch(BATCH * 4));
     try (Outbox outbox = Outbox.builder(ds, messaging).build().start()) {
       long start = System.nanoTime();
       // 4 writers, 10 events per business transaction.
@@ -411,16 +469,8 @@ public final class ExactlyOnceBench {
         throw new IllegalStateException("only " + applied.get() + " applied");
       }
       double endToEnd = n * 1e9 / (System.nanoTime() - start);
-      System.out.printf(
-          Locale.ROOT,
-          "end to end, batched (4 writers, 10 events per transaction; relay; RabbitMQ quorum"
-              + " queue; %d consumers into the batching inbox): %d messages, written at %.0f/s,"
-              + " applied at %.0f/s, %d inbox transactions%n",
-          BATCH,
-          n,
-          writeRate,
-          endToEnd,
-          inbox.batches());
+      subscription.close(); // before its queue goes
+      return new EndToEnd(n, writeRate, endToEnd, inbox.batches());
     }
   }
 

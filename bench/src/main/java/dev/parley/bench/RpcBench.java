@@ -58,18 +58,18 @@ public final class RpcBench {
 
   static final int IN_FLIGHT = 16;
 
-  record Hello(String text, int number) {}
+  public record Hello(String text, int number) {}
 
-  static final Operation<EchoRequest, EchoReply> ECHO_GRPC =
+  public static final Operation<EchoRequest, EchoReply> ECHO_GRPC =
       Operation.of("parley.bench.ParleyEcho", "Echo", EchoRequest.class, EchoReply.class)
           .withIdempotent(true);
-  static final Operation<Hello, Hello> ECHO_REST =
+  public static final Operation<Hello, Hello> ECHO_REST =
       Operation.of("bench", "Echo", Hello.class, Hello.class).withIdempotent(true);
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final EchoRequest GRPC_REQUEST =
+  public static final EchoRequest GRPC_REQUEST =
       EchoRequest.newBuilder().setText("hello, parley").setNumber(42).build();
-  private static final Hello REST_REQUEST = new Hello("hello, parley", 42);
+  public static final Hello REST_REQUEST = new Hello("hello, parley", 42);
 
   private RpcBench() {}
 
@@ -147,7 +147,7 @@ public final class RpcBench {
     }
   }
 
-  private static RpcClient client(Binding binding, RpcServer server, Codecs codecs, Policy policy) {
+  public static RpcClient client(Binding binding, RpcServer server, Codecs codecs, Policy policy) {
     return RpcClient.builder()
         .binding(binding)
         .endpoints(Endpoints.of("127.0.0.1:" + server.port()))
@@ -156,12 +156,12 @@ public final class RpcBench {
         .build();
   }
 
-  static EchoReply echo(EchoRequest request) {
+  public static EchoReply echo(EchoRequest request) {
     return EchoReply.newBuilder().setText(request.getText()).setNumber(request.getNumber()).build();
   }
 
   /** The same logic as a plain grpc-java service. */
-  static final class RawEcho extends EchoGrpc.EchoImplBase {
+  public static final class RawEcho extends EchoGrpc.EchoImplBase {
     @Override
     public void echo(EchoRequest request, StreamObserver<EchoReply> observer) {
       observer.onNext(RpcBench.echo(request));
@@ -170,7 +170,7 @@ public final class RpcBench {
   }
 
   /** A bare Armeria service echoing JSON with Jackson, on the blocking executor like Parley's. */
-  private static Server bareServer() {
+  public static Server bareServer() {
     Server server =
         Server.builder()
             .http(0)
@@ -198,7 +198,7 @@ public final class RpcBench {
     return server;
   }
 
-  private static CompletableFuture<?> bareCall(WebClient web) {
+  public static CompletableFuture<?> bareCall(WebClient web) {
     byte[] body;
     try {
       body = MAPPER.writeValueAsBytes(REST_REQUEST);
@@ -220,7 +220,7 @@ public final class RpcBench {
             });
   }
 
-  private static <T> CompletableFuture<T> toCompletable(
+  public static <T> CompletableFuture<T> toCompletable(
       com.google.common.util.concurrent.ListenableFuture<T> future) {
     CompletableFuture<T> result = new CompletableFuture<>();
     future.addListener(

@@ -1,0 +1,30 @@
+package dev.parley.bench.lab;
+
+/**
+ * The sizes of a lab run. Quick mode keeps the whole run near three minutes on 2 vCPUs, with the
+ * same pairs and repetitions but short loads: its figures are noisier, never different in kind.
+ */
+record Config(
+    String mode,
+    int reps,
+    int calls,
+    int window,
+    int oneInFlightCalls,
+    double openLoopSeconds,
+    int events,
+    int eventWindow,
+    int transactions,
+    int codecOps,
+    double availabilityBefore,
+    double availabilityDown,
+    double availabilityAfter,
+    double availabilityRate) {
+
+  static Config quick() {
+    return new Config("quick", 5, 600, 64, 100, 0.25, 800, 256, 150, 10_000, 3, 10, 5, 100);
+  }
+
+  static Config full() {
+    return new Config("full", 7, 5_000, 64, 500, 1.5, 5_000, 256, 1_000, 100_000, 5, 10, 10, 200);
+  }
+}

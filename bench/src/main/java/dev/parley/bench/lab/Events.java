@@ -1,0 +1,467 @@
+package dev.parley.bench.lab;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.parley.bench.lab.Measure.Call;
+import dev.parley.broker.embedded.EmbeddedBroker;
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.jdbc.Inbox;
+import dev.parley.jdbc.Outbox;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.transport.amqp.AmqpTransport;
+import dev.parley.transport.rabbitmq.RabbitTransport;
+import dev.parley.transport.spi.Transport;
+import dev.parley.transport.stomp.StompTransport;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import java.io.IOException;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.apache.qpid.jms.JmsConnectionFactory;
+
+/**
+ * One-way events, publish → consume, as a {@link Call} that completes when the consumer has the
+ * event: Parley's publish and subscribe on each transport beside the raw client doing the same
+ * (persistent, confirmed sends; acknowledged consumption), and Parley through the outbox and the
+ * inbox on PostgreSQL.
+ */
+final class Events implements AutoCloseable {
+
+  /** The event on every side, JSON. */
+  record Event(long id, String text) {}
+
+  static final String TEXT = "x".repeat(200);
+  static final int PREFETCH = 256;
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final List<Pair> pairs = new ArrayList<>();
+  private final List<String> rabbitQueues = new ArrayList<>();
+  private final List<String> rabbitExchanges = new ArrayList<>();
+  private final String run;
+  private final AtomicLong ids = new AtomicLong();
+  private Call parleyRabbit;
+  private Call exactlyOnce;
+
+  Events(String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
+      throws Exception {
+    this.run = run;
+    URI amqp = artemis.amqpUri();
+    pairs.add(
+        new Pair(
+            "AMQP 1.0 (embedded Artemis)",
+            "Qpid JMS 2.10",
+            rawJms(amqp, "lab.events.raw.jms." + run),
+            parley("amqp", () -> AmqpTransport.builder(amqp).build())));
+    parleyRabbit = parley("rabbit", () -> RabbitTransport.builder(URI.create(rabbitUri)).build());
+    pairs.add(
+        new Pair(
+            "RabbitMQ (quorum queue)",
+            "amqp-client 5.37",
+            rawRabbit(rabbitUri, "lab.events.raw.rabbit." + run),
+            parleyRabbit));
+    URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
+    pairs.add(
+        new Pair(
+            "STOMP (RabbitMQ)",
+            "raw STOMP 1.2 socket",
+            rawStomp(stompHost, stompPort, "lab.events.raw.stomp." + run),
+            parley("stomp", () -> StompTransport.builder(stomp).build())));
+  }
+
+  List<Pair> pairs() {
+    return pairs;
+  }
+
+  Call parleyRabbit() {
+    return parleyRabbit;
+  }
+
+  List<String> rabbitQueues() {
+    return rabbitQueues;
+  }
+
+  List<String> rabbitExchanges() {
+    return rabbitExchanges;
+  }
+
+  private Event next() {
+    return new Event(ids.incrementAndGet(), TEXT);
+  }
+
+  // ---- Parley
+  // ------------------------------------------------------------------------------------
+
+  private Channel<Event> channel(String transport) {
+    Channel<Event> channel = Channel.event("lab.events." + transport + "." + run, Event.class);
+    rabbitExchanges.add(channel.name());
+    rabbitQueues.add(channel.name() + ".lab");
+    rabbitQueues.add(channel.name() + ".lab.dlq");
+    return channel;
+  }
+
+  private Messaging messaging(String service, Transport transport) {
+    resources.add(transport);
+    Messaging m =
+        Messaging.builder()
+            .service(service)
+            .transport(transport)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .subscriptionOptions(SubscriptionOptions.defaults().withPrefetch(PREFETCH))
+            .build();
+    resources.add(m);
+    return m;
+  }
+
+  private Call parley(String name, RequestReply.TransportFactory transports) throws Exception {
+    Messaging publisher = messaging("lab-publisher", transports.create());
+    Messaging subscriber = messaging("lab-subscriber", transports.create());
+    Channel<Event> channel = channel(name);
+    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    subscriber.subscribe(channel, "lab", (e, ctx) -> complete(pending, e.id()));
+    Call call =
+        () -> {
+          Event e = next();
+          CompletableFuture<Void> consumed = register(pending, e.id());
+          publisher.publish(channel, e).exceptionally(t -> fail(pending, e.id(), t));
+          return consumed;
+        };
+    Measure.closedLoop(call, 10, 10); // the subscription is bound before the clock starts
+    return call;
+  }
+
+  /**
+   * Through the outbox and the inbox: each call is one business transaction writing the event into
+   * the outbox, which the relay publishes; the consumer applies it in an inbox transaction, and the
+   * call completes when that transaction has committed.
+   */
+  Call exactlyOnce(DataSource ds, String rabbitUri) throws Exception {
+    if (exactlyOnce != null) {
+      return exactlyOnce;
+    }
+    Messaging publisher =
+        messaging("lab-outbox", RabbitTransport.builder(URI.create(rabbitUri)).build());
+    Messaging subscriber =
+        messaging("lab-inbox", RabbitTransport.builder(URI.create(rabbitUri)).build());
+    Channel<Event> channel = channel("outbox");
+    Outbox outbox = Outbox.builder(ds, publisher).createSchema(true).build().start();
+    resources.add(outbox);
+    Inbox inbox = Inbox.builder(ds).createSchema(true).build();
+    try (Connection c = ds.getConnection();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS lab_effects (id BIGINT PRIMARY KEY, text VARCHAR(300))");
+    }
+    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    dev.parley.messaging.MessageHandler<Event> applied =
+        inbox.handler(
+            "lab",
+            (e, ctx, c) -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement("INSERT INTO lab_effects (id, text) VALUES (?, ?)")) {
+                ps.setLong(1, e.id());
+                ps.setString(2, e.text());
+                ps.executeUpdate();
+              }
+            });
+    subscriber.subscribe(
+        channel,
+        "lab",
+        (e, ctx) -> {
+          applied.handle(e, ctx); // returns once the inbox transaction has committed
+          complete(pending, e.id());
+        });
+    exactlyOnce =
+        () -> {
+          Event e = next();
+          CompletableFuture<Void> consumed = register(pending, e.id());
+          try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            outbox.publish(c, channel, e);
+            c.commit();
+          } catch (SQLException ex) {
+            fail(pending, e.id(), ex);
+          }
+          return consumed;
+        };
+    Measure.closedLoop(exactlyOnce, 10, 10);
+    return exactlyOnce;
+  }
+
+  /**
+   * The consumer with the batching inbox (dedup, effects committed in batches) vs the same consumer
+   * applying the same effect without dedup (a transaction per message), both with 32 concurrent
+   * deliveries on RabbitMQ, Parley publishing.
+   */
+  Pair dedup(DataSource ds, String rabbitUri) throws Exception {
+    Inbox inbox = Inbox.builder(ds).createSchema(true).batchSize(32).build();
+    try (Connection c = ds.getConnection();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS lab_dedup (id BIGINT, text VARCHAR(300))");
+    }
+    dev.parley.jdbc.TransactionalHandler<Event> effect =
+        (e, ctx, c) -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("INSERT INTO lab_dedup (id, text) VALUES (?, ?)")) {
+            ps.setLong(1, e.id());
+            ps.setString(2, e.text());
+            ps.executeUpdate();
+          }
+        };
+    dev.parley.messaging.MessageHandler<Event> batched = inbox.batchingHandler("lab", effect);
+    dev.parley.messaging.MessageHandler<Event> plain =
+        (e, ctx) -> {
+          try (Connection c = ds.getConnection()) {
+            effect.handle(e, ctx, c); // autocommit: one transaction per message
+          }
+        };
+    return new Pair(
+        "consumer with the batching inbox (PostgreSQL), RabbitMQ, 32 concurrent",
+        "the same consumer without dedup",
+        consuming("nodedup", rabbitUri, plain),
+        consuming("dedup", rabbitUri, batched));
+  }
+
+  private Call consuming(
+      String name, String rabbitUri, dev.parley.messaging.MessageHandler<Event> handler)
+      throws Exception {
+    Messaging publisher =
+        messaging("lab-publisher", RabbitTransport.builder(URI.create(rabbitUri)).build());
+    Messaging subscriber =
+        messaging("lab-subscriber", RabbitTransport.builder(URI.create(rabbitUri)).build());
+    Channel<Event> channel = channel(name);
+    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    subscriber.subscribe(
+        channel,
+        "lab",
+        (e, ctx) -> {
+          handler.handle(e, ctx);
+          complete(pending, e.id());
+        },
+        SubscriptionOptions.defaults().withConcurrency(32).withPrefetch(128));
+    Call call =
+        () -> {
+          Event e = next();
+          CompletableFuture<Void> consumed = register(pending, e.id());
+          publisher.publish(channel, e).exceptionally(t -> fail(pending, e.id(), t));
+          return consumed;
+        };
+    Measure.closedLoop(call, 10, 10);
+    return call;
+  }
+
+  private static CompletableFuture<Void> register(
+      Map<Long, CompletableFuture<Void>> pending, long id) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    pending.put(id, f);
+    return f;
+  }
+
+  private static void complete(Map<Long, CompletableFuture<Void>> pending, long id) {
+    CompletableFuture<Void> f = pending.remove(id);
+    if (f != null) {
+      f.complete(null);
+    }
+  }
+
+  private static <T> T fail(Map<Long, CompletableFuture<Void>> pending, long id, Throwable t) {
+    CompletableFuture<Void> f = pending.remove(id);
+    if (f != null) {
+      f.completeExceptionally(t);
+    }
+    return null;
+  }
+
+  // ---- raw clients
+  // -------------------------------------------------------------------------------
+
+  /** Qpid JMS: persistent sends with a completion listener, a listener consuming (auto-ack). */
+  private Call rawJms(URI amqp, String queue) throws JMSException {
+    JmsConnectionFactory factory = new JmsConnectionFactory("amqp://127.0.0.1:" + amqp.getPort());
+    jakarta.jms.Connection producerConnection = factory.createConnection();
+    jakarta.jms.Connection consumerConnection = factory.createConnection();
+    resources.add(producerConnection);
+    resources.add(consumerConnection);
+    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    Session consumerSession = consumerConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    consumerSession
+        .createConsumer(consumerSession.createQueue(queue))
+        .setMessageListener(
+            m -> {
+              try {
+                Event e =
+                    RequestReply.MAPPER.readValue(
+                        ((BytesMessage) m).getBody(byte[].class), Event.class);
+                complete(pending, e.id());
+              } catch (JMSException | IOException ex) {
+                throw new IllegalStateException(ex);
+              }
+            });
+    consumerConnection.start();
+    Session session = producerConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    MessageProducer producer = session.createProducer(session.createQueue(queue));
+    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+    return () -> {
+      Event e = next();
+      CompletableFuture<Void> consumed = register(pending, e.id());
+      try {
+        BytesMessage m = session.createBytesMessage();
+        m.writeBytes(RequestReply.MAPPER.writeValueAsBytes(e));
+        producer.send(
+            m,
+            new jakarta.jms.CompletionListener() {
+              @Override
+              public void onCompletion(jakarta.jms.Message message) {}
+
+              @Override
+              public void onException(jakarta.jms.Message message, Exception ex) {
+                fail(pending, e.id(), ex);
+              }
+            });
+      } catch (JMSException | IOException ex) {
+        fail(pending, e.id(), ex);
+      }
+      return consumed;
+    };
+  }
+
+  /**
+   * amqp-client: persistent publishes into a quorum queue on a confirm channel (a nack fails the
+   * call), a consumer with manual acks, one per message.
+   */
+  private Call rawRabbit(String uri, String queue) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(uri.endsWith("/") ? uri + "%2F" : uri);
+    com.rabbitmq.client.Connection producerConnection = factory.newConnection("lab-raw-pub");
+    com.rabbitmq.client.Connection consumerConnection = factory.newConnection("lab-raw-sub");
+    resources.add(producerConnection);
+    resources.add(consumerConnection);
+    rabbitQueues.add(queue);
+    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    com.rabbitmq.client.Channel consumer = consumerConnection.createChannel();
+    consumer.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum"));
+    consumer.basicQos(PREFETCH);
+    consumer.basicConsume(
+        queue,
+        false,
+        (tag, d) -> {
+          Event e = RequestReply.MAPPER.readValue(d.getBody(), Event.class);
+          consumer.basicAck(d.getEnvelope().getDeliveryTag(), false);
+          complete(pending, e.id());
+        },
+        tag -> {});
+    com.rabbitmq.client.Channel producer = producerConnection.createChannel();
+    producer.confirmSelect();
+    Map<Long, Long> bySequence = new ConcurrentHashMap<>();
+    producer.addConfirmListener(
+        (seq, multiple) -> forget(bySequence, seq, multiple),
+        (seq, multiple) -> {
+          for (long id : forget(bySequence, seq, multiple)) {
+            fail(pending, id, new IOException("nack"));
+          }
+        });
+    AMQP.BasicProperties props =
+        new AMQP.BasicProperties.Builder().deliveryMode(2).contentType("application/json").build();
+    return () -> {
+      Event e = next();
+      CompletableFuture<Void> consumed = register(pending, e.id());
+      try {
+        bySequence.put(producer.getNextPublishSeqNo(), e.id());
+        producer.basicPublish("", queue, props, RequestReply.MAPPER.writeValueAsBytes(e));
+      } catch (IOException ex) {
+        fail(pending, e.id(), ex);
+      }
+      return consumed;
+    };
+  }
+
+  private static List<Long> forget(Map<Long, Long> bySequence, long seq, boolean multiple) {
+    List<Long> ids = new ArrayList<>();
+    if (multiple) {
+      for (Long s : List.copyOf(bySequence.keySet())) {
+        if (s <= seq) {
+          Long id = bySequence.remove(s);
+          if (id != null) {
+            ids.add(id);
+          }
+        }
+      }
+    } else {
+      Long id = bySequence.remove(seq);
+      if (id != null) {
+        ids.add(id);
+      }
+    }
+    return ids;
+  }
+
+  /** A raw STOMP socket: persistent SENDs with receipts, a client-individual subscription. */
+  private Call rawStomp(String host, int port, String queue) throws IOException {
+    rabbitQueues.add(queue);
+    RawStomp producer = RawStomp.connect(host, port);
+    RawStomp consumer = RawStomp.connect(host, port);
+    resources.add(producer);
+    resources.add(consumer);
+    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    consumer.write(
+        "SUBSCRIBE",
+        Map.of(
+            "destination",
+            "/queue/" + queue,
+            "id",
+            "1",
+            "ack",
+            "client-individual",
+            "prefetch-count",
+            Integer.toString(PREFETCH)),
+        new byte[0]);
+    consumer.loop(
+        f -> {
+          Event e = RequestReply.MAPPER.readValue(f.body(), Event.class);
+          consumer.write("ACK", Map.of("id", f.headers().get("ack")), new byte[0]);
+          complete(pending, e.id());
+        });
+    producer.loop(f -> {}); // receipts: read and dropped (an ERROR is printed)
+    return () -> {
+      Event e = next();
+      CompletableFuture<Void> consumed = register(pending, e.id());
+      Map<String, String> h = new LinkedHashMap<>();
+      h.put("destination", "/queue/" + queue);
+      h.put("receipt", Long.toString(e.id()));
+      h.put("persistent", "true");
+      h.put("content-type", "application/json");
+      try {
+        producer.write("SEND", h, RequestReply.MAPPER.writeValueAsBytes(e));
+      } catch (IOException ex) {
+        fail(pending, e.id(), ex);
+      }
+      return consumed;
+    };
+  }
+
+  @Override
+  public void close() {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        System.err.println("lab: closing " + resources.get(i) + ": " + e);
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package dev.parley.bench.lab;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/** The lab's ways of loading a call and reading the result. */
+final class Measure {
+
+  /** Calls still unanswered after this long fail the run: nothing in the lab waits for ever. */
+  static final long STALL_SECONDS = 30;
+
+  private Measure() {}
+
+  /** One asynchronous call: a request and its reply, or a publish and its consumption. */
+  @FunctionalInterface
+  interface Call extends Supplier<CompletableFuture<?>> {}
+
+  /** Throughput and client CPU of one closed-loop run. */
+  record Throughput(double perSecond, double cpuMicrosPerOp) {}
+
+  /** Percentiles (µs) of one open-loop run, measured from each call's intended start. */
+  record Latency(double p50, double p99, double p999, double max, long count, double rate) {}
+
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /** {@code n} calls, at most {@code window} unanswered at any time. */
+  static Throughput closedLoop(Call call, int n, int window) throws InterruptedException {
+    Semaphore permits = new Semaphore(window);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    long start = System.nanoTime();
+    long cpu = cpuNanos();
+    for (int i = 0; i < n; i++) {
+      if (!permits.tryAcquire(STALL_SECONDS, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("no call completed in " + STALL_SECONDS + " s");
+      }
+      call.get()
+          .whenComplete(
+              (v, e) -> {
+                if (e != null) {
+                  failure.compareAndSet(null, e);
+                }
+                permits.release();
+              });
+    }
+    if (!permits.tryAcquire(window, STALL_SECONDS, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("calls still unanswered after " + STALL_SECONDS + " s");
+    }
+    long elapsed = System.nanoTime() - start;
+    long used = cpuNanos() - cpu;
+    if (failure.get() != null) {
+      throw new IllegalStateException("a call failed", failure.get());
+    }
+    return new Throughput(n * 1e9 / elapsed, used / 1000.0 / n);
+  }
+
+  /**
+   * Open loop: calls start at a fixed {@code rate} for {@code seconds}, whether or not earlier ones
+   * have been answered, and each latency runs from the call's <em>intended</em> start, so a stall
+   * shows as the queue of calls it delayed (no coordinated omission). At most {@code
+   * maxOutstanding} calls may be unanswered; beyond that the run stops and reports the rate it
+   * could hold.
+   */
+  static Latency openLoop(Call call, double rate, double seconds, int maxOutstanding)
+      throws InterruptedException {
+    Recorder recorder = new Recorder(3);
+    long interval = (long) (1e9 / rate);
+    long total = (long) (rate * seconds);
+    AtomicLong outstanding = new AtomicLong();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    long start = System.nanoTime();
+    long sent = 0;
+    for (; sent < total; sent++) {
+      long intended = start + sent * interval;
+      long wait;
+      while ((wait = intended - System.nanoTime()) > 0) {
+        if (wait > 100_000) {
+          LockSupport.parkNanos(wait - 50_000);
+        } else {
+          Thread.onSpinWait();
+        }
+      }
+      if (outstanding.get() >= maxOutstanding || failure.get() != null) {
+        break;
+      }
+      outstanding.incrementAndGet();
+      call.get()
+          .whenComplete(
+              (v, e) -> {
+                if (e != null) {
+                  failure.compareAndSet(null, e);
+                } else {
+                  recorder.recordValue(Math.max(1, (System.nanoTime() - intended) / 1000));
+                }
+                outstanding.decrementAndGet();
+              });
+    }
+    double achieved = sent * 1e9 / Math.max(1, System.nanoTime() - start);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STALL_SECONDS);
+    while (outstanding.get() > 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(1_000_000);
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("a call failed", failure.get());
+    }
+    if (outstanding.get() > 0) {
+      throw new IllegalStateException(
+          outstanding.get() + " calls unanswered " + STALL_SECONDS + " s after the last start");
+    }
+    Histogram h = recorder.getIntervalHistogram();
+    return new Latency(
+        h.getValueAtPercentile(50),
+        h.getValueAtPercentile(99),
+        h.getValueAtPercentile(99.9),
+        h.getMaxValue(),
+        h.getTotalCount(),
+        achieved);
+  }
+
+  /** Median of one-at-a-time calls (µs): the latency floor of a binding. */
+  static double sequentialP50(Call call, int n) throws Exception {
+    long[] nanos = new long[n];
+    for (int i = 0; i < n; i++) {
+      long start = System.nanoTime();
+      call.get().get(STALL_SECONDS, TimeUnit.SECONDS);
+      nanos[i] = System.nanoTime() - start;
+    }
+    java.util.Arrays.sort(nanos);
+    return nanos[n / 2] / 1000.0;
+  }
+
+  static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  static double min(List<Double> values) {
+    return Collections.min(values);
+  }
+
+  static double max(List<Double> values) {
+    return Collections.max(values);
+  }
+
+  /** Bytes this thread has allocated so far (HotSpot). */
+  static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
+}

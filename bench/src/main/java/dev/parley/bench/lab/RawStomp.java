@@ -1,0 +1,208 @@
+package dev.parley.bench.lab;
+
+import dev.parley.bench.lab.Measure.Call;
+import dev.parley.bench.lab.RequestReply.Hello;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A minimal STOMP 1.2 client written straight on a socket, for the raw side of request/reply: no
+ * heart-beats, no receipts (the reply is the confirmation), no header escaping beyond what it
+ * needs.
+ */
+final class RawStomp implements AutoCloseable {
+
+  record Frame(String command, Map<String, String> headers, byte[] body) {}
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+
+  private RawStomp(String host, int port) throws IOException {
+    socket = new Socket(host, port);
+    socket.setTcpNoDelay(true);
+    in = new BufferedInputStream(socket.getInputStream(), 65536);
+    out = new BufferedOutputStream(socket.getOutputStream(), 65536);
+    write(
+        "CONNECT",
+        Map.of("accept-version", "1.2", "host", "/", "login", "guest", "passcode", "guest"),
+        new byte[0]);
+    Frame connected = read();
+    if (!connected.command().equals("CONNECTED")) {
+      throw new IOException("STOMP: " + connected.command() + " " + connected.headers());
+    }
+  }
+
+  static RawStomp connect(String host, int port) throws IOException {
+    return new RawStomp(host, port);
+  }
+
+  /**
+   * A responder and a requester on two connections: requests persistent to {@code /queue/<queue>},
+   * acked one by one after the reply was written; replies on {@code /queue/<queue>.replies}.
+   */
+  static Call requestReply(String host, int port, String queue, List<AutoCloseable> resources)
+      throws IOException {
+    RawStomp server = new RawStomp(host, port);
+    RawStomp client = new RawStomp(host, port);
+    resources.add(server);
+    resources.add(client);
+    String requests = "/queue/" + queue;
+    String replies = "/queue/" + queue + ".replies";
+    server.write(
+        "SUBSCRIBE",
+        Map.of(
+            "destination",
+            requests,
+            "id",
+            "1",
+            "ack",
+            "client-individual",
+            "prefetch-count",
+            Integer.toString(RequestReply.PREFETCH)),
+        new byte[0]);
+    server.loop(
+        f -> {
+          Hello hello = RequestReply.MAPPER.readValue(f.body(), Hello.class);
+          Map<String, String> h = new LinkedHashMap<>();
+          h.put("destination", f.headers().get("reply-to"));
+          h.put("correlation-id", f.headers().get("correlation-id"));
+          h.put("content-type", "application/json");
+          server.write("SEND", h, RequestReply.MAPPER.writeValueAsBytes(hello));
+          server.write("ACK", Map.of("id", f.headers().get("ack")), new byte[0]);
+        });
+    Map<String, CompletableFuture<Hello>> pending = new ConcurrentHashMap<>();
+    client.write(
+        "SUBSCRIBE", Map.of("destination", replies, "id", "1", "ack", "auto"), new byte[0]);
+    client.loop(
+        f -> {
+          CompletableFuture<Hello> reply = pending.remove(f.headers().get("correlation-id"));
+          if (reply != null) {
+            reply.complete(RequestReply.MAPPER.readValue(f.body(), Hello.class));
+          }
+        });
+    byte[] body = RequestReply.MAPPER.writeValueAsBytes(RequestReply.REQUEST);
+    AtomicLong ids = new AtomicLong();
+    return () -> {
+      String id = Long.toString(ids.incrementAndGet());
+      CompletableFuture<Hello> reply = new CompletableFuture<>();
+      pending.put(id, reply);
+      Map<String, String> h = new LinkedHashMap<>();
+      h.put("destination", requests);
+      h.put("reply-to", replies);
+      h.put("correlation-id", id);
+      h.put("persistent", "true");
+      h.put("content-type", "application/json");
+      try {
+        client.write("SEND", h, body);
+      } catch (IOException e) {
+        pending.remove(id);
+        reply.completeExceptionally(e);
+      }
+      return reply;
+    };
+  }
+
+  interface MessageHandler {
+    void handle(Frame message) throws IOException;
+  }
+
+  /** Reads frames on a daemon thread until the socket closes, handing MESSAGE frames over. */
+  void loop(MessageHandler handler) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  Frame f = read();
+                  if (f.command().equals("MESSAGE")) {
+                    handler.handle(f);
+                  } else if (f.command().equals("ERROR")) {
+                    System.err.println("lab: raw STOMP ERROR " + f.headers());
+                  }
+                }
+              } catch (IOException e) {
+                // closed
+              }
+            },
+            "lab-raw-stomp");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  void write(String command, Map<String, String> headers, byte[] body) throws IOException {
+    StringBuilder f = new StringBuilder(command).append('\n');
+    headers.forEach((k, v) -> f.append(k).append(':').append(v).append('\n'));
+    if (body.length > 0) {
+      f.append("content-length:").append(body.length).append('\n');
+    }
+    f.append('\n');
+    synchronized (out) {
+      out.write(f.toString().getBytes(StandardCharsets.UTF_8));
+      out.write(body);
+      out.write(0);
+      out.flush();
+    }
+  }
+
+  Frame read() throws IOException {
+    Map<String, String> headers = new HashMap<>();
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    String command = null;
+    while (true) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("closed");
+      }
+      if (b != '\n') {
+        line.write(b);
+        continue;
+      }
+      String text = line.toString(StandardCharsets.UTF_8);
+      line.reset();
+      if (command == null) {
+        if (!text.isEmpty()) {
+          command = text; // empty lines before a command are heart-beats
+        }
+        continue;
+      }
+      if (text.isEmpty()) {
+        break;
+      }
+      int colon = text.indexOf(':');
+      headers.putIfAbsent(text.substring(0, colon), text.substring(colon + 1));
+    }
+    byte[] body;
+    String length = headers.get("content-length");
+    if (length != null) {
+      body = in.readNBytes(Integer.parseInt(length));
+      in.read(); // NUL
+    } else {
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      int c;
+      while ((c = in.read()) > 0) {
+        b.write(c);
+      }
+      body = b.toByteArray();
+    }
+    return new Frame(command, headers, body);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}

@@ -1,0 +1,391 @@
+package dev.parley.bench.lab;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.client.grpc.GrpcClients;
+import com.linecorp.armeria.server.Server;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.parley.bench.RpcBench;
+import dev.parley.bench.lab.Measure.Call;
+import dev.parley.bench.rpc.EchoGrpc;
+import dev.parley.broker.embedded.EmbeddedBroker;
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.codec.protobuf.ProtobufCodec;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.operation.Operation;
+import dev.parley.policy.Policy;
+import dev.parley.rpc.Binding;
+import dev.parley.rpc.RpcClient;
+import dev.parley.rpc.RpcServer;
+import dev.parley.transport.amqp.AmqpTransport;
+import dev.parley.transport.rabbitmq.RabbitTransport;
+import dev.parley.transport.spi.Transport;
+import dev.parley.transport.stomp.StompTransport;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.qpid.jms.JmsConnectionFactory;
+
+/**
+ * One operation — echo a small record — served and called over every binding, each beside the raw
+ * stack doing the same work: REST/JSON (bare Armeria + Jackson), gRPC/Protobuf (a grpc-java stub),
+ * and request/reply over a broker: AMQP 1.0 on the embedded Artemis (raw Qpid JMS), RabbitMQ (raw
+ * amqp-client) and STOMP on RabbitMQ (a raw socket client). Raw and Parley servers run in this
+ * process, each side with its own connections.
+ */
+final class RequestReply implements AutoCloseable {
+
+  /** The operation's input and output on the JSON bindings. */
+  record Hello(String text, int number) {}
+
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  static final Hello REQUEST = new Hello("hello, parley", 42);
+  static final int PREFETCH = 64;
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final List<Pair> pairs = new ArrayList<>();
+  private Pair policyPair;
+  private final String run;
+
+  RequestReply(
+      String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
+      throws Exception {
+    this.run = run;
+    sync();
+    pairs.add(
+        new Pair(
+            "AMQP 1.0 request/reply (embedded Artemis)",
+            "Qpid JMS 2.10 request/reply",
+            rawJms(artemis.amqpUri(), "lab.raw.jms." + run),
+            parleyMessaging(
+                echo("amqp"),
+                () -> AmqpTransport.builder(artemis.amqpUri()).build(),
+                () -> AmqpTransport.builder(artemis.amqpUri()).build())));
+    pairs.add(
+        new Pair(
+            "RabbitMQ request/reply",
+            "amqp-client 5.37 request/reply",
+            rawRabbit(rabbitUri, "lab.raw.rabbit." + run),
+            parleyMessaging(
+                echo("rabbit"),
+                () -> RabbitTransport.builder(URI.create(rabbitUri)).build(),
+                () -> RabbitTransport.builder(URI.create(rabbitUri)).build())));
+    URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
+    pairs.add(
+        new Pair(
+            "STOMP request/reply (RabbitMQ)",
+            "raw STOMP 1.2 socket request/reply",
+            RawStomp.requestReply(stompHost, stompPort, "lab.raw.stomp." + run, resources),
+            parleyMessaging(
+                echo("stomp"),
+                () -> StompTransport.builder(stomp).build(),
+                () -> StompTransport.builder(stomp).build())));
+  }
+
+  List<Pair> pairs() {
+    return pairs;
+  }
+
+  /** REST calls through deadline + rate limit + circuit breaker vs the same calls without. */
+  Pair policyPair() {
+    return policyPair;
+  }
+
+  /** The echo operation of one broker binding: each has its own command channel. */
+  private Operation<Hello, Hello> echo(String broker) {
+    return Operation.of("lab." + broker + "." + run, "Echo", Hello.class, Hello.class)
+        .withIdempotent(true);
+  }
+
+  /** The queues this run made on the shared RabbitMQ. */
+  List<String> rabbitQueues() {
+    List<String> queues = new ArrayList<>();
+    for (String broker : List.of("rabbit", "stomp")) {
+      String name = echo(broker).commandChannel().name();
+      queues.add(name);
+      queues.add(name + ".dlq");
+    }
+    queues.add("lab.raw.rabbit." + run);
+    queues.add("lab.raw.stomp." + run);
+    queues.add("lab.raw.stomp." + run + ".replies");
+    return queues;
+  }
+
+  // ---- REST and gRPC
+  // -----------------------------------------------------------------------------
+
+  private void sync() {
+    Codecs codecs = Codecs.of(ProtobufCodec.of(), JsonCodec.of());
+    RpcServer server =
+        RpcServer.builder()
+            .codecs(codecs)
+            .serve(RpcBench.ECHO_GRPC, (request, ctx) -> RpcBench.echo(request))
+            .serve(RpcBench.ECHO_REST, (request, ctx) -> request)
+            .grpcService(new RpcBench.RawEcho())
+            .docs(false)
+            .build()
+            .start();
+    resources.add(server);
+    Server bare = RpcBench.bareServer();
+    resources.add(() -> bare.stop().join());
+    RpcClient grpc = RpcBench.client(Binding.GRPC, server, codecs, Policy.none());
+    RpcClient rest = RpcBench.client(Binding.REST, server, codecs, Policy.none());
+    RpcClient guarded =
+        RpcBench.client(
+            Binding.REST,
+            server,
+            codecs,
+            Policy.builder()
+                .name("lab")
+                .deadline(Duration.ofSeconds(10))
+                .rateLimit(1_000_000_000, Duration.ofSeconds(1))
+                .circuitBreaker(50, 100, Duration.ofSeconds(5), 5)
+                .build());
+    resources.add(grpc);
+    resources.add(rest);
+    resources.add(guarded);
+    policyPair =
+        new Pair(
+            "REST with deadline + rate limit + circuit breaker",
+            "the same REST calls without a policy",
+            () -> rest.callAsync(RpcBench.ECHO_REST, RpcBench.REST_REQUEST),
+            () -> guarded.callAsync(RpcBench.ECHO_REST, RpcBench.REST_REQUEST));
+    EchoGrpc.EchoFutureStub stub =
+        GrpcClients.newClient("http://127.0.0.1:" + server.port(), EchoGrpc.EchoFutureStub.class);
+    WebClient web = WebClient.of("http://127.0.0.1:" + bare.activeLocalPort());
+    pairs.add(
+        new Pair(
+            "REST/JSON",
+            "bare Armeria + Jackson",
+            () -> RpcBench.bareCall(web),
+            () -> rest.callAsync(RpcBench.ECHO_REST, RpcBench.REST_REQUEST)));
+    pairs.add(
+        new Pair(
+            "gRPC/Protobuf",
+            "grpc-java stub",
+            () -> RpcBench.toCompletable(stub.echo(RpcBench.GRPC_REQUEST)),
+            () -> grpc.callAsync(RpcBench.ECHO_GRPC, RpcBench.GRPC_REQUEST)));
+  }
+
+  // ---- Parley over a broker
+  // ----------------------------------------------------------------------
+
+  interface TransportFactory {
+    Transport create() throws Exception;
+  }
+
+  private Call parleyMessaging(
+      Operation<Hello, Hello> echo, TransportFactory serverSide, TransportFactory clientSide)
+      throws Exception {
+    Transport st = serverSide.create();
+    Transport ct = clientSide.create();
+    Messaging server =
+        Messaging.builder()
+            .service("lab-server")
+            .transport(st)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .subscriptionOptions(SubscriptionOptions.defaults().withPrefetch(PREFETCH))
+            .build();
+    Messaging client =
+        Messaging.builder()
+            .service("lab-client")
+            .transport(ct)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+    // closed in reverse: messaging before the transports it was given
+    resources.add(st);
+    resources.add(ct);
+    resources.add(server);
+    resources.add(client);
+    server.serve(echo, (request, ctx) -> request);
+    client.call(echo, REQUEST, TIMEOUT).get(); // the reply queue and the command queue exist
+    return () -> client.call(echo, REQUEST, TIMEOUT);
+  }
+
+  // ---- raw Qpid JMS
+  // ------------------------------------------------------------------------------
+
+  /**
+   * Qpid JMS as a person would write request/reply: the responder a listener that answers to
+   * JMSReplyTo with the request's id as correlation id; the requester sends persistent requests
+   * asynchronously (a completion listener, as Parley's transport does) and matches replies arriving
+   * on its temporary queue.
+   */
+  private Call rawJms(URI amqp, String queue) throws JMSException {
+    JmsConnectionFactory factory = new JmsConnectionFactory("amqp://127.0.0.1:" + amqp.getPort());
+    jakarta.jms.Connection serverConnection = factory.createConnection();
+    jakarta.jms.Connection clientConnection = factory.createConnection();
+    resources.add(serverConnection);
+    resources.add(clientConnection);
+    Session serverSession = serverConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    MessageProducer replier = serverSession.createProducer(null);
+    replier.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
+    MessageConsumer requests = serverSession.createConsumer(serverSession.createQueue(queue));
+    requests.setMessageListener(
+        m -> {
+          try {
+            byte[] body = ((BytesMessage) m).getBody(byte[].class);
+            Hello hello = MAPPER.readValue(body, Hello.class);
+            BytesMessage reply = serverSession.createBytesMessage();
+            reply.writeBytes(MAPPER.writeValueAsBytes(hello));
+            reply.setJMSCorrelationID(m.getJMSCorrelationID());
+            replier.send(m.getJMSReplyTo(), reply);
+          } catch (JMSException | IOException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    serverConnection.start();
+
+    Session replySession = clientConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    jakarta.jms.TemporaryQueue replyTo = replySession.createTemporaryQueue();
+    Map<String, CompletableFuture<Hello>> pending = new ConcurrentHashMap<>();
+    replySession
+        .createConsumer(replyTo)
+        .setMessageListener(
+            m -> {
+              try {
+                CompletableFuture<Hello> f = pending.remove(m.getJMSCorrelationID());
+                if (f != null) {
+                  f.complete(
+                      MAPPER.readValue(((BytesMessage) m).getBody(byte[].class), Hello.class));
+                }
+              } catch (JMSException | IOException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    clientConnection.start();
+    Session sendSession = clientConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    MessageProducer producer = sendSession.createProducer(sendSession.createQueue(queue));
+    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+    AtomicLong ids = new AtomicLong();
+    jakarta.jms.CompletionListener sent =
+        new jakarta.jms.CompletionListener() {
+          @Override
+          public void onCompletion(jakarta.jms.Message message) {}
+
+          @Override
+          public void onException(jakarta.jms.Message message, Exception e) {
+            try {
+              CompletableFuture<Hello> f = pending.remove(message.getJMSCorrelationID());
+              if (f != null) {
+                f.completeExceptionally(e);
+              }
+            } catch (JMSException ignored) {
+              // the call then fails on its timeout
+            }
+          }
+        };
+    return () -> {
+      String id = Long.toString(ids.incrementAndGet());
+      CompletableFuture<Hello> reply = new CompletableFuture<>();
+      pending.put(id, reply);
+      try {
+        BytesMessage m = sendSession.createBytesMessage();
+        m.writeBytes(MAPPER.writeValueAsBytes(REQUEST));
+        m.setJMSCorrelationID(id);
+        m.setJMSReplyTo(replyTo);
+        producer.send(m, sent);
+      } catch (JMSException | IOException e) {
+        pending.remove(id);
+        reply.completeExceptionally(e);
+      }
+      return reply;
+    };
+  }
+
+  // ---- raw amqp-client
+  // ---------------------------------------------------------------------------
+
+  /**
+   * amqp-client as its tutorial writes request/reply, made as durable as Parley's: persistent
+   * requests into a quorum queue, the responder acking after it published the reply, replies on an
+   * exclusive server-named queue matched by correlation id.
+   */
+  private Call rawRabbit(String uri, String queue) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(uri.endsWith("/") ? uri + "%2F" : uri);
+    com.rabbitmq.client.Connection serverConnection = factory.newConnection("lab-raw-server");
+    com.rabbitmq.client.Connection clientConnection = factory.newConnection("lab-raw-client");
+    resources.add(serverConnection);
+    resources.add(clientConnection);
+    com.rabbitmq.client.Channel server = serverConnection.createChannel();
+    server.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum"));
+    server.basicQos(PREFETCH);
+    server.basicConsume(
+        queue,
+        false,
+        (tag, delivery) -> {
+          Hello hello = MAPPER.readValue(delivery.getBody(), Hello.class);
+          AMQP.BasicProperties props =
+              new AMQP.BasicProperties.Builder()
+                  .correlationId(delivery.getProperties().getCorrelationId())
+                  .contentType("application/json")
+                  .build();
+          server.basicPublish(
+              "", delivery.getProperties().getReplyTo(), props, MAPPER.writeValueAsBytes(hello));
+          server.basicAck(delivery.getEnvelope().getDeliveryTag(), false);
+        },
+        tag -> {});
+    com.rabbitmq.client.Channel client = clientConnection.createChannel();
+    String replyTo = client.queueDeclare().getQueue();
+    Map<String, CompletableFuture<Hello>> pending = new ConcurrentHashMap<>();
+    client.basicConsume(
+        replyTo,
+        true,
+        (tag, delivery) -> {
+          CompletableFuture<Hello> f = pending.remove(delivery.getProperties().getCorrelationId());
+          if (f != null) {
+            f.complete(MAPPER.readValue(delivery.getBody(), Hello.class));
+          }
+        },
+        tag -> {});
+    AtomicLong ids = new AtomicLong();
+    return () -> {
+      String id = Long.toString(ids.incrementAndGet());
+      CompletableFuture<Hello> reply = new CompletableFuture<>();
+      pending.put(id, reply);
+      try {
+        AMQP.BasicProperties props =
+            new AMQP.BasicProperties.Builder()
+                .correlationId(id)
+                .replyTo(replyTo)
+                .deliveryMode(2)
+                .contentType("application/json")
+                .build();
+        client.basicPublish("", queue, props, MAPPER.writeValueAsBytes(REQUEST));
+      } catch (IOException e) {
+        pending.remove(id);
+        reply.completeExceptionally(new UncheckedIOException(e));
+      }
+      return reply;
+    };
+  }
+
+  @Override
+  public void close() {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        System.err.println("lab: closing " + resources.get(i) + ": " + e);
+      }
+    }
+  }
+}
