@@ -18,10 +18,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +35,7 @@ final class DefaultMessaging implements Messaging {
   private final Codecs codecs;
   private final Clock clock;
   private final SubscriptionOptions defaults;
-  private final Duration closeTimeout;
   private final Counters counters = new Counters();
-  private final ScheduledExecutorService scheduler;
   private final ReplyRouter replies;
   private final String replyQueue;
   private final Set<SubscriptionHandle> subscriptions = ConcurrentHashMap.newKeySet();
@@ -56,7 +50,6 @@ final class DefaultMessaging implements Messaging {
       Codecs codecs,
       Clock clock,
       SubscriptionOptions defaults,
-      Duration closeTimeout,
       Policy publishPolicy) {
     this.service = service;
     this.publishPolicy = publishPolicy;
@@ -65,18 +58,7 @@ final class DefaultMessaging implements Messaging {
     this.codecs = codecs;
     this.clock = clock;
     this.defaults = defaults;
-    this.closeTimeout = closeTimeout;
-    ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "parley-timer-" + service);
-              t.setDaemon(true);
-              return t;
-            });
-    executor.setRemoveOnCancelPolicy(true);
-    this.scheduler = Executors.unconfigurableScheduledExecutorService(executor);
-    this.replies = new ReplyRouter(codecs, scheduler, counters);
+    this.replies = new ReplyRouter(codecs, counters);
     this.replyQueue = REPLY_PREFIX + service + "." + MessageIds.next();
   }
 
@@ -241,14 +223,6 @@ final class DefaultMessaging implements Messaging {
     }
     replies.failAll(
         new TransportException("parley.closed", "messaging closed before the reply came", null));
-    scheduler.shutdownNow();
-    try {
-      if (!scheduler.awaitTermination(closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("timer thread of {} did not stop within {}", service, closeTimeout);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
     if (ownsTransport) {
       transport.close();
     }

@@ -6,7 +6,6 @@ import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportProvider;
 import java.net.URI;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -40,7 +39,6 @@ public final class MessagingBuilder {
   private Codecs codecs;
   private Clock clock = Clock.systemUTC();
   private SubscriptionOptions subscriptionOptions = SubscriptionOptions.defaults();
-  private Duration closeTimeout = Duration.ofSeconds(10);
   private Policy publishPolicy = Policy.none();
 
   MessagingBuilder() {}
@@ -102,14 +100,7 @@ public final class MessagingBuilder {
     boolean owned = transport == null;
     Transport resolved = owned ? createTransport() : transport;
     return new DefaultMessaging(
-        service,
-        resolved,
-        owned,
-        resolvedCodecs,
-        clock,
-        subscriptionOptions,
-        closeTimeout,
-        publishPolicy);
+        service, resolved, owned, resolvedCodecs, clock, subscriptionOptions, publishPolicy);
   }
 
   private Transport createTransport() {

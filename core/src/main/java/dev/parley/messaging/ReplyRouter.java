@@ -5,6 +5,7 @@ import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.Status;
+import dev.parley.internal.DeadlineTimer;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
@@ -13,8 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,22 +29,24 @@ final class ReplyRouter implements DeliveryHandler {
 
   private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
   private final Codecs codecs;
-  private final ScheduledExecutorService scheduler;
   private final Counters counters;
 
-  ReplyRouter(Codecs codecs, ScheduledExecutorService scheduler, Counters counters) {
+  ReplyRouter(Codecs codecs, Counters counters) {
     this.codecs = codecs;
-    this.scheduler = scheduler;
     this.counters = counters;
   }
 
-  /** Registers a request; its future fails when {@code timeoutMillis} pass without a reply. */
+  /**
+   * Registers a request; its future fails when {@code timeoutMillis} pass without a reply (up to
+   * one {@link DeadlineTimer} tick later). The timeout goes on the shared ticking timer, not on a
+   * scheduled executor: scheduling and cancelling there wake its thread on every request.
+   */
   <R> CompletableFuture<R> register(String requestId, Class<R> replyType, long timeoutMillis) {
     CompletableFuture<R> future = new CompletableFuture<>();
     Pending<R> entry = new Pending<>(future, replyType);
     pending.put(requestId, entry);
     entry.timeout =
-        scheduler.schedule(
+        DeadlineTimer.SHARED.schedule(
             () -> {
               if (pending.remove(requestId, entry)) {
                 future.completeExceptionally(
@@ -53,8 +54,7 @@ final class ReplyRouter implements DeliveryHandler {
                         "no reply to request " + requestId + " within " + timeoutMillis + " ms"));
               }
             },
-            timeoutMillis,
-            TimeUnit.MILLISECONDS);
+            TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
     return future;
   }
 
@@ -96,7 +96,7 @@ final class ReplyRouter implements DeliveryHandler {
   private static final class Pending<R> {
     final CompletableFuture<R> future;
     final Class<R> replyType;
-    volatile ScheduledFuture<?> timeout;
+    volatile DeadlineTimer.Task timeout;
 
     Pending(CompletableFuture<R> future, Class<R> replyType) {
       this.future = future;
@@ -104,9 +104,9 @@ final class ReplyRouter implements DeliveryHandler {
     }
 
     void cancelTimeout() {
-      ScheduledFuture<?> t = timeout;
+      DeadlineTimer.Task t = timeout;
       if (t != null) {
-        t.cancel(false);
+        t.cancel();
       }
     }
 

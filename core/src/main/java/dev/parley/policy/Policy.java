@@ -5,6 +5,7 @@ import dev.parley.error.Code;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.ParleyException;
 import dev.parley.error.RejectedException;
+import dev.parley.internal.DeadlineTimer;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;

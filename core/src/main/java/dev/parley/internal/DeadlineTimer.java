@@ -1,4 +1,4 @@
-package dev.parley.policy;
+package dev.parley.internal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,12 +13,15 @@ import org.slf4j.LoggerFactory;
  * lock-free enqueue and cancelling sets a flag, so a call that finishes in time costs no thread
  * wake-up (a {@code ScheduledThreadPoolExecutor} signals its thread on every schedule and cancel:
  * tens of microseconds per call on a small machine). Deadlines fire up to one tick late.
+ *
+ * <p>Shared by the policy pipeline (call deadlines) and messaging (request timeouts). Internal: not
+ * part of Parley's API.
  */
-final class DeadlineTimer {
+public final class DeadlineTimer {
 
-  static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  public static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-  static final DeadlineTimer SHARED = new DeadlineTimer();
+  public static final DeadlineTimer SHARED = new DeadlineTimer();
 
   private static final Logger log = LoggerFactory.getLogger(DeadlineTimer.class);
 
@@ -40,7 +43,7 @@ final class DeadlineTimer {
   /**
    * Runs {@code action} on the timer thread once {@code delayNanos} have passed, unless cancelled.
    */
-  Task schedule(Runnable action, long delayNanos) {
+  public Task schedule(Runnable action, long delayNanos) {
     Task task = new Task(action, System.nanoTime() + delayNanos);
     Task head;
     do {
@@ -95,7 +98,7 @@ final class DeadlineTimer {
   }
 
   /** A scheduled deadline; {@link #cancel()} when the call finished first. */
-  static final class Task {
+  public static final class Task {
     private final Runnable action;
     private final long dueNanos;
     private volatile boolean cancelled;
@@ -106,7 +109,7 @@ final class DeadlineTimer {
       this.dueNanos = dueNanos;
     }
 
-    void cancel() {
+    public void cancel() {
       cancelled = true;
     }
   }
