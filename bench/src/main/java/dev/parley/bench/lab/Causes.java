@@ -28,45 +28,58 @@ final class Causes {
           + " end to end the difference is within the run's spread (rpc.md)";
 
   /**
-   * Request/reply over a broker. Found in this lab: replies used to be persistent, which cost
+   * Request/reply over a broker. Found with this lab: replies used to be persistent, which cost
    * Artemis a journal sync per reply (0.10 of raw, +3.4 ms p50); they are transient now (+21 µs p50
-   * on Artemis). What remains is measured, not yet profiled in detail.
+   * on Artemis). What remains shows in the context-switch column.
    */
   static String requestReply(String binding) {
-    String serial =
-        "the responder (Messaging.serve, concurrency 1 by default) handles one request at a time"
-            + " and acknowledges it only after the broker accepted its reply, so each request"
-            + " costs a reply round trip before the next starts; the raw responder publishes and"
-            + " acknowledges without waiting. serve with SubscriptionOptions.withConcurrency(n)"
-            + " overlaps them (not used here: the default is measured)";
+    String handOffs =
+        "thread hand-offs: Parley's side switches threads several times per call where the raw"
+            + " client switches once or twice (the context-switch column; RabbitMQ 1.7 vs 10.2"
+            + " per call when this was found): every delivery, on the responder's request consumer"
+            + " and on the caller's reply consumer, goes from the client library's thread to a"
+            + " consumer worker, and send confirmations complete on another thread; the raw"
+            + " responder and reply listener run on the library's own thread. Besides, the"
+            + " responder (serve, concurrency 1 by default) acknowledges a request only once the"
+            + " broker accepted its reply, so requests do not overlap (concurrency 8 measured"
+            + " 0.39 instead of 0.25 on RabbitMQ in a quick run)";
     if (binding.startsWith("AMQP")) {
-      return serial;
+      return handOffs
+          + "; the embedded Artemis runs in this process, so its threads' switches and CPU count"
+          + " on both sides";
     }
-    return serial
-        + "; one in flight, not yet profiled: a worker hand-off per delivery on both the request"
-        + " and the reply consumer, the header copy into a Message, the UUIDv7 id"
-        + (binding.startsWith("STOMP") ? ", and a receipt per SEND" : ", and a confirm per send");
+    return handOffs;
   }
 
   static String events(String transport) {
+    String common =
+        " A thread hand-off per delivery (client library thread → consumer worker) shows in the"
+            + " context-switch column.";
     if (transport.startsWith("RabbitMQ")) {
       return "send side ≈ 3 µs CPU per message (UUIDv7 id, header map and wire headers, a"
-          + " CompletableFuture per send, the confirm map), consume side 2–3 µs (a thread"
-          + " hand-off per delivery, the header copy into a Message) — transports.md";
+          + " CompletableFuture per send, the confirm map), consume side 2–3 µs (the hand-off,"
+          + " the header copy into a Message) — transports.md."
+          + common;
     }
     if (transport.startsWith("STOMP")) {
-      return "frames built through header maps copied twice per SEND, a worker hand-off per"
-          + " MESSAGE and the Message copy (transports.md)";
+      return "frames built through header maps copied twice per SEND, the hand-off per MESSAGE"
+          + " and the Message copy (transports.md)."
+          + common;
     }
     return "Parley's AMQP transport hands each delivery from Qpid JMS's dispatch thread to a worker"
         + " and acknowledges individually (INDIVIDUAL_ACKNOWLEDGE); raw JMS consumes on the"
-        + " dispatch thread with auto-acknowledge";
+        + " dispatch thread with auto-acknowledge."
+        + common;
   }
 
   static String codec(String format, String op) {
-    return "the adapter resolves the type's reader/writer per call and copies the bytes once;"
-        + " single-digit nanosecond differences are below this loop's resolution (CodecBench's JMH"
-        + " figures in codecs.md are the reference)";
+    if (format.equals("thrift") && op.equals("decode")) {
+      return "work libthrift does not do: Parley validates every string as strict UTF-8 and counts"
+          + " struct depth (JMH in codecs.md: 0.90, +60 ns/op, the price of refusing malformed"
+          + " input); this loop's spread is wider than JMH's";
+    }
+    return "within this loop's noise: the JMH figures of CodecBench (codecs.md, 2 forks) are the"
+        + " reference for nanoseconds";
   }
 
   static final String OUTBOX =

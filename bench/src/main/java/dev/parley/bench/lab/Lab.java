@@ -415,8 +415,9 @@ public final class Lab implements Callable<Integer> {
                 + " flight. One in flight: the median of %,d sequential calls. Open loop: calls"
                 + " started at a fixed rate for %.1f s, latency from each call's intended start"
                 + " (HdrHistogram; no coordinated omission), at 50 %% and 80 %% of the raw side's"
-                + " median maximum. %d repetitions, raw and Parley interleaved; CPU is this"
-                + " process's (client and server; not the broker's).\n\n",
+                + " median maximum. %d repetitions, raw and Parley interleaved. CPU and context"
+                + " switches are this process's: client and server, and on AMQP 1.0 the embedded"
+                + " Artemis too (it runs in the lab's JVM); not RabbitMQ's.\n\n",
             c.calls(), c.window(), c.oneInFlightCalls(), c.openLoopSeconds(), c.reps());
   }
 
@@ -432,7 +433,8 @@ public final class Lab implements Callable<Integer> {
                 + " repetition, at most %d in flight; open loop for %.1f s at 50 %% and 80 %% of"
                 + " the raw maximum; %d repetitions interleaved. The outbox row writes each"
                 + " event in its own PostgreSQL transaction (one writer); the inbox commits each"
-                + " effect with its dedup row.\n\n",
+                + " effect with its dedup row. CPU and context switches as in the section"
+                + " above.\n\n",
             c.events(), c.eventWindow(), c.openLoopSeconds(), c.reps());
   }
 

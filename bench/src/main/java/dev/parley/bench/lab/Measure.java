@@ -26,8 +26,11 @@ final class Measure {
   @FunctionalInterface
   interface Call extends Supplier<CompletableFuture<?>> {}
 
-  /** Throughput and client CPU of one closed-loop run. */
-  record Throughput(double perSecond, double cpuMicrosPerOp) {}
+  /**
+   * Throughput, CPU and context switches of one closed-loop run, this process's (client and server
+   * of the pair; not the broker's).
+   */
+  record Throughput(double perSecond, double cpuMicrosPerOp, double switchesPerOp) {}
 
   /** Percentiles (µs) of one open-loop run, measured from each call's intended start. */
   record Latency(double p50, double p99, double p999, double max, long count, double rate) {}
@@ -41,6 +44,7 @@ final class Measure {
   static Throughput closedLoop(Call call, int n, int window) throws InterruptedException {
     Semaphore permits = new Semaphore(window);
     AtomicReference<Throwable> failure = new AtomicReference<>();
+    long switches = contextSwitches();
     long start = System.nanoTime();
     long cpu = cpuNanos();
     for (int i = 0; i < n; i++) {
@@ -61,10 +65,11 @@ final class Measure {
     }
     long elapsed = System.nanoTime() - start;
     long used = cpuNanos() - cpu;
+    long switched = contextSwitches() - switches;
     if (failure.get() != null) {
       throw new IllegalStateException("a call failed", failure.get());
     }
-    return new Throughput(n * 1e9 / elapsed, used / 1000.0 / n);
+    return new Throughput(n * 1e9 / elapsed, used / 1000.0 / n, (double) switched / n);
   }
 
   /**
@@ -155,6 +160,33 @@ final class Measure {
 
   static double max(List<Double> values) {
     return Collections.max(values);
+  }
+
+  /**
+   * Context switches of this process's threads so far (voluntary and not, from {@code
+   * /proc/self/task/<tid>/status}; threads that ended are not counted, so a run counts the threads
+   * alive at its end). 0 where there is no such file.
+   */
+  static long contextSwitches() {
+    java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+    if (tasks == null) {
+      return 0;
+    }
+    long sum = 0;
+    for (java.io.File task : tasks) {
+      try {
+        for (String line :
+            java.nio.file.Files.readAllLines(new java.io.File(task, "status").toPath())) {
+          if (line.startsWith("voluntary_ctxt_switches:")
+              || line.startsWith("nonvoluntary_ctxt_switches:")) {
+            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+          }
+        }
+      } catch (java.io.IOException | NumberFormatException e) {
+        // the thread ended meanwhile
+      }
+    }
+    return sum;
   }
 
   /** Bytes this thread has allocated so far (HotSpot). */

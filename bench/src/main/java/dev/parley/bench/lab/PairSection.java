@@ -75,9 +75,15 @@ final class PairSection {
     md.append(
         f(
             "| %s | raw baseline | raw %s/s | Parley %s/s | ratio (min–max) | raw µs"
-                + " CPU/%s | Parley µs CPU/%s | CPU ratio (min–max) |\n",
-            "binding", u, u, u.substring(0, u.length() - 1), u.substring(0, u.length() - 1)));
-    md.append("|---|---|---:|---:|---|---:|---:|---|\n");
+                + " CPU/%s | Parley µs CPU/%s | CPU ratio (min–max) | context switches per %s,"
+                + " raw / Parley |\n",
+            "binding",
+            u,
+            u,
+            u.substring(0, u.length() - 1),
+            u.substring(0, u.length() - 1),
+            u.substring(0, u.length() - 1)));
+    md.append("|---|---|---:|---:|---|---:|---:|---|---|\n");
     for (Measured m : all) {
       Runs<Throughput> t = m.throughput();
       md.append(
@@ -89,7 +95,11 @@ final class PairSection {
               spread(t.ratios(Throughput::perSecond), "%.2f"),
               f("%.1f", t.rawMedian(Throughput::cpuMicrosPerOp)),
               f("%.1f", t.oursMedian(Throughput::cpuMicrosPerOp)),
-              spread(t.ratios(Throughput::cpuMicrosPerOp), "%.2f")));
+              spread(t.ratios(Throughput::cpuMicrosPerOp), "%.2f"),
+              f(
+                  "%.1f / %.1f",
+                  t.rawMedian(Throughput::switchesPerOp),
+                  t.oursMedian(Throughput::switchesPerOp))));
     }
     if (load.oneInFlight()) {
       md.append(

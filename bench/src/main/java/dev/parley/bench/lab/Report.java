@@ -54,6 +54,9 @@ final class Report {
     StringBuilder md = new StringBuilder(header);
     List<Goal> missed = goals.stream().filter(g -> !g.met()).toList();
     md.append("\n## Goals missed in this run\n\n");
+    md.append(
+        "Judged on the unrounded median (a 0.90 shown against a goal of ≥ 0.90 may be"
+            + " 0.897).\n\n");
     if (missed.isEmpty()) {
       md.append("None: every ratio goal below was met.\n");
     } else {
