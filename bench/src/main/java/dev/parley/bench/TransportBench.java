@@ -15,14 +15,12 @@ import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportSubscription;
 import dev.parley.transport.stomp.StompTransport;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -418,15 +416,7 @@ public final class TransportBench {
       writeFrame(
           subOut,
           "SUBSCRIBE",
-          Map.of(
-              "destination",
-              "/queue/" + queue,
-              "id",
-              "1",
-              "ack",
-              "client-individual",
-              "prefetch-count",
-              Integer.toString(PREFETCH)),
+          dev.parley.bench.lab.RawStomp.clientAcked("/queue/" + queue, PREFETCH),
           new byte[0]);
       for (int i = 1; i <= messages; i++) {
         window.acquire();
@@ -461,60 +451,15 @@ public final class TransportBench {
 
   static void writeFrame(OutputStream out, String command, Map<String, String> headers, byte[] body)
       throws IOException {
-    StringBuilder f = new StringBuilder(command).append('\n');
-    headers.forEach((k, v) -> f.append(k).append(':').append(v).append('\n'));
-    if (body.length > 0) {
-      f.append("content-length:").append(body.length).append('\n');
-    }
-    f.append('\n');
-    synchronized (out) {
-      out.write(f.toString().getBytes(StandardCharsets.UTF_8));
-      out.write(body);
-      out.write(0);
-      out.flush();
-    }
+    dev.parley.bench.lab.RawStomp.writeFrame(out, command, headers, body);
   }
 
-  /** Reads one frame's headers and skips its body (bodies here carry content-length). */
+  /** Reads one frame's headers; an ERROR frame fails. */
   static Map<String, String> readFrame(InputStream in) throws IOException {
-    Map<String, String> headers = new HashMap<>();
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    String command = null;
-    while (true) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed");
-      }
-      if (b != '\n') {
-        line.write(b);
-        continue;
-      }
-      String text = line.toString(StandardCharsets.UTF_8);
-      line.reset();
-      if (command == null) {
-        if (!text.isEmpty()) {
-          command = text;
-        }
-        continue;
-      }
-      if (text.isEmpty()) {
-        break;
-      }
-      int colon = text.indexOf(':');
-      headers.putIfAbsent(text.substring(0, colon), text.substring(colon + 1));
+    dev.parley.bench.lab.RawStomp.Frame f = dev.parley.bench.lab.RawStomp.readFrame(in);
+    if (f.command().equals("ERROR")) {
+      throw new IOException("STOMP ERROR: " + f.headers());
     }
-    int length = Integer.parseInt(headers.getOrDefault("content-length", "-1"));
-    if (length >= 0) {
-      in.readNBytes(length);
-      in.read(); // NUL
-    } else {
-      while (in.read() > 0) {
-        // body up to NUL
-      }
-    }
-    if (command.equals("ERROR")) {
-      throw new IOException("STOMP ERROR: " + headers);
-    }
-    return headers;
+    return f.headers();
   }
 }

@@ -1,7 +1,6 @@
 package dev.parley.bench.lab;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.ConnectionFactory;
 import dev.parley.bench.lab.Measure.Call;
 import dev.parley.broker.embedded.EmbeddedBroker;
 import dev.parley.codec.Codecs;
@@ -33,7 +32,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
-import org.apache.qpid.jms.JmsConnectionFactory;
 
 /**
  * One-way events, publish → consume, as a {@link Call} that completes when the consumer has the
@@ -49,7 +47,7 @@ final class Events implements AutoCloseable {
   static final String TEXT = "x".repeat(200);
   static final int PREFETCH = 256;
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Resources resources = new Resources();
   private final List<Pair> pairs = new ArrayList<>();
   private final List<String> rabbitQueues = new ArrayList<>();
   private final List<String> rabbitExchanges = new ArrayList<>();
@@ -129,11 +127,37 @@ final class Events implements AutoCloseable {
   }
 
   private Call parley(String name, RequestReply.TransportFactory transports) throws Exception {
-    Messaging publisher = messaging("lab-publisher", transports.create());
-    Messaging subscriber = messaging("lab-subscriber", transports.create());
+    return publishAndConsume(
+        name,
+        transports.create(),
+        transports.create(),
+        (e, ctx) -> {},
+        SubscriptionOptions.defaults().withPrefetch(PREFETCH));
+  }
+
+  /**
+   * Parley publishing on {@code name}'s channel and a subscriber running {@code handler}: the call
+   * completes once the handler has returned.
+   */
+  private Call publishAndConsume(
+      String name,
+      Transport publishing,
+      Transport consuming,
+      dev.parley.messaging.MessageHandler<Event> handler,
+      SubscriptionOptions options)
+      throws Exception {
+    Messaging publisher = messaging("lab-publisher", publishing);
+    Messaging subscriber = messaging("lab-subscriber", consuming);
     Channel<Event> channel = channel(name);
     Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-    subscriber.subscribe(channel, "lab", (e, ctx) -> complete(pending, e.id()));
+    subscriber.subscribe(
+        channel,
+        "lab",
+        (e, ctx) -> {
+          handler.handle(e, ctx);
+          complete(pending, e.id());
+        },
+        options);
     Call call =
         () -> {
           Event e = next();
@@ -240,29 +264,12 @@ final class Events implements AutoCloseable {
   private Call consuming(
       String name, String rabbitUri, dev.parley.messaging.MessageHandler<Event> handler)
       throws Exception {
-    Messaging publisher =
-        messaging("lab-publisher", RabbitTransport.builder(URI.create(rabbitUri)).build());
-    Messaging subscriber =
-        messaging("lab-subscriber", RabbitTransport.builder(URI.create(rabbitUri)).build());
-    Channel<Event> channel = channel(name);
-    Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-    subscriber.subscribe(
-        channel,
-        "lab",
-        (e, ctx) -> {
-          handler.handle(e, ctx);
-          complete(pending, e.id());
-        },
+    return publishAndConsume(
+        name,
+        RabbitTransport.builder(URI.create(rabbitUri)).build(),
+        RabbitTransport.builder(URI.create(rabbitUri)).build(),
+        handler,
         SubscriptionOptions.defaults().withConcurrency(32).withPrefetch(128));
-    Call call =
-        () -> {
-          Event e = next();
-          CompletableFuture<Void> consumed = register(pending, e.id());
-          publisher.publish(channel, e).exceptionally(t -> fail(pending, e.id(), t));
-          return consumed;
-        };
-    Measure.closedLoop(call, 10, 10);
-    return call;
   }
 
   private static CompletableFuture<Void> register(
@@ -292,11 +299,8 @@ final class Events implements AutoCloseable {
 
   /** Qpid JMS: persistent sends with a completion listener, a listener consuming (auto-ack). */
   private Call rawJms(URI amqp, String queue) throws JMSException {
-    JmsConnectionFactory factory = new JmsConnectionFactory("amqp://127.0.0.1:" + amqp.getPort());
-    jakarta.jms.Connection producerConnection = factory.createConnection();
-    jakarta.jms.Connection consumerConnection = factory.createConnection();
-    resources.add(producerConnection);
-    resources.add(consumerConnection);
+    jakarta.jms.Connection producerConnection = resources.jms(amqp);
+    jakarta.jms.Connection consumerConnection = resources.jms(amqp);
     Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
     Session consumerSession = consumerConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
     consumerSession
@@ -345,12 +349,8 @@ final class Events implements AutoCloseable {
    * call), a consumer with manual acks, one per message.
    */
   private Call rawRabbit(String uri, String queue) throws Exception {
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setUri(uri.endsWith("/") ? uri + "%2F" : uri);
-    com.rabbitmq.client.Connection producerConnection = factory.newConnection("lab-raw-pub");
-    com.rabbitmq.client.Connection consumerConnection = factory.newConnection("lab-raw-sub");
-    resources.add(producerConnection);
-    resources.add(consumerConnection);
+    com.rabbitmq.client.Connection producerConnection = resources.rabbit(uri, "lab-raw-pub");
+    com.rabbitmq.client.Connection consumerConnection = resources.rabbit(uri, "lab-raw-sub");
     rabbitQueues.add(queue);
     Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
     com.rabbitmq.client.Channel consumer = consumerConnection.createChannel();
@@ -418,18 +418,7 @@ final class Events implements AutoCloseable {
     resources.add(producer);
     resources.add(consumer);
     Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-    consumer.write(
-        "SUBSCRIBE",
-        Map.of(
-            "destination",
-            "/queue/" + queue,
-            "id",
-            "1",
-            "ack",
-            "client-individual",
-            "prefetch-count",
-            Integer.toString(PREFETCH)),
-        new byte[0]);
+    consumer.write("SUBSCRIBE", RawStomp.clientAcked("/queue/" + queue, PREFETCH), new byte[0]);
     consumer.loop(
         f -> {
           Event e = RequestReply.MAPPER.readValue(f.body(), Event.class);
@@ -456,12 +445,6 @@ final class Events implements AutoCloseable {
 
   @Override
   public void close() {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      try {
-        resources.get(i).close();
-      } catch (Exception e) {
-        System.err.println("lab: closing " + resources.get(i) + ": " + e);
-      }
-    }
+    resources.close();
   }
 }

@@ -12,7 +12,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,9 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * heart-beats, no receipts (the reply is the confirmation), no header escaping beyond what it
  * needs.
  */
-final class RawStomp implements AutoCloseable {
+public final class RawStomp implements AutoCloseable {
 
-  record Frame(String command, Map<String, String> headers, byte[] body) {}
+  /** A frame as read: its command, headers (the first of repeated ones) and body. */
+  public record Frame(String command, Map<String, String> headers, byte[] body) {}
 
   private final Socket socket;
   private final InputStream in;
@@ -54,7 +54,7 @@ final class RawStomp implements AutoCloseable {
    * A responder and a requester on two connections: requests persistent to {@code /queue/<queue>},
    * acked one by one after the reply was written; replies on {@code /queue/<queue>.replies}.
    */
-  static Call requestReply(String host, int port, String queue, List<AutoCloseable> resources)
+  static Call requestReply(String host, int port, String queue, Resources resources)
       throws IOException {
     RawStomp server = new RawStomp(host, port);
     RawStomp client = new RawStomp(host, port);
@@ -62,18 +62,7 @@ final class RawStomp implements AutoCloseable {
     resources.add(client);
     String requests = "/queue/" + queue;
     String replies = "/queue/" + queue + ".replies";
-    server.write(
-        "SUBSCRIBE",
-        Map.of(
-            "destination",
-            requests,
-            "id",
-            "1",
-            "ack",
-            "client-individual",
-            "prefetch-count",
-            Integer.toString(RequestReply.PREFETCH)),
-        new byte[0]);
+    server.write("SUBSCRIBE", clientAcked(requests, RequestReply.PREFETCH), new byte[0]);
     server.loop(
         f -> {
           Hello hello = RequestReply.MAPPER.readValue(f.body(), Hello.class);
@@ -144,6 +133,30 @@ final class RawStomp implements AutoCloseable {
   }
 
   void write(String command, Map<String, String> headers, byte[] body) throws IOException {
+    writeFrame(out, command, headers, body);
+  }
+
+  Frame read() throws IOException {
+    return readFrame(in);
+  }
+
+  /** SUBSCRIBE headers: subscription id 1, {@code client-individual} acks, a prefetch. */
+  public static Map<String, String> clientAcked(String destination, int prefetch) {
+    return Map.of(
+        "destination",
+        destination,
+        "id",
+        "1",
+        "ack",
+        "client-individual",
+        "prefetch-count",
+        Integer.toString(prefetch));
+  }
+
+  /** Writes and flushes one frame; {@code out} is the lock, so threads may share it. */
+  public static void writeFrame(
+      OutputStream out, String command, Map<String, String> headers, byte[] body)
+      throws IOException {
     StringBuilder f = new StringBuilder(command).append('\n');
     headers.forEach((k, v) -> f.append(k).append(':').append(v).append('\n'));
     if (body.length > 0) {
@@ -158,7 +171,8 @@ final class RawStomp implements AutoCloseable {
     }
   }
 
-  Frame read() throws IOException {
+  /** Reads one frame (heart-beats before it skipped). */
+  public static Frame readFrame(InputStream in) throws IOException {
     Map<String, String> headers = new HashMap<>();
     ByteArrayOutputStream line = new ByteArrayOutputStream();
     String command = null;

@@ -5,7 +5,6 @@ import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.server.Server;
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.ConnectionFactory;
 import dev.parley.bench.RpcBench;
 import dev.parley.bench.lab.Measure.Call;
 import dev.parley.bench.rpc.EchoGrpc;
@@ -40,7 +39,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.qpid.jms.JmsConnectionFactory;
 
 /**
  * One operation — echo a small record — served and called over every binding, each beside the raw
@@ -59,7 +57,7 @@ final class RequestReply implements AutoCloseable {
   static final int PREFETCH = 64;
   static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Resources resources = new Resources();
   private final List<Pair> pairs = new ArrayList<>();
   private Pair policyPair;
   private final String run;
@@ -229,11 +227,8 @@ final class RequestReply implements AutoCloseable {
    * on its temporary queue.
    */
   private Call rawJms(URI amqp, String queue) throws JMSException {
-    JmsConnectionFactory factory = new JmsConnectionFactory("amqp://127.0.0.1:" + amqp.getPort());
-    jakarta.jms.Connection serverConnection = factory.createConnection();
-    jakarta.jms.Connection clientConnection = factory.createConnection();
-    resources.add(serverConnection);
-    resources.add(clientConnection);
+    jakarta.jms.Connection serverConnection = resources.jms(amqp);
+    jakarta.jms.Connection clientConnection = resources.jms(amqp);
     Session serverSession = serverConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
     MessageProducer replier = serverSession.createProducer(null);
     replier.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
@@ -319,12 +314,8 @@ final class RequestReply implements AutoCloseable {
    * exclusive server-named queue matched by correlation id.
    */
   private Call rawRabbit(String uri, String queue) throws Exception {
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setUri(uri.endsWith("/") ? uri + "%2F" : uri);
-    com.rabbitmq.client.Connection serverConnection = factory.newConnection("lab-raw-server");
-    com.rabbitmq.client.Connection clientConnection = factory.newConnection("lab-raw-client");
-    resources.add(serverConnection);
-    resources.add(clientConnection);
+    com.rabbitmq.client.Connection serverConnection = resources.rabbit(uri, "lab-raw-server");
+    com.rabbitmq.client.Connection clientConnection = resources.rabbit(uri, "lab-raw-client");
     com.rabbitmq.client.Channel server = serverConnection.createChannel();
     server.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum"));
     server.basicQos(PREFETCH);
@@ -380,12 +371,6 @@ final class RequestReply implements AutoCloseable {
 
   @Override
   public void close() {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      try {
-        resources.get(i).close();
-      } catch (Exception e) {
-        System.err.println("lab: closing " + resources.get(i) + ": " + e);
-      }
-    }
+    resources.close();
   }
 }
