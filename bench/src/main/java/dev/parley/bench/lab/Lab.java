@@ -99,8 +99,20 @@ public final class Lab implements Callable<Integer> {
         "lab: %s mode, run %s; writing %s%n",
         c.mode(), RUN, out.resolve("lab.md").toAbsolutePath());
     Path data = Files.createTempDirectory("parley-lab-");
-    List<String> rabbitQueues = new ArrayList<>();
-    List<String> rabbitExchanges = new ArrayList<>();
+    List<String> rabbitQueues = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> rabbitExchanges = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicBoolean cleaned =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable cleanup =
+        () -> {
+          if (cleaned.compareAndSet(false, true)) {
+            Cleanup.rabbit(rabbitUri, List.copyOf(rabbitQueues), List.copyOf(rabbitExchanges));
+            Cleanup.delete(data);
+          }
+        };
+    // Ctrl-C: the shared RabbitMQ keeps no queues of this run (the schemas drop in the sections)
+    Thread hook = new Thread(cleanup, "lab-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
     try (EmbeddedBroker artemis =
         EmbeddedBroker.builder().dataDirectory(data).ephemeralPorts().build().start()) {
       if (wanted("formats")) {
@@ -119,8 +131,8 @@ public final class Lab implements Callable<Integer> {
         section("exactly-once", report, () -> exactlyOnce(c, report));
       }
     } finally {
-      Cleanup.rabbit(rabbitUri, rabbitQueues, rabbitExchanges);
-      Cleanup.delete(data);
+      cleanup.run();
+      Runtime.getRuntime().removeShutdownHook(hook);
     }
     double minutes = (System.nanoTime() - started) / 60e9;
     Path file = report.write(header(c, minutes));
