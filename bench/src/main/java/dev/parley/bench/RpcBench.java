@@ -23,7 +23,6 @@ import dev.parley.rpc.Endpoints;
 import dev.parley.rpc.RpcClient;
 import dev.parley.rpc.RpcServer;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -90,16 +89,7 @@ public final class RpcBench {
       try (RpcClient grpc = client(Binding.GRPC, server, codecs, Policy.none());
           RpcClient rest = client(Binding.REST, server, codecs, Policy.none());
           RpcClient guarded =
-              client(
-                  Binding.REST,
-                  server,
-                  codecs,
-                  Policy.builder()
-                      .name("bench")
-                      .deadline(Duration.ofSeconds(10))
-                      .rateLimit(1_000_000_000, Duration.ofSeconds(1))
-                      .circuitBreaker(50, 100, Duration.ofSeconds(5), 5)
-                      .build())) {
+              client(Binding.REST, server, codecs, PolicyBench.deadlineRateLimitBreaker("bench"))) {
         EchoGrpc.EchoFutureStub stub =
             GrpcClients.newClient(
                 "http://127.0.0.1:" + server.port(), EchoGrpc.EchoFutureStub.class);

@@ -8,6 +8,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.parley.bench.ExactlyOnceBench;
 import dev.parley.bench.ExactlyOnceBench.Compared;
+import dev.parley.bench.PolicyBench;
 import dev.parley.bench.lab.Interleaved.Runs;
 import dev.parley.bench.lab.Measure.Latency;
 import dev.parley.bench.lab.Measure.Throughput;
@@ -17,7 +18,6 @@ import dev.parley.broker.embedded.EmbeddedBroker;
 import dev.parley.policy.Policy;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -216,13 +216,7 @@ public final class Lab implements Callable<Integer> {
 
   private static void policy(Pair endToEnd, Config c, Report report) throws Exception {
     CompletableFuture<String> done = CompletableFuture.completedFuture("ok");
-    Policy full =
-        Policy.builder()
-            .name("lab-micro")
-            .deadline(Duration.ofSeconds(10))
-            .rateLimit(1_000_000_000, Duration.ofSeconds(1))
-            .circuitBreaker(50, 100, Duration.ofSeconds(5), 5)
-            .build();
+    Policy full = PolicyBench.deadlineRateLimitBreaker("lab-micro");
     Formats.Op raw = done::join;
     Formats.Op ours = () -> full.execute(Policy.Call.IDEMPOTENT, d -> done).join();
     int n = c.codecOps() * 5;

@@ -5,6 +5,7 @@ import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.server.Server;
 import com.rabbitmq.client.AMQP;
+import dev.parley.bench.PolicyBench;
 import dev.parley.bench.RpcBench;
 import dev.parley.bench.lab.Measure.Call;
 import dev.parley.bench.rpc.EchoGrpc;
@@ -146,16 +147,7 @@ final class RequestReply implements AutoCloseable {
     RpcClient grpc = RpcBench.client(Binding.GRPC, server, codecs, Policy.none());
     RpcClient rest = RpcBench.client(Binding.REST, server, codecs, Policy.none());
     RpcClient guarded =
-        RpcBench.client(
-            Binding.REST,
-            server,
-            codecs,
-            Policy.builder()
-                .name("lab")
-                .deadline(Duration.ofSeconds(10))
-                .rateLimit(1_000_000_000, Duration.ofSeconds(1))
-                .circuitBreaker(50, 100, Duration.ofSeconds(5), 5)
-                .build());
+        RpcBench.client(Binding.REST, server, codecs, PolicyBench.deadlineRateLimitBreaker("lab"));
     resources.add(grpc);
     resources.add(rest);
     resources.add(guarded);
