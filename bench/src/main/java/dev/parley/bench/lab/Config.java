@@ -21,7 +21,7 @@ record Config(
     double availabilityRate) {
 
   static Config quick() {
-    return new Config("quick", 5, 600, 64, 100, 0.25, 800, 256, 150, 10_000, 3, 10, 5, 100);
+    return new Config("quick", 5, 600, 64, 100, 0.25, 600, 256, 120, 10_000, 2, 10, 4, 100);
   }
 
   static Config full() {

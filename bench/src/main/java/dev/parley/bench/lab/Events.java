@@ -47,47 +47,73 @@ final class Events implements AutoCloseable {
   static final String TEXT = "x".repeat(200);
   static final int PREFETCH = 256;
 
+  /** The transports by name, as the tables show them. */
+  static final Map<String, String> LABELS =
+      Map.of(
+          "amqp", "AMQP 1.0 (embedded Artemis)",
+          "rabbit", "RabbitMQ (quorum queue)",
+          "stomp", "STOMP (RabbitMQ)");
+
   private final Resources resources = new Resources();
   private final List<Pair> pairs = new ArrayList<>();
   private final List<String> rabbitQueues = new ArrayList<>();
   private final List<String> rabbitExchanges = new ArrayList<>();
   private final String run;
   private final AtomicLong ids = new AtomicLong();
-  private Call parleyRabbit;
-  private Call exactlyOnce;
+
+  /** Each transport's factory and Parley publish → consume call, by transport name. */
+  private final Map<String, RequestReply.TransportFactory> transports = new LinkedHashMap<>();
+
+  private final Map<String, Call> parleyCalls = new LinkedHashMap<>();
 
   Events(String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
       throws Exception {
     this.run = run;
     URI amqp = artemis.amqpUri();
+    URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
+    transports.put("amqp", () -> AmqpTransport.builder(amqp).build());
+    transports.put("rabbit", () -> RabbitTransport.builder(URI.create(rabbitUri)).build());
+    transports.put("stomp", () -> StompTransport.builder(stomp).build());
     pairs.add(
         new Pair(
-            "AMQP 1.0 (embedded Artemis)",
+            LABELS.get("amqp"),
             "Qpid JMS 2.10",
             rawJms(amqp, "lab.events.raw.jms." + run),
-            parley("amqp", () -> AmqpTransport.builder(amqp).build())));
-    parleyRabbit = parley("rabbit", () -> RabbitTransport.builder(URI.create(rabbitUri)).build());
+            parley("amqp")));
     pairs.add(
         new Pair(
-            "RabbitMQ (quorum queue)",
+            LABELS.get("rabbit"),
             "amqp-client 5.37",
             rawRabbit(rabbitUri, "lab.events.raw.rabbit." + run),
-            parleyRabbit));
-    URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
+            parley("rabbit")));
     pairs.add(
         new Pair(
-            "STOMP (RabbitMQ)",
+            LABELS.get("stomp"),
             "raw STOMP 1.2 socket",
             rawStomp(stompHost, stompPort, "lab.events.raw.stomp." + run),
-            parley("stomp", () -> StompTransport.builder(stomp).build())));
+            parley("stomp")));
   }
 
   List<Pair> pairs() {
     return pairs;
   }
 
-  Call parleyRabbit() {
-    return parleyRabbit;
+  /**
+   * Per transport: Parley through the outbox and the inbox on {@code ds} beside Parley without them
+   * (diagnostic pairs: open-loop rates from the slower side).
+   */
+  List<Pair> exactlyOncePairs(DataSource ds) throws Exception {
+    List<Pair> result = new ArrayList<>();
+    for (String name : transports.keySet()) {
+      result.add(
+          new Pair(
+              LABELS.get(name) + " through the outbox and the inbox (PostgreSQL)",
+              "Parley on it without them",
+              parleyCalls.get(name),
+              exactlyOnce(ds, name),
+              true));
+    }
+    return result;
   }
 
   List<String> rabbitQueues() {
@@ -102,8 +128,7 @@ final class Events implements AutoCloseable {
     return new Event(ids.incrementAndGet(), TEXT);
   }
 
-  // ---- Parley
-  // ------------------------------------------------------------------------------------
+  // ---- Parley -----------------------------------------------------------------------------------
 
   private Channel<Event> channel(String transport) {
     Channel<Event> channel = Channel.event("lab.events." + transport + "." + run, Event.class);
@@ -126,13 +151,17 @@ final class Events implements AutoCloseable {
     return m;
   }
 
-  private Call parley(String name, RequestReply.TransportFactory transports) throws Exception {
-    return publishAndConsume(
-        name,
-        transports.create(),
-        transports.create(),
-        (e, ctx) -> {},
-        SubscriptionOptions.defaults().withPrefetch(PREFETCH));
+  private Call parley(String name) throws Exception {
+    RequestReply.TransportFactory factory = transports.get(name);
+    Call call =
+        publishAndConsume(
+            name,
+            factory.create(),
+            factory.create(),
+            (e, ctx) -> {},
+            SubscriptionOptions.defaults().withPrefetch(PREFETCH));
+    parleyCalls.put(name, call);
+    return call;
   }
 
   /**
@@ -174,18 +203,19 @@ final class Events implements AutoCloseable {
    * the outbox, which the relay publishes; the consumer applies it in an inbox transaction, and the
    * call completes when that transaction has committed.
    */
-  Call exactlyOnce(DataSource ds, String rabbitUri) throws Exception {
-    if (exactlyOnce != null) {
-      return exactlyOnce;
-    }
-    Messaging publisher =
-        messaging("lab-outbox", RabbitTransport.builder(URI.create(rabbitUri)).build());
-    Messaging subscriber =
-        messaging("lab-inbox", RabbitTransport.builder(URI.create(rabbitUri)).build());
-    Channel<Event> channel = channel("outbox");
-    Outbox outbox = Outbox.builder(ds, publisher).createSchema(true).build().start();
+  private Call exactlyOnce(DataSource ds, String name) throws Exception {
+    Messaging publisher = messaging("lab-outbox", transports.get(name).create());
+    Messaging subscriber = messaging("lab-inbox", transports.get(name).create());
+    Channel<Event> channel = channel("outbox." + name);
+    // an outbox table per transport: each relay publishes only its own rows
+    Outbox outbox =
+        Outbox.builder(ds, publisher)
+            .tablePrefix("lab_" + name + "_")
+            .createSchema(true)
+            .build()
+            .start();
     resources.add(outbox);
-    Inbox inbox = Inbox.builder(ds).createSchema(true).build();
+    Inbox inbox = Inbox.builder(ds).tablePrefix("lab_" + name + "_").createSchema(true).build();
     try (Connection c = ds.getConnection();
         java.sql.Statement s = c.createStatement()) {
       s.execute(
@@ -210,7 +240,7 @@ final class Events implements AutoCloseable {
           applied.handle(e, ctx); // returns once the inbox transaction has committed
           complete(pending, e.id());
         });
-    exactlyOnce =
+    Call exactlyOnce =
         () -> {
           Event e = next();
           CompletableFuture<Void> consumed = register(pending, e.id());
@@ -294,8 +324,7 @@ final class Events implements AutoCloseable {
     return null;
   }
 
-  // ---- raw clients
-  // -------------------------------------------------------------------------------
+  // ---- raw clients ------------------------------------------------------------------------------
 
   /** Qpid JMS: persistent sends with a completion listener, a listener consuming (auto-ack). */
   private Call rawJms(URI amqp, String queue) throws JMSException {

@@ -127,8 +127,7 @@ final class RequestReply implements AutoCloseable {
     return queues;
   }
 
-  // ---- REST and gRPC
-  // -----------------------------------------------------------------------------
+  // ---- REST and gRPC ----------------------------------------------------------------------------
 
   private void sync() {
     Codecs codecs = Codecs.of(ProtobufCodec.of(), JsonCodec.of());
@@ -174,8 +173,7 @@ final class RequestReply implements AutoCloseable {
             () -> grpc.callAsync(RpcBench.ECHO_GRPC, RpcBench.GRPC_REQUEST)));
   }
 
-  // ---- Parley over a broker
-  // ----------------------------------------------------------------------
+  // ---- Parley over a broker ---------------------------------------------------------------------
 
   interface TransportFactory {
     Transport create() throws Exception;
@@ -209,8 +207,7 @@ final class RequestReply implements AutoCloseable {
     return () -> client.call(echo, REQUEST, TIMEOUT);
   }
 
-  // ---- raw Qpid JMS
-  // ------------------------------------------------------------------------------
+  // ---- raw Qpid JMS -----------------------------------------------------------------------------
 
   /**
    * Qpid JMS as a person would write request/reply: the responder a listener that answers to
@@ -297,8 +294,7 @@ final class RequestReply implements AutoCloseable {
     };
   }
 
-  // ---- raw amqp-client
-  // ---------------------------------------------------------------------------
+  // ---- raw amqp-client --------------------------------------------------------------------------
 
   /**
    * amqp-client as its tutorial writes request/reply, made as durable as Parley's: persistent
