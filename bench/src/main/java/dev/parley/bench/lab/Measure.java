@@ -33,7 +33,7 @@ final class Measure {
   record Throughput(double perSecond, double cpuMicrosPerOp, double switchesPerOp) {}
 
   /** Percentiles (µs) of one open-loop run, measured from each call's intended start. */
-  record Latency(double p50, double p99, double p999, double max, long count, double rate) {}
+  record Latency(double p50, double p99, double p999, long count) {}
 
   static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
@@ -76,8 +76,8 @@ final class Measure {
    * Open loop: calls start at a fixed {@code rate} for {@code seconds}, whether or not earlier ones
    * have been answered, and each latency runs from the call's <em>intended</em> start, so a stall
    * shows as the queue of calls it delayed (no coordinated omission). At most {@code
-   * maxOutstanding} calls may be unanswered; beyond that the run stops and reports the rate it
-   * could hold.
+   * maxOutstanding} calls may be unanswered; beyond that the run stops early, and its count says
+   * how many calls it started.
    */
   static Latency openLoop(Call call, double rate, double seconds, int maxOutstanding)
       throws InterruptedException {
@@ -113,7 +113,6 @@ final class Measure {
                 outstanding.decrementAndGet();
               });
     }
-    double achieved = sent * 1e9 / Math.max(1, System.nanoTime() - start);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STALL_SECONDS);
     while (outstanding.get() > 0 && System.nanoTime() < deadline) {
       LockSupport.parkNanos(1_000_000);
@@ -130,9 +129,7 @@ final class Measure {
         h.getValueAtPercentile(50),
         h.getValueAtPercentile(99),
         h.getValueAtPercentile(99.9),
-        h.getMaxValue(),
-        h.getTotalCount(),
-        achieved);
+        h.getTotalCount());
   }
 
   /** Median of one-at-a-time calls (µs): the latency floor of a binding. */

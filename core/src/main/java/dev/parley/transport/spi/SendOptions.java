@@ -27,11 +27,6 @@ public record SendOptions(Duration delay, boolean persistent) {
     }
   }
 
-  /** A persistent send after {@code delay}. */
-  public SendOptions(Duration delay) {
-    this(delay, true);
-  }
-
   /** Deliver after {@code delay}, persistent. */
   public static SendOptions delayed(Duration delay) {
     return new SendOptions(delay, true);
