@@ -26,6 +26,14 @@ public final class Headers {
   /** On a request: the address of the caller's reply channel. */
   public static final String REPLY_TO = "parley-reply-to";
 
+  /**
+   * On a request from a Parley caller: a per-request secret that the reply must carry back
+   * unchanged. The caller completes a request only with a reply that has it, so a third party that
+   * learns a request's id and reply address cannot answer it in the responder's place. Not kept on
+   * dead letters.
+   */
+  public static final String REPLY_TOKEN = "parley-reply-token";
+
   /** Absolute deadline in epoch milliseconds; an expired message is not processed. */
   public static final String DEADLINE = "parley-deadline";
 

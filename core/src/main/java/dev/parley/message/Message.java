@@ -24,6 +24,11 @@ public final class Message {
     this.id = builder.id != null ? builder.id : MessageIds.next();
     Map<String, String> copy = new LinkedHashMap<>(builder.headers);
     copy.put(Headers.ID, id);
+    String violation = HeaderLimits.violation(copy);
+    if (violation != null) {
+      throw new IllegalArgumentException(
+          "message " + HeaderLimits.printable(id) + ": " + violation);
+    }
     this.headers = Collections.unmodifiableMap(copy);
     this.payload = builder.payload.clone();
   }
@@ -121,6 +126,11 @@ public final class Message {
       return this;
     }
 
+    /**
+     * Builds the message.
+     *
+     * @throws IllegalArgumentException when the id or headers are past {@link HeaderLimits}
+     */
     public Message build() {
       return new Message(this);
     }

@@ -14,6 +14,7 @@ import dev.parley.policy.Policy;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
 import java.time.Clock;
@@ -39,6 +40,9 @@ import org.slf4j.LoggerFactory;
 final class ConsumerPipeline<T, R> implements DeliveryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerPipeline.class);
+
+  /** Dead letters are a sender's doing: a storm of them must not flood the log. */
+  private static final LogLimiter DEAD_LETTERS = LogLimiter.of(20, 10);
 
   private final String service;
   private final Channel<T> channel;
@@ -75,26 +79,38 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
   public CompletionStage<Void> onDelivery(Delivery delivery) {
     counters.received.increment();
     Message message = delivery.message();
+    if (delivery.unreadable() != null) {
+      return deadLetter(delivery, delivery.unreadable(), 1);
+    }
     int attempt;
     Long deadline;
+    Destination.Queue replyTo;
     T payload;
     Codec codec;
     try {
+      // Every header the pipeline acts on is checked before the handler runs: a message that
+      // cannot be answered, timed or counted is bad input, dead-lettered once.
       attempt = parseAttempt(message);
       deadline = parseDeadline(message);
+      replyTo = replyAddress(message);
       if (isExpired(deadline)) {
         return expired(message);
       }
       codec = codecs.decoderFor(message.headers().get(Headers.CONTENT_TYPE), channel.payloadType());
       payload = codec.decode(message.payload(), channel.payloadType());
     } catch (BadInputException e) {
-      return deadLetter(delivery, e, parseAttemptLeniently(message));
+      return deadLetter(delivery, e, 1);
     }
-    return handle(delivery, payload, codec, attempt, deadline);
+    return handle(delivery, payload, codec, replyTo, attempt, deadline);
   }
 
   private CompletionStage<Void> handle(
-      Delivery delivery, T payload, Codec codec, int firstAttempt, Long deadline) {
+      Delivery delivery,
+      T payload,
+      Codec codec,
+      Destination.Queue replyTo,
+      int firstAttempt,
+      Long deadline) {
     Message message = delivery.message();
     int attempt = firstAttempt;
     int immediateRetries = 0;
@@ -115,7 +131,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
                     () -> handler.handle(payload, context));
         // Encoding the reply happens here too: a reply no codec can write is a failure of this
         // message (dead-lettered, with a failure reply), not a reason to redeliver it forever.
-        CompletionStage<Void> reply = replyIfRequested(message, Status.OK, result, codec);
+        CompletionStage<Void> reply = reply(replyTo, message, Status.OK, result, codec);
         counters.handled.increment();
         return reply;
       } catch (Throwable t) {
@@ -174,38 +190,88 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
         .thenRun(counters.redelivered::increment);
   }
 
+  /**
+   * Sends a failed message to the dead-letter channel, after a failure reply when the message is a
+   * request with a usable reply address. Nothing here runs user code, and nothing a sender put in
+   * the message can make it throw: the stage fails only when the broker did not take the dead
+   * letter (the transport then gives the message back, to be dead-lettered on its next delivery).
+   */
   private CompletionStage<Void> deadLetter(Delivery delivery, Throwable failure, int attempt) {
     Message message = delivery.message();
     Status status = statusOf(failure);
-    Message.Builder dead =
-        message.toBuilder()
-            .header(Headers.ERROR_CODE, status.errorCode())
-            .header(Headers.ERROR_MESSAGE, truncate(status.message()))
-            .header(Headers.EXCEPTION_CLASS, failure.getClass().getName())
-            .header(Headers.ORIGINAL_CHANNEL, channel.name())
-            .header(Headers.ORIGINAL_QUEUE, queueName(delivery.source()))
-            .header(Headers.ATTEMPT, Integer.toString(attempt))
-            .header(
-                Headers.FIRST_FAILURE_TIME,
-                message.header(Headers.FIRST_FAILURE_TIME).orElse(Long.toString(clock.millis())));
-    log.warn(
+    Message dead;
+    try {
+      // A dead letter waits for an operator: it keeps no deadline (transports map the deadline to
+      // the broker's time-to-live, which would drop it from the dead-letter queue).
+      dead =
+          message.toBuilder()
+              .removeHeader(Headers.REPLY_TOKEN)
+              .removeHeader(Headers.DEADLINE)
+              .header(Headers.ERROR_CODE, status.errorCode())
+              .header(Headers.ERROR_MESSAGE, truncate(status.message()))
+              .header(Headers.EXCEPTION_CLASS, failure.getClass().getName())
+              .header(Headers.ORIGINAL_CHANNEL, channel.name())
+              .header(Headers.ORIGINAL_QUEUE, queueName(delivery.source()))
+              .header(Headers.ATTEMPT, Integer.toString(attempt))
+              .header(
+                  Headers.FIRST_FAILURE_TIME,
+                  message.header(Headers.FIRST_FAILURE_TIME).orElse(Long.toString(clock.millis())))
+              .build();
+    } catch (RuntimeException e) {
+      // The error headers did not fit beside the message's own: keep the payload, the id and
+      // Parley's error headers only.
+      dead =
+          Message.builder()
+              .id(message.id())
+              .payload(message.payload())
+              .header(Headers.ERROR_CODE, status.errorCode())
+              .header(Headers.ERROR_MESSAGE, truncate(status.message()))
+              .header(Headers.ORIGINAL_CHANNEL, channel.name())
+              .header(Headers.ORIGINAL_QUEUE, queueName(delivery.source()))
+              .header(Headers.ATTEMPT, Integer.toString(attempt))
+              .build();
+    }
+    DEAD_LETTERS.warn(
+        log,
         "{}: message {} dead-lettered after {} attempt(s): {} {}",
         channel,
         message.id(),
         attempt,
         status.errorCode(),
         status.message());
-    CompletionStage<Void> reply = replyIfRequested(message, status, null, null);
+    Destination.Queue replyTo = replyAddressOrNull(message);
+    CompletionStage<Void> reply =
+        replyTo == null
+            ? CompletableFuture.completedFuture(null)
+            : reply(replyTo, message, remoteStatus(failure), null, null)
+                .exceptionally(
+                    e -> {
+                      // The caller misses a fast failure and times out; the dead letter matters.
+                      log.debug("{}: failure reply for {} not sent", channel, message.id(), e);
+                      return null;
+                    });
+    Message deadLetter = dead;
     return reply
-        .thenCompose(
-            v -> transport.send(delivery.source().deadLetter(), dead.build(), SendOptions.NONE))
+        .thenCompose(v -> send(delivery.source().deadLetter(), deadLetter, SendOptions.NONE))
         .thenRun(counters.deadLettered::increment);
   }
 
-  private CompletionStage<Void> replyIfRequested(
-      Message request, Status status, R result, Codec codec) {
-    Optional<String> replyTo = request.header(Headers.REPLY_TO);
-    if (replyTo.isEmpty()) {
+  /** A send whose synchronous failures (a closed transport, a refused message) fail the stage. */
+  private CompletableFuture<Void> send(Destination to, Message message, SendOptions options) {
+    try {
+      return transport.send(to, message, options);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Sends the reply to a request; completed at once when the message asked for none. A failure
+   * reply carries only what the handler chose to expose ({@link #remoteStatus}).
+   */
+  private CompletionStage<Void> reply(
+      Destination.Queue replyTo, Message request, Status status, R result, Codec codec) {
+    if (replyTo == null) {
       return CompletableFuture.completedFuture(null);
     }
     Message.Builder reply =
@@ -214,6 +280,9 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
             .header(Headers.CAUSATION_ID, request.id())
             .header(Headers.SOURCE, service)
             .header(Headers.STATUS, status.code().name());
+    request
+        .header(Headers.REPLY_TOKEN)
+        .ifPresent(token -> reply.header(Headers.REPLY_TOKEN, token));
     if (status.isOk()) {
       Codec replyCodec =
           codec != null && (result == null || codec.supports(result.getClass()))
@@ -234,9 +303,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     // the caller's reply queue does not outlive the caller, so writing the reply to disk buys
     // nothing and costs an fsync per request (the request stays unacknowledged until the broker
     // has the reply, as before).
-    return transport
-        .send(new Destination.Queue(replyTo.get()), reply.build(), SendOptions.TRANSIENT)
-        .thenRun(counters.sent::increment);
+    return send(replyTo, reply.build(), SendOptions.TRANSIENT).thenRun(counters.sent::increment);
   }
 
   private CompletionStage<Void> expired(Message message) {
@@ -259,6 +326,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     return true;
   }
 
+  /** The status a dead letter records: for the service's own operators, with the real message. */
   static Status statusOf(Throwable failure) {
     if (failure instanceof ParleyException p) {
       return p.status();
@@ -266,6 +334,18 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     String message =
         failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
     return Status.of(Code.INTERNAL, "parley.handler.failed", message);
+  }
+
+  /**
+   * The status a failure reply carries to a remote caller: a {@link ParleyException}'s status,
+   * which the handler chose to expose, or the same fixed text REST and gRPC answer; the exception's
+   * own message stays in this service (the log and the dead letter).
+   */
+  static Status remoteStatus(Throwable failure) {
+    if (failure instanceof ParleyException p) {
+      return p.status();
+    }
+    return Status.of(Code.INTERNAL, "parley.handler.failed", "the handler failed");
   }
 
   private static String queueName(Destination source) {
@@ -276,7 +356,11 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
   }
 
-  private static int parseAttempt(Message message) {
+  /**
+   * The attempt this delivery is for. The header is a hint that Parley's own redeliveries carry;
+   * from outside it cannot skip the tiers: it is clamped to the subscription's last attempt.
+   */
+  private int parseAttempt(Message message) {
     String value = message.headers().get(Headers.ATTEMPT);
     if (value == null) {
       return 1;
@@ -286,18 +370,10 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       if (attempt < 1) {
         throw new NumberFormatException();
       }
-      return attempt;
+      return Math.min(attempt, redelivery.maxAttempts());
     } catch (NumberFormatException e) {
       throw new BadInputException(
           "parley.header.invalid", Headers.ATTEMPT + ": not a positive integer");
-    }
-  }
-
-  private static int parseAttemptLeniently(Message message) {
-    try {
-      return parseAttempt(message);
-    } catch (BadInputException e) {
-      return 1;
     }
   }
 
@@ -306,11 +382,40 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     if (value == null) {
       return null;
     }
+    long deadline;
     try {
-      return Long.parseLong(value);
+      deadline = Long.parseLong(value);
     } catch (NumberFormatException e) {
       throw new BadInputException(
           "parley.header.invalid", Headers.DEADLINE + ": not epoch milliseconds");
+    }
+    if (deadline <= 0) {
+      throw new BadInputException(
+          "parley.header.invalid", Headers.DEADLINE + ": not a positive epoch millisecond");
+    }
+    return deadline;
+  }
+
+  /** The reply address of a request, null for a message that asks for no reply. */
+  private static Destination.Queue replyAddress(Message message) {
+    String value = message.headers().get(Headers.REPLY_TO);
+    if (value == null) {
+      return null;
+    }
+    try {
+      return new Destination.Queue(value);
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(
+          "parley.header.invalid_reply_to",
+          Headers.REPLY_TO + ": not a queue name (expected: non-blank, no whitespace, no '::')");
+    }
+  }
+
+  private static Destination.Queue replyAddressOrNull(Message message) {
+    try {
+      return replyAddress(message);
+    } catch (BadInputException e) {
+      return null;
     }
   }
 

@@ -12,6 +12,7 @@ final class Counters {
   final LongAdder deadLettered = new LongAdder();
   final LongAdder expired = new LongAdder();
   final LongAdder lateReplies = new LongAdder();
+  final LongAdder forgedReplies = new LongAdder();
 
   MessagingMetrics snapshot(int pendingRequests) {
     return new MessagingMetrics(
@@ -23,6 +24,7 @@ final class Counters {
         deadLettered.sum(),
         expired.sum(),
         lateReplies.sum(),
+        forgedReplies.sum(),
         pendingRequests);
   }
 }

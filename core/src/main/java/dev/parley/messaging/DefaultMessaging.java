@@ -103,12 +103,15 @@ final class DefaultMessaging implements Messaging {
     ensureOpen();
     ensureReplyChannel();
     long deadline = clock.millis() + timeout.toMillis();
+    String token = ReplyRouter.newToken();
     Message message =
         draft(channel, command)
             .header(Headers.REPLY_TO, replyQueue)
+            .header(Headers.REPLY_TOKEN, token)
             .header(Headers.DEADLINE, Long.toString(deadline))
             .build();
-    CompletableFuture<R> reply = replies.register(message.id(), replyType, timeout.toMillis());
+    CompletableFuture<R> reply =
+        replies.register(message.id(), token, replyType, timeout.toMillis());
     sendTracked(new Destination.Queue(channel.name()), message)
         .whenComplete(
             (sent, failure) -> {

@@ -11,6 +11,8 @@ package dev.parley.messaging;
  * @param deadLettered messages sent to a dead-letter channel
  * @param expired deliveries dropped unprocessed because their deadline had passed
  * @param lateReplies replies that arrived after their request's deadline (dropped)
+ * @param forgedReplies replies dropped because they lacked their request's reply token ({@link
+ *     dev.parley.message.Headers#REPLY_TOKEN}): not sent by whoever received the request
  * @param pendingRequests requests waiting for their reply right now
  */
 public record MessagingMetrics(
@@ -22,4 +24,5 @@ public record MessagingMetrics(
     long deadLettered,
     long expired,
     long lateReplies,
+    long forgedReplies,
     int pendingRequests) {}

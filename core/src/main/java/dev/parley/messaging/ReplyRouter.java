@@ -10,6 +10,11 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.LogLimiter;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,6 +31,8 @@ import org.slf4j.LoggerFactory;
 final class ReplyRouter implements DeliveryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
+  private static final LogLimiter FORGED = LogLimiter.of(10, 10);
+  private static final SecureRandom TOKENS = new SecureRandom();
 
   private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
   private final Codecs codecs;
@@ -41,9 +48,10 @@ final class ReplyRouter implements DeliveryHandler {
    * one {@link DeadlineTimer} tick later). The timeout goes on the shared ticking timer, not on a
    * scheduled executor: scheduling and cancelling there wake its thread on every request.
    */
-  <R> CompletableFuture<R> register(String requestId, Class<R> replyType, long timeoutMillis) {
+  <R> CompletableFuture<R> register(
+      String requestId, String token, Class<R> replyType, long timeoutMillis) {
     CompletableFuture<R> future = new CompletableFuture<>();
-    Pending<R> entry = new Pending<>(future, replyType);
+    Pending<R> entry = new Pending<>(future, token, replyType);
     pending.put(requestId, entry);
     entry.timeout =
         DeadlineTimer.SHARED.schedule(
@@ -82,10 +90,24 @@ final class ReplyRouter implements DeliveryHandler {
   public CompletionStage<Void> onDelivery(Delivery delivery) {
     Message reply = delivery.message();
     String correlationId = reply.headers().get(Headers.CORRELATION_ID);
-    Pending<?> entry = correlationId == null ? null : pending.remove(correlationId);
+    Pending<?> entry = correlationId == null ? null : pending.get(correlationId);
     if (entry == null) {
       counters.lateReplies.increment();
       log.debug("reply {} to {} matches no pending request; dropped", reply.id(), correlationId);
+      return CompletableFuture.completedFuture(null);
+    }
+    if (!entry.isAnsweredBy(reply.headers().get(Headers.REPLY_TOKEN))) {
+      // Not from whoever received the request: the request keeps waiting for the real reply.
+      counters.forgedReplies.increment();
+      FORGED.warn(
+          log,
+          "reply {} to request {} lacks the request's reply token; dropped",
+          reply.id(),
+          correlationId);
+      return CompletableFuture.completedFuture(null);
+    }
+    if (!pending.remove(correlationId, entry)) {
+      counters.lateReplies.increment();
       return CompletableFuture.completedFuture(null);
     }
     entry.cancelTimeout();
@@ -93,14 +115,29 @@ final class ReplyRouter implements DeliveryHandler {
     return CompletableFuture.completedFuture(null);
   }
 
+  /** A new reply token: 128 random bits, URL-safe Base64. */
+  static String newToken() {
+    byte[] bytes = new byte[16];
+    TOKENS.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
   private static final class Pending<R> {
     final CompletableFuture<R> future;
+    final byte[] token;
     final Class<R> replyType;
     volatile DeadlineTimer.Task timeout;
 
-    Pending(CompletableFuture<R> future, Class<R> replyType) {
+    Pending(CompletableFuture<R> future, String token, Class<R> replyType) {
       this.future = future;
+      this.token = token.getBytes(StandardCharsets.US_ASCII);
       this.replyType = replyType;
+    }
+
+    /** Compared in constant time: the time taken says nothing about the token. */
+    boolean isAnsweredBy(String replyToken) {
+      return replyToken != null
+          && MessageDigest.isEqual(token, replyToken.getBytes(StandardCharsets.US_ASCII));
     }
 
     void cancelTimeout() {

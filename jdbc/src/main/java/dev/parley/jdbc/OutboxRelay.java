@@ -18,7 +18,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -272,13 +274,31 @@ final class OutboxRelay implements AutoCloseable {
       results.add(result);
     }
     crashHook.at(CrashPoint.AFTER_PUBLISH);
+    // Wait for the confirms at most a lease: a send that never completes (a broker that stopped
+    // answering, a transport bug) leaves its row for the next round instead of stopping the relay.
+    long waitUntil = System.nanoTime() + lease.toNanos();
     List<Long> done = new ArrayList<>(rows.size());
+    int unconfirmed = 0;
     for (CompletableFuture<Long> r : results) {
       try {
-        done.add(r.join());
-      } catch (RuntimeException e) {
+        done.add(r.get(Math.max(0, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failures.incrementAndGet();
+        break;
+      } catch (ExecutionException | TimeoutException | RuntimeException e) {
+        if (e instanceof TimeoutException) {
+          unconfirmed++;
+        }
         failures.incrementAndGet();
       }
+    }
+    if (unconfirmed > 0) {
+      log.warn(
+          "outbox relay {}: {} send(s) not confirmed within {}; their rows are retried",
+          relayName,
+          unconfirmed,
+          lease);
     }
     crashHook.at(CrashPoint.AFTER_CONFIRM);
     markSent(done);

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.apache.activemq.artemis.api.core.QueueConfiguration;
+import org.apache.activemq.artemis.api.core.RoutingType;
 import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.core.config.Configuration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
@@ -168,6 +170,20 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
   }
 
+  /**
+   * Deliveries of one message the broker makes before it gives up on it. Parley settles every
+   * message it can read or not (handled, redelivered through a delay, dead-lettered), so a message
+   * comes back only when the dead letter itself could not be sent; this bound is the last line of
+   * defence against a redelivery loop.
+   */
+  public static final int MAX_DELIVERY_ATTEMPTS = 50;
+
+  /**
+   * Where the broker puts a message delivered {@link #MAX_DELIVERY_ATTEMPTS} times: an anycast
+   * queue of that name. Artemis's {@code _AMQ_ORIG_QUEUE} property names the queue it came from.
+   */
+  public static final String DEAD_LETTER_ADDRESS = "parley.broker.dlq";
+
   private Configuration configuration() {
     Path journal = dataDirectory.resolve("journal");
     ConfigurationImpl config = new ConfigurationImpl();
@@ -198,7 +214,8 @@ public final class EmbeddedBroker implements AutoCloseable {
             .setAutoCreateQueues(true)
             .setAutoDeleteQueues(false)
             .setAutoDeleteAddresses(false)
-            .setMaxDeliveryAttempts(-1)
+            .setMaxDeliveryAttempts(MAX_DELIVERY_ATTEMPTS)
+            .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
             .setDefaultGroupRebalance(true)
             .setDefaultGroupRebalancePauseDispatch(true);
     AddressSettings replies =
@@ -207,9 +224,23 @@ public final class EmbeddedBroker implements AutoCloseable {
             .setAutoCreateQueues(true)
             .setAutoDeleteQueues(true)
             .setAutoDeleteAddresses(true)
+            .setMaxDeliveryAttempts(MAX_DELIVERY_ATTEMPTS)
+            .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS));
+    AddressSettings deadLetters =
+        new AddressSettings()
+            .setAutoCreateAddresses(true)
+            .setAutoCreateQueues(true)
+            .setAutoDeleteQueues(false)
+            .setAutoDeleteAddresses(false)
             .setMaxDeliveryAttempts(-1);
     config.addAddressSetting("#", all);
     config.addAddressSetting("parley.reply.#", replies);
+    config.addAddressSetting(DEAD_LETTER_ADDRESS, deadLetters);
+    config.addQueueConfiguration(
+        QueueConfiguration.of(DEAD_LETTER_ADDRESS)
+            .setAddress(DEAD_LETTER_ADDRESS)
+            .setRoutingType(RoutingType.ANYCAST)
+            .setDurable(true));
     return config;
   }
 

@@ -92,6 +92,16 @@ public abstract class TransportTck {
   /** Connections the broker holds open right now (for the leak check). */
   protected abstract int brokerConnectionCount();
 
+  /**
+   * Sends a message to queue {@code queue} (a command channel's queue) as a foreign client of the
+   * broker's protocol would: with exactly these headers as application properties / headers (any
+   * name, any value, in this order) and this body. Implementations use a raw client, not Parley, so
+   * that headers Parley itself would never write reach the consumer. The send is complete (the
+   * broker has the message) when this returns.
+   */
+  protected abstract void sendRaw(
+      String queue, List<Map.Entry<String, String>> headers, byte[] body) throws Exception;
+
   @BeforeEach
   void uniquePrefix() {
     prefix = "tck." + UUID.randomUUID().toString().substring(0, 8) + ".";
@@ -595,6 +605,221 @@ public abstract class TransportTck {
   /** The same message (same id, so the same expected code) with one more header. */
   private static Message withHeader(Message message, String name, String value) {
     return message.toBuilder().header(name, value).build();
+  }
+
+  // ---- hostile input (docs/wire.md §1 limits; RELIABILITY.md M9, M14) -----------------------
+
+  /** One class of hostile message: the headers a foreign sender put on it, the expected code. */
+  private record Hostile(String name, String code, List<Map.Entry<String, String>> headers) {}
+
+  private static List<Hostile> hostileClasses(String channel) {
+    String json = "application/json";
+    List<Map.Entry<String, String>> manyHeaders = new ArrayList<>();
+    manyHeaders.add(Map.entry(Headers.CONTENT_TYPE, json));
+    for (int i = 0; i < 200; i++) {
+      manyHeaders.add(Map.entry("x" + i, "v"));
+    }
+    return List.of(
+        new Hostile(
+            "reply-to with a space",
+            "parley.header.invalid_reply_to",
+            List.of(
+                Map.entry(Headers.CONTENT_TYPE, json), Map.entry(Headers.REPLY_TO, "has space"))),
+        new Hostile(
+            "reply-to as a fully qualified queue",
+            "parley.header.invalid_reply_to",
+            List.of(
+                Map.entry(Headers.CONTENT_TYPE, json),
+                Map.entry(Headers.REPLY_TO, channel + "::" + channel + ".g"))),
+        new Hostile(
+            "empty parley-id",
+            "parley.header.invalid",
+            List.of(Map.entry(Headers.CONTENT_TYPE, json), Map.entry(Headers.ID, ""))),
+        new Hostile(
+            "blank header name",
+            "parley.header.invalid",
+            List.of(Map.entry(Headers.CONTENT_TYPE, json), Map.entry(" ", "blank name"))),
+        new Hostile(
+            "10 KB parley-id",
+            "parley.header.invalid",
+            List.of(
+                Map.entry(Headers.CONTENT_TYPE, json), Map.entry(Headers.ID, "i".repeat(10_240)))),
+        new Hostile(
+            "negative deadline",
+            "parley.header.invalid",
+            List.of(Map.entry(Headers.CONTENT_TYPE, json), Map.entry(Headers.DEADLINE, "-1"))),
+        new Hostile("200 headers", "parley.header.invalid", manyHeaders),
+        new Hostile(
+            "70 KB header value",
+            "parley.header.invalid",
+            List.of(
+                Map.entry(Headers.CONTENT_TYPE, json), Map.entry("x-big", "b".repeat(70_000)))));
+  }
+
+  /**
+   * M14 at build size: good commands interleaved with hostile ones of every class, sent by a raw
+   * client. Every good one is handled once; every hostile one is dead-lettered once, with its code,
+   * without the handler running; nothing is redelivered or retried. {@code
+   * -Dparley.tck.storm.good=10000 -Dparley.tck.storm.hostile=1000} runs the full size.
+   */
+  @Test
+  void hostileMessagesAreDeadLetteredOnceWhileGoodOnesFlow() throws Exception {
+    int goodCount = Integer.getInteger("parley.tck.storm.good", 1_000);
+    int hostileCount = Integer.getInteger("parley.tck.storm.hostile", 100);
+    Transport transport = transport();
+    Messaging m = messaging("kitchen", transport);
+    Messaging sender = messaging("orders");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    Set<Integer> handled = ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    m.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          calls.incrementAndGet();
+          handled.add(c.number());
+          return new Reply(c.text(), c.number());
+        },
+        fast());
+    List<Message> dead = consume(transport, new Destination.Queue(channel.name()).deadLetter());
+    List<Hostile> classes = hostileClasses(channel.name());
+    byte[] body = "{\"text\":\"hostile\",\"number\":-1}".getBytes(StandardCharsets.UTF_8);
+
+    List<CompletableFuture<?>> sends = new ArrayList<>();
+    int every = Math.max(1, goodCount / Math.max(1, hostileCount));
+    int hostileSent = 0;
+    for (int i = 0; i < goodCount; i++) {
+      sends.add(sender.send(channel, new Command("good", i)));
+      if (i % every == 0 && hostileSent < hostileCount) {
+        Hostile h = classes.get(hostileSent % classes.size());
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        headers.add(Map.entry("tck-case", Integer.toString(hostileSent)));
+        headers.addAll(h.headers());
+        sendRaw(channel.name(), headers, body);
+        hostileSent++;
+      }
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+    int hostileTotal = hostileSent;
+
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> handled.size() == goodCount && dead.size() >= hostileTotal);
+    assertThat(calls.get())
+        .as("handler runs: good ones once, hostile ones never")
+        .isEqualTo(goodCount);
+    assertThat(dead).hasSize(hostileTotal);
+    Map<String, String> codeOfCase = new java.util.HashMap<>();
+    for (Message d : dead) {
+      assertThat(d.headers()).containsKey("tck-case");
+      assertThat(codeOfCase.put(d.headers().get("tck-case"), d.headers().get(Headers.ERROR_CODE)))
+          .as("dead-lettered once: case %s", d.headers().get("tck-case"))
+          .isNull();
+      assertThat(d.headers()).containsEntry(Headers.ATTEMPT, "1");
+    }
+    for (int i = 0; i < hostileTotal; i++) {
+      Hostile h = classes.get(i % classes.size());
+      assertThat(codeOfCase.get(Integer.toString(i))).as(h.name()).isEqualTo(h.code());
+    }
+    assertThat(m.metrics().received()).isEqualTo(goodCount + hostileTotal);
+    assertThat(m.metrics().retried()).isZero();
+    assertThat(m.metrics().redelivered()).isZero();
+  }
+
+  @Test
+  void replyWithoutTheRequestsTokenIsNotAccepted() throws Exception {
+    Transport forger = transport();
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    CompletableFuture<Message> seen = new CompletableFuture<>();
+    CountDownLatch forged = new CountDownLatch(1);
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          seen.complete(ctx.message());
+          if (!forged.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("no forgery sent");
+          }
+          return new Reply("real", 1);
+        });
+
+    CompletableFuture<Reply> reply =
+        caller.request(channel, new Command("pay", 1), Reply.class, Duration.ofSeconds(30));
+    Message request = seen.get(30, TimeUnit.SECONDS);
+    // A third party knows the request's id and reply address, not its token.
+    Message forgery =
+        Message.builder()
+            .header(Headers.CORRELATION_ID, request.id())
+            .header(Headers.STATUS, "OK")
+            .header(Headers.CONTENT_TYPE, "application/json")
+            .payload("{\"text\":\"FORGED\",\"number\":666}".getBytes(StandardCharsets.UTF_8))
+            .build();
+    forger
+        .send(
+            new Destination.Queue(request.headers().get(Headers.REPLY_TO)),
+            forgery,
+            SendOptions.TRANSIENT)
+        .join();
+    await().atMost(WAIT).until(() -> caller.metrics().forgedReplies() == 1);
+    forged.countDown();
+
+    assertThat(reply).succeedsWithin(WAIT).isEqualTo(new Reply("real", 1));
+    assertThat(request.headers()).containsKey(Headers.REPLY_TOKEN);
+  }
+
+  @Test
+  void failureReplyDoesNotCarryTheExceptionText() {
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          throw new IllegalStateException("db login failed: password=S3cr3t");
+        },
+        SubscriptionOptions.defaults().withRedelivery(Redelivery.of(1, Duration.ofMillis(1))));
+
+    CompletableFuture<Reply> reply =
+        caller.request(channel, new Command("x", 1), Reply.class, Duration.ofSeconds(20));
+
+    assertThat(reply)
+        .failsWithin(WAIT)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            RemoteException.class,
+            e -> {
+              assertThat(e.status().code()).isEqualTo(Code.INTERNAL);
+              assertThat(e.errorCode()).isEqualTo("parley.handler.failed");
+              assertThat(e.status().message()).isEqualTo("the handler failed");
+              assertThat(e.toString()).doesNotContain("S3cr3t");
+            });
+  }
+
+  /**
+   * A stage chained on a send's completion sends again — the outbox relay's per-key chain, a dead
+   * letter after a failure reply — to queues never used before, so the transport has to check or
+   * declare them. Such a stage must not run where it blocks the client library's I/O (RabbitMQ: a
+   * topology RPC on the thread that reads its answer), and every chained send completes.
+   */
+  @Test
+  void sendChainedOnAConfirmToFreshQueuesCompletes() {
+    Transport transport = transport();
+    Message m = Message.builder().header(Headers.CONTENT_TYPE, "application/json").build();
+    CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+    for (int i = 0; i < 20; i++) {
+      Destination.Queue fresh = new Destination.Queue(name("fresh-" + i));
+      chain = chain.thenCompose(v -> transport.send(fresh, m, SendOptions.NONE));
+    }
+
+    assertThat(chain).succeedsWithin(WAIT);
+    List<CompletableFuture<Void>> after = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      after.add(transport.send(new Destination.Queue(name("fresh-0")), m, SendOptions.NONE));
+    }
+    assertThat(CompletableFuture.allOf(after.toArray(CompletableFuture[]::new)))
+        .succeedsWithin(WAIT);
   }
 
   // ---- ordering ----------------------------------------------------------------------------

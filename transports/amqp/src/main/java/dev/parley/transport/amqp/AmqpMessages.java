@@ -1,7 +1,10 @@
 package dev.parley.transport.amqp;
 
+import dev.parley.error.BadInputException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.Destination;
 import jakarta.jms.BytesMessage;
 import jakarta.jms.JMSException;
 import jakarta.jms.Queue;
@@ -10,6 +13,8 @@ import jakarta.jms.TextMessage;
 import jakarta.jms.Topic;
 import java.nio.charset.StandardCharsets;
 import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.qpid.jms.message.JmsMessage;
 import org.apache.qpid.jms.message.JmsMessageSupport;
 import org.apache.qpid.jms.provider.amqp.message.AmqpJmsMessageFacade;
@@ -81,54 +86,69 @@ final class AmqpMessages {
   }
 
   /**
-   * Reads a delivered AMQP message. Foreign clients may omit Parley's application properties: the
-   * native message id, correlation id, reply-to and content type are used then.
+   * Reads a delivered AMQP message as a {@link Delivery}. Foreign clients may omit Parley's
+   * application properties: the native message id, correlation id, reply-to and content type are
+   * used then. Never throws: a message that cannot be read (headers past the limits, a property the
+   * client cannot decode) becomes an unreadable delivery, which the pipeline dead-letters once.
    */
-  static Message fromJms(jakarta.jms.Message jms) throws JMSException {
-    Message.Builder b = Message.builder();
-    Enumeration<?> names = jms.getPropertyNames();
-    while (names.hasMoreElements()) {
-      String name = (String) names.nextElement();
-      if (name.startsWith("JMSX") || name.startsWith("JMS_")) {
-        continue;
+  static Delivery delivery(jakarta.jms.Message jms, Destination source) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    byte[] payload = new byte[0];
+    int deliveryCount = 1;
+    try {
+      deliveryCount =
+          jms.propertyExists(JmsMessageSupport.JMSX_DELIVERY_COUNT)
+              ? jms.getIntProperty(JmsMessageSupport.JMSX_DELIVERY_COUNT)
+              : 1;
+      Enumeration<?> names = jms.getPropertyNames();
+      while (names.hasMoreElements()) {
+        String name = (String) names.nextElement();
+        if (name.startsWith("JMSX") || name.startsWith("JMS_")) {
+          continue;
+        }
+        Object value = jms.getObjectProperty(name);
+        if (value != null) {
+          headers.put(name, value.toString());
+        }
       }
-      Object value = jms.getObjectProperty(name);
-      if (value != null) {
-        b.header(name, value.toString());
+      if (!headers.containsKey(Headers.ID) && jms.getJMSMessageID() != null) {
+        headers.put(Headers.ID, nativeId(jms.getJMSMessageID()));
       }
-    }
-    Message partial = b.build();
-    // Message.build() makes up an id when none is given, so ask the message itself.
-    if (jms.getObjectProperty(Headers.ID) == null && jms.getJMSMessageID() != null) {
-      b.id(stripIdPrefix(jms.getJMSMessageID()));
-    }
-    if (partial.header(Headers.CORRELATION_ID).isEmpty() && jms.getJMSCorrelationID() != null) {
-      b.header(Headers.CORRELATION_ID, stripIdPrefix(jms.getJMSCorrelationID()));
-    }
-    if (partial.header(Headers.REPLY_TO).isEmpty() && jms.getJMSReplyTo() != null) {
-      jakarta.jms.Destination replyTo = jms.getJMSReplyTo();
-      String address =
-          replyTo instanceof Queue q ? q.getQueueName() : ((Topic) replyTo).getTopicName();
-      b.header(Headers.REPLY_TO, address);
-    }
-    if (partial.header(Headers.CONTENT_TYPE).isEmpty()) {
-      String nativeType = nativeContentType(jms);
-      if (nativeType != null && !nativeType.equals("application/octet-stream")) {
-        b.header(Headers.CONTENT_TYPE, nativeType);
+      if (!headers.containsKey(Headers.CORRELATION_ID) && jms.getJMSCorrelationID() != null) {
+        headers.put(Headers.CORRELATION_ID, nativeId(jms.getJMSCorrelationID()));
       }
+      if (!headers.containsKey(Headers.REPLY_TO) && jms.getJMSReplyTo() != null) {
+        jakarta.jms.Destination replyTo = jms.getJMSReplyTo();
+        String address =
+            replyTo instanceof Queue q ? q.getQueueName() : ((Topic) replyTo).getTopicName();
+        headers.put(Headers.REPLY_TO, address);
+      }
+      if (!headers.containsKey(Headers.CONTENT_TYPE)) {
+        String nativeType = nativeContentType(jms);
+        if (nativeType != null && !nativeType.equals("application/octet-stream")) {
+          headers.put(Headers.CONTENT_TYPE, nativeType);
+        }
+      }
+      if (jms instanceof BytesMessage bytes) {
+        payload = new byte[(int) bytes.getBodyLength()];
+        bytes.readBytes(payload);
+      } else if (jms instanceof TextMessage text) {
+        String body = text.getText();
+        payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+      } else {
+        // Never deserialize object bodies (Java serialization); such a message goes to the DLQ.
+        headers.put(Headers.CONTENT_TYPE, UNSUPPORTED_BODY);
+      }
+    } catch (JMSException | RuntimeException e) {
+      return Delivery.fromWire(
+          headers,
+          payload,
+          source,
+          deliveryCount,
+          new BadInputException(
+              "parley.message.unreadable", "the AMQP message cannot be read: " + e.getMessage()));
     }
-    if (jms instanceof BytesMessage bytes) {
-      byte[] payload = new byte[(int) bytes.getBodyLength()];
-      bytes.readBytes(payload);
-      b.payload(payload);
-    } else if (jms instanceof TextMessage text) {
-      String body = text.getText();
-      b.payload(body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8));
-    } else {
-      // Never deserialize object bodies (Java serialization); such a message goes to the DLQ.
-      b.header(Headers.CONTENT_TYPE, UNSUPPORTED_BODY);
-    }
-    return b.build();
+    return Delivery.fromWire(headers, payload, source, deliveryCount);
   }
 
   private static String nativeContentType(jakarta.jms.Message jms) {
@@ -139,7 +159,23 @@ final class AmqpMessages {
     return null;
   }
 
-  private static String stripIdPrefix(String id) {
-    return id.startsWith("ID:") ? id.substring(3) : id;
+  /**
+   * A native message or correlation id as Parley reads it (docs/wire.md §1). Qpid JMS renders AMQP
+   * ids as {@code ID:} plus a type prefix: a string id is the string itself, a uuid its canonical
+   * text, a ulong its decimal digits, a binary id its lower-case hex digits.
+   */
+  static String nativeId(String jmsId) {
+    String id = jmsId.startsWith("ID:") ? jmsId.substring(3) : jmsId;
+    for (String prefix : ID_TYPE_PREFIXES) {
+      if (id.startsWith(prefix)) {
+        String rest = id.substring(prefix.length());
+        return prefix.equals("AMQP_BINARY:") ? rest.toLowerCase(java.util.Locale.ROOT) : rest;
+      }
+    }
+    return id;
   }
+
+  private static final String[] ID_TYPE_PREFIXES = {
+    "AMQP_NO_PREFIX:", "AMQP_STRING:", "AMQP_UUID:", "AMQP_ULONG:", "AMQP_BINARY:"
+  };
 }

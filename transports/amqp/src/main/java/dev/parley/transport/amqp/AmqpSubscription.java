@@ -4,6 +4,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.TransportSubscription;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
@@ -28,6 +29,9 @@ import org.slf4j.LoggerFactory;
 final class AmqpSubscription implements TransportSubscription {
 
   private static final Logger log = LoggerFactory.getLogger(AmqpSubscription.class);
+
+  /** A release repeats with every redelivery: bounded, so no message can flood the log. */
+  private static final LogLimiter RELEASES = LogLimiter.of(10, 10);
 
   /** Qpid JMS's acknowledge mode that settles one message at a time (not public in its API). */
   private static final int INDIVIDUAL_ACKNOWLEDGE = 101;
@@ -82,24 +86,23 @@ final class AmqpSubscription implements TransportSubscription {
     }
     boolean ok = false;
     try {
-      int deliveryCount =
-          jms.propertyExists(JmsMessageSupport.JMSX_DELIVERY_COUNT)
-              ? jms.getIntProperty(JmsMessageSupport.JMSX_DELIVERY_COUNT)
-              : 1;
-      Delivery delivery =
-          new Delivery(AmqpMessages.fromJms(jms), source, Math.max(1, deliveryCount));
+      Delivery delivery = AmqpMessages.delivery(jms, source);
       handler.onDelivery(delivery).toCompletableFuture().get();
       ok = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {
-      log.warn(
-          "delivery from {} not recorded; releasing it for redelivery",
+      RELEASES.warn(
+          log,
+          "delivery from {} not recorded; releasing it for redelivery: {}",
           AmqpAddresses.address(source),
-          e.getCause());
-    } catch (JMSException | RuntimeException e) {
-      log.warn(
-          "delivery from {} failed; releasing it for redelivery", AmqpAddresses.address(source), e);
+          String.valueOf(e.getCause()));
+    } catch (RuntimeException e) {
+      RELEASES.warn(
+          log,
+          "delivery from {} failed; releasing it for redelivery",
+          AmqpAddresses.address(source),
+          e);
     }
     settle(jms, ok ? JmsMessageSupport.ACCEPTED : JmsMessageSupport.MODIFIED_FAILED);
   }

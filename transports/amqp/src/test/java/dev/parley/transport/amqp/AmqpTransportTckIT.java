@@ -3,7 +3,14 @@ package dev.parley.transport.amqp;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.tck.TransportTck;
 import dev.parley.transport.spi.Transport;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.qpid.jms.JmsConnectionFactory;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The AMQP 1.0 transport against an embedded Artemis broker. */
@@ -38,5 +45,23 @@ class AmqpTransportTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return broker.broker().connectionCount();
+  }
+
+  /** Raw Qpid JMS, with property-name checks off so that any header name reaches the broker. */
+  @Override
+  protected void sendRaw(String queue, List<Map.Entry<String, String>> headers, byte[] body)
+      throws Exception {
+    try (Connection connection =
+            new JmsConnectionFactory(broker.amqpUri() + "?jms.validatePropertyNames=false")
+                .createConnection();
+        Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageProducer producer = session.createProducer(session.createQueue(queue))) {
+      BytesMessage message = session.createBytesMessage();
+      message.writeBytes(body);
+      for (Map.Entry<String, String> h : headers) {
+        message.setStringProperty(h.getKey(), h.getValue());
+      }
+      producer.send(message);
+    }
   }
 }

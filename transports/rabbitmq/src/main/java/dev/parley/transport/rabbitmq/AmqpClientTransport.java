@@ -49,6 +49,7 @@ final class AmqpClientTransport implements RabbitTransport {
   private final Declarer producerSide;
   private final Declarer consumerSide;
   private final ScheduledExecutorService timer;
+  private final ExecutorService confirms;
   private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong reconnects = new AtomicLong();
   private final AtomicInteger workerCount = new AtomicInteger();
@@ -60,6 +61,7 @@ final class AmqpClientTransport implements RabbitTransport {
     this.instance = "parley-rabbitmq-" + INSTANCES.incrementAndGet();
     this.clientThreads = Executors.newCachedThreadPool(named(instance + "-client"));
     this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-timer"));
+    this.confirms = Executors.newSingleThreadExecutor(named(instance + "-confirms"));
     ConnectionFactory factory = new ConnectionFactory();
     try {
       factory.setUri(config.brokerUri);
@@ -91,7 +93,7 @@ final class AmqpClientTransport implements RabbitTransport {
     }
     this.publishing = pub;
     this.consuming = sub;
-    this.publisher = new Publisher(publishing, config.confirmWindow, config.sendTimeout);
+    this.publisher = new Publisher(publishing, config.confirmWindow, config.sendTimeout, confirms);
     long sweep = Math.max(10, Math.min(100, config.sendTimeout.toMillis() / 20));
     timer.scheduleWithFixedDelay(publisher::expireOverdue, sweep, sweep, TimeUnit.MILLISECONDS);
     this.producerSide = new Declarer(publishing);
@@ -169,9 +171,9 @@ final class AmqpClientTransport implements RabbitTransport {
   public CompletableFuture<Void> send(
       Destination destination, Message message, SendOptions options) {
     ensureOpen();
-    AMQP.BasicProperties props =
-        RabbitMessages.toProperties(message, System.currentTimeMillis(), options.persistent());
     try {
+      AMQP.BasicProperties props =
+          RabbitMessages.toProperties(message, System.currentTimeMillis(), options.persistent());
       if (!options.delay().isZero()) {
         String delayQueue = declareDelay(destination, options.delay());
         return publisher.publish("", delayQueue, true, props, message.payload());
@@ -191,7 +193,7 @@ final class AmqpClientTransport implements RabbitTransport {
         declareWorkQueue(producerSide, queue, false);
       }
       return publisher.publish("", queue, true, props, message.payload());
-    } catch (TransportException e) {
+    } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
@@ -361,6 +363,7 @@ final class AmqpClientTransport implements RabbitTransport {
 
   private void shutdownThreads() {
     timer.shutdownNow();
+    confirms.shutdown();
     clientThreads.shutdown();
     try {
       if (!clientThreads.awaitTermination(config.closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -9,10 +9,14 @@ import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,10 +29,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * basic.nack}, on a {@code basic.return} of a mandatory message (no queue to route to), when the
  * channel or connection closes before the confirm (the outcome is then unknown), and after the send
  * timeout. Publishing happens on the caller's thread under a lock: no thread hop.
+ *
+ * <p>Confirms arrive on amqp-client's I/O thread, which must never block: a stage chained on a
+ * publish (the next send of a key, a topology check, a dead letter after a reply) would run there
+ * and wait for an answer only that thread can read. So the I/O thread only settles the window and
+ * the pending map; the futures are completed on {@code completer}, one task per confirm frame.
  */
 final class Publisher implements ConfirmListener, ReturnListener {
 
   private final Connection connection;
+  private final Executor completer;
   private final Duration sendTimeout;
   private final Semaphore window;
   private final ReentrantLock lock = new ReentrantLock();
@@ -37,8 +47,9 @@ final class Publisher implements ConfirmListener, ReturnListener {
   private volatile String blockedReason;
   private Channel channel;
 
-  Publisher(Connection connection, int confirmWindow, Duration sendTimeout) {
+  Publisher(Connection connection, int confirmWindow, Duration sendTimeout, Executor completer) {
     this.connection = connection;
+    this.completer = completer;
     this.sendTimeout = sendTimeout;
     this.window = new Semaphore(confirmWindow);
     connection.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
@@ -186,37 +197,42 @@ final class Publisher implements ConfirmListener, ReturnListener {
   }
 
   private void settle(long tag, boolean multiple, TransportException failure) {
+    List<Pending> settled = new ArrayList<>();
     if (multiple) {
-      for (Map.Entry<Long, Pending> e : pending.headMap(tag, true).entrySet()) {
-        complete(e.getKey(), failure);
+      for (Long seq : pending.headMap(tag, true).keySet()) {
+        take(seq, settled);
       }
     } else {
-      complete(tag, failure);
+      take(tag, settled);
+    }
+    if (!settled.isEmpty()) {
+      completeOffThread(settled, failure);
     }
   }
 
-  private void complete(long seq, TransportException failure) {
+  /** Removes a pending publish and frees its window slot; the future is completed later. */
+  private void take(long seq, List<Pending> into) {
     Pending p = pending.remove(seq);
-    if (p == null) {
-      return;
-    }
-    window.release();
-    if (failure != null) {
-      p.future.completeExceptionally(failure);
-    } else if (p.returned != null) {
-      p.future.completeExceptionally(
-          new TransportException(
-              "parley.transport.unroutable", "no queue took the message: " + p.returned, null));
-    } else {
-      p.future.complete(null);
+    if (p != null) {
+      window.release();
+      into.add(p);
     }
   }
 
   private void fail(long seq, TransportException failure) {
-    Pending p = pending.remove(seq);
-    if (p != null) {
-      window.release();
-      p.future.completeExceptionally(failure);
+    List<Pending> one = new ArrayList<>(1);
+    take(seq, one);
+    if (!one.isEmpty()) {
+      completeOffThread(one, failure);
+    }
+  }
+
+  private void completeOffThread(List<Pending> settled, TransportException failure) {
+    Runnable task = () -> settled.forEach(p -> p.complete(failure));
+    try {
+      completer.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run(); // the transport is closed: nothing waits on the I/O thread any more
     }
   }
 
@@ -253,6 +269,18 @@ final class Publisher implements ConfirmListener, ReturnListener {
       this.mandatory = mandatory;
       this.routingKey = routingKey;
       this.deadline = deadline;
+    }
+
+    void complete(TransportException failure) {
+      if (failure != null) {
+        future.completeExceptionally(failure);
+      } else if (returned != null) {
+        future.completeExceptionally(
+            new TransportException(
+                "parley.transport.unroutable", "no queue took the message: " + returned, null));
+      } else {
+        future.complete(null);
+      }
     }
   }
 }

@@ -7,10 +7,9 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
-import dev.parley.message.Message;
-import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.LogLimiter;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -34,6 +33,9 @@ import org.slf4j.LoggerFactory;
 final class QueueConsumer {
 
   private static final Logger log = LoggerFactory.getLogger(QueueConsumer.class);
+
+  /** A requeue repeats with every redelivery: bounded, so no message can flood the log. */
+  private static final LogLimiter RELEASES = LogLimiter.of(10, 10);
 
   private final Connection connection;
   private final String queue;
@@ -176,11 +178,10 @@ final class QueueConsumer {
     long tag = envelope.getDeliveryTag();
     boolean ok;
     try {
-      Message message = RabbitMessages.fromAmqp(props, body);
       int count = RabbitMessages.deliveryCount(props, envelope.isRedeliver());
-      ok = awaitQuietly(handler.onDelivery(new Delivery(message, source, count)));
+      ok = awaitQuietly(handler.onDelivery(RabbitMessages.delivery(props, body, source, count)));
     } catch (RuntimeException e) {
-      log.warn("{}: delivery handler failed: {}", queue, e.toString());
+      RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
       ok = false;
     }
     if (gen != generation.get()) {

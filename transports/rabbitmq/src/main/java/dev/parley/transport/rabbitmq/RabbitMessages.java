@@ -4,7 +4,10 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.LongString;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.Destination;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -69,9 +72,12 @@ final class RabbitMessages {
    * Reads a delivered message. Foreign clients may omit Parley's headers: the message_id,
    * correlation_id, reply_to and content_type properties are used then. A message RabbitMQ
    * dead-lettered itself (delivery limit) gets Parley's error headers from its {@code x-death}.
+   * Never throws: a message past the header limits becomes an unreadable delivery, which the
+   * pipeline dead-letters once.
    */
-  static Message fromAmqp(AMQP.BasicProperties props, byte[] body) {
-    Message.Builder b = Message.builder();
+  static Delivery delivery(
+      AMQP.BasicProperties props, byte[] body, Destination source, int deliveryCount) {
+    Map<String, String> out = new LinkedHashMap<>();
     Map<String, Object> headers = props.getHeaders();
     if (headers != null) {
       headers.forEach(
@@ -79,47 +85,40 @@ final class RabbitMessages {
             if (!name.startsWith("x-") && value != null) {
               String text = text(value);
               if (text != null) {
-                b.header(name, text);
+                out.put(name, text);
               }
             }
           });
     }
-    Message partial = b.build();
-    // Message.build() makes up an id when none is given, so look at the headers table itself.
-    boolean hasIdHeader = headers != null && headers.get(Headers.ID) != null;
-    if (!hasIdHeader && props.getMessageId() != null) {
-      b.id(props.getMessageId());
-    }
-    if (partial.header(Headers.CORRELATION_ID).isEmpty() && props.getCorrelationId() != null) {
-      b.header(Headers.CORRELATION_ID, props.getCorrelationId());
-    }
-    if (partial.header(Headers.REPLY_TO).isEmpty() && props.getReplyTo() != null) {
-      b.header(Headers.REPLY_TO, props.getReplyTo());
-    }
-    if (partial.header(Headers.TYPE).isEmpty() && props.getType() != null) {
-      b.header(Headers.TYPE, props.getType());
-    }
-    if (partial.header(Headers.CONTENT_TYPE).isEmpty()
-        && props.getContentType() != null
+    putIfAbsent(out, Headers.ID, props.getMessageId());
+    putIfAbsent(out, Headers.CORRELATION_ID, props.getCorrelationId());
+    putIfAbsent(out, Headers.REPLY_TO, props.getReplyTo());
+    putIfAbsent(out, Headers.TYPE, props.getType());
+    if (props.getContentType() != null
         && !props.getContentType().equals("application/octet-stream")) {
-      b.header(Headers.CONTENT_TYPE, props.getContentType());
+      putIfAbsent(out, Headers.CONTENT_TYPE, props.getContentType());
     }
-    if (partial.header(Headers.ERROR_CODE).isEmpty() && headers != null) {
+    if (!out.containsKey(Headers.ERROR_CODE) && headers != null) {
       Object deaths = headers.get(X_DEATH);
       if (deaths instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Map<?, ?> d) {
         String reason = text(d.get("reason"));
         String queue = text(d.get("queue"));
-        b.header(
+        out.put(
             Headers.ERROR_CODE,
             "delivery_limit".equals(reason) ? DELIVERY_LIMIT_CODE : "parley.rabbitmq." + reason);
-        b.header(Headers.ERROR_MESSAGE, "dead-lettered by RabbitMQ (" + reason + ") from " + queue);
+        out.put(Headers.ERROR_MESSAGE, "dead-lettered by RabbitMQ (" + reason + ") from " + queue);
         if (queue != null) {
-          b.header(Headers.ORIGINAL_QUEUE, queue);
+          out.put(Headers.ORIGINAL_QUEUE, queue);
         }
       }
     }
-    b.payload(body == null ? new byte[0] : body);
-    return b.build();
+    return Delivery.fromWire(out, body == null ? new byte[0] : body, source, deliveryCount);
+  }
+
+  private static void putIfAbsent(Map<String, String> headers, String name, String value) {
+    if (value != null && !headers.containsKey(name)) {
+      headers.put(name, value);
+    }
   }
 
   /** Deliveries of this message so far, including this one. */

@@ -61,9 +61,21 @@ final class Topology {
     return queue + ".p" + i;
   }
 
+  /**
+   * Queues a reply goes to as it is, on the default exchange, without a topology check: Parley's
+   * own reply queues, direct reply-to, and server-named queues ({@code amq.gen-…}, the exclusive
+   * reply queue of the classic AMQP 0-9-1 RPC pattern). Such a queue belongs to the caller's
+   * connection, so the responder can neither check nor declare it, and a reply to a caller that is
+   * gone is simply dropped.
+   */
   static boolean isReplyQueue(String name) {
-    return name.startsWith(REPLY_PREFIX) || name.startsWith(DIRECT_REPLY_TO);
+    return name.startsWith(REPLY_PREFIX)
+        || name.startsWith(DIRECT_REPLY_TO)
+        || name.startsWith(SERVER_NAMED);
   }
+
+  /** The prefix of the queue names RabbitMQ makes up. */
+  static final String SERVER_NAMED = "amq.gen-";
 
   static boolean isDeadLetterQueue(String name) {
     return name.endsWith(Destination.DEAD_LETTER_SUFFIX);

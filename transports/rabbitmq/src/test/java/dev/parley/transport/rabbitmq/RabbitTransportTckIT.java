@@ -1,9 +1,15 @@
 package dev.parley.transport.rabbitmq;
 
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.testing.tck.TransportTck;
 import dev.parley.transport.spi.Transport;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -55,5 +61,27 @@ class RabbitTransportTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return node.ctl().connectionCount("/");
+  }
+
+  /** Raw amqp-client: the headers as the message's headers table, published with a confirm. */
+  @Override
+  protected void sendRaw(String queue, List<Map.Entry<String, String>> headers, byte[] body)
+      throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(node.amqpUri("/"));
+    factory.setVirtualHost("/");
+    try (com.rabbitmq.client.Connection connection = factory.newConnection("tck-raw");
+        Channel channel = connection.createChannel()) {
+      channel.confirmSelect();
+      Map<String, Object> table = new LinkedHashMap<>();
+      headers.forEach(h -> table.put(h.getKey(), h.getValue()));
+      channel.basicPublish(
+          "",
+          queue,
+          true,
+          new AMQP.BasicProperties.Builder().deliveryMode(2).headers(table).build(),
+          body);
+      channel.waitForConfirmsOrDie(10_000);
+    }
   }
 }

@@ -1,8 +1,8 @@
 package dev.parley.transport.stomp;
 
-import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.LogLimiter;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
 final class StompConsumer {
 
   private static final Logger log = LoggerFactory.getLogger(StompConsumer.class);
+
+  /** A release repeats with every redelivery: bounded, so no message can flood the log. */
+  private static final LogLimiter RELEASES = LogLimiter.of(10, 10);
 
   private final DefaultStompTransport transport;
   private final String baseId;
@@ -89,12 +92,11 @@ final class StompConsumer {
     String ack = frame.header("ack");
     boolean ok;
     try {
-      Delivery delivery =
-          new Delivery(StompMessages.fromFrame(frame), source, StompMessages.deliveryCount(frame));
-      handler.onDelivery(delivery).toCompletableFuture().join();
+      handler.onDelivery(StompMessages.delivery(frame, source)).toCompletableFuture().join();
       ok = true;
     } catch (RuntimeException e) {
-      log.debug("{}: handler failed, releasing the message: {}", source, e.toString());
+      RELEASES.warn(
+          log, "{}: delivery not recorded, releasing the message: {}", source, e.toString());
       ok = false;
     }
     if (ack == null) {

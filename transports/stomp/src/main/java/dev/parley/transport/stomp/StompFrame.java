@@ -9,14 +9,20 @@ import java.util.Objects;
 
 /**
  * One STOMP 1.2 frame: a command, headers (the first of repeated headers wins, as the specification
- * says) and a body.
+ * says) and a body. {@code unreadable} says why a received MESSAGE's headers could not all be kept
+ * (then it is dead-lettered, not handled), and is null otherwise.
  */
-record StompFrame(String command, Map<String, String> headers, byte[] body) {
+record StompFrame(String command, Map<String, String> headers, byte[] body, String unreadable) {
 
   StompFrame {
     Objects.requireNonNull(command, "command");
     headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     body = body == null ? new byte[0] : body;
+  }
+
+  /** A frame read whole. */
+  StompFrame(String command, Map<String, String> headers, byte[] body) {
+    this(command, headers, body, null);
   }
 
   static StompFrame of(String command, Map<String, String> headers) {

@@ -20,6 +20,22 @@ final class StompFrameReader {
   static final int MAX_HEADERS = 128;
   static final int MAX_LINE_BYTES = 64 * 1024;
 
+  /** Headers of a MESSAGE kept past {@link #MAX_HEADERS}: the ones needed to settle it. */
+  private static final java.util.Set<String> ALWAYS_KEPT =
+      java.util.Set.of(
+          "subscription", "message-id", "ack", "destination", "content-length", "redelivered");
+
+  /** A header line read to its end and left out: too long, or not UTF-8. */
+  private static final class SkippedLine extends StompProtocolException {
+    private static final long serialVersionUID = 1L;
+    final long bytes;
+
+    SkippedLine(String why, long bytes) {
+      super(why);
+      this.bytes = bytes;
+    }
+  }
+
   private final InputStream in;
   private final int maxFrameBytes;
   private final byte[] buffer = new byte[8192];
@@ -60,10 +76,25 @@ final class StompFrameReader {
       throw new StompProtocolException("unknown STOMP command: " + printable(command));
     }
     boolean unescape = !command.equals("CONNECT") && !command.equals("CONNECTED");
+    // A MESSAGE carries what some other client sent. A header this reader will not keep (one too
+    // many, too long, not UTF-8, badly escaped) makes the message unreadable, not the connection:
+    // the frame is still read to its end, acknowledged and dead-lettered by the consumer.
+    boolean message = command.equals("MESSAGE");
     Map<String, String> headers = new LinkedHashMap<>();
+    String unreadable = null;
     int count = 0;
     while (true) {
-      String line = readLine(false);
+      String line;
+      try {
+        line = readLine(false, message);
+      } catch (SkippedLine e) {
+        frameBytes += e.bytes;
+        if (frameBytes > maxFrameBytes) {
+          throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
+        }
+        unreadable = unreadable != null ? unreadable : e.getMessage();
+        continue;
+      }
       frameBytes += line.length() + 1;
       if (frameBytes > maxFrameBytes) {
         throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
@@ -71,16 +102,23 @@ final class StompFrameReader {
       if (line.isEmpty()) {
         break;
       }
-      if (++count > MAX_HEADERS) {
-        throw new StompProtocolException("more than " + MAX_HEADERS + " headers");
+      try {
+        int colon = line.indexOf(':');
+        if (colon <= 0) {
+          throw new StompProtocolException("header without a name or ':': " + printable(line));
+        }
+        String name = unescape ? unescape(line.substring(0, colon)) : line.substring(0, colon);
+        String value = unescape ? unescape(line.substring(colon + 1)) : line.substring(colon + 1);
+        if (++count > MAX_HEADERS && !(message && ALWAYS_KEPT.contains(name))) {
+          throw new StompProtocolException("more than " + MAX_HEADERS + " headers");
+        }
+        headers.putIfAbsent(name, value);
+      } catch (StompProtocolException e) {
+        if (!message) {
+          throw e;
+        }
+        unreadable = unreadable != null ? unreadable : e.getMessage();
       }
-      int colon = line.indexOf(':');
-      if (colon <= 0) {
-        throw new StompProtocolException("header without a name or ':': " + printable(line));
-      }
-      String name = unescape ? unescape(line.substring(0, colon)) : line.substring(0, colon);
-      String value = unescape ? unescape(line.substring(colon + 1)) : line.substring(colon + 1);
-      headers.putIfAbsent(name, value);
     }
     byte[] body;
     String length = headers.get("content-length");
@@ -103,7 +141,7 @@ final class StompFrameReader {
       body = readUntilNul(maxFrameBytes - frameBytes);
     }
     lastActivity = System.nanoTime();
-    return new StompFrame(command, headers, body);
+    return new StompFrame(command, headers, body, unreadable);
   }
 
   private static boolean isCommand(String c) {
@@ -129,6 +167,14 @@ final class StompFrameReader {
   }
 
   private String readLine(boolean betweenFrames) throws IOException {
+    return readLine(betweenFrames, false);
+  }
+
+  /**
+   * One line. With {@code skipLong}, a line longer than {@link #MAX_LINE_BYTES} is read to its end
+   * and reported as {@link SkippedLine} (the frame stays in step); otherwise it is fatal.
+   */
+  private String readLine(boolean betweenFrames, boolean skipLong) throws IOException {
     byte[] line = this.line;
     int n = 0;
     while (true) {
@@ -138,13 +184,32 @@ final class StompFrameReader {
         if (n > 0 && line[n - 1] == '\r') {
           n--;
         }
-        return utf8(line, n);
+        try {
+          return utf8(line, n);
+        } catch (StompProtocolException e) {
+          if (skipLong) {
+            throw new SkippedLine(e.getMessage(), n + 1);
+          }
+          throw e;
+        }
       }
       if (b == 0) {
         throw new StompProtocolException("NUL inside a frame's command or headers");
       }
       if (n == MAX_LINE_BYTES) {
-        throw new StompProtocolException("header line longer than " + MAX_LINE_BYTES + " bytes");
+        if (!skipLong) {
+          throw new StompProtocolException("header line longer than " + MAX_LINE_BYTES + " bytes");
+        }
+        long skipped = n + 1;
+        for (int c = readByte(); c != '\n'; c = readByte()) {
+          if (c == 0) {
+            throw new StompProtocolException("NUL inside a frame's command or headers");
+          }
+          if (++skipped > maxFrameBytes) {
+            throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
+          }
+        }
+        throw new SkippedLine("header line longer than " + MAX_LINE_BYTES + " bytes", skipped + 1);
       }
       if (n == line.length) {
         line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, n * 2));

@@ -1,7 +1,10 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.error.BadInputException;
 import dev.parley.message.Headers;
-import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.Destination;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,23 +46,29 @@ final class StompMessages {
   }
 
   /**
-   * Reads a MESSAGE. Foreign senders may leave Parley's headers out: STOMP's {@code correlation-id}
-   * stands in for {@code parley-correlation-id} then. Without a {@code parley-id} the message gets
-   * a new id (brokers' STOMP message ids are not stable across deliveries).
+   * Reads a MESSAGE as a delivery. Foreign senders may leave Parley's headers out: STOMP's {@code
+   * correlation-id} stands in for {@code parley-correlation-id} then. Without a {@code parley-id}
+   * the message gets a new id (brokers' STOMP message ids are not stable across deliveries). Never
+   * throws: a frame whose headers could not all be kept, or whose headers are past Parley's limits,
+   * is an unreadable delivery, dead-lettered once by the pipeline.
    */
-  static Message fromFrame(StompFrame frame) {
-    Message.Builder b = Message.builder();
+  static Delivery delivery(StompFrame frame, Destination source) {
+    Map<String, String> headers = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : frame.headers().entrySet()) {
       if (isMessageHeader(h.getKey())) {
-        b.header(h.getKey(), h.getValue());
+        headers.put(h.getKey(), h.getValue());
       }
     }
     String correlation = frame.header("correlation-id");
-    if (correlation != null && !frame.headers().containsKey(Headers.CORRELATION_ID)) {
-      b.header(Headers.CORRELATION_ID, correlation);
+    if (correlation != null) {
+      headers.putIfAbsent(Headers.CORRELATION_ID, correlation);
     }
-    b.payload(frame.body());
-    return b.build();
+    BadInputException problem =
+        frame.unreadable() == null
+            ? null
+            : new BadInputException(
+                "parley.header.invalid", "STOMP headers left out: " + frame.unreadable());
+    return Delivery.fromWire(headers, frame.body(), source, deliveryCount(frame), problem);
   }
 
   /** 2 for a message the broker says it delivered before, else 1 (STOMP tells no more). */

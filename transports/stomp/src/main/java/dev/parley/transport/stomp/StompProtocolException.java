@@ -3,7 +3,7 @@ package dev.parley.transport.stomp;
 import java.io.IOException;
 
 /** The peer sent bytes that are not a STOMP 1.2 frame within Parley's limits. */
-final class StompProtocolException extends IOException {
+class StompProtocolException extends IOException {
 
   StompProtocolException(String message) {
     super(message);

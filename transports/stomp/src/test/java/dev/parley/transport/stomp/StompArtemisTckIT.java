@@ -6,6 +6,8 @@ import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.tck.TransportTck;
 import dev.parley.transport.spi.Transport;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The STOMP transport against the embedded Artemis's STOMP acceptor. */
@@ -44,5 +46,15 @@ class StompArtemisTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return broker.broker().connectionCount();
+  }
+
+  @Override
+  protected void sendRaw(String queue, List<Map.Entry<String, String>> headers, byte[] body)
+      throws Exception {
+    RawStompSender.send(
+        broker.stompUri().getPort(),
+        List.of(Map.entry("destination", queue), Map.entry("destination-type", "ANYCAST")),
+        headers,
+        body);
   }
 }

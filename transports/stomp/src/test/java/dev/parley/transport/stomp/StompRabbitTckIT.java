@@ -7,6 +7,8 @@ import dev.parley.testing.tck.TransportTck;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -63,5 +65,15 @@ class StompRabbitTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return node.ctl().stompConnectionCount();
+  }
+
+  @Override
+  protected void sendRaw(String queue, List<Map.Entry<String, String>> headers, byte[] body)
+      throws Exception {
+    RawStompSender.send(
+        node.stompPort(),
+        List.of(Map.entry("destination", "/queue/" + queue), Map.entry("persistent", "true")),
+        headers,
+        body);
   }
 }
