@@ -1,10 +1,14 @@
 package dev.parley.jdbc;
 
+import dev.parley.error.BadInputException;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.MessageHandler;
 import dev.parley.transport.spi.Durations;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,6 +17,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -48,6 +53,8 @@ public final class Inbox {
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong idReused = new AtomicLong();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Inbox.class);
   private final int batchSize;
   private final SqlDialect.Known dialect = new SqlDialect.Known();
 
@@ -80,7 +87,9 @@ public final class Inbox {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        if (!record(c, group, context.message().id())) {
+        String digest = digest(context);
+        if (!record(c, group, context.message().id(), digest)) {
+          checkSamePayload(c, group, context, digest);
           c.rollback();
           duplicates.incrementAndGet();
           return;
@@ -202,18 +211,30 @@ public final class Inbox {
       try (Connection c = dataSource.getConnection()) {
         c.setAutoCommit(false);
         try {
-          boolean[] fresh = recordAll(c, group, batch);
+          String[] digests = new String[batch.size()];
+          for (int i = 0; i < digests.length; i++) {
+            digests[i] = digest(batch.get(i).context);
+          }
+          boolean[] fresh = recordAll(c, group, batch, digests);
           int applied = 0;
+          int reused = 0;
           for (int i = 0; i < batch.size(); i++) {
+            Pending<T> p = batch.get(i);
             if (fresh[i]) {
-              Pending<T> p = batch.get(i);
               handler.handle(p.payload, p.context, c);
               applied++;
+            } else {
+              try {
+                checkSamePayload(c, group, p.context, digests[i]);
+              } catch (BadInputException e) {
+                p.failure = e;
+                reused++;
+              }
             }
           }
           c.commit();
           handled.addAndGet(applied);
-          duplicates.addAndGet(batch.size() - applied);
+          duplicates.addAndGet(batch.size() - applied - reused);
           batches.incrementAndGet();
           for (Pending<T> p : batch) {
             p.done.countDown();
@@ -235,8 +256,8 @@ public final class Inbox {
    * could deadlock); returns which were new. A batch may hold one id twice (a redelivery beside its
    * original): only the first is new.
    */
-  private <T> boolean[] recordAll(Connection c, String group, List<Pending<T>> batch)
-      throws SQLException {
+  private <T> boolean[] recordAll(
+      Connection c, String group, List<Pending<T>> batch, String[] digests) throws SQLException {
     Integer[] order = new Integer[batch.size()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -245,7 +266,7 @@ public final class Inbox {
     boolean[] fresh = new boolean[batch.size()];
     if (dialect.of(c) != SqlDialect.POSTGRESQL) {
       for (Integer i : order) {
-        fresh[i] = record(c, group, id(batch.get(i)));
+        fresh[i] = record(c, group, id(batch.get(i)), digests[i]);
       }
       return fresh;
     }
@@ -256,6 +277,7 @@ public final class Inbox {
         ps.setString(1, group);
         ps.setString(2, id(batch.get(i)));
         ps.setObject(3, now);
+        ps.setString(4, digests[i]);
         ps.addBatch();
       }
       int[] counts = ps.executeBatch();
@@ -270,13 +292,15 @@ public final class Inbox {
     return p.context.message().id();
   }
 
-  /** Records the id; false when this group has it already. */
-  private boolean record(Connection c, String group, String messageId) throws SQLException {
+  /** Records the id and payload digest; false when this group has the id already. */
+  private boolean record(Connection c, String group, String messageId, String digest)
+      throws SQLException {
     SqlDialect d = dialect.of(c);
     try (PreparedStatement ps = c.prepareStatement(d.inboxInsert(prefix))) {
       ps.setString(1, group);
       ps.setString(2, messageId);
       ps.setObject(3, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
+      ps.setString(4, digest);
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       if (d == SqlDialect.H2 && OutboxRelay.isDuplicate(e)) {
@@ -284,6 +308,62 @@ public final class Inbox {
       }
       throw e;
     }
+  }
+
+  /**
+   * A duplicate id is a redelivery only if it carries the payload recorded with it. A different
+   * payload under a known id is another message reusing the id (a sender bug, or a forgery): it is
+   * not dropped silently as a duplicate but refused as bad input, so the pipeline dead-letters it
+   * with {@code parley.inbox.id_reused}. Rows recorded before digests were kept have none and count
+   * as the same.
+   */
+  private void checkSamePayload(Connection c, String group, MessageContext context, String digest)
+      throws SQLException {
+    String recorded;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT payload_digest FROM "
+                + prefix
+                + "inbox WHERE consumer_group = ? AND message_id = ?")) {
+      ps.setString(1, group);
+      ps.setString(2, context.message().id());
+      try (ResultSet rs = ps.executeQuery()) {
+        recorded = rs.next() ? rs.getString(1) : null;
+      }
+    }
+    if (recorded != null && !recorded.equals(digest)) {
+      idReused.incrementAndGet();
+      log.warn(
+          "inbox {}: message {} reuses the id of an earlier message with another payload;"
+              + " dead-lettering it",
+          group,
+          context.message().id());
+      throw new BadInputException(
+          ID_REUSED,
+          "message id "
+              + context.message().id()
+              + " was already recorded for group "
+              + group
+              + " with a different payload");
+    }
+  }
+
+  /** The error code of a message that reuses a recorded id with a different payload. */
+  public static final String ID_REUSED = "parley.inbox.id_reused";
+
+  /** SHA-256 of the payload, hex: what a redelivery has in common with its original. */
+  static String digest(MessageContext context) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(context.message().payload());
+      return HexFormat.of().formatHex(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** Messages refused because they reused a recorded id with a different payload. */
+  public long idReused() {
+    return idReused.get();
   }
 
   /** Deletes ids recorded longer ago than the retention; returns how many. */

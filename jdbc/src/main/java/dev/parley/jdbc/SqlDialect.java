@@ -95,12 +95,13 @@ enum SqlDialect {
       case POSTGRESQL ->
           "INSERT INTO "
               + prefix
-              + "inbox (consumer_group, message_id, received_at) VALUES (?, ?, ?)"
-              + " ON CONFLICT DO NOTHING";
+              + "inbox (consumer_group, message_id, received_at, payload_digest)"
+              + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
       case H2 ->
           "INSERT INTO "
               + prefix
-              + "inbox (consumer_group, message_id, received_at) VALUES (?, ?, ?)";
+              + "inbox (consumer_group, message_id, received_at, payload_digest)"
+              + " VALUES (?, ?, ?, ?)";
     };
   }
 

@@ -69,6 +69,36 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
   }
 
   @Test
+  void aDifferentMessageReusingAnIdIsDeadLetteredNotDropped() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    List<Message> dead = new java.util.concurrent.CopyOnWriteArrayList<>();
+    messaging.subscribeDeadLetters(events, "ledger", dead::add);
+    Message first = messaging.encode(events, new Event("k", 1));
+    Message impostor =
+        messaging.encode(events, new Event("k", 2)).toBuilder().id(first.id()).build();
+
+    messaging
+        .transport()
+        .send(new Destination.Event(events.name()), first, SendOptions.NONE)
+        .join();
+    await().atMost(Duration.ofSeconds(30)).until(() -> inbox.handled() == 1);
+    messaging
+        .transport()
+        .send(new Destination.Event(events.name()), impostor, SendOptions.NONE)
+        .join();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> dead.size() == 1);
+    assertThat(dead.get(0).id()).isEqualTo(first.id());
+    assertThat(dead.get(0).headers()).containsEntry("parley-error-code", Inbox.ID_REUSED);
+    assertThat(dead.get(0).headers()).containsEntry("parley-attempt", "1");
+    assertThat(inbox.idReused()).isEqualTo(1);
+    assertThat(inbox.duplicates()).isZero();
+    assertThat(ledgerRows()).isEqualTo(1);
+  }
+
+  @Test
   void aFailedHandlerLeavesNoRecordSoTheRetryApplies() {
     Channel<Event> events = Channel.event(prefix + "events", Event.class);
     Inbox inbox = inbox();

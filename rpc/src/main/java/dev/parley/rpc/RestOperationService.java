@@ -146,7 +146,11 @@ final class RestOperationService<I, O> implements HttpService {
       return codecs.encoderFor(type);
     }
     for (String range : accept.split(",")) {
-      String mediaType = range.split(";")[0].trim();
+      int parameters = range.indexOf(';');
+      String mediaType = (parameters < 0 ? range : range.substring(0, parameters)).trim();
+      if (mediaType.isEmpty()) {
+        continue; // "Accept: ;" and the like name no type
+      }
       if (mediaType.equals("*/*") || mediaType.equals("application/*")) {
         return codecs.encoderFor(type);
       }

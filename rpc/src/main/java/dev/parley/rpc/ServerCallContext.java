@@ -69,16 +69,18 @@ final class ServerCallContext implements CallContext {
     }
     if (grpc != null && grpc.matches("\\d{1,8}[HMSmun]")) {
       long value = Long.parseLong(grpc.substring(0, grpc.length() - 1));
-      long nanos =
+      // As a Duration, not in nanoseconds: 99999999H, the largest legal value, overflows a long of
+      // nanoseconds (and would expire at once); Deadline.after saturates what is too far away.
+      java.time.Duration timeout =
           switch (grpc.charAt(grpc.length() - 1)) {
-            case 'H' -> value * 3_600_000_000_000L;
-            case 'M' -> value * 60_000_000_000L;
-            case 'S' -> value * 1_000_000_000L;
-            case 'm' -> value * 1_000_000L;
-            case 'u' -> value * 1_000L;
-            default -> value;
+            case 'H' -> java.time.Duration.ofHours(value);
+            case 'M' -> java.time.Duration.ofMinutes(value);
+            case 'S' -> java.time.Duration.ofSeconds(value);
+            case 'm' -> java.time.Duration.ofMillis(value);
+            case 'u' -> java.time.Duration.ofNanos(value * 1_000L);
+            default -> java.time.Duration.ofNanos(value);
           };
-      return Deadline.after(java.time.Duration.ofNanos(nanos));
+      return Deadline.after(timeout);
     }
     return null;
   }

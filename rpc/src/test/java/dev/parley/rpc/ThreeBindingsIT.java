@@ -172,6 +172,28 @@ class ThreeBindingsIT {
   }
 
   @Test
+  void restAnswersAnAcceptHeaderWithoutATypeWithProblemJsonNotInternal() throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    URI uri = URI.create("http://127.0.0.1:" + server.port() + "/kitchen/CreateTicket");
+
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(uri)
+                .header("content-type", "application/json")
+                .header("accept", ";")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"orderId\":\"o-4\",\"items\":2}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(response.headers().firstValue("content-type")).hasValue("application/problem+json");
+    assertThat(response.body())
+        .contains("\"errorCode\":\"parley.rest.not_acceptable\"")
+        .doesNotContain("at dev.parley")
+        .doesNotContain("Exception");
+  }
+
+  @Test
   void protobufOperationsSpeakProtobufOrJsonOverRestAndProtobufOverGrpc() throws Exception {
     GreetRequest ann = GreetRequest.newBuilder().setName("ann").build();
     HttpClient http = HttpClient.newHttpClient();
