@@ -179,6 +179,8 @@ class WireContractIT {
         .isGreaterThan(System.currentTimeMillis());
     TextMessage answer = session.createTextMessage("{\"ticketId\":\"t-77\"}");
     answer.setStringProperty("parley-correlation-id", request.getStringProperty("parley-id"));
+    answer.setStringProperty(
+        "parley-reply-token", request.getStringProperty("parley-reply-token")); // wire.md §3
     answer.setStringProperty("parley-status", "OK");
     answer.setStringProperty("content-type", "application/json");
     session.createProducer(request.getJMSReplyTo()).send(answer);

@@ -206,7 +206,12 @@ class RabbitWireContractIT {
         new AMQP.BasicProperties.Builder()
             .correlationId(props.getMessageId())
             .contentType("application/json")
-            .headers(Map.of("parley-status", "OK"))
+            .headers(
+                Map.of(
+                    "parley-status",
+                    "OK",
+                    "parley-reply-token", // echoed, as wire.md §3 says
+                    String.valueOf(props.getHeaders().get("parley-reply-token"))))
             .build(),
         "{\"ticketId\":\"t-77\"}".getBytes(StandardCharsets.UTF_8));
 

@@ -161,6 +161,7 @@ class StompWireContractIT {
           .startsWith("parley.reply.kitchen-service.");
       Map<String, String> h = answer(request.headers().get("parley-reply-to"));
       h.put("parley-correlation-id", request.headers().get("parley-id"));
+      h.put("parley-reply-token", request.headers().get("parley-reply-token")); // wire.md §3
       h.put("parley-status", "OK");
       h.put("content-type", "application/json");
       raw.sendWithReceipt(h, "{\"ticketId\":\"t-77\"}");
