@@ -211,7 +211,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
               .header(Headers.ERROR_MESSAGE, truncate(status.message()))
               .header(Headers.EXCEPTION_CLASS, failure.getClass().getName())
               .header(Headers.ORIGINAL_CHANNEL, channel.name())
-              .header(Headers.ORIGINAL_QUEUE, queueName(delivery.source()))
+              .header(Headers.ORIGINAL_QUEUE, originalQueue(delivery.source()))
               .header(Headers.ATTEMPT, Integer.toString(attempt))
               .header(
                   Headers.FIRST_FAILURE_TIME,
@@ -227,7 +227,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
               .header(Headers.ERROR_CODE, status.errorCode())
               .header(Headers.ERROR_MESSAGE, truncate(status.message()))
               .header(Headers.ORIGINAL_CHANNEL, channel.name())
-              .header(Headers.ORIGINAL_QUEUE, queueName(delivery.source()))
+              .header(Headers.ORIGINAL_QUEUE, originalQueue(delivery.source()))
               .header(Headers.ATTEMPT, Integer.toString(attempt))
               .build();
     }
@@ -348,8 +348,13 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
     return Status.of(Code.INTERNAL, "parley.handler.failed", "the handler failed");
   }
 
-  private static String queueName(Destination source) {
-    return source instanceof Destination.GroupQueue g ? g.queueName() : source.channel();
+  /** Where a replay sends a dead letter: the source's address on this broker. */
+  private String originalQueue(Destination source) {
+    try {
+      return transport.address(source);
+    } catch (RuntimeException e) {
+      return source instanceof Destination.GroupQueue g ? g.queueName() : source.channel();
+    }
   }
 
   private static String truncate(String text) {

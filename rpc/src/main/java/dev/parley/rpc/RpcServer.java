@@ -86,6 +86,8 @@ public final class RpcServer implements AutoCloseable {
     }
     sb.requestTimeout(b.requestTimeout);
     sb.maxRequestLength(b.maxRequestLength);
+    sb.errorHandler(new ProblemErrors());
+    sb.decorator(ProblemErrors::decorate);
     sb.gracefulShutdownTimeout(Duration.ZERO, b.shutdownTimeout);
     List<MediaType> bodyTypes = b.codecs.contentTypes().stream().map(MediaType::parse).toList();
     for (Served<?, ?> s : served) {

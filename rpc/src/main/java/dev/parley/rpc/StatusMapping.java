@@ -69,10 +69,18 @@ final class StatusMapping {
 
   /** An {@code application/problem+json} response (RFC 9457) carrying the status. */
   static HttpResponse problem(Status status) {
+    return problem(HttpStatus.valueOf(status.code().httpStatus()), status);
+  }
+
+  /**
+   * A problem response with an HTTP status of its own (405, 413, 415: statuses the code set has no
+   * name for), still carrying the status's code and error code.
+   */
+  static HttpResponse problem(HttpStatus httpStatus, Status status) {
     ObjectNode body = JSON.createObjectNode();
     body.put("type", "https://parley.dev/errors/" + status.errorCode());
     body.put("title", status.code().name());
-    body.put("status", status.code().httpStatus());
+    body.put("status", httpStatus.code());
     body.put("code", status.code().name());
     body.put("errorCode", status.errorCode());
     body.put("detail", status.message());
@@ -81,8 +89,7 @@ final class StatusMapping {
       status.details().forEach(details::put);
     }
     com.linecorp.armeria.common.ResponseHeadersBuilder headers =
-        ResponseHeaders.builder(HttpStatus.valueOf(status.code().httpStatus()))
-            .contentType(PROBLEM_JSON);
+        ResponseHeaders.builder(httpStatus).contentType(PROBLEM_JSON);
     RejectedException.retryAfterOf(status)
         .ifPresent(
             d ->

@@ -50,6 +50,10 @@ class ThreeBindingsIT {
   static final Operation<GreetRequest, GreetReply> GREET =
       Operation.of("greeting", "Greet", GreetRequest.class, GreetReply.class);
 
+  /** Waits for its caller's deadline (up to 5 s), then answers. */
+  static final Operation<CreateTicket, Ticket> SLOW =
+      Operation.of("kitchen", "Slow", CreateTicket.class, Ticket.class);
+
   private static final Kitchen kitchen = new Kitchen();
   private static Messaging serverMessaging;
   private static Messaging clientMessaging;
@@ -65,6 +69,15 @@ class ThreeBindingsIT {
             .codecs(CODECS)
             .serve(CREATE_TICKET, kitchen::create)
             .serve(GET_TICKET, kitchen::get)
+            .serve(
+                SLOW,
+                (request, ctx) -> {
+                  java.util.concurrent.CountDownLatch cancelled =
+                      new java.util.concurrent.CountDownLatch(1);
+                  ctx.onCancel(cancelled::countDown);
+                  cancelled.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                  return kitchen.create(request, ctx);
+                })
             .serve(
                 GREET,
                 (request, ctx) ->
@@ -191,6 +204,67 @@ class ThreeBindingsIT {
         .contains("\"errorCode\":\"parley.rest.not_acceptable\"")
         .doesNotContain("at dev.parley")
         .doesNotContain("Exception");
+  }
+
+  /** Every error the HTTP stack answers itself is problem JSON with a code, naming no Java. */
+  @Test
+  void restFrameworkErrorsAreProblemJson() throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + server.port();
+    String json = "{\"orderId\":\"o-5\",\"items\":2}";
+
+    Map<String, HttpResponse<String>> answers = new java.util.LinkedHashMap<>();
+    answers.put(
+        "404 parley.rest.no_route",
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/kitchen/NoSuchOperation"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build(),
+            HttpResponse.BodyHandlers.ofString()));
+    answers.put(
+        "405 parley.rest.method_not_allowed",
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/kitchen/CreateTicket"))
+                .PUT(HttpRequest.BodyPublishers.ofString(json))
+                .header("content-type", "application/json")
+                .build(),
+            HttpResponse.BodyHandlers.ofString()));
+    answers.put(
+        "415 parley.rest.unsupported_media_type",
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/kitchen/CreateTicket"))
+                .header("content-type", "text/csv")
+                .POST(HttpRequest.BodyPublishers.ofString("o-5,2"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString()));
+    answers.put(
+        "504 parley.deadline_exceeded",
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/kitchen/Slow"))
+                .header("content-type", "application/json")
+                .header("parley-timeout-ms", "300")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build(),
+            HttpResponse.BodyHandlers.ofString()));
+
+    answers.forEach(
+        (expected, response) -> {
+          String[] statusAndCode = expected.split(" ");
+          assertThat(response.statusCode())
+              .as(expected)
+              .isEqualTo(Integer.parseInt(statusAndCode[0]));
+          assertThat(response.headers().firstValue("content-type"))
+              .as(expected)
+              .hasValue("application/problem+json");
+          assertThat(response.body())
+              .as(expected)
+              .contains("\"errorCode\":\"" + statusAndCode[1] + "\"")
+              .contains("\"code\":")
+              .doesNotContain("java.")
+              .doesNotContain("Exception")
+              .doesNotContain("armeria");
+        });
   }
 
   @Test

@@ -44,6 +44,16 @@ public interface Transport extends AutoCloseable {
   TransportSubscription subscribe(
       Destination source, ConsumerSettings settings, DeliveryHandler handler);
 
+  /**
+   * The address a client of this broker sends to in order to reach {@code destination}, as {@code
+   * docs/wire.md} gives it: a dead letter names its original queue by it, so that replaying a dead
+   * letter is sending it back there. By default the queue's name ({@code <channel>.<group>} for a
+   * group queue).
+   */
+  default String address(Destination destination) {
+    return destination instanceof Destination.GroupQueue g ? g.queueName() : destination.channel();
+  }
+
   /** Closes connections, consumers and threads. Idempotent. */
   @Override
   void close();

@@ -110,6 +110,12 @@ final class QpidAmqpTransport implements AmqpTransport {
     return "amqp";
   }
 
+  /** {@code C::C.G} for a group queue: on Artemis only the fully qualified name reaches it. */
+  @Override
+  public String address(Destination destination) {
+    return AmqpAddresses.address(destination);
+  }
+
   @Override
   public long reconnects() {
     return reconnects.get();

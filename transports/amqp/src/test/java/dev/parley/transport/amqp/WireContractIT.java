@@ -191,12 +191,16 @@ class WireContractIT {
   @Test
   void foreignClientReadsDeadLetters() throws Exception {
     Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);
+    java.util.List<OrderCreated> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
     parley.subscribe(
         channel,
         "kitchen",
         (OrderCreated e, dev.parley.messaging.MessageContext ctx) -> {
-          throw new dev.parley.error.BadInputException(
-              "kitchen.bad_order", "total must be positive");
+          if (e.total() < 0) {
+            throw new dev.parley.error.BadInputException(
+                "kitchen.bad_order", "total must be positive");
+          }
+          handled.add(e);
         });
     MessageConsumer dead =
         session.createConsumer(session.createQueue(prefix + "order.events.kitchen.dlq"));
@@ -208,8 +212,17 @@ class WireContractIT {
     assertThat(letter.getStringProperty("parley-error-code")).isEqualTo("kitchen.bad_order");
     assertThat(letter.getStringProperty("parley-error-message"))
         .isEqualTo("total must be positive");
-    assertThat(letter.getStringProperty("parley-original-queue"))
-        .isEqualTo(prefix + "order.events.kitchen");
+    String originalQueue = letter.getStringProperty("parley-original-queue");
+    assertThat(originalQueue)
+        .isEqualTo(prefix + "order.events::" + prefix + "order.events.kitchen");
     assertThat(letter.getStringProperty("parley-attempt")).isEqualTo("1");
+
+    // Replaying is sending it back there (wire.md §5), here with the total corrected.
+    TextMessage replay = session.createTextMessage("{\"orderId\":\"o-3\",\"total\":5}");
+    replay.setStringProperty("content-type", "application/json");
+    session.createProducer(session.createTopic(originalQueue)).send(replay);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> handled.contains(new OrderCreated("o-3", 5)));
   }
 }

@@ -185,6 +185,68 @@ class RabbitWireContractIT {
         .isEqualTo("{\"ticketId\":\"t-o-5\"}");
   }
 
+  /** The classic AMQP 0-9-1 RPC pattern: a server-named, exclusive reply queue (wire.md §7.2). */
+  @Test
+  void foreignClientRequestsWithAServerNamedExclusiveReplyQueue() throws Exception {
+    Channel<CreateTicket> commands =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    parley.serve(
+        commands,
+        (CreateTicket c, MessageContext ctx) -> {
+          calls.incrementAndGet();
+          return new TicketCreated("t-" + c.orderId());
+        });
+    String replyQueue = channel.queueDeclare().getQueue(); // amq.gen-…, exclusive, auto-delete
+    BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(4);
+    channel.basicConsume(replyQueue, true, (tag, delivery) -> replies.add(delivery), tag -> {});
+
+    channel.basicPublish(
+        "",
+        prefix + "kitchen.commands",
+        new AMQP.BasicProperties.Builder()
+            .deliveryMode(2)
+            .messageId("01a20000-0000-7000-8000-000000000009")
+            .contentType("application/json")
+            .replyTo(replyQueue)
+            .build(),
+        "{\"orderId\":\"o-9\"}".getBytes(StandardCharsets.UTF_8));
+
+    com.rabbitmq.client.Delivery reply = replies.poll(30, TimeUnit.SECONDS);
+    assertThat(replyQueue).startsWith("amq.gen-");
+    assertThat(reply).isNotNull();
+    assertThat(reply.getProperties().getCorrelationId())
+        .isEqualTo("01a20000-0000-7000-8000-000000000009");
+    assertThat(new String(reply.getBody(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"ticketId\":\"t-o-9\"}");
+    assertThat(calls.get()).as("handled once, not redelivered").isEqualTo(1);
+    assertThat(replies.poll(500, TimeUnit.MILLISECONDS)).as("one reply").isNull();
+  }
+
+  /** A foreign client declaring a partition queue as wire.md §7.3 says gets no mismatch. */
+  @Test
+  void partitionQueuesDeclaredAsDocumentedMatchParleys() throws Exception {
+    Channel<OrderCreated> events =
+        Channel.event(prefix + "order.events", OrderCreated.class)
+            .withPartitionKey(OrderCreated::orderId);
+    parley.subscribe(events, "kitchen", RecordingHandler.<OrderCreated>succeeding());
+    String group = prefix + "order.events.kitchen";
+
+    for (int i = 0; i < 8; i++) {
+      Map<String, Object> args = new java.util.HashMap<>();
+      args.put("x-queue-type", "quorum");
+      args.put("x-dead-letter-exchange", "");
+      args.put("x-dead-letter-routing-key", group + ".dlq");
+      args.put("x-delivery-limit", 20);
+      args.put("x-dead-letter-strategy", "at-least-once");
+      args.put("x-overflow", "reject-publish");
+      args.put("x-single-active-consumer", true);
+      channel.queueDeclare(group + ".p" + i, true, false, false, args);
+    }
+    channel.queueDeclare(group + ".dlq", true, false, false, Map.of("x-queue-type", "quorum"));
+  }
+
   @Test
   void foreignClientAnswersParleyRequests() throws Exception {
     Channel<CreateTicket> commands =
