@@ -171,6 +171,52 @@ class ConsumerPipelineTest {
   }
 
   @Test
+  void anAttemptHeaderFromOutsideIsClampedToTheLastAttempt() {
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
+    Message forged =
+        message("x").header(Headers.ATTEMPT, Integer.toString(Integer.MAX_VALUE)).build();
+
+    pipeline.onDelivery(delivery(forged)).toCompletableFuture().join();
+
+    assertThat(attempts).containsExactly(3);
+    assertThat(transport.sends).hasSize(1);
+    assertThat(transport.sends.get(0).message().headers()).containsEntry(Headers.ATTEMPT, "3");
+  }
+
+  @Test
+  void aNonPositiveDeadlineIsBadInputNotExpiry() {
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
+
+    pipeline
+        .onDelivery(delivery(message("x").header(Headers.DEADLINE, "-1").build()))
+        .toCompletableFuture()
+        .join();
+
+    assertThat(counters.expired.sum()).isZero();
+    assertThat(transport.sends.get(0).message().headers())
+        .containsEntry(Headers.ERROR_CODE, "parley.header.invalid")
+        .doesNotContainKey(Headers.DEADLINE);
+  }
+
+  @Test
+  void aBadReplyAddressIsBadInputAndTheHandlerDoesNotRun() {
+    DeliveryHandler pipeline =
+        pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
+
+    pipeline
+        .onDelivery(delivery(message("x").header(Headers.REPLY_TO, "has space").build()))
+        .toCompletableFuture()
+        .join();
+
+    assertThat(transport.sends).hasSize(1); // the dead letter; no reply to an address it cannot use
+    assertThat(transport.sends.get(0).message().headers())
+        .containsEntry(Headers.ERROR_CODE, "parley.header.invalid_reply_to")
+        .containsEntry(Headers.ATTEMPT, "1");
+  }
+
+  @Test
   void badInputIsDeadLetteredAfterOneAttempt() {
     DeliveryHandler pipeline =
         pipeline(

@@ -405,7 +405,9 @@ public abstract class TransportTck {
         .containsEntry(Headers.ERROR_MESSAGE, "always fails")
         .containsEntry(Headers.EXCEPTION_CLASS, IllegalStateException.class.getName())
         .containsEntry(Headers.ORIGINAL_CHANNEL, channel.name())
-        .containsEntry(Headers.ORIGINAL_QUEUE, channel.name() + ".g")
+        .containsEntry(
+            Headers.ORIGINAL_QUEUE,
+            transport.address(new Destination.GroupQueue(channel.name(), "g")))
         .containsEntry(Headers.ATTEMPT, "3")
         .containsKey(Headers.FIRST_FAILURE_TIME);
     assertThat(handler.callCount()).isEqualTo(3);
@@ -729,6 +731,49 @@ public abstract class TransportTck {
     assertThat(m.metrics().received()).isEqualTo(goodCount + hostileTotal);
     assertThat(m.metrics().retried()).isZero();
     assertThat(m.metrics().redelivered()).isZero();
+    assertThat(reconnects(transport))
+        .as("no reconnect: one message never closes a connection")
+        .isZero();
+  }
+
+  /**
+   * A responder's first failed request: the failure reply, then — chained on its confirm — the
+   * first dead letter of a queue never used before. Every later request still gets its answer (on
+   * RabbitMQ the dead letter's topology check ran on the client's I/O thread and every later send
+   * timed out).
+   */
+  @Test
+  void aFirstDeadLetterAfterAFailureReplyDoesNotStallLaterRequests() {
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          if (c.number() == 0) {
+            throw new BadInputException("tck.first", "the first one fails");
+          }
+          return new Reply(c.text(), c.number());
+        },
+        fast());
+
+    CompletableFuture<Reply> first =
+        caller.request(channel, new Command("first", 0), Reply.class, Duration.ofSeconds(20));
+    assertThat(first)
+        .failsWithin(WAIT)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            RemoteException.class, e -> assertThat(e.errorCode()).isEqualTo("tck.first"));
+    List<CompletableFuture<Reply>> later = new ArrayList<>();
+    for (int i = 1; i <= 1_000; i++) {
+      later.add(
+          caller.request(channel, new Command("later", i), Reply.class, Duration.ofSeconds(60)));
+    }
+
+    assertThat(CompletableFuture.allOf(later.toArray(CompletableFuture[]::new)))
+        .succeedsWithin(Duration.ofSeconds(90));
+    assertThat(later).allSatisfy(f -> assertThat(f.join().text()).isEqualTo("later"));
   }
 
   private static String hostileCase(Message deadLetter) {

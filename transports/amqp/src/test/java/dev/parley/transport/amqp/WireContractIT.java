@@ -188,6 +188,45 @@ class WireContractIT {
     assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
   }
 
+  /**
+   * wire.md §1: a request without {@code parley-id} is known by its native message-id — a string as
+   * it is, a uuid as its text — never with Qpid's {@code ID:}/{@code AMQP_…:} prefixes, so the
+   * caller matches the reply's correlation id against the id it sent.
+   */
+  @Test
+  void aForeignCallersOwnMessageIdComesBackAsTheCorrelationId() throws Exception {
+    Channel<CreateTicket> channel =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    parley.serve(
+        channel,
+        (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
+            new TicketCreated("t-" + c.orderId()));
+    Queue replyQueue = session.createQueue(prefix + "my.replies");
+    MessageConsumer replies = session.createConsumer(replyQueue);
+
+    for (String idType : new String[] {"UUID_STRING", "UUID"}) {
+      try (Connection foreign =
+          new JmsConnectionFactory(
+                  broker.amqpUri()
+                      + "?jms.validatePropertyNames=false&jms.messageIDPolicy.messageIDType="
+                      + idType)
+              .createConnection()) {
+        Session s = foreign.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        TextMessage request = s.createTextMessage("{\"orderId\":\"o-" + idType + "\"}");
+        request.setStringProperty("content-type", "application/json");
+        request.setJMSReplyTo(s.createQueue(prefix + "my.replies"));
+        s.createProducer(s.createQueue(prefix + "kitchen.commands")).send(request);
+        String sentId =
+            request.getJMSMessageID().replaceFirst("^ID:", "").replaceFirst("^AMQP_[A-Z_]+:", "");
+
+        Message reply = replies.receive(30_000);
+        assertThat(reply).as(idType).isNotNull();
+        assertThat(reply.getStringProperty("parley-correlation-id")).as(idType).isEqualTo(sentId);
+        assertThat(reply.getJMSCorrelationID()).as(idType).doesNotContain("AMQP_").endsWith(sentId);
+      }
+    }
+  }
+
   @Test
   void foreignClientReadsDeadLetters() throws Exception {
     Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);

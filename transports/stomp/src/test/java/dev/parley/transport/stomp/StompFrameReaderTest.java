@@ -69,10 +69,10 @@ class StompFrameReaderTest {
   @Test
   void rejectsWhatIsNotAFrame() {
     assertProtocolError("HELLO\n\n\0", "unknown STOMP command");
-    assertProtocolError("MESSAGE\nnocolon\n\n\0", "header without");
-    assertProtocolError("MESSAGE\n:value\n\n\0", "header without");
-    assertProtocolError("MESSAGE\na:b\\t\n\n\0", "undefined header escape");
-    assertProtocolError("MESSAGE\na:b\\\n\n\0", "lone backslash");
+    assertProtocolError("RECEIPT\nnocolon\n\n\0", "header without");
+    assertProtocolError("RECEIPT\n:value\n\n\0", "header without");
+    assertProtocolError("RECEIPT\na:b\\t\n\n\0", "undefined header escape");
+    assertProtocolError("RECEIPT\na:b\\\n\n\0", "lone backslash");
     assertProtocolError("MESSAGE\ncontent-length:x\n\n\0", "bad content-length");
     assertProtocolError("MESSAGE\ncontent-length:-1\n\n\0", "exceeds");
     assertProtocolError("MESSAGE\ncontent-length:2\n\nabc\0", "not followed by NUL");
@@ -82,10 +82,56 @@ class StompFrameReaderTest {
 
   @Test
   void rejectsInvalidUtf8InHeaders() {
-    byte[] bytes = {'M', 'E', 'S', 'S', 'A', 'G', 'E', '\n', 'a', ':', (byte) 0xC3, '\n', '\n', 0};
+    byte[] bytes = {'E', 'R', 'R', 'O', 'R', '\n', 'a', ':', (byte) 0xC3, '\n', '\n', 0};
     assertThatThrownBy(() -> reader(bytes, 1024).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("UTF-8");
+  }
+
+  /**
+   * A MESSAGE is what another client sent: a header this reader will not keep makes that one
+   * message unreadable (dead-lettered by the consumer), never the connection. The next frame reads.
+   */
+  @Test
+  void readsAMessageWithHeadersItWillNotKeepToItsEndAndGoesOn() throws IOException {
+    StringBuilder many = new StringBuilder("MESSAGE\n");
+    for (int i = 0; i < 200; i++) {
+      many.append('h').append(i).append(":v\n");
+    }
+    many.append("subscription:s1\nmessage-id:m1\nack:a1\n\nbody\0");
+    String longLine = "MESSAGE\na:" + "x".repeat(StompFrameReader.MAX_LINE_BYTES + 1) + "\n\n\0";
+    byte[] badUtf8 = {
+      'M', 'E', 'S', 'S', 'A', 'G', 'E', '\n', 'a', ':', (byte) 0xC3, '\n', '\n', 0
+    };
+    String[] badHeaders = {
+      "MESSAGE\nnocolon\n\n\0", "MESSAGE\n:value\n\n\0", "MESSAGE\na:b\\t\n\n\0"
+    };
+    java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+    stream.writeBytes(many.toString().getBytes(StandardCharsets.UTF_8));
+    stream.writeBytes(longLine.getBytes(StandardCharsets.UTF_8));
+    stream.writeBytes(badUtf8);
+    for (String b : badHeaders) {
+      stream.writeBytes(b.getBytes(StandardCharsets.UTF_8));
+    }
+    stream.writeBytes("RECEIPT\nreceipt-id:7\n\n\0".getBytes(StandardCharsets.UTF_8));
+    StompFrameReader r = reader(stream.toByteArray(), Integer.MAX_VALUE);
+
+    StompFrame tooMany = r.read();
+    assertThat(tooMany.unreadable()).contains("more than " + StompFrameReader.MAX_HEADERS);
+    assertThat(tooMany.headers())
+        .containsEntry("subscription", "s1")
+        .containsEntry("message-id", "m1")
+        .containsEntry("ack", "a1")
+        .hasSize(StompFrameReader.MAX_HEADERS + 3);
+    assertThat(new String(tooMany.body(), StandardCharsets.UTF_8)).isEqualTo("body");
+    assertThat(r.read().unreadable()).contains("longer than");
+    assertThat(r.read().unreadable()).contains("UTF-8");
+    assertThat(r.read().unreadable()).contains("header without");
+    assertThat(r.read().unreadable()).contains("header without");
+    assertThat(r.read().unreadable()).contains("undefined header escape");
+    StompFrame receipt = r.read();
+    assertThat(receipt.header("receipt-id")).isEqualTo("7");
+    assertThat(receipt.unreadable()).isNull();
   }
 
   @Test
@@ -97,17 +143,22 @@ class StompFrameReaderTest {
     assertThatThrownBy(() -> reader(longBody, 1024).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("body exceeds");
-    StringBuilder many = new StringBuilder("MESSAGE\n");
+    StringBuilder many = new StringBuilder("RECEIPT\n");
     for (int i = 0; i <= StompFrameReader.MAX_HEADERS; i++) {
       many.append('h').append(i).append(":v\n");
     }
     assertThatThrownBy(() -> reader(many.append("\n\0").toString()).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("headers");
-    String longLine = "MESSAGE\na:" + "x".repeat(StompFrameReader.MAX_LINE_BYTES + 1) + "\n\n\0";
+    String longLine = "RECEIPT\na:" + "x".repeat(StompFrameReader.MAX_LINE_BYTES + 1) + "\n\n\0";
     assertThatThrownBy(() -> reader(longLine.getBytes(), Integer.MAX_VALUE).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("longer than");
+    String longMessageHeaders =
+        "MESSAGE\na:" + "x".repeat(StompFrameReader.MAX_LINE_BYTES + 10) + "\n\n\0";
+    assertThatThrownBy(() -> reader(longMessageHeaders.getBytes(), 32 * 1024).read())
+        .isInstanceOf(StompProtocolException.class)
+        .hasMessageContaining("frame headers exceed");
   }
 
   private static void assertProtocolError(String text, String message) {
