@@ -216,8 +216,12 @@ public final class EmbeddedBroker implements AutoCloseable {
             .setAutoDeleteAddresses(false)
             .setMaxDeliveryAttempts(MAX_DELIVERY_ATTEMPTS)
             .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
-            .setDefaultGroupRebalance(true)
-            .setDefaultGroupRebalancePauseDispatch(true);
+            // No group rebalancing: a key (message group) stays with its consumer until that
+            // consumer leaves. Rebalancing with pause-dispatch stalled a queue for good when a
+            // consumer joined with nothing in flight (Artemis re-checks only on its next delivery
+            // attempt, not on the acknowledgement that empties the in-flight set: see
+            // BacklogConcurrencyIT); rebalancing without the pause could reorder a key.
+            .setDefaultGroupRebalance(false);
     AddressSettings replies =
         new AddressSettings()
             .setAutoCreateAddresses(true)
