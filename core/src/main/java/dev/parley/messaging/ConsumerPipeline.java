@@ -41,6 +41,8 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerPipeline.class);
 
+  private static final Deadline.Scope NO_SCOPE = () -> {};
+
   /** Dead letters are a sender's doing: a storm of them must not flood the log. */
   private static final LogLimiter DEAD_LETTERS = LogLimiter.of(20, 10);
 
@@ -121,14 +123,17 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       Context context = new Context(message, attempt, deadline);
       Throwable failure;
       try {
-        R result =
-            policy == Policy.none()
-                ? handler.handle(payload, context)
-                : policy.executeBlocking(
-                    deadline == null
-                        ? null
-                        : Deadline.after(Duration.ofMillis(deadline - clock.millis())),
-                    () -> handler.handle(payload, context));
+        // The message's deadline is current while the handler runs, so the calls it makes (a
+        // request, an RPC) inherit what is left of it.
+        Deadline current =
+            deadline == null ? null : Deadline.after(Duration.ofMillis(deadline - clock.millis()));
+        R result;
+        try (Deadline.Scope scope = current == null ? NO_SCOPE : current.attach()) {
+          result =
+              policy == Policy.none()
+                  ? handler.handle(payload, context)
+                  : policy.executeBlocking(current, () -> handler.handle(payload, context));
+        }
         // Encoding the reply happens here too: a reply no codec can write is a failure of this
         // message (dead-lettered, with a failure reply), not a reason to redeliver it forever.
         CompletionStage<Void> reply = reply(replyTo, message, Status.OK, result, codec);

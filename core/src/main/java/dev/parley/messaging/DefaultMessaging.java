@@ -2,10 +2,12 @@ package dev.parley.messaging;
 
 import dev.parley.codec.Codec;
 import dev.parley.codec.Codecs;
+import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.TransportException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.message.MessageIds;
+import dev.parley.policy.Deadline;
 import dev.parley.policy.Policy;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
@@ -15,6 +17,7 @@ import dev.parley.transport.spi.TransportSubscription;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -101,8 +104,19 @@ final class DefaultMessaging implements Messaging {
       throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
     }
     ensureOpen();
+    // A request made while handling a call inherits what is left of that call's deadline.
+    long timeoutMillis = timeout.toMillis();
+    Optional<Deadline> inherited = Deadline.current();
+    if (inherited.isPresent()) {
+      long left = inherited.get().remainingMillis();
+      if (left <= 0) {
+        return CompletableFuture.failedFuture(
+            new DeadlineExceededException("the caller's deadline passed before the request"));
+      }
+      timeoutMillis = Math.min(timeoutMillis, left);
+    }
     ensureReplyChannel();
-    long deadline = clock.millis() + timeout.toMillis();
+    long deadline = clock.millis() + timeoutMillis;
     String token = ReplyRouter.newToken();
     Message message =
         draft(channel, command)
@@ -110,8 +124,7 @@ final class DefaultMessaging implements Messaging {
             .header(Headers.REPLY_TOKEN, token)
             .header(Headers.DEADLINE, Long.toString(deadline))
             .build();
-    CompletableFuture<R> reply =
-        replies.register(message.id(), token, replyType, timeout.toMillis());
+    CompletableFuture<R> reply = replies.register(message.id(), token, replyType, timeoutMillis);
     sendTracked(new Destination.Queue(channel.name()), message)
         .whenComplete(
             (sent, failure) -> {

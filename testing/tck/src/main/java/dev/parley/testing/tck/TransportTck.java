@@ -280,6 +280,51 @@ public abstract class TransportTck {
     assertThat(handler.payloads()).extracting(Command::text).containsExactly("fresh");
   }
 
+  /**
+   * A request made while a deadline is current (a handler's call) gets no more than what is left.
+   */
+  @Test
+  void aRequestInheritsTheCurrentDeadline() {
+    Messaging caller = messaging("orders");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    dev.parley.policy.Deadline soon = dev.parley.policy.Deadline.after(Duration.ofMillis(500));
+
+    CompletableFuture<Reply> reply;
+    try (dev.parley.policy.Deadline.Scope scope = soon.attach()) {
+      reply =
+          caller.request(channel, new Command("nobody", 1), Reply.class, Duration.ofSeconds(60));
+    }
+
+    assertThat(reply)
+        .failsWithin(Duration.ofSeconds(10)) // not 60: the inherited 500 ms
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(DeadlineExceededException.class);
+    assertThat(caller.metrics().pendingRequests()).isZero();
+  }
+
+  /** A handler runs with the message's deadline current, so the calls it makes inherit it. */
+  @Test
+  void aHandlerSeesTheMessagesDeadlineAsCurrent() {
+    Messaging caller = messaging("orders");
+    Messaging responder = messaging("kitchen");
+    Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    responder.serve(
+        channel,
+        (Command c, dev.parley.messaging.MessageContext ctx) ->
+            new Reply(
+                "left",
+                (int)
+                    dev.parley.policy.Deadline.current()
+                        .map(dev.parley.policy.Deadline::remainingMillis)
+                        .orElse(-1L)
+                        .longValue()));
+
+    Reply reply =
+        caller.request(channel, new Command("x", 1), Reply.class, Duration.ofSeconds(20)).join();
+
+    assertThat(reply.number()).isBetween(1, 20_000);
+  }
+
   @Test
   void lateReplyIsDroppedAndCounted() throws Exception {
     Messaging caller = messaging("orders");
