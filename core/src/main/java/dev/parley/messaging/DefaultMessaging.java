@@ -89,6 +89,13 @@ final class DefaultMessaging implements Messaging {
   }
 
   @Override
+  public CompletableFuture<Void> forward(Destination destination, Message message) {
+    Objects.requireNonNull(destination, "destination");
+    Objects.requireNonNull(message, "message");
+    return sendTracked(destination, message).thenApply(m -> null);
+  }
+
+  @Override
   public <T> CompletableFuture<Message> send(Channel<T> channel, T command) {
     requireKind(channel, Channel.Kind.COMMAND);
     Message message = draft(channel, command).build();

@@ -53,8 +53,20 @@ public interface Messaging extends AutoCloseable {
    */
   <T> Message encode(Channel<T> channel, T payload);
 
-  /** The transport this instance sends and consumes with (the outbox relay sends through it). */
+  /** The transport this instance sends and consumes with. */
   dev.parley.transport.spi.Transport transport();
+
+  /**
+   * Sends a message {@link #encode} built earlier, unchanged, to the destination it was encoded
+   * for, the way {@link #publish} and {@link #send} send: through the publish policy, counted in
+   * {@link MessagingMetrics#sent()}. For components that store messages and send them later, such
+   * as the outbox relay; applications publish and send.
+   *
+   * @return completes when the broker has durably accepted the message, or exceptionally with a
+   *     {@link dev.parley.error.TransportException} (or the policy's rejection)
+   */
+  CompletableFuture<Void> forward(
+      dev.parley.transport.spi.Destination destination, Message message);
 
   /**
    * Sends a command, or one-way notification, to a command channel; no reply is expected.

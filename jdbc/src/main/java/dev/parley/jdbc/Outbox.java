@@ -20,8 +20,8 @@ import javax.sql.DataSource;
  * The transactional outbox. {@link #publish} and {@link #send} write the message, exactly as {@link
  * Messaging#publish}/{@link Messaging#send} would send it, as a row in the caller's own
  * transaction: it goes out if and only if that transaction commits. A relay ({@link #start()})
- * sends committed rows through the messaging instance's transport, with the broker's confirm, and
- * only then marks them sent.
+ * sends committed rows through the messaging instance ({@code Messaging.forward}: its publish
+ * policy and counters), with the broker's confirm, and only then marks them sent.
  *
  * <pre>{@code
  * try (Connection c = dataSource.getConnection()) {
@@ -54,7 +54,7 @@ public final class Outbox implements AutoCloseable {
     this.prefix = b.prefix;
     this.clock = b.clock;
     this.listenForCommits = b.listenForCommits;
-    this.relay = new OutboxRelay(b, messaging.transport(), dialect);
+    this.relay = new OutboxRelay(b, messaging::forward, dialect);
   }
 
   public static Builder builder(DataSource dataSource, Messaging messaging) {

@@ -2,8 +2,6 @@ package dev.parley.jdbc;
 
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Destination;
-import dev.parley.transport.spi.SendOptions;
-import dev.parley.transport.spi.Transport;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -42,7 +40,7 @@ final class OutboxRelay implements AutoCloseable {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
 
   private final DataSource dataSource;
-  private final Transport transport;
+  private final Sender sender;
   private final String prefix;
   private final Clock clock;
   private final int batchSize;
@@ -69,10 +67,16 @@ final class OutboxRelay implements AutoCloseable {
   private volatile Instant sendUntil = Instant.MIN;
   private Instant nextPurge = Instant.MIN;
 
-  OutboxRelay(Outbox.Builder b, Transport transport, SqlDialect.Known dialect) {
+  /** Where the relay's sends go: {@link dev.parley.messaging.Messaging#forward}. */
+  @FunctionalInterface
+  interface Sender {
+    CompletableFuture<Void> send(Destination destination, Message message);
+  }
+
+  OutboxRelay(Outbox.Builder b, Sender sender, SqlDialect.Known dialect) {
     this.dialect = dialect;
     this.dataSource = b.dataSource;
-    this.transport = transport;
+    this.sender = sender;
     this.prefix = b.prefix;
     this.clock = b.clock;
     this.batchSize = b.batchSize;
@@ -313,9 +317,11 @@ final class OutboxRelay implements AutoCloseable {
       return CompletableFuture.failedFuture(
           new OutboxException("the relay's lease runs out", null));
     }
-    return transport
-        .send(row.destination(), row.message(), SendOptions.NONE)
-        .thenApply(v -> row.seq());
+    try {
+      return sender.send(row.destination(), row.message()).thenApply(v -> row.seq());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   private List<Row> read() throws SQLException {

@@ -48,6 +48,9 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
     await().atMost(Duration.ofSeconds(10)).until(() -> outbox.metrics().backlog() == 0);
     assertThat(db.count("SELECT COUNT(*) FROM ledger WHERE MOD(seq, 2) = 1")).isZero();
     assertThat(outbox.metrics().sent()).isEqualTo(10);
+    assertThat(messaging.metrics().sent())
+        .as("the relay sends through Messaging.forward: its policy and counters")
+        .isEqualTo(10);
     assertThat(outbox.metrics().leaseHeld()).isTrue();
     assertThat(inbox.handled()).isEqualTo(10);
   }
