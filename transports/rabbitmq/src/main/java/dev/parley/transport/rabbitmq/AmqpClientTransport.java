@@ -189,8 +189,15 @@ final class AmqpClientTransport implements RabbitTransport {
         // A reply to a caller that is gone has nowhere to go: not an error of the responder.
         return publisher.publish("", queue, false, props, message.payload());
       }
-      if (destination instanceof Destination.Queue && !producerSide.queueExists(queue)) {
-        declareWorkQueue(producerSide, queue, false);
+      if (destination instanceof Destination.Queue) {
+        if (!producerSide.queueExists(queue)) {
+          declareWorkQueue(producerSide, queue, false);
+        } else if (!Topology.isDeadLetterQueue(queue)) {
+          // A queue someone else declared (a foreign responder) dead-letters to X.dlq: make sure
+          // that exists, or RabbitMQ drops what it dead-letters there.
+          producerSide.ensureDeadLetterQueue(
+              queue, dlq -> topology.queueArguments(dlq, null, false));
+        }
       }
       return publisher.publish("", queue, true, props, message.payload());
     } catch (RuntimeException e) {

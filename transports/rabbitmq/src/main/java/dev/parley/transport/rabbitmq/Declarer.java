@@ -4,10 +4,12 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
+import dev.parley.transport.spi.Destination;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Declares exchanges, queues and bindings on a channel of its own, once per connection recovery: a
@@ -24,6 +26,10 @@ final class Declarer {
   private final Set<String> exchanges = ConcurrentHashMap.newKeySet();
 
   private final Set<String> queues = ConcurrentHashMap.newKeySet();
+
+  /** Queues whose dead-letter queue is known to exist. */
+  private final Set<String> deadLettersEnsured = ConcurrentHashMap.newKeySet();
+
   private Channel channel;
 
   Declarer(Connection connection) {
@@ -35,6 +41,7 @@ final class Declarer {
     done.clear();
     exchanges.clear();
     queues.clear();
+    deadLettersEnsured.clear();
   }
 
   void exchange(String name, String type, Map<String, Object> args) {
@@ -66,6 +73,22 @@ final class Declarer {
     run(
         "bx:" + destination + ">" + source + ":" + key,
         ch -> ch.exchangeBind(destination, source, key));
+  }
+
+  /**
+   * Makes sure {@code queue}'s dead-letter queue exists, declaring it with {@code arguments} when
+   * it is missing (never redeclaring one that exists, whatever its arguments); checked once per
+   * queue, without building a key on later calls.
+   */
+  void ensureDeadLetterQueue(String queue, Function<String, Map<String, Object>> arguments) {
+    if (deadLettersEnsured.contains(queue)) {
+      return;
+    }
+    String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
+    if (!queueExists(dlq)) {
+      queue(dlq, arguments.apply(dlq));
+    }
+    deadLettersEnsured.add(queue);
   }
 
   /** Whether a queue exists (a passive declaration); never creates it. */

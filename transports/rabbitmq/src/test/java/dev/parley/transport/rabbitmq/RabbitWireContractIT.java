@@ -224,6 +224,32 @@ class RabbitWireContractIT {
     assertThat(replies.poll(500, TimeUnit.MILLISECONDS)).as("one reply").isNull();
   }
 
+  /**
+   * wire.md §7.4: a queue a foreign service declared (dead-lettering to X.dlq) gets its X.dlq when
+   * Parley first sends to it, so RabbitMQ's own dead letters are not dropped.
+   */
+  @Test
+  void parleyEnsuresTheDeadLetterQueueOfAForeignQueueItSendsTo() throws Exception {
+    String queue = prefix + "foreign.commands";
+    channel.queueDeclare(
+        queue,
+        true,
+        false,
+        false,
+        Map.of(
+            "x-queue-type", "quorum",
+            "x-dead-letter-exchange", "",
+            "x-dead-letter-routing-key", queue + ".dlq"));
+    Channel<CreateTicket> commands = Channel.command(queue, CreateTicket.class);
+
+    parley.send(commands, new CreateTicket("o-10")).join();
+
+    com.rabbitmq.client.Channel check = raw.createChannel();
+    assertThat(check.queueDeclarePassive(queue + ".dlq").getQueue()).isEqualTo(queue + ".dlq");
+    assertThat(check.queueDeclarePassive(queue).getMessageCount()).isEqualTo(1);
+    check.close();
+  }
+
   /** A foreign client declaring a partition queue as wire.md §7.3 says gets no mismatch. */
   @Test
   void partitionQueuesDeclaredAsDocumentedMatchParleys() throws Exception {
