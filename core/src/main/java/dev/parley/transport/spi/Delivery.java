@@ -53,15 +53,12 @@ public record Delivery(
       BadInputException problem) {
     int count = Math.max(1, deliveryCount);
     if (problem == null) {
-      String violation = HeaderLimits.violation(headers);
-      if (violation == null) {
-        try {
-          return new Delivery(build(headers, payload), source, count);
-        } catch (RuntimeException e) {
-          violation = e.getMessage();
-        }
+      try {
+        // Message.build() checks the limits (HeaderLimits) once, here as for every message.
+        return new Delivery(build(headers, payload), source, count);
+      } catch (RuntimeException e) {
+        problem = new BadInputException("parley.header.invalid", e.getMessage());
       }
-      problem = new BadInputException("parley.header.invalid", violation);
     }
     return new Delivery(salvage(headers, payload), source, count, problem);
   }

@@ -1,5 +1,6 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.LogLimiter;
@@ -92,7 +93,8 @@ final class StompConsumer {
     String ack = frame.header("ack");
     boolean ok;
     try {
-      handler.onDelivery(StompMessages.delivery(frame, source)).toCompletableFuture().join();
+      Delivery delivery = StompMessages.delivery(frame, source);
+      handler.onDelivery(delivery).toCompletableFuture().join();
       ok = true;
     } catch (RuntimeException e) {
       RELEASES.warn(
