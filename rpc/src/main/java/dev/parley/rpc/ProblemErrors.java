@@ -75,9 +75,9 @@ final class ProblemErrors implements ServerErrorHandler {
       return null;
     }
     if (cause instanceof RequestTimeoutException) {
-      return deadlineExceeded().aggregate().join();
+      return deadlineExceededResponse();
     }
-    return StatusMapping.problem(status, statusFor(status)).aggregate().join();
+    return StatusMapping.problemResponse(status, statusFor(status));
   }
 
   @Override
@@ -121,7 +121,12 @@ final class ProblemErrors implements ServerErrorHandler {
   }
 
   private static HttpResponse deadlineExceeded() {
-    return StatusMapping.problem(
+    return deadlineExceededResponse().toHttpResponse();
+  }
+
+  private static AggregatedHttpResponse deadlineExceededResponse() {
+    return StatusMapping.problemResponse(
+        HttpStatus.GATEWAY_TIMEOUT,
         Status.of(
             Code.DEADLINE_EXCEEDED,
             "parley.deadline_exceeded",

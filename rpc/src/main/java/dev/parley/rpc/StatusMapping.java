@@ -77,6 +77,12 @@ final class StatusMapping {
    * name for), still carrying the status's code and error code.
    */
   static HttpResponse problem(HttpStatus httpStatus, Status status) {
+    return problemResponse(httpStatus, status).toHttpResponse();
+  }
+
+  /** The same response, already whole (what Armeria's error handler hands back). */
+  static com.linecorp.armeria.common.AggregatedHttpResponse problemResponse(
+      HttpStatus httpStatus, Status status) {
     ObjectNode body = JSON.createObjectNode();
     body.put("type", "https://parley.dev/errors/" + status.errorCode());
     body.put("title", status.code().name());
@@ -96,7 +102,8 @@ final class StatusMapping {
                 headers.set(
                     HttpHeaderNames.RETRY_AFTER,
                     Long.toString(Math.max(1, (d.toMillis() + 999) / 1000))));
-    return HttpResponse.of(headers.build(), com.linecorp.armeria.common.HttpData.wrap(bytes(body)));
+    return com.linecorp.armeria.common.AggregatedHttpResponse.of(
+        headers.build(), com.linecorp.armeria.common.HttpData.wrap(bytes(body)));
   }
 
   /** The status an HTTP error response says, from its problem body or else its status code. */
