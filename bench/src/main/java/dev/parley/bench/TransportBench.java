@@ -10,6 +10,7 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.rabbitmq.RabbitTransport;
 import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
@@ -190,12 +191,13 @@ public final class TransportBench {
             t.subscribe(
                 q,
                 new ConsumerSettings(1, PREFETCH, false),
-                d -> {
-                  if (received.incrementAndGet() == expected) {
-                    done.countDown();
-                  }
-                  return ok;
-                });
+                DeliveryHandler.settling(
+                    d -> {
+                      if (received.incrementAndGet() == expected) {
+                        done.countDown();
+                      }
+                      return ok;
+                    }));
       } else {
         Channel consumer = sub.createChannel();
         consumer.basicQos(PREFETCH);
@@ -296,12 +298,13 @@ public final class TransportBench {
         t.subscribe(
             q,
             new ConsumerSettings(1, PREFETCH, false),
-            d -> {
-              if (received.incrementAndGet() == messages + 1) {
-                done.countDown();
-              }
-              return ok;
-            });
+            DeliveryHandler.settling(
+                d -> {
+                  if (received.incrementAndGet() == messages + 1) {
+                    done.countDown();
+                  }
+                  return ok;
+                }));
     Semaphore window = new Semaphore(WINDOW);
     long start = System.nanoTime();
     long cpu = cpuNanos();

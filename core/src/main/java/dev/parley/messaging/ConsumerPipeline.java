@@ -12,32 +12,43 @@ import dev.parley.message.Message;
 import dev.parley.policy.Deadline;
 import dev.parley.policy.Policy;
 import dev.parley.transport.spi.Delivery;
-import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Settlement;
 import dev.parley.transport.spi.Transport;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The handler pipeline around every consumer, the same for every transport, in this order: deadline
- * check → decode → retry tiers → handler → reply. A delivery's stage completes normally once the
+ * The chain every delivery of one subscription runs through, the same for every transport: the
+ * user's {@link DeliveryInterceptor}s, then {@code deadline → decode → retry → reply → policy →
+ * handler} ({@link #describe()}). {@link #process} returns a stage that completes normally once the
  * message is dealt with (handled, redelivered through the broker, dead-lettered or dropped as
- * expired), so the transport acknowledges it; it completes exceptionally only when that could not
- * be recorded at the broker, so the transport releases it for redelivery.
+ * expired), so the dispatcher acknowledges it; it fails only when that could not be recorded at the
+ * broker, so the message is given back.
  *
- * <p>Runs on the transport's consumer thread; immediate-retry backoff waits on that thread, which
- * keeps one key's messages in order.
+ * <p>Nothing here waits on a thread: retries — immediate ones and, on a partitioned channel, the
+ * redelivery tiers — are scheduled on {@code scheduler} and run again on {@code executor} (the
+ * handler pool, or the scheduler's thread for an asynchronous handler); on a partitioned channel
+ * the key's lane stays busy meanwhile, so only that key waits.
  */
-final class ConsumerPipeline<T, R> implements DeliveryHandler {
+final class ConsumerPipeline<T, R> {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerPipeline.class);
 
@@ -46,133 +57,437 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
   /** Dead letters are a sender's doing: a storm of them must not flood the log. */
   private static final LogLimiter DEAD_LETTERS = LogLimiter.of(20, 10);
 
+  /** How a handler is called: blocking (on the handler pool) or asynchronously. */
+  interface Invoker<T, R> {
+    CompletionStage<R> invoke(T payload, MessageContext context) throws Exception;
+
+    boolean blocking();
+
+    static <T, R> Invoker<T, R> blocking(CommandHandler<T, R> handler) {
+      return new Invoker<>() {
+        @Override
+        public CompletionStage<R> invoke(T payload, MessageContext context) throws Exception {
+          return CompletableFuture.completedFuture(handler.handle(payload, context));
+        }
+
+        @Override
+        public boolean blocking() {
+          return true;
+        }
+      };
+    }
+
+    static <T, R> Invoker<T, R> async(AsyncCommandHandler<T, R> handler) {
+      return new Invoker<>() {
+        @Override
+        public CompletionStage<R> invoke(T payload, MessageContext context) {
+          CompletionStage<R> stage = handler.handle(payload, context);
+          if (stage == null) {
+            throw new IllegalStateException("the asynchronous handler returned no stage");
+          }
+          return stage;
+        }
+
+        @Override
+        public boolean blocking() {
+          return false;
+        }
+      };
+    }
+  }
+
+  /** One link of the chain and its name. */
+  private final class Named {
+    private final String name;
+    private final Function<Invocation, CompletionStage<Object>> step;
+
+    Named(String name, Function<Invocation, CompletionStage<Object>> step) {
+      this.name = name;
+      this.step = step;
+    }
+
+    String name() {
+      return name;
+    }
+
+    Function<Invocation, CompletionStage<Object>> step() {
+      return step;
+    }
+  }
+
   private final String service;
   private final Channel<T> channel;
-  private final CommandHandler<T, R> handler;
+  private final String group;
+  private final Invoker<T, R> handler;
   private final Redelivery redelivery;
   private final Policy policy;
   private final Transport transport;
   private final Codecs codecs;
   private final Clock clock;
   private final Counters counters;
+  private final ScheduledExecutorService scheduler;
+  private final Executor executor;
+  private final List<Named> steps = new ArrayList<>();
 
   ConsumerPipeline(
       String service,
       Channel<T> channel,
-      CommandHandler<T, R> handler,
-      Redelivery redelivery,
-      Policy policy,
+      String group,
+      Invoker<T, R> handler,
+      SubscriptionOptions options,
+      List<DeliveryInterceptor> interceptors,
       Transport transport,
       Codecs codecs,
       Clock clock,
-      Counters counters) {
+      Counters counters,
+      ScheduledExecutorService scheduler,
+      Executor executor) {
     this.service = service;
     this.channel = channel;
+    this.group = group;
     this.handler = handler;
-    this.policy = policy;
-    this.redelivery = redelivery;
+    this.policy = options.policy();
+    this.redelivery = options.redelivery();
     this.transport = transport;
     this.codecs = codecs;
     this.clock = clock;
     this.counters = counters;
+    this.scheduler = scheduler;
+    this.executor = executor;
+    for (DeliveryInterceptor i : interceptors) {
+      steps.add(new Named(i.name(), i::intercept));
+    }
+    steps.add(new Named("deadline", this::readHeaders));
+    steps.add(new Named("decode", this::decode));
+    steps.add(new Named("retry" + describe(redelivery), this::retry));
+    steps.add(new Named("reply", this::reply));
+    if (policy != Policy.none()) {
+      steps.add(new Named("policy(" + policy.name() + ")", this::guard));
+    }
+    steps.add(new Named(handler.blocking() ? "handler" : "handler(async)", this::invoke));
   }
 
-  @Override
-  public CompletionStage<Void> onDelivery(Delivery delivery) {
+  /** The chain, outermost first, e.g. {@code deadline → decode → retry[…] → reply → handler}. */
+  String describe() {
+    StringJoiner chain = new StringJoiner(" → ");
+    steps.forEach(s -> chain.add(s.name()));
+    return chain.toString();
+  }
+
+  private static String describe(Redelivery r) {
+    return "[immediate " + r.immediateAttempts() + ", tiers " + r.delays() + "]";
+  }
+
+  /** Runs one delivery through the chain. */
+  CompletionStage<Object> process(Delivery delivery, Settlement settlement) {
     counters.received.increment();
-    Message message = delivery.message();
-    if (delivery.unreadable() != null) {
-      return deadLetter(delivery, delivery.unreadable(), 1);
-    }
-    int attempt;
-    Long deadline;
-    Destination.Queue replyTo;
-    T payload;
-    Codec codec;
-    try {
-      // Every header the pipeline acts on is checked before the handler runs: a message that
-      // cannot be answered, timed or counted is bad input, dead-lettered once.
-      attempt = parseAttempt(message);
-      deadline = parseDeadline(message);
-      replyTo = replyAddress(message);
-      if (isExpired(deadline)) {
-        return expired(message);
-      }
-      codec = codecs.decoderFor(message.headers().get(Headers.CONTENT_TYPE), channel.payloadType());
-      payload = codec.decode(message.payload(), channel.payloadType());
-    } catch (BadInputException e) {
-      return deadLetter(delivery, e, 1);
-    }
-    return handle(delivery, payload, codec, replyTo, attempt, deadline);
+    return new Invocation(delivery, settlement).proceed();
   }
 
-  private CompletionStage<Void> handle(
-      Delivery delivery,
-      T payload,
-      Codec codec,
-      Destination.Queue replyTo,
-      int firstAttempt,
-      Long deadline) {
-    Message message = delivery.message();
-    int attempt = firstAttempt;
-    int immediateRetries = 0;
-    while (true) {
-      if (isExpired(deadline)) {
-        return expired(message);
-      }
-      Context context = new Context(message, attempt, deadline);
-      Throwable failure;
-      try {
-        // The message's deadline is current while the handler runs, so the calls it makes (a
-        // request, an RPC) inherit what is left of it.
-        Deadline current =
-            deadline == null ? null : Deadline.after(Duration.ofMillis(deadline - clock.millis()));
-        R result;
-        try (Deadline.Scope scope = current == null ? NO_SCOPE : current.attach()) {
-          result =
-              policy == Policy.none()
-                  ? handler.handle(payload, context)
-                  : policy.executeBlocking(current, () -> handler.handle(payload, context));
-        }
-        // Encoding the reply happens here too: a reply no codec can write is a failure of this
-        // message (dead-lettered, with a failure reply), not a reason to redeliver it forever.
-        CompletionStage<Void> reply = reply(replyTo, message, Status.OK, result, codec);
-        counters.handled.increment();
-        return reply;
-      } catch (Throwable t) {
-        if (t instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-        if (t instanceof VirtualMachineError) {
-          throw (VirtualMachineError) t;
-        }
-        failure = t;
-      }
-      if (!isRetryable(failure) || attempt >= redelivery.maxAttempts()) {
-        return deadLetter(delivery, failure, attempt);
-      }
-      if (attempt < redelivery.immediateAttempts()) {
-        immediateRetries++;
-        log.debug("{} attempt {} of {} failed, retrying", channel, attempt, message.id(), failure);
-        if (!pause(redelivery.backoffBefore(immediateRetries))) {
-          return CompletableFuture.failedFuture(failure);
-        }
-        counters.retried.increment();
-        attempt++;
-        continue;
-      }
-      Duration delay = redelivery.delays().get(attempt - redelivery.immediateAttempts());
-      if (channel.isPartitioned()) {
-        // Order first: later messages of this key must not overtake, so wait in place.
-        if (!pause(delay)) {
-          return CompletableFuture.failedFuture(failure);
-        }
-        counters.retried.increment();
-        attempt++;
-        continue;
-      }
-      return redeliverLater(delivery, failure, attempt + 1, delay);
+  // ---- the steps ------------------------------------------------------------------------------
+
+  /**
+   * Every header the pipeline acts on is checked before the handler runs: a message that cannot be
+   * answered, timed or counted is bad input, dead-lettered once.
+   */
+  private CompletionStage<Object> readHeaders(Invocation inv) {
+    Delivery delivery = inv.delivery;
+    if (!delivery.isReadable()) {
+      return done(deadLetter(delivery, delivery.unreadable(), 1));
     }
+    Message message = delivery.message();
+    try {
+      inv.attempt = parseAttempt(message);
+      inv.deadlineMillis = parseDeadline(message);
+      inv.replyTo = replyAddress(message);
+    } catch (BadInputException e) {
+      return done(deadLetter(delivery, e, 1));
+    }
+    if (isExpired(inv.deadlineMillis)) {
+      return done(expired(message));
+    }
+    return inv.proceed();
+  }
+
+  private CompletionStage<Object> decode(Invocation inv) {
+    Message message = inv.delivery.message();
+    try {
+      inv.codec =
+          codecs.decoderFor(message.headers().get(Headers.CONTENT_TYPE), channel.payloadType());
+      inv.payload = inv.codec.decode(message.payload(), channel.payloadType());
+    } catch (BadInputException e) {
+      return done(deadLetter(inv.delivery, e, 1));
+    }
+    return inv.proceed();
+  }
+
+  /** Immediate retries, then the redelivery tiers, then the dead-letter channel. */
+  private CompletionStage<Object> retry(Invocation inv) {
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    attempt(inv, inv.attempt, 0, result);
+    return result;
+  }
+
+  private void attempt(
+      Invocation inv, int attempt, int immediateRetries, CompletableFuture<Object> result) {
+    if (inv.settlement.isWithdrawn()) {
+      // The subscription is closing (or the connection dropped) while this waited for a retry:
+      // the broker has the message again.
+      result.completeExceptionally(new IllegalStateException("delivery withdrawn"));
+      return;
+    }
+    if (isExpired(inv.deadlineMillis)) {
+      result.complete(null);
+      expired(inv.delivery.message());
+      return;
+    }
+    Invocation next = inv.copy();
+    next.attempt = attempt;
+    CompletionStage<Object> stage = next.proceed();
+    stage.whenComplete(
+        (value, error) -> {
+          if (error == null) {
+            result.complete(value);
+            return;
+          }
+          Throwable failure = unwrap(error);
+          if (!isRetryable(failure) || attempt >= redelivery.maxAttempts()) {
+            complete(result, deadLetter(inv.delivery, failure, attempt));
+            return;
+          }
+          Message message = inv.delivery.message();
+          if (attempt < redelivery.immediateAttempts()) {
+            log.debug(
+                "{} attempt {} of {} failed, retrying", channel, attempt, message.id(), failure);
+            later(
+                redelivery.backoffBefore(immediateRetries + 1),
+                result,
+                () -> attempt(inv, attempt + 1, immediateRetries + 1, result));
+            return;
+          }
+          Duration delay = redelivery.delays().get(attempt - redelivery.immediateAttempts());
+          if (channel.isPartitioned()) {
+            // Order first: this key's later messages must not overtake, so the key's lane waits
+            // (other keys go on); the wait is scheduled, no thread sleeps through it.
+            later(delay, result, () -> attempt(inv, attempt + 1, immediateRetries, result));
+            return;
+          }
+          complete(result, redeliverLater(inv.delivery, failure, attempt + 1, delay));
+        });
+  }
+
+  /** Runs {@code retry} after {@code delay}, on the handler's executor. */
+  private void later(Duration delay, CompletableFuture<Object> result, Runnable retry) {
+    Runnable onExecutor =
+        () -> {
+          try {
+            executor.execute(
+                () -> {
+                  counters.retried.increment();
+                  retry.run();
+                });
+          } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e); // closing: the broker gets the message back
+          }
+        };
+    try {
+      scheduler.schedule(onExecutor, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(e);
+    }
+  }
+
+  /** Sends what the handler returned to a requester; the reply's acceptance ends the delivery. */
+  private CompletionStage<Object> reply(Invocation inv) {
+    return inv.proceed()
+        .thenCompose(
+            result -> {
+              @SuppressWarnings("unchecked")
+              R value = (R) result;
+              return reply(inv.replyTo, inv.delivery.message(), Status.OK, value, inv.codec)
+                  .thenApply(v -> result);
+            });
+  }
+
+  /**
+   * The consumer's policy around the handler: for a blocking handler its rate limit throttles the
+   * handler thread, its bulkhead and breaker refuse ({@link RejectedException}, retried through the
+   * tiers); for an asynchronous one the bulkhead and rate limit admit or refuse at once.
+   */
+  private CompletionStage<Object> guard(Invocation inv) {
+    if (!handler.blocking()) {
+      Optional<RejectedException> refused = policy.admit();
+      if (refused.isPresent()) {
+        return CompletableFuture.failedFuture(refused.get());
+      }
+      return inv.proceed().whenComplete((v, e) -> policy.release());
+    }
+    try {
+      Object value = policy.executeBlocking(inv.currentDeadline(), () -> join(inv.proceed()));
+      return CompletableFuture.completedFuture(value);
+    } catch (Exception e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletionStage<Object> invoke(Invocation inv) {
+    Context context = new Context(inv.delivery.message(), inv.attempt, inv.deadlineMillis);
+    @SuppressWarnings("unchecked")
+    T payload = (T) inv.payload;
+    // The message's deadline is current while the handler runs, so the calls it makes (a request,
+    // an RPC) inherit what is left of it.
+    Deadline current = inv.currentDeadline();
+    try (Deadline.Scope scope = current == null ? NO_SCOPE : current.attach()) {
+      CompletionStage<R> stage = handler.invoke(payload, context);
+      return stage.thenApply(
+          r -> {
+            counters.handled.increment();
+            return (Object) r;
+          });
+    } catch (Throwable t) {
+      if (t instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      if (t instanceof VirtualMachineError) {
+        throw (VirtualMachineError) t;
+      }
+      return CompletableFuture.failedFuture(t);
+    }
+  }
+
+  // ---- the invocation -------------------------------------------------------------------------
+
+  /** One delivery at one position of the chain; {@link #proceed()} runs the next step. */
+  private final class Invocation implements DeliveryInvocation {
+    final Delivery delivery;
+    final Settlement settlement;
+    int index;
+    int attempt = 1;
+    Long deadlineMillis;
+    Destination.Queue replyTo;
+    Object payload;
+    Codec codec;
+
+    Invocation(Delivery delivery, Settlement settlement) {
+      this.delivery = delivery;
+      this.settlement = settlement;
+    }
+
+    Invocation copy() {
+      Invocation c = new Invocation(delivery, settlement);
+      c.index = index;
+      c.attempt = attempt;
+      c.deadlineMillis = deadlineMillis;
+      c.replyTo = replyTo;
+      c.payload = payload;
+      c.codec = codec;
+      return c;
+    }
+
+    Deadline currentDeadline() {
+      return deadlineMillis == null
+          ? null
+          : Deadline.after(Duration.ofMillis(deadlineMillis - clock.millis()));
+    }
+
+    @Override
+    public CompletionStage<Object> proceed() {
+      if (index >= steps.size()) {
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("proceed() called past the end of the chain"));
+      }
+      Function<Invocation, CompletionStage<Object>> step = steps.get(index).step();
+      // The step gets its own copy, positioned after itself, to change and pass on.
+      Invocation next = copy();
+      next.index = index + 1;
+      try {
+        CompletionStage<Object> stage = step.apply(next);
+        return stage == null
+            ? CompletableFuture.failedFuture(
+                new IllegalStateException(steps.get(index).name() + " returned no stage"))
+            : stage;
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    @Override
+    public Message message() {
+      return delivery.message();
+    }
+
+    @Override
+    public Destination source() {
+      return delivery.source();
+    }
+
+    @Override
+    public String channel() {
+      return channel.name();
+    }
+
+    @Override
+    public String group() {
+      return group;
+    }
+
+    @Override
+    public int deliveryCount() {
+      return delivery.deliveryCount();
+    }
+
+    @Override
+    public int attempt() {
+      return attempt;
+    }
+
+    @Override
+    public Optional<Instant> deadline() {
+      return Optional.ofNullable(deadlineMillis).map(Instant::ofEpochMilli);
+    }
+
+    @Override
+    public Optional<Object> payload() {
+      return Optional.ofNullable(payload);
+    }
+  }
+
+  private static CompletionStage<Object> done(CompletionStage<Void> stage) {
+    return stage.thenApply(v -> null);
+  }
+
+  private static void complete(CompletableFuture<Object> result, CompletionStage<Void> stage) {
+    stage.whenComplete(
+        (v, e) -> {
+          if (e == null) {
+            result.complete(null);
+          } else {
+            result.completeExceptionally(e);
+          }
+        });
+  }
+
+  /** The value of a completed stage, or its failure thrown (for the blocking policy). */
+  private static Object join(CompletionStage<Object> stage) throws Exception {
+    try {
+      return stage.toCompletableFuture().join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof Exception ex) {
+        throw ex;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   private CompletionStage<Void> redeliverLater(
@@ -190,8 +505,7 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
         nextAttempt,
         delay,
         failure);
-    return transport
-        .send(delivery.source(), copy.build(), SendOptions.delayed(delay))
+    return send(delivery.source(), copy.build(), SendOptions.delayed(delay))
         .thenRun(counters.redelivered::increment);
   }
 
@@ -426,17 +740,6 @@ final class ConsumerPipeline<T, R> implements DeliveryHandler {
       return replyAddress(message);
     } catch (BadInputException e) {
       return null;
-    }
-  }
-
-  /** Waits on the consumer thread; false if interrupted (the subscription is closing). */
-  private static boolean pause(Duration duration) {
-    try {
-      TimeUnit.NANOSECONDS.sleep(duration.toNanos());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 

@@ -16,12 +16,23 @@ import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportSubscription;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +56,11 @@ final class DefaultMessaging implements Messaging {
   private final Object replyLock = new Object();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile TransportSubscription replySubscription;
+  private final List<DeliveryInterceptor> interceptors;
+  private final List<PublishInterceptor> publishInterceptors;
+
+  /** Schedules retries (never runs a handler: it hands each to the subscription's executor). */
+  private final ScheduledThreadPoolExecutor retries;
 
   DefaultMessaging(
       String service,
@@ -53,8 +69,21 @@ final class DefaultMessaging implements Messaging {
       Codecs codecs,
       Clock clock,
       SubscriptionOptions defaults,
-      Policy publishPolicy) {
+      Policy publishPolicy,
+      List<DeliveryInterceptor> interceptors,
+      List<PublishInterceptor> publishInterceptors) {
     this.service = service;
+    this.interceptors = interceptors;
+    this.publishInterceptors = publishInterceptors;
+    this.retries =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "parley-retries-" + service);
+              t.setDaemon(true);
+              return t;
+            });
+    retries.setRemoveOnCancelPolicy(true);
     this.publishPolicy = publishPolicy;
     this.transport = transport;
     this.ownsTransport = ownsTransport;
@@ -153,7 +182,53 @@ final class DefaultMessaging implements Messaging {
           return null;
         };
     return start(
-        channel, new Destination.GroupQueue(channel.name(), group), group, asCommand, options);
+        channel,
+        new Destination.GroupQueue(channel.name(), group),
+        group,
+        ConsumerPipeline.Invoker.blocking(asCommand),
+        options);
+  }
+
+  @Override
+  public <T> Subscription subscribeAsync(
+      Channel<T> channel,
+      String group,
+      AsyncMessageHandler<T> handler,
+      SubscriptionOptions options) {
+    requireKind(channel, Channel.Kind.EVENT);
+    Objects.requireNonNull(handler, "handler");
+    AsyncCommandHandler<T, Object> asCommand =
+        (payload, context) -> handler.handle(payload, context).thenApply(v -> null);
+    return start(
+        channel,
+        new Destination.GroupQueue(channel.name(), group),
+        group,
+        ConsumerPipeline.Invoker.async(asCommand),
+        options);
+  }
+
+  @Override
+  public <C, R> Subscription serveAsync(
+      Channel<C> channel, AsyncCommandHandler<C, R> handler, SubscriptionOptions options) {
+    requireKind(channel, Channel.Kind.COMMAND);
+    Objects.requireNonNull(handler, "handler");
+    return start(
+        channel,
+        new Destination.Queue(channel.name()),
+        channel.name(),
+        ConsumerPipeline.Invoker.async(handler),
+        options);
+  }
+
+  @Override
+  public String describe() {
+    StringJoiner publish = new StringJoiner(" → ");
+    publishInterceptors.forEach(i -> publish.add(i.name()));
+    publish.add("policy(" + publishPolicy.name() + ")").add(transport.name());
+    StringJoiner consume = new StringJoiner(" → ");
+    interceptors.forEach(i -> consume.add(i.name()));
+    consume.add("(the subscription's chain)");
+    return "publish: " + publish + "; consume: " + consume;
   }
 
   @Override
@@ -161,7 +236,12 @@ final class DefaultMessaging implements Messaging {
       Channel<C> channel, CommandHandler<C, R> handler, SubscriptionOptions options) {
     requireKind(channel, Channel.Kind.COMMAND);
     Objects.requireNonNull(handler, "handler");
-    return start(channel, new Destination.Queue(channel.name()), channel.name(), handler, options);
+    return start(
+        channel,
+        new Destination.Queue(channel.name()),
+        channel.name(),
+        ConsumerPipeline.Invoker.blocking(handler),
+        options);
   }
 
   @Override
@@ -175,19 +255,29 @@ final class DefaultMessaging implements Messaging {
             ? new Destination.GroupQueue(channel.name(), group)
             : new Destination.Queue(channel.name());
     Destination.Queue deadLetters = source.deadLetter();
+    ExecutorService executor = handlerPool(deadLetters.name(), 1);
     TransportSubscription subscription =
         transport.subscribe(
             deadLetters,
             new ConsumerSettings(1, defaults.prefetch(), false),
-            delivery -> {
-              try {
-                handler.handle(delivery.message());
-                return CompletableFuture.completedFuture(null);
-              } catch (Exception e) {
-                return CompletableFuture.failedFuture(e);
-              }
-            });
-    SubscriptionHandle handle = new SubscriptionHandle(deadLetters.name(), group, subscription);
+            new Lanes(
+                false,
+                executor,
+                (delivery, settlement) -> {
+                  try {
+                    handler.handle(delivery.message());
+                    return CompletableFuture.completedFuture(null);
+                  } catch (Exception e) {
+                    return CompletableFuture.failedFuture(e);
+                  }
+                }));
+    SubscriptionHandle handle =
+        new SubscriptionHandle(
+            deadLetters.name(),
+            group,
+            subscription,
+            executor,
+            deadLetters.name() + ": dead letters, 1 lane");
     subscriptions.add(handle);
     return handle;
   }
@@ -196,30 +286,68 @@ final class DefaultMessaging implements Messaging {
       Channel<T> channel,
       Destination source,
       String group,
-      CommandHandler<T, R> handler,
+      ConsumerPipeline.Invoker<T, R> handler,
       SubscriptionOptions options) {
     Objects.requireNonNull(options, "options");
     ensureOpen();
+    String name = channel.name() + (group.equals(channel.name()) ? "" : "/" + group);
+    ExecutorService pool = handler.blocking() ? handlerPool(name, options.concurrency()) : null;
+    Executor executor = pool != null ? pool : Runnable::run;
+    List<DeliveryInterceptor> chain = new ArrayList<>(interceptors);
+    chain.addAll(options.interceptors());
     ConsumerPipeline<T, R> pipeline =
         new ConsumerPipeline<>(
-            service,
-            channel,
-            handler,
-            options.redelivery(),
-            options.policy(),
-            transport,
-            codecs,
-            clock,
-            counters);
-    TransportSubscription subscription =
-        transport.subscribe(
-            source,
-            new ConsumerSettings(
-                options.concurrency(), options.prefetch(), false, channel.isPartitioned()),
-            pipeline);
-    SubscriptionHandle handle = new SubscriptionHandle(channel.name(), group, subscription);
+            service, channel, group, handler, options, chain, transport, codecs, clock, counters,
+            retries, executor);
+    Lanes lanes = new Lanes(channel.isPartitioned(), executor, pipeline::process);
+    TransportSubscription subscription;
+    try {
+      // One consumer: it pushes deliveries without waiting, so lanes, not consumers, give the
+      // concurrency; prefetch bounds what the subscription holds unsettled.
+      subscription =
+          transport.subscribe(
+              source,
+              new ConsumerSettings(1, options.prefetch(), false, channel.isPartitioned()),
+              lanes);
+    } catch (RuntimeException e) {
+      if (pool != null) {
+        pool.shutdownNow();
+      }
+      throw e;
+    }
+    String dispatch =
+        handler.blocking()
+            ? options.concurrency() + " lanes (blocking handler pool)"
+            : "asynchronous handler on the transport's thread";
+    String describe =
+        name
+            + ": "
+            + dispatch
+            + (channel.isPartitioned() ? ", per-key order" : "")
+            + ", prefetch "
+            + options.prefetch()
+            + "; "
+            + pipeline.describe();
+    SubscriptionHandle handle =
+        new SubscriptionHandle(channel.name(), group, subscription, pool, describe);
     subscriptions.add(handle);
     return handle;
+  }
+
+  /** The threads a blocking handler runs on: {@code size} of them, daemons, named after it. */
+  private static ExecutorService handlerPool(String name, int size) {
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(
+        size,
+        size,
+        30,
+        TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(),
+        r -> {
+          Thread t = new Thread(r, "parley-handler-" + name + "-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   @Override
@@ -246,6 +374,7 @@ final class DefaultMessaging implements Messaging {
     }
     replies.failAll(
         new TransportException("parley.closed", "messaging closed before the reply came", null));
+    retries.shutdownNow();
     if (ownsTransport) {
       transport.close();
     }
@@ -271,18 +400,48 @@ final class DefaultMessaging implements Messaging {
 
   private CompletableFuture<Message> sendTracked(Destination destination, Message message) {
     ensureOpen();
+    Message[] sentAs = {message};
     CompletableFuture<Void> sent =
-        publishPolicy == Policy.none()
-            ? transport.send(destination, message, SendOptions.NONE)
-            : publishPolicy.execute(
-                Policy.Call.NON_IDEMPOTENT.withIdempotencyKey(message.id()),
-                deadline -> transport.send(destination, message, SendOptions.NONE));
+        publishInterceptors.isEmpty()
+            ? sendGuarded(destination, message)
+            : publishThrough(0, destination, message, sentAs).toCompletableFuture();
     return sent.thenApply(
             v -> {
               counters.sent.increment();
-              return message;
+              return sentAs[0];
             })
         .copy();
+  }
+
+  /** The publish chain from interceptor {@code index} on: interceptors → policy → transport. */
+  private CompletionStage<Void> publishThrough(
+      int index, Destination destination, Message message, Message[] sentAs) {
+    if (index == publishInterceptors.size()) {
+      sentAs[0] = message;
+      return sendGuarded(destination, message);
+    }
+    try {
+      CompletionStage<Void> stage =
+          publishInterceptors
+              .get(index)
+              .intercept(
+                  destination,
+                  message,
+                  m -> publishThrough(index + 1, destination, Objects.requireNonNull(m), sentAs));
+      return stage == null
+          ? CompletableFuture.failedFuture(new IllegalStateException("interceptor returned null"))
+          : stage;
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<Void> sendGuarded(Destination destination, Message message) {
+    return publishPolicy == Policy.none()
+        ? transport.send(destination, message, SendOptions.NONE)
+        : publishPolicy.execute(
+            Policy.Call.NON_IDEMPOTENT.withIdempotencyKey(message.id()),
+            deadline -> transport.send(destination, message, SendOptions.NONE));
   }
 
   private void ensureReplyChannel() {
@@ -326,11 +485,25 @@ final class DefaultMessaging implements Messaging {
     private final String channel;
     private final String group;
     private final TransportSubscription delegate;
+    private final ExecutorService pool;
+    private final String describe;
 
-    SubscriptionHandle(String channel, String group, TransportSubscription delegate) {
+    SubscriptionHandle(
+        String channel,
+        String group,
+        TransportSubscription delegate,
+        ExecutorService pool,
+        String describe) {
       this.channel = channel;
       this.group = group;
       this.delegate = delegate;
+      this.pool = pool;
+      this.describe = describe;
+    }
+
+    @Override
+    public String describe() {
+      return describe;
     }
 
     @Override
@@ -346,7 +519,12 @@ final class DefaultMessaging implements Messaging {
     @Override
     public void close() {
       subscriptions.remove(this);
+      // The transport stops pushing, waits (bounded) for what is being handled to be settled and
+      // gives the rest back; then the handler pool ends.
       delegate.close();
+      if (pool != null) {
+        pool.shutdown();
+      }
     }
   }
 }

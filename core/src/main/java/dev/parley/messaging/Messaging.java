@@ -133,6 +133,32 @@ public interface Messaging extends AutoCloseable {
       Channel<C> channel, CommandHandler<C, R> handler, SubscriptionOptions options);
 
   /**
+   * Subscribes a group with a handler that does not block ({@link AsyncMessageHandler}): it runs on
+   * the transport's dispatch thread, without a hand-off to a handler pool; otherwise as {@link
+   * #subscribe(Channel, String, MessageHandler, SubscriptionOptions)}.
+   */
+  <T> Subscription subscribeAsync(
+      Channel<T> channel,
+      String group,
+      AsyncMessageHandler<T> handler,
+      SubscriptionOptions options);
+
+  /**
+   * Serves a command channel with a handler that does not block ({@link AsyncCommandHandler}): it
+   * runs on the transport's dispatch thread, without a hand-off to a handler pool; otherwise as
+   * {@link #serve(Channel, CommandHandler, SubscriptionOptions)}.
+   */
+  <C, R> Subscription serveAsync(
+      Channel<C> channel, AsyncCommandHandler<C, R> handler, SubscriptionOptions options);
+
+  /**
+   * The publish chain ({@link PublishInterceptor}s → policy → transport) and the interceptors every
+   * subscription starts with, e.g. {@code publish: policy(none) → amqp; consume: tracing →
+   * (subscription's chain)}.
+   */
+  String describe();
+
+  /**
    * Consumes the dead-letter channel of a subscriber group (for an event channel) or of a command
    * channel ({@code group} is then ignored). Dead letters arrive as raw messages carrying the error
    * headers of {@link dev.parley.message.Headers} ({@code parley-error-code}, …); each is

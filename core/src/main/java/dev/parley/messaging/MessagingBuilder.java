@@ -40,6 +40,8 @@ public final class MessagingBuilder {
   private Clock clock = Clock.systemUTC();
   private SubscriptionOptions subscriptionOptions = SubscriptionOptions.defaults();
   private Policy publishPolicy = Policy.none();
+  private final List<DeliveryInterceptor> interceptors = new ArrayList<>();
+  private final List<PublishInterceptor> publishInterceptors = new ArrayList<>();
 
   MessagingBuilder() {}
 
@@ -95,12 +97,35 @@ public final class MessagingBuilder {
     return this;
   }
 
+  /**
+   * Adds an interceptor to every subscription's chain, after those added before it and before the
+   * subscription's own ({@link SubscriptionOptions#withInterceptor}) and Parley's steps.
+   */
+  public MessagingBuilder interceptor(DeliveryInterceptor interceptor) {
+    interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return this;
+  }
+
+  /** Adds an interceptor to every send, after those added before it and before the policy. */
+  public MessagingBuilder publishInterceptor(PublishInterceptor interceptor) {
+    publishInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return this;
+  }
+
   public Messaging build() {
     Codecs resolvedCodecs = codecs != null ? codecs : Codecs.discover();
     boolean owned = transport == null;
     Transport resolved = owned ? createTransport() : transport;
     return new DefaultMessaging(
-        service, resolved, owned, resolvedCodecs, clock, subscriptionOptions, publishPolicy);
+        service,
+        resolved,
+        owned,
+        resolvedCodecs,
+        clock,
+        subscriptionOptions,
+        publishPolicy,
+        List.copyOf(interceptors),
+        List.copyOf(publishInterceptors));
   }
 
   private Transport createTransport() {

@@ -11,13 +11,13 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.LogLimiter;
+import dev.parley.transport.spi.Settlement;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -86,15 +86,28 @@ final class ReplyRouter implements DeliveryHandler {
     return pending.size();
   }
 
+  /**
+   * Completes the request a reply answers, on the transport's dispatch thread (no further
+   * hand-off), and acknowledges the reply at once: replies are transient and settled whatever
+   * became of them.
+   */
   @Override
-  public CompletionStage<Void> onDelivery(Delivery delivery) {
+  public void onDelivery(Delivery delivery, Settlement settlement) {
+    try {
+      route(delivery);
+    } finally {
+      settlement.ack();
+    }
+  }
+
+  private void route(Delivery delivery) {
     Message reply = delivery.message();
     String correlationId = reply.headers().get(Headers.CORRELATION_ID);
     Pending<?> entry = correlationId == null ? null : pending.get(correlationId);
     if (entry == null) {
       counters.lateReplies.increment();
       log.debug("reply {} to {} matches no pending request; dropped", reply.id(), correlationId);
-      return CompletableFuture.completedFuture(null);
+      return;
     }
     if (!entry.isAnsweredBy(reply.headers().get(Headers.REPLY_TOKEN))) {
       // Not from whoever received the request: the request keeps waiting for the real reply.
@@ -104,15 +117,14 @@ final class ReplyRouter implements DeliveryHandler {
           "reply {} to request {} lacks the request's reply token; dropped",
           reply.id(),
           correlationId);
-      return CompletableFuture.completedFuture(null);
+      return;
     }
     if (!pending.remove(correlationId, entry)) {
       counters.lateReplies.increment();
-      return CompletableFuture.completedFuture(null);
+      return;
     }
     entry.cancelTimeout();
     entry.complete(reply, codecs);
-    return CompletableFuture.completedFuture(null);
   }
 
   /** A new reply token: 128 random bits, URL-safe Base64. */

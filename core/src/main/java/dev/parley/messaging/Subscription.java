@@ -13,6 +13,15 @@ public interface Subscription extends AutoCloseable {
   /** The subscriber group (for a command channel: the channel name). */
   String group();
 
+  /**
+   * The chain each delivery runs through, outermost first, with the dispatch settings, e.g. {@code
+   * orders.created/billing: 8 lanes (blocking handler pool), per-key order; deadline → decode →
+   * retry[…] → reply → handler}.
+   */
+  default String describe() {
+    return channel() + "/" + group();
+  }
+
   @Override
   void close();
 }

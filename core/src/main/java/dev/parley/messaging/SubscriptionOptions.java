@@ -1,26 +1,48 @@
 package dev.parley.messaging;
 
 import dev.parley.policy.Policy;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * How a subscription consumes. Immutable.
  *
- * @param concurrency how many messages are handled at once (each on its own consumer); on a
- *     partitioned channel, messages of one key are still handled one at a time
- * @param prefetch how many messages each consumer may hold before handling them
+ * @param concurrency lanes: how many messages are handled at once — the size of the subscription's
+ *     handler pool for a blocking handler; on a partitioned channel messages of one key still run
+ *     one at a time, in order, while up to this many keys run at once. An asynchronous handler runs
+ *     on the transport's thread and is bounded by {@code prefetch} instead.
+ * @param prefetch how many messages the subscription may hold unsettled — handed to it by the
+ *     broker and not yet acknowledged, whether running, waiting behind their key or waiting for a
+ *     retry
  * @param redelivery the retry tiers
  * @param policy guards every handler call: its rate limit throttles the consumer, its bulkhead
  *     bounds handler calls in flight (across subscriptions sharing the policy), its circuit breaker
  *     stops handling while the handler keeps failing — messages refused by the breaker or the
  *     bulkhead are redelivered through the {@code redelivery} tiers; {@link Policy#none()} by
  *     default
+ * @param interceptors the subscription's own interceptors, run after the messaging's and before
+ *     Parley's steps ({@link DeliveryInterceptor})
  */
 public record SubscriptionOptions(
-    int concurrency, int prefetch, Redelivery redelivery, Policy policy) {
+    int concurrency,
+    int prefetch,
+    Redelivery redelivery,
+    Policy policy,
+    List<DeliveryInterceptor> interceptors) {
+
+  /** Lanes by default: see {@link #defaults()}. */
+  public static final int DEFAULT_CONCURRENCY = 8;
+
+  /** Unsettled messages by default: see {@link #defaults()}. */
+  public static final int DEFAULT_PREFETCH = 64;
 
   public SubscriptionOptions(int concurrency, int prefetch, Redelivery redelivery) {
     this(concurrency, prefetch, redelivery, Policy.none());
+  }
+
+  public SubscriptionOptions(int concurrency, int prefetch, Redelivery redelivery, Policy policy) {
+    this(concurrency, prefetch, redelivery, policy, List.of());
   }
 
   public SubscriptionOptions {
@@ -32,26 +54,41 @@ public record SubscriptionOptions(
     }
     Objects.requireNonNull(redelivery, "redelivery");
     Objects.requireNonNull(policy, "policy");
+    interceptors = List.copyOf(interceptors);
   }
 
-  /** One consumer, prefetch 10, {@link Redelivery#defaults()}. */
+  /**
+   * {@value #DEFAULT_CONCURRENCY} lanes, prefetch {@value #DEFAULT_PREFETCH}, {@link
+   * Redelivery#defaults()}. Eight lanes keep a handler that waits on I/O (a database, another
+   * service) from serialising a subscription, yet bound what one subscription can put on a
+   * downstream; eight messages per lane let a lane start its next message while the last one's
+   * acknowledgement or reply is still on its way to the broker. Per-key order does not depend on
+   * either: it is kept by the key's lane.
+   */
   public static SubscriptionOptions defaults() {
-    return new SubscriptionOptions(1, 10, Redelivery.defaults());
+    return new SubscriptionOptions(DEFAULT_CONCURRENCY, DEFAULT_PREFETCH, Redelivery.defaults());
   }
 
   public SubscriptionOptions withConcurrency(int concurrency) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
   }
 
   public SubscriptionOptions withPrefetch(int prefetch) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
   }
 
   public SubscriptionOptions withRedelivery(Redelivery redelivery) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
   }
 
   public SubscriptionOptions withPolicy(Policy policy) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
+  }
+
+  /** These options with {@code interceptor} added after the subscription's others. */
+  public SubscriptionOptions withInterceptor(DeliveryInterceptor interceptor) {
+    List<DeliveryInterceptor> more = new ArrayList<>(interceptors);
+    more.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, more);
   }
 }

@@ -42,8 +42,7 @@ class ConsumerPipelineTest {
 
   @Test
   void dropsAnExpiredMessageWithoutCallingTheHandler() {
-    DeliveryHandler pipeline =
-        pipeline(EVENTS, Redelivery.none(), (p, ctx) -> fail("handler must not run"));
+    Pipe pipeline = pipeline(EVENTS, Redelivery.none(), (p, ctx) -> fail("handler must not run"));
     Message expired = message("x").header(Headers.DEADLINE, Long.toString(clock.millis())).build();
 
     pipeline.onDelivery(delivery(expired)).toCompletableFuture().join();
@@ -54,7 +53,7 @@ class ConsumerPipelineTest {
 
   @Test
   void handlesAMessageBeforeItsDeadline() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(
             EVENTS,
             Redelivery.none(),
@@ -75,7 +74,7 @@ class ConsumerPipelineTest {
 
   @Test
   void retriesImmediatelyThenSchedulesADelayedRedeliveryThroughTheBroker() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
     Message original = message("x").build();
 
@@ -97,7 +96,7 @@ class ConsumerPipelineTest {
   void consumerPolicyStopsCallingTheHandlerWhileItsCircuitIsOpenAndRedelivers() {
     Policy policy =
         Policy.builder().circuitBreaker(100, 2, Duration.ofHours(1), 1).clock(clock).build();
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(
             EVENTS,
             Redelivery.of(1, Duration.ZERO, Duration.ofSeconds(5)),
@@ -121,7 +120,7 @@ class ConsumerPipelineTest {
     Policy policy = Policy.builder().bulkhead(1).build();
     java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    DeliveryHandler slow =
+    Pipe slow =
         pipeline(
             EVENTS,
             Redelivery.of(1, Duration.ZERO, Duration.ofSeconds(5)),
@@ -149,7 +148,7 @@ class ConsumerPipelineTest {
 
   @Test
   void deadLettersWhenTheLastAttemptFails() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
     Message lastTry =
         message("x").header(Headers.ATTEMPT, "3").header(Headers.FIRST_FAILURE_TIME, "42").build();
@@ -172,7 +171,7 @@ class ConsumerPipelineTest {
 
   @Test
   void anAttemptHeaderFromOutsideIsClampedToTheLastAttempt() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(EVENTS, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)), alwaysFailing());
     Message forged =
         message("x").header(Headers.ATTEMPT, Integer.toString(Integer.MAX_VALUE)).build();
@@ -186,7 +185,7 @@ class ConsumerPipelineTest {
 
   @Test
   void aNonPositiveDeadlineIsBadInputNotExpiry() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
 
     pipeline
@@ -202,7 +201,7 @@ class ConsumerPipelineTest {
 
   @Test
   void aBadReplyAddressIsBadInputAndTheHandlerDoesNotRun() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
 
     pipeline
@@ -218,7 +217,7 @@ class ConsumerPipelineTest {
 
   @Test
   void badInputIsDeadLetteredAfterOneAttempt() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(
             EVENTS,
             Redelivery.defaults(),
@@ -236,7 +235,7 @@ class ConsumerPipelineTest {
 
   @Test
   void undecodablePayloadIsDeadLetteredWithTheCodecErrorCode() {
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(EVENTS, Redelivery.defaults(), (p, ctx) -> fail("handler must not run"));
     Message noType = Message.builder().payload(new byte[] {1}).build();
     Message badDeadline = message("x").header(Headers.DEADLINE, "tomorrow").build();
@@ -252,7 +251,7 @@ class ConsumerPipelineTest {
   @Test
   void partitionedChannelRetriesInPlaceInsteadOfRequeueing() {
     Channel<String> ordered = EVENTS.withPartitionKey(s -> s);
-    DeliveryHandler pipeline =
+    Pipe pipeline =
         pipeline(
             ordered,
             Redelivery.of(1, Duration.ZERO, Duration.ZERO),
@@ -274,7 +273,7 @@ class ConsumerPipelineTest {
   @Test
   void repliesToARequestWithCorrelationAndStatus() {
     Channel<String> commands = Channel.command("kitchen", String.class);
-    DeliveryHandler pipeline = pipeline(commands, Redelivery.none(), (p, ctx) -> p.toUpperCase());
+    Pipe pipeline = pipeline(commands, Redelivery.none(), (p, ctx) -> p.toUpperCase());
     Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
     pipeline
@@ -302,17 +301,21 @@ class ConsumerPipelineTest {
             return type == String.class;
           }
         };
-    DeliveryHandler pipeline =
-        new ConsumerPipeline<String, Object>(
-            "kitchen-service",
-            commands,
-            (p, ctx) -> 42,
-            Redelivery.defaults(),
-            Policy.none(),
-            transport,
-            Codecs.of(picky),
-            clock,
-            counters);
+    Pipe pipeline =
+        pipe(
+            new ConsumerPipeline<String, Object>(
+                "kitchen-service",
+                commands,
+                "kitchen",
+                ConsumerPipeline.Invoker.blocking((p, ctx) -> 42),
+                SubscriptionOptions.defaults(),
+                List.of(),
+                transport,
+                Codecs.of(picky),
+                clock,
+                counters,
+                SCHEDULER,
+                Runnable::run));
     Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
     pipeline
@@ -332,9 +335,9 @@ class ConsumerPipelineTest {
   @Test
   void failsTheDeliveryWhenTheDeadLetterCannotBeSentSoTheBrokerRedelivers() {
     transport.failSends = true;
-    DeliveryHandler pipeline = pipeline(EVENTS, Redelivery.none(), alwaysFailing());
+    Pipe pipeline = pipeline(EVENTS, Redelivery.none(), alwaysFailing());
 
-    CompletableFuture<Void> outcome =
+    CompletableFuture<Object> outcome =
         pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture();
 
     assertThat(outcome).isCompletedExceptionally();
@@ -343,23 +346,57 @@ class ConsumerPipelineTest {
 
   // ---- fixtures ----
 
-  private <T> DeliveryHandler pipeline(
+  /** Runs one delivery through a pipeline, as the dispatcher does. */
+  @FunctionalInterface
+  interface Pipe {
+    java.util.concurrent.CompletionStage<Object> onDelivery(Delivery delivery);
+  }
+
+  private static final java.util.concurrent.ScheduledExecutorService SCHEDULER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "test-retries");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static final dev.parley.transport.spi.Settlement UNSETTLED =
+      new dev.parley.transport.spi.Settlement() {
+        @Override
+        public void ack() {}
+
+        @Override
+        public void requeue() {}
+
+        @Override
+        public void reject() {}
+      };
+
+  private static Pipe pipe(ConsumerPipeline<?, ?> pipeline) {
+    return d -> pipeline.process(d, UNSETTLED);
+  }
+
+  private <T> Pipe pipeline(
       Channel<T> channel, Redelivery redelivery, CommandHandler<T, Object> handler) {
     return pipeline(channel, redelivery, Policy.none(), handler);
   }
 
-  private <T> DeliveryHandler pipeline(
+  private <T> Pipe pipeline(
       Channel<T> channel, Redelivery redelivery, Policy policy, CommandHandler<T, Object> handler) {
-    return new ConsumerPipeline<>(
-        "billing-service",
-        channel,
-        handler,
-        redelivery,
-        policy,
-        transport,
-        Codecs.of(new TextCodec()),
-        clock,
-        counters);
+    return pipe(
+        new ConsumerPipeline<>(
+            "billing-service",
+            channel,
+            "billing",
+            ConsumerPipeline.Invoker.blocking(handler),
+            new SubscriptionOptions(1, 10, redelivery, policy),
+            List.of(),
+            transport,
+            Codecs.of(new TextCodec()),
+            clock,
+            counters,
+            SCHEDULER,
+            Runnable::run));
   }
 
   private CommandHandler<String, Object> alwaysFailing() {

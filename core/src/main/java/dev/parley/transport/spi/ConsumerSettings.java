@@ -3,9 +3,10 @@ package dev.parley.transport.spi;
 /**
  * How a transport consumes one destination.
  *
- * @param concurrency consumers opened on the destination; each hands its deliveries to the handler
- *     one at a time, so up to this many deliveries are handled at once
- * @param prefetch deliveries a consumer may hold unacknowledged
+ * @param concurrency consumers opened on the destination (members of its group, for a partitioned
+ *     one); each pushes its deliveries to the handler without waiting for earlier ones
+ * @param prefetch deliveries a consumer may hold unsettled: the most it hands to the handler before
+ *     one of them is settled
  * @param temporary whether the queue lives only as long as its consumers (reply channels)
  * @param partitioned whether the destination is a partitioned channel: messages with the same
  *     {@link dev.parley.message.Headers#PARTITION_KEY} must reach one consumer at a time, in order.

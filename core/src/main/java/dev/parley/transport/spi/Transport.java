@@ -15,8 +15,11 @@ import java.util.concurrent.CompletableFuture;
  *       with {@link dev.parley.error.TransportException} within the configured send timeout when
  *       the broker is unreachable, and never hangs;
  *   <li>the transport reconnects by itself and restores its subscriptions;
- *   <li>{@link #subscribe} acknowledges a delivery when the handler's completion succeeds and
- *       releases it for redelivery when it fails;
+ *   <li>{@link #subscribe} pushes deliveries to the {@link DeliveryHandler} on the transport's own
+ *       dispatch thread without waiting for earlier ones to be settled (at most {@code prefetch}
+ *       unsettled per consumer) and settles each as its {@link Settlement} says, from whatever
+ *       thread that is called on; no transport blocks a thread on a delivery's handling ({@code
+ *       join()}/{@code get()});
  *   <li>messages with the same {@link dev.parley.message.Headers#PARTITION_KEY} sent to a
  *       destination are delivered in order to one consumer at a time;
  *   <li>{@link #close} releases every thread, connection and subscription; it is idempotent.
@@ -39,7 +42,8 @@ public interface Transport extends AutoCloseable {
 
   /**
    * Starts consuming from a {@link Destination.Queue} or {@link Destination.GroupQueue}, creating
-   * it if needed. Deliveries of one consumer are handed to {@code handler} one at a time.
+   * it if needed. Each consumer pushes its deliveries to {@code handler} in the broker's order,
+   * with up to {@link ConsumerSettings#prefetch()} of them unsettled at once.
    */
   TransportSubscription subscribe(
       Destination source, ConsumerSettings settings, DeliveryHandler handler);

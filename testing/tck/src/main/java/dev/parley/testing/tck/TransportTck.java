@@ -1094,9 +1094,9 @@ public abstract class TransportTck {
         transport.subscribe(
             source,
             new ConsumerSettings(1, 10, false),
-            d -> {
+            (d, settlement) -> {
               received.add(d.message());
-              return CompletableFuture.completedFuture(null);
+              settlement.ack();
             });
     resources.add(s);
     return received;

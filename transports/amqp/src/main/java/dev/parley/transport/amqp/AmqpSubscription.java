@@ -4,7 +4,9 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.InFlight;
 import dev.parley.transport.spi.LogLimiter;
+import dev.parley.transport.spi.Settlement;
 import dev.parley.transport.spi.TransportSubscription;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
@@ -13,18 +15,26 @@ import jakarta.jms.Session;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.qpid.jms.message.JmsMessageSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code concurrency} consumers on one source, each on its own session (and so its own delivery
- * thread), acknowledging each message individually once the handler's stage completes, or releasing
- * it as failed (delivery count + 1) when the stage fails.
+ * {@code concurrency} consumers on one source, each on its own session with a receive loop on a
+ * thread of its own. A consumer pushes each message to the handler at once and goes on receiving
+ * while at most {@code prefetch} of its messages are unsettled (Qpid JMS tops up the broker's
+ * credit as messages are received, not as they are settled, so the bound is kept here). A
+ * settlement is carried out on the subscription's settle thread — Qpid JMS's acknowledge waits for
+ * its I/O thread, which no caller's thread should — as one disposition: accepted, modified as
+ * failed (delivered again, delivery count + 1) or rejected.
  */
 final class AmqpSubscription implements TransportSubscription {
 
@@ -36,6 +46,11 @@ final class AmqpSubscription implements TransportSubscription {
   /** Qpid JMS's acknowledge mode that settles one message at a time (not public in its API). */
   private static final int INDIVIDUAL_ACKNOWLEDGE = 101;
 
+  /** How long a receive waits before the loop looks at whether it should stop. */
+  private static final long POLL_MILLIS = 100;
+
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
   private final Connection connection;
   private final Destination source;
   private final ConsumerSettings settings;
@@ -43,6 +58,9 @@ final class AmqpSubscription implements TransportSubscription {
   private final Duration closeTimeout;
   private final Consumer<AmqpSubscription> onClose;
   private final List<Session> sessions = new ArrayList<>();
+  private final List<Thread> loops = new ArrayList<>();
+  private final InFlight inFlight = new InFlight();
+  private final ExecutorService settler;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   AmqpSubscription(
@@ -58,6 +76,14 @@ final class AmqpSubscription implements TransportSubscription {
     this.handler = handler;
     this.closeTimeout = closeTimeout;
     this.onClose = onClose;
+    String address = AmqpAddresses.address(source);
+    this.settler =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "parley-amqp-settle-" + address);
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   void open() {
@@ -69,7 +95,12 @@ final class AmqpSubscription implements TransportSubscription {
         }
         jakarta.jms.Destination destination = AmqpAddresses.forSend(session, source);
         MessageConsumer consumer = session.createConsumer(destination);
-        consumer.setMessageListener(this::onMessage);
+        Thread loop =
+            new Thread(
+                () -> receiveLoop(consumer), "parley-amqp-consumer-" + THREADS.incrementAndGet());
+        loop.setDaemon(true);
+        loops.add(loop);
+        loop.start();
       }
     } catch (JMSException e) {
       throw new dev.parley.error.TransportException(
@@ -79,41 +110,116 @@ final class AmqpSubscription implements TransportSubscription {
     }
   }
 
-  private void onMessage(jakarta.jms.Message jms) {
-    if (closed.get()) {
-      settle(jms, JmsMessageSupport.RELEASED);
-      return;
+  private void receiveLoop(MessageConsumer consumer) {
+    Semaphore window = new Semaphore(settings.prefetch());
+    while (!closed.get()) {
+      try {
+        if (!window.tryAcquire(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+          continue;
+        }
+        jakarta.jms.Message jms;
+        try {
+          jms = consumer.receive(POLL_MILLIS);
+        } catch (JMSException | RuntimeException e) {
+          window.release();
+          if (closed.get()) {
+            return;
+          }
+          log.debug("{}: receive failed: {}", AmqpAddresses.address(source), e.toString());
+          Thread.sleep(POLL_MILLIS); // the session is down; the connection recovers it
+          continue;
+        }
+        if (jms == null) {
+          window.release();
+          continue;
+        }
+        if (closed.get()) {
+          window.release();
+          return; // not settled: the broker gives it back when the session closes
+        }
+        dispatch(jms, window);
+      } catch (InterruptedException e) {
+        return;
+      }
     }
-    boolean ok = false;
+  }
+
+  private void dispatch(jakarta.jms.Message jms, Semaphore window) {
+    Settlement settlement = inFlight.track(new Disposition(jms, window));
     try {
       Delivery delivery = AmqpMessages.delivery(jms, source);
-      handler.onDelivery(delivery).toCompletableFuture().get();
-      ok = true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException e) {
-      RELEASES.warn(
-          log,
-          "delivery from {} not recorded; releasing it for redelivery: {}",
-          AmqpAddresses.address(source),
-          String.valueOf(e.getCause()));
+      handler.onDelivery(delivery, settlement);
     } catch (RuntimeException e) {
       RELEASES.warn(
           log,
           "delivery from {} failed; releasing it for redelivery",
           AmqpAddresses.address(source),
           e);
+      settlement.requeue();
     }
-    settle(jms, ok ? JmsMessageSupport.ACCEPTED : JmsMessageSupport.MODIFIED_FAILED);
   }
 
-  private static void settle(jakarta.jms.Message jms, int outcome) {
+  /** The settlement of one message: one disposition, sent from the settle thread. */
+  private final class Disposition implements Settlement {
+    private final jakarta.jms.Message jms;
+    private final Semaphore window;
+
+    Disposition(jakarta.jms.Message jms, Semaphore window) {
+      this.jms = jms;
+      this.window = window;
+    }
+
+    @Override
+    public boolean isWithdrawn() {
+      return closed.get();
+    }
+
+    @Override
+    public void ack() {
+      settle(JmsMessageSupport.ACCEPTED);
+    }
+
+    @Override
+    public void requeue() {
+      if (closed.get()) {
+        window.release();
+        return; // the broker gives it back when the session closes
+      }
+      RELEASES.warn(
+          log,
+          "a delivery from {} was not handled; releasing it for redelivery",
+          AmqpAddresses.address(source));
+      settle(JmsMessageSupport.MODIFIED_FAILED);
+    }
+
+    @Override
+    public void reject() {
+      settle(JmsMessageSupport.REJECTED);
+    }
+
+    private void settle(int outcome) {
+      try {
+        settler.execute(
+            () -> {
+              try {
+                settleNow(jms, outcome);
+              } finally {
+                window.release();
+              }
+            });
+      } catch (RejectedExecutionException e) {
+        window.release(); // closed: the broker gives the message back
+      }
+    }
+  }
+
+  private static void settleNow(jakarta.jms.Message jms, int outcome) {
     try {
       if (outcome != JmsMessageSupport.ACCEPTED) {
         jms.setIntProperty(JmsMessageSupport.JMS_AMQP_ACK_TYPE, outcome);
       }
       jms.acknowledge();
-    } catch (JMSException e) {
+    } catch (JMSException | RuntimeException e) {
       // The connection dropped: the broker redelivers the message, which is at-least-once.
       log.debug("could not settle a delivery; the broker will redeliver it", e);
     }
@@ -124,27 +230,38 @@ final class AmqpSubscription implements TransportSubscription {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    List<Session> toClose;
-    synchronized (sessions) {
-      toClose = new ArrayList<>(sessions);
-      sessions.clear();
-    }
-    // Session.close waits for a listener in progress; bound the wait.
-    List<Thread> closers = new ArrayList<>();
-    for (Session s : toClose) {
-      Thread t = new Thread(() -> QpidAmqpTransport.closeQuietly(s), "parley-amqp-close");
-      t.setDaemon(true);
-      t.start();
-      closers.add(t);
-    }
     long deadline = System.nanoTime() + closeTimeout.toNanos();
-    for (Thread t : closers) {
+    for (Thread t : loops) {
       try {
         t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
+    }
+    // Deliveries being handled finish and are settled; the rest go back when the sessions close.
+    if (!inFlight.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+      log.debug(
+          "{}: {} deliveries still being handled after {}",
+          AmqpAddresses.address(source),
+          inFlight.count(),
+          closeTimeout);
+    }
+    settler.shutdown();
+    try {
+      settler.awaitTermination(
+          Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+          TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    List<Session> toClose;
+    synchronized (sessions) {
+      toClose = new ArrayList<>(sessions);
+      sessions.clear();
+    }
+    for (Session s : toClose) {
+      QpidAmqpTransport.closeQuietly(s);
     }
     onClose.accept(this);
   }

@@ -52,7 +52,6 @@ final class AmqpClientTransport implements RabbitTransport {
   private final ExecutorService confirms;
   private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong reconnects = new AtomicLong();
-  private final AtomicInteger workerCount = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   AmqpClientTransport(RabbitTransport.Builder config) {
@@ -267,19 +266,14 @@ final class AmqpClientTransport implements RabbitTransport {
   private TransportSubscription consumers(
       String queue, Destination source, ConsumerSettings settings, DeliveryHandler handler) {
     List<QueueConsumer> consumers = new ArrayList<>();
-    List<ExecutorService> workers = new ArrayList<>();
     try {
       for (int i = 0; i < settings.concurrency(); i++) {
-        ExecutorService worker = newWorker();
-        workers.add(worker);
-        QueueConsumer c =
-            new QueueConsumer(consuming, queue, source, settings.prefetch(), worker, handler);
+        QueueConsumer c = new QueueConsumer(consuming, queue, source, settings.prefetch(), handler);
         c.start();
         consumers.add(c);
       }
     } catch (RuntimeException e) {
       consumers.forEach(c -> c.stop(Duration.ZERO));
-      workers.forEach(ExecutorService::shutdownNow);
       throw e;
     }
     return new TransportSubscription() {
@@ -289,7 +283,6 @@ final class AmqpClientTransport implements RabbitTransport {
       public void close() {
         if (done.compareAndSet(false, true)) {
           consumers.forEach(c -> c.stop(config.closeTimeout));
-          workers.forEach(ExecutorService::shutdown);
           subscriptions.remove(this);
         }
       }
@@ -327,7 +320,6 @@ final class AmqpClientTransport implements RabbitTransport {
             config.memberHeartbeat,
             config.closeTimeout,
             timer,
-            this::newWorker,
             handler);
     subscription.start();
     return new TransportSubscription() {
@@ -337,11 +329,6 @@ final class AmqpClientTransport implements RabbitTransport {
         subscriptions.remove(this);
       }
     };
-  }
-
-  private ExecutorService newWorker() {
-    return Executors.newSingleThreadExecutor(
-        named(instance + "-worker-" + workerCount.incrementAndGet()));
   }
 
   // ---- life ----------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -69,7 +68,6 @@ final class PartitionedSubscription implements TransportSubscription {
       Duration heartbeat,
       Duration closeTimeout,
       ScheduledExecutorService timer,
-      java.util.function.Supplier<ExecutorService> workers,
       DeliveryHandler handler) {
     this.connection = connection;
     this.queue = queue;
@@ -82,7 +80,7 @@ final class PartitionedSubscription implements TransportSubscription {
     this.exchange = queue + ".members";
     this.members = new PartitionMembers(partitions, heartbeat);
     for (int i = 0; i < concurrency; i++) {
-      Slot slot = new Slot(UUID.randomUUID().toString(), workers.get());
+      Slot slot = new Slot(UUID.randomUUID().toString());
       slots.add(slot);
       slotIds.add(slot.id);
     }
@@ -170,7 +168,6 @@ final class PartitionedSubscription implements TransportSubscription {
                   Topology.partitionQueue(queue, p),
                   source,
                   prefetch,
-                  s.worker,
                   handler,
                   consumerTag(s.id, p));
           c.start();
@@ -206,9 +203,6 @@ final class PartitionedSubscription implements TransportSubscription {
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       log.debug("{}: closing the members channel failed: {}", queue, e.toString());
     }
-    for (Slot s : slots) {
-      s.worker.shutdown();
-    }
   }
 
   private final class Listener extends DefaultConsumer {
@@ -228,12 +222,10 @@ final class PartitionedSubscription implements TransportSubscription {
 
   private static final class Slot {
     final String id;
-    final ExecutorService worker;
     final Map<Integer, QueueConsumer> consumers = new ConcurrentHashMap<>();
 
-    Slot(String id, ExecutorService worker) {
+    Slot(String id) {
       this.id = id;
-      this.worker = worker;
     }
   }
 }

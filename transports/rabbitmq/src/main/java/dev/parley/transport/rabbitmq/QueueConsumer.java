@@ -7,28 +7,28 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
+import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.InFlight;
 import dev.parley.transport.spi.LogLimiter;
+import dev.parley.transport.spi.Settlement;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One consumer on one queue, on a channel of its own with manual acks and a prefetch. Deliveries
- * are handed to the handler one at a time on {@code worker} (shared by the consumers of one
- * partitioned-group member, so a member handles one message at a time). A delivery is acked when
- * the handler's stage succeeds and nacked with requeue when it fails.
+ * One consumer on one queue, on a channel of its own with manual acks and {@code basic.qos
+ * prefetch}. Deliveries are pushed to the handler on amqp-client's consumer dispatch thread (one
+ * per channel, in the queue's order) without waiting for earlier ones; RabbitMQ stops sending when
+ * {@code prefetch} of them are unacknowledged. Each is settled when its {@link Settlement} says,
+ * from any thread: {@code basic.ack}, {@code basic.nack requeue=true} or {@code requeue=false}.
  *
- * <p>When the connection drops, RabbitMQ requeues every unacked delivery; the ones still waiting
- * for the worker are then dropped here (they come again, in order, after the recovery).
+ * <p>When the connection drops, RabbitMQ requeues every unacked delivery; their settlements are
+ * then withdrawn (they come again, in order, after the recovery) and send nothing.
  */
 final class QueueConsumer {
 
@@ -41,22 +41,10 @@ final class QueueConsumer {
   private final String queue;
   private final Destination source;
   private final int prefetch;
-  private final ExecutorService worker;
   private final DeliveryHandler handler;
   private final String consumerTag;
   private final AtomicLong generation = new AtomicLong();
-
-  /** Acknowledge at least every this many deliveries (one {@code basic.ack multiple}). */
-  static final int ACK_BATCH = 64;
-
-  /** Deliveries handed to the worker and not yet handled. */
-  private final java.util.concurrent.atomic.AtomicInteger queued =
-      new java.util.concurrent.atomic.AtomicInteger();
-
-  /** Handled deliveries not acknowledged yet, and the last one's tag (worker thread only). */
-  private int unacked;
-
-  private long lastHandled;
+  private final InFlight inFlight = new InFlight();
   private volatile boolean stopped;
   private Channel channel;
 
@@ -65,9 +53,8 @@ final class QueueConsumer {
       String queue,
       Destination source,
       int prefetch,
-      ExecutorService worker,
       DeliveryHandler handler) {
-    this(connection, queue, source, prefetch, worker, handler, "");
+    this(connection, queue, source, prefetch, handler, "");
   }
 
   /**
@@ -79,7 +66,6 @@ final class QueueConsumer {
       String queue,
       Destination source,
       int prefetch,
-      ExecutorService worker,
       DeliveryHandler handler,
       String consumerTag) {
     this.consumerTag = consumerTag;
@@ -87,12 +73,16 @@ final class QueueConsumer {
     this.queue = queue;
     this.source = source;
     this.prefetch = prefetch;
-    this.worker = worker;
     this.handler = handler;
   }
 
   String queue() {
     return queue;
+  }
+
+  /** Deliveries pushed to the handler and not settled yet. */
+  int unsettled() {
+    return inFlight.count();
   }
 
   void start() {
@@ -112,8 +102,9 @@ final class QueueConsumer {
   }
 
   /**
-   * Stops handing deliveries to the handler, waits up to {@code timeout} for the one being handled,
-   * then closes the channel: RabbitMQ requeues every delivery not acked, in order.
+   * Stops pushing deliveries, waits up to {@code timeout} for the ones being handled to be settled
+   * (those not started are withdrawn), then closes the channel: RabbitMQ requeues every delivery
+   * not acked, in order.
    */
   void stop(Duration timeout) {
     if (stopped) {
@@ -124,15 +115,12 @@ final class QueueConsumer {
     if (ch == null) {
       return;
     }
-    try {
-      CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> {}, worker);
-      drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // the worker is already shut down: nothing is being handled
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      log.warn("{}: a delivery was still being handled after {}; closing anyway", queue, timeout);
+    if (!inFlight.awaitIdle(timeout)) {
+      log.warn(
+          "{}: {} deliveries still being handled after {}; closing anyway (they are requeued)",
+          queue,
+          inFlight.count(),
+          timeout);
     }
     // Close even a channel that is down right now: closing is also what takes it (and its
     // consumer) out of the client's automatic recovery. A stopped consumer brought back by a
@@ -145,73 +133,58 @@ final class QueueConsumer {
     }
   }
 
-  private void handle(
-      Channel ch, long gen, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-    try {
-      handleOne(ch, gen, envelope, props, body);
-    } finally {
-      queued.decrementAndGet();
-    }
-  }
+  /** The settlement of one delivery, valid while its channel is the one that delivered it. */
+  private final class Tag implements Settlement {
+    private final Channel ch;
+    private final long gen;
+    private final long tag;
 
-  private void flushAcks(Channel ch) {
-    if (unacked == 0) {
-      return;
+    Tag(Channel ch, long gen, long tag) {
+      this.ch = ch;
+      this.gen = gen;
+      this.tag = tag;
     }
-    unacked = 0;
-    try {
-      ch.basicAck(lastHandled, true);
-    } catch (IOException | RuntimeException e) {
-      log.debug("{}: acknowledging up to {} failed: {}", queue, lastHandled, e.toString());
-    }
-  }
 
-  private void handleOne(
-      Channel ch, long gen, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-    if (stopped || gen != generation.get()) {
-      if (gen == generation.get()) {
-        flushAcks(ch); // stopping: settle what was handled; the rest is requeued on close
+    @Override
+    public boolean isWithdrawn() {
+      return stopped || gen != generation.get();
+    }
+
+    @Override
+    public void ack() {
+      if (gen != generation.get()) {
+        return; // the channel closed meanwhile; the delivery was requeued
       }
-      unacked = 0;
-      return; // not acked: RabbitMQ requeued it (or will, when this channel closes)
-    }
-    long tag = envelope.getDeliveryTag();
-    boolean ok;
-    try {
-      int count = RabbitMessages.deliveryCount(props, envelope.isRedeliver());
-      ok = awaitQuietly(handler.onDelivery(RabbitMessages.delivery(props, body, source, count)));
-    } catch (RuntimeException e) {
-      RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
-      ok = false;
-    }
-    if (gen != generation.get()) {
-      unacked = 0;
-      return; // the channel closed meanwhile; the delivery was requeued
-    }
-    try {
-      if (ok) {
-        // Deliveries are settled in order on this one thread, so one ack with multiple=true
-        // settles every earlier one: ack when nothing else is waiting, or every ACK_BATCH.
-        unacked++;
-        lastHandled = tag;
-        if (unacked >= ACK_BATCH || queued.get() <= 1 || stopped) {
-          flushAcks(ch);
-        }
-      } else {
-        flushAcks(ch);
-        ch.basicNack(tag, false, true);
+      try {
+        ch.basicAck(tag, false);
+      } catch (IOException | RuntimeException e) {
+        log.debug("{}: acknowledging {} failed: {}", queue, tag, e.toString());
       }
-    } catch (IOException | RuntimeException e) {
-      log.debug("{}: settling delivery {} failed: {}", queue, tag, e.toString());
     }
-  }
 
-  private static boolean awaitQuietly(java.util.concurrent.CompletionStage<Void> stage) {
-    try {
-      stage.toCompletableFuture().join();
-      return true;
-    } catch (RuntimeException e) {
-      return false;
+    @Override
+    public void requeue() {
+      if (isWithdrawn()) {
+        return; // closing the channel requeues it, in order
+      }
+      RELEASES.warn(log, "{}: a delivery was not handled; RabbitMQ delivers it again", queue);
+      nack(true);
+    }
+
+    @Override
+    public void reject() {
+      if (gen != generation.get()) {
+        return;
+      }
+      nack(false);
+    }
+
+    private void nack(boolean requeue) {
+      try {
+        ch.basicNack(tag, false, requeue);
+      } catch (IOException | RuntimeException e) {
+        log.debug("{}: settling delivery {} failed: {}", queue, tag, e.toString());
+      }
     }
   }
 
@@ -223,14 +196,26 @@ final class QueueConsumer {
     @Override
     public void handleDelivery(
         String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-      long gen = generation.get();
+      if (stopped) {
+        return; // not acked: requeued when this channel closes
+      }
       Channel ch = getChannel();
-      queued.incrementAndGet();
+      Settlement settlement =
+          inFlight.track(new Tag(ch, generation.get(), envelope.getDeliveryTag()));
+      Delivery delivery;
       try {
-        worker.execute(() -> handle(ch, gen, envelope, properties, body));
-      } catch (RejectedExecutionException e) {
-        queued.decrementAndGet();
-        // closing: the delivery stays unacked and is requeued when the channel closes
+        int count = RabbitMessages.deliveryCount(properties, envelope.isRedeliver());
+        delivery = RabbitMessages.delivery(properties, body, source, count);
+      } catch (RuntimeException e) {
+        RELEASES.warn(log, "{}: cannot read a delivery: {}", queue, e.toString());
+        settlement.requeue();
+        return;
+      }
+      try {
+        handler.onDelivery(delivery, settlement);
+      } catch (RuntimeException e) {
+        RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
+        settlement.requeue();
       }
     }
 

@@ -10,6 +10,7 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import java.time.Duration;
@@ -48,7 +49,10 @@ class PartitionMappingAcrossRestartIT {
     Map<String, Integer> before;
     try (RabbitTransport t = transport()) {
       // Declares the partitioned group (8 partition queues), then stops consuming.
-      t.subscribe(group, new ConsumerSettings(1, 1, false, true), d -> new CompletableFuture<>())
+      t.subscribe(
+              group,
+              new ConsumerSettings(1, 1, false, true),
+              DeliveryHandler.settling(d -> new CompletableFuture<>()))
           .close();
       // Queues created moments before a kill -9 can come back unusable on RabbitMQ 3.10 (see
       // docs/wire.md 7.5): let a clean restart persist them first.
@@ -62,7 +66,10 @@ class PartitionMappingAcrossRestartIT {
     node.start();
     Map<String, Integer> after;
     try (RabbitTransport t = transport()) {
-      t.subscribe(group, new ConsumerSettings(1, 1, false, true), d -> new CompletableFuture<>())
+      t.subscribe(
+              group,
+              new ConsumerSettings(1, 1, false, true),
+              DeliveryHandler.settling(d -> new CompletableFuture<>()))
           .close();
       publish(t, 1);
       after = mapping(1);

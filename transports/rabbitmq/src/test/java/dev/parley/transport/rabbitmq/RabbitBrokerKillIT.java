@@ -7,6 +7,7 @@ import dev.parley.message.Message;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.testing.kit.SendRun;
 import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
@@ -91,15 +92,17 @@ class RabbitBrokerKillIT {
           transport.subscribe(
               queue,
               new ConsumerSettings(1, 200, false),
-              d -> {
-                if (!d.message().id().equals("declare") && !outcome.containsKey(d.message().id())) {
-                  invented.incrementAndGet();
-                }
-                if (!d.message().id().equals("declare")) {
-                  consumed.add(d.message().id());
-                }
-                return CompletableFuture.completedFuture(null);
-              });
+              DeliveryHandler.settling(
+                  d -> {
+                    if (!d.message().id().equals("declare")
+                        && !outcome.containsKey(d.message().id())) {
+                      invented.incrementAndGet();
+                    }
+                    if (!d.message().id().equals("declare")) {
+                      consumed.add(d.message().id());
+                    }
+                    return CompletableFuture.completedFuture(null);
+                  }));
       List<String> confirmedIds = run.confirmedIds();
       await()
           .atMost(Duration.ofSeconds(60))

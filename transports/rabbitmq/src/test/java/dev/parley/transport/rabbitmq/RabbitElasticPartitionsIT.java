@@ -9,6 +9,7 @@ import dev.parley.testing.kit.FaultProxy;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
@@ -156,7 +157,9 @@ class RabbitElasticPartitionsIT {
     Member m = new Member("m" + members.size() + "x" + concurrency, proxy, transport(uri));
     m.subscription =
         m.transport.subscribe(
-            group, new ConsumerSettings(concurrency, 10, false, true), d -> checker.apply(d, m));
+            group,
+            new ConsumerSettings(concurrency, 10, false, true),
+            DeliveryHandler.settling(d -> checker.apply(d, m)));
     m.slots = concurrency;
     members.add(m);
     return m;

@@ -20,6 +20,7 @@ import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.kit.RecordingHandler;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
@@ -350,10 +351,11 @@ class RabbitWireContractIT {
           transport.subscribe(
               new Destination.Queue(queue + ".dlq"),
               new ConsumerSettings(1, 1, false),
-              d -> {
-                dead.add(d);
-                return CompletableFuture.completedFuture(null);
-              });
+              DeliveryHandler.settling(
+                  d -> {
+                    dead.add(d);
+                    return CompletableFuture.completedFuture(null);
+                  }));
 
       Delivery letter = dead.poll(30, TimeUnit.SECONDS);
       dlq.close();
@@ -428,10 +430,11 @@ class RabbitWireContractIT {
       transport.subscribe(
           new Destination.Queue(queue),
           new ConsumerSettings(1, 1, false),
-          d -> {
-            received.add(d);
-            return CompletableFuture.completedFuture(null);
-          });
+          DeliveryHandler.settling(
+              d -> {
+                received.add(d);
+                return CompletableFuture.completedFuture(null);
+              }));
       Message sent = Message.builder().payload(new byte[] {7}).build();
       transport.send(new Destination.Queue(queue), sent, SendOptions.NONE).join();
 

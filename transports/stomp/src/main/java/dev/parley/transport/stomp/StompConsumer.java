@@ -1,25 +1,25 @@
 package dev.parley.transport.stomp;
 
-import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.InFlight;
 import dev.parley.transport.spi.LogLimiter;
+import dev.parley.transport.spi.Settlement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One STOMP subscription with {@code client-individual} acks, handled one message at a time on its
- * own worker thread. Each (re)subscription gets a new subscription id, so frames of an earlier one
- * (before a reconnect or a release) are recognised and never acknowledged: the broker gives those
- * back by itself.
+ * One STOMP subscription with {@code client-individual} acks. Messages are pushed to the handler on
+ * the connection's reader thread and settled from any thread; {@code worker} only re-subscribes
+ * (Artemis's way of giving a message back), which waits for a receipt. Each (re)subscription gets a
+ * new subscription id, so frames of an earlier one (before a reconnect or a release) are recognised
+ * and never acknowledged: the broker gives those back by itself.
  */
 final class StompConsumer {
 
@@ -35,6 +35,7 @@ final class StompConsumer {
   private final ExecutorService worker;
   private final DeliveryHandler handler;
   private final AtomicLong generation = new AtomicLong();
+  private final InFlight inFlight = new InFlight();
   private volatile String currentId;
   private volatile StompClient attachedTo;
   private volatile boolean stopped;
@@ -74,61 +75,99 @@ final class StompConsumer {
         transport.withReceipt(client, StompFrame.of("SUBSCRIBE", h)), "subscribe to " + source);
   }
 
-  /** Called on the connection's reader thread. */
+  /**
+   * Called on the connection's reader thread: pushes the message to the handler at once, without
+   * waiting for earlier ones (the subscription's prefetch bounds how many are unacknowledged).
+   */
   void onMessage(StompFrame frame, String subscriptionId, StompClient from) {
-    if (stopped) {
-      return;
-    }
-    try {
-      worker.execute(() -> handle(frame, subscriptionId, from));
-    } catch (RejectedExecutionException e) {
-      // stopping: the broker gives the message back when the subscription ends
-    }
-  }
-
-  private void handle(StompFrame frame, String subscriptionId, StompClient from) {
-    if (stopped || !subscriptionId.equals(currentId) || from != attachedTo || !from.isOpen()) {
-      return;
+    if (stopped || !subscriptionId.equals(currentId) || from != attachedTo) {
+      return; // a frame of an earlier subscription: the broker gives it back by itself
     }
     String ack = frame.header("ack");
-    boolean ok;
+    Settlement settlement = inFlight.track(new Ack(from, subscriptionId, ack));
     try {
-      Delivery delivery = StompMessages.delivery(frame, source);
-      handler.onDelivery(delivery).toCompletableFuture().join();
-      ok = true;
+      handler.onDelivery(StompMessages.delivery(frame, source), settlement);
     } catch (RuntimeException e) {
-      RELEASES.warn(
-          log, "{}: delivery not recorded, releasing the message: {}", source, e.toString());
-      ok = false;
-    }
-    if (ack == null) {
-      return;
-    }
-    try {
-      if (ok) {
-        from.write(StompFrame.of("ACK", Map.of("id", ack)));
-      } else {
-        release(from, ack);
-      }
-    } catch (RuntimeException e) {
-      // the connection is gone: the broker redelivers what was not acknowledged
-      log.debug("{}: cannot settle a delivery: {}", source, e.toString());
+      RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
+      settlement.requeue();
     }
   }
 
-  private void release(StompClient from, String ack) {
-    if (transport.dialect0().nackRequeues()) {
-      from.write(StompFrame.of("NACK", Map.of("id", ack)));
-      return;
+  /** Settles one message of one subscription id, while that subscription lasts. */
+  private final class Ack implements Settlement {
+    private final StompClient from;
+    private final String subscriptionId;
+    private final String ack;
+
+    Ack(StompClient from, String subscriptionId, String ack) {
+      this.from = from;
+      this.subscriptionId = subscriptionId;
+      this.ack = ack;
     }
-    // Artemis drops a NACKed message: end the subscription instead (the broker then gives back
-    // every message it had delivered to it, in order) and subscribe again.
-    synchronized (this) {
-      if (stopped || from != attachedTo) {
+
+    @Override
+    public boolean isWithdrawn() {
+      return stopped || !subscriptionId.equals(currentId) || from != attachedTo || !from.isOpen();
+    }
+
+    @Override
+    public void ack() {
+      if (ack == null || !subscriptionId.equals(currentId) || from != attachedTo) {
+        return; // the subscription ended: the broker gave the message back
+      }
+      write(StompFrame.of("ACK", Map.of("id", ack)));
+    }
+
+    @Override
+    public void requeue() {
+      if (ack == null || isWithdrawn()) {
         return;
       }
-      from.write(StompFrame.of("UNSUBSCRIBE", Map.of("id", currentId)));
-      attach(from);
+      RELEASES.warn(log, "{}: a delivery was not handled; the broker delivers it again", source);
+      if (transport.dialect0().nackRequeues()) {
+        write(StompFrame.of("NACK", Map.of("id", ack)));
+        return;
+      }
+      // Artemis drops a NACKed message: end the subscription instead (the broker then gives back
+      // every message it had delivered to it, in order) and subscribe again. That waits for the
+      // broker's receipt, so it runs on the consumer's own thread, never on the reader.
+      try {
+        worker.execute(() -> resubscribe(from, subscriptionId));
+      } catch (RejectedExecutionException e) {
+        // stopping: the subscription ends anyway
+      }
+    }
+
+    @Override
+    public void reject() {
+      if (ack == null || isWithdrawn()) {
+        return;
+      }
+      // Both brokers drop (or dead-letter, where configured) a NACKed message without requeue.
+      write(StompFrame.of("NACK", Map.of("id", ack)));
+    }
+
+    private void write(StompFrame frame) {
+      try {
+        from.write(frame);
+      } catch (RuntimeException e) {
+        // the connection is gone: the broker redelivers what was not acknowledged
+        log.debug("{}: cannot settle a delivery: {}", source, e.toString());
+      }
+    }
+  }
+
+  private void resubscribe(StompClient from, String subscriptionId) {
+    synchronized (this) {
+      if (stopped || from != attachedTo || !subscriptionId.equals(currentId)) {
+        return;
+      }
+      try {
+        from.write(StompFrame.of("UNSUBSCRIBE", Map.of("id", currentId)));
+        attach(from);
+      } catch (RuntimeException e) {
+        log.debug("{}: resubscribing failed: {}", source, e.toString());
+      }
     }
   }
 
@@ -143,12 +182,9 @@ final class StompConsumer {
       }
       stopped = true;
     }
-    try {
-      CompletableFuture.runAsync(() -> {}, worker).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // already shut down
-    } catch (Exception e) {
-      log.debug("{}: handler still running after {}", source, timeout);
+    if (!inFlight.awaitIdle(timeout)) {
+      log.debug(
+          "{}: {} deliveries still being handled after {}", source, inFlight.count(), timeout);
     }
     StompClient client = attachedTo;
     String id = currentId;

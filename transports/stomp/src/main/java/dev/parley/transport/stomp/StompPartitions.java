@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -75,7 +74,14 @@ final class StompPartitions implements TransportSubscription {
     Map<String, String> h = new LinkedHashMap<>();
     h.put("destination", dialect.membersTopic(group));
     h.put("prefetch-count", "100");
-    members = transport.newConsumer(h, group, d -> onAnnouncement(d.message().payload()));
+    members =
+        transport.newConsumer(
+            h,
+            group,
+            (d, settlement) -> {
+              table.heard(d.message().payload());
+              settlement.ack();
+            });
     members.attach(transport.connectedClient());
     announce(true);
     // Listen for a heartbeat and a half before taking anything, so as not to grab every partition
@@ -93,11 +99,6 @@ final class StompPartitions implements TransportSubscription {
         transport
             .timer()
             .scheduleWithFixedDelay(this::onTick, period, period, TimeUnit.MILLISECONDS);
-  }
-
-  private CompletableFuture<Void> onAnnouncement(byte[] body) {
-    table.heard(body);
-    return CompletableFuture.completedFuture(null);
   }
 
   private void onTick() {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.testing.kit.SendRun;
 import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import java.net.URI;
 import java.time.Duration;
@@ -60,11 +61,12 @@ class StompBrokerKillIT {
       transport.subscribe(
           queue,
           new ConsumerSettings(1, 100, false),
-          d -> {
-            deliveries.incrementAndGet();
-            consumed.add(d.message().id());
-            return CompletableFuture.completedFuture(null);
-          });
+          DeliveryHandler.settling(
+              d -> {
+                deliveries.incrementAndGet();
+                consumed.add(d.message().id());
+                return CompletableFuture.completedFuture(null);
+              }));
       SendRun run =
           SendRun.start(
               transport,

@@ -1,0 +1,127 @@
+package dev.parley.transport.spi;
+
+import java.time.Duration;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Counts a consumer's deliveries that are handed out and not settled, so that closing can wait, a
+ * bounded time, for them to drain. Transports share it. Thread-safe.
+ */
+public final class InFlight {
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition idle = lock.newCondition();
+  private int count;
+
+  /** A delivery was handed out. */
+  public void begin() {
+    lock.lock();
+    try {
+      count++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A delivery was settled (or dropped with its connection). */
+  public void end() {
+    lock.lock();
+    try {
+      if (count > 0 && --count == 0) {
+        idle.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Deliveries handed out and not settled. */
+  public int count() {
+    lock.lock();
+    try {
+      return count;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until no delivery is outstanding, at most {@code timeout}.
+   *
+   * @return whether every delivery was settled in time
+   */
+  public boolean awaitIdle(Duration timeout) {
+    long left = timeout.toNanos();
+    lock.lock();
+    try {
+      while (count > 0) {
+        if (left <= 0) {
+          return false;
+        }
+        left = idle.awaitNanos(left);
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return count == 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A settlement that counts itself out once, whichever outcome comes first, and passes the first
+   * outcome on to {@code delegate}; later calls are ignored.
+   */
+  public Settlement track(Settlement delegate) {
+    begin();
+    return new Settlement() {
+      private final java.util.concurrent.atomic.AtomicBoolean done =
+          new java.util.concurrent.atomic.AtomicBoolean();
+
+      @Override
+      public void ack() {
+        if (done.compareAndSet(false, true)) {
+          try {
+            delegate.ack();
+          } finally {
+            end();
+          }
+        }
+      }
+
+      @Override
+      public void requeue() {
+        if (done.compareAndSet(false, true)) {
+          try {
+            delegate.requeue();
+          } finally {
+            end();
+          }
+        }
+      }
+
+      @Override
+      public void reject() {
+        if (done.compareAndSet(false, true)) {
+          try {
+            delegate.reject();
+          } finally {
+            end();
+          }
+        }
+      }
+
+      @Override
+      public boolean isWithdrawn() {
+        return delegate.isWithdrawn();
+      }
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "InFlight[" + count() + "]";
+  }
+}
