@@ -958,6 +958,234 @@ public abstract class TransportTck {
     third.close();
   }
 
+  // ---- the delivery engine -----------------------------------------------------------------
+
+  /**
+   * A transport pushes deliveries without waiting for earlier ones to be settled, and stops at the
+   * prefetch: with prefetch 5 and a handler that settles nothing, exactly 5 arrive and stay the
+   * only ones; each settlement lets one more in.
+   */
+  @Test
+  void atMostPrefetchDeliveriesAreUnsettled() throws Exception {
+    Transport transport = transport();
+    Destination.Queue queue = new Destination.Queue(name("window"));
+    List<dev.parley.transport.spi.Settlement> unsettled = new CopyOnWriteArrayList<>();
+    List<String> received = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean settleAll =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    resources.add(
+        transport.subscribe(
+            queue,
+            new ConsumerSettings(1, 5, false),
+            (d, settlement) -> {
+              received.add(d.message().id());
+              unsettled.add(settlement);
+              if (settleAll.get()) {
+                settlement.ack();
+              }
+            }));
+    List<CompletableFuture<Void>> sends = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sends.add(
+          transport.send(
+              queue, Message.builder().payload(new byte[] {1}).build(), SendOptions.NONE));
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+    await().atMost(WAIT).until(() -> received.size() >= 5);
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> received.size() == 5);
+    List<dev.parley.transport.spi.Settlement> firstFive = List.copyOf(unsettled);
+    firstFive.forEach(dev.parley.transport.spi.Settlement::ack);
+    await().atMost(WAIT).until(() -> received.size() == 10);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> received.size() == 10);
+    settleAll.set(true);
+    unsettled.forEach(dev.parley.transport.spi.Settlement::ack); // settling twice is harmless
+    await().atMost(WAIT).until(() -> received.size() == 20);
+    assertThat(new HashSet<>(received)).hasSize(20);
+  }
+
+  /**
+   * On a partitioned channel a failing key waits for its redelivery tiers (1 s, then 10 s) in its
+   * lane, scheduled rather than slept: 1,000 messages of other keys on the same consumer are all
+   * handled meanwhile, and the key's own later messages wait behind it, in order.
+   */
+  @Test
+  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  void aPoisonedKeyWaitsForItsTiersWhileOtherKeysFlow() {
+    Messaging m = messaging("engine");
+    Channel<Event> channel =
+        Channel.event(name("poisoned"), Event.class).withPartitionKey(Event::key);
+    List<Long> poisonAttempts = new CopyOnWriteArrayList<>();
+    List<Integer> poisonOrder = new CopyOnWriteArrayList<>();
+    Map<String, List<Integer>> others = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicInteger othersWhilePoisoned =
+        new java.util.concurrent.atomic.AtomicInteger();
+    m.subscribe(
+        channel,
+        "g",
+        (e, ctx) -> {
+          if (e.key().equals("poison")) {
+            if (e.seq() == 0) {
+              poisonAttempts.add(System.nanoTime());
+              if (ctx.attempt() < 3) {
+                throw new IllegalStateException("poisoned, attempt " + ctx.attempt());
+              }
+            }
+            poisonOrder.add(e.seq());
+            return;
+          }
+          others.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+          if (poisonOrder.isEmpty()) {
+            othersWhilePoisoned.incrementAndGet();
+          }
+        },
+        fast()
+            .withRedelivery(
+                Redelivery.of(1, Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(10))));
+    m.publish(channel, new Event("poison", 0, "")).join();
+    await().atMost(WAIT).until(() -> poisonAttempts.size() == 1);
+    for (int seq = 1; seq <= 4; seq++) {
+      m.publish(channel, new Event("poison", seq, "")).join();
+    }
+    publishOrdered(m, channel, 20, 0, 50); // 1,000 messages of 20 other keys
+
+    await().atMost(WAIT).until(() -> total(others) == 1000);
+    assertThat(poisonOrder).as("the poisoned key still waits for its second tier").isEmpty();
+    await().atMost(WAIT).until(() -> poisonOrder.size() == 5);
+    assertThat(othersWhilePoisoned.get()).isEqualTo(1000);
+    assertThat(poisonOrder).containsExactly(0, 1, 2, 3, 4);
+    assertThat(poisonAttempts).hasSize(3);
+    assertThat(Duration.ofNanos(poisonAttempts.get(2) - poisonAttempts.get(0)))
+        .as("1 s + 10 s of tiers")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(10_900));
+    for (List<Integer> order : others.values()) {
+      assertThat(order).isEqualTo(range(50));
+    }
+  }
+
+  /**
+   * Members with 1, 4 and 16 lanes join a partitioned group one after another while 10,000 messages
+   * wait: every message is handled exactly once and each key's messages in order.
+   */
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void membersJoinWhileABacklogWaits() {
+    Messaging publisher = messaging("backlog-publisher");
+    Channel<Event> channel =
+        Channel.event(name("backlog"), Event.class).withPartitionKey(Event::key);
+    // Declare the group's queues, then let the backlog build up with nobody consuming.
+    publisher.subscribe(channel, "g", (e, ctx) -> {}, fast()).close();
+    int keys = 100;
+    int perKey = 100;
+    publishOrdered(publisher, channel, keys, 0, perKey);
+
+    List<String> handled = new CopyOnWriteArrayList<>();
+    Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+    dev.parley.messaging.MessageHandler<Event> record =
+        (e, ctx) -> {
+          handled.add(e.key() + "/" + e.seq());
+          seen.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+        };
+    messaging("member-1").subscribe(channel, "g", record, fast().withConcurrency(1));
+    await().atMost(WAIT).until(() -> handled.size() >= 500);
+    messaging("member-4").subscribe(channel, "g", record, fast().withConcurrency(4));
+    await().atMost(WAIT).until(() -> handled.size() >= 2_000);
+    messaging("member-16").subscribe(channel, "g", record, fast().withConcurrency(16));
+
+    await().atMost(Duration.ofSeconds(120)).until(() -> handled.size() >= keys * perKey);
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> handled.size() == keys * perKey);
+    assertThat(new HashSet<>(handled)).as("each message once").hasSize(keys * perKey);
+    for (int k = 0; k < keys; k++) {
+      assertThat(seen.get("key-" + k)).as("key-%d in order", k).isEqualTo(range(perKey));
+    }
+  }
+
+  /**
+   * Closing a subscription lets the messages being handled finish and be acknowledged, gives the
+   * rest back, and returns within its bound: a later subscriber gets exactly the rest.
+   */
+  @Test
+  void closeDrainsWhatIsBeingHandledAndGivesBackTheRest() throws Exception {
+    Messaging m = messaging("drain");
+    Channel<Event> channel = Channel.event(name("drain"), Event.class);
+    m.subscribe(channel, "g", (e, ctx) -> {}, fast()).close();
+    publishAll(m, channel, 40);
+    CountDownLatch release = new CountDownLatch(1);
+    Set<Integer> first = ConcurrentHashMap.newKeySet();
+    Subscription s =
+        m.subscribe(
+            channel,
+            "g",
+            (e, ctx) -> {
+              first.add(e.seq());
+              release.await(30, TimeUnit.SECONDS);
+            },
+            fast().withConcurrency(4).withPrefetch(8));
+    await().atMost(WAIT).until(() -> first.size() == 4);
+    CompletableFuture<Void> closed = CompletableFuture.runAsync(s::close);
+    await()
+        .during(Duration.ofMillis(200))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !closed.isDone());
+    release.countDown();
+    closed.get(30, TimeUnit.SECONDS);
+    assertThat(first).as("nothing started after close began").hasSize(4);
+
+    Set<Integer> second = ConcurrentHashMap.newKeySet();
+    List<Integer> again = new CopyOnWriteArrayList<>();
+    m.subscribe(
+        channel,
+        "g",
+        (e, ctx) -> {
+          if (!second.add(e.seq()) || first.contains(e.seq())) {
+            again.add(e.seq());
+          }
+        },
+        fast());
+    await().atMost(WAIT).until(() -> second.size() + first.size() >= 40);
+    assertThat(again).as("handled twice").isEmpty();
+    Set<Integer> all = new HashSet<>(first);
+    all.addAll(second);
+    assertThat(all).isEqualTo(new HashSet<>(range(40)));
+  }
+
+  /** An asynchronous handler answers requests without a handler pool; the chain is printed. */
+  @Test
+  void asynchronousHandlerServesRequestsAndTheChainIsDescribed() {
+    Messaging m = messaging("async");
+    Channel<Command> channel = Channel.command(name("async.cmds"), Command.class);
+    Set<String> threads = ConcurrentHashMap.newKeySet();
+    Subscription s =
+        m.serveAsync(
+            channel,
+            (Command c, dev.parley.messaging.MessageContext ctx) -> {
+              threads.add(Thread.currentThread().getName());
+              return CompletableFuture.completedFuture(new Reply(c.text(), c.number() + 1));
+            },
+            fast());
+    List<CompletableFuture<Reply>> replies = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      replies.add(m.request(channel, new Command("x", i), Reply.class, WAIT));
+    }
+    for (int i = 0; i < 50; i++) {
+      assertThat(replies.get(i).join().number()).isEqualTo(i + 1);
+    }
+    assertThat(threads).noneMatch(t -> t.startsWith("parley-handler-"));
+    assertThat(s.describe())
+        .contains("asynchronous handler")
+        .contains("deadline → decode → retry")
+        .endsWith("reply → handler(async)");
+  }
+
   // ---- broker failures ---------------------------------------------------------------------
 
   @Test

@@ -51,6 +51,7 @@ final class DefaultStompTransport implements StompTransport {
   private final AtomicInteger workers = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Object connecting = new Object();
+  private final Object connectedSignal = new Object();
   private volatile StompClient client;
   private volatile Dialect dialect;
 
@@ -211,6 +212,9 @@ final class DefaultStompTransport implements StompTransport {
       }
       client = fresh;
     }
+    synchronized (connectedSignal) {
+      connectedSignal.notifyAll();
+    }
     reconnects.incrementAndGet();
     log.info("{}: reconnected to the STOMP broker", name);
     // Restore the subscriptions (each waits for its receipt, which the reader thread delivers).
@@ -263,6 +267,7 @@ final class DefaultStompTransport implements StompTransport {
     }
   }
 
+  /** The open connection, or a failure at once when there is none. */
   StompClient connectedClient() {
     StompClient c = client;
     if (c == null || !c.isOpen()) {
@@ -270,6 +275,35 @@ final class DefaultStompTransport implements StompTransport {
           "parley.transport.connection_lost", "not connected to the STOMP broker", null);
     }
     return c;
+  }
+
+  /**
+   * The open connection; while a reconnect is under way (after a loss, or after a stopped
+   * subscription dropped the connection to give messages back) it waits for it, up to the send
+   * timeout.
+   */
+  StompClient awaitConnectedClient() {
+    long deadline = System.nanoTime() + config.sendTimeout.toNanos();
+    synchronized (connectedSignal) {
+      while (true) {
+        StompClient c = client;
+        if (c != null && c.isOpen()) {
+          return c;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || closed.get()) {
+          throw new TransportException(
+              "parley.transport.connection_lost", "not connected to the STOMP broker", null);
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(connectedSignal, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new TransportException(
+              "parley.transport.connection_lost", "interrupted waiting for the connection", e);
+        }
+      }
+    }
   }
 
   // ---- send ------------------------------------------------------------------------------------
@@ -337,9 +371,9 @@ final class DefaultStompTransport implements StompTransport {
       List<StompConsumer> started = new ArrayList<>();
       try {
         for (int i = 0; i < settings.concurrency(); i++) {
-          StompConsumer c = newConsumer(headers, source, handler);
+          StompConsumer c = newConsumer(headers, source, handler, settings.prefetch());
           started.add(c);
-          c.attach(connectedClient());
+          c.attach(awaitConnectedClient());
         }
       } catch (RuntimeException e) {
         started.forEach(c -> stopConsumer(c, Duration.ZERO));
@@ -363,7 +397,7 @@ final class DefaultStompTransport implements StompTransport {
   }
 
   StompConsumer newConsumer(
-      Map<String, String> headers, Destination source, DeliveryHandler handler) {
+      Map<String, String> headers, Destination source, DeliveryHandler handler, int prefetch) {
     String id = "s" + nextSubscription.incrementAndGet();
     ExecutorService worker =
         Executors.newSingleThreadExecutor(
@@ -372,7 +406,7 @@ final class DefaultStompTransport implements StompTransport {
               t.setDaemon(true);
               return t;
             });
-    StompConsumer c = new StompConsumer(this, id, headers, source, worker, handler);
+    StompConsumer c = new StompConsumer(this, id, headers, source, worker, handler, prefetch);
     consumers.add(c);
     return c;
   }

@@ -316,6 +316,14 @@ final class StompClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Drops the connection as if it were lost: the broker takes back every message it had delivered
+   * on it, and the transport reconnects and restores its subscriptions.
+   */
+  void abort(String why) {
+    fail(new IOException(why));
+  }
+
   private void fail(Throwable cause) {
     if (!closed.compareAndSet(false, true)) {
       return;

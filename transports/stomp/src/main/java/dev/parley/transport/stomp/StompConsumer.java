@@ -6,10 +6,13 @@ import dev.parley.transport.spi.InFlight;
 import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +39,33 @@ final class StompConsumer {
   private final DeliveryHandler handler;
   private final AtomicLong generation = new AtomicLong();
   private final InFlight inFlight = new InFlight();
+  private final int prefetch;
+
+  /**
+   * Messages read and not yet handed to the handler, because {@code prefetch} are unsettled
+   * (Artemis counts its window in bytes, so it may send more than that). Guarded by itself, with
+   * {@link #handedOut}.
+   */
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+
+  private int handedOut;
+  private final AtomicBoolean draining = new AtomicBoolean();
   private volatile String currentId;
   private volatile StompClient attachedTo;
   private volatile boolean stopped;
+
+  /**
+   * Set when the UNSUBSCRIBE is on its way. RabbitMQ answers a later ACK or NACK of the
+   * subscription with an error and keeps its unacknowledged messages until the connection closes;
+   * such messages are counted in {@link #stranded} instead.
+   */
+  private volatile boolean unsubscribing;
+
+  /** Set while the consumer ends its subscription and makes a new one on the same connection. */
+  private boolean resubscribing;
+
+  private final java.util.concurrent.atomic.AtomicInteger stranded =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   StompConsumer(
       DefaultStompTransport transport,
@@ -46,7 +73,9 @@ final class StompConsumer {
       Map<String, String> subscribeHeaders,
       Destination source,
       ExecutorService worker,
-      DeliveryHandler handler) {
+      DeliveryHandler handler,
+      int prefetch) {
+    this.prefetch = prefetch;
     this.transport = transport;
     this.baseId = baseId;
     this.subscribeHeaders = subscribeHeaders;
@@ -57,7 +86,10 @@ final class StompConsumer {
 
   /** Subscribes on {@code client}, waiting for the broker's receipt. */
   synchronized void attach(StompClient client) {
-    if (stopped) {
+    if (stopped || (client == attachedTo && currentId != null && !resubscribing)) {
+      // Already subscribed on this connection (a reconnect restoring subscriptions met one that
+      // was just made on the new connection): a second SUBSCRIBE would leave the first one's
+      // messages unacknowledged and unseen.
       return;
     }
     String id = baseId + "." + generation.incrementAndGet();
@@ -75,22 +107,81 @@ final class StompConsumer {
         transport.withReceipt(client, StompFrame.of("SUBSCRIBE", h)), "subscribe to " + source);
   }
 
+  private record Pending(StompFrame frame, String subscriptionId, StompClient from) {}
+
   /**
-   * Called on the connection's reader thread: pushes the message to the handler at once, without
-   * waiting for earlier ones (the subscription's prefetch bounds how many are unacknowledged).
+   * Called on the connection's reader thread: hands the message to the handler at once, without
+   * waiting for earlier ones, unless {@code prefetch} are unsettled; then it waits here, in order,
+   * until one of them is settled.
    */
   void onMessage(StompFrame frame, String subscriptionId, StompClient from) {
-    if (stopped || !subscriptionId.equals(currentId) || from != attachedTo) {
+    if (!subscriptionId.equals(currentId) || from != attachedTo) {
       return; // a frame of an earlier subscription: the broker gives it back by itself
     }
-    String ack = frame.header("ack");
-    Settlement settlement = inFlight.track(new Ack(from, subscriptionId, ack));
+    if (stopped) {
+      synchronized (waiting) {
+        handedOut++;
+      }
+      new Ack(from, subscriptionId, frame.header("ack")).requeue(); // NACK on RabbitMQ
+      return;
+    }
+
+    synchronized (waiting) {
+      waiting.add(new Pending(frame, subscriptionId, from));
+    }
+    drain();
+  }
+
+  /**
+   * Hands out waiting messages while fewer than {@code prefetch} are unsettled, one thread at a
+   * time.
+   */
+  private void drain() {
+    while (draining.compareAndSet(false, true)) {
+      try {
+        while (true) {
+          Pending next;
+          synchronized (waiting) {
+            if (stopped || handedOut >= prefetch || waiting.isEmpty()) {
+              break;
+            }
+            next = waiting.poll();
+            handedOut++;
+          }
+          dispatch(next);
+        }
+      } finally {
+        draining.set(false);
+      }
+      synchronized (waiting) {
+        if (stopped || handedOut >= prefetch || waiting.isEmpty()) {
+          return;
+        }
+      }
+    }
+  }
+
+  private void dispatch(Pending p) {
+    Settlement settlement =
+        inFlight.track(new Ack(p.from(), p.subscriptionId(), p.frame().header("ack")));
+    if (!p.subscriptionId().equals(currentId) || p.from() != attachedTo) {
+      settlement.requeue(); // stale: the broker gives it back by itself
+      return;
+    }
     try {
-      handler.onDelivery(StompMessages.delivery(frame, source), settlement);
+      handler.onDelivery(StompMessages.delivery(p.frame(), source), settlement);
     } catch (RuntimeException e) {
       RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
       settlement.requeue();
     }
+  }
+
+  /** One handed-out message was settled: room for the next. */
+  private void released() {
+    synchronized (waiting) {
+      handedOut--;
+    }
+    drain();
   }
 
   /** Settles one message of one subscription id, while that subscription lasts. */
@@ -112,39 +203,79 @@ final class StompConsumer {
 
     @Override
     public void ack() {
-      if (ack == null || !subscriptionId.equals(currentId) || from != attachedTo) {
-        return; // the subscription ended: the broker gave the message back
+      try {
+        if (ack == null
+            || !subscriptionId.equals(currentId)
+            || from != attachedTo
+            || strandedOnRabbitMq()) {
+          return; // the subscription ended: the broker gave the message back
+        }
+        write(StompFrame.of("ACK", Map.of("id", ack)));
+      } finally {
+        released();
       }
-      write(StompFrame.of("ACK", Map.of("id", ack)));
     }
 
     @Override
     public void requeue() {
-      if (ack == null || isWithdrawn()) {
-        return;
-      }
-      RELEASES.warn(log, "{}: a delivery was not handled; the broker delivers it again", source);
-      if (transport.dialect0().nackRequeues()) {
-        write(StompFrame.of("NACK", Map.of("id", ack)));
-        return;
-      }
-      // Artemis drops a NACKed message: end the subscription instead (the broker then gives back
-      // every message it had delivered to it, in order) and subscribe again. That waits for the
-      // broker's receipt, so it runs on the consumer's own thread, never on the reader.
       try {
-        worker.execute(() -> resubscribe(from, subscriptionId));
-      } catch (RejectedExecutionException e) {
-        // stopping: the subscription ends anyway
+        if (ack == null
+            || !subscriptionId.equals(currentId)
+            || from != attachedTo
+            || !from.isOpen()
+            || strandedOnRabbitMq()) {
+          return; // the subscription or the connection ended: the broker gave it back
+        }
+        if (transport.dialect0().nackRequeues()) {
+          // RabbitMQ keeps a cancelled subscription's unacknowledged messages until the connection
+          // closes: give back even those withdrawn by a stop, before the UNSUBSCRIBE.
+          if (!stopped) {
+            RELEASES.warn(
+                log, "{}: a delivery was not handled; the broker delivers it again", source);
+          }
+          write(StompFrame.of("NACK", Map.of("id", ack)));
+          return;
+        }
+        if (stopped) {
+          return; // Artemis gives it back when the subscription ends
+        }
+        RELEASES.warn(log, "{}: a delivery was not handled; the broker delivers it again", source);
+        // Artemis drops a NACKed message: end the subscription instead (the broker then gives
+        // back every message it had delivered to it, in order) and subscribe again. That waits for
+        // the broker's receipt, so it runs on the consumer's own thread, never on the reader.
+        try {
+          worker.execute(() -> resubscribe(from, subscriptionId));
+        } catch (RejectedExecutionException e) {
+          // stopping: the subscription ends anyway
+        }
+      } finally {
+        released();
       }
     }
 
     @Override
     public void reject() {
-      if (ack == null || isWithdrawn()) {
-        return;
+      try {
+        if (ack == null || isWithdrawn()) {
+          return;
+        }
+        // Both brokers drop (or dead-letter, where configured) a NACKed message without requeue.
+        write(StompFrame.of("NACK", Map.of("id", ack)));
+      } finally {
+        released();
       }
-      // Both brokers drop (or dead-letter, where configured) a NACKed message without requeue.
-      write(StompFrame.of("NACK", Map.of("id", ack)));
+    }
+
+    /** Whether this settlement can no longer reach RabbitMQ (see {@link #unsubscribing}). */
+    private boolean strandedOnRabbitMq() {
+      if (unsubscribing
+          && transport.dialect0().nackRequeues()
+          && subscriptionId.equals(currentId)
+          && from == attachedTo) {
+        stranded.incrementAndGet();
+        return true;
+      }
+      return false;
     }
 
     private void write(StompFrame frame) {
@@ -164,7 +295,12 @@ final class StompConsumer {
       }
       try {
         from.write(StompFrame.of("UNSUBSCRIBE", Map.of("id", currentId)));
-        attach(from);
+        resubscribing = true;
+        try {
+          attach(from);
+        } finally {
+          resubscribing = false;
+        }
       } catch (RuntimeException e) {
         log.debug("{}: resubscribing failed: {}", source, e.toString());
       }
@@ -182,12 +318,28 @@ final class StompConsumer {
       }
       stopped = true;
     }
+    // Messages read but never handed out go back now (a NACK on RabbitMQ; Artemis takes them back
+    // with the UNSUBSCRIBE below).
+    List<Pending> never;
+    synchronized (waiting) {
+      never = List.copyOf(waiting);
+      waiting.clear();
+      handedOut += never.size(); // each requeue below counts itself out again
+    }
+    for (Pending p : never) {
+      inFlight.track(new Ack(p.from(), p.subscriptionId(), p.frame().header("ack"))).requeue();
+    }
     if (!inFlight.awaitIdle(timeout)) {
       log.debug(
           "{}: {} deliveries still being handled after {}", source, inFlight.count(), timeout);
     }
     StompClient client = attachedTo;
     String id = currentId;
+    boolean rabbit = transport.dialect0().nackRequeues();
+    if (rabbit) {
+      stranded.addAndGet(inFlight.count()); // still being handled: settled after the UNSUBSCRIBE
+    }
+    unsubscribing = true;
     if (client != null && client.isOpen() && id != null) {
       try {
         transport.await(
@@ -195,6 +347,16 @@ final class StompConsumer {
             "unsubscribe from " + source);
       } catch (RuntimeException e) {
         log.debug("{}: unsubscribe failed: {}", source, e.toString());
+      }
+      if (rabbit && stranded.get() > 0 && client.isOpen()) {
+        // RabbitMQ delivered messages to this subscription that can no longer be given back on
+        // this connection (they crossed the UNSUBSCRIBE, or were still being handled): only a new
+        // connection returns them to the queue, in order, for the next consumer.
+        log.info(
+            "{}: {} message(s) crossed the unsubscribe; reconnecting to give them back",
+            source,
+            stranded.get());
+        client.abort("giving back the messages of a stopped subscription");
       }
     }
     if (id != null) {

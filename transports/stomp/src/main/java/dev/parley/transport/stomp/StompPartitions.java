@@ -81,8 +81,9 @@ final class StompPartitions implements TransportSubscription {
             (d, settlement) -> {
               table.heard(d.message().payload());
               settlement.ack();
-            });
-    members.attach(transport.connectedClient());
+            },
+            100);
+    members.attach(transport.awaitConnectedClient());
     announce(true);
     // Listen for a heartbeat and a half before taking anything, so as not to grab every partition
     // from members not heard of yet. A member that hears nobody takes every partition at once:
@@ -145,7 +146,8 @@ final class StompPartitions implements TransportSubscription {
           continue; // give the previous owner time to let go
         }
         StompConsumer c =
-            transport.newConsumer(dialect.partitionHeaders(group, p, prefetch), group, handler);
+            transport.newConsumer(
+                dialect.partitionHeaders(group, p, prefetch), group, handler, prefetch);
         try {
           c.attach(transport.connectedClient());
         } catch (RuntimeException e) {
