@@ -271,6 +271,101 @@ class ConsumerPipelineTest {
   }
 
   @Test
+  void aPartitionedRetryIsScheduledNotWaitedFor() {
+    Channel<String> ordered = EVENTS.withPartitionKey(s -> s);
+    Pipe pipeline =
+        pipeline(
+            ordered,
+            Redelivery.of(1, Duration.ZERO, Duration.ofMillis(300)),
+            (p, ctx) -> {
+              attempts.add(ctx.attempt());
+              if (ctx.attempt() == 1) {
+                throw new IllegalStateException("once");
+              }
+              return null;
+            });
+
+    CompletableFuture<Object> outcome =
+        pipeline.onDelivery(delivery(message("x").build())).toCompletableFuture();
+
+    // The first attempt failed on this thread; the second waits on the scheduler, not here.
+    assertThat(attempts).containsExactly(1);
+    assertThat(outcome).isNotDone();
+    outcome.join();
+    assertThat(attempts).containsExactly(1, 2);
+    assertThat(transport.sends).isEmpty();
+  }
+
+  @Test
+  void interceptorsRunInOrderAroundParleysStepsAndMayStopADelivery() {
+    List<String> trace = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryInterceptor outer = named("outer", trace);
+    DeliveryInterceptor inner = named("inner", trace);
+    ConsumerPipeline<String, Object> chain =
+        new ConsumerPipeline<>(
+            "billing-service",
+            EVENTS,
+            "billing",
+            ConsumerPipeline.Invoker.blocking(
+                (p, ctx) -> {
+                  trace.add("handler " + p);
+                  return null;
+                }),
+            SubscriptionOptions.defaults(),
+            List.of(outer, inner),
+            transport,
+            Codecs.of(new TextCodec()),
+            clock,
+            counters,
+            SCHEDULER,
+            Runnable::run);
+
+    pipe(chain).onDelivery(delivery(message("x").build())).toCompletableFuture().join();
+
+    assertThat(trace)
+        .containsExactly(
+            "outer > payload=false", "inner > payload=false", "handler x", "inner <", "outer <");
+    assertThat(chain.describe())
+        .startsWith("outer → inner → deadline → decode → retry[immediate 3, tiers [PT1S, PT10S]]")
+        .endsWith("→ reply → handler");
+
+    trace.clear();
+    DeliveryInterceptor stop =
+        invocation -> CompletableFuture.completedFuture(null); // does not proceed
+    ConsumerPipeline<String, Object> stopped =
+        new ConsumerPipeline<>(
+            "billing-service",
+            EVENTS,
+            "billing",
+            ConsumerPipeline.Invoker.blocking((p, ctx) -> fail("stopped before the handler")),
+            SubscriptionOptions.defaults(),
+            List.of(stop),
+            transport,
+            Codecs.of(new TextCodec()),
+            clock,
+            counters,
+            SCHEDULER,
+            Runnable::run);
+    assertThat(pipe(stopped).onDelivery(delivery(message("y").build())).toCompletableFuture())
+        .isCompleted();
+  }
+
+  private static DeliveryInterceptor named(String name, List<String> trace) {
+    return new DeliveryInterceptor() {
+      @Override
+      public java.util.concurrent.CompletionStage<Object> intercept(DeliveryInvocation inv) {
+        trace.add(name + " > payload=" + inv.payload().isPresent());
+        return inv.proceed().whenComplete((v, e) -> trace.add(name + " <"));
+      }
+
+      @Override
+      public String name() {
+        return name;
+      }
+    };
+  }
+
+  @Test
   void repliesToARequestWithCorrelationAndStatus() {
     Channel<String> commands = Channel.command("kitchen", String.class);
     Pipe pipeline = pipeline(commands, Redelivery.none(), (p, ctx) -> p.toUpperCase());
