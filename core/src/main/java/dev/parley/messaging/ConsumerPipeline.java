@@ -128,6 +128,7 @@ final class ConsumerPipeline<T, R> {
   private final ScheduledExecutorService scheduler;
   private final Executor executor;
   private final List<Named> steps = new ArrayList<>();
+  private final Deduplication inbox;
 
   ConsumerPipeline(
       String service,
@@ -159,6 +160,14 @@ final class ConsumerPipeline<T, R> {
     }
     steps.add(new Named("deadline", this::readHeaders));
     steps.add(new Named("decode", this::decode));
+    this.inbox = options.inbox();
+    if (inbox != null) {
+      if (!handler.blocking()) {
+        throw new IllegalArgumentException(
+            "an inbox check may block: use a blocking handler with SubscriptionOptions.withInbox");
+      }
+      steps.add(new Named("dedup", this::dedup));
+    }
     steps.add(new Named("retry" + describe(redelivery), this::retry));
     steps.add(new Named("reply", this::reply));
     if (policy != Policy.none()) {
@@ -217,6 +226,24 @@ final class ConsumerPipeline<T, R> {
       inv.payload = inv.codec.decode(message.payload(), channel.payloadType());
     } catch (BadInputException e) {
       return done(deadLetter(inv.delivery, e, 1));
+    }
+    return inv.proceed();
+  }
+
+  /** Once per delivery: a message the group has handled already is acknowledged and skipped. */
+  private CompletionStage<Object> dedup(Invocation inv) {
+    Message message = inv.delivery.message();
+    try {
+      if (inbox.isDuplicate(group, message)) {
+        counters.duplicates.increment();
+        log.debug("{}/{}: {} was handled already; skipped", channel, group, message.id());
+        return CompletableFuture.completedFuture(null);
+      }
+    } catch (BadInputException e) {
+      return done(deadLetter(inv.delivery, e, inv.attempt));
+    } catch (Exception e) {
+      // Only a shortcut: the handler's transaction records the message and decides.
+      log.debug("{}/{}: inbox check for {} failed: {}", channel, group, message.id(), e.toString());
     }
     return inv.proceed();
   }
@@ -331,7 +358,7 @@ final class ConsumerPipeline<T, R> {
   }
 
   private CompletionStage<Object> invoke(Invocation inv) {
-    Context context = new Context(inv.delivery.message(), inv.attempt, inv.deadlineMillis);
+    Context context = new Context(inv.delivery.message(), inv.attempt, inv.deadlineMillis, group);
     @SuppressWarnings("unchecked")
     T payload = (T) inv.payload;
     // The message's deadline is current while the handler runs, so the calls it makes (a request,
@@ -747,11 +774,18 @@ final class ConsumerPipeline<T, R> {
     private final Message message;
     private final int attempt;
     private final Long deadline;
+    private final String group;
 
-    Context(Message message, int attempt, Long deadline) {
+    Context(Message message, int attempt, Long deadline, String group) {
       this.message = message;
       this.attempt = attempt;
       this.deadline = deadline;
+      this.group = group;
+    }
+
+    @Override
+    public String group() {
+      return group;
     }
 
     @Override

@@ -13,6 +13,7 @@ final class Counters {
   final LongAdder expired = new LongAdder();
   final LongAdder lateReplies = new LongAdder();
   final LongAdder forgedReplies = new LongAdder();
+  final LongAdder duplicates = new LongAdder();
 
   MessagingMetrics snapshot(int pendingRequests) {
     return new MessagingMetrics(
@@ -25,6 +26,7 @@ final class Counters {
         expired.sum(),
         lateReplies.sum(),
         forgedReplies.sum(),
+        duplicates.sum(),
         pendingRequests);
   }
 }

@@ -18,4 +18,12 @@ public interface MessageContext {
 
   /** The partition key, if the message has one. */
   Optional<String> partitionKey();
+
+  /**
+   * The subscriber group handling the message (for a command channel: the channel's name); what an
+   * inbox keys its records by. Empty where no subscription is involved.
+   */
+  default String group() {
+    return "";
+  }
 }

@@ -13,6 +13,8 @@ package dev.parley.messaging;
  * @param lateReplies replies that arrived after their request's deadline (dropped)
  * @param forgedReplies replies dropped because they lacked their request's reply token ({@link
  *     dev.parley.message.Headers#REPLY_TOKEN}): not sent by whoever received the request
+ * @param duplicates deliveries an inbox ({@link SubscriptionOptions#withInbox}) found handled
+ *     already, acknowledged without running the handler
  * @param pendingRequests requests waiting for their reply right now
  */
 public record MessagingMetrics(
@@ -25,4 +27,5 @@ public record MessagingMetrics(
     long expired,
     long lateReplies,
     long forgedReplies,
+    long duplicates,
     int pendingRequests) {}

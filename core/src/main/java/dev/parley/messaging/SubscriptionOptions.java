@@ -23,13 +23,16 @@ import java.util.Objects;
  *     default
  * @param interceptors the subscription's own interceptors, run after the messaging's and before
  *     Parley's steps ({@link DeliveryInterceptor})
+ * @param inbox what the {@code dedup} step asks once per delivery (null: no such step); see {@link
+ *     #withInbox}
  */
 public record SubscriptionOptions(
     int concurrency,
     int prefetch,
     Redelivery redelivery,
     Policy policy,
-    List<DeliveryInterceptor> interceptors) {
+    List<DeliveryInterceptor> interceptors,
+    Deduplication inbox) {
 
   /** Lanes by default: see {@link #defaults()}. */
   public static final int DEFAULT_CONCURRENCY = 8;
@@ -42,7 +45,7 @@ public record SubscriptionOptions(
   }
 
   public SubscriptionOptions(int concurrency, int prefetch, Redelivery redelivery, Policy policy) {
-    this(concurrency, prefetch, redelivery, policy, List.of());
+    this(concurrency, prefetch, redelivery, policy, List.of(), null);
   }
 
   public SubscriptionOptions {
@@ -70,25 +73,42 @@ public record SubscriptionOptions(
   }
 
   public SubscriptionOptions withConcurrency(int concurrency) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
   }
 
   public SubscriptionOptions withPrefetch(int prefetch) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
   }
 
   public SubscriptionOptions withRedelivery(Redelivery redelivery) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
   }
 
   public SubscriptionOptions withPolicy(Policy policy) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
   }
 
   /** These options with {@code interceptor} added after the subscription's others. */
   public SubscriptionOptions withInterceptor(DeliveryInterceptor interceptor) {
     List<DeliveryInterceptor> more = new ArrayList<>(interceptors);
     more.add(Objects.requireNonNull(interceptor, "interceptor"));
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, more);
+    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, more, inbox);
+  }
+
+  /**
+   * These options with a {@code dedup} step: before the retries, once per delivery, the
+   * subscription asks {@code inbox} whether its group (the subscriber group, or the command
+   * channel's name) has handled the message already, and acknowledges a duplicate without running
+   * the handler. Pair it with the inbox's transactional handler, which records the message in the
+   * handler's transaction and reads the group from {@link MessageContext#group()}.
+   */
+  public SubscriptionOptions withInbox(Deduplication inbox) {
+    return new SubscriptionOptions(
+        concurrency,
+        prefetch,
+        redelivery,
+        policy,
+        interceptors,
+        java.util.Objects.requireNonNull(inbox, "inbox"));
   }
 }

@@ -1,6 +1,8 @@
 package dev.parley.jdbc;
 
 import dev.parley.error.BadInputException;
+import dev.parley.message.Message;
+import dev.parley.messaging.Deduplication;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.MessageHandler;
 import dev.parley.transport.spi.Durations;
@@ -44,7 +46,7 @@ import javax.sql.DataSource;
  * purged}; keep it longer than any redelivery can come (retry tiers, broker redelivery, an outbox
  * relay resending after a crash).
  */
-public final class Inbox {
+public final class Inbox implements Deduplication {
 
   private final DataSource dataSource;
   private final String prefix;
@@ -79,6 +81,61 @@ public final class Inbox {
     Objects.requireNonNull(group, "group");
     Objects.requireNonNull(handler, "handler");
     return (payload, context) -> handle(group, handler, payload, context);
+  }
+
+  /**
+   * A handler that records each message for the group of the subscription it serves ({@link
+   * MessageContext#group()}), so the group is named once, where the subscription is made. Pair it
+   * with {@code SubscriptionOptions.withInbox(inbox)}: the subscription then skips a duplicate
+   * before its retries, once per delivery.
+   */
+  public <T> MessageHandler<T> handler(TransactionalHandler<T> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return (payload, context) -> {
+      String group = context.group();
+      if (group == null || group.isEmpty()) {
+        throw new IllegalStateException(
+            "the message context names no group: use handler(group, ..)");
+      }
+      handle(group, handler, payload, context);
+    };
+  }
+
+  /**
+   * Whether {@code group} has recorded {@code message}: the {@code dedup} step of a subscription
+   * made with {@code SubscriptionOptions.withInbox(this)} asks it once per delivery. A recorded id
+   * with another payload is refused as bad input ({@link #ID_REUSED}), as in the handler.
+   */
+  @Override
+  public boolean isDuplicate(String group, Message message) throws SQLException {
+    String recorded;
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT payload_digest FROM "
+                    + prefix
+                    + "inbox WHERE consumer_group = ? AND message_id = ?")) {
+      ps.setString(1, group);
+      ps.setString(2, message.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return false;
+        }
+        recorded = rs.getString(1);
+      }
+    }
+    if (recorded != null && !recorded.equals(digest(message.payload()))) {
+      idReused.incrementAndGet();
+      throw new BadInputException(
+          ID_REUSED,
+          "message id "
+              + message.id()
+              + " was already recorded for group "
+              + group
+              + " with a different payload");
+    }
+    duplicates.incrementAndGet();
+    return true;
   }
 
   private <T> void handle(
@@ -353,8 +410,12 @@ public final class Inbox {
 
   /** SHA-256 of the payload, hex: what a redelivery has in common with its original. */
   static String digest(MessageContext context) {
+    return digest(context.message().payload());
+  }
+
+  static String digest(byte[] payload) {
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(context.message().payload());
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(payload);
       return HexFormat.of().formatHex(hash);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);

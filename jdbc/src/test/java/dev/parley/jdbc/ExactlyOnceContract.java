@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.parley.message.Message;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
+import dev.parley.messaging.Redelivery;
 import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.testing.kit.FakeClock;
 import dev.parley.testing.kit.ScratchDatabase;
@@ -69,6 +70,48 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
     await().atMost(Duration.ofSeconds(30)).until(() -> inbox.duplicates() == 1);
     assertThat(ledgerRows()).isEqualTo(1);
     assertThat(inbox.handled()).isEqualTo(1);
+  }
+
+  @Test
+  void withAnInboxTheSubscriptionSkipsADuplicateOnceNotPerAttempt() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    AtomicInteger checks = new AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
+    TransactionalHandler<Event> write = ledger("ledger");
+    messaging.subscribe(
+        events,
+        "ledger",
+        // The group is named once, by the subscription; the handler reads it from the context.
+        inbox.handler(
+            (event, ctx, c) -> {
+              if (calls.incrementAndGet() <= 2) {
+                throw new IllegalStateException("fails twice, then applies");
+              }
+              write.handle(event, ctx, c);
+            }),
+        messaging
+            .defaultSubscriptionOptions()
+            .withRedelivery(Redelivery.of(3, Duration.ofMillis(10)))
+            .withInbox(
+                (group, message) -> {
+                  checks.incrementAndGet();
+                  return inbox.isDuplicate(group, message);
+                }));
+    Message once = messaging.encode(events, new Event("k", 1));
+
+    messaging.transport().send(new Destination.Event(events.name()), once, SendOptions.NONE).join();
+    await().atMost(Duration.ofSeconds(30)).until(() -> inbox.handled() == 1);
+    assertThat(calls.get()).as("three attempts").isEqualTo(3);
+    assertThat(checks.get())
+        .as("one inbox check for the delivery, not one per attempt")
+        .isEqualTo(1);
+
+    messaging.transport().send(new Destination.Event(events.name()), once, SendOptions.NONE).join();
+    await().atMost(Duration.ofSeconds(30)).until(() -> messaging.metrics().duplicates() == 1);
+    assertThat(calls.get()).as("the duplicate never reached the handler").isEqualTo(3);
+    assertThat(inbox.duplicates()).isEqualTo(1);
+    assertThat(ledgerRows()).isEqualTo(1);
   }
 
   @Test
