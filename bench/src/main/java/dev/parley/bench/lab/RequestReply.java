@@ -14,7 +14,6 @@ import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.codec.protobuf.ProtobufCodec;
 import dev.parley.messaging.Messaging;
-import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.operation.Operation;
 import dev.parley.policy.Policy;
 import dev.parley.rpc.Binding;
@@ -189,8 +188,7 @@ final class RequestReply implements AutoCloseable {
             .service("lab-server")
             .transport(st)
             .codecs(Codecs.of(JsonCodec.of()))
-            .subscriptionOptions(SubscriptionOptions.defaults().withPrefetch(PREFETCH))
-            .build();
+            .build(); // Parley's defaults: 8 lanes, prefetch 64 (the raw responders' prefetch)
     Messaging client =
         Messaging.builder()
             .service("lab-client")

@@ -22,12 +22,25 @@ import java.util.concurrent.CompletableFuture;
  *       join()}/{@code get()});
  *   <li>messages with the same {@link dev.parley.message.Headers#PARTITION_KEY} sent to a
  *       destination are delivered in order to one consumer at a time;
- *   <li>{@link #close} releases every thread, connection and subscription; it is idempotent.
+ *   <li>{@link #close} releases every thread, connection and subscription; it is idempotent; a send
+ *       after it fails its future with {@link #CLOSED};
  * </ul>
  *
  * Implementations are thread-safe.
  */
 public interface Transport extends AutoCloseable {
+
+  /** The error code of every send made after {@link #close()}, on every transport. */
+  String CLOSED = "parley.transport.closed";
+
+  /**
+   * What {@link #send} returns after {@link #close()}: a future failed with a {@link
+   * dev.parley.error.TransportException} coded {@link #CLOSED} (never a throw).
+   */
+  static CompletableFuture<Void> closedFailure() {
+    return CompletableFuture.failedFuture(
+        new dev.parley.error.TransportException(CLOSED, "the transport is closed", null));
+  }
 
   /** A short name for logs and metrics, e.g. {@code amqp}. */
   String name();

@@ -1186,6 +1186,23 @@ public abstract class TransportTck {
         .endsWith("reply → handler(async)");
   }
 
+  /** A send after close fails its future — it does not throw — with one code on every transport. */
+  @Test
+  void sendAfterCloseFailsTheFutureWithTheClosedCode() {
+    Transport transport = newTransport();
+    transport.close();
+    CompletableFuture<Void> sent =
+        transport.send(
+            new Destination.Queue(name("after.close")),
+            Message.builder().payload(new byte[] {1}).build(),
+            SendOptions.NONE);
+    assertThatThrownBy(sent::join)
+        .hasCauseInstanceOf(TransportException.class)
+        .cause()
+        .extracting(e -> ((TransportException) e).errorCode())
+        .isEqualTo(Transport.CLOSED);
+  }
+
   // ---- broker failures ---------------------------------------------------------------------
 
   @Test

@@ -131,15 +131,14 @@ final class QpidAmqpTransport implements AmqpTransport {
       Destination destination, Message message, SendOptions options) {
     CompletableFuture<Void> result = new CompletableFuture<>();
     if (closed.get()) {
-      result.completeExceptionally(
-          new TransportException("parley.closed", "transport is closed", null));
-      return result;
+      return dev.parley.transport.spi.Transport.closedFailure();
     }
     try {
       sendThread.execute(() -> doSend(destination, message, options, result));
     } catch (RejectedExecutionException e) {
       result.completeExceptionally(
-          new TransportException("parley.closed", "transport is closed", e));
+          new TransportException(
+              dev.parley.transport.spi.Transport.CLOSED, "the transport is closed", e));
     }
     return result
         .orTimeout(sendTimeout.toMillis(), TimeUnit.MILLISECONDS)

@@ -169,7 +169,9 @@ final class AmqpClientTransport implements RabbitTransport {
   @Override
   public CompletableFuture<Void> send(
       Destination destination, Message message, SendOptions options) {
-    ensureOpen();
+    if (closed.get()) {
+      return dev.parley.transport.spi.Transport.closedFailure();
+    }
     try {
       AMQP.BasicProperties props =
           RabbitMessages.toProperties(message, System.currentTimeMillis(), options.persistent());

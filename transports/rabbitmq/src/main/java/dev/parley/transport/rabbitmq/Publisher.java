@@ -241,7 +241,10 @@ final class Publisher implements ConfirmListener, ReturnListener {
     for (Long seq : pending.keySet()) {
       fail(
           seq,
-          new TransportException("parley.closed", "transport closed before the confirm", null));
+          new TransportException(
+              dev.parley.transport.spi.Transport.CLOSED,
+              "transport closed before the confirm",
+              null));
     }
   }
 

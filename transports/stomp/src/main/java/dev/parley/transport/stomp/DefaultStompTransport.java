@@ -311,7 +311,9 @@ final class DefaultStompTransport implements StompTransport {
   @Override
   public CompletableFuture<Void> send(
       Destination destination, Message message, SendOptions options) {
-    ensureOpen();
+    if (closed.get()) {
+      return dev.parley.transport.spi.Transport.closedFailure();
+    }
     Map<String, String> headers;
     try {
       headers = dialect.sendHeaders(destination, message, options.delay(), options.persistent());
