@@ -169,7 +169,8 @@ final class PartitionedSubscription implements TransportSubscription {
                   source,
                   prefetch,
                   handler,
-                  consumerTag(s.id, p));
+                  consumerTag(s.id, p),
+                  true);
           c.start();
           s.consumers.put(p, c);
           log.debug("{}: member {} takes partition {}", queue, s.id, p);

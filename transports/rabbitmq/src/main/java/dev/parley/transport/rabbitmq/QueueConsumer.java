@@ -47,6 +47,10 @@ final class QueueConsumer {
   private final InFlight inFlight = new InFlight();
   private volatile boolean stopped;
   private Channel channel;
+  private String activeTag;
+
+  /** Whether the queue is a single-active-consumer queue (a partition). */
+  private final boolean singleActive;
 
   QueueConsumer(
       Connection connection,
@@ -54,12 +58,13 @@ final class QueueConsumer {
       Destination source,
       int prefetch,
       DeliveryHandler handler) {
-    this(connection, queue, source, prefetch, handler, "");
+    this(connection, queue, source, prefetch, handler, "", false);
   }
 
   /**
    * @param consumerTag the tag the broker lists the consumer under ({@code rabbitmqctl
    *     list_consumers}); empty for one the broker makes up
+   * @param singleActive whether the queue is a single-active-consumer queue
    */
   QueueConsumer(
       Connection connection,
@@ -67,7 +72,9 @@ final class QueueConsumer {
       Destination source,
       int prefetch,
       DeliveryHandler handler,
-      String consumerTag) {
+      String consumerTag,
+      boolean singleActive) {
+    this.singleActive = singleActive;
     this.consumerTag = consumerTag;
     this.connection = connection;
     this.queue = queue;
@@ -93,7 +100,7 @@ final class QueueConsumer {
       }
       ch.addShutdownListener(cause -> generation.incrementAndGet());
       ch.basicQos(prefetch);
-      ch.basicConsume(queue, false, consumerTag, new Receiver(ch));
+      activeTag = ch.basicConsume(queue, false, consumerTag, new Receiver(ch));
       channel = ch;
     } catch (IOException | RuntimeException e) {
       throw new TransportException(
@@ -122,6 +129,7 @@ final class QueueConsumer {
           inFlight.count(),
           timeout);
     }
+    flushAcks(ch);
     // Close even a channel that is down right now: closing is also what takes it (and its
     // consumer) out of the client's automatic recovery. A stopped consumer brought back by a
     // recovery would hold its deliveries unacknowledged forever (and, being single-active, could
@@ -130,6 +138,33 @@ final class QueueConsumer {
       ch.close();
     } catch (IOException | TimeoutException | RuntimeException e) {
       log.debug("{}: closing the consumer channel: {}", queue, e.toString());
+    }
+  }
+
+  /**
+   * Makes sure the broker has applied the acks sent on {@code ch} before the channel closes. A
+   * quorum queue applies acks asynchronously, and it took a channel's end as "everything
+   * unacknowledged goes back" before applying acks already on their way, so messages handled and
+   * acknowledged were delivered again (TCK: membersJoinWhileABacklogWaits). A cancel is answered
+   * only after the queue applied what the channel sent before it. On a single-active-consumer queue
+   * cancelling this consumer would hand the queue to the next member while this channel still holds
+   * the messages it did not handle (they would come back after newer ones: order broken), so a
+   * probe consumer — waiting, never active — is registered and cancelled instead; the close that
+   * follows then returns those messages and hands over the queue at once.
+   */
+  private void flushAcks(Channel ch) {
+    if (!ch.isOpen()) {
+      return;
+    }
+    try {
+      if (singleActive) {
+        String probe = ch.basicConsume(queue, false, new DefaultConsumer(ch));
+        ch.basicCancel(probe);
+      } else if (activeTag != null) {
+        ch.basicCancel(activeTag);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("{}: waiting for the acks to be applied: {}", queue, e.toString());
     }
   }
 
