@@ -172,9 +172,8 @@ public final class Inbox implements Deduplication {
    * returns — and so is acknowledged — only after the transaction holding it has committed, so the
    * guarantee is the same as {@link #handler}'s; what changes is that one commit (one fsync) serves
    * many messages. Batches form from concurrent deliveries: give the subscription a concurrency
-   * (and prefetch) of about the batch size. Calls for one partition key never share a batch (the
-   * transport does not deliver a key's next message before the previous one returns), so order
-   * holds.
+   * (and prefetch) of about the batch size. Calls for one partition key never share a batch (a
+   * key's lane does not start its next message before the previous one returns), so order holds.
    *
    * <p>If anything in a batch fails — a handler throws, the commit fails — the batch is rolled back
    * and its messages are handled again one transaction each, so one bad message fails alone.

@@ -98,7 +98,7 @@ abstract class BatchingContract extends ExactlyOnceFixture {
           }
           batching.handle(event, ctx);
         },
-        messaging.defaultSubscriptionOptions().withConcurrency(17).withPrefetch(4));
+        messaging.defaultSubscriptionOptions().withConcurrency(17).withPrefetch(32));
 
     for (int i = 1; i <= 17; i++) {
       messaging.publish(events, new Event("k" + i, i)).join();

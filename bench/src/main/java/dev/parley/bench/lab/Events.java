@@ -66,6 +66,8 @@ final class Events implements AutoCloseable {
 
   private final Map<String, Call> parleyCalls = new LinkedHashMap<>();
 
+  private final Map<Long, CompletableFuture<Void>> springPending = new ConcurrentHashMap<>();
+
   Events(String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
       throws Exception {
     this.run = run;
@@ -86,6 +88,27 @@ final class Events implements AutoCloseable {
             "amqp-client 5.37",
             rawRabbit(rabbitUri, "lab.events.raw.rabbit." + run),
             parley("rabbit")));
+    String springQueue = "lab.events.spring.rabbit." + run;
+    rabbitQueues.add(springQueue);
+    pairs.add(
+        new Pair(
+            "RabbitMQ (quorum queue), Spring AMQP as the peer",
+            "Spring AMQP 3.2.12 RabbitTemplate (correlated confirms) + SimpleMessageListenerContainer",
+            SpringPeer.events(
+                rabbitUri,
+                springQueue,
+                resources,
+                this::next,
+                id -> register(springPending, id),
+                id -> complete(springPending, id),
+                (id, t) -> fail(springPending, id, t)),
+            // Parley's defaults on both sides (8 lanes, prefetch 64; Spring: 1 consumer, 250)
+            publishAndConsume(
+                "rabbit-spring",
+                transports.get("rabbit").create(),
+                transports.get("rabbit").create(),
+                (e, ctx) -> {},
+                SubscriptionOptions.defaults())));
     pairs.add(
         new Pair(
             LABELS.get("stomp"),

@@ -266,7 +266,15 @@ public final class Lab implements Callable<Integer> {
       }
       List<Double> ratios = m.throughput().ratios(Throughput::perSecond);
       double ratio = Measure.median(ratios);
-      if (name.startsWith("RabbitMQ (")) {
+      if (name.contains("Spring AMQP")) {
+        List<Double> cpu = m.throughput().ratios(Throughput::cpuMicrosPerOp);
+        report.goal(
+            "Parley vs Spring AMQP 3.2.12 (" + m.pair().baseline() + "), events: throughput",
+            "≥ 1.00",
+            spread(ratios, "%.2f") + ", CPU per event " + spread(cpu, "%.2f×"),
+            ratio >= 1.00,
+            Causes.springRequestReply());
+      } else if (name.startsWith("RabbitMQ (")) {
         List<Double> cpu = m.throughput().ratios(Throughput::cpuMicrosPerOp);
         List<Double> p50 = m.openLoop().get(50).differences(Latency::p50);
         report.goal(

@@ -217,6 +217,17 @@ final class PairSection {
             spread(delta, "%+.0f µs"),
             d <= 10,
             Causes.GRPC_P50);
+      } else if (name.contains("Spring AMQP")) {
+        report.goal(
+            "Parley vs Spring AMQP 3.2.12 ("
+                + m.pair().baseline()
+                + "), "
+                + name
+                + ": 64 in flight",
+            "≥ 1.00",
+            spread(ratios, "%.2f"),
+            ratio >= 1.00,
+            Causes.springRequestReply());
       } else if (name.startsWith("REST")) {
         report.goal(
             "REST binding vs bare Armeria + the same Jackson mapper",

@@ -85,6 +85,15 @@ final class RequestReply implements AutoCloseable {
                 echo("rabbit"),
                 () -> RabbitTransport.builder(URI.create(rabbitUri)).build(),
                 () -> RabbitTransport.builder(URI.create(rabbitUri)).build())));
+    pairs.add(
+        new Pair(
+            "RabbitMQ request/reply, Spring AMQP as the peer",
+            "Spring AMQP 3.2.12 AsyncRabbitTemplate + SimpleMessageListenerContainer",
+            SpringPeer.requestReply(rabbitUri, "lab.spring.rabbit." + run, resources),
+            parleyMessaging(
+                echo("rabbit-spring"),
+                () -> RabbitTransport.builder(URI.create(rabbitUri)).build(),
+                () -> RabbitTransport.builder(URI.create(rabbitUri)).build())));
     URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
     pairs.add(
         new Pair(
@@ -115,12 +124,13 @@ final class RequestReply implements AutoCloseable {
   /** The queues this run made on the shared RabbitMQ. */
   List<String> rabbitQueues() {
     List<String> queues = new ArrayList<>();
-    for (String broker : List.of("rabbit", "stomp")) {
+    for (String broker : List.of("rabbit", "rabbit-spring", "stomp")) {
       String name = echo(broker).commandChannel().name();
       queues.add(name);
       queues.add(name + ".dlq");
     }
     queues.add("lab.raw.rabbit." + run);
+    queues.add("lab.spring.rabbit." + run);
     queues.add("lab.raw.stomp." + run);
     queues.add("lab.raw.stomp." + run + ".replies");
     return queues;

@@ -324,9 +324,8 @@ public final class ChaosM1 {
             .transport(broker.transport(port))
             .codecs(Codecs.of(JsonCodec.of()))
             .subscriptionOptions(
+                // Parley's lanes and prefetch (8, 64), with short tiers for a bounded run.
                 SubscriptionOptions.defaults()
-                    .withConcurrency(2)
-                    .withPrefetch(20)
                     .withRedelivery(
                         Redelivery.of(5, Duration.ofMillis(20), Duration.ofMillis(200))))
             .build();
@@ -355,10 +354,16 @@ public final class ChaosM1 {
     m.subscribe(
         events,
         "ledger",
-        (event, ctx) -> {
-          deliveries.merge(ctx.message().id(), 1, Integer::sum);
-          applyToLedger.handle(event, ctx);
-        });
+        applyToLedger,
+        m.defaultSubscriptionOptions()
+            // Every delivery is counted before anything else runs (the outermost interceptor);
+            // the inbox's dedup step then skips a redelivered duplicate before its retries.
+            .withInterceptor(
+                invocation -> {
+                  deliveries.merge(invocation.message().id(), 1, Integer::sum);
+                  return invocation.proceed();
+                })
+            .withInbox(inbox));
     return proxy;
   }
 

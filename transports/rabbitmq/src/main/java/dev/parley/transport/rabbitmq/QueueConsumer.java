@@ -49,6 +49,25 @@ final class QueueConsumer {
   private Channel channel;
   private String activeTag;
 
+  /*
+   * Ack coalescing (guarded by acks): deliveries settled in the order they came are acknowledged
+   * together, basic.ack multiple=true up to the longest settled prefix, at least every `hold` of
+   * them and whenever the consumer goes idle; one settled past a gap (an earlier delivery still
+   * running or waiting for a retry) is acknowledged on its own at once, so a slow delivery never
+   * holds back the acks of later ones (nor the prefetch window they free).
+   */
+  private final Object acks = new Object();
+  private final java.util.TreeSet<Long> settledAhead = new java.util.TreeSet<>();
+  private long ackGeneration = -1;
+  private long settledPrefix;
+  private long ackedPrefix;
+
+  /** The last tag settled in order and not acknowledged yet (0: none), and how many there are. */
+  private long heldTag;
+
+  private int held;
+  private final int hold;
+
   /** Whether the queue is a single-active-consumer queue (a partition). */
   private final boolean singleActive;
 
@@ -75,6 +94,7 @@ final class QueueConsumer {
       String consumerTag,
       boolean singleActive) {
     this.singleActive = singleActive;
+    this.hold = Math.max(1, Math.min(32, prefetch / 4));
     this.consumerTag = consumerTag;
     this.connection = connection;
     this.queue = queue;
@@ -129,6 +149,15 @@ final class QueueConsumer {
           inFlight.count(),
           timeout);
     }
+    synchronized (acks) {
+      if (ch.isOpen()) {
+        try {
+          sendHeldAcks(ch);
+        } catch (IOException | RuntimeException e) {
+          log.debug("{}: acknowledging up to {} failed: {}", queue, heldTag, e.toString());
+        }
+      }
+    }
     flushAcks(ch);
     // Close even a channel that is down right now: closing is also what takes it (and its
     // consumer) out of the client's automatic recovery. A stopped consumer brought back by a
@@ -139,6 +168,21 @@ final class QueueConsumer {
     } catch (IOException | TimeoutException | RuntimeException e) {
       log.debug("{}: closing the consumer channel: {}", queue, e.toString());
     }
+  }
+
+  /**
+   * Acknowledges, with one {@code basic.ack multiple=true}, the deliveries settled in order and
+   * held. Its tag is the last of them, which the broker still has unacknowledged (a tag acked or
+   * nacked on its own would be "unknown" to a multiple ack); those settled on their own in between
+   * are not outstanding and the multiple ack passes over them. Called holding {@code acks}.
+   */
+  private void sendHeldAcks(Channel ch) throws IOException {
+    if (held > 0 && heldTag > ackedPrefix) {
+      ch.basicAck(heldTag, true);
+    }
+    held = 0;
+    heldTag = 0;
+    ackedPrefix = settledPrefix;
   }
 
   /**
@@ -191,9 +235,45 @@ final class QueueConsumer {
         return; // the channel closed meanwhile; the delivery was requeued
       }
       try {
-        ch.basicAck(tag, false);
+        synchronized (acks) {
+          if (gen != ackGeneration) {
+            return;
+          }
+          if (tag != settledPrefix + 1) {
+            ch.basicAck(tag, false); // past a gap: on its own, now
+            settledAhead.add(tag);
+            return;
+          }
+          settledPrefix = tag;
+          heldTag = tag;
+          held++;
+          while (settledAhead.remove(settledPrefix + 1)) {
+            settledPrefix++;
+          }
+          // inFlight still counts this delivery: 1 means nothing else is being handled.
+          if (held >= hold || inFlight.count() <= 1 || stopped) {
+            sendHeldAcks(ch);
+          }
+        }
       } catch (IOException | RuntimeException e) {
         log.debug("{}: acknowledging {} failed: {}", queue, tag, e.toString());
+      }
+    }
+
+    /** A nacked delivery counts as settled for the prefix (a later multiple ack skips it). */
+    private void settledAlone() {
+      synchronized (acks) {
+        if (gen != ackGeneration) {
+          return;
+        }
+        if (tag == settledPrefix + 1) {
+          settledPrefix = tag;
+          while (settledAhead.remove(settledPrefix + 1)) {
+            settledPrefix++;
+          }
+        } else {
+          settledAhead.add(tag);
+        }
       }
     }
 
@@ -216,6 +296,12 @@ final class QueueConsumer {
 
     private void nack(boolean requeue) {
       try {
+        synchronized (acks) {
+          if (gen == ackGeneration) {
+            sendHeldAcks(ch); // keep the prefix's acks ahead of the nack
+          }
+        }
+        settledAlone();
         ch.basicNack(tag, false, requeue);
       } catch (IOException | RuntimeException e) {
         log.debug("{}: settling delivery {} failed: {}", queue, tag, e.toString());
@@ -235,8 +321,19 @@ final class QueueConsumer {
         return; // not acked: requeued when this channel closes
       }
       Channel ch = getChannel();
-      Settlement settlement =
-          inFlight.track(new Tag(ch, generation.get(), envelope.getDeliveryTag()));
+      long gen = generation.get();
+      synchronized (acks) {
+        if (gen != ackGeneration) {
+          // A new channel (or a recovered one): tags of the old one are settled by the broker.
+          ackGeneration = gen;
+          settledAhead.clear();
+          settledPrefix = envelope.getDeliveryTag() - 1;
+          ackedPrefix = settledPrefix;
+          heldTag = 0;
+          held = 0;
+        }
+      }
+      Settlement settlement = inFlight.track(new Tag(ch, gen, envelope.getDeliveryTag()));
       Delivery delivery;
       try {
         int count = RabbitMessages.deliveryCount(properties, envelope.isRedeliver());
