@@ -350,7 +350,7 @@ final class ConsumerPipeline<T, R> {
       return inv.proceed().whenComplete((v, e) -> policy.release());
     }
     try {
-      Object value = policy.executeBlocking(inv.currentDeadline(), () -> join(inv.proceed()));
+      Object value = policy.executeBlocking(inv.currentDeadline(), () -> valueOf(inv.proceed()));
       return CompletableFuture.completedFuture(value);
     } catch (Exception e) {
       return CompletableFuture.failedFuture(e);
@@ -494,20 +494,26 @@ final class ConsumerPipeline<T, R> {
         });
   }
 
-  /** The value of a completed stage, or its failure thrown (for the blocking policy). */
-  private static Object join(CompletionStage<Object> stage) throws Exception {
-    try {
-      return stage.toCompletableFuture().join();
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      if (cause instanceof Exception ex) {
-        throw ex;
-      }
-      if (cause instanceof Error err) {
-        throw err;
-      }
-      throw e;
+  /**
+   * The value of a stage a blocking handler completed before returning, or its failure thrown (for
+   * the blocking policy, which records what the call threw). Never waits.
+   */
+  private static Object valueOf(CompletionStage<Object> stage) throws Exception {
+    CompletableFuture<Object> done = stage.toCompletableFuture();
+    if (!done.isDone()) {
+      throw new IllegalStateException("a blocking handler's stage is complete when it returns");
     }
+    if (!done.isCompletedExceptionally()) {
+      return done.getNow(null);
+    }
+    Throwable cause = done.handle((v, e) -> unwrap(e)).getNow(null);
+    if (cause instanceof Exception ex) {
+      throw ex;
+    }
+    if (cause instanceof Error err) {
+      throw err;
+    }
+    throw new IllegalStateException(cause);
   }
 
   private static Throwable unwrap(Throwable t) {
