@@ -400,6 +400,19 @@ final class DefaultStompTransport implements StompTransport {
 
   StompConsumer newConsumer(
       Map<String, String> headers, Destination source, DeliveryHandler handler, int prefetch) {
+    return newConsumer(headers, source, handler, prefetch, true);
+  }
+
+  /**
+   * @param givesBack whether messages left unacknowledged must go back to the broker (false for a
+   *     subscription whose queue goes away with it)
+   */
+  StompConsumer newConsumer(
+      Map<String, String> headers,
+      Destination source,
+      DeliveryHandler handler,
+      int prefetch,
+      boolean givesBack) {
     String id = "s" + nextSubscription.incrementAndGet();
     ExecutorService worker =
         Executors.newSingleThreadExecutor(
@@ -408,7 +421,8 @@ final class DefaultStompTransport implements StompTransport {
               t.setDaemon(true);
               return t;
             });
-    StompConsumer c = new StompConsumer(this, id, headers, source, worker, handler, prefetch);
+    StompConsumer c =
+        new StompConsumer(this, id, headers, source, worker, handler, prefetch, givesBack);
     consumers.add(c);
     return c;
   }

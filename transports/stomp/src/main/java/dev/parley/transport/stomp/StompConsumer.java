@@ -42,6 +42,12 @@ final class StompConsumer {
   private final int prefetch;
 
   /**
+   * Whether messages this subscription leaves unacknowledged must go back to the broker: false for
+   * a subscription whose queue goes away with it (the members' announcements).
+   */
+  private final boolean givesBack;
+
+  /**
    * Messages read and not yet handed to the handler, because {@code prefetch} are unsettled
    * (Artemis counts its window in bytes, so it may send more than that). Guarded by itself, with
    * {@link #handedOut}.
@@ -74,8 +80,10 @@ final class StompConsumer {
       Destination source,
       ExecutorService worker,
       DeliveryHandler handler,
-      int prefetch) {
+      int prefetch,
+      boolean givesBack) {
     this.prefetch = prefetch;
+    this.givesBack = givesBack;
     this.transport = transport;
     this.baseId = baseId;
     this.subscribeHeaders = subscribeHeaders;
@@ -348,7 +356,7 @@ final class StompConsumer {
       } catch (RuntimeException e) {
         log.debug("{}: unsubscribe failed: {}", source, e.toString());
       }
-      if (rabbit && stranded.get() > 0 && client.isOpen()) {
+      if (rabbit && givesBack && stranded.get() > 0 && client.isOpen()) {
         // RabbitMQ delivered messages to this subscription that can no longer be given back on
         // this connection (they crossed the UNSUBSCRIBE, or were still being handled): only a new
         // connection returns them to the queue, in order, for the next consumer.

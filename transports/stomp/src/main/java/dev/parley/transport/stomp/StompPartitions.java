@@ -82,7 +82,8 @@ final class StompPartitions implements TransportSubscription {
               table.heard(d.message().payload());
               settlement.ack();
             },
-            100);
+            100,
+            false);
     members.attach(transport.awaitConnectedClient());
     announce(true);
     // Listen for a heartbeat and a half before taking anything, so as not to grab every partition
