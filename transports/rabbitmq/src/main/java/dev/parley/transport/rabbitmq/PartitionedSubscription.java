@@ -8,37 +8,26 @@ import com.rabbitmq.client.Envelope;
 import dev.parley.error.TransportException;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
-import dev.parley.transport.spi.PartitionMembers;
+import dev.parley.transport.spi.PartitionGroup;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One subscription's share of a partitioned destination. Each of its {@code concurrency} slots is a
- * group member; members find each other through a fanout exchange ({@code <queue>.members}) on
- * which every member announces itself every heartbeat interval and says goodbye when it closes.
- * Every member computes the same assignment from the same sorted member list (partition {@code p}
- * belongs to member {@code p mod n}) and consumes exactly its partitions; a member that stops
- * announcing is dropped after three intervals and its partitions move.
+ * One subscription's share of a partitioned destination: a {@link PartitionGroup} (the member
+ * protocol and rebalancing every broker-assigned-partition transport shares) whose announcements go
+ * through a fanout exchange ({@code <queue>.members}) and whose members consume partition queues.
  *
  * <p>Partition queues are single-active-consumer queues, so while two members briefly disagree
- * about an assignment the broker still lets only one of them consume a partition; the member giving
- * a partition up finishes the message in hand and closes its channel, which returns the rest to the
- * queue in order before the next owner becomes active.
+ * about an assignment the broker still lets only one of them consume a partition: a member takes a
+ * partition at once (no hand-over wait), and the member giving it up finishes the messages in hand
+ * and stops its consumer, which returns the rest to the queue in order before the next owner
+ * becomes active.
  */
-final class PartitionedSubscription implements TransportSubscription {
+final class PartitionedSubscription implements TransportSubscription, PartitionGroup.Broker {
 
   private static final Logger log = LoggerFactory.getLogger(PartitionedSubscription.class);
 
@@ -46,17 +35,11 @@ final class PartitionedSubscription implements TransportSubscription {
   private final String queue;
   private final Destination source;
   private final int prefetch;
-  private final Duration heartbeat;
   private final Duration closeTimeout;
   private final DeliveryHandler handler;
-  private final List<Slot> slots = new ArrayList<>();
-  private final PartitionMembers members;
-  private final List<String> slotIds = new ArrayList<>();
-  private final ScheduledExecutorService timer;
   private final String exchange;
-  private Channel control;
-  private ScheduledFuture<?> tick;
-  private volatile boolean closed;
+  private final PartitionGroup group;
+  private volatile Channel control;
 
   PartitionedSubscription(
       Connection connection,
@@ -73,46 +56,29 @@ final class PartitionedSubscription implements TransportSubscription {
     this.queue = queue;
     this.source = source;
     this.prefetch = prefetch;
-    this.heartbeat = heartbeat;
     this.closeTimeout = closeTimeout;
-    this.timer = timer;
     this.handler = handler;
     this.exchange = queue + ".members";
-    this.members = new PartitionMembers(partitions, heartbeat);
-    for (int i = 0; i < concurrency; i++) {
-      Slot slot = new Slot(UUID.randomUUID().toString());
-      slots.add(slot);
-      slotIds.add(slot.id);
-    }
+    this.group =
+        new PartitionGroup(
+            queue, partitions, concurrency, heartbeat, Duration.ZERO, true, this, timer);
   }
 
   void start() {
     try {
-      control = connection.createChannel();
-      control.exchangeDeclare(exchange, Topology.FANOUT, false, true, null);
-      String inbox = control.queueDeclare("", false, true, true, null).getQueue();
-      control.queueBind(inbox, exchange, "");
-      control.basicConsume(inbox, true, new Listener(control));
+      Channel ch = connection.createChannel();
+      ch.exchangeDeclare(exchange, Topology.FANOUT, false, true, null);
+      String inbox = ch.queueDeclare("", false, true, true, null).getQueue();
+      ch.queueBind(inbox, exchange, "");
+      ch.basicConsume(inbox, true, new Listener(ch));
+      control = ch;
     } catch (IOException | RuntimeException e) {
       throw new TransportException(
           "parley.transport.subscribe",
           "cannot join the members of " + queue + ": " + e.getMessage(),
           e);
     }
-    announce(true);
-    rebalance();
-    tick =
-        timer.scheduleWithFixedDelay(
-            this::onTick, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  /** Partitions each local member consumes now, by member id (for tests and metrics). */
-  Map<String, Set<Integer>> assignment() {
-    Map<String, Set<Integer>> owned = new HashMap<>();
-    for (Slot s : slots) {
-      owned.put(s.id, Set.copyOf(s.consumers.keySet()));
-    }
-    return owned;
+    group.start(Duration.ZERO);
   }
 
   /**
@@ -123,83 +89,41 @@ final class PartitionedSubscription implements TransportSubscription {
     return "parley.member." + member + ".p" + partition;
   }
 
-  private void onTick() {
-    try {
-      announce(true);
-      rebalance();
-    } catch (RuntimeException e) {
-      log.warn("{}: rebalancing failed: {}", queue, e.toString());
-    }
-  }
-
-  private void announce(boolean hello) {
+  @Override
+  public void announce(byte[] announcement) {
     Channel ch = control;
     if (ch == null || !ch.isOpen()) {
       return;
     }
-    for (Slot s : slots) {
-      try {
-        ch.basicPublish(
-            exchange, "", null, hello ? PartitionMembers.hello(s.id) : PartitionMembers.bye(s.id));
-      } catch (IOException | RuntimeException e) {
-        log.debug("{}: announcing {} failed: {}", queue, s.id, e.toString());
-      }
-    }
-  }
-
-  private synchronized void rebalance() {
-    if (closed) {
-      return;
-    }
-    Map<String, Set<Integer>> assignment = members.assign(slotIds);
-    for (Slot s : slots) {
-      Set<Integer> target = assignment.get(s.id);
-      for (Integer p : List.copyOf(s.consumers.keySet())) {
-        if (!target.contains(p)) {
-          log.debug("{}: member {} gives up partition {}", queue, s.id, p);
-          s.consumers.remove(p).stop(closeTimeout);
-        }
-      }
-      for (Integer p : target) {
-        if (!s.consumers.containsKey(p)) {
-          QueueConsumer c =
-              new QueueConsumer(
-                  connection,
-                  Topology.partitionQueue(queue, p),
-                  source,
-                  prefetch,
-                  handler,
-                  consumerTag(s.id, p),
-                  true);
-          c.start();
-          s.consumers.put(p, c);
-          log.debug("{}: member {} takes partition {}", queue, s.id, p);
-        }
-      }
+    try {
+      ch.basicPublish(exchange, "", null, announcement);
+    } catch (IOException e) {
+      throw new TransportException("parley.transport.unavailable", e.getMessage(), e);
     }
   }
 
   @Override
+  public AutoCloseable consume(String member, int partition) {
+    QueueConsumer c =
+        new QueueConsumer(
+            connection,
+            Topology.partitionQueue(queue, partition),
+            source,
+            prefetch,
+            handler,
+            consumerTag(member, partition),
+            true);
+    c.start();
+    return () -> c.stop(closeTimeout);
+  }
+
+  @Override
   public void close() {
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-    }
-    if (tick != null) {
-      tick.cancel(false);
-    }
-    for (Slot s : slots) {
-      for (QueueConsumer c : s.consumers.values()) {
-        c.stop(closeTimeout);
-      }
-      s.consumers.clear();
-    }
-    announce(false);
+    group.close();
     try {
-      if (control != null) {
-        control.close(); // also when down: it leaves the client's recovery that way
+      Channel ch = control;
+      if (ch != null) {
+        ch.close(); // also when down: it leaves the client's recovery that way
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       log.debug("{}: closing the members channel failed: {}", queue, e.toString());
@@ -214,19 +138,7 @@ final class PartitionedSubscription implements TransportSubscription {
     @Override
     public void handleDelivery(
         String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-      if (members.heard(body) && !closed) {
-        // React to a join or leave at once rather than on the next tick.
-        timer.execute(PartitionedSubscription.this::rebalance);
-      }
-    }
-  }
-
-  private static final class Slot {
-    final String id;
-    final Map<Integer, QueueConsumer> consumers = new ConcurrentHashMap<>();
-
-    Slot(String id) {
-      this.id = id;
+      group.heard(body);
     }
   }
 }

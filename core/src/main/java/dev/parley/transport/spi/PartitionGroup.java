@@ -1,0 +1,282 @@
+package dev.parley.transport.spi;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One subscription's share of a partitioned group, for transports whose broker does not assign
+ * partitions itself. It is the single implementation of member rebalancing behind the RabbitMQ and
+ * the STOMP transports: each of the subscription's {@code members} local slots is a group member
+ * with a random id; the members announce themselves through the broker (the {@link
+ * PartitionMembers} protocol), every member computes the same assignment, and each slot consumes
+ * exactly its partitions through the transport's {@link Broker}.
+ *
+ * <p>A rebalance runs every heartbeat and at once when a member joins or leaves. A slot that loses
+ * a partition stops its consumer (the transport finishes what is in hand and gives back the rest,
+ * in order) before anything else; a slot that gains one takes it after {@code handover}: zero where
+ * the broker itself lets only one consumer at a time read a partition (RabbitMQ's
+ * single-active-consumer queues), two heartbeats where only time keeps two owners apart (STOMP),
+ * except for a member that hears nobody else and never owned anything, which takes its partitions
+ * at once.
+ *
+ * <p>Announcements and rebalances run on the transport's timer, one after the other (a transport
+ * may rely on that: the STOMP transport also restores its subscriptions there after a reconnect),
+ * never on a client library's thread. Stopping a consumer waits for what it has in hand, up to the
+ * transport's close timeout.
+ */
+public final class PartitionGroup implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(PartitionGroup.class);
+
+  /**
+   * What a transport does for the group: announcements on the timer, the rest on the group's
+   * thread.
+   */
+  public interface Broker {
+
+    /**
+     * Sends a member announcement ({@link PartitionMembers#hello}/{@link PartitionMembers#bye}).
+     */
+    void announce(byte[] announcement);
+
+    /**
+     * Starts consuming {@code partition} for member {@code member}.
+     *
+     * @throws RuntimeException when the partition cannot be taken now (it is tried again next tick)
+     */
+    AutoCloseable consume(String member, int partition);
+
+    /** Whether consumers can be opened now (e.g. connected); a rebalance waits otherwise. */
+    default boolean ready() {
+      return true;
+    }
+  }
+
+  private final String name;
+  private final PartitionMembers table;
+  private final Duration heartbeat;
+  private final long handoverNanos;
+  private final boolean rebalanceOnChange;
+  private final Broker broker;
+  private final ScheduledExecutorService timer;
+  private final List<Slot> slots = new ArrayList<>();
+  private final List<String> slotIds = new ArrayList<>();
+  private final AtomicBoolean rebalanceDue = new AtomicBoolean();
+  private ScheduledFuture<?> tick;
+
+  /** Set when start() has listened: no rebalance (one an announcement asked for) runs before. */
+  private volatile boolean started;
+
+  private volatile boolean closed;
+
+  /**
+   * @param name what log lines call the group (its queue or destination)
+   * @param partitions the channel's partition count
+   * @param members local members (the subscription's consumers)
+   * @param heartbeat the announcement interval (a member silent for three is dropped)
+   * @param handover how long a member waits before taking a partition another member may still hold
+   * @param rebalanceOnChange whether a join or a leave rebalances at once rather than on the next
+   *     heartbeat. Only where the broker keeps two owners apart: elsewhere a member that reacts at
+   *     once may go quiet (e.g. drop its connection to give messages back) just while the joining
+   *     member listens, which then hears nobody and takes every partition
+   * @param broker the transport's side
+   * @param timer the transport's timer, which runs the announcements and the rebalances
+   */
+  public PartitionGroup(
+      String name,
+      int partitions,
+      int members,
+      Duration heartbeat,
+      Duration handover,
+      boolean rebalanceOnChange,
+      Broker broker,
+      ScheduledExecutorService timer) {
+    if (members < 1) {
+      throw new IllegalArgumentException("members: " + members + " (expected: > 0)");
+    }
+    this.name = Objects.requireNonNull(name, "name");
+    this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
+    this.handoverNanos = handover.toNanos();
+    this.rebalanceOnChange = rebalanceOnChange;
+    this.broker = Objects.requireNonNull(broker, "broker");
+    this.timer = Objects.requireNonNull(timer, "timer");
+    this.table = new PartitionMembers(partitions, heartbeat);
+    for (int i = 0; i < members; i++) {
+      Slot slot = new Slot(UUID.randomUUID().toString());
+      slots.add(slot);
+      slotIds.add(slot.id);
+    }
+  }
+
+  /**
+   * Announces the local members and takes their partitions. With {@code listenFirst} > 0 it first
+   * listens that long (on the caller's thread), so as not to take partitions from members not heard
+   * of yet; when it returns, the member owns every partition it can own now.
+   */
+  public void start(Duration listenFirst) {
+    announce(true);
+    if (!listenFirst.isZero() && !listenFirst.isNegative()) {
+      try {
+        Thread.sleep(listenFirst.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    started = true;
+    rebalance();
+    long period = heartbeat.toMillis();
+    tick = timer.scheduleWithFixedDelay(this::onTick, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Takes in an announcement the transport received (any thread; never blocks); with {@code
+   * rebalanceOnChange}, a join or a leave schedules a rebalance at once.
+   */
+  public void heard(byte[] announcement) {
+    if (table.heard(announcement) && rebalanceOnChange) {
+      rebalanceSoon();
+    }
+  }
+
+  /** Runs a rebalance on the timer; requests made while one waits to run share it. */
+  private void rebalanceSoon() {
+    if (closed || !rebalanceDue.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      timer.execute(
+          () -> {
+            rebalanceDue.set(false);
+            try {
+              rebalance();
+            } catch (RuntimeException e) {
+              log.warn("{}: rebalancing failed: {}", name, e.toString());
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      rebalanceDue.set(false); // closed
+    }
+  }
+
+  /** Partitions each local member consumes now, by member id. */
+  public synchronized Map<String, Set<Integer>> assignment() {
+    Map<String, Set<Integer>> out = new HashMap<>();
+    for (Slot s : slots) {
+      out.put(s.id, Set.copyOf(s.owned.keySet()));
+    }
+    return out;
+  }
+
+  private void onTick() {
+    try {
+      announce(true);
+      rebalance();
+    } catch (RuntimeException e) {
+      log.warn("{}: rebalancing failed: {}", name, e.toString());
+    }
+  }
+
+  private void announce(boolean hello) {
+    for (Slot s : slots) {
+      try {
+        broker.announce(hello ? PartitionMembers.hello(s.id) : PartitionMembers.bye(s.id));
+      } catch (RuntimeException e) {
+        log.debug("{}: announcing {} failed: {}", name, s.id, e.toString());
+      }
+    }
+  }
+
+  private synchronized void rebalance() {
+    if (!started || closed || !broker.ready()) {
+      return;
+    }
+    long now = System.nanoTime();
+    Map<String, Set<Integer>> assignment = table.assign(slotIds);
+    int alive = table.size();
+    // Give up first, on every slot, so a partition moving between two local slots is free before
+    // it is taken.
+    for (Slot s : slots) {
+      Set<Integer> target = assignment.get(s.id);
+      for (Integer p : List.copyOf(s.owned.keySet())) {
+        if (!target.contains(p)) {
+          log.debug("{}: member {} gives up partition {}", name, s.id, p);
+          stop(s.owned.remove(p));
+        }
+      }
+      s.wanted.keySet().retainAll(target);
+    }
+    for (Slot s : slots) {
+      boolean alone = alive == slots.size() && s.everOwned == 0;
+      for (Integer p : assignment.get(s.id)) {
+        if (s.owned.containsKey(p)) {
+          continue;
+        }
+        long since = s.wanted.computeIfAbsent(p, k -> now);
+        if (!alone && now - since < handoverNanos) {
+          continue; // give the previous owner time to let go
+        }
+        try {
+          s.owned.put(p, broker.consume(s.id, p));
+        } catch (RuntimeException e) {
+          log.debug("{}: member {} cannot take partition {}: {}", name, s.id, p, e.toString());
+          continue;
+        }
+        s.wanted.remove(p);
+        s.everOwned++;
+        log.debug("{}: member {} takes partition {}", name, s.id, p);
+      }
+    }
+  }
+
+  private void stop(AutoCloseable consumer) {
+    try {
+      consumer.close();
+    } catch (Exception e) {
+      log.debug("{}: stopping a partition consumer failed: {}", name, e.toString());
+    }
+  }
+
+  /** Stops every local consumer (each drains within the transport's bound), then says goodbye. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (tick != null) {
+        tick.cancel(false);
+      }
+      for (Slot s : slots) {
+        s.owned.values().forEach(this::stop);
+        s.owned.clear();
+      }
+    }
+    announce(false);
+  }
+
+  private static final class Slot {
+    final String id;
+    final Map<Integer, AutoCloseable> owned = new ConcurrentHashMap<>();
+    final Map<Integer, Long> wanted = new HashMap<>();
+    int everOwned;
+
+    Slot(String id) {
+      this.id = id;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package dev.parley.transport.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rebalancing both the RabbitMQ and the STOMP transports use, with the announcements carried by
+ * a list instead of a broker (the transports' partitioned TCK runs it on real brokers).
+ */
+class PartitionGroupTest {
+
+  private static final int PARTITIONS = 8;
+  private static final Duration HEARTBEAT = Duration.ofMillis(50);
+
+  private final List<PartitionGroup> everyone = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(2);
+
+  /** Consumers open now per partition, across every group. */
+  private final Map<Integer, AtomicInteger> open = new ConcurrentHashMap<>();
+
+  private final AtomicInteger mostAtOnce = new AtomicInteger();
+
+  @AfterEach
+  void stop() {
+    everyone.forEach(PartitionGroup::close);
+    timer.shutdownNow();
+  }
+
+  private final class Process implements PartitionGroup.Broker {
+    final Map<Integer, String> owners = new ConcurrentHashMap<>();
+    PartitionGroup group;
+
+    @Override
+    public void announce(byte[] announcement) {
+      everyone.forEach(g -> g.heard(announcement));
+    }
+
+    @Override
+    public AutoCloseable consume(String member, int partition) {
+      int now = open.computeIfAbsent(partition, p -> new AtomicInteger()).incrementAndGet();
+      mostAtOnce.accumulateAndGet(now, Math::max);
+      owners.put(partition, member);
+      return () -> {
+        owners.remove(partition);
+        open.get(partition).decrementAndGet();
+      };
+    }
+  }
+
+  private Process join(int members, Duration handover) {
+    Process p = new Process();
+    p.group =
+        new PartitionGroup(
+            "test", PARTITIONS, members, HEARTBEAT, handover, handover.isZero(), p, timer);
+    everyone.add(p.group);
+    p.group.start(HEARTBEAT.multipliedBy(3).dividedBy(2));
+    return p;
+  }
+
+  private static Set<Integer> owned(Process... processes) {
+    Set<Integer> all = new HashSet<>();
+    for (Process p : processes) {
+      all.addAll(p.owners.keySet());
+    }
+    return all;
+  }
+
+  @Test
+  void aMemberAloneTakesEveryPartitionBeforeStartReturns() {
+    Process first = join(2, HEARTBEAT.multipliedBy(2));
+
+    assertThat(first.owners).hasSize(PARTITIONS);
+    assertThat(new HashSet<>(first.owners.values())).as("both local members").hasSize(2);
+    assertThat(first.group.assignment().values().stream().mapToInt(Set::size).sum())
+        .isEqualTo(PARTITIONS);
+  }
+
+  @Test
+  void membersThatJoinShareThePartitionsAndNoPartitionHasTwoOwnersAtOnce() {
+    Process first = join(1, HEARTBEAT.multipliedBy(2));
+    Process second = join(3, HEARTBEAT.multipliedBy(2));
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(first.owners).hasSize(2);
+              assertThat(second.owners).hasSize(6);
+              assertThat(owned(first, second)).hasSize(PARTITIONS);
+            });
+    assertThat(mostAtOnce).as("a partition's owners at once").hasValue(1);
+  }
+
+  @Test
+  void whenAMemberLeavesTheOthersTakeItsPartitions() throws Exception {
+    Process first = join(1, HEARTBEAT.multipliedBy(2));
+    Process second = join(1, HEARTBEAT.multipliedBy(2));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(second.owners).hasSize(4));
+
+    second.group.close();
+    everyone.remove(second.group);
+
+    assertThat(second.owners).as("closed: every consumer stopped").isEmpty();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(first.owners).hasSize(PARTITIONS));
+    assertThat(mostAtOnce).hasValue(1);
+  }
+
+  @Test
+  void withoutAHandoverWaitAJoiningMemberTakesItsPartitionsOnTheNextRebalance() {
+    Process first = join(1, Duration.ZERO);
+    List<Process> later = new ArrayList<>();
+    later.add(join(1, Duration.ZERO));
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(first.owners).hasSize(4);
+              assertThat(later.get(0).owners).hasSize(4);
+            });
+  }
+}
