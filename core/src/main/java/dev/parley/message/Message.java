@@ -22,15 +22,18 @@ public final class Message {
 
   private Message(Builder builder) {
     this.id = builder.id != null ? builder.id : MessageIds.next();
-    Map<String, String> copy = new LinkedHashMap<>(builder.headers);
-    copy.put(Headers.ID, id);
-    String violation = HeaderLimits.violation(copy);
+    // The builder hands its header map over and copies it before its next change; its payload
+    // array is private to it and never written to, so the message shares it (one copy in all,
+    // made when the payload was given to the builder).
+    Map<String, String> map = builder.handOver();
+    map.put(Headers.ID, id);
+    String violation = HeaderLimits.violation(map);
     if (violation != null) {
       throw new IllegalArgumentException(
           "message " + HeaderLimits.printable(id) + ": " + violation);
     }
-    this.headers = Collections.unmodifiableMap(copy);
-    this.payload = builder.payload.clone();
+    this.headers = Collections.unmodifiableMap(map);
+    this.payload = builder.payload;
   }
 
   /** Returns a builder for a new message; a fresh id is generated unless one is set. */
@@ -40,8 +43,10 @@ public final class Message {
 
   /** Returns a builder that starts as a copy of this message (same id, headers and payload). */
   public Builder toBuilder() {
-    Builder b = new Builder().id(id).payload(payload);
-    headers.forEach(b::header);
+    Builder b = new Builder().id(id);
+    b.payload = payload; // never written to: shared, as by the messages the builder makes
+    b.headers.putAll(headers);
+    b.headers.remove(Headers.ID);
     return b;
   }
 
@@ -91,11 +96,35 @@ public final class Message {
 
   /** Builds a {@link Message}. Not thread-safe. */
   public static final class Builder {
+    private static final byte[] EMPTY = new byte[0];
+
     private String id;
-    private final Map<String, String> headers = new LinkedHashMap<>();
-    private byte[] payload = new byte[0];
+    private Map<String, String> headers = new LinkedHashMap<>();
+
+    /** Whether a built message holds {@link #headers}: copy before the next change. */
+    private boolean handedOver;
+
+    private byte[] payload = EMPTY;
 
     private Builder() {}
+
+    /** The header map for a new message; the builder copies it before it changes it again. */
+    private Map<String, String> handOver() {
+      if (handedOver) {
+        headers = new LinkedHashMap<>(headers);
+      }
+      handedOver = true;
+      return headers;
+    }
+
+    private Map<String, String> writable() {
+      if (handedOver) {
+        headers = new LinkedHashMap<>(headers);
+        headers.remove(Headers.ID);
+        handedOver = false;
+      }
+      return headers;
+    }
 
     /** Sets the id; by default a new UUIDv7 is generated. */
     public Builder id(String id) {
@@ -110,13 +139,13 @@ public final class Message {
       if (Headers.ID.equals(name)) {
         return id(value);
       }
-      headers.put(name, value);
+      writable().put(name, value);
       return this;
     }
 
     /** Removes a header if present. */
     public Builder removeHeader(String name) {
-      headers.remove(name);
+      writable().remove(name);
       return this;
     }
 

@@ -2,6 +2,7 @@ package dev.parley.message;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +44,26 @@ class MessageTest {
     assertThat(copy.id()).isEqualTo(original.id());
     assertThat(copy.headers()).containsEntry("a", "1").containsEntry("b", "2");
     assertThat(copy.payload()).containsExactly(7);
+  }
+
+  @Test
+  void aBuilderUsedAgainAfterBuildNeverChangesTheMessagesItBuilt() {
+    Message.Builder builder = Message.builder().id("one").header("a", "1");
+    Message first = builder.build();
+
+    builder.header("a", "2").header("b", "3").removeHeader("a");
+    Message second = builder.id("two").build();
+    builder.header("c", "4");
+    Message third = builder.build();
+
+    assertThat(first.headers()).containsExactly(entry("a", "1"), entry(Headers.ID, "one"));
+    assertThat(second.headers()).containsExactly(entry("b", "3"), entry(Headers.ID, "two"));
+    assertThat(third.headers())
+        .containsExactly(entry("b", "3"), entry("c", "4"), entry(Headers.ID, "two"));
+    assertThat(third.toBuilder().removeHeader("b").build().headers())
+        .as("toBuilder copies, and keeps the order")
+        .containsExactly(entry("c", "4"), entry(Headers.ID, "two"));
+    assertThat(third.headers()).containsKey("b");
   }
 
   @Test
