@@ -227,6 +227,36 @@ final class DefaultStompTransport implements StompTransport {
     }
   }
 
+  /**
+   * Drops {@code client} so that RabbitMQ gives back the messages {@code stopping} can no longer
+   * settle on it. The connection's other consumers first stop handing out messages and finish what
+   * they handed out (up to the close timeout), so their acknowledgements go out before the drop: a
+   * message being handled when the connection dropped would be delivered again after the reconnect,
+   * handled twice (found by {@code membersJoinWhileABacklogWaits}: partition hand-overs on one
+   * connection). The drop waits for a DISCONNECT receipt, so the broker has applied those
+   * acknowledgements (a plain socket close lost some). What they had not handed out comes back from
+   * the broker, in order.
+   */
+  void dropToGiveBack(StompClient client, StompConsumer stopping) {
+    List<StompConsumer> others = new ArrayList<>();
+    for (StompConsumer c : consumers) {
+      if (c != stopping && c.attachedTo() == client && !c.isStopped()) {
+        others.add(c);
+      }
+    }
+    others.forEach(StompConsumer::pause);
+    try {
+      long deadline = System.nanoTime() + config.closeTimeout.toNanos();
+      for (StompConsumer c : others) {
+        c.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      }
+      client.dropAfterReceipt(
+          "giving back the messages of a stopped subscription", config.sendTimeout);
+    } finally {
+      others.forEach(StompConsumer::resume);
+    }
+  }
+
   void register(String subscriptionId, StompConsumer consumer) {
     bySubscription.put(subscriptionId, consumer);
   }

@@ -348,6 +348,25 @@ final class StompClient implements AutoCloseable {
         cause);
   }
 
+  /**
+   * Ends the connection as a loss (the transport reconnects), but only after the broker answered a
+   * DISCONNECT's receipt, waiting up to {@code timeout}: it has then applied every frame sent
+   * before, acknowledgements included. (RabbitMQ dropped ACKs still unread when the socket simply
+   * closed, and delivered those messages again.)
+   */
+  void dropAfterReceipt(String why, Duration timeout) {
+    if (closed.get()) {
+      return;
+    }
+    try {
+      writeWithReceipt(StompFrame.of("DISCONNECT", Map.of()), timeout)
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.debug("STOMP DISCONNECT got no receipt: {}", e.toString());
+    }
+    fail(new IOException(why));
+  }
+
   /** Sends DISCONNECT (waiting up to {@code timeout} for its receipt) and closes the socket. */
   void disconnect(Duration timeout) {
     if (closed.get()) {

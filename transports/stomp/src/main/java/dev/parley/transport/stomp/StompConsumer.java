@@ -61,6 +61,13 @@ final class StompConsumer {
   private volatile boolean stopped;
 
   /**
+   * Set while the transport drops this consumer's connection to give back another subscription's
+   * messages: nothing more is handed out, so what is being handled can finish and be acknowledged
+   * before the drop (see {@link DefaultStompTransport#dropToGiveBack}).
+   */
+  private volatile boolean paused;
+
+  /**
    * Set when the UNSUBSCRIBE is on its way. RabbitMQ answers a later ACK or NACK of the
    * subscription with an error and keeps its unacknowledged messages until the connection closes;
    * such messages are counted in {@link #stranded} instead.
@@ -150,7 +157,7 @@ final class StompConsumer {
         while (true) {
           Pending next;
           synchronized (waiting) {
-            if (stopped || handedOut >= prefetch || waiting.isEmpty()) {
+            if (stopped || paused || handedOut >= prefetch || waiting.isEmpty()) {
               break;
             }
             next = waiting.poll();
@@ -162,7 +169,7 @@ final class StompConsumer {
         draining.set(false);
       }
       synchronized (waiting) {
-        if (stopped || handedOut >= prefetch || waiting.isEmpty()) {
+        if (stopped || paused || handedOut >= prefetch || waiting.isEmpty()) {
           return;
         }
       }
@@ -364,12 +371,31 @@ final class StompConsumer {
             "{}: {} message(s) crossed the unsubscribe; reconnecting to give them back",
             source,
             stranded.get());
-        client.abort("giving back the messages of a stopped subscription");
+        transport.dropToGiveBack(client, this);
       }
     }
     if (id != null) {
       transport.unregister(id);
     }
+  }
+
+  /** Hands out nothing more until {@link #resume}. */
+  void pause() {
+    paused = true;
+  }
+
+  void resume() {
+    paused = false;
+    drain();
+  }
+
+  /** Waits until every message handed out is settled. */
+  boolean awaitIdle(Duration timeout) {
+    return inFlight.awaitIdle(timeout);
+  }
+
+  StompClient attachedTo() {
+    return attachedTo;
   }
 
   boolean isStopped() {
