@@ -115,6 +115,7 @@ final class ConsumerPipeline<T, R> {
     }
   }
 
+  private final ReplyTargets replyTargets;
   private final String service;
   private final Channel<T> channel;
   private final String group;
@@ -143,6 +144,37 @@ final class ConsumerPipeline<T, R> {
       Counters counters,
       ScheduledExecutorService scheduler,
       Executor executor) {
+    this(
+        service,
+        channel,
+        group,
+        handler,
+        options,
+        interceptors,
+        transport,
+        codecs,
+        clock,
+        counters,
+        scheduler,
+        executor,
+        ReplyTargets.defaults(transport));
+  }
+
+  ConsumerPipeline(
+      String service,
+      Channel<T> channel,
+      String group,
+      Invoker<T, R> handler,
+      SubscriptionOptions options,
+      List<DeliveryInterceptor> interceptors,
+      Transport transport,
+      Codecs codecs,
+      Clock clock,
+      Counters counters,
+      ScheduledExecutorService scheduler,
+      Executor executor,
+      ReplyTargets replyTargets) {
+    this.replyTargets = replyTargets;
     this.service = service;
     this.channel = channel;
     this.group = group;
@@ -655,7 +687,7 @@ final class ConsumerPipeline<T, R> {
     // the caller's reply queue does not outlive the caller, so writing the reply to disk buys
     // nothing and costs an fsync per request (the request stays unacknowledged until the broker
     // has the reply, as before).
-    return send(replyTo, reply.build(), SendOptions.TRANSIENT).thenRun(counters.sent::increment);
+    return send(replyTo, reply.build(), SendOptions.REPLY).thenRun(counters.sent::increment);
   }
 
   private CompletionStage<Void> expired(Message message) {
@@ -753,22 +785,37 @@ final class ConsumerPipeline<T, R> {
     return deadline;
   }
 
-  /** The reply address of a request, null for a message that asks for no reply. */
-  private static Destination.Queue replyAddress(Message message) {
+  /**
+   * The reply address of a request, null for a message that asks for no reply.
+   *
+   * @throws BadInputException when it is no queue name, or one replies may not go to ({@link
+   *     ReplyTargets}): the request is dead-lettered and never answered there
+   */
+  private Destination.Queue replyAddress(Message message) {
     String value = message.headers().get(Headers.REPLY_TO);
     if (value == null) {
       return null;
     }
+    Destination.Queue queue;
     try {
-      return new Destination.Queue(value);
+      queue = new Destination.Queue(value);
     } catch (IllegalArgumentException e) {
       throw new BadInputException(
           "parley.header.invalid_reply_to",
           Headers.REPLY_TO + ": not a queue name (expected: non-blank, no whitespace, no '::')");
     }
+    if (!replyTargets.allows(queue.name())) {
+      throw new BadInputException(
+          ReplyTargets.NOT_ALLOWED,
+          Headers.REPLY_TO
+              + ": not a reply destination this service answers (allowed: "
+              + replyTargets.describe()
+              + " and the broker's own reply queues)");
+    }
+    return queue;
   }
 
-  private static Destination.Queue replyAddressOrNull(Message message) {
+  private Destination.Queue replyAddressOrNull(Message message) {
     try {
       return replyAddress(message);
     } catch (BadInputException e) {

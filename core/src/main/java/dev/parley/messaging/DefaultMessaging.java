@@ -58,6 +58,7 @@ final class DefaultMessaging implements Messaging {
   private volatile TransportSubscription replySubscription;
   private final List<DeliveryInterceptor> interceptors;
   private final List<PublishInterceptor> publishInterceptors;
+  private final ReplyTargets replyTargets;
 
   /** Schedules retries (never runs a handler: it hands each to the subscription's executor). */
   private final ScheduledThreadPoolExecutor retries;
@@ -71,8 +72,10 @@ final class DefaultMessaging implements Messaging {
       SubscriptionOptions defaults,
       Policy publishPolicy,
       List<DeliveryInterceptor> interceptors,
-      List<PublishInterceptor> publishInterceptors) {
+      List<PublishInterceptor> publishInterceptors,
+      List<String> allowedReplyTo) {
     this.service = service;
+    this.replyTargets = new ReplyTargets(transport, allowedReplyTo);
     this.interceptors = interceptors;
     this.publishInterceptors = publishInterceptors;
     this.retries =
@@ -228,7 +231,13 @@ final class DefaultMessaging implements Messaging {
     StringJoiner consume = new StringJoiner(" → ");
     interceptors.forEach(i -> consume.add(i.name()));
     consume.add("(the subscription's chain)");
-    return "publish: " + publish + "; consume: " + consume;
+    return "publish: "
+        + publish
+        + "; consume: "
+        + consume
+        + "; replies to: "
+        + replyTargets.describe()
+        + " and the broker's own reply queues";
   }
 
   @Override
@@ -297,8 +306,19 @@ final class DefaultMessaging implements Messaging {
     chain.addAll(options.interceptors());
     ConsumerPipeline<T, R> pipeline =
         new ConsumerPipeline<>(
-            service, channel, group, handler, options, chain, transport, codecs, clock, counters,
-            retries, executor);
+            service,
+            channel,
+            group,
+            handler,
+            options,
+            chain,
+            transport,
+            codecs,
+            clock,
+            counters,
+            retries,
+            executor,
+            replyTargets);
     Lanes lanes = new Lanes(channel.isPartitioned(), executor, pipeline::process);
     TransportSubscription subscription;
     try {

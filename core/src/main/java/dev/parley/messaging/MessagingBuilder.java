@@ -42,6 +42,7 @@ public final class MessagingBuilder {
   private Policy publishPolicy = Policy.none();
   private final List<DeliveryInterceptor> interceptors = new ArrayList<>();
   private final List<PublishInterceptor> publishInterceptors = new ArrayList<>();
+  private final List<String> replyTo = new ArrayList<>();
 
   MessagingBuilder() {}
 
@@ -112,6 +113,23 @@ public final class MessagingBuilder {
     return this;
   }
 
+  /**
+   * Lets this service's responders answer requests whose {@code parley-reply-to} matches one of
+   * {@code patterns} ({@code *} for any characters, e.g. {@code "billing.replies.*"}), besides
+   * Parley's own reply queues ({@code parley.reply.*}) and the broker's own reply mechanism
+   * (RabbitMQ's direct reply-to and server-named queues), which are always allowed. A request
+   * naming any other destination is dead-lettered once with {@code parley.reply_to.not_allowed} and
+   * its handler does not run: otherwise a sender could aim replies at another service's command
+   * queue. For foreign callers with reply queues of their own.
+   */
+  public MessagingBuilder allowReplyTo(String... patterns) {
+    for (String p : patterns) {
+      ReplyTargets.glob(p); // refuses a bad pattern here rather than at the first request
+      replyTo.add(p);
+    }
+    return this;
+  }
+
   public Messaging build() {
     Codecs resolvedCodecs = codecs != null ? codecs : Codecs.discover();
     boolean owned = transport == null;
@@ -125,7 +143,8 @@ public final class MessagingBuilder {
         subscriptionOptions,
         publishPolicy,
         List.copyOf(interceptors),
-        List.copyOf(publishInterceptors));
+        List.copyOf(publishInterceptors),
+        List.copyOf(replyTo));
   }
 
   private Transport createTransport() {

@@ -383,7 +383,7 @@ class ConsumerPipelineTest {
         .containsEntry(Headers.STATUS, "OK")
         .containsEntry(Headers.CONTENT_TYPE, "text/plain");
     assertThat(new String(reply.message().payload(), StandardCharsets.UTF_8)).isEqualTo("SOUP");
-    assertThat(reply.options()).isEqualTo(SendOptions.TRANSIENT); // no fsync for a reply
+    assertThat(reply.options()).isEqualTo(SendOptions.REPLY); // no fsync, nothing declared
   }
 
   @Test

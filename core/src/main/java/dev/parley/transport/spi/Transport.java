@@ -71,6 +71,16 @@ public interface Transport extends AutoCloseable {
     return destination instanceof Destination.GroupQueue g ? g.queueName() : destination.channel();
   }
 
+  /**
+   * Whether {@code queue} is the broker's own reply mechanism, which a responder may answer without
+   * an allow-list entry (RELIABILITY.md S6): an address only a caller can have, such as RabbitMQ's
+   * direct reply-to or a server-named queue — never a name a sender could give to another service's
+   * queue. By default none.
+   */
+  default boolean isNativeReplyAddress(String queue) {
+    return false;
+  }
+
   /** Closes connections, consumers and threads. Idempotent. */
   @Override
   void close();

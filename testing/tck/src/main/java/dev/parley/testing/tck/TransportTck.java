@@ -672,6 +672,18 @@ public abstract class TransportTck {
                 Map.entry(Headers.CONTENT_TYPE, json),
                 Map.entry(Headers.REPLY_TO, channel + "::" + channel + ".g"))),
         new Hostile(
+            "reply-to another service's command queue",
+            "parley.reply_to.not_allowed",
+            List.of(
+                Map.entry(Headers.CONTENT_TYPE, json),
+                Map.entry(Headers.REPLY_TO, channel + ".victim"))),
+        new Hostile(
+            "reply-to the channel's own dead-letter queue",
+            "parley.reply_to.not_allowed",
+            List.of(
+                Map.entry(Headers.CONTENT_TYPE, json),
+                Map.entry(Headers.REPLY_TO, channel + ".dlq"))),
+        new Hostile(
             "empty parley-id",
             "parley.header.invalid",
             List.of(Map.entry(Headers.CONTENT_TYPE, json), Map.entry(Headers.ID, ""))),
@@ -777,6 +789,89 @@ public abstract class TransportTck {
     assertThat(reconnects(transport))
         .as("no reconnect: one message never closes a connection")
         .isZero();
+  }
+
+  /**
+   * S6: a request whose reply address is another service's command queue is dead-lettered once with
+   * {@code parley.reply_to.not_allowed}; neither the responder's handler nor the victim's runs, and
+   * nothing reaches the victim's queue. A reply queue the service allowed ({@code
+   * MessagingBuilder.allowReplyTo}) gets its answer; Parley's own callers need no configuration.
+   */
+  @Test
+  void repliesGoOnlyToReplyDestinations() throws Exception {
+    Transport transport = transport();
+    Messaging responder =
+        Messaging.builder()
+            .service("kitchen")
+            .transport(transport)
+            .codecs(Codecs.discover())
+            .subscriptionOptions(fast())
+            .allowReplyTo(name("foreign.replies.*"))
+            .build();
+    resources.add(responder);
+    Messaging victim = messaging("billing");
+    Channel<Command> commands = Channel.command(name("commands"), Command.class);
+    Channel<Command> victimCommands = Channel.command(name("billing.commands"), Command.class);
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger victimCalls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    responder.serve(
+        commands,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          calls.incrementAndGet();
+          return new Reply(c.text(), c.number());
+        },
+        fast());
+    victim.serve(
+        victimCommands,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          victimCalls.incrementAndGet();
+          return null;
+        },
+        fast());
+    List<Message> dead = consume(transport, new Destination.Queue(commands.name()).deadLetter());
+    List<Message> victimDead =
+        consume(transport, new Destination.Queue(victimCommands.name()).deadLetter());
+    String foreignReplies = name("foreign.replies.1");
+    List<Message> answered = consume(transport, new Destination.Queue(foreignReplies));
+    byte[] body = "{\"text\":\"aimed\",\"number\":1}".getBytes(StandardCharsets.UTF_8);
+    String json = "application/json";
+
+    sendRaw(
+        commands.name(),
+        List.of(
+            Map.entry(Headers.CONTENT_TYPE, json),
+            Map.entry(Headers.ID, "01a20000-0000-7000-8000-00000000a001"),
+            Map.entry(Headers.REPLY_TO, victimCommands.name())),
+        body);
+    sendRaw(
+        commands.name(),
+        List.of(
+            Map.entry(Headers.CONTENT_TYPE, json),
+            Map.entry(Headers.ID, "01a20000-0000-7000-8000-00000000a002"),
+            Map.entry(Headers.REPLY_TO, foreignReplies)),
+        body);
+
+    await().atMost(WAIT).until(() -> dead.size() == 1 && answered.size() == 1);
+    Message refused = dead.get(0);
+    assertThat(refused.id()).isEqualTo("01a20000-0000-7000-8000-00000000a001");
+    assertThat(refused.headers())
+        .containsEntry(Headers.ERROR_CODE, "parley.reply_to.not_allowed")
+        .containsEntry(Headers.ATTEMPT, "1");
+    assertThat(answered.get(0).headers())
+        .containsEntry(Headers.CORRELATION_ID, "01a20000-0000-7000-8000-00000000a002")
+        .containsEntry(Headers.STATUS, "OK");
+    assertThat(responder.request(commands, new Command("parley", 2), Reply.class, WAIT).get())
+        .as("Parley's own callers reply to parley.reply.*")
+        .isEqualTo(new Reply("parley", 2));
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> victimCalls.get() == 0 && victimDead.isEmpty());
+    assertThat(calls.get()).as("the aimed request never ran; the others once each").isEqualTo(2);
+    assertThat(responder.describe())
+        .contains("replies to: parley.reply.*, " + name("foreign.replies.*"));
   }
 
   /**

@@ -60,6 +60,7 @@ class WireContractIT {
             .service("kitchen-service")
             .transport(AmqpTransport.builder(broker.amqpUri()).build())
             .codecs(Codecs.of(JsonCodec.of()))
+            .allowReplyTo(prefix + "my.replies") // a foreign caller's own reply queue (wire.md §3)
             .build();
   }
 

@@ -154,6 +154,12 @@ final class AmqpClientTransport implements RabbitTransport {
     return "rabbitmq";
   }
 
+  /** Direct reply-to and server-named ({@code amq.gen-…}) queues: no client can name one. */
+  @Override
+  public boolean isNativeReplyAddress(String queue) {
+    return queue.startsWith(Topology.DIRECT_REPLY_TO) || queue.startsWith(Topology.SERVER_NAMED);
+  }
+
   @Override
   public long reconnects() {
     return reconnects.get();
@@ -186,8 +192,10 @@ final class AmqpClientTransport implements RabbitTransport {
         return publisher.publish(e.channel(), routingKey(message), false, props, message.payload());
       }
       String queue = Topology.queueName(destination);
-      if (Topology.isReplyQueue(queue)) {
-        // A reply to a caller that is gone has nowhere to go: not an error of the responder.
+      if (options.reply() || Topology.isReplyQueue(queue)) {
+        // A reply goes to the queue the request named, as it is: never declared (the sender named
+        // it; RELIABILITY.md S6), and a reply to a caller that is gone has nowhere to go, which is
+        // not an error of the responder.
         return publisher.publish("", queue, false, props, message.payload());
       }
       if (destination instanceof Destination.Queue) {

@@ -1,6 +1,7 @@
 package dev.parley.transport.rabbitmq;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
@@ -184,6 +185,66 @@ class RabbitWireContractIT {
         .isEqualTo("OK");
     assertThat(new String(reply.getBody(), StandardCharsets.UTF_8))
         .isEqualTo("{\"ticketId\":\"t-o-5\"}");
+  }
+
+  /**
+   * S6: a responder never declares a queue a request names (before, each such request made the
+   * responder declare a durable quorum queue named by the sender). A reply address nobody allowed
+   * is dead-lettered unanswered; an allowed one that does not exist drops the reply.
+   */
+  @Test
+  void aResponderNeverDeclaresTheQueueARequestNames() throws Exception {
+    Channel<CreateTicket> commands =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (Messaging responder =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(RabbitTransport.builder(rabbit.amqpUri()).build())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .allowReplyTo(prefix + "gone.*")
+            .build()) {
+      responder.serve(
+          commands,
+          (CreateTicket c, MessageContext ctx) -> {
+            calls.incrementAndGet();
+            return new TicketCreated("t-" + c.orderId());
+          });
+      for (String replyTo : List.of(prefix + "victim.commands", prefix + "gone.replies")) {
+        channel.basicPublish(
+            "",
+            prefix + "kitchen.commands",
+            new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .contentType("application/json")
+                .replyTo(replyTo)
+                .build(),
+            "{\"orderId\":\"o-1\"}".getBytes(StandardCharsets.UTF_8));
+      }
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                com.rabbitmq.client.Channel check = raw.createChannel();
+                assertThat(
+                        check
+                            .queueDeclarePassive(prefix + "kitchen.commands.dlq")
+                            .getMessageCount())
+                    .as("the aimed request, dead-lettered")
+                    .isEqualTo(1);
+                check.close();
+                assertThat(calls.get()).as("the allowed one handled").isEqualTo(1);
+              });
+      for (String named : List.of(prefix + "victim.commands", prefix + "gone.replies")) {
+        com.rabbitmq.client.Channel check = raw.createChannel();
+        assertThatThrownBy(() -> check.queueDeclarePassive(named))
+            .as("%s was not declared", named)
+            .isInstanceOf(java.io.IOException.class)
+            .hasStackTraceContaining("NOT_FOUND");
+      }
+    }
   }
 
   /** The classic AMQP 0-9-1 RPC pattern: a server-named, exclusive reply queue (wire.md §7.2). */

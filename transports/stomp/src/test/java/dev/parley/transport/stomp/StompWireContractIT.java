@@ -64,6 +64,8 @@ class StompWireContractIT {
               .service("kitchen-service")
               .transport(StompTransport.builder(uri()).build())
               .codecs(Codecs.of(JsonCodec.of()))
+              .allowReplyTo(
+                  prefix + "my.replies") // a foreign caller's own reply queue (wire.md §3)
               .build();
       raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
     }
