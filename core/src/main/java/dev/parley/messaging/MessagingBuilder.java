@@ -66,7 +66,7 @@ public final class MessagingBuilder {
    * Connects to this broker, e.g. {@code amqp://broker:5672}, with the transport that supports it.
    */
   public MessagingBuilder brokerUri(String brokerUri) {
-    this.brokerUri = URI.create(Objects.requireNonNull(brokerUri, "brokerUri"));
+    this.brokerUri = parse(Objects.requireNonNull(brokerUri, "brokerUri"), "brokerUri");
     return this;
   }
 
@@ -176,6 +176,27 @@ public final class MessagingBuilder {
     if (value == null || value.isBlank()) {
       value = System.getenv(BROKER_URL_ENV);
     }
-    return value == null || value.isBlank() ? Optional.empty() : Optional.of(URI.create(value));
+    return value == null || value.isBlank()
+        ? Optional.empty()
+        : Optional.of(parse(value, BROKER_URL_PROPERTY + " / " + BROKER_URL_ENV));
+  }
+
+  /**
+   * A broker URI; {@code URI.create}'s own message quotes the whole input (an unencoded space or
+   * {@code %} in a password is enough to get there), so it is neither the message nor the cause.
+   */
+  private static URI parse(String value, String what) {
+    try {
+      return new URI(value);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException(
+          what
+              + ": not a URI ("
+              + e.getReason()
+              + " at index "
+              + e.getIndex()
+              + "; the URI itself is not repeated, it may hold a password"
+              + "; percent-encode reserved characters in the user name and password)");
+    }
   }
 }

@@ -51,7 +51,9 @@ public interface AmqpTransport extends Transport {
       String scheme = brokerUri.getScheme();
       if (!"amqp".equals(scheme) && !"amqps".equals(scheme)) {
         throw new IllegalArgumentException(
-            "brokerUri: " + brokerUri + " (expected: amqp:// or amqps://)");
+            "brokerUri: "
+                + dev.parley.transport.spi.Redaction.uri(brokerUri)
+                + " (expected: amqp:// or amqps://)");
       }
     }
 

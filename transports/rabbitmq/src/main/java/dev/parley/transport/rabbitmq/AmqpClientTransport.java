@@ -12,6 +12,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Partitions;
+import dev.parley.transport.spi.Redaction;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
@@ -66,8 +67,14 @@ final class AmqpClientTransport implements RabbitTransport {
       factory.setUri(config.brokerUri);
     } catch (Exception e) {
       shutdownThreads();
+      // Neither the URI nor amqp-client's words about it (nor its exception, which may quote
+      // the URI) carry the password out (S7).
       throw new IllegalArgumentException(
-          "brokerUri: " + config.brokerUri + " (" + e.getMessage() + ")", e);
+          "brokerUri: "
+              + Redaction.uri(config.brokerUri)
+              + " ("
+              + Redaction.text(e.getMessage(), config.brokerUri)
+              + ")");
     }
     if ("/".equals(config.brokerUri.getRawPath())) {
       // amqp-client reads a bare trailing slash as the empty vhost name; users mean the default.

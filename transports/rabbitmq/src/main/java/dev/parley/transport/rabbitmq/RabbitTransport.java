@@ -64,7 +64,9 @@ public interface RabbitTransport extends Transport {
         brokerUri = URI.create("amqps" + brokerUri.toString().substring("rabbitmqs".length()));
       } else if (!"amqp".equals(scheme) && !"amqps".equals(scheme)) {
         throw new IllegalArgumentException(
-            "brokerUri: " + brokerUri + " (expected: amqp://, amqps:// or rabbitmq://)");
+            "brokerUri: "
+                + dev.parley.transport.spi.Redaction.uri(brokerUri)
+                + " (expected: amqp://, amqps:// or rabbitmq://)");
       }
       this.brokerUri = brokerUri;
     }

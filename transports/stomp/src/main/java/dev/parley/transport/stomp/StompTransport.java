@@ -53,7 +53,7 @@ public interface StompTransport extends Transport {
       if (!"stomp".equals(brokerUri.getScheme()) || brokerUri.getHost() == null) {
         throw new IllegalArgumentException(
             "brokerUri: "
-                + brokerUri
+                + dev.parley.transport.spi.Redaction.uri(brokerUri)
                 + " (expected: stomp://[login:passcode@]host[:port][/vhost])");
       }
       this.brokerUri = brokerUri;
