@@ -17,9 +17,12 @@ try {
   await page.click('#submit');
   const first = page.locator('section.order').first();
   await first.locator('.state.APPROVED').waitFor({ timeout: 30000 });
-  const steps = await first.textContent();
+  // The steps of an order may be drawn a poll after its state (a CI run once read APPROVED with
+  // the command reply not yet shown): wait (bounded) for each.
   for (const style of ['REST', 'gRPC', 'command reply', 'event (outbox)']) {
-    if (!steps.includes(style)) throw new Error(`step style ${style} missing: ${steps}`);
+    await first.filter({ hasText: style }).waitFor({ timeout: 30000 }).catch(async () => {
+      throw new Error(`step style ${style} missing: ${await first.textContent()}`);
+    });
   }
   await page.selectOption('select[name=card]', '4000-0000-0000-0002');
   await page.click('#submit');
