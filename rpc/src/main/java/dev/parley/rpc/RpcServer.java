@@ -20,6 +20,8 @@ import io.grpc.BindableService;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import java.io.File;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,10 +41,14 @@ import java.util.Objects;
  *       Builder#messaging});
  *   <li>{@code /operations}: a page to see and try every operation; {@code /docs}: Armeria's
  *       DocService for the plain grpc-java services; {@code /internal/health}: the health check
- *       that client-side health-checked endpoint groups probe.
+ *       that client-side health-checked endpoint groups probe (these three on by default only while
+ *       the server listens on loopback).
  * </ul>
  *
- * The server's {@link Policy} guards every incoming call with its rate limit (answering 429 /
+ * <p>It listens on the loopback address unless {@link Builder#address} says otherwise; a TLS port
+ * speaks TLS only.
+ *
+ * <p>The server's {@link Policy} guards every incoming call with its rate limit (answering 429 /
  * {@code RESOURCE_EXHAUSTED} with a retry-after) and bulkhead. Handlers run on Armeria's blocking
  * executor with the caller's deadline {@linkplain dev.parley.policy.Deadline#current() current}.
  *
@@ -75,15 +81,19 @@ public final class RpcServer implements AutoCloseable {
     this.messaging = b.messaging;
     this.policy = b.policy;
     ServerBuilder sb = Server.builder();
+    InetSocketAddress listen = new InetSocketAddress(b.address, b.port);
+    // A TLS port speaks TLS only: a plaintext request there fails its handshake (RELIABILITY.md
+    // S9), rather than being served in the clear next to HTTPS.
     if (b.tlsCert != null) {
-      sb.port(new ServerPort(b.port, SessionProtocol.HTTPS, SessionProtocol.HTTP));
+      sb.port(new ServerPort(listen, SessionProtocol.HTTPS));
       sb.tls(b.tlsCert, b.tlsKey);
     } else if (b.tlsSelfSigned) {
-      sb.port(new ServerPort(b.port, SessionProtocol.HTTPS, SessionProtocol.HTTP));
+      sb.port(new ServerPort(listen, SessionProtocol.HTTPS));
       sb.tlsSelfSigned();
     } else {
-      sb.http(b.port);
+      sb.port(new ServerPort(listen, SessionProtocol.HTTP));
     }
+
     sb.requestTimeout(b.requestTimeout);
     sb.maxRequestLength(b.maxRequestLength);
     sb.errorHandler(new ProblemErrors());
@@ -114,7 +124,9 @@ public final class RpcServer implements AutoCloseable {
       }
       sb.service(plain.build());
     }
-    sb.service("/internal/health", HealthCheckService.of());
+    if (onByDefaultOnLoopback(b.health, b.address)) {
+      sb.service("/internal/health", HealthCheckService.of());
+    }
     for (Resource r : b.resources) {
       sb.service(
           r.path(),
@@ -124,7 +136,7 @@ public final class RpcServer implements AutoCloseable {
                   MediaType.parse(r.contentType()),
                   com.linecorp.armeria.common.HttpData.wrap(r.content())));
     }
-    if (b.docs) {
+    if (onByDefaultOnLoopback(b.docs, b.address)) {
       sb.serviceUnder("/docs", DocService.builder().build());
       sb.service("/operations", new OperationsPage(operations()));
     }
@@ -166,6 +178,16 @@ public final class RpcServer implements AutoCloseable {
     return messaging.serve(s.operation(), s.handler());
   }
 
+  /** What was asked for, else whether the server listens on loopback only. */
+  static boolean onByDefaultOnLoopback(Boolean asked, InetAddress address) {
+    return asked != null ? asked : address.isLoopbackAddress();
+  }
+
+  /** The address and port listened on. */
+  public InetSocketAddress localAddress() {
+    return server.activePort().localAddress();
+  }
+
   /** The port served on (the bound one when built with port 0). */
   public int port() {
     return server.activeLocalPort();
@@ -202,7 +224,9 @@ public final class RpcServer implements AutoCloseable {
     private final List<BindableService> grpcServices = new ArrayList<>();
     private final List<Resource> resources = new ArrayList<>();
     private Messaging messaging;
-    private boolean docs = true;
+    private Boolean docs;
+    private Boolean health;
+    private InetAddress address = InetAddress.getLoopbackAddress();
     private Duration requestTimeout = Duration.ofSeconds(10);
     private long maxRequestLength = 4 * 1024 * 1024;
     private Duration shutdownTimeout = Duration.ofSeconds(5);
@@ -218,13 +242,16 @@ public final class RpcServer implements AutoCloseable {
       return this;
     }
 
-    /** Serves HTTPS (and HTTP) on the port with a self-signed certificate, for tests. */
+    /** Serves HTTPS only on the port with a self-signed certificate, for tests. */
     public Builder tlsSelfSigned() {
       this.tlsSelfSigned = true;
       return this;
     }
 
-    /** Serves HTTPS (and HTTP) on the port with this certificate chain and private key (PEM). */
+    /**
+     * Serves HTTPS only on the port with this certificate chain and private key (PEM): a plaintext
+     * request fails its TLS handshake and the connection closes.
+     */
     public Builder tls(File certificateChain, File privateKey) {
       this.tlsCert = Objects.requireNonNull(certificateChain, "certificateChain");
       this.tlsKey = Objects.requireNonNull(privateKey, "privateKey");
@@ -284,9 +311,41 @@ public final class RpcServer implements AutoCloseable {
       return this;
     }
 
-    /** Whether to serve Armeria's DocService under {@code /docs}; on by default. */
+    /**
+     * Whether to serve Armeria's DocService under {@code /docs} and the operations page (try-it
+     * forms for every operation) under {@code /operations}. By default on when the server listens
+     * on loopback only, off otherwise: they describe and call every operation without asking who
+     * calls.
+     */
     public Builder docs(boolean docs) {
       this.docs = docs;
+      return this;
+    }
+
+    /**
+     * Whether to serve {@code /internal/health}; by default on when the server listens on loopback
+     * only, off otherwise (turn it on for a load balancer's or discovery's health checks).
+     */
+    public Builder health(boolean health) {
+      this.health = health;
+      return this;
+    }
+
+    /**
+     * The address to listen on: by default the loopback address only ({@code 127.0.0.1}), so a
+     * server is reachable from other machines only when asked, e.g. {@code address("0.0.0.0")} for
+     * every interface or one interface's address. Off loopback, the docs, the operations page and
+     * health are off unless turned on ({@link #docs}, {@link #health}).
+     *
+     * @param host an IP address literal or a host name, resolved now
+     */
+    public Builder address(String host) {
+      Objects.requireNonNull(host, "host");
+      try {
+        this.address = InetAddress.getByName(host);
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalArgumentException("address: " + host + " (unknown host)", e);
+      }
       return this;
     }
 

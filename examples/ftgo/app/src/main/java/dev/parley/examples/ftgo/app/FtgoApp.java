@@ -134,7 +134,7 @@ public final class FtgoApp implements AutoCloseable {
         System.exit(summary.clean() ? 0 : 1);
       }
       System.out.println(
-          "FTGO is running: open http://localhost:" + app.port() + "/ (Ctrl-C stops it)");
+          "FTGO is running: open http://127.0.0.1:" + app.port() + "/ (Ctrl-C stops it)");
       new CountDownLatch(1).await();
     }
   }
