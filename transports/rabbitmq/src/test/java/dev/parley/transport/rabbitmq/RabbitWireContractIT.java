@@ -198,13 +198,15 @@ class RabbitWireContractIT {
         Channel.command(prefix + "kitchen.commands", CreateTicket.class);
     java.util.concurrent.atomic.AtomicInteger calls =
         new java.util.concurrent.atomic.AtomicInteger();
-    try (Messaging responder =
-        Messaging.builder()
-            .service("kitchen-service")
-            .transport(RabbitTransport.builder(rabbit.amqpUri()).build())
-            .codecs(Codecs.of(JsonCodec.of()))
-            .allowReplyTo(prefix + "gone.*")
-            .build()) {
+    // A transport given to a Messaging is the caller's to close.
+    try (RabbitTransport transport = RabbitTransport.builder(rabbit.amqpUri()).build();
+        Messaging responder =
+            Messaging.builder()
+                .service("kitchen-service")
+                .transport(transport)
+                .codecs(Codecs.of(JsonCodec.of()))
+                .allowReplyTo(prefix + "gone.*")
+                .build()) {
       responder.serve(
           commands,
           (CreateTicket c, MessageContext ctx) -> {
