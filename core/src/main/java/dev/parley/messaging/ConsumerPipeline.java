@@ -143,35 +143,6 @@ final class ConsumerPipeline<T, R> {
       Clock clock,
       Counters counters,
       ScheduledExecutorService scheduler,
-      Executor executor) {
-    this(
-        service,
-        channel,
-        group,
-        handler,
-        options,
-        interceptors,
-        transport,
-        codecs,
-        clock,
-        counters,
-        scheduler,
-        executor,
-        ReplyTargets.defaults(transport));
-  }
-
-  ConsumerPipeline(
-      String service,
-      Channel<T> channel,
-      String group,
-      Invoker<T, R> handler,
-      SubscriptionOptions options,
-      List<DeliveryInterceptor> interceptors,
-      Transport transport,
-      Codecs codecs,
-      Clock clock,
-      Counters counters,
-      ScheduledExecutorService scheduler,
       Executor executor,
       ReplyTargets replyTargets) {
     this.replyTargets = replyTargets;

@@ -318,7 +318,8 @@ class ConsumerPipelineTest {
             clock,
             counters,
             SCHEDULER,
-            Runnable::run);
+            Runnable::run,
+            ReplyTargets.defaults(transport));
 
     pipe(chain).onDelivery(delivery(message("x").build())).toCompletableFuture().join();
 
@@ -345,7 +346,8 @@ class ConsumerPipelineTest {
             clock,
             counters,
             SCHEDULER,
-            Runnable::run);
+            Runnable::run,
+            ReplyTargets.defaults(transport));
     assertThat(pipe(stopped).onDelivery(delivery(message("y").build())).toCompletableFuture())
         .isCompleted();
   }
@@ -410,7 +412,8 @@ class ConsumerPipelineTest {
                 clock,
                 counters,
                 SCHEDULER,
-                Runnable::run));
+                Runnable::run,
+                ReplyTargets.defaults(transport)));
     Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
     pipeline
@@ -491,7 +494,8 @@ class ConsumerPipelineTest {
             clock,
             counters,
             SCHEDULER,
-            Runnable::run));
+            Runnable::run,
+            ReplyTargets.defaults(transport)));
   }
 
   private CommandHandler<String, Object> alwaysFailing() {

@@ -355,30 +355,27 @@ final class StompClient implements AutoCloseable {
    * closed, and delivered those messages again.)
    */
   void dropAfterReceipt(String why, Duration timeout) {
-    if (closed.get()) {
-      return;
+    if (!closed.get()) {
+      awaitDisconnectReceipt(timeout);
+      fail(new IOException(why));
     }
-    try {
-      writeWithReceipt(StompFrame.of("DISCONNECT", Map.of()), timeout)
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      log.debug("STOMP DISCONNECT got no receipt: {}", e.toString());
-    }
-    fail(new IOException(why));
   }
 
   /** Sends DISCONNECT (waiting up to {@code timeout} for its receipt) and closes the socket. */
   void disconnect(Duration timeout) {
-    if (closed.get()) {
-      return;
+    if (!closed.get()) {
+      awaitDisconnectReceipt(timeout);
+      close();
     }
+  }
+
+  private void awaitDisconnectReceipt(Duration timeout) {
     try {
       writeWithReceipt(StompFrame.of("DISCONNECT", Map.of()), timeout)
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.debug("STOMP DISCONNECT got no receipt: {}", e.toString());
     }
-    close();
   }
 
   @Override
