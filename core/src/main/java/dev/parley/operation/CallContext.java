@@ -27,4 +27,12 @@ public interface CallContext {
 
   /** Runs {@code action} once when the caller gives up; at once if it already has. */
   void onCancel(Runnable action);
+
+  /**
+   * Who called, when the server authenticates its callers (a client certificate or a verified
+   * token); empty otherwise.
+   */
+  default Optional<dev.parley.security.Identity> identity() {
+    return Optional.empty();
+  }
 }

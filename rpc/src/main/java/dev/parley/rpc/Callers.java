@@ -70,8 +70,17 @@ interface Callers {
     private final WebClient client;
     private final Codecs codecs;
 
-    Rest(SessionProtocol protocol, EndpointGroup endpoints, ClientFactory factory, Codecs codecs) {
-      this.client = WebClient.builder(protocol, endpoints).factory(factory).build();
+    Rest(
+        SessionProtocol protocol,
+        EndpointGroup endpoints,
+        ClientFactory factory,
+        Codecs codecs,
+        CallCredentials credentials) {
+      var builder = WebClient.builder(protocol, endpoints).factory(factory);
+      if (credentials != null) {
+        builder.decorator(credentials::decorate);
+      }
+      this.client = builder.build();
       this.codecs = codecs;
     }
 
@@ -170,14 +179,22 @@ interface Callers {
     private final Codecs codecs;
     private final Map<Operation<?, ?>, MethodDescriptor<?, ?>> methods = new ConcurrentHashMap<>();
 
-    Grpc(SessionProtocol protocol, EndpointGroup endpoints, ClientFactory factory, Codecs codecs) {
-      this.channel =
+    Grpc(
+        SessionProtocol protocol,
+        EndpointGroup endpoints,
+        ClientFactory factory,
+        Codecs codecs,
+        CallCredentials credentials) {
+      var builder =
           GrpcClients.builder(protocol, endpoints)
               .factory(factory)
               .useMethodMarshaller(true)
               .responseTimeout(Duration.ZERO)
-              .clientStubFactory(new ChannelOnly())
-              .build(Channel.class);
+              .clientStubFactory(new ChannelOnly());
+      if (credentials != null) {
+        builder.decorator(credentials::decorate);
+      }
+      this.channel = builder.build(Channel.class);
       this.codecs = codecs;
     }
 

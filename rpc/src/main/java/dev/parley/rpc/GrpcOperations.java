@@ -8,7 +8,6 @@ import dev.parley.error.Status;
 import dev.parley.operation.Operation;
 import dev.parley.operation.OperationHandler;
 import dev.parley.policy.Deadline;
-import dev.parley.policy.Policy;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCalls;
@@ -28,14 +27,14 @@ final class GrpcOperations {
 
   /** One service definition per operation service. */
   static List<ServerServiceDefinition> definitions(
-      List<RpcServer.Served<?, ?>> served, Codecs codecs, Policy serverPolicy) {
+      List<RpcServer.Served<?, ?>> served, Codecs codecs, ServerGate gate) {
     Map<String, ServerServiceDefinition.Builder> byService = new LinkedHashMap<>();
     for (RpcServer.Served<?, ?> s : served) {
       add(
           byService.computeIfAbsent(s.operation().service(), ServerServiceDefinition::builder),
           s,
           codecs,
-          serverPolicy);
+          gate);
     }
     return byService.values().stream().map(ServerServiceDefinition.Builder::build).toList();
   }
@@ -57,7 +56,7 @@ final class GrpcOperations {
       ServerServiceDefinition.Builder builder,
       RpcServer.Served<I, O> served,
       Codecs codecs,
-      Policy serverPolicy) {
+      ServerGate gate) {
     Operation<I, O> op = served.operation();
     MethodDescriptor<Object, O> method =
         MethodDescriptor.<Object, O>newBuilder()
@@ -73,7 +72,7 @@ final class GrpcOperations {
         method,
         ServerCalls.asyncUnaryCall(
             (Object request, StreamObserver<O> observer) ->
-                handle(op, served.handler(), request, observer, serverPolicy)));
+                handle(op, served.handler(), request, observer, gate)));
   }
 
   private static <I, O> void handle(
@@ -81,15 +80,16 @@ final class GrpcOperations {
       OperationHandler<I, O> handler,
       Object request,
       StreamObserver<O> observer,
-      Policy serverPolicy) {
+      ServerGate gate) {
     ServiceRequestContext ctx = ServiceRequestContext.current();
     Deadline deadline = ServerCallContext.deadlineOf(ctx.request().headers());
-    Optional<RejectedException> refused = serverPolicy.admit();
+    Optional<RejectedException> refused = gate.admit();
     if (refused.isPresent()) {
       observer.onError(StatusMapping.toGrpc(refused.get().status()));
       return;
     }
     try {
+      gate.authorize(op.service(), op.name(), ctx, ctx.request().headers());
       if (request instanceof CodecMarshaller.Malformed m) {
         throw m.error();
       }
@@ -113,7 +113,7 @@ final class GrpcOperations {
     } catch (Throwable t) {
       observer.onError(StatusMapping.toGrpc(StatusMapping.statusOf(t)));
     } finally {
-      serverPolicy.release();
+      gate.release();
     }
   }
 }

@@ -2,9 +2,9 @@ package dev.parley.rpc;
 
 import dev.parley.error.RejectedException;
 import dev.parley.policy.Deadline;
-import dev.parley.policy.Policy;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -12,25 +12,43 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Applies the server's policy (rate limit, bulkhead) to plain grpc-java services, and makes the
- * caller's deadline {@linkplain Deadline#current() current} while their methods run.
+ * Applies the server's gate (call limit, policy, authentication and access rules) to plain
+ * grpc-java services, and makes the caller's deadline {@linkplain Deadline#current() current} while
+ * their methods run.
  */
 final class PolicyInterceptor implements ServerInterceptor {
 
-  private final Policy policy;
+  private final ServerGate gate;
 
-  PolicyInterceptor(Policy policy) {
-    this.policy = policy;
+  PolicyInterceptor(ServerGate gate) {
+    this.gate = gate;
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    Optional<RejectedException> refused = policy.admit();
+    Optional<RejectedException> refused = gate.admit();
     if (refused.isPresent()) {
       io.grpc.StatusRuntimeException e = StatusMapping.toGrpc(refused.get().status());
       call.close(e.getStatus(), e.getTrailers());
       return new ServerCall.Listener<>() {};
+    }
+    com.linecorp.armeria.server.ServiceRequestContext ctx =
+        com.linecorp.armeria.server.ServiceRequestContext.currentOrNull();
+    if (ctx != null && gate.authenticates()) {
+      try {
+        MethodDescriptor<Q, R> method = call.getMethodDescriptor();
+        gate.authorize(
+            String.valueOf(method.getServiceName()),
+            String.valueOf(method.getBareMethodName()),
+            ctx,
+            ctx.request().headers());
+      } catch (RuntimeException failure) {
+        gate.release();
+        io.grpc.StatusRuntimeException e = StatusMapping.toGrpc(StatusMapping.statusOf(failure));
+        call.close(e.getStatus(), e.getTrailers());
+        return new ServerCall.Listener<>() {};
+      }
     }
     Deadline deadline = deadlineOf(headers);
     AtomicBoolean released = new AtomicBoolean();
@@ -38,7 +56,7 @@ final class PolicyInterceptor implements ServerInterceptor {
     try {
       delegate = next.startCall(call, headers);
     } catch (RuntimeException e) {
-      policy.release();
+      gate.release();
       throw e;
     }
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
@@ -67,7 +85,7 @@ final class PolicyInterceptor implements ServerInterceptor {
 
       private void release() {
         if (released.compareAndSet(false, true)) {
-          policy.release();
+          gate.release();
         }
       }
     };

@@ -22,7 +22,6 @@ import dev.parley.error.Status;
 import dev.parley.operation.Operation;
 import dev.parley.operation.OperationHandler;
 import dev.parley.policy.Deadline;
-import dev.parley.policy.Policy;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,17 +39,14 @@ final class RestOperationService<I, O> implements HttpService {
   private final Operation<I, O> operation;
   private final OperationHandler<I, O> handler;
   private final Codecs codecs;
-  private final Policy serverPolicy;
+  private final ServerGate gate;
 
   RestOperationService(
-      Operation<I, O> operation,
-      OperationHandler<I, O> handler,
-      Codecs codecs,
-      Policy serverPolicy) {
+      Operation<I, O> operation, OperationHandler<I, O> handler, Codecs codecs, ServerGate gate) {
     this.operation = operation;
     this.handler = handler;
     this.codecs = codecs;
-    this.serverPolicy = serverPolicy;
+    this.gate = gate;
   }
 
   @Override
@@ -64,19 +60,20 @@ final class RestOperationService<I, O> implements HttpService {
       }
       ctx.setRequestTimeout(TimeoutMode.SET_FROM_NOW, deadline.remaining());
     }
-    Optional<RejectedException> refused = serverPolicy.admit();
+    Optional<RejectedException> refused = gate.admit();
     if (refused.isPresent()) {
       return StatusMapping.problem(refused.get().status());
     }
     return HttpResponse.of(
         req.aggregate()
             .thenApplyAsync(agg -> handle(ctx, agg, deadline), ctx.blockingTaskExecutor())
-            .whenComplete((r, e) -> serverPolicy.release()));
+            .whenComplete((r, e) -> gate.release()));
   }
 
   private HttpResponse handle(
       ServiceRequestContext ctx, AggregatedHttpRequest req, Deadline deadline) {
     try {
+      gate.authorize(operation.service(), operation.name(), ctx, req.headers());
       if (deadline != null) {
         deadline.check();
       }

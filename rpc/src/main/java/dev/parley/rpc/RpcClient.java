@@ -54,17 +54,25 @@ public final class RpcClient implements AutoCloseable {
     this.binding = b.binding;
     this.policy = b.policy;
     this.ownsFactory = b.factory == null;
-    this.factory =
-        b.factory != null
-            ? b.factory
-            : ClientFactory.builder().idleTimeout(Duration.ofSeconds(30)).build();
+    if (b.factory != null
+        && ((b.credentials != null && b.credentials.hasCertificate()) || b.trust != null)) {
+      throw new IllegalStateException(
+          "a client certificate or trust(..) configures the client's own factory (expected:"
+              + " not with factory(..); configure TLS on that factory instead)");
+    }
+    this.factory = b.factory != null ? b.factory : newFactory(b);
     Codecs codecs = b.codecs != null ? b.codecs : Codecs.discover();
     this.caller =
         switch (binding) {
-          case REST -> new Callers.Rest(restProtocol(b), endpoints(b), factory, codecs);
+          case REST ->
+              new Callers.Rest(restProtocol(b), endpoints(b), factory, codecs, b.credentials);
           case GRPC ->
               new Callers.Grpc(
-                  b.tls ? SessionProtocol.H2 : SessionProtocol.H2C, endpoints(b), factory, codecs);
+                  b.tls ? SessionProtocol.H2 : SessionProtocol.H2C,
+                  endpoints(b),
+                  factory,
+                  codecs,
+                  b.credentials);
           case MESSAGING -> {
             if (b.messaging == null) {
               throw new IllegalStateException(
@@ -75,6 +83,19 @@ public final class RpcClient implements AutoCloseable {
         };
     this.description =
         binding.name().toLowerCase(java.util.Locale.ROOT) + " with " + policy.describe();
+  }
+
+  private static ClientFactory newFactory(Builder b) {
+    com.linecorp.armeria.client.ClientFactoryBuilder f =
+        ClientFactory.builder().idleTimeout(Duration.ofSeconds(30));
+    if (b.credentials != null && b.credentials.hasCertificate()) {
+      f.tls(b.credentials.certificateChain(), b.credentials.privateKey());
+    }
+    if (b.trust != null) {
+      java.io.File trust = b.trust;
+      f.tlsCustomizer(tls -> tls.trustManager(trust));
+    }
+    return f.build();
   }
 
   private static SessionProtocol restProtocol(Builder b) {
@@ -193,8 +214,28 @@ public final class RpcClient implements AutoCloseable {
     private ClientFactory factory;
     private boolean tls;
     private boolean http1;
+    private CallCredentials credentials;
+    private java.io.File trust;
 
     private Builder() {}
+
+    /**
+     * What every REST and gRPC call presents to the server: a bearer token (refreshed before it
+     * expires), a client certificate for mutual TLS, or both. Not sent over the messaging binding.
+     */
+    public Builder credentials(CallCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * Trusts servers whose certificates these authorities (PEM) issued, instead of the JVM's
+     * default trust store (a private CA between services); with {@link #tls(boolean)}.
+     */
+    public Builder trust(java.io.File authorities) {
+      this.trust = Objects.requireNonNull(authorities, "authorities");
+      return this;
+    }
 
     /** The binding calls travel over; REST by default. */
     public Builder binding(Binding binding) {

@@ -46,7 +46,13 @@ import java.util.Objects;
  * </ul>
  *
  * <p>It listens on the loopback address unless {@link Builder#address} says otherwise; a TLS port
- * speaks TLS only.
+ * speaks TLS only. One HTTP/2 connection may hold 100 calls open at once, the server as many as it
+ * has handler threads (then 429 at once); an HTTP/1 request with both {@code Content-Length} and
+ * {@code Transfer-Encoding} is refused with 400 and its connection closed.
+ *
+ * <p>Callers are authenticated when asked ({@link Builder#clientCertificates}, {@link
+ * Builder#authenticator}) and checked against {@link Builder#access} rules before the input is
+ * decoded: 401 / {@code UNAUTHENTICATED} and 403 / {@code PERMISSION_DENIED}, the handler not run.
  *
  * <p>The server's {@link Policy} guards every incoming call with its rate limit (answering 429 /
  * {@code RESOURCE_EXHAUSTED} with a retry-after) and bulkhead. Handlers run on Armeria's blocking
@@ -75,6 +81,7 @@ public final class RpcServer implements AutoCloseable {
   private final Messaging messaging;
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final Policy policy;
+  private final ServerGate gate;
 
   private RpcServer(Builder b) {
     this.served = List.copyOf(b.served);
@@ -93,6 +100,32 @@ public final class RpcServer implements AutoCloseable {
     } else {
       sb.port(new ServerPort(listen, SessionProtocol.HTTP));
     }
+    if (b.clientAuthorities != null) {
+      File authorities = b.clientAuthorities;
+      sb.tlsCustomizer(
+          tls -> tls.clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE).trustManager(authorities));
+    }
+    // One connection may not hold more calls than this (RFC 9113's advice: at least 100); beyond
+    // it a stream is refused (RST_STREAM REFUSED_STREAM), so one client cannot take every thread.
+    sb.http2MaxStreamsPerConnection(b.maxStreamsPerConnection);
+    sb.childChannelPipelineCustomizer(Http1FramingGuard::install);
+    int threads;
+    if (b.handlerThreads != null) {
+      threads = b.handlerThreads;
+      sb.blockingTaskExecutor(threads);
+    } else {
+      threads = com.linecorp.armeria.common.Flags.numCommonBlockingTaskThreads();
+    }
+    List<Authenticator> authenticators = new ArrayList<>(b.authenticators);
+    if (b.clientAuthorities != null) {
+      authenticators.add(Authenticator.clientCertificate());
+    }
+    this.gate =
+        new ServerGate(
+            b.policy,
+            b.maxConcurrentCalls != null ? b.maxConcurrentCalls : threads,
+            authenticators,
+            b.access != null ? b.access : dev.parley.security.Access.anyAuthenticated());
 
     sb.requestTimeout(b.requestTimeout);
     sb.maxRequestLength(b.maxRequestLength);
@@ -101,14 +134,14 @@ public final class RpcServer implements AutoCloseable {
     sb.gracefulShutdownTimeout(Duration.ZERO, b.shutdownTimeout);
     List<MediaType> bodyTypes = b.codecs.contentTypes().stream().map(MediaType::parse).toList();
     for (Served<?, ?> s : served) {
-      addRest(sb, s, b.codecs, bodyTypes, b.policy);
+      addRest(sb, s, b.codecs, bodyTypes, gate);
     }
     GrpcServiceBuilder grpc =
         GrpcService.builder()
             .useBlockingTaskExecutor(true)
             .useMethodMarshaller(true)
             .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
-    GrpcOperations.definitions(served, b.codecs, b.policy).forEach(grpc::addService);
+    GrpcOperations.definitions(served, b.codecs, gate).forEach(grpc::addService);
     sb.service(new OperationsGrpcService(grpc.build()));
     if (!b.grpcServices.isEmpty()) {
       GrpcServiceBuilder plain =
@@ -117,7 +150,7 @@ public final class RpcServer implements AutoCloseable {
               .enableUnframedRequests(true)
               .enableHttpJsonTranscoding(true)
               .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
-      PolicyInterceptor interceptor = new PolicyInterceptor(b.policy);
+      PolicyInterceptor interceptor = new PolicyInterceptor(gate);
       for (BindableService service : b.grpcServices) {
         ServerServiceDefinition def = ServerInterceptors.intercept(service, interceptor);
         plain.addService(def);
@@ -144,7 +177,7 @@ public final class RpcServer implements AutoCloseable {
   }
 
   private static <I, O> void addRest(
-      ServerBuilder sb, Served<I, O> s, Codecs codecs, List<MediaType> bodyTypes, Policy policy) {
+      ServerBuilder sb, Served<I, O> s, Codecs codecs, List<MediaType> bodyTypes, ServerGate gate) {
     Operation<I, O> op = s.operation();
     HttpMethod method = HttpMethod.valueOf(op.httpMethod());
     var route = sb.route().methods(method).path(op.httpPath());
@@ -152,7 +185,7 @@ public final class RpcServer implements AutoCloseable {
       // gRPC shares the default path: REST is told apart by its content types
       route.consumes(bodyTypes);
     }
-    route.build(new RestOperationService<>(op, s.handler(), codecs, policy));
+    route.build(new RestOperationService<>(op, s.handler(), codecs, gate));
   }
 
   public static Builder builder() {
@@ -203,6 +236,14 @@ public final class RpcServer implements AutoCloseable {
     return policy.describe();
   }
 
+  /**
+   * What guards every call before its handler: the call limit, and who is authenticated how with
+   * which access rules.
+   */
+  public String describeSecurity() {
+    return gate.describe();
+  }
+
   @Override
   public void close() {
     for (Subscription s : subscriptions) {
@@ -230,8 +271,85 @@ public final class RpcServer implements AutoCloseable {
     private Duration requestTimeout = Duration.ofSeconds(10);
     private long maxRequestLength = 4 * 1024 * 1024;
     private Duration shutdownTimeout = Duration.ofSeconds(5);
+    private File clientAuthorities;
+    private final List<Authenticator> authenticators = new ArrayList<>();
+    private dev.parley.security.Access access;
+    private Integer maxConcurrentCalls;
+    private Integer handlerThreads;
+    private int maxStreamsPerConnection = 100;
 
     private Builder() {}
+
+    /**
+     * Requires every client to present a certificate issued by one of these authorities (PEM) in
+     * the TLS handshake (mutual TLS; the handshake fails without one), and authenticates the caller
+     * as the certificate's service: its SPIFFE URI, DNS name or common name. Needs {@link #tls} or
+     * {@link #tlsSelfSigned}.
+     */
+    public Builder clientCertificates(File trustedAuthorities) {
+      this.clientAuthorities = Objects.requireNonNull(trustedAuthorities, "trustedAuthorities");
+      return this;
+    }
+
+    /**
+     * Authenticates every call with {@code authenticator} (a {@link JwtAuthenticator}, say); with
+     * several, the first that finds credentials decides; a call none authenticates is refused with
+     * 401 / {@code UNAUTHENTICATED} and its handler not run. Client certificates ({@link
+     * #clientCertificates}) are asked last.
+     */
+    public Builder authenticator(Authenticator authenticator) {
+      authenticators.add(Objects.requireNonNull(authenticator, "authenticator"));
+      return this;
+    }
+
+    /**
+     * Which authenticated callers may call which operations (403 / {@code PERMISSION_DENIED}
+     * otherwise, the handler not run); every authenticated caller may call everything by default.
+     */
+    public Builder access(dev.parley.security.Access access) {
+      this.access = Objects.requireNonNull(access, "access");
+      return this;
+    }
+
+    /**
+     * How many calls may be in the server at once across every binding and connection; beyond it a
+     * call is refused at once with 429 / {@code RESOURCE_EXHAUSTED} ({@code parley.server_busy})
+     * rather than queued. By default the handler thread count ({@link #handlerThreads}; Armeria's
+     * shared blocking executor has 200).
+     */
+    public Builder maxConcurrentCalls(int calls) {
+      if (calls < 1) {
+        throw new IllegalArgumentException("maxConcurrentCalls: " + calls + " (expected: > 0)");
+      }
+      this.maxConcurrentCalls = calls;
+      return this;
+    }
+
+    /**
+     * Runs handlers on a pool of this many threads of the server's own (closed with it), instead of
+     * Armeria's shared blocking executor (200 threads).
+     */
+    public Builder handlerThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("handlerThreads: " + threads + " (expected: > 0)");
+      }
+      this.handlerThreads = threads;
+      return this;
+    }
+
+    /**
+     * How many calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS);
+     * 100 by default. A stream beyond it is refused, so one connection cannot hold every handler
+     * thread.
+     */
+    public Builder maxStreamsPerConnection(int streams) {
+      if (streams < 1) {
+        throw new IllegalArgumentException(
+            "maxStreamsPerConnection: " + streams + " (expected: > 0)");
+      }
+      this.maxStreamsPerConnection = streams;
+      return this;
+    }
 
     /** The port; 0 (the default) picks a free one. */
     public Builder port(int port) {
@@ -368,6 +486,15 @@ public final class RpcServer implements AutoCloseable {
     }
 
     public RpcServer build() {
+      if (clientAuthorities != null && tlsCert == null && !tlsSelfSigned) {
+        throw new IllegalStateException(
+            "clientCertificates needs TLS (expected: tls(..) or tlsSelfSigned())");
+      }
+      if (access != null && authenticators.isEmpty() && clientAuthorities == null) {
+        throw new IllegalStateException(
+            "access rules need callers to be authenticated (expected: authenticator(..) or"
+                + " clientCertificates(..))");
+      }
       if (codecs == null) {
         codecs = Codecs.discover();
       }

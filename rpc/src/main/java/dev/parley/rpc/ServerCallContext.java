@@ -43,6 +43,11 @@ final class ServerCallContext implements CallContext {
   }
 
   @Override
+  public Optional<dev.parley.security.Identity> identity() {
+    return ServerGate.identityOf(ctx);
+  }
+
+  @Override
   public boolean isCancelled() {
     return ctx.isCancelled() || ctx.whenRequestCancelled().isDone();
   }

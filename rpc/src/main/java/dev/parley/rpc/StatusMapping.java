@@ -96,6 +96,9 @@ final class StatusMapping {
     }
     com.linecorp.armeria.common.ResponseHeadersBuilder headers =
         ResponseHeaders.builder(httpStatus).contentType(PROBLEM_JSON);
+    if (status.code() == Code.UNAUTHENTICATED) {
+      headers.set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"parley\"");
+    }
     RejectedException.retryAfterOf(status)
         .ifPresent(
             d ->
