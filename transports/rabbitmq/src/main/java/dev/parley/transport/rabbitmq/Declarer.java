@@ -133,8 +133,23 @@ final class Declarer {
     if (channel != null && !channel.isOpen()) {
       channel = null;
     }
+    String code = accessRefused(e) ? "parley.rabbitmq.access_refused" : "parley.transport.topology";
     return new TransportException(
-        "parley.transport.topology", "RabbitMQ refused to " + what + ": " + cause.getMessage(), e);
+        code, "RabbitMQ refused to " + what + ": " + cause.getMessage(), e);
+  }
+
+  /**
+   * Whether the broker refused for want of a permission (reply code 403 ACCESS_REFUSED: the user's
+   * vhost permissions do not cover the resource).
+   */
+  static boolean accessRefused(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ShutdownSignalException s
+          && s.getReason() instanceof com.rabbitmq.client.AMQP.Channel.Close c) {
+        return c.getReplyCode() == 403;
+      }
+    }
+    return false;
   }
 
   private static boolean notFound(IOException e) {
