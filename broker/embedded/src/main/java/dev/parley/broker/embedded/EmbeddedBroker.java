@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.apache.activemq.artemis.api.core.QueueConfiguration;
@@ -54,13 +55,28 @@ public final class EmbeddedBroker implements AutoCloseable {
   private final int amqpPort;
   private final int stompPort;
   private final Object lock = new Object();
+  private final java.util.Map<String, String> users;
+  private final List<Grant> grants;
   private EmbeddedActiveMQ server;
+
+  /** One user's permission on the addresses {@code match} matches (Artemis wildcards). */
+  private record Grant(String user, String match, boolean send, boolean consume) {
+    /** Whether this grant's match covers every address {@code other} matches. */
+    boolean covers(String other) {
+      if (match.equals(other) || match.equals("#")) {
+        return true;
+      }
+      return match.endsWith(".#") && other.startsWith(match.substring(0, match.length() - 1));
+    }
+  }
 
   private EmbeddedBroker(Builder b) {
     this.dataDirectory = b.dataDirectory;
     this.host = b.host;
     this.amqpPort = b.amqpPort;
     this.stompPort = b.stompPort;
+    this.users = java.util.Map.copyOf(b.users);
+    this.grants = List.copyOf(b.grants);
   }
 
   public static Builder builder() {
@@ -75,6 +91,21 @@ public final class EmbeddedBroker implements AutoCloseable {
       }
       EmbeddedActiveMQ s = new EmbeddedActiveMQ();
       s.setConfiguration(configuration());
+      if (!users.isEmpty()) {
+        // users and their roles (one role per user, named after it); no default user, so a
+        // connection without valid credentials is refused
+        org.apache.activemq.artemis.core.config.impl.SecurityConfiguration accounts =
+            new org.apache.activemq.artemis.core.config.impl.SecurityConfiguration();
+        users.forEach(
+            (user, password) -> {
+              accounts.addUser(user, password);
+              accounts.addRole(user, user);
+            });
+        s.setSecurityManager(
+            new org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager(
+                org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule.class.getName(),
+                accounts));
+      }
       try {
         s.start();
       } catch (Exception e) {
@@ -189,7 +220,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     ConfigurationImpl config = new ConfigurationImpl();
     config.setName("parley-embedded");
     config.setPersistenceEnabled(true);
-    config.setSecurityEnabled(false);
+    config.setSecurityEnabled(!users.isEmpty());
+    if (!users.isEmpty()) {
+      securitySettings(config);
+    }
     config.setJMXManagementEnabled(false);
     config.setJournalType(JournalType.NIO);
     config.setJournalFileSize(2 * 1024 * 1024);
@@ -248,14 +282,101 @@ public final class EmbeddedBroker implements AutoCloseable {
     return config;
   }
 
+  /**
+   * Artemis applies only the most specific security setting that matches an address, not a union;
+   * so each match gets the roles of every grant whose match covers it.
+   */
+  private void securitySettings(ConfigurationImpl config) {
+    java.util.Set<String> matches = new java.util.LinkedHashSet<>();
+    grants.forEach(g -> matches.add(g.match()));
+    for (String match : matches) {
+      java.util.Map<String, boolean[]> byUser = new java.util.LinkedHashMap<>();
+      for (Grant g : grants) {
+        if (g.covers(match)) {
+          boolean[] p = byUser.computeIfAbsent(g.user(), u -> new boolean[2]);
+          p[0] |= g.send();
+          p[1] |= g.consume();
+        }
+      }
+      java.util.Set<org.apache.activemq.artemis.core.security.Role> roles =
+          new java.util.HashSet<>();
+      byUser.forEach(
+          (user, p) -> {
+            boolean send = p[0];
+            boolean consume = p[1];
+            roles.add(
+                new org.apache.activemq.artemis.core.security.Role(
+                    user,
+                    send,
+                    consume,
+                    send || consume, // createDurableQueue: queues are created on first use
+                    false, // deleteDurableQueue
+                    consume, // createNonDurableQueue: reply queues
+                    consume, // deleteNonDurableQueue
+                    false, // manage
+                    consume, // browse
+                    send || consume, // createAddress
+                    false)); // deleteAddress
+          });
+      config.putSecurityRoles(match, roles);
+    }
+  }
+
+  /** Whether the broker asks for credentials (users were configured). */
+  public boolean authenticates() {
+    return !users.isEmpty();
+  }
+
   /** Configures an {@link EmbeddedBroker}. Not thread-safe. */
   public static final class Builder {
     private Path dataDirectory;
     private String host = "127.0.0.1";
     private int amqpPort = DEFAULT_AMQP_PORT;
     private int stompPort = DEFAULT_STOMP_PORT;
+    private final java.util.Map<String, String> users = new java.util.LinkedHashMap<>();
+    private final List<Grant> grants = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Adds a user: the broker then authenticates every connection (no anonymous access) and a user
+     * may send and consume only where {@link #allowSend} and {@link #allowConsume} say.
+     */
+    public Builder user(String name, String password) {
+      if (name == null || name.isBlank() || password == null || password.isEmpty()) {
+        throw new IllegalArgumentException("user: a name and a password are required");
+      }
+      users.put(name, password);
+      return this;
+    }
+
+    /**
+     * Lets {@code user} send to the addresses {@code matches} match (Artemis wildcards: {@code #}
+     * any words, {@code *} one word; e.g. {@code kitchen.#}, {@code parley.reply.#}), creating them
+     * and their queues on first use.
+     */
+    public Builder allowSend(String user, String... matches) {
+      return grant(user, matches, true, false);
+    }
+
+    /**
+     * Lets {@code user} consume from the addresses {@code matches} match (its group queues, its
+     * command queue, its reply queues {@code parley.reply.<service>.#}), creating them on first
+     * use.
+     */
+    public Builder allowConsume(String user, String... matches) {
+      return grant(user, matches, false, true);
+    }
+
+    private Builder grant(String user, String[] matches, boolean send, boolean consume) {
+      if (!users.containsKey(user)) {
+        throw new IllegalArgumentException("user: " + user + " (expected: added with user(..))");
+      }
+      for (String match : matches) {
+        grants.add(new Grant(user, Objects.requireNonNull(match, "match"), send, consume));
+      }
+      return this;
+    }
 
     /** Where the journal lives; required. */
     public Builder dataDirectory(Path dataDirectory) {
@@ -264,21 +385,15 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     /**
-     * The loopback address to listen on; default {@code 127.0.0.1}. The embedded broker has no
-     * authentication, so it refuses to listen on anything but loopback.
+     * The address to listen on; default {@code 127.0.0.1}. Without {@linkplain #user users} the
+     * broker has no authentication, so it then refuses to listen on anything but loopback.
      */
     public Builder host(String host) {
       Objects.requireNonNull(host, "host");
       try {
-        if (!InetAddress.getByName(host).isLoopbackAddress()) {
-          throw new IllegalArgumentException(
-              "host: "
-                  + host
-                  + " (expected: a loopback address; the embedded broker has no authentication)");
-        }
+        InetAddress.getByName(host);
       } catch (java.net.UnknownHostException e) {
-        throw new IllegalArgumentException(
-            "host: " + host + " (expected: a resolvable loopback address)", e);
+        throw new IllegalArgumentException("host: " + host + " (expected: resolvable)", e);
       }
       this.host = host;
       return this;
@@ -302,6 +417,17 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     public EmbeddedBroker build() {
+      try {
+        if (users.isEmpty() && !InetAddress.getByName(host).isLoopbackAddress()) {
+          throw new IllegalArgumentException(
+              "host: "
+                  + host
+                  + " (expected: a loopback address; without users the embedded broker has no"
+                  + " authentication)");
+        }
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalArgumentException("host: " + host + " (expected: resolvable)", e);
+      }
       if (dataDirectory == null) {
         throw new IllegalStateException("dataDirectory: not set (expected: a writable directory)");
       }

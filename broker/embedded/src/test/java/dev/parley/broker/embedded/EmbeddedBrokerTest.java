@@ -72,10 +72,23 @@ class EmbeddedBrokerTest {
   }
 
   @Test
-  void refusesToListenBeyondLoopback() {
-    assertThatThrownBy(() -> EmbeddedBroker.builder().host("8.8.8.8"))
+  void refusesToListenBeyondLoopbackWithoutUsers() {
+    assertThatThrownBy(
+            () -> EmbeddedBroker.builder().dataDirectory(dir.resolve("x")).host("8.8.8.8").build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("loopback");
+    // with users (authentication on) it may be exposed; built, not started
+    assertThat(
+            EmbeddedBroker.builder()
+                .dataDirectory(dir.resolve("y"))
+                .host("8.8.8.8")
+                .user("kitchen", "secret")
+                .allowConsume("kitchen", "kitchen.#")
+                .build()
+                .authenticates())
+        .isTrue();
+    assertThatThrownBy(() -> EmbeddedBroker.builder().allowSend("nobody", "#"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -104,7 +104,9 @@ final class AmqpSubscription implements TransportSubscription {
       }
     } catch (JMSException e) {
       throw new dev.parley.error.TransportException(
-          "parley.transport.subscribe_failed",
+          QpidAmqpTransport.securityRefusal(e)
+              ? "parley.amqp.access_refused"
+              : "parley.transport.subscribe_failed",
           "cannot consume from " + AmqpAddresses.address(source),
           e);
     }

@@ -101,7 +101,11 @@ final class QpidAmqpTransport implements AmqpTransport {
       sendThread.shutdownNow();
       closeQuietly(onClose);
       throw new TransportException(
-          "parley.transport.connect_failed", "cannot connect to AMQP broker " + safeUri(), e);
+          securityRefusal(e)
+              ? "parley.amqp.authentication_failed"
+              : "parley.transport.connect_failed",
+          "cannot connect to AMQP broker " + safeUri(),
+          e);
     }
   }
 
@@ -194,9 +198,23 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
     return CompletableFuture.failedFuture(
         new TransportException(
-            "parley.transport.send_failed",
+            securityRefusal(t) ? "parley.amqp.access_refused" : "parley.transport.send_failed",
             "broker refused or lost the message: " + t.getMessage(),
             t));
+  }
+
+  /**
+   * Whether the broker refused for want of credentials or a permission (qpid-jms raises {@code
+   * JMSSecurityException} for AMQP's {@code amqp:unauthorized-access}).
+   */
+  static boolean securityRefusal(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof jakarta.jms.JMSSecurityException
+          || t instanceof jakarta.jms.JMSSecurityRuntimeException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
