@@ -57,6 +57,8 @@ public final class EmbeddedBroker implements AutoCloseable {
   private final Object lock = new Object();
   private final java.util.Map<String, String> users;
   private final List<Grant> grants;
+  private final Path tlsKeyStore;
+  private final String tlsPassword;
   private EmbeddedActiveMQ server;
 
   /** One user's permission on the addresses {@code match} matches (Artemis wildcards). */
@@ -77,6 +79,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     this.stompPort = b.stompPort;
     this.users = java.util.Map.copyOf(b.users);
     this.grants = List.copyOf(b.grants);
+    this.tlsKeyStore = b.tlsKeyStore;
+    this.tlsPassword = b.tlsPassword;
   }
 
   public static Builder builder() {
@@ -146,12 +150,12 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   /** The AMQP 1.0 endpoint, {@code amqp://host:port}. */
   public URI amqpUri() {
-    return URI.create("amqp://" + host + ":" + amqpPort);
+    return URI.create((tlsKeyStore == null ? "amqp://" : "amqps://") + host + ":" + amqpPort);
   }
 
   /** The STOMP endpoint, {@code stomp://host:port}. */
   public URI stompUri() {
-    return URI.create("stomp://" + host + ":" + stompPort);
+    return URI.create((tlsKeyStore == null ? "stomp://" : "stomps://") + host + ":" + stompPort);
   }
 
   public Path dataDirectory() {
@@ -236,9 +240,18 @@ public final class EmbeddedBroker implements AutoCloseable {
     config.setMaxDiskUsage(-1);
     config.setGracefulShutdownEnabled(false);
     try {
-      config.addAcceptorConfiguration("amqp", "tcp://" + host + ":" + amqpPort + "?protocols=AMQP");
+      String tls =
+          tlsKeyStore == null
+              ? ""
+              : ";sslEnabled=true;keyStorePath="
+                  + tlsKeyStore.toAbsolutePath()
+                  + ";keyStorePassword="
+                  + tlsPassword
+                  + ";keyStoreType=PKCS12";
       config.addAcceptorConfiguration(
-          "stomp", "tcp://" + host + ":" + stompPort + "?protocols=STOMP");
+          "amqp", "tcp://" + host + ":" + amqpPort + "?protocols=AMQP" + tls);
+      config.addAcceptorConfiguration(
+          "stomp", "tcp://" + host + ":" + stompPort + "?protocols=STOMP" + tls);
     } catch (Exception e) {
       throw new IllegalStateException("bad acceptor configuration", e);
     }
@@ -335,8 +348,20 @@ public final class EmbeddedBroker implements AutoCloseable {
     private int stompPort = DEFAULT_STOMP_PORT;
     private final java.util.Map<String, String> users = new java.util.LinkedHashMap<>();
     private final List<Grant> grants = new ArrayList<>();
+    private Path tlsKeyStore;
+    private String tlsPassword;
 
     private Builder() {}
+
+    /**
+     * Speaks TLS only on both ports, with the key and certificate in a PKCS#12 key store; the URIs
+     * become {@code amqps://} and {@code stomps://}.
+     */
+    public Builder tls(Path pkcs12KeyStore, String password) {
+      this.tlsKeyStore = Objects.requireNonNull(pkcs12KeyStore, "pkcs12KeyStore");
+      this.tlsPassword = Objects.requireNonNull(password, "password");
+      return this;
+    }
 
     /**
      * Adds a user: the broker then authenticates every connection (no anonymous access) and a user

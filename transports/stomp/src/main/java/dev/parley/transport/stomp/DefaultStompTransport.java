@@ -38,6 +38,7 @@ final class DefaultStompTransport implements StompTransport {
   private final StompTransport.Builder config;
   private final String name;
   private final String host;
+  private final javax.net.ssl.SSLSocketFactory tlsSockets;
   private final int port;
   private final String virtualHost;
   private final String login;
@@ -59,7 +60,19 @@ final class DefaultStompTransport implements StompTransport {
     this.config = config;
     this.name = "parley-stomp-" + INSTANCES.incrementAndGet();
     this.host = config.brokerUri.getHost();
-    this.port = config.brokerUri.getPort() > 0 ? config.brokerUri.getPort() : 61613;
+    boolean tls = "stomps".equals(config.brokerUri.getScheme());
+    this.port = config.brokerUri.getPort() > 0 ? config.brokerUri.getPort() : tls ? 61614 : 61613;
+    try {
+      this.tlsSockets =
+          !tls
+              ? null
+              : (config.sslContext != null
+                      ? config.sslContext
+                      : javax.net.ssl.SSLContext.getDefault())
+                  .getSocketFactory();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no default TLS context", e);
+    }
     String path = config.brokerUri.getRawPath();
     this.virtualHost =
         path == null || path.length() <= 1
@@ -99,6 +112,24 @@ final class DefaultStompTransport implements StompTransport {
             host,
             port);
         return;
+      } catch (javax.net.ssl.SSLHandshakeException e) {
+        // an untrusted or mismatched certificate: trying again only repeats it
+        timer.shutdownNow();
+        throw new TransportException(
+            "parley.stomp.tls_failed",
+            "TLS with the STOMP broker at " + host + ":" + port + " failed: " + e.getMessage(),
+            e);
+      } catch (StompClient.ConnectRefused e) {
+        timer.shutdownNow();
+        throw new TransportException(
+            "parley.stomp.connection_refused",
+            "the STOMP broker at "
+                + host
+                + ":"
+                + port
+                + " refused the connection: "
+                + dev.parley.transport.spi.Redaction.text(e.getMessage()),
+            e);
       } catch (IOException e) {
         last = e;
         if (attempt < config.startupConnectAttempts) {
@@ -124,6 +155,7 @@ final class DefaultStompTransport implements StompTransport {
         StompClient.connect(
             host,
             port,
+            tlsSockets,
             virtualHost,
             login,
             passcode,

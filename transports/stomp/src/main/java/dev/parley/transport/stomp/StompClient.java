@@ -87,6 +87,7 @@ final class StompClient implements AutoCloseable {
   static StompClient connect(
       String host,
       int port,
+      javax.net.ssl.SSLSocketFactory tls,
       String virtualHost,
       String login,
       String passcode,
@@ -98,11 +99,23 @@ final class StompClient implements AutoCloseable {
       Consumer<StompFrame> onMessage,
       Consumer<Throwable> onClosed)
       throws IOException {
-    Socket socket = new Socket();
+    Socket plain = new Socket();
+    Socket socket = plain;
     try {
-      socket.setTcpNoDelay(true);
-      socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
-      socket.setSoTimeout((int) timeout.toMillis());
+      plain.setTcpNoDelay(true);
+      plain.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+      plain.setSoTimeout((int) timeout.toMillis());
+      if (tls != null) {
+        // TLS over the connected socket: the certificate is checked against the trust managers
+        // and the host name (as HTTPS does); a failed handshake fails the connection
+        javax.net.ssl.SSLSocket secure =
+            (javax.net.ssl.SSLSocket) tls.createSocket(plain, host, port, true);
+        javax.net.ssl.SSLParameters parameters = secure.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        secure.setSSLParameters(parameters);
+        socket = secure;
+        secure.startHandshake();
+      }
       Map<String, String> h = new LinkedHashMap<>();
       h.put("accept-version", "1.2");
       h.put("host", virtualHost);
@@ -117,7 +130,7 @@ final class StompClient implements AutoCloseable {
       StompFrameReader reader = new StompFrameReader(socket.getInputStream(), maxFrameBytes);
       StompFrame answer = reader.read();
       if (answer.command().equals("ERROR")) {
-        throw new IOException(
+        throw new ConnectRefused(
             "the broker refused the STOMP connection: "
                 + answer.header("message")
                 + " "
@@ -397,6 +410,18 @@ final class StompClient implements AutoCloseable {
       readerThread.join(2000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The broker answered CONNECT with ERROR: a refused login or virtual host, which trying again
+   * only repeats.
+   */
+  static final class ConnectRefused extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ConnectRefused(String message) {
+      super(message);
     }
   }
 }

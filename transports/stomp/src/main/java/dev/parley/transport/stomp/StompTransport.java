@@ -20,7 +20,10 @@ public interface StompTransport extends Transport {
 
   /**
    * A builder connecting to {@code stomp://[login:passcode@]host[:port][/virtual-host]} (port 61613
-   * by default; the path, if any, is the CONNECT frame's {@code host}, e.g. a RabbitMQ vhost).
+   * by default; the path, if any, is the CONNECT frame's {@code host}, e.g. a RabbitMQ vhost), or
+   * over TLS to {@code stomps://…} (port 61614 by default): the broker's certificate is verified
+   * against the JVM's trust store (or {@link Builder#sslContext}'s) and its host name, and there is
+   * no fallback to plaintext.
    */
   static Builder builder(URI brokerUri) {
     return new Builder(brokerUri);
@@ -47,16 +50,28 @@ public interface StompTransport extends Transport {
     int partitions = 8;
     int startupConnectAttempts = 20;
     int maxFrameBytes = 16 * 1024 * 1024;
+    javax.net.ssl.SSLContext sslContext;
 
     private Builder(URI brokerUri) {
       Objects.requireNonNull(brokerUri, "brokerUri");
-      if (!"stomp".equals(brokerUri.getScheme()) || brokerUri.getHost() == null) {
+      if (!("stomp".equals(brokerUri.getScheme()) || "stomps".equals(brokerUri.getScheme()))
+          || brokerUri.getHost() == null) {
         throw new IllegalArgumentException(
             "brokerUri: "
                 + dev.parley.transport.spi.Redaction.uri(brokerUri)
-                + " (expected: stomp://[login:passcode@]host[:port][/vhost])");
+                + " (expected: stomp[s]://[login:passcode@]host[:port][/vhost])");
       }
       this.brokerUri = brokerUri;
+    }
+
+    /**
+     * The TLS context of a {@code stomps://} connection (its trust managers decide which broker
+     * certificates are trusted, its key managers give a client certificate); the JVM's default by
+     * default.
+     */
+    public Builder sslContext(javax.net.ssl.SSLContext sslContext) {
+      this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+      return this;
     }
 
     /** How long a send may wait for its receipt; default 10 s. */

@@ -5,14 +5,14 @@ import dev.parley.transport.spi.TransportProvider;
 import java.net.URI;
 import java.util.Optional;
 
-/** Makes {@link StompTransport}s for {@code stomp://} broker URIs. */
+/** Makes {@link StompTransport}s for {@code stomp://} and {@code stomps://} broker URIs. */
 public final class StompTransportProvider implements TransportProvider {
 
   static final URI DEFAULT = URI.create("stomp://guest:guest@localhost:61613/");
 
   @Override
   public boolean supports(URI brokerUri) {
-    return "stomp".equals(brokerUri.getScheme());
+    return "stomp".equals(brokerUri.getScheme()) || "stomps".equals(brokerUri.getScheme());
   }
 
   @Override

@@ -1,0 +1,156 @@
+package dev.parley.transport.stomp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.broker.embedded.EmbeddedBroker;
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.TransportException;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.Messaging;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stomps://}: STOMP over TLS to the embedded Artemis with a certificate made here (JDK
+ * keytool). A client that trusts the certificate sends and receives; one that does not (the JVM's
+ * trust store) fails at once with a typed error and never falls back to plaintext; the broker's TLS
+ * port answers no plaintext STOMP.
+ */
+class StompTlsIT {
+
+  record Note(String text) {}
+
+  @TempDir static Path dir;
+  private static EmbeddedBroker broker;
+  private static SSLContext trusting;
+
+  @BeforeAll
+  static void startABrokerSpeakingTls() throws Exception {
+    Path keyStore = dir.resolve("broker.p12");
+    Process keytool =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "broker",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keyStore.toString(),
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(keytool.getInputStream().readAllBytes());
+    assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(keytool.exitValue()).as(output).isZero();
+
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(keyStore)) {
+      keys.load(in, "changeit".toCharArray());
+    }
+    Certificate certificate = keys.getCertificate("broker");
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("broker", certificate);
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+    tmf.init(trust);
+    trusting = SSLContext.getInstance("TLS");
+    trusting.init(null, tmf.getTrustManagers(), null);
+
+    broker =
+        EmbeddedBroker.builder()
+            .dataDirectory(dir.resolve("data"))
+            .ephemeralPorts()
+            .tls(keyStore, "changeit")
+            .build()
+            .start();
+  }
+
+  @AfterAll
+  static void stop() {
+    broker.close();
+  }
+
+  @Test
+  void aTrustingClientSendsAndReceivesOverTls() throws Exception {
+    assertThat(broker.stompUri().getScheme()).isEqualTo("stomps");
+    List<Note> received = new CopyOnWriteArrayList<>();
+    Channel<Note> notes = Channel.event("tls.notes", Note.class);
+    try (Messaging m =
+        Messaging.builder()
+            .service("tls-test")
+            .transport(StompTransport.builder(broker.stompUri()).sslContext(trusting).build())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build()) {
+      m.subscribe(notes, "reader", (n, c) -> received.add(n));
+      m.publish(notes, new Note("over tls")).get(15, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(15)).until(() -> received.size() == 1);
+    }
+    assertThat(received).containsExactly(new Note("over tls"));
+  }
+
+  @Test
+  void anUntrustedCertificateFailsAtOnceWithoutPlaintext() throws Exception {
+    long start = System.nanoTime();
+    TransportException refused =
+        catchThrowableOfType(
+            TransportException.class,
+            () ->
+                StompTransport.builder(broker.stompUri())
+                    .startupConnectAttempts(5)
+                    .reconnectInterval(Duration.ofSeconds(5))
+                    .build());
+    assertThat(refused).isNotNull();
+    assertThat(refused.status().errorCode()).isEqualTo("parley.stomp.tls_failed");
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("no retries of a certificate refusal (5 attempts 5 s apart would take 20 s)")
+        .isLessThan(Duration.ofSeconds(15));
+
+    // the port speaks TLS only: a plaintext CONNECT gets no CONNECTED
+    try (Socket plain = new Socket(broker.stompUri().getHost(), broker.stompUri().getPort())) {
+      plain.setSoTimeout(5_000);
+      plain.getOutputStream().write("CONNECT\naccept-version:1.2\nhost:/\n\n\0".getBytes());
+      plain.getOutputStream().flush();
+      byte[] answer = new byte[64];
+      int n;
+      try {
+        n = plain.getInputStream().read(answer);
+      } catch (java.io.IOException e) {
+        n = -1;
+      }
+      String text =
+          n <= 0 ? "" : new String(answer, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(text).doesNotContain("CONNECTED");
+    }
+  }
+}
