@@ -93,7 +93,7 @@ public final class DeadlineTimer {
     try {
       task.action.run();
     } catch (RuntimeException | Error e) {
-      log.warn("a deadline action failed", e);
+      log.warn("a deadline action failed", dev.parley.transport.spi.Redaction.throwable(e));
     }
   }
 

@@ -55,6 +55,13 @@ public final class Headers {
   /** W3C trace state. */
   public static final String TRACESTATE = "tracestate";
 
+  /**
+   * On a request: the caller's credentials, as an HTTP {@code Authorization} value ({@code Bearer
+   * <token>}), checked by a responder that authenticates its callers. Never copied to a dead
+   * letter.
+   */
+  public static final String AUTHORIZATION = "parley-authorization";
+
   /** On a reply: {@code OK} or the {@link dev.parley.error.Code} of the failure. */
   public static final String STATUS = "parley-status";
 

@@ -535,12 +535,12 @@ final class ConsumerPipeline<T, R> {
       copy.header(Headers.FIRST_FAILURE_TIME, Long.toString(clock.millis()));
     }
     log.debug(
-        "{}: redelivering {} as attempt {} in {}",
+        "{}: redelivering {} as attempt {} in {}: {}",
         channel,
         message.id(),
         nextAttempt,
         delay,
-        failure);
+        truncate(String.valueOf(failure)));
     return send(delivery.source(), copy.build(), SendOptions.delayed(delay))
         .thenRun(counters.redelivered::increment);
   }
@@ -561,6 +561,7 @@ final class ConsumerPipeline<T, R> {
       dead =
           message.toBuilder()
               .removeHeader(Headers.REPLY_TOKEN)
+              .removeHeader(Headers.AUTHORIZATION) // a credential: never kept in a queue
               .removeHeader(Headers.DEADLINE)
               .header(Headers.ERROR_CODE, status.errorCode())
               .header(Headers.ERROR_MESSAGE, truncate(status.message()))
@@ -593,7 +594,7 @@ final class ConsumerPipeline<T, R> {
         message.id(),
         attempt,
         status.errorCode(),
-        status.message());
+        truncate(status.message()));
     Destination.Queue replyTo = replyAddressOrNull(message);
     CompletionStage<Void> reply =
         replyTo == null
@@ -712,8 +713,14 @@ final class ConsumerPipeline<T, R> {
     }
   }
 
+  /**
+   * An error text for a dead letter's headers or a log line: at most 1,000 characters, with the
+   * password of any {@code scheme://user:password@} in it masked (S7: a handler's exception about a
+   * broker or database URI must not carry its credentials into a dead-letter queue).
+   */
   private static String truncate(String text) {
-    return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
+    String redacted = dev.parley.transport.spi.Redaction.text(text);
+    return redacted.length() <= 1000 ? redacted : redacted.substring(0, 1000) + "...";
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.parley.error.TransportException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.message.MessageIds;
+import dev.parley.operation.Operation;
 import dev.parley.policy.Deadline;
 import dev.parley.policy.Policy;
 import dev.parley.transport.spi.ConsumerSettings;
@@ -137,6 +138,19 @@ final class DefaultMessaging implements Messaging {
   @Override
   public <C, R> CompletableFuture<R> request(
       Channel<C> channel, C command, Class<R> replyType, Duration timeout) {
+    return request(channel, command, replyType, timeout, null);
+  }
+
+  @Override
+  public <I, O> CompletableFuture<O> call(
+      Operation<I, O> operation, I input, Duration timeout, String authorization) {
+    Objects.requireNonNull(authorization, "authorization");
+    return request(
+        operation.commandChannel(), input, operation.outputType(), timeout, authorization);
+  }
+
+  private <C, R> CompletableFuture<R> request(
+      Channel<C> channel, C command, Class<R> replyType, Duration timeout, String authorization) {
     requireKind(channel, Channel.Kind.COMMAND);
     Objects.requireNonNull(replyType, "replyType");
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
@@ -157,12 +171,15 @@ final class DefaultMessaging implements Messaging {
     ensureReplyChannel();
     long deadline = clock.millis() + timeoutMillis;
     String token = ReplyRouter.newToken();
-    Message message =
+    Message.Builder draft =
         draft(channel, command)
             .header(Headers.REPLY_TO, replyQueue)
             .header(Headers.REPLY_TOKEN, token)
-            .header(Headers.DEADLINE, Long.toString(deadline))
-            .build();
+            .header(Headers.DEADLINE, Long.toString(deadline));
+    if (authorization != null) {
+      draft.header(Headers.AUTHORIZATION, authorization);
+    }
+    Message message = draft.build();
     CompletableFuture<R> reply = replies.register(message.id(), token, replyType, timeoutMillis);
     sendTracked(new Destination.Queue(channel.name()), message)
         .whenComplete(

@@ -94,7 +94,9 @@ final class Lanes implements DeliveryHandler {
     try {
       stage = process.apply(item.delivery(), item.settlement());
     } catch (RuntimeException e) {
-      log.warn("a delivery could not be handled; giving it back", e);
+      log.warn(
+          "a delivery could not be handled; giving it back",
+          dev.parley.transport.spi.Redaction.throwable(e));
       item.settlement().requeue();
       next(key);
       return;

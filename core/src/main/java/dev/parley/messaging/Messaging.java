@@ -108,6 +108,16 @@ public interface Messaging extends AutoCloseable {
     return request(operation.commandChannel(), input, operation.outputType(), timeout);
   }
 
+  /**
+   * {@link #call(Operation, Object, Duration)} with the caller's credentials in the request's
+   * {@link dev.parley.message.Headers#AUTHORIZATION} header ({@code Bearer <token>}), for a
+   * responder that authenticates its callers.
+   */
+  default <I, O> CompletableFuture<O> call(
+      Operation<I, O> operation, I input, Duration timeout, String authorization) {
+    throw new UnsupportedOperationException("credentials over messaging: not supported here");
+  }
+
   /** Subscribes a group to an event channel with the default {@link SubscriptionOptions}. */
   default <T> Subscription subscribe(Channel<T> channel, String group, MessageHandler<T> handler) {
     return subscribe(channel, group, handler, defaultSubscriptionOptions());

@@ -89,6 +89,11 @@ public final class CallCredentials {
     return privateKey;
   }
 
+  /** {@code Bearer <token>}, or null without a token. */
+  String authorization() {
+    return tokens == null ? null : "Bearer " + tokens.get();
+  }
+
   /** Adds the bearer token to a request, if these credentials carry one. */
   HttpResponse decorate(HttpClient delegate, ClientRequestContext ctx, HttpRequest req)
       throws Exception {

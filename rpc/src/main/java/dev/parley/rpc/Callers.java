@@ -279,10 +279,12 @@ interface Callers {
   final class OverMessaging implements Callers {
     private final Messaging messaging;
     private final Duration defaultTimeout;
+    private final CallCredentials credentials;
 
-    OverMessaging(Messaging messaging, Duration defaultTimeout) {
+    OverMessaging(Messaging messaging, Duration defaultTimeout, CallCredentials credentials) {
       this.messaging = messaging;
       this.defaultTimeout = defaultTimeout;
+      this.credentials = credentials;
     }
 
     @Override
@@ -292,19 +294,22 @@ interface Callers {
       if (timeout.isNegative() || timeout.isZero()) {
         return CompletableFuture.failedFuture(new DeadlineExceededException("deadline passed"));
       }
-      return messaging
-          .call(op, input, timeout)
-          .handle(
-              (v, e) -> {
-                if (e != null) {
-                  Throwable cause = StatusMapping.unwrap(e);
-                  if (cause instanceof dev.parley.error.RemoteException r) {
-                    throw exceptionOf(r.status());
-                  }
-                  throw StatusMapping.clientFailure(cause);
-                }
-                return v;
-              });
+      String authorization = credentials == null ? null : credentials.authorization();
+      CompletableFuture<O> call =
+          authorization == null
+              ? messaging.call(op, input, timeout)
+              : messaging.call(op, input, timeout, authorization);
+      return call.handle(
+          (v, e) -> {
+            if (e != null) {
+              Throwable cause = StatusMapping.unwrap(e);
+              if (cause instanceof dev.parley.error.RemoteException r) {
+                throw exceptionOf(r.status());
+              }
+              throw StatusMapping.clientFailure(cause);
+            }
+            return v;
+          });
     }
   }
 }

@@ -78,7 +78,7 @@ public final class RpcClient implements AutoCloseable {
               throw new IllegalStateException(
                   "binding MESSAGING needs messaging(...) (expected: a Messaging instance)");
             }
-            yield new Callers.OverMessaging(b.messaging, b.messagingTimeout);
+            yield new Callers.OverMessaging(b.messaging, b.messagingTimeout, b.credentials);
           }
         };
     this.description =
@@ -220,8 +220,10 @@ public final class RpcClient implements AutoCloseable {
     private Builder() {}
 
     /**
-     * What every REST and gRPC call presents to the server: a bearer token (refreshed before it
-     * expires), a client certificate for mutual TLS, or both. Not sent over the messaging binding.
+     * What every call presents to the server: a bearer token (refreshed before it expires) over
+     * REST, gRPC and messaging (there in the request's {@code parley-authorization} header), a
+     * client certificate for mutual TLS (REST and gRPC; over messaging the broker's own credentials
+     * and TLS apply), or both.
      */
     public Builder credentials(CallCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");

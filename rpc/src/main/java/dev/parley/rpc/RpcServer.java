@@ -201,14 +201,37 @@ public final class RpcServer implements AutoCloseable {
     server.start().join();
     if (messaging != null) {
       for (Served<?, ?> s : served) {
-        subscriptions.add(serveOverMessaging(messaging, s));
+        subscriptions.add(serveOverMessaging(messaging, s, gate));
       }
     }
     return this;
   }
 
-  private static <I, O> Subscription serveOverMessaging(Messaging messaging, Served<I, O> s) {
-    return messaging.serve(s.operation(), s.handler());
+  private static <I, O> Subscription serveOverMessaging(
+      Messaging messaging, Served<I, O> s, ServerGate gate) {
+    if (!gate.authenticates()) {
+      return messaging.serve(s.operation(), s.handler());
+    }
+    // the same authenticators and rules over messaging: the token travels in the request's
+    // parley-authorization header (client certificates are the broker's business there)
+    Operation<I, O> op = s.operation();
+    OperationHandler<I, O> handler = s.handler();
+    return messaging.serve(
+        op,
+        (input, context) -> {
+          dev.parley.security.Identity identity =
+              gate.authorize(
+                  op.service(),
+                  op.name(),
+                  name ->
+                      context
+                          .header(
+                              name.equalsIgnoreCase("authorization")
+                                  ? dev.parley.message.Headers.AUTHORIZATION
+                                  : name)
+                          .orElse(null));
+          return handler.handle(input, new IdentifiedCallContext(context, identity));
+        });
   }
 
   /** What was asked for, else whether the server listens on loopback only. */

@@ -81,8 +81,21 @@ final class ServerGate {
     if (authenticators.isEmpty()) {
       return;
     }
-    Authenticator.Presented presented =
-        new Authenticator.Presented(headers::get, certificatesOf(ctx.sslSession()));
+    Identity identity =
+        authorize(
+            service,
+            name,
+            new Authenticator.Presented(headers::get, certificatesOf(ctx.sslSession())));
+    ctx.setAttr(IDENTITY, identity);
+  }
+
+  /** The same for a call over messaging: credentials from its headers only. */
+  Identity authorize(
+      String service, String name, java.util.function.Function<String, String> headers) {
+    return authorize(service, name, new Authenticator.Presented(headers, List.of()));
+  }
+
+  private Identity authorize(String service, String name, Authenticator.Presented presented) {
     Identity identity = null;
     for (Authenticator authenticator : authenticators) {
       Optional<Identity> found = authenticator.authenticate(presented);
@@ -95,13 +108,13 @@ final class ServerGate {
       throw Authenticator.unauthenticated(
           "parley.auth.missing", "no credentials (expected: a bearer token or client certificate)");
     }
-    ctx.setAttr(IDENTITY, identity);
     access
         .check(service, name, identity)
         .ifPresent(
             denied -> {
               throw denied.asException();
             });
+    return identity;
   }
 
   static Optional<Identity> identityOf(ServiceRequestContext ctx) {

@@ -61,7 +61,7 @@ final class StatusMapping {
     if (cause instanceof ParleyException p) {
       return p.status();
     }
-    log.warn("handler failed", cause);
+    log.warn("handler failed", dev.parley.transport.spi.Redaction.throwable(cause));
     return Status.of(Code.INTERNAL, "parley.handler.failed", "the handler failed");
   }
 

@@ -58,6 +58,10 @@ class ServiceIdentityIT {
   private static final String ISSUER = "https://auth.parley.test";
   private static final String AUDIENCE = "kitchen";
 
+  @org.junit.jupiter.api.extension.RegisterExtension
+  static final dev.parley.testing.kit.EmbeddedBrokerExtension broker =
+      new dev.parley.testing.kit.EmbeddedBrokerExtension();
+
   @TempDir static Path dir;
   private static TestPki.Issued ca;
   private static TestPki.Issued serverCert;
@@ -400,5 +404,84 @@ class ServiceIdentityIT {
     }
     assertThat(kitchen.calls).hasValue(5);
     assertThat(fetched).as("tokens fetched for 5 calls (valid 10 min)").hasValue(1);
+  }
+
+  // ---- the same identity over messaging ----
+
+  static final dev.parley.operation.Operation<CreateTicket, Ticket> SECURED =
+      dev.parley.operation.Operation.of(
+          "secured-kitchen", "CreateTicket", CreateTicket.class, Ticket.class);
+
+  private static dev.parley.messaging.Messaging messaging(String service) {
+    return dev.parley.messaging.Messaging.builder()
+        .service(service)
+        .transport(dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build())
+        .codecs(Codecs.of(JsonCodec.of()))
+        .build();
+  }
+
+  @Test
+  void overMessagingTheTokenTravelsInAHeaderAndTheSameRulesApply() throws Exception {
+    Recording kitchen = new Recording();
+    String writer = sign(claims().build(), signingKey);
+    String reader = sign(claims().claim("scope", "kitchen.read").build(), signingKey);
+    java.util.List<dev.parley.message.Message> deadLetters = new CopyOnWriteArrayList<>();
+    try (dev.parley.messaging.Messaging serverSide = messaging("secured-kitchen");
+        dev.parley.messaging.Messaging clientSide = messaging("orders");
+        RpcServer server =
+            RpcServer.builder()
+                .codecs(Codecs.of(JsonCodec.of()))
+                .messaging(serverSide)
+                .authenticator(
+                    JwtAuthenticator.builder().jwks(jwks).issuer(ISSUER).audience(AUDIENCE).build())
+                .access(Access.builder().allowScope("secured-kitchen/*", "kitchen.write").build())
+                .serve(SECURED, kitchen::create)
+                .build()
+                .start()) {
+      serverSide.subscribeDeadLetters(SECURED.commandChannel(), "", deadLetters::add);
+      java.util.function.Function<String, RpcClient> client =
+          token -> {
+            RpcClient.Builder b =
+                RpcClient.builder()
+                    .binding(Binding.MESSAGING)
+                    .messaging(clientSide)
+                    .messagingTimeout(Duration.ofSeconds(10))
+                    .codecs(Codecs.of(JsonCodec.of()));
+            if (token != null) {
+              b.credentials(CallCredentials.bearer(() -> token));
+            }
+            return b.build();
+          };
+      try (RpcClient c = client.apply(writer)) {
+        assertThat(c.call(SECURED, new CreateTicket("o-m", 1)).servedOver()).isEqualTo("messaging");
+      }
+      assertThat(kitchen.identities).containsExactly("order-service[kitchen.read, kitchen.write]");
+      for (String[] bad :
+          new String[][] {
+            {null, "UNAUTHENTICATED"},
+            {sign(claims().build(), otherKey), "UNAUTHENTICATED"},
+            {reader, "PERMISSION_DENIED"}
+          }) {
+        try (RpcClient c = client.apply(bad[0])) {
+          RemoteException refused =
+              catchThrowableOfType(
+                  RemoteException.class, () -> c.call(SECURED, new CreateTicket("o-x", 1)));
+          assertThat(refused).isNotNull();
+          assertThat(refused.status().code().name()).isEqualTo(bad[1]);
+        }
+      }
+      assertThat(kitchen.calls).hasValue(1);
+      // refused requests are dead-lettered (nothing lost) without the credential
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> deadLetters.size() == 3);
+      assertThat(deadLetters)
+          .allSatisfy(
+              m -> {
+                assertThat(m.headers()).doesNotContainKey("parley-authorization");
+                assertThat(m.headers().get("parley-error-code"))
+                    .matches("parley\\.(auth\\..*|permission_denied)");
+              });
+    }
   }
 }

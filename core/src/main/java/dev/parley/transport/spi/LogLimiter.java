@@ -51,7 +51,7 @@ public final class LogLimiter {
       }
     }
     if (inWindow.incrementAndGet() <= burst) {
-      log.warn(format, args);
+      log.warn(format, redacted(args));
     } else {
       suppressed.incrementAndGet();
     }
@@ -60,5 +60,18 @@ public final class LogLimiter {
   /** Warnings left out since the last summary line. */
   public long suppressed() {
     return suppressed.get();
+  }
+
+  /** The arguments with URI passwords masked (S7): strings through {@link Redaction#text}. */
+  static Object[] redacted(Object[] args) {
+    Object[] out = args.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] instanceof String text) {
+        out[i] = Redaction.text(text);
+      } else if (out[i] instanceof Throwable t) {
+        out[i] = Redaction.throwable(t);
+      }
+    }
+    return out;
   }
 }

@@ -75,4 +75,48 @@ public final class Redaction {
     }
     return redacted;
   }
+
+  /**
+   * {@code failure} for a log line: when a message in it or its causes quotes a URI with a
+   * password, a copy with the same class name, stack traces and causes whose messages are masked;
+   * otherwise {@code failure} itself.
+   */
+  public static Throwable throwable(Throwable failure) {
+    if (failure == null || !leaks(failure, 0)) {
+      return failure;
+    }
+    return copy(failure, 0);
+  }
+
+  private static boolean leaks(Throwable t, int depth) {
+    if (t == null || depth > 10) {
+      return false;
+    }
+    String m = t.getMessage();
+    return (m != null && !m.equals(text(m))) || leaks(t.getCause(), depth + 1);
+  }
+
+  private static Throwable copy(Throwable t, int depth) {
+    Throwable cause = t.getCause() == null || depth > 10 ? null : copy(t.getCause(), depth + 1);
+    Redacted copy = new Redacted(t.getClass().getName(), text(t.getMessage()), cause);
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  /** A redacted copy of an exception: prints as the original class with the masked message. */
+  private static final class Redacted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String className;
+
+    Redacted(String className, String message, Throwable cause) {
+      super(message, cause, false, true);
+      this.className = className;
+    }
+
+    @Override
+    public String toString() {
+      String m = getMessage();
+      return m == null ? className : className + ": " + m;
+    }
+  }
 }

@@ -88,7 +88,11 @@ final class QpidAmqpTransport implements AmqpTransport {
       c = factory.createConnection();
       ((JmsConnection) c).addConnectionListener(new Listener());
       c.setExceptionListener(
-          e -> log.warn("AMQP connection to {} failed: {}", safeUri(), e.getMessage()));
+          e ->
+              log.warn(
+                  "AMQP connection to {} failed: {}",
+                  safeUri(),
+                  dev.parley.transport.spi.Redaction.text(e.getMessage(), brokerUri)));
       c.start();
       connected.set(true);
       this.connection = c;
@@ -329,7 +333,10 @@ final class QpidAmqpTransport implements AmqpTransport {
     @Override
     public void onConnectionFailure(Throwable error) {
       connected.set(false);
-      log.warn("AMQP connection to {} failed for good: {}", safeUri(), error.getMessage());
+      log.warn(
+          "AMQP connection to {} failed for good: {}",
+          safeUri(),
+          dev.parley.transport.spi.Redaction.text(error.getMessage(), brokerUri));
     }
 
     @Override

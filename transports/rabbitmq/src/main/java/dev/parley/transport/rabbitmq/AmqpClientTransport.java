@@ -109,10 +109,17 @@ final class AmqpClientTransport implements RabbitTransport {
   }
 
   private Connection connect(ConnectionFactory factory, String name) {
+    String where = config.brokerUri.getHost() + ":" + config.brokerUri.getPort();
     IOException last = null;
     for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
       try {
         return factory.newConnection(name);
+      } catch (com.rabbitmq.client.AuthenticationFailureException e) {
+        // a refused login is not transient: trying again only repeats it (and RabbitMQ logs each)
+        throw new TransportException(
+            "parley.rabbitmq.authentication_failed",
+            "RabbitMQ at " + where + " refused the login of user '" + factory.getUsername() + "'",
+            e);
       } catch (IOException e) {
         last = e;
       } catch (java.util.concurrent.TimeoutException e) {
@@ -128,9 +135,7 @@ final class AmqpClientTransport implements RabbitTransport {
     throw new TransportException(
         "parley.transport.unavailable",
         "cannot connect to RabbitMQ at "
-            + config.brokerUri.getHost()
-            + ":"
-            + config.brokerUri.getPort()
+            + where
             + " after "
             + config.startupConnectAttempts
             + " attempt(s): "

@@ -3,12 +3,10 @@ package dev.parley.transport.rabbitmq;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.messaging.Messaging;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.parley.testing.kit.CapturedOutput;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +27,8 @@ class SecretRedactionIT {
   @Test
   void theBrokerPasswordLeaksNowhere() {
     List<String> failures = new ArrayList<>();
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    PrintStream tee = new PrintStream(printed, true, StandardCharsets.UTF_8);
-    System.setOut(tee);
-    System.setErr(tee);
-    try {
+    CapturedOutput output = CapturedOutput.start();
+    try (output) {
       failures.add(
           failure(() -> RabbitTransport.builder(URI.create("http://guest:" + SENTINEL + "@h:1/"))));
       failures.add(
@@ -58,12 +51,8 @@ class SecretRedactionIT {
                       .startupConnectAttempts(2)
                       .recoveryInterval(Duration.ofMillis(100))
                       .build()));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
     }
-    String all = printed.toString(StandardCharsets.UTF_8);
-    out.print(all); // still in the report, where it is grepped below too
+    String all = output.text();
 
     assertThat(failures).hasSize(4).allSatisfy(f -> assertThat(f).doesNotContain(SENTINEL));
     assertThat(failures.get(0)).contains("http://guest:****@h:1/");
