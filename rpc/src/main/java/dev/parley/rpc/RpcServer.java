@@ -82,6 +82,7 @@ public final class RpcServer implements AutoCloseable {
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final Policy policy;
   private final ServerGate gate;
+  private final String openApi;
 
   private RpcServer(Builder b) {
     this.served = List.copyOf(b.served);
@@ -169,9 +170,29 @@ public final class RpcServer implements AutoCloseable {
                   MediaType.parse(r.contentType()),
                   com.linecorp.armeria.common.HttpData.wrap(r.content())));
     }
+    this.openApi =
+        dev.parley.rpc.contract.OpenApi.builder(
+                b.apiTitle != null
+                    ? b.apiTitle
+                    : String.join(
+                        ", ",
+                        served.stream().map(s -> s.operation().service()).distinct().toList()),
+                b.apiVersion)
+            .operations(operations())
+            .codecs(b.codecs)
+            .authenticated(gate.authenticates())
+            .toJson();
     if (onByDefaultOnLoopback(b.docs, b.address)) {
       sb.serviceUnder("/docs", DocService.builder().build());
       sb.service("/operations", new OperationsPage(operations()));
+      byte[] openApiBytes = openApi.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      sb.service(
+          "/openapi.json",
+          (ctx, req) ->
+              com.linecorp.armeria.common.HttpResponse.of(
+                  com.linecorp.armeria.common.HttpStatus.OK,
+                  MediaType.JSON_UTF_8,
+                  com.linecorp.armeria.common.HttpData.wrap(openApiBytes)));
     }
     this.server = sb.build();
   }
@@ -260,6 +281,14 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
+   * The OpenAPI 3.1 document of the operations' REST bindings (also served at {@code /openapi.json}
+   * with the docs), for a committed copy or a client generator.
+   */
+  public String openApi() {
+    return openApi;
+  }
+
+  /**
    * What guards every call before its handler: the call limit, and who is authenticated how with
    * which access rules.
    */
@@ -300,8 +329,20 @@ public final class RpcServer implements AutoCloseable {
     private Integer maxConcurrentCalls;
     private Integer handlerThreads;
     private int maxStreamsPerConnection = 100;
+    private String apiTitle;
+    private String apiVersion = "1";
 
     private Builder() {}
+
+    /**
+     * The title and version of the OpenAPI document ({@link RpcServer#openApi()}); by default the
+     * services' names and {@code 1}.
+     */
+    public Builder apiInfo(String title, String version) {
+      this.apiTitle = Objects.requireNonNull(title, "title");
+      this.apiVersion = Objects.requireNonNull(version, "version");
+      return this;
+    }
 
     /**
      * Requires every client to present a certificate issued by one of these authorities (PEM) in
@@ -453,10 +494,10 @@ public final class RpcServer implements AutoCloseable {
     }
 
     /**
-     * Whether to serve Armeria's DocService under {@code /docs} and the operations page (try-it
-     * forms for every operation) under {@code /operations}. By default on when the server listens
-     * on loopback only, off otherwise: they describe and call every operation without asking who
-     * calls.
+     * Whether to serve Armeria's DocService under {@code /docs}, the operations page (try-it forms
+     * for every operation) under {@code /operations} and the OpenAPI document at {@code
+     * /openapi.json}. By default on when the server listens on loopback only, off otherwise: they
+     * describe and call every operation without asking who calls.
      */
     public Builder docs(boolean docs) {
       this.docs = docs;

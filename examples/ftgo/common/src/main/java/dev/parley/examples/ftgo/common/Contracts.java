@@ -123,6 +123,23 @@ public final class Contracts {
           .withIdempotent(true)
           .withHttp("GET", "/api/orders");
 
+  /**
+   * The system's messaging side as an AsyncAPI document: who publishes and consumes which channel
+   * (the services' own code does the same in {@code OrderService}, {@code KitchenService} and the
+   * event subscribers).
+   */
+  public static dev.parley.rpc.contract.AsyncApi asyncApi() {
+    return dev.parley.rpc.contract.AsyncApi.builder("FTGO", "1")
+        .event(ORDER_EVENTS, "order", "accounting")
+        .command(KITCHEN_COMMANDS, "kitchen")
+        .command(ORDER_REPLIES, "order");
+  }
+
+  /** Every operation of the system, for its contract documents (docs/contracts). */
+  public static java.util.List<Operation<?, ?>> operations() {
+    return java.util.List.of(VALIDATE_ORDER, AUTHORIZE_CARD, PLACE_ORDER, GET_ORDER, LIST_ORDERS);
+  }
+
   /** Prices in cents, per dish; anything else is not on the menu. */
   public static long priceCents(String dish) {
     return switch (dish) {

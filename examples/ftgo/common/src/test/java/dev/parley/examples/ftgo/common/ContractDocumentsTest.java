@@ -1,0 +1,97 @@
+package dev.parley.examples.ftgo.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.rpc.contract.OpenApi;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.ParseOptions;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The FTGO system's contract documents are generated from {@link Contracts} and committed under
+ * {@code docs/contracts/}, so a change to an operation shows in review as a change to its document.
+ * This test fails when the committed copy is not what the model generates; {@code
+ * -Dparley.contracts.write=true} writes the new one.
+ */
+class ContractDocumentsTest {
+
+  private static Path committed(String name) {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.isRegularFile(dir.resolve("mvnw"))) {
+      dir = dir.getParent();
+    }
+    assertThat(dir).as("the repository root (where mvnw is)").isNotNull();
+    return dir.resolve("docs/contracts").resolve(name);
+  }
+
+  @Test
+  void theCommittedOpenApiDocumentIsWhatTheModelGenerates() throws IOException {
+    String generated =
+        OpenApi.builder("FTGO", "1")
+            .operations(Contracts.operations())
+            .codecs(Codecs.of(JsonCodec.of()))
+            .toJson();
+    SwaggerParseResult parsed =
+        new OpenAPIV3Parser().readContents(generated, null, new ParseOptions());
+    assertThat(parsed.getMessages()).as("swagger-parser's messages").isEmpty();
+    assertThat(parsed.getOpenAPI().getPaths())
+        .containsKeys(
+            "/consumers/{consumerId}/validate-order",
+            "/ftgo.Accounting/AuthorizeCard",
+            "/api/orders",
+            "/api/orders/{orderId}");
+
+    sameAsCommitted("ftgo-openapi.json", generated);
+  }
+
+  @Test
+  void theCommittedAsyncApiDocumentIsWhatTheModelGenerates() throws IOException {
+    String generated = Contracts.asyncApi().toJson();
+    sameAsCommitted("ftgo-asyncapi.json", generated);
+  }
+
+  /**
+   * The AsyncAPI initiative's own parser (npm {@code @asyncapi/parser}, installed by {@code
+   * .ci/contracts-setup}) reads the committed document without an error. Skipped only where npm and
+   * that install are absent (the skip says so).
+   */
+  @Test
+  void theAsyncApiParserAcceptsTheDocument() throws Exception {
+    Path tools = committed("tools");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isDirectory(tools.resolve("node_modules/@asyncapi/parser")),
+        "skipped: @asyncapi/parser is not installed (npm absent; .ci/contracts-setup installs it)");
+    Process node =
+        new ProcessBuilder(
+                "node", "validate-asyncapi.mjs", committed("ftgo-asyncapi.json").toString())
+            .directory(tools.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(node.getInputStream().readAllBytes());
+    assertThat(node.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    assertThat(output).contains("VALID: AsyncAPI 3.0.0");
+  }
+
+  private static void sameAsCommitted(String name, String generated) throws IOException {
+    Path file = committed(name);
+    if (Boolean.getBoolean("parley.contracts.write")) {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, generated);
+    }
+    assertThat(file).as("run with -Dparley.contracts.write=true to write it").exists();
+    assertThat(generated)
+        .as(
+            "docs/contracts/"
+                + name
+                + " differs from what Contracts generates; review the change, then run with"
+                + " -Dparley.contracts.write=true to commit the new document")
+        .isEqualTo(Files.readString(file));
+  }
+}
