@@ -1,9 +1,13 @@
 package dev.parley.codec.protobuf;
 
 import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.EnumDescriptorProto;
+import com.google.protobuf.DescriptorProtos.EnumValueDescriptorProto;
 import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
+import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
+import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -12,11 +16,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * Checks that a new version of protobuf schemas stays wire-compatible with the old one: no field
- * removed without reserving its number and name, renumbered, retyped or changed between singular
- * and repeated, and no new field reusing a reserved number. Works on descriptor sets ({@code protoc
+ * Checks that a new version of protobuf schemas stays compatible with the old one on the wire and
+ * in the JSON mapping: no message, enum or service removed; no field removed without reserving its
+ * number and name, renumbered, retyped, renamed, changed between singular and repeated, or moved
+ * into, out of or between oneofs; no new field reusing a reserved number; no enum value removed
+ * without reserving its number and name, or renumbered; no method removed, or changed in its input
+ * or output type or its streaming. Cross-checked against {@code buf breaking} (WIRE_JSON) on the
+ * same cases in {@code ProtobufCompatibilityBufIT}. Works on descriptor sets ({@code protoc
  * --descriptor_set_out=F --include_imports}), so it needs no compiler at check time.
  *
  * <pre>
@@ -44,6 +53,88 @@ public final class ProtobufCompatibility {
             problems.addAll(check(name, old, current));
           }
         });
+    Map<String, EnumDescriptorProto> newEnums = enums(newer);
+    enums(older)
+        .forEach(
+            (name, old) -> {
+              EnumDescriptorProto current = newEnums.get(name);
+              if (current == null) {
+                problems.add(name + ": enum removed");
+              } else {
+                problems.addAll(checkEnum(name, old, current));
+              }
+            });
+    Map<String, ServiceDescriptorProto> newServices = services(newer);
+    services(older)
+        .forEach(
+            (name, old) -> {
+              ServiceDescriptorProto current = newServices.get(name);
+              if (current == null) {
+                problems.add(name + ": service removed");
+              } else {
+                problems.addAll(checkService(name, old, current));
+              }
+            });
+    return problems;
+  }
+
+  /** The incompatibilities of an enum's new version: values removed or renumbered. */
+  static List<String> checkEnum(String name, EnumDescriptorProto older, EnumDescriptorProto newer) {
+    List<String> problems = new ArrayList<>();
+    Map<Integer, EnumValueDescriptorProto> byNumber = new LinkedHashMap<>();
+    Map<String, EnumValueDescriptorProto> byName = new LinkedHashMap<>();
+    for (EnumValueDescriptorProto v : newer.getValueList()) {
+      byNumber.putIfAbsent(v.getNumber(), v);
+      byName.put(v.getName(), v);
+    }
+    for (EnumValueDescriptorProto old : older.getValueList()) {
+      String where = name + "." + old.getName() + " = " + old.getNumber();
+      EnumValueDescriptorProto sameName = byName.get(old.getName());
+      if (sameName != null && sameName.getNumber() != old.getNumber()) {
+        problems.add(where + ": renumbered to " + sameName.getNumber());
+      }
+      EnumValueDescriptorProto now = byNumber.get(old.getNumber());
+      if (now == null) {
+        boolean reserved =
+            newer.getReservedRangeList().stream()
+                .anyMatch(r -> old.getNumber() >= r.getStart() && old.getNumber() <= r.getEnd());
+        if (!reserved || !newer.getReservedNameList().contains(old.getName())) {
+          problems.add(where + ": enum value removed without reserving its number and name");
+        }
+      } else if (!now.getName().equals(old.getName()) && sameName == null) {
+        problems.add(
+            where + ": enum value renamed to " + now.getName() + " (breaks the JSON mapping)");
+      }
+    }
+    return problems;
+  }
+
+  /** The incompatibilities of a service's new version: methods removed or changed. */
+  static List<String> checkService(
+      String name, ServiceDescriptorProto older, ServiceDescriptorProto newer) {
+    List<String> problems = new ArrayList<>();
+    Map<String, MethodDescriptorProto> methods = new LinkedHashMap<>();
+    newer.getMethodList().forEach(m -> methods.put(m.getName(), m));
+    for (MethodDescriptorProto old : older.getMethodList()) {
+      String where = name + "/" + old.getName();
+      MethodDescriptorProto now = methods.get(old.getName());
+      if (now == null) {
+        problems.add(where + ": method removed");
+        continue;
+      }
+      if (!now.getInputType().equals(old.getInputType())) {
+        problems.add(
+            where + ": input changed from " + old.getInputType() + " to " + now.getInputType());
+      }
+      if (!now.getOutputType().equals(old.getOutputType())) {
+        problems.add(
+            where + ": output changed from " + old.getOutputType() + " to " + now.getOutputType());
+      }
+      if (now.getClientStreaming() != old.getClientStreaming()
+          || now.getServerStreaming() != old.getServerStreaming()) {
+        problems.add(where + ": streaming changed");
+      }
+    }
     return problems;
   }
 
@@ -80,6 +171,17 @@ public final class ProtobufCompatibility {
       if (!now.getName().equals(old.getName())) {
         problems.add(where + ": renamed to " + now.getName() + " (breaks the JSON mapping)");
       }
+      String oldOneof = oneofOf(older, old);
+      String newOneof = oneofOf(newer, now);
+      if (!Objects.equals(oldOneof, newOneof)) {
+        problems.add(
+            where
+                + (oldOneof == null
+                    ? ": moved into oneof " + newOneof
+                    : newOneof == null
+                        ? ": moved out of oneof " + oldOneof
+                        : ": moved from oneof " + oldOneof + " to " + newOneof));
+      }
     }
     for (FieldDescriptorProto f : newer.getFieldList()) {
       if (isReserved(older, f.getNumber())) {
@@ -93,6 +195,14 @@ public final class ProtobufCompatibility {
       }
     }
     return problems;
+  }
+
+  /** The real oneof a field belongs to (a proto3 {@code optional}'s synthetic one is none). */
+  private static String oneofOf(DescriptorProto message, FieldDescriptorProto field) {
+    if (!field.hasOneofIndex() || field.getProto3Optional()) {
+      return null;
+    }
+    return message.getOneofDecl(field.getOneofIndex()).getName();
   }
 
   private static boolean isReserved(DescriptorProto message, int number) {
@@ -113,6 +223,35 @@ public final class ProtobufCompatibility {
       for (DescriptorProto m : file.getMessageTypeList()) {
         collect(prefix + m.getName(), m, all);
       }
+    }
+    return all;
+  }
+
+  private static Map<String, EnumDescriptorProto> enums(FileDescriptorSet set) {
+    Map<String, EnumDescriptorProto> all = new LinkedHashMap<>();
+    for (FileDescriptorProto file : set.getFileList()) {
+      String prefix = file.getPackage().isEmpty() ? "" : file.getPackage() + ".";
+      file.getEnumTypeList().forEach(e -> all.put(prefix + e.getName(), e));
+      for (DescriptorProto m : file.getMessageTypeList()) {
+        collectEnums(prefix + m.getName(), m, all);
+      }
+    }
+    return all;
+  }
+
+  private static void collectEnums(
+      String name, DescriptorProto message, Map<String, EnumDescriptorProto> into) {
+    message.getEnumTypeList().forEach(e -> into.put(name + "." + e.getName(), e));
+    for (DescriptorProto nested : message.getNestedTypeList()) {
+      collectEnums(name + "." + nested.getName(), nested, into);
+    }
+  }
+
+  private static Map<String, ServiceDescriptorProto> services(FileDescriptorSet set) {
+    Map<String, ServiceDescriptorProto> all = new LinkedHashMap<>();
+    for (FileDescriptorProto file : set.getFileList()) {
+      String prefix = file.getPackage().isEmpty() ? "" : file.getPackage() + ".";
+      file.getServiceList().forEach(sv -> all.put(prefix + sv.getName(), sv));
     }
     return all;
   }
