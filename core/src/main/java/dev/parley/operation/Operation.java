@@ -43,6 +43,7 @@ public final class Operation<I, O> {
   private final boolean idempotent;
   private final String httpMethod;
   private final String httpPath;
+  private final java.util.List<String> errorCodes;
   private final int hash;
 
   private Operation(
@@ -52,7 +53,8 @@ public final class Operation<I, O> {
       Class<O> outputType,
       boolean idempotent,
       String httpMethod,
-      String httpPath) {
+      String httpPath,
+      java.util.List<String> errorCodes) {
     this.service = service;
     this.name = name;
     this.inputType = inputType;
@@ -60,6 +62,7 @@ public final class Operation<I, O> {
     this.idempotent = idempotent;
     this.httpMethod = httpMethod;
     this.httpPath = httpPath;
+    this.errorCodes = java.util.List.copyOf(errorCodes);
     this.hash = Objects.hash(service, name);
   }
 
@@ -80,12 +83,14 @@ public final class Operation<I, O> {
         Objects.requireNonNull(outputType, "outputType"),
         false,
         null,
-        null);
+        null,
+        java.util.List.of());
   }
 
   /** A copy marked idempotent (or not): repeating it has the effect of doing it once. */
   public Operation<I, O> withIdempotent(boolean idempotent) {
-    return new Operation<>(service, name, inputType, outputType, idempotent, httpMethod, httpPath);
+    return new Operation<>(
+        service, name, inputType, outputType, idempotent, httpMethod, httpPath, errorCodes);
   }
 
   /**
@@ -102,7 +107,33 @@ public final class Operation<I, O> {
       throw new IllegalArgumentException(
           "pathTemplate: " + pathTemplate + " (expected: e.g. /orders/{id})");
     }
-    return new Operation<>(service, name, inputType, outputType, idempotent, m, pathTemplate);
+    return new Operation<>(
+        service, name, inputType, outputType, idempotent, m, pathTemplate, errorCodes);
+  }
+
+  /**
+   * A copy declaring the error codes its handler answers besides Parley's own (e.g. {@code
+   * kitchen.order_not_found}): they appear in the operation's contract documents, and removing one
+   * is a breaking change for {@code ContractCheck}.
+   */
+  public Operation<I, O> withErrorCodes(String... codes) {
+    java.util.List<String> all = new java.util.ArrayList<>(errorCodes);
+    for (String code : codes) {
+      if (code == null || !code.matches("[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+")) {
+        throw new IllegalArgumentException(
+            "error code: " + code + " (expected: dotted lower case, e.g. kitchen.order_not_found)");
+      }
+      if (!all.contains(code)) {
+        all.add(code);
+      }
+    }
+    return new Operation<>(
+        service, name, inputType, outputType, idempotent, httpMethod, httpPath, all);
+  }
+
+  /** The error codes declared with {@link #withErrorCodes}, in order. */
+  public java.util.List<String> errorCodes() {
+    return errorCodes;
   }
 
   public String service() {

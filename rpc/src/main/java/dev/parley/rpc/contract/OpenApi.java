@@ -239,9 +239,18 @@ public final class OpenApi {
                     .putObject("content")
                     .putObject("application/problem+json")
                     .set("schema", JSON.objectNode().put("$ref", PROBLEM_REF)));
+    if (!op.errorCodes().isEmpty()) {
+      ArrayNode declared = o.putArray("x-parley-error-codes");
+      op.errorCodes().forEach(declared::add);
+    }
     responses
         .putObject("default")
-        .put("description", "Another failure the handler chose (its status and error code)")
+        .put(
+            "description",
+            op.errorCodes().isEmpty()
+                ? "Another failure the handler chose (its status and error code)"
+                : "A failure the handler chose; its errorCode one of "
+                    + String.join(", ", op.errorCodes()))
         .putObject("content")
         .putObject("application/problem+json")
         .set("schema", JSON.objectNode().put("$ref", PROBLEM_REF));
