@@ -1,14 +1,10 @@
 package dev.parley.rpc.contract;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.messaging.Channel;
 import dev.parley.operation.Operation;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,8 +32,6 @@ import java.util.Objects;
 public final class AsyncApi {
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-  private static final ObjectMapper WRITER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private record Event(Channel<?> channel, String publisher, List<String> groups) {}
 
@@ -207,11 +201,7 @@ public final class AsyncApi {
   }
 
   public String toJson() {
-    try {
-      return WRITER.writeValueAsString(toTree()) + "\n";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return JsonSchemas.indented(toTree());
   }
 
   private static ObjectNode channel(

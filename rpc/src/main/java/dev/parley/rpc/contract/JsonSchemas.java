@@ -35,6 +35,9 @@ import java.util.UUID;
 public final class JsonSchemas {
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private static final com.fasterxml.jackson.databind.ObjectMapper WRITER =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
 
   private final String refPrefix;
   private final Map<Class<?>, String> names = new LinkedHashMap<>();
@@ -193,5 +196,14 @@ public final class JsonSchemas {
       return s;
     }
     return null;
+  }
+
+  /** A contract document as indented JSON with a final newline (stable, for committed copies). */
+  static String indented(ObjectNode document) {
+    try {
+      return WRITER.writeValueAsString(document) + "\n";
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

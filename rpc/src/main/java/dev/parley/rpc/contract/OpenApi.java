@@ -1,7 +1,5 @@
 package dev.parley.rpc.contract;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,8 +8,6 @@ import dev.parley.codec.CodecException;
 import dev.parley.codec.Codecs;
 import dev.parley.error.Code;
 import dev.parley.operation.Operation;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,8 +38,6 @@ import java.util.regex.Pattern;
 public final class OpenApi {
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-  private static final ObjectMapper WRITER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final Pattern VARIABLE = Pattern.compile("\\{([^}/]+)}");
   private static final String PROBLEM_REF = "#/components/schemas/Problem";
 
@@ -136,11 +130,7 @@ public final class OpenApi {
 
   /** The document as indented JSON. */
   public String toJson() {
-    try {
-      return WRITER.writeValueAsString(toTree()) + "\n";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return JsonSchemas.indented(toTree());
   }
 
   private ObjectNode operation(Operation<?, ?> op, Codecs c, JsonSchemas schemas) {

@@ -2,14 +2,13 @@ package dev.parley.codec.protobuf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.parley.testing.kit.ContractTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,19 +43,10 @@ class ProtobufCompatibilityBufIT {
       """;
 
   @TempDir static Path dir;
-  private static Path buf;
 
   @BeforeAll
-  static void findBuf() {
-    Path root = Path.of("").toAbsolutePath();
-    while (root != null && !Files.isRegularFile(root.resolve("mvnw"))) {
-      root = root.getParent();
-    }
-    assertThat(root).isNotNull();
-    buf = root.resolve("docs/contracts/tools/node_modules/.bin/buf");
-    Assumptions.assumeTrue(
-        Files.isExecutable(buf),
-        "skipped: @bufbuild/buf is not installed (npm absent; .ci/contracts-setup installs it)");
+  static void needsBuf() {
+    ContractTools.requireTool("@bufbuild/buf");
   }
 
   /** The cases: the new version's text, and whether it breaks compatibility. */
@@ -117,20 +107,16 @@ class ProtobufCompatibilityBufIT {
       List<String> parley =
           ProtobufCompatibility.check(
               ProtobufCompatibility.read(base), ProtobufCompatibility.read(image));
-      Process p =
-          new ProcessBuilder(
-                  buf.toString(),
-                  "breaking",
-                  module.toString(),
-                  "--against",
-                  base.toString(),
-                  "--config",
-                  "{\"version\":\"v2\",\"breaking\":{\"use\":[\"WIRE_JSON\",\"RPC_NO_DELETE\",\"SERVICE_NO_DELETE\"]}}")
-              .redirectErrorStream(true)
-              .start();
-      String bufSays = new String(p.getInputStream().readAllBytes());
-      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-      boolean bufBreaking = p.exitValue() != 0;
+      ContractTools.Run bufRun =
+          ContractTools.buf(
+              "breaking",
+              module.toString(),
+              "--against",
+              base.toString(),
+              "--config",
+              "{\"version\":\"v2\",\"breaking\":{\"use\":[\"WIRE_JSON\",\"RPC_NO_DELETE\",\"SERVICE_NO_DELETE\"]}}");
+      String bufSays = bufRun.output();
+      boolean bufBreaking = bufRun.exitCode() != 0;
       System.out.printf(
           "%-50s parley %s %s | buf %s %s%n",
           name, !parley.isEmpty(), parley, bufBreaking, bufSays.trim().replace('\n', ' '));
@@ -154,13 +140,8 @@ class ProtobufCompatibilityBufIT {
   private static Path image(String name, String text) throws Exception {
     Path module = module(name, text);
     Path out = dir.resolve(name + ".binpb");
-    Process p =
-        new ProcessBuilder(buf.toString(), "build", module.toString(), "-o", out.toString())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(name + ": buf build: " + output).isZero();
+    ContractTools.Run build = ContractTools.buf("build", module.toString(), "-o", out.toString());
+    assertThat(build.exitCode()).as(name + ": buf build: " + build.output()).isZero();
     return out;
   }
 }

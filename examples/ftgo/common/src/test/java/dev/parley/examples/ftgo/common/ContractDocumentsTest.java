@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.rpc.contract.OpenApi;
+import dev.parley.testing.kit.ContractTools;
 import io.swagger.v3.parser.OpenAPIV3Parser;
 import io.swagger.v3.parser.core.models.ParseOptions;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
@@ -20,15 +21,6 @@ import org.junit.jupiter.api.Test;
  * -Dparley.contracts.write=true} writes the new one.
  */
 class ContractDocumentsTest {
-
-  private static Path committed(String name) {
-    Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.isRegularFile(dir.resolve("mvnw"))) {
-      dir = dir.getParent();
-    }
-    assertThat(dir).as("the repository root (where mvnw is)").isNotNull();
-    return dir.resolve("docs/contracts").resolve(name);
-  }
 
   @Test
   void theCommittedOpenApiDocumentIsWhatTheModelGenerates() throws IOException {
@@ -63,24 +55,14 @@ class ContractDocumentsTest {
    */
   @Test
   void theAsyncApiParserAcceptsTheDocument() throws Exception {
-    Path tools = committed("tools");
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.isDirectory(tools.resolve("node_modules/@asyncapi/parser")),
-        "skipped: @asyncapi/parser is not installed (npm absent; .ci/contracts-setup installs it)");
-    Process node =
-        new ProcessBuilder(
-                "node", "validate-asyncapi.mjs", committed("ftgo-asyncapi.json").toString())
-            .directory(tools.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(node.getInputStream().readAllBytes());
-    assertThat(node.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(output).isZero();
-    assertThat(output).contains("VALID: AsyncAPI 3.0.0");
+    ContractTools.Run run =
+        ContractTools.validateAsyncApi(ContractTools.contract("ftgo-asyncapi.json"));
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(run.output()).contains("VALID: AsyncAPI 3.0.0");
   }
 
   private static void sameAsCommitted(String name, String generated) throws IOException {
-    Path file = committed(name);
+    Path file = ContractTools.contract(name);
     if (Boolean.getBoolean("parley.contracts.write")) {
       Files.createDirectories(file.getParent());
       Files.writeString(file, generated);
