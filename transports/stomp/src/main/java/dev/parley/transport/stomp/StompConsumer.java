@@ -344,6 +344,10 @@ final class StompConsumer {
     for (Pending p : never) {
       inFlight.track(new Ack(p.from(), p.subscriptionId(), p.frame().header("ack"))).requeue();
     }
+    // On RabbitMQ, what was in flight or given back by NACK while stopping may still sit
+    // unacknowledged on the channel (a NACKed message can come straight back to this subscription
+    // and cross its UNSUBSCRIBE): only a new connection surely returns such messages to the queue.
+    boolean handedOutAtStop = !never.isEmpty() || inFlight.count() > 0;
     if (!inFlight.awaitIdle(timeout)) {
       log.debug(
           "{}: {} deliveries still being handled after {}", source, inFlight.count(), timeout);
@@ -363,12 +367,13 @@ final class StompConsumer {
       } catch (RuntimeException e) {
         log.debug("{}: unsubscribe failed: {}", source, e.toString());
       }
-      if (rabbit && givesBack && stranded.get() > 0 && client.isOpen()) {
+      if (rabbit && givesBack && (stranded.get() > 0 || handedOutAtStop) && client.isOpen()) {
         // RabbitMQ delivered messages to this subscription that can no longer be given back on
         // this connection (they crossed the UNSUBSCRIBE, or were still being handled): only a new
         // connection returns them to the queue, in order, for the next consumer.
         log.info(
-            "{}: {} message(s) crossed the unsubscribe; reconnecting to give them back",
+            "{}: {} message(s) crossed the unsubscribe (or were in flight); reconnecting to give them"
+                + " back",
             source,
             stranded.get());
         transport.dropToGiveBack(client, this);
