@@ -415,7 +415,7 @@ class ServiceIdentityIT {
   private static dev.parley.messaging.Messaging messaging(String service) {
     return dev.parley.messaging.Messaging.builder()
         .service(service)
-        .transport(dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build())
+        .brokerUri(broker.amqpUri().toString()) // owned, so closed with the Messaging
         .codecs(Codecs.of(JsonCodec.of()))
         .build();
   }

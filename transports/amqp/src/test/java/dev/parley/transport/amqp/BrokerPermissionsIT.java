@@ -64,10 +64,10 @@ class BrokerPermissionsIT {
   private static Messaging messaging(String service, String user, String password) {
     URI base = broker.amqpUri();
     String credentials = user == null ? "" : user + ":" + password + "@";
-    URI uri = URI.create("amqp://" + credentials + base.getHost() + ":" + base.getPort());
+    // by URI, so the Messaging owns its transport and closes it (one given to it it would not)
     return Messaging.builder()
         .service(service)
-        .transport(AmqpTransport.builder(uri).build())
+        .brokerUri("amqp://" + credentials + base.getHost() + ":" + base.getPort())
         .codecs(Codecs.of(JsonCodec.of()))
         .build();
   }

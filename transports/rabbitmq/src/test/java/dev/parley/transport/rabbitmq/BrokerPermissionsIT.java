@@ -10,7 +10,6 @@ import dev.parley.messaging.Channel;
 import dev.parley.messaging.Messaging;
 import dev.parley.messaging.Subscription;
 import dev.parley.testing.kit.RabbitVhostExtension;
-import java.net.URI;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
@@ -62,10 +61,10 @@ class BrokerPermissionsIT {
   }
 
   private static Messaging messaging(String service, String user, String password) {
-    URI uri = URI.create("amqp://" + user + ":" + password + "@127.0.0.1:5672/" + rabbit.vhost());
+    // by URI, so the Messaging owns its transport and closes it (one given to it it would not)
     return Messaging.builder()
         .service(service)
-        .transport(RabbitTransport.builder(uri).build())
+        .brokerUri("rabbitmq://" + user + ":" + password + "@127.0.0.1:5672/" + rabbit.vhost())
         .codecs(Codecs.of(JsonCodec.of()))
         .build();
   }

@@ -106,12 +106,14 @@ class StompTlsIT {
     assertThat(broker.stompUri().getScheme()).isEqualTo("stomps");
     List<Note> received = new CopyOnWriteArrayList<>();
     Channel<Note> notes = Channel.event("tls.notes", Note.class);
-    try (Messaging m =
-        Messaging.builder()
-            .service("tls-test")
-            .transport(StompTransport.builder(broker.stompUri()).sslContext(trusting).build())
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build()) {
+    try (StompTransport transport =
+            StompTransport.builder(broker.stompUri()).sslContext(trusting).build();
+        Messaging m =
+            Messaging.builder()
+                .service("tls-test")
+                .transport(transport) // given, so closed here, after the Messaging
+                .codecs(Codecs.of(JsonCodec.of()))
+                .build()) {
       m.subscribe(notes, "reader", (n, c) -> received.add(n));
       m.publish(notes, new Note("over tls")).get(15, TimeUnit.SECONDS);
       await().atMost(Duration.ofSeconds(15)).until(() -> received.size() == 1);
