@@ -9,17 +9,26 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * A gRPC marshaller that is a Parley {@link Codec}: the operation's codec (Protobuf for protobuf
- * messages, else the default codec) writes and reads gRPC messages.
+ * A gRPC marshaller that is a Parley {@link Codec}: {@code codec} writes and reads {@code
+ * application/grpc} messages (Protobuf: generated messages with their own codec, records with the
+ * derived descriptors), {@code json} the {@code application/grpc+json} ones ({@link
+ * CodecJsonMarshaller}).
  */
 class CodecMarshaller<T> implements MethodDescriptor.Marshaller<T> {
 
   final Codec codec;
+  final Codec json;
   final Class<T> type;
 
-  CodecMarshaller(Codec codec, Class<T> type) {
+  CodecMarshaller(Codec codec, Codec json, Class<T> type) {
     this.codec = codec;
+    this.json = json;
     this.type = type;
+  }
+
+  /** Reads a {@code application/grpc+json} message. */
+  Object parseJson(InputStream stream) {
+    return json.decode(readAll(stream), type);
   }
 
   @Override
@@ -46,10 +55,10 @@ class CodecMarshaller<T> implements MethodDescriptor.Marshaller<T> {
    * codec's error code, like over REST.
    */
   static final class Lenient<T> implements MethodDescriptor.Marshaller<Object> {
-    private final CodecMarshaller<T> delegate;
+    final CodecMarshaller<T> delegate;
 
-    Lenient(Codec codec, Class<T> type) {
-      this.delegate = new CodecMarshaller<>(codec, type);
+    Lenient(CodecMarshaller<T> delegate) {
+      this.delegate = delegate;
     }
 
     @Override
@@ -61,6 +70,15 @@ class CodecMarshaller<T> implements MethodDescriptor.Marshaller<T> {
     public Object parse(InputStream stream) {
       try {
         return delegate.parse(stream);
+      } catch (CodecException e) {
+        return new Malformed(e);
+      }
+    }
+
+    /** Reads a {@code application/grpc+json} message, never throwing like {@link #parse}. */
+    Object parseJson(InputStream stream) {
+      try {
+        return delegate.parseJson(stream);
       } catch (CodecException e) {
         return new Malformed(e);
       }

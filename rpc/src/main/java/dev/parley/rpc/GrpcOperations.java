@@ -1,6 +1,8 @@
 package dev.parley.rpc;
 
+import com.google.protobuf.Descriptors;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import dev.parley.codec.Codec;
 import dev.parley.codec.Codecs;
 import dev.parley.error.Code;
 import dev.parley.error.RejectedException;
@@ -8,71 +10,242 @@ import dev.parley.error.Status;
 import dev.parley.operation.Operation;
 import dev.parley.operation.OperationHandler;
 import dev.parley.policy.Deadline;
+import dev.parley.rpc.contract.ProtoSchemas;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The gRPC binding: each operation becomes a unary method {@code {service}/{name}} whose
- * marshallers are the operation's codecs. Runs on the blocking executor (see {@link RpcServer}).
+ * The gRPC binding: each operation becomes a unary method {@code {service}/{name}}. Record
+ * operations speak Protobuf with the descriptors {@link ProtoSchemas} derives ({@code
+ * application/grpc}, the served {@code .proto}) and the operation's JSON codec for {@code
+ * application/grpc+json}; operations on generated Protobuf messages use those. A service whose
+ * types have no Protobuf mapping keeps its codecs on the wire and is not described (no {@code
+ * .proto}, not in reflection nor DocService). Runs on the blocking executor (see {@link
+ * RpcServer}).
  */
 final class GrpcOperations {
 
   private GrpcOperations() {}
 
-  /** One service definition per operation service. */
-  static List<ServerServiceDefinition> definitions(
+  /**
+   * The operations' services: those with a Protobuf description (reflection and DocService list
+   * them), the others, and the {@code .proto} files of the described ones by file name.
+   */
+  record Definitions(
+      List<ServerServiceDefinition> described,
+      List<ServerServiceDefinition> undescribed,
+      Map<String, String> protoFiles) {}
+
+  static Definitions definitions(
       List<RpcServer.Served<?, ?>> served, Codecs codecs, ServerGate gate) {
-    Map<String, ServerServiceDefinition.Builder> byService = new LinkedHashMap<>();
+    Map<String, List<RpcServer.Served<?, ?>>> byService = new LinkedHashMap<>();
     for (RpcServer.Served<?, ?> s : served) {
-      add(
-          byService.computeIfAbsent(s.operation().service(), ServerServiceDefinition::builder),
-          s,
-          codecs,
-          gate);
+      byService.computeIfAbsent(s.operation().service(), k -> new ArrayList<>()).add(s);
     }
-    return byService.values().stream().map(ServerServiceDefinition.Builder::build).toList();
+    // a service is described when its own types map to Protobuf; one package's services are
+    // derived together, as the one file reflection and /proto/ give out
+    Map<String, List<Operation<?, ?>>> describedByPackage = new LinkedHashMap<>();
+    byService.forEach(
+        (service, list) -> {
+          List<Operation<?, ?>> ops =
+              list.stream().<Operation<?, ?>>map(RpcServer.Served::operation).toList();
+          if (derivable(ops)) {
+            describedByPackage
+                .computeIfAbsent(ProtoSchemas.packageOf(service), p -> new ArrayList<>())
+                .addAll(ops);
+          }
+        });
+    Map<String, Descriptors.FileDescriptor> files = new LinkedHashMap<>();
+    Map<String, String> texts = new LinkedHashMap<>();
+    describedByPackage.forEach(
+        (pkg, ops) -> {
+          try {
+            files.putAll(ProtoSchemas.descriptors(ops));
+            texts.putAll(ProtoSchemas.files(ops));
+          } catch (IllegalArgumentException e) {
+            // two services of one package clash (say, two types of one name): neither is described
+          }
+        });
+    List<ServerServiceDefinition> described = new ArrayList<>();
+    List<ServerServiceDefinition> undescribed = new ArrayList<>();
+    byService.forEach(
+        (service, list) -> {
+          Descriptors.FileDescriptor file = files.get(ProtoSchemas.fileOf(service));
+          Descriptors.ServiceDescriptor proto =
+              file == null ? null : file.findServiceByName(simpleName(service));
+          if (proto == null) {
+            ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(service);
+            list.forEach(s -> add(b, s, codecs, null, null, gate));
+            undescribed.add(b.build());
+          } else {
+            RecordProtobufCodec codec =
+                codecOf(
+                    file, list.stream().<Operation<?, ?>>map(RpcServer.Served::operation).toList());
+            ServiceDescriptor.Builder sd =
+                ServiceDescriptor.newBuilder(service).setSchemaDescriptor(new Schema(proto, null));
+            List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+            for (RpcServer.Served<?, ?> s : list) {
+              MethodDescriptor<?, ?> m =
+                  serverMethod(
+                      s.operation(), codecs, codec, proto.findMethodByName(s.operation().name()));
+              methods.add(m);
+              sd.addMethod(m);
+            }
+            ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(sd.build());
+            for (int i = 0; i < list.size(); i++) {
+              addMethod(b, list.get(i), methods.get(i), gate);
+            }
+            described.add(b.build());
+          }
+        });
+    return new Definitions(described, undescribed, texts);
   }
 
-  /** The client's view of an operation's gRPC method. */
+  private static boolean derivable(List<Operation<?, ?>> ops) {
+    try {
+      ProtoSchemas.descriptors(ops);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static RecordProtobufCodec codecOf(
+      Descriptors.FileDescriptor file, List<Operation<?, ?>> ops) {
+    Set<Class<?>> records = new LinkedHashSet<>();
+    for (Operation<?, ?> op : ops) {
+      if (op.inputType().isRecord()) {
+        records.add(op.inputType());
+      }
+      if (op.outputType().isRecord()) {
+        records.add(op.outputType());
+      }
+    }
+    return RecordProtobufCodec.of(file, records).orElse(null);
+  }
+
+  private static String simpleName(String service) {
+    int dot = service.lastIndexOf('.');
+    return dot < 0 ? service : service.substring(dot + 1);
+  }
+
+  /**
+   * The client's view of an operation's gRPC method: Protobuf with the derived descriptors for
+   * record operations, the operation's codecs otherwise.
+   */
   static <I, O> MethodDescriptor<I, O> clientMethod(Operation<I, O> op, Codecs codecs) {
+    RecordProtobufCodec proto = null;
+    if (derivable(List.of(op))) {
+      Descriptors.FileDescriptor file =
+          ProtoSchemas.descriptors(List.of(op)).get(ProtoSchemas.fileOf(op.service()));
+      proto = codecOf(file, List.of(op));
+    }
     return MethodDescriptor.<I, O>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(MethodDescriptor.generateFullMethodName(op.service(), op.name()))
-        .setRequestMarshaller(
-            new CodecMarshaller<>(codecs.encoderFor(op.inputType()), op.inputType()))
-        .setResponseMarshaller(
-            new CodecMarshaller<>(codecs.encoderFor(op.outputType()), op.outputType()))
+        .setRequestMarshaller(marshaller(op.inputType(), codecs, proto))
+        .setResponseMarshaller(marshaller(op.outputType(), codecs, proto))
         .setIdempotent(op.isIdempotent())
         .build();
+  }
+
+  private static <T> CodecMarshaller<T> marshaller(
+      Class<T> type, Codecs codecs, RecordProtobufCodec proto) {
+    Codec json = jsonCodec(codecs, type);
+    if (proto != null && proto.supports(type)) {
+      return new CodecMarshaller<>(proto, json, type);
+    }
+    return new CodecMarshaller<>(codecs.encoderFor(type), json, type);
+  }
+
+  /** The codec for {@code application/grpc+json}: the JSON one for the type, else its encoder. */
+  private static Codec jsonCodec(Codecs codecs, Class<?> type) {
+    try {
+      return codecs.decoderFor("application/json", type);
+    } catch (dev.parley.codec.CodecException e) {
+      return codecs.encoderFor(type);
+    }
+  }
+
+  private static <I, O> MethodDescriptor<Object, O> serverMethod(
+      Operation<I, O> op,
+      Codecs codecs,
+      RecordProtobufCodec proto,
+      Descriptors.MethodDescriptor schema) {
+    MethodDescriptor.Builder<Object, O> b =
+        MethodDescriptor.<Object, O>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(op.service(), op.name()))
+            .setRequestMarshaller(
+                new CodecMarshaller.Lenient<>(marshaller(op.inputType(), codecs, proto)))
+            .setResponseMarshaller(marshaller(op.outputType(), codecs, proto))
+            .setIdempotent(op.isIdempotent());
+    if (schema != null) {
+      b.setSchemaDescriptor(new Schema(schema.getService(), schema));
+    }
+    return b.build();
   }
 
   private static <I, O> void add(
       ServerServiceDefinition.Builder builder,
       RpcServer.Served<I, O> served,
       Codecs codecs,
+      RecordProtobufCodec proto,
+      Descriptors.MethodDescriptor schema,
+      ServerGate gate) {
+    addMethod(builder, served, serverMethod(served.operation(), codecs, proto, schema), gate);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <I, O> void addMethod(
+      ServerServiceDefinition.Builder builder,
+      RpcServer.Served<I, O> served,
+      MethodDescriptor<?, ?> method,
       ServerGate gate) {
     Operation<I, O> op = served.operation();
-    MethodDescriptor<Object, O> method =
-        MethodDescriptor.<Object, O>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(op.service(), op.name()))
-            .setRequestMarshaller(
-                new CodecMarshaller.Lenient<>(codecs.encoderFor(op.inputType()), op.inputType()))
-            .setResponseMarshaller(
-                new CodecMarshaller<>(codecs.encoderFor(op.outputType()), op.outputType()))
-            .setIdempotent(op.isIdempotent())
-            .build();
     builder.addMethod(
-        method,
+        (MethodDescriptor<Object, O>) method,
         ServerCalls.asyncUnaryCall(
             (Object request, StreamObserver<O> observer) ->
                 handle(op, served.handler(), request, observer, gate)));
+  }
+
+  /** What server reflection and DocService read: the service's (and method's) descriptor. */
+  static final class Schema
+      implements io.grpc.protobuf.ProtoServiceDescriptorSupplier,
+          io.grpc.protobuf.ProtoMethodDescriptorSupplier {
+    private final Descriptors.ServiceDescriptor service;
+    private final Descriptors.MethodDescriptor method;
+
+    Schema(Descriptors.ServiceDescriptor service, Descriptors.MethodDescriptor method) {
+      this.service = service;
+      this.method = method;
+    }
+
+    @Override
+    public Descriptors.FileDescriptor getFileDescriptor() {
+      return service.getFile();
+    }
+
+    @Override
+    public Descriptors.ServiceDescriptor getServiceDescriptor() {
+      return service;
+    }
+
+    @Override
+    public Descriptors.MethodDescriptor getMethodDescriptor() {
+      return method;
+    }
   }
 
   private static <I, O> void handle(

@@ -83,6 +83,7 @@ public final class RpcServer implements AutoCloseable {
   private final Policy policy;
   private final ServerGate gate;
   private final String openApi;
+  private final java.util.Map<String, String> protoFiles;
 
   private RpcServer(Builder b) {
     this.served = List.copyOf(b.served);
@@ -137,13 +138,28 @@ public final class RpcServer implements AutoCloseable {
     for (Served<?, ?> s : served) {
       addRest(sb, s, b.codecs, bodyTypes, gate);
     }
-    GrpcServiceBuilder grpc =
-        GrpcService.builder()
-            .useBlockingTaskExecutor(true)
-            .useMethodMarshaller(true)
-            .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
-    GrpcOperations.definitions(served, b.codecs, gate).forEach(grpc::addService);
-    sb.service(new OperationsGrpcService(grpc.build()));
+    GrpcOperations.Definitions grpcOps = GrpcOperations.definitions(served, b.codecs, gate);
+    this.protoFiles = grpcOps.protoFiles();
+    boolean docs = onByDefaultOnLoopback(b.docs, b.address);
+    List<ServerServiceDefinition> plainServices = new ArrayList<>();
+    PolicyInterceptor interceptor = new PolicyInterceptor(gate);
+    for (BindableService service : b.grpcServices) {
+      plainServices.add(ServerInterceptors.intercept(service, interceptor));
+    }
+    if (!grpcOps.described().isEmpty() || docs) {
+      GrpcServiceBuilder described = operationsGrpc(b);
+      grpcOps.described().forEach(described::addService);
+      if (docs) {
+        described.addService(
+            GrpcReflection.service(grpcOps.described(), plainServices, interceptor));
+      }
+      sb.service(described.build());
+    }
+    if (!grpcOps.undescribed().isEmpty()) {
+      GrpcServiceBuilder undescribed = operationsGrpc(b);
+      grpcOps.undescribed().forEach(undescribed::addService);
+      sb.service(new OperationsGrpcService(undescribed.build()));
+    }
     if (!b.grpcServices.isEmpty()) {
       GrpcServiceBuilder plain =
           GrpcService.builder()
@@ -151,11 +167,7 @@ public final class RpcServer implements AutoCloseable {
               .enableUnframedRequests(true)
               .enableHttpJsonTranscoding(true)
               .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
-      PolicyInterceptor interceptor = new PolicyInterceptor(gate);
-      for (BindableService service : b.grpcServices) {
-        ServerServiceDefinition def = ServerInterceptors.intercept(service, interceptor);
-        plain.addService(def);
-      }
+      plainServices.forEach(plain::addService);
       sb.service(plain.build());
     }
     if (onByDefaultOnLoopback(b.health, b.address)) {
@@ -182,8 +194,29 @@ public final class RpcServer implements AutoCloseable {
             .codecs(b.codecs)
             .authenticated(gate.authenticates())
             .toJson();
-    if (onByDefaultOnLoopback(b.docs, b.address)) {
+    if (docs) {
       sb.serviceUnder("/docs", DocService.builder().build());
+      protoFiles.forEach(
+          (name, text) -> {
+            byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            sb.service(
+                "/proto/" + name,
+                (ctx, req) ->
+                    com.linecorp.armeria.common.HttpResponse.of(
+                        com.linecorp.armeria.common.HttpStatus.OK,
+                        MediaType.PLAIN_TEXT_UTF_8,
+                        com.linecorp.armeria.common.HttpData.wrap(bytes)));
+          });
+      byte[] index =
+          (String.join("\n", protoFiles.keySet()) + (protoFiles.isEmpty() ? "" : "\n"))
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      sb.service(
+          "/proto/",
+          (ctx, req) ->
+              com.linecorp.armeria.common.HttpResponse.of(
+                  com.linecorp.armeria.common.HttpStatus.OK,
+                  MediaType.PLAIN_TEXT_UTF_8,
+                  com.linecorp.armeria.common.HttpData.wrap(index)));
       sb.service("/operations", new OperationsPage(operations()));
       byte[] openApiBytes = openApi.getBytes(java.nio.charset.StandardCharsets.UTF_8);
       sb.service(
@@ -195,6 +228,15 @@ public final class RpcServer implements AutoCloseable {
                   com.linecorp.armeria.common.HttpData.wrap(openApiBytes)));
     }
     this.server = sb.build();
+  }
+
+  /** A gRPC service for operations: method marshallers, JSON by the operations' JSON codec. */
+  private static GrpcServiceBuilder operationsGrpc(Builder b) {
+    return GrpcService.builder()
+        .useBlockingTaskExecutor(true)
+        .useMethodMarshaller(true)
+        .jsonMarshallerFactory(CodecJsonMarshaller::new)
+        .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
   }
 
   private static <I, O> void addRest(
@@ -286,6 +328,15 @@ public final class RpcServer implements AutoCloseable {
    */
   public String openApi() {
     return openApi;
+  }
+
+  /**
+   * The {@code .proto} files of the operations served over gRPC with Protobuf, by file name (also
+   * served at {@code /proto/<file>} with the docs, and listed by gRPC server reflection): what a
+   * client in any language compiles to call them.
+   */
+  public java.util.Map<String, String> protoFiles() {
+    return protoFiles;
   }
 
   /**

@@ -1,14 +1,25 @@
 package dev.parley.rpc.contract;
 
+import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.EnumDescriptorProto;
+import com.google.protobuf.DescriptorProtos.EnumValueDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.MessageOptions;
+import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
+import com.google.protobuf.DescriptorProtos.OneofDescriptorProto;
+import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.Timestamp;
 import dev.parley.operation.Operation;
 import dev.parley.operation.ProtoField;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
-import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,38 +33,75 @@ import java.util.UUID;
 /**
  * Derives the {@code .proto} (proto3) of operations on Java records, one file per gRPC package: a
  * message per record, an enum per Java enum, and a service per operation service with one unary
- * method per operation ({@code {service}/{name}}, the method Parley serves).
+ * method per operation ({@code {service}/{name}}, the method Parley serves). The same descriptors
+ * ({@link #descriptors}) are what Parley speaks on the wire for {@code application/grpc}, lists in
+ * server reflection and serves as text under {@code /proto/}.
  *
  * <p>Field numbers are the components' positions unless pinned with {@link ProtoField}; enum values
  * are {@code <ENUM_NAME>_<CONSTANT>} numbered by ordinal (proto3 enum values share their package's
- * scope, so the prefix keeps two enums' constants apart). Types: {@code String} string, {@code
- * int}/{@code long}/{@code boolean}/{@code double}/{@code float} their scalars, boxed scalars
- * {@code optional}, {@code byte[]} bytes, collections repeated, {@code Map<String, V>} a map,
- * {@code Optional<T>} optional, {@code Instant} {@code google.protobuf.Timestamp}, {@code
- * BigDecimal} and {@code UUID} string, other records their messages.
- *
- * <p>This is the contract a non-Java client compiles; serving it and speaking it on the wire for
- * record operations is the next step (docs/guide.md says what gRPC frames carry today).
+ * scope, so the prefix keeps two enums' constants apart). Types: {@code int}/{@code long}/{@code
+ * boolean}/{@code double}/{@code float} their scalars; Java's nullable types are {@code optional}
+ * (explicit presence, so {@code null} stays {@code null}): {@code String}, boxed scalars, enums,
+ * {@code BigDecimal}, {@code BigInteger} and {@code UUID} (the last three as strings), {@code
+ * Optional<T>}; {@code byte[]} bytes, collections repeated, {@code Map<String, V>} a map, {@code
+ * Instant} {@code google.protobuf.Timestamp}, other records their messages.
  */
 public final class ProtoSchemas {
+
+  private static final String TIMESTAMP_FILE = "google/protobuf/timestamp.proto";
 
   private ProtoSchemas() {}
 
   /** The {@code .proto} files of {@code operations}, by file name ({@code <package>.proto}). */
   public static Map<String, String> files(List<? extends Operation<?, ?>> operations) {
-    Map<String, List<Operation<?, ?>>> byPackage = new LinkedHashMap<>();
-    for (Operation<?, ?> op : operations) {
-      byPackage.computeIfAbsent(packageOf(op.service()), p -> new ArrayList<>()).add(op);
-    }
     Map<String, String> files = new LinkedHashMap<>();
-    byPackage.forEach(
-        (pkg, ops) -> files.put((pkg.isEmpty() ? "parley" : pkg) + ".proto", file(pkg, ops)));
+    protos(operations).forEach((name, proto) -> files.put(name, ProtoText.of(proto)));
     return files;
   }
 
-  private static String packageOf(String service) {
+  /**
+   * The descriptors of {@code operations}' files, by file name: the messages a {@code
+   * application/grpc} call carries and the services server reflection lists.
+   *
+   * @throws IllegalArgumentException if a type has no Protobuf mapping or two numbers clash
+   */
+  public static Map<String, Descriptors.FileDescriptor> descriptors(
+      List<? extends Operation<?, ?>> operations) {
+    Map<String, Descriptors.FileDescriptor> out = new LinkedHashMap<>();
+    protos(operations)
+        .forEach(
+            (name, proto) -> {
+              List<Descriptors.FileDescriptor> deps = new ArrayList<>();
+              if (proto.getDependencyList().contains(TIMESTAMP_FILE)) {
+                deps.add(Timestamp.getDescriptor().getFile());
+              }
+              try {
+                out.put(
+                    name,
+                    Descriptors.FileDescriptor.buildFrom(
+                        proto, deps.toArray(new Descriptors.FileDescriptor[0])));
+              } catch (Descriptors.DescriptorValidationException e) {
+                throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+              }
+            });
+    return out;
+  }
+
+  /** The message (or enum) name a Java type has in its derived file. */
+  public static String messageName(Class<?> type) {
+    return type.getSimpleName();
+  }
+
+  /** The gRPC package of an operation service ({@code shop.v1.Orders} is in {@code shop.v1}). */
+  public static String packageOf(String service) {
     int dot = service.lastIndexOf('.');
     return dot < 0 ? "" : service.substring(0, dot);
+  }
+
+  /** The file an operation service's definitions are in. */
+  public static String fileOf(String service) {
+    String pkg = packageOf(service);
+    return (pkg.isEmpty() ? "parley" : pkg) + ".proto";
   }
 
   private static String serviceOf(String service) {
@@ -61,61 +109,223 @@ public final class ProtoSchemas {
     return dot < 0 ? service : service.substring(dot + 1);
   }
 
-  private static String file(String pkg, List<Operation<?, ?>> ops) {
-    Set<Class<?>> types = new LinkedHashSet<>();
-    for (Operation<?, ?> op : ops) {
-      collect(op.inputType(), types);
-      collect(op.outputType(), types);
+  private static Map<String, FileDescriptorProto> protos(
+      List<? extends Operation<?, ?>> operations) {
+    Map<String, List<Operation<?, ?>>> byPackage = new LinkedHashMap<>();
+    for (Operation<?, ?> op : operations) {
+      byPackage.computeIfAbsent(packageOf(op.service()), p -> new ArrayList<>()).add(op);
     }
-    StringBuilder body = new StringBuilder();
-    Set<String> imports = new LinkedHashSet<>();
-    Set<String> names = new HashSet<>();
-    for (Class<?> type : types) {
-      if (!names.add(type.getSimpleName())) {
-        throw new IllegalArgumentException(
-            "two types named "
-                + type.getSimpleName()
-                + " in package '"
-                + pkg
-                + "' (expected: one)");
-      }
-      if (type.isEnum()) {
-        enumOf(type, body);
-      } else {
-        message(type, body, imports);
-      }
-    }
-    Map<String, List<Operation<?, ?>>> services = new LinkedHashMap<>();
-    ops.forEach(
-        op -> services.computeIfAbsent(serviceOf(op.service()), s -> new ArrayList<>()).add(op));
-    services.forEach(
-        (service, list) -> {
-          body.append("service ").append(service).append(" {\n");
-          for (Operation<?, ?> op : list) {
-            body.append("  rpc ")
-                .append(op.name())
-                .append("(")
-                .append(op.inputType().getSimpleName())
-                .append(") returns (")
-                .append(op.outputType().getSimpleName())
-                .append(");\n");
-          }
-          body.append("}\n");
+    Map<String, FileDescriptorProto> files = new LinkedHashMap<>();
+    byPackage.forEach(
+        (pkg, ops) -> {
+          String name = (pkg.isEmpty() ? "parley" : pkg) + ".proto";
+          files.put(name, new FileBuilder(name, pkg).build(ops));
         });
-    StringBuilder out = new StringBuilder();
-    out.append(
-        "// Generated by Parley from the operations' Java records. Do not edit: change the\n");
-    out.append("// records (pin field numbers with @ProtoField) and generate it again.\n");
-    out.append("syntax = \"proto3\";\n\n");
-    if (!pkg.isEmpty()) {
-      out.append("package ").append(pkg).append(";\n\n");
+    return files;
+  }
+
+  /** Builds one file's descriptor. */
+  private static final class FileBuilder {
+    private final FileDescriptorProto.Builder file;
+    private final String pkg;
+    private final Set<String> imports = new LinkedHashSet<>();
+
+    FileBuilder(String name, String pkg) {
+      this.pkg = pkg;
+      this.file = FileDescriptorProto.newBuilder().setName(name).setSyntax("proto3");
+      if (!pkg.isEmpty()) {
+        file.setPackage(pkg);
+      }
     }
-    imports.forEach(i -> out.append("import \"").append(i).append("\";\n"));
-    if (!imports.isEmpty()) {
-      out.append("\n");
+
+    FileDescriptorProto build(List<Operation<?, ?>> ops) {
+      Set<Class<?>> types = new LinkedHashSet<>();
+      for (Operation<?, ?> op : ops) {
+        collect(op.inputType(), types);
+        collect(op.outputType(), types);
+      }
+      Map<String, Class<?>> names = new HashMap<>();
+      for (Class<?> type : types) {
+        Class<?> other = names.putIfAbsent(messageName(type), type);
+        if (other != null) {
+          throw new IllegalArgumentException(
+              "two types named "
+                  + messageName(type)
+                  + " in package '"
+                  + pkg
+                  + "': "
+                  + other.getName()
+                  + " and "
+                  + type.getName()
+                  + " (expected: one)");
+        }
+        if (type.isEnum()) {
+          file.addEnumType(enumOf(type));
+        } else {
+          file.addMessageType(message(type));
+        }
+      }
+      Map<String, ServiceDescriptorProto.Builder> services = new LinkedHashMap<>();
+      for (Operation<?, ?> op : ops) {
+        services
+            .computeIfAbsent(
+                serviceOf(op.service()), s -> ServiceDescriptorProto.newBuilder().setName(s))
+            .addMethod(
+                MethodDescriptorProto.newBuilder()
+                    .setName(op.name())
+                    .setInputType(typeName(op.inputType()))
+                    .setOutputType(typeName(op.outputType())));
+      }
+      services.values().forEach(file::addService);
+      imports.forEach(file::addDependency);
+      return file.build();
     }
-    out.append(body);
-    return out.toString();
+
+    private String typeName(Class<?> type) {
+      return "." + (pkg.isEmpty() ? "" : pkg + ".") + messageName(type);
+    }
+
+    private static EnumDescriptorProto enumOf(Class<?> type) {
+      String prefix = upperSnake(type.getSimpleName());
+      EnumDescriptorProto.Builder e = EnumDescriptorProto.newBuilder().setName(messageName(type));
+      Object[] constants = type.getEnumConstants();
+      for (int i = 0; i < constants.length; i++) {
+        e.addValue(
+            EnumValueDescriptorProto.newBuilder()
+                .setName(prefix + '_' + ((Enum<?>) constants[i]).name())
+                .setNumber(i));
+      }
+      return e.build();
+    }
+
+    private DescriptorProto message(Class<?> type) {
+      DescriptorProto.Builder m = DescriptorProto.newBuilder().setName(messageName(type));
+      Set<Integer> used = new HashSet<>();
+      RecordComponent[] components = type.getRecordComponents();
+      for (int i = 0; i < components.length; i++) {
+        RecordComponent rc = components[i];
+        int number = numberOf(type, rc, i + 1);
+        if (!used.add(number)) {
+          throw new IllegalArgumentException(
+              type.getSimpleName()
+                  + "."
+                  + rc.getName()
+                  + ": field number "
+                  + number
+                  + " used twice");
+        }
+        FieldDescriptorProto.Builder f =
+            FieldDescriptorProto.newBuilder().setName(rc.getName()).setNumber(number);
+        if (field(rc.getGenericType(), f, m, rc.getName())) {
+          // proto3 optional: the field sits alone in a synthetic oneof named "_<field>" (declared
+          // after every real oneof; there are none here)
+          f.setProto3Optional(true).setOneofIndex(m.getOneofDeclCount());
+          m.addOneofDecl(OneofDescriptorProto.newBuilder().setName("_" + f.getName()));
+        }
+        m.addField(f);
+      }
+      return m.build();
+    }
+
+    /**
+     * Sets {@code f}'s label and type for a Java type; true when the field is {@code optional}. Map
+     * fields add their entry message to {@code owner}.
+     */
+    private boolean field(
+        Type type,
+        FieldDescriptorProto.Builder f,
+        DescriptorProto.Builder owner,
+        String fieldName) {
+      f.setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL);
+      if (type instanceof ParameterizedType p) {
+        Class<?> raw = (Class<?>) p.getRawType();
+        Type[] args = p.getActualTypeArguments();
+        if (Collection.class.isAssignableFrom(raw)) {
+          element(args[0], f);
+          f.setLabel(FieldDescriptorProto.Label.LABEL_REPEATED);
+          return false;
+        }
+        if (Map.class.isAssignableFrom(raw)) {
+          if (args[0] != String.class) {
+            throw new IllegalArgumentException(
+                fieldName + ": map keys must be String (expected: Map<String, V>)");
+          }
+          String entry = camel(fieldName) + "Entry";
+          FieldDescriptorProto.Builder key =
+              FieldDescriptorProto.newBuilder()
+                  .setName("key")
+                  .setNumber(1)
+                  .setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL)
+                  .setType(FieldDescriptorProto.Type.TYPE_STRING);
+          FieldDescriptorProto.Builder value =
+              FieldDescriptorProto.newBuilder().setName("value").setNumber(2);
+          element(args[1], value);
+          value.setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL);
+          owner.addNestedType(
+              DescriptorProto.newBuilder()
+                  .setName(entry)
+                  .addField(key)
+                  .addField(value)
+                  .setOptions(MessageOptions.newBuilder().setMapEntry(true)));
+          f.setLabel(FieldDescriptorProto.Label.LABEL_REPEATED)
+              .setType(FieldDescriptorProto.Type.TYPE_MESSAGE)
+              .setTypeName("." + (pkg.isEmpty() ? "" : pkg + ".") + owner.getName() + "." + entry);
+          return false;
+        }
+        if (raw == Optional.class) {
+          element(args[0], f);
+          return true;
+        }
+        return field(raw, f, owner, fieldName);
+      }
+      Class<?> c = (Class<?>) type;
+      element(c, f);
+      return !c.isPrimitive() && c != byte[].class && !c.isRecord() && c != Instant.class;
+    }
+
+    /** The type of one value (a field's, or a repeated field's or map value's element). */
+    private void element(Type type, FieldDescriptorProto.Builder f) {
+      if (type instanceof ParameterizedType p) {
+        Class<?> raw = (Class<?>) p.getRawType();
+        if (Collection.class.isAssignableFrom(raw) || Map.class.isAssignableFrom(raw)) {
+          throw new IllegalArgumentException(
+              f.getName()
+                  + ": nested collections have no Protobuf mapping (wrap them in a record)");
+        }
+        element(raw, f);
+        return;
+      }
+      Class<?> c = (Class<?>) type;
+      FieldDescriptorProto.Type scalar =
+          switch (c.getName()) {
+            case "int", "short", "byte", "java.lang.Integer", "java.lang.Short", "java.lang.Byte" ->
+                FieldDescriptorProto.Type.TYPE_INT32;
+            case "long", "java.lang.Long" -> FieldDescriptorProto.Type.TYPE_INT64;
+            case "boolean", "java.lang.Boolean" -> FieldDescriptorProto.Type.TYPE_BOOL;
+            case "double", "java.lang.Double" -> FieldDescriptorProto.Type.TYPE_DOUBLE;
+            case "float", "java.lang.Float" -> FieldDescriptorProto.Type.TYPE_FLOAT;
+            case "java.lang.String",
+                "java.math.BigDecimal",
+                "java.util.UUID",
+                "java.math.BigInteger" ->
+                FieldDescriptorProto.Type.TYPE_STRING;
+            case "[B" -> FieldDescriptorProto.Type.TYPE_BYTES;
+            default -> null;
+          };
+      if (scalar != null) {
+        f.setType(scalar);
+      } else if (c == Instant.class) {
+        imports.add(TIMESTAMP_FILE);
+        f.setType(FieldDescriptorProto.Type.TYPE_MESSAGE).setTypeName(".google.protobuf.Timestamp");
+      } else if (c.isEnum()) {
+        f.setType(FieldDescriptorProto.Type.TYPE_ENUM).setTypeName(typeName(c));
+      } else if (c.isRecord()) {
+        f.setType(FieldDescriptorProto.Type.TYPE_MESSAGE).setTypeName(typeName(c));
+      } else {
+        throw new IllegalArgumentException(
+            c.getName() + ": no Protobuf mapping (expected: a record, an enum or a scalar)");
+      }
+    }
   }
 
   private static void collect(Type type, Set<Class<?>> into) {
@@ -126,7 +336,8 @@ public final class ProtoSchemas {
       return;
     }
     if (!(type instanceof Class<?> c)) {
-      return;
+      throw new IllegalArgumentException(
+          type + ": no Protobuf mapping (expected: a concrete type)");
     }
     if ((c.isRecord() || c.isEnum()) && into.add(c) && c.isRecord()) {
       for (RecordComponent rc : c.getRecordComponents()) {
@@ -152,44 +363,6 @@ public final class ProtoSchemas {
         || c == Optional.class;
   }
 
-  private static void enumOf(Class<?> type, StringBuilder out) {
-    String prefix = upperSnake(type.getSimpleName());
-    out.append("enum ").append(type.getSimpleName()).append(" {\n");
-    Object[] constants = type.getEnumConstants();
-    for (int i = 0; i < constants.length; i++) {
-      out.append("  ")
-          .append(prefix)
-          .append('_')
-          .append(((Enum<?>) constants[i]).name())
-          .append(" = ")
-          .append(i)
-          .append(";\n");
-    }
-    out.append("}\n\n");
-  }
-
-  private static void message(Class<?> type, StringBuilder out, Set<String> imports) {
-    out.append("message ").append(type.getSimpleName()).append(" {\n");
-    Set<Integer> used = new HashSet<>();
-    RecordComponent[] components = type.getRecordComponents();
-    for (int i = 0; i < components.length; i++) {
-      RecordComponent rc = components[i];
-      int number = numberOf(type, rc, i + 1);
-      if (!used.add(number)) {
-        throw new IllegalArgumentException(
-            type.getSimpleName() + "." + rc.getName() + ": field number " + number + " used twice");
-      }
-      out.append("  ")
-          .append(fieldType(rc.getGenericType(), imports, true))
-          .append(' ')
-          .append(rc.getName())
-          .append(" = ")
-          .append(number)
-          .append(";\n");
-    }
-    out.append("}\n\n");
-  }
-
   private static int numberOf(Class<?> type, RecordComponent rc, int position) {
     ProtoField pinned = rc.getAnnotation(ProtoField.class);
     if (pinned == null) {
@@ -207,57 +380,21 @@ public final class ProtoSchemas {
     return n;
   }
 
-  private static String fieldType(Type type, Set<String> imports, boolean top) {
-    if (type instanceof ParameterizedType p) {
-      Class<?> raw = (Class<?>) p.getRawType();
-      Type[] args = p.getActualTypeArguments();
-      if (Collection.class.isAssignableFrom(raw)) {
-        return "repeated " + fieldType(args[0], imports, false);
+  private static String camel(String name) {
+    StringBuilder out = new StringBuilder();
+    boolean up = true;
+    for (char ch : name.toCharArray()) {
+      if (ch == '_') {
+        up = true;
+      } else {
+        out.append(up ? Character.toUpperCase(ch) : ch);
+        up = false;
       }
-      if (Map.class.isAssignableFrom(raw)) {
-        return "map<string, " + fieldType(args[1], imports, false) + ">";
-      }
-      if (raw == Optional.class) {
-        return "optional " + fieldType(args[0], imports, false);
-      }
-      return fieldType(raw, imports, top);
     }
-    Class<?> c = (Class<?>) type;
-    String scalar =
-        switch (c.getName()) {
-          case "int", "short", "byte" -> "int32";
-          case "long" -> "int64";
-          case "boolean" -> "bool";
-          case "double" -> "double";
-          case "float" -> "float";
-          case "java.lang.String",
-              "java.math.BigDecimal",
-              "java.util.UUID",
-              "java.math.BigInteger" ->
-              "string";
-          case "java.lang.Integer", "java.lang.Short", "java.lang.Byte" -> "optional int32";
-          case "java.lang.Long" -> "optional int64";
-          case "java.lang.Boolean" -> "optional bool";
-          case "java.lang.Double" -> "optional double";
-          case "java.lang.Float" -> "optional float";
-          case "[B" -> "bytes";
-          case "java.time.Instant" -> {
-            imports.add("google/protobuf/timestamp.proto");
-            yield "google.protobuf.Timestamp";
-          }
-          default -> null;
-        };
-    if (scalar != null) {
-      // "optional" is only allowed on a field itself, not inside repeated or map
-      return top || !scalar.startsWith("optional ") ? scalar : scalar.substring(9);
-    }
-    if (c == BigDecimal.class) {
-      return "string";
-    }
-    return c.getSimpleName();
+    return out.toString();
   }
 
-  private static String upperSnake(String camel) {
+  static String upperSnake(String camel) {
     return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
   }
 }

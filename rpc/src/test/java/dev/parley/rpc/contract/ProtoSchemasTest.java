@@ -3,6 +3,10 @@ package dev.parley.rpc.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import dev.parley.operation.Operation;
 import dev.parley.operation.ProtoField;
 import dev.parley.testing.kit.ContractTools;
@@ -65,7 +69,9 @@ class ProtoSchemasTest {
         .contains("  optional int64 tip = 6;")
         .contains("  optional int32 spice = 3;")
         .contains("  COURSE_STARTER = 0;")
-        .contains("  int64 total = 2;");
+        .contains("  int64 total = 2;")
+        .contains("  optional string id = 1;")
+        .contains("  optional Course course = 2;");
     assertThat(files.get("parley.proto"))
         .contains("service kitchen {\n  rpc Taste(Dish) returns (Dish);\n}");
 
@@ -78,6 +84,45 @@ class ProtoSchemasTest {
           .as(f.getKey() + ":\n" + f.getValue() + "\n" + build.output())
           .isZero();
     }
+  }
+
+  /**
+   * The text a client compiles and the descriptors on the wire are one model: buf compiles the
+   * served text into exactly the descriptors Parley speaks (json names and buf's image extension
+   * aside).
+   */
+  @Test
+  void bufCompilesTheTextIntoTheDescriptorsOnTheWire(@TempDir Path dir) throws Exception {
+    List<Operation<?, ?>> ops = List.of(PLACE, GET);
+    String text = ProtoSchemas.files(ops).get("shop.v1.proto");
+    FileDescriptorProto ours = ProtoSchemas.descriptors(ops).get("shop.v1.proto").toProto();
+
+    ContractTools.requireTool("@bufbuild/buf");
+    Files.writeString(dir.resolve("shop.v1.proto"), text);
+    Path image = dir.resolve("image.binpb");
+    ContractTools.Run build =
+        ContractTools.buf("build", dir.toString(), "--exclude-source-info", "-o", image.toString());
+    assertThat(build.exitCode()).as(build.output()).isZero();
+    FileDescriptorProto compiled =
+        FileDescriptorSet.parseFrom(Files.readAllBytes(image)).getFileList().stream()
+            .filter(f -> f.getName().equals("shop.v1.proto"))
+            .findFirst()
+            .orElseThrow();
+
+    assertThat(withoutJsonNames(compiled)).isEqualTo(withoutJsonNames(ours));
+  }
+
+  private static FileDescriptorProto withoutJsonNames(FileDescriptorProto file) {
+    // buf adds its image extension (field 8042: is_import and the like) to every file
+    FileDescriptorProto.Builder b =
+        file.toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.getDefaultInstance());
+    for (DescriptorProto.Builder m : b.getMessageTypeBuilderList()) {
+      m.getFieldBuilderList().forEach(FieldDescriptorProto.Builder::clearJsonName);
+      for (DescriptorProto.Builder n : m.getNestedTypeBuilderList()) {
+        n.getFieldBuilderList().forEach(FieldDescriptorProto.Builder::clearJsonName);
+      }
+    }
+    return b.build();
   }
 
   @Test
