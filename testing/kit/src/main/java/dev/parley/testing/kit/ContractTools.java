@@ -57,6 +57,18 @@ public final class ContractTools {
     return run(tools, "node", "validate-asyncapi.mjs", document.toString());
   }
 
+  /**
+   * {@code node <script> <args>} in the tools directory, skipped (with the reason) when {@code
+   * npmPackage} is not installed there.
+   */
+  public static Run node(String npmPackage, String script, String... args)
+      throws IOException, InterruptedException {
+    Path tools = requireTool(npmPackage);
+    List<String> command = new ArrayList<>(List.of("node", script));
+    command.addAll(List.of(args));
+    return run(tools, command.toArray(String[]::new));
+  }
+
   /** {@code buf <args>} from the tools directory's install. */
   public static Run buf(String... args) throws IOException, InterruptedException {
     Path tools = requireTool("@bufbuild/buf");
