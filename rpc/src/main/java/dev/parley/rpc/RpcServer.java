@@ -34,15 +34,18 @@ import java.util.Objects;
  * <ul>
  *   <li>REST: {@code POST /{service}/{name}} or the operation's declared route; JSON, XML or
  *       Protobuf by Content-Type and Accept; failures as {@code application/problem+json};
- *   <li>gRPC: method {@code {service}/{name}} with the operation's codecs as marshallers, plus
- *       plain grpc-java services ({@link Builder#grpcService}) with gRPC-Web, unframed
- *       JSON/Protobuf requests and HTTP/JSON transcoding ({@code google.api.http}) for browsers;
+ *   <li>gRPC: method {@code {service}/{name}}, Protobuf with the derived {@code .proto} for record
+ *       operations ({@link dev.parley.rpc.contract.ProtoSchemas}) and JSON for {@code
+ *       application/grpc+json}, gRPC-Web too, plus plain grpc-java services ({@link
+ *       Builder#grpcService}) with gRPC-Web, unframed JSON/Protobuf requests and HTTP/JSON
+ *       transcoding ({@code google.api.http}) for browsers;
  *   <li>messaging: a command + reply on the operation's command channel ({@link
  *       Builder#messaging});
  *   <li>{@code /operations}: a page to see and try every operation; {@code /docs}: Armeria's
- *       DocService for the plain grpc-java services; {@code /internal/health}: the health check
- *       that client-side health-checked endpoint groups probe (these three on by default only while
- *       the server listens on loopback).
+ *       DocService for the operations and plain grpc-java services; {@code /openapi.json}, {@code
+ *       /asyncapi.json} and {@code /proto/<file>}: the contract documents; gRPC server reflection;
+ *       {@code /internal/health}: the health check that client-side health-checked endpoint groups
+ *       probe (all on by default only while the server listens on loopback).
  * </ul>
  *
  * <p>It listens on the loopback address unless {@link Builder#address} says otherwise; a TLS port
@@ -84,6 +87,7 @@ public final class RpcServer implements AutoCloseable {
   private final ServerGate gate;
   private final String openApi;
   private final java.util.Map<String, String> protoFiles;
+  private final String asyncApi;
 
   private RpcServer(Builder b) {
     this.served = List.copyOf(b.served);
@@ -182,20 +186,37 @@ public final class RpcServer implements AutoCloseable {
                   MediaType.parse(r.contentType()),
                   com.linecorp.armeria.common.HttpData.wrap(r.content())));
     }
+    String title =
+        b.apiTitle != null
+            ? b.apiTitle
+            : String.join(
+                ", ", served.stream().map(s -> s.operation().service()).distinct().toList());
     this.openApi =
-        dev.parley.rpc.contract.OpenApi.builder(
-                b.apiTitle != null
-                    ? b.apiTitle
-                    : String.join(
-                        ", ",
-                        served.stream().map(s -> s.operation().service()).distinct().toList()),
-                b.apiVersion)
+        dev.parley.rpc.contract.OpenApi.builder(title, b.apiVersion)
             .operations(operations())
             .codecs(b.codecs)
             .authenticated(gate.authenticates())
             .toJson();
+    if (b.messaging != null) {
+      dev.parley.rpc.contract.AsyncApi async =
+          dev.parley.rpc.contract.AsyncApi.builder(title, b.apiVersion);
+      served.forEach(s -> async.operation(s.operation()));
+      this.asyncApi = async.toJson();
+    } else {
+      this.asyncApi = null;
+    }
     if (docs) {
       sb.serviceUnder("/docs", DocService.builder().build());
+      if (asyncApi != null) {
+        byte[] asyncApiBytes = asyncApi.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        sb.service(
+            "/asyncapi.json",
+            (ctx, req) ->
+                com.linecorp.armeria.common.HttpResponse.of(
+                    com.linecorp.armeria.common.HttpStatus.OK,
+                    MediaType.JSON_UTF_8,
+                    com.linecorp.armeria.common.HttpData.wrap(asyncApiBytes)));
+      }
       protoFiles.forEach(
           (name, text) -> {
             byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -328,6 +349,15 @@ public final class RpcServer implements AutoCloseable {
    */
   public String openApi() {
     return openApi;
+  }
+
+  /**
+   * The AsyncAPI 3.0 document of the operations served over messaging (their command channels and
+   * replies; also served at {@code /asyncapi.json} with the docs); empty without {@link
+   * Builder#messaging}.
+   */
+  public java.util.Optional<String> asyncApi() {
+    return java.util.Optional.ofNullable(asyncApi);
   }
 
   /**
@@ -546,9 +576,11 @@ public final class RpcServer implements AutoCloseable {
 
     /**
      * Whether to serve Armeria's DocService under {@code /docs}, the operations page (try-it forms
-     * for every operation) under {@code /operations} and the OpenAPI document at {@code
-     * /openapi.json}. By default on when the server listens on loopback only, off otherwise: they
-     * describe and call every operation without asking who calls.
+     * for every operation) under {@code /operations}, the OpenAPI document at {@code
+     * /openapi.json}, the AsyncAPI document at {@code /asyncapi.json} (with {@link #messaging}),
+     * the {@code .proto} files under {@code /proto/} and gRPC server reflection. By default on when
+     * the server listens on loopback only, off otherwise: they describe and call every operation
+     * without asking who calls.
      */
     public Builder docs(boolean docs) {
       this.docs = docs;

@@ -301,6 +301,34 @@ class ThreeBindingsIT {
     }
   }
 
+  /**
+   * A server that also serves over messaging describes that side in AsyncAPI 3.0 at {@code
+   * /asyncapi.json}, and the AsyncAPI initiative's parser accepts it (skipped where npm is absent).
+   */
+  @Test
+  void theMessagingSideIsServedAsAsyncApi(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    HttpResponse<String> res =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.port() + "/asyncapi.json"))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertThat(res.statusCode()).isEqualTo(200);
+    assertThat(res.body())
+        .isEqualTo(server.asyncApi().orElseThrow())
+        .contains("\"asyncapi\" : \"3.0.0\"")
+        .contains(CREATE_TICKET.name());
+    java.nio.file.Path file = dir.resolve("asyncapi.json");
+    java.nio.file.Files.writeString(file, res.body());
+    dev.parley.testing.kit.ContractTools.Run run =
+        dev.parley.testing.kit.ContractTools.validateAsyncApi(file);
+    assertThat(run.exitCode()).as(run.output()).isZero();
+  }
+
   @Test
   void malformedGrpcInputAnswersInvalidArgumentWithTheCodecsErrorCode() {
     byte[] garbage = "{\"orderId\":".getBytes(StandardCharsets.UTF_8);
