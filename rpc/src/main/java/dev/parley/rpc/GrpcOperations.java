@@ -28,10 +28,10 @@ import java.util.Set;
  * The gRPC binding: each operation becomes a unary method {@code {service}/{name}}. Record
  * operations speak Protobuf with the descriptors {@link ProtoSchemas} derives ({@code
  * application/grpc}, the served {@code .proto}) and the operation's JSON codec for {@code
- * application/grpc+json}; operations on generated Protobuf messages use those. A service whose
- * types have no Protobuf mapping keeps its codecs on the wire and is not described (no {@code
- * .proto}, not in reflection nor DocService). Runs on the blocking executor (see {@link
- * RpcServer}).
+ * application/grpc+json}; operations on generated Protobuf messages use those (their service is
+ * derived all the same, importing the messages' files). A service whose types have no Protobuf
+ * mapping keeps its codecs on the wire and is not described (no {@code .proto}, not in reflection
+ * nor DocService). Runs on the blocking executor (see {@link RpcServer}).
  */
 final class GrpcOperations {
 
@@ -70,8 +70,10 @@ final class GrpcOperations {
     describedByPackage.forEach(
         (pkg, ops) -> {
           try {
-            files.putAll(ProtoSchemas.descriptors(ops));
+            Map<String, Descriptors.FileDescriptor> derived = ProtoSchemas.descriptors(ops);
+            files.putAll(derived);
             texts.putAll(ProtoSchemas.files(ops));
+            derived.values().forEach(f -> addImports(f, texts));
           } catch (IllegalArgumentException e) {
             // two services of one package clash (say, two types of one name): neither is described
           }
@@ -109,6 +111,30 @@ final class GrpcOperations {
           }
         });
     return new Definitions(described, undescribed, texts);
+  }
+
+  /**
+   * The files a derived file imports (generated messages' own, {@code google/protobuf/...}), as
+   * their {@code .proto} source where it is on the class path (protobuf-java and the
+   * protobuf-maven-plugin put it there), so a client can fetch everything it compiles.
+   */
+  private static void addImports(Descriptors.FileDescriptor file, Map<String, String> texts) {
+    for (Descriptors.FileDescriptor dep : file.getDependencies()) {
+      if (texts.containsKey(dep.getName())) {
+        continue;
+      }
+      ClassLoader loader = GrpcOperations.class.getClassLoader();
+      try (java.io.InputStream in = loader.getResourceAsStream(dep.getName())) {
+        if (in != null) {
+          texts.put(
+              dep.getName(),
+              new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+      } catch (java.io.IOException e) {
+        // not served; reflection still gives the descriptor
+      }
+      addImports(dep, texts);
+    }
   }
 
   private static boolean derivable(List<Operation<?, ?>> ops) {

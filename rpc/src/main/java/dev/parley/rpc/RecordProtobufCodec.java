@@ -171,6 +171,9 @@ final class RecordProtobufCodec implements Codec {
       case BYTE_STRING -> ByteString.copyFrom((byte[]) value);
       case ENUM -> f.getEnumType().findValueByNumber(((Enum<?>) value).ordinal());
       case MESSAGE -> {
+        if (value instanceof Message generated) {
+          yield generated;
+        }
         if (value instanceof Instant at) {
           Descriptors.Descriptor ts = f.getMessageType();
           yield DynamicMessage.newBuilder(ts)
@@ -285,9 +288,23 @@ final class RecordProtobufCodec implements Codec {
             throw malformed(f.getName() + ": not a valid timestamp");
           }
         }
+        if (Message.class.isAssignableFrom(c)) {
+          yield c.isInstance(m) ? m : generatedFrom(m, c);
+        }
         yield fromMessage(m, c);
       }
     };
+  }
+
+  /** A generated message class's instance of the same bytes. */
+  private static Object generatedFrom(Message m, Class<?> type) {
+    try {
+      return type.getMethod("parseFrom", ByteString.class).invoke(null, m.toByteString());
+    } catch (InvocationTargetException e) {
+      throw malformed(type.getSimpleName() + ": " + e.getCause().getMessage());
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(type + ": no parseFrom(ByteString)", e);
+    }
   }
 
   private static int inRange(FieldDescriptor f, int v, int min, int max) {

@@ -11,7 +11,11 @@ import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.MediaType;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
+import dev.parley.codec.protobuf.ProtobufCodec;
+import dev.parley.codec.protobuf.ProtobufJsonCodec;
 import dev.parley.operation.Operation;
+import dev.parley.rpc.test.GreetReply;
+import dev.parley.rpc.test.GreetRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -87,6 +91,10 @@ class ProtobufWireIT {
   static final Operation<Node, Node> DEPTH =
       Operation.of("wire.v1.Echo", "Depth", Node.class, Node.class);
 
+  /** An operation on generated messages: its service is derived, its messages imported. */
+  static final Operation<GreetRequest, GreetReply> GREET =
+      Operation.of("wire.v1.Greeter", "Greet", GreetRequest.class, GreetReply.class);
+
   private static final AtomicInteger calls = new AtomicInteger();
   private static RpcServer server;
   private static RpcClient grpc;
@@ -97,7 +105,7 @@ class ProtobufWireIT {
   static void start() {
     server =
         RpcServer.builder()
-            .codecs(Codecs.of(JsonCodec.of()))
+            .codecs(Codecs.of(JsonCodec.of(), ProtobufCodec.of(), ProtobufJsonCodec.of()))
             .serve(
                 ECHO,
                 (in, ctx) -> {
@@ -105,6 +113,9 @@ class ProtobufWireIT {
                   return in;
                 })
             .serve(BLOB, (in, ctx) -> in)
+            .serve(
+                GREET,
+                (in, ctx) -> GreetReply.newBuilder().setMessage("hello " + in.getName()).build())
             .serve(
                 DEPTH,
                 (in, ctx) -> {
@@ -117,7 +128,7 @@ class ProtobufWireIT {
         RpcClient.builder()
             .binding(Binding.GRPC)
             .endpoints(Endpoints.of("127.0.0.1:" + server.port()))
-            .codecs(Codecs.of(JsonCodec.of()))
+            .codecs(Codecs.of(JsonCodec.of(), ProtobufCodec.of(), ProtobufJsonCodec.of()))
             .build();
   }
 
@@ -181,7 +192,7 @@ class ProtobufWireIT {
           reflect(channel, ServerReflectionRequest.newBuilder().setListServices("*").build());
       assertThat(listed.get(0).getListServicesResponse().getServiceList())
           .extracting(ServiceResponse::getName)
-          .contains("wire.v1.Echo", "grpc.reflection.v1.ServerReflection");
+          .contains("wire.v1.Echo", "wire.v1.Greeter", "grpc.reflection.v1.ServerReflection");
 
       List<ServerReflectionResponse> files =
           reflect(
@@ -192,13 +203,9 @@ class ProtobufWireIT {
         FileDescriptorProto p = FileDescriptorProto.parseFrom(bytes);
         protos.put(p.getName(), p);
       }
-      assertThat(protos).containsKeys("wire.v1.proto", "google/protobuf/timestamp.proto");
-      Descriptors.FileDescriptor timestamp =
-          Descriptors.FileDescriptor.buildFrom(
-              protos.get("google/protobuf/timestamp.proto"), new Descriptors.FileDescriptor[0]);
-      Descriptors.FileDescriptor file =
-          Descriptors.FileDescriptor.buildFrom(
-              protos.get("wire.v1.proto"), new Descriptors.FileDescriptor[] {timestamp});
+      assertThat(protos)
+          .containsKeys("wire.v1.proto", "google/protobuf/timestamp.proto", "greeter.proto");
+      Descriptors.FileDescriptor file = build("wire.v1.proto", protos);
       Descriptors.ServiceDescriptor echo = file.findServiceByName("Echo");
       assertThat(echo.getMethods())
           .extracting(Descriptors.MethodDescriptor::getName)
@@ -249,18 +256,34 @@ class ProtobufWireIT {
     HttpResponse<String> docs = get("/docs/specification.json");
 
     assertThat(index.statusCode()).isEqualTo(200);
-    assertThat(index.body()).isEqualTo("wire.v1.proto\n");
+    // the derived file, then what it imports (and they import) from the class path
+    assertThat(index.body())
+        .startsWith("wire.v1.proto\n")
+        .contains(
+            "google/protobuf/timestamp.proto\n",
+            "greeter.proto\n",
+            "google/api/annotations.proto\n");
     assertThat(proto.statusCode()).isEqualTo(200);
     assertThat(proto.body())
         .isEqualTo(server.protoFiles().get("wire.v1.proto"))
         .contains("service Echo {\n  rpc Echo(Everything) returns (Everything);")
         .contains("  optional string name = 1;")
         .contains("  repeated Line lines = 8;")
-        .contains("  map<string, int64> extras = 9;");
+        .contains("  map<string, int64> extras = 9;")
+        .contains("import \"greeter.proto\";")
+        .contains(
+            "service Greeter {\n  rpc Greet(parley.test.GreetRequest) returns (parley.test.GreetReply);");
+    assertThat(get("/proto/greeter.proto").body()).contains("message GreetRequest {");
     assertThat(docs.statusCode()).isEqualTo(200);
     assertThat(docs.body())
         .contains("\"id\" : \"wire.v1.Echo/Echo/POST\"")
         .contains("\"typeSignature\" : \"wire.v1.Everything\"");
+  }
+
+  @Test
+  void anOperationOnGeneratedMessagesIsCalledByItsDerivedService() {
+    assertThat(grpc.call(GREET, GreetRequest.newBuilder().setName("ann").build()).getMessage())
+        .isEqualTo("hello ann");
   }
 
   @Test
@@ -368,8 +391,20 @@ class ProtobufWireIT {
     return responses;
   }
 
+  /** Builds a reflected file after the files it imports, as a dynamic client does. */
+  private static Descriptors.FileDescriptor build(
+      String name, Map<String, FileDescriptorProto> protos) throws Exception {
+    FileDescriptorProto proto = protos.get(name);
+    List<Descriptors.FileDescriptor> deps = new ArrayList<>();
+    for (String dep : proto.getDependencyList()) {
+      deps.add(build(dep, protos));
+    }
+    return Descriptors.FileDescriptor.buildFrom(
+        proto, deps.toArray(new Descriptors.FileDescriptor[0]));
+  }
+
   private static Descriptors.Descriptor descriptor(String message) {
-    return dev.parley.rpc.contract.ProtoSchemas.descriptors(List.of(ECHO, BLOB, DEPTH))
+    return dev.parley.rpc.contract.ProtoSchemas.descriptors(List.of(ECHO, BLOB, DEPTH, GREET))
         .get("wire.v1.proto")
         .findMessageTypeByName(message);
   }

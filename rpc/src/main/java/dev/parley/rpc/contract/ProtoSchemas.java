@@ -44,7 +44,8 @@ import java.util.UUID;
  * (explicit presence, so {@code null} stays {@code null}): {@code String}, boxed scalars, enums,
  * {@code BigDecimal}, {@code BigInteger} and {@code UUID} (the last three as strings), {@code
  * Optional<T>}; {@code byte[]} bytes, collections repeated, {@code Map<String, V>} a map, {@code
- * Instant} {@code google.protobuf.Timestamp}, other records their messages.
+ * Instant} {@code google.protobuf.Timestamp}, other records their messages. Generated Protobuf
+ * messages (as operation types or fields) are used as they are, their file imported.
  */
 public final class ProtoSchemas {
 
@@ -55,7 +56,7 @@ public final class ProtoSchemas {
   /** The {@code .proto} files of {@code operations}, by file name ({@code <package>.proto}). */
   public static Map<String, String> files(List<? extends Operation<?, ?>> operations) {
     Map<String, String> files = new LinkedHashMap<>();
-    protos(operations).forEach((name, proto) -> files.put(name, ProtoText.of(proto)));
+    protos(operations).forEach((name, built) -> files.put(name, ProtoText.of(built.proto())));
     return files;
   }
 
@@ -70,16 +71,13 @@ public final class ProtoSchemas {
     Map<String, Descriptors.FileDescriptor> out = new LinkedHashMap<>();
     protos(operations)
         .forEach(
-            (name, proto) -> {
-              List<Descriptors.FileDescriptor> deps = new ArrayList<>();
-              if (proto.getDependencyList().contains(TIMESTAMP_FILE)) {
-                deps.add(Timestamp.getDescriptor().getFile());
-              }
+            (name, built) -> {
               try {
                 out.put(
                     name,
                     Descriptors.FileDescriptor.buildFrom(
-                        proto, deps.toArray(new Descriptors.FileDescriptor[0])));
+                        built.proto(),
+                        built.dependencies().toArray(new Descriptors.FileDescriptor[0])));
               } catch (Descriptors.DescriptorValidationException e) {
                 throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
               }
@@ -109,17 +107,21 @@ public final class ProtoSchemas {
     return dot < 0 ? service : service.substring(dot + 1);
   }
 
-  private static Map<String, FileDescriptorProto> protos(
-      List<? extends Operation<?, ?>> operations) {
+  /** A derived file and the files it imports. */
+  private record Built(FileDescriptorProto proto, List<Descriptors.FileDescriptor> dependencies) {}
+
+  private static Map<String, Built> protos(List<? extends Operation<?, ?>> operations) {
     Map<String, List<Operation<?, ?>>> byPackage = new LinkedHashMap<>();
     for (Operation<?, ?> op : operations) {
       byPackage.computeIfAbsent(packageOf(op.service()), p -> new ArrayList<>()).add(op);
     }
-    Map<String, FileDescriptorProto> files = new LinkedHashMap<>();
+    Map<String, Built> files = new LinkedHashMap<>();
     byPackage.forEach(
         (pkg, ops) -> {
           String name = (pkg.isEmpty() ? "parley" : pkg) + ".proto";
-          files.put(name, new FileBuilder(name, pkg).build(ops));
+          FileBuilder builder = new FileBuilder(name, pkg);
+          FileDescriptorProto proto = builder.build(ops);
+          files.put(name, new Built(proto, List.copyOf(builder.dependencies.values())));
         });
     return files;
   }
@@ -128,7 +130,7 @@ public final class ProtoSchemas {
   private static final class FileBuilder {
     private final FileDescriptorProto.Builder file;
     private final String pkg;
-    private final Set<String> imports = new LinkedHashSet<>();
+    private final Map<String, Descriptors.FileDescriptor> dependencies = new LinkedHashMap<>();
 
     FileBuilder(String name, String pkg) {
       this.pkg = pkg;
@@ -177,11 +179,16 @@ public final class ProtoSchemas {
                     .setOutputType(typeName(op.outputType())));
       }
       services.values().forEach(file::addService);
-      imports.forEach(file::addDependency);
+      dependencies.keySet().forEach(file::addDependency);
       return file.build();
     }
 
     private String typeName(Class<?> type) {
+      Descriptors.Descriptor generated = generated(type);
+      if (generated != null) {
+        dependencies.put(generated.getFile().getName(), generated.getFile());
+        return "." + generated.getFullName();
+      }
       return "." + (pkg.isEmpty() ? "" : pkg + ".") + messageName(type);
     }
 
@@ -280,7 +287,11 @@ public final class ProtoSchemas {
       }
       Class<?> c = (Class<?>) type;
       element(c, f);
-      return !c.isPrimitive() && c != byte[].class && !c.isRecord() && c != Instant.class;
+      return !c.isPrimitive()
+          && c != byte[].class
+          && !c.isRecord()
+          && c != Instant.class
+          && generated(c) == null;
     }
 
     /** The type of one value (a field's, or a repeated field's or map value's element). */
@@ -315,11 +326,11 @@ public final class ProtoSchemas {
       if (scalar != null) {
         f.setType(scalar);
       } else if (c == Instant.class) {
-        imports.add(TIMESTAMP_FILE);
+        dependencies.put(TIMESTAMP_FILE, Timestamp.getDescriptor().getFile());
         f.setType(FieldDescriptorProto.Type.TYPE_MESSAGE).setTypeName(".google.protobuf.Timestamp");
       } else if (c.isEnum()) {
         f.setType(FieldDescriptorProto.Type.TYPE_ENUM).setTypeName(typeName(c));
-      } else if (c.isRecord()) {
+      } else if (c.isRecord() || generated(c) != null) {
         f.setType(FieldDescriptorProto.Type.TYPE_MESSAGE).setTypeName(typeName(c));
       } else {
         throw new IllegalArgumentException(
@@ -339,14 +350,34 @@ public final class ProtoSchemas {
       throw new IllegalArgumentException(
           type + ": no Protobuf mapping (expected: a concrete type)");
     }
+    if (generated(c) != null) {
+      return;
+    }
     if ((c.isRecord() || c.isEnum()) && into.add(c) && c.isRecord()) {
       for (RecordComponent rc : c.getRecordComponents()) {
         collect(rc.getGenericType(), into);
       }
     }
-    if (!c.isRecord() && !c.isEnum() && !scalarOrKnown(c)) {
+    if (!c.isRecord() && !c.isEnum() && !scalarOrKnown(c) && generated(c) == null) {
       throw new IllegalArgumentException(
-          c.getName() + ": no Protobuf mapping (expected: a record, an enum or a scalar)");
+          c.getName()
+              + ": no Protobuf mapping (expected: a record, an enum, a scalar or a generated"
+              + " Protobuf message)");
+    }
+  }
+
+  /**
+   * The descriptor of a generated Protobuf message class (its own {@code .proto} defines it; the
+   * derived file imports that), else null.
+   */
+  static Descriptors.Descriptor generated(Class<?> type) {
+    if (!com.google.protobuf.Message.class.isAssignableFrom(type)) {
+      return null;
+    }
+    try {
+      return (Descriptors.Descriptor) type.getMethod("getDescriptor").invoke(null);
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      return null;
     }
   }
 
