@@ -101,6 +101,19 @@ public interface Messaging extends AutoCloseable {
   }
 
   /**
+   * {@link #serve(Operation, OperationHandler)} with a handler that does not block: called on the
+   * transport's dispatch thread without a hand-off ({@link AsyncCommandHandler}), answered when its
+   * stage completes.
+   */
+  default <I, O> Subscription serveAsync(
+      Operation<I, O> operation, dev.parley.operation.AsyncOperationHandler<I, O> handler) {
+    return serveAsync(
+        operation.commandChannel(),
+        new OperationCommandHandler.Async<>(handler),
+        defaultSubscriptionOptions().withRedelivery(Redelivery.none()));
+  }
+
+  /**
    * Calls an operation over its messaging binding: a {@link #request} on its command channel,
    * answered by a {@link #serve(Operation, OperationHandler)}d handler.
    */

@@ -8,7 +8,6 @@ import dev.parley.error.Code;
 import dev.parley.error.RejectedException;
 import dev.parley.error.Status;
 import dev.parley.operation.Operation;
-import dev.parley.operation.OperationHandler;
 import dev.parley.policy.Deadline;
 import dev.parley.rpc.contract.ProtoSchemas;
 import io.grpc.MethodDescriptor;
@@ -243,7 +242,7 @@ final class GrpcOperations {
         (MethodDescriptor<Object, O>) method,
         ServerCalls.asyncUnaryCall(
             (Object request, StreamObserver<O> observer) ->
-                handle(op, served.handler(), request, observer, gate)));
+                handle(served, request, observer, gate)));
   }
 
   /** What server reflection and DocService read: the service's (and method's) descriptor. */
@@ -274,19 +273,40 @@ final class GrpcOperations {
     }
   }
 
+  /**
+   * Admits the call on the event loop (refused at once beyond the server's call limit), then runs a
+   * blocking handler on the blocking executor, an asynchronous one right here (on the blocking
+   * executor too when the server authenticates: an authenticator may block).
+   */
   private static <I, O> void handle(
-      Operation<I, O> op,
-      OperationHandler<I, O> handler,
-      Object request,
-      StreamObserver<O> observer,
-      ServerGate gate) {
+      RpcServer.Served<I, O> served, Object request, StreamObserver<O> observer, ServerGate gate) {
     ServiceRequestContext ctx = ServiceRequestContext.current();
-    Deadline deadline = ServerCallContext.deadlineOf(ctx.request().headers());
     Optional<RejectedException> refused = gate.admit();
     if (refused.isPresent()) {
       observer.onError(StatusMapping.toGrpc(refused.get().status()));
       return;
     }
+    if (served.blocking() || gate.authenticates()) {
+      try {
+        ctx.blockingTaskExecutor().execute(() -> call(served, request, observer, gate, ctx));
+      } catch (RuntimeException e) {
+        gate.release();
+        observer.onError(StatusMapping.toGrpc(StatusMapping.statusOf(e)));
+      }
+    } else {
+      call(served, request, observer, gate, ctx);
+    }
+  }
+
+  private static <I, O> void call(
+      RpcServer.Served<I, O> served,
+      Object request,
+      StreamObserver<O> observer,
+      ServerGate gate,
+      ServiceRequestContext ctx) {
+    Operation<I, O> op = served.operation();
+    Deadline deadline = ServerCallContext.deadlineOf(ctx.request().headers());
+    java.util.concurrent.CompletionStage<O> output;
     try {
       gate.authorize(op.service(), op.name(), ctx, ctx.request().headers());
       if (request instanceof CodecMarshaller.Malformed m) {
@@ -299,20 +319,27 @@ final class GrpcOperations {
       ServerCallContext call =
           new ServerCallContext("grpc", ctx, ctx.request().headers(), deadline);
       I input = op.inputType().cast(request);
-      O output;
       if (deadline == null) {
-        output = handler.handle(input, call);
+        output = served.invoke(input, call);
       } else {
         try (Deadline.Scope scope = deadline.attach()) {
-          output = handler.handle(input, call);
+          output = served.invoke(input, call);
         }
       }
-      observer.onNext(output);
-      observer.onCompleted();
     } catch (Throwable t) {
-      observer.onError(StatusMapping.toGrpc(StatusMapping.statusOf(t)));
-    } finally {
       gate.release();
+      observer.onError(StatusMapping.toGrpc(StatusMapping.statusOf(t)));
+      return;
     }
+    output.whenComplete(
+        (out, failure) -> {
+          gate.release();
+          if (failure != null) {
+            observer.onError(StatusMapping.toGrpc(StatusMapping.statusOf(failure)));
+          } else {
+            observer.onNext(out);
+            observer.onCompleted();
+          }
+        });
   }
 }

@@ -20,7 +20,6 @@ import dev.parley.error.Code;
 import dev.parley.error.RejectedException;
 import dev.parley.error.Status;
 import dev.parley.operation.Operation;
-import dev.parley.operation.OperationHandler;
 import dev.parley.policy.Deadline;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -29,24 +28,27 @@ import java.util.Optional;
 
 /**
  * The REST binding of one operation: decodes the input by Content-Type (or, for GET and DELETE,
- * from path and query parameters), runs the handler on the blocking executor with the caller's
- * deadline current, and encodes the output by Accept. Failures answer a problem JSON body.
+ * from path and query parameters), runs the handler with the caller's deadline current — a blocking
+ * one on the blocking executor, an asynchronous one on the event loop (on the blocking executor
+ * when the server authenticates, as an authenticator may block) — and encodes the output by Accept.
+ * Failures answer a problem JSON body.
  */
 final class RestOperationService<I, O> implements HttpService {
 
   private static final ObjectMapper PARAMS = new ObjectMapper();
 
   private final Operation<I, O> operation;
-  private final OperationHandler<I, O> handler;
+  private final RpcServer.Served<I, O> served;
   private final Codecs codecs;
   private final ServerGate gate;
+  private final boolean onEventLoop;
 
-  RestOperationService(
-      Operation<I, O> operation, OperationHandler<I, O> handler, Codecs codecs, ServerGate gate) {
-    this.operation = operation;
-    this.handler = handler;
+  RestOperationService(RpcServer.Served<I, O> served, Codecs codecs, ServerGate gate) {
+    this.operation = served.operation();
+    this.served = served;
     this.codecs = codecs;
     this.gate = gate;
+    this.onEventLoop = !served.blocking() && !gate.authenticates();
   }
 
   @Override
@@ -64,37 +66,54 @@ final class RestOperationService<I, O> implements HttpService {
     if (refused.isPresent()) {
       return StatusMapping.problem(refused.get().status());
     }
-    return HttpResponse.of(
-        req.aggregate()
-            .thenApplyAsync(agg -> handle(ctx, agg, deadline), ctx.blockingTaskExecutor())
-            .whenComplete((r, e) -> gate.release()));
+    java.util.concurrent.CompletableFuture<AggregatedHttpRequest> aggregated = req.aggregate();
+    java.util.concurrent.CompletableFuture<HttpResponse> response =
+        onEventLoop
+            ? aggregated.thenCompose(agg -> handle(ctx, agg, deadline))
+            : aggregated.thenComposeAsync(
+                agg -> handle(ctx, agg, deadline), ctx.blockingTaskExecutor());
+    return HttpResponse.of(response.whenComplete((r, e) -> gate.release()));
   }
 
-  private HttpResponse handle(
+  private java.util.concurrent.CompletableFuture<HttpResponse> handle(
       ServiceRequestContext ctx, AggregatedHttpRequest req, Deadline deadline) {
+    java.util.concurrent.CompletionStage<O> output;
+    Codec writer;
     try {
       gate.authorize(operation.service(), operation.name(), ctx, req.headers());
       if (deadline != null) {
         deadline.check();
       }
-      Codec writer = negotiate(req);
+      writer = negotiate(req);
       I input = decode(ctx, req);
       ServerCallContext call = new ServerCallContext("rest", ctx, req.headers(), deadline);
-      O output;
       if (deadline == null) {
-        output = handler.handle(input, call);
+        output = served.invoke(input, call);
       } else {
         try (Deadline.Scope scope = deadline.attach()) {
-          output = handler.handle(input, call);
+          output = served.invoke(input, call);
         }
       }
-      return HttpResponse.of(
-          HttpStatus.OK,
-          MediaType.parse(writer.contentType()),
-          HttpData.wrap(writer.encode(output)));
     } catch (Throwable t) {
-      return StatusMapping.problem(StatusMapping.statusOf(t));
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          StatusMapping.problem(StatusMapping.statusOf(t)));
     }
+    return output
+        .handle(
+            (out, failure) -> {
+              if (failure != null) {
+                return StatusMapping.problem(StatusMapping.statusOf(failure));
+              }
+              try {
+                return HttpResponse.of(
+                    HttpStatus.OK,
+                    MediaType.parse(writer.contentType()),
+                    HttpData.wrap(writer.encode(out)));
+              } catch (Throwable t) {
+                return StatusMapping.problem(StatusMapping.statusOf(t));
+              }
+            })
+        .toCompletableFuture();
   }
 
   private I decode(ServiceRequestContext ctx, AggregatedHttpRequest req) {

@@ -73,8 +73,31 @@ import java.util.Objects;
  */
 public final class RpcServer implements AutoCloseable {
 
-  /** One served operation. */
-  record Served<I, O>(Operation<I, O> operation, OperationHandler<I, O> handler) {}
+  /**
+   * One served operation: a blocking {@code handler} (run on the handler threads) or an {@code
+   * async} one (run where the input is ready, without a hand-off); exactly one is set.
+   */
+  record Served<I, O>(
+      Operation<I, O> operation,
+      OperationHandler<I, O> handler,
+      dev.parley.operation.AsyncOperationHandler<I, O> async) {
+
+    boolean blocking() {
+      return async == null;
+    }
+
+    /** The handler as a stage, called on the current thread (a handler thread when blocking). */
+    java.util.concurrent.CompletionStage<O> invoke(I input, dev.parley.operation.CallContext ctx) {
+      if (async != null) {
+        return async.handle(input, ctx);
+      }
+      try {
+        return java.util.concurrent.CompletableFuture.completedFuture(handler.handle(input, ctx));
+      } catch (Exception e) {
+        return java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+    }
+  }
 
   /** A fixed resource (a page, a script) served on GET. */
   private record Resource(String path, String contentType, byte[] content) {}
@@ -251,10 +274,14 @@ public final class RpcServer implements AutoCloseable {
     this.server = sb.build();
   }
 
-  /** A gRPC service for operations: method marshallers, JSON by the operations' JSON codec. */
+  /**
+   * A gRPC service for operations: method marshallers, JSON by the operations' JSON codec. Calls
+   * arrive on the event loop; {@link GrpcOperations} moves blocking handlers to the blocking
+   * executor after admitting the call.
+   */
   private static GrpcServiceBuilder operationsGrpc(Builder b) {
     return GrpcService.builder()
-        .useBlockingTaskExecutor(true)
+        .useBlockingTaskExecutor(false)
         .useMethodMarshaller(true)
         .jsonMarshallerFactory(CodecJsonMarshaller::new)
         .maxRequestMessageLength((int) Math.min(Integer.MAX_VALUE, b.maxRequestLength));
@@ -269,7 +296,7 @@ public final class RpcServer implements AutoCloseable {
       // gRPC shares the default path: REST is told apart by its content types
       route.consumes(bodyTypes);
     }
-    route.build(new RestOperationService<>(op, s.handler(), codecs, gate));
+    route.build(new RestOperationService<>(s, codecs, gate));
   }
 
   public static Builder builder() {
@@ -294,12 +321,15 @@ public final class RpcServer implements AutoCloseable {
   private static <I, O> Subscription serveOverMessaging(
       Messaging messaging, Served<I, O> s, ServerGate gate) {
     if (!gate.authenticates()) {
-      return messaging.serve(s.operation(), s.handler());
+      return s.blocking()
+          ? messaging.serve(s.operation(), s.handler())
+          : messaging.serveAsync(s.operation(), s.async());
     }
     // the same authenticators and rules over messaging: the token travels in the request's
-    // parley-authorization header (client certificates are the broker's business there)
+    // parley-authorization header (client certificates are the broker's business there). An
+    // authenticator may block (a JWKS fetch), so authenticated calls run on the handler pool, an
+    // asynchronous handler's stage awaited there.
     Operation<I, O> op = s.operation();
-    OperationHandler<I, O> handler = s.handler();
     return messaging.serve(
         op,
         (input, context) -> {
@@ -314,7 +344,13 @@ public final class RpcServer implements AutoCloseable {
                                   ? dev.parley.message.Headers.AUTHORIZATION
                                   : name)
                           .orElse(null));
-          return handler.handle(input, new IdentifiedCallContext(context, identity));
+          try {
+            return s.invoke(input, new IdentifiedCallContext(context, identity))
+                .toCompletableFuture()
+                .join();
+          } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+          }
         });
   }
 
@@ -537,11 +573,30 @@ public final class RpcServer implements AutoCloseable {
       return this;
     }
 
-    /** Serves {@code operation} with {@code handler}. */
+    /** Serves {@code operation} with {@code handler}, on the handler threads. */
     public <I, O> Builder serve(Operation<I, O> operation, OperationHandler<I, O> handler) {
       served.add(
           new Served<>(
               Objects.requireNonNull(operation, "operation"),
+              Objects.requireNonNull(handler, "handler"),
+              null));
+      return this;
+    }
+
+    /**
+     * Serves {@code operation} with a handler that does not block: over REST and gRPC it is called
+     * on the event loop once the input is decoded, over messaging on the transport's dispatch
+     * thread, and answered when its stage completes — no handler thread is held while it waits (the
+     * server's call limit still counts it until then). With an authenticator, the caller is
+     * authenticated on a handler thread first (an authenticator may block) and the handler is
+     * called there.
+     */
+    public <I, O> Builder serveAsync(
+        Operation<I, O> operation, dev.parley.operation.AsyncOperationHandler<I, O> handler) {
+      served.add(
+          new Served<>(
+              Objects.requireNonNull(operation, "operation"),
+              null,
               Objects.requireNonNull(handler, "handler")));
       return this;
     }
