@@ -71,7 +71,7 @@ final class GrpcOperations {
           try {
             Map<String, Descriptors.FileDescriptor> derived = ProtoSchemas.descriptors(ops);
             files.putAll(derived);
-            texts.putAll(ProtoSchemas.files(ops));
+            derived.forEach((name, file) -> texts.put(name, ProtoSchemas.text(file)));
             derived.values().forEach(f -> addImports(f, texts));
           } catch (IllegalArgumentException e) {
             // two services of one package clash (say, two types of one name): neither is described
@@ -169,11 +169,13 @@ final class GrpcOperations {
    * record operations, the operation's codecs otherwise.
    */
   static <I, O> MethodDescriptor<I, O> clientMethod(Operation<I, O> op, Codecs codecs) {
-    RecordProtobufCodec proto = null;
-    if (derivable(List.of(op))) {
+    RecordProtobufCodec proto;
+    try {
       Descriptors.FileDescriptor file =
           ProtoSchemas.descriptors(List.of(op)).get(ProtoSchemas.fileOf(op.service()));
       proto = codecOf(file, List.of(op));
+    } catch (IllegalArgumentException e) {
+      proto = null; // no Protobuf mapping: the operation's codecs on the wire
     }
     return MethodDescriptor.<I, O>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)

@@ -225,12 +225,7 @@ final class RecordProtobufCodec implements Codec {
       } else {
         value = fromValue(f, valueType, message.getField(f));
       }
-      if (optional) {
-        value = Optional.ofNullable(value);
-      } else if (value == null && t instanceof Class<?> c && c.isPrimitive()) {
-        value = message.getField(f);
-      }
-      args[i] = value;
+      args[i] = optional ? Optional.ofNullable(value) : value;
     }
     return mapping.construct(args);
   }

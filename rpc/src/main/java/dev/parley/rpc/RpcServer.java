@@ -201,13 +201,7 @@ public final class RpcServer implements AutoCloseable {
       sb.service("/internal/health", HealthCheckService.of());
     }
     for (Resource r : b.resources) {
-      sb.service(
-          r.path(),
-          (ctx, req) ->
-              com.linecorp.armeria.common.HttpResponse.of(
-                  com.linecorp.armeria.common.HttpStatus.OK,
-                  MediaType.parse(r.contentType()),
-                  com.linecorp.armeria.common.HttpData.wrap(r.content())));
+      serveFixed(sb, r.path(), MediaType.parse(r.contentType()), r.content());
     }
     String title =
         b.apiTitle != null
@@ -231,47 +225,32 @@ public final class RpcServer implements AutoCloseable {
     if (docs) {
       sb.serviceUnder("/docs", DocService.builder().build());
       if (asyncApi != null) {
-        byte[] asyncApiBytes = asyncApi.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        sb.service(
-            "/asyncapi.json",
-            (ctx, req) ->
-                com.linecorp.armeria.common.HttpResponse.of(
-                    com.linecorp.armeria.common.HttpStatus.OK,
-                    MediaType.JSON_UTF_8,
-                    com.linecorp.armeria.common.HttpData.wrap(asyncApiBytes)));
+        serveFixed(sb, "/asyncapi.json", MediaType.JSON_UTF_8, utf8(asyncApi));
       }
       protoFiles.forEach(
-          (name, text) -> {
-            byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            sb.service(
-                "/proto/" + name,
-                (ctx, req) ->
-                    com.linecorp.armeria.common.HttpResponse.of(
-                        com.linecorp.armeria.common.HttpStatus.OK,
-                        MediaType.PLAIN_TEXT_UTF_8,
-                        com.linecorp.armeria.common.HttpData.wrap(bytes)));
-          });
-      byte[] index =
-          (String.join("\n", protoFiles.keySet()) + (protoFiles.isEmpty() ? "" : "\n"))
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      sb.service(
-          "/proto/",
-          (ctx, req) ->
-              com.linecorp.armeria.common.HttpResponse.of(
-                  com.linecorp.armeria.common.HttpStatus.OK,
-                  MediaType.PLAIN_TEXT_UTF_8,
-                  com.linecorp.armeria.common.HttpData.wrap(index)));
+          (name, text) -> serveFixed(sb, "/proto/" + name, MediaType.PLAIN_TEXT_UTF_8, utf8(text)));
+      String index = String.join("\n", protoFiles.keySet()) + (protoFiles.isEmpty() ? "" : "\n");
+      serveFixed(sb, "/proto/", MediaType.PLAIN_TEXT_UTF_8, utf8(index));
       sb.service("/operations", new OperationsPage(operations()));
-      byte[] openApiBytes = openApi.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      sb.service(
-          "/openapi.json",
-          (ctx, req) ->
-              com.linecorp.armeria.common.HttpResponse.of(
-                  com.linecorp.armeria.common.HttpStatus.OK,
-                  MediaType.JSON_UTF_8,
-                  com.linecorp.armeria.common.HttpData.wrap(openApiBytes)));
+      serveFixed(sb, "/openapi.json", MediaType.JSON_UTF_8, utf8(openApi));
     }
     this.server = sb.build();
+  }
+
+  /** Serves {@code content} on GET {@code path}: a page, a script, a contract document. */
+  private static void serveFixed(
+      ServerBuilder sb, String path, MediaType contentType, byte[] content) {
+    sb.service(
+        path,
+        (ctx, req) ->
+            com.linecorp.armeria.common.HttpResponse.of(
+                com.linecorp.armeria.common.HttpStatus.OK,
+                contentType,
+                com.linecorp.armeria.common.HttpData.wrap(content)));
+  }
+
+  private static byte[] utf8(String text) {
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.parley.tools;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import com.google.protobuf.Descriptors;
 import dev.parley.codec.Codecs;
@@ -11,12 +13,10 @@ import dev.parley.rpc.contract.AsyncApi;
 import dev.parley.rpc.contract.ContractCheck;
 import dev.parley.rpc.contract.OpenApi;
 import dev.parley.rpc.contract.ProtoSchemas;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,6 +53,8 @@ import java.util.stream.Stream;
  * contract missing from CURRENT is a problem. Exit code 0 compatible, 1 not, 2 bad use.
  */
 public final class Parley {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private Parley() {}
 
@@ -128,14 +130,15 @@ public final class Parley {
         }
       }
       if (!described.isEmpty()) {
+        Map<String, Descriptors.FileDescriptor> derived = ProtoSchemas.descriptors(described);
         Path protoDir = Files.createDirectories(target.resolve("proto"));
-        for (Map.Entry<String, String> f : ProtoSchemas.files(described).entrySet()) {
+        for (Map.Entry<String, Descriptors.FileDescriptor> f : derived.entrySet()) {
           Path file = protoDir.resolve(f.getKey());
-          Files.writeString(file, f.getValue());
+          Files.writeString(file, ProtoSchemas.text(f.getValue()));
           written.add(file.toString());
         }
         Path set = target.resolve(name + "-proto.binpb");
-        Files.write(set, descriptorSet(ProtoSchemas.descriptors(described).values()).toByteArray());
+        Files.write(set, descriptorSet(derived.values()).toByteArray());
         written.add(set.toString());
       }
       written.forEach(w -> out.println("wrote " + w));
@@ -300,22 +303,12 @@ public final class Parley {
       throws IOException {
     return switch (kind) {
       case "model" -> {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        int code =
-            ContractCheck.run(
-                new String[] {"--mode", mode, older.toString(), newer.toString()}, capture);
-        List<String> lines =
-            new ArrayList<>(List.of(buffer.toString(StandardCharsets.UTF_8).split("\n")));
-        if (code == 2) {
-          throw new IllegalArgumentException(String.join("; ", lines));
-        }
-        // the last line is ContractCheck's summary; the rest are problems prefixed with the name
-        lines.remove(lines.size() - 1);
-        String prefix = older.getFileName() + ": ";
-        yield lines.stream()
-            .map(l -> l.startsWith(prefix) ? l.substring(prefix.length()) : l)
-            .toList();
+        JsonNode was = JSON.readTree(older.toFile());
+        JsonNode now = JSON.readTree(newer.toFile());
+        ContractCheck.Mode m = ContractCheck.Mode.valueOf(mode.toUpperCase(Locale.ROOT));
+        yield was.has("asyncapi")
+            ? ContractCheck.asyncApi(was, now, m)
+            : ContractCheck.openApi(was, now, m);
       }
       case "protobuf" ->
           ProtobufCompatibility.check(

@@ -85,6 +85,11 @@ public final class ProtoSchemas {
     return out;
   }
 
+  /** The {@code .proto} source of a file {@link #descriptors} derived. */
+  public static String text(Descriptors.FileDescriptor file) {
+    return ProtoText.of(file.toProto());
+  }
+
   /** The message (or enum) name a Java type has in its derived file. */
   public static String messageName(Class<?> type) {
     return type.getSimpleName();
