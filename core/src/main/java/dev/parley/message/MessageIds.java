@@ -11,7 +11,7 @@ import java.util.UUID;
  */
 public final class MessageIds {
 
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final SecureRandom RANDOM = dev.parley.internal.Randoms.secure();
 
   private MessageIds() {}
 

@@ -32,7 +32,7 @@ final class ReplyRouter implements DeliveryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
   private static final LogLimiter FORGED = LogLimiter.of(10, 10);
-  private static final SecureRandom TOKENS = new SecureRandom();
+  private static final SecureRandom TOKENS = dev.parley.internal.Randoms.secure();
 
   private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
   private final Codecs codecs;
