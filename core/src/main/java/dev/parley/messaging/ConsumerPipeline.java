@@ -334,7 +334,13 @@ final class ConsumerPipeline<T, R> {
             result -> {
               @SuppressWarnings("unchecked")
               R value = (R) result;
-              return reply(inv.replyTo, inv.delivery.message(), Status.OK, value, inv.codec)
+              return reply(
+                      inv.replyTo,
+                      inv.delivery.message(),
+                      Status.OK,
+                      value,
+                      inv.codec,
+                      inv.settlement)
                   .thenApply(v -> result);
             });
   }
@@ -599,7 +605,7 @@ final class ConsumerPipeline<T, R> {
     CompletionStage<Void> reply =
         replyTo == null
             ? CompletableFuture.completedFuture(null)
-            : reply(replyTo, message, remoteStatus(failure), null, null)
+            : reply(replyTo, message, remoteStatus(failure), null, null, null)
                 .exceptionally(
                     e -> {
                       // The caller misses a fast failure and times out; the dead letter matters.
@@ -626,7 +632,12 @@ final class ConsumerPipeline<T, R> {
    * reply carries only what the handler chose to expose ({@link #remoteStatus}).
    */
   private CompletionStage<Void> reply(
-      Destination.Queue replyTo, Message request, Status status, R result, Codec codec) {
+      Destination.Queue replyTo,
+      Message request,
+      Status status,
+      R result,
+      Codec codec,
+      Settlement settlement) {
     if (replyTo == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -659,7 +670,17 @@ final class ConsumerPipeline<T, R> {
     // the caller's reply queue does not outlive the caller, so writing the reply to disk buys
     // nothing and costs an fsync per request (the request stays unacknowledged until the broker
     // has the reply, as before).
-    return send(replyTo, reply.build(), SendOptions.REPLY).thenRun(counters.sent::increment);
+    //
+    // Where the transport can send the reply in order with the request's settlement (RabbitMQ: on
+    // the channel that delivered the request), the request is settled once the reply is handed
+    // over, without a confirm round trip; otherwise once the broker has accepted the reply.
+    Message built = reply.build();
+    CompletableFuture<Void> sent =
+        settlement == null ? null : settlement.replyInOrder(replyTo, built);
+    if (sent == null) {
+      sent = send(replyTo, built, SendOptions.REPLY);
+    }
+    return sent.thenRun(counters.sent::increment);
   }
 
   private CompletionStage<Void> expired(Message message) {

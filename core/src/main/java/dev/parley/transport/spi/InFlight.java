@@ -117,6 +117,12 @@ public final class InFlight {
       public boolean isWithdrawn() {
         return delegate.isWithdrawn();
       }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<Void> replyInOrder(
+          Destination.Queue replyTo, dev.parley.message.Message reply) {
+        return done.get() ? null : delegate.replyInOrder(replyTo, reply);
+      }
     };
   }
 

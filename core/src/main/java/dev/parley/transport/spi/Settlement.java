@@ -30,4 +30,22 @@ public interface Settlement {
   default boolean isWithdrawn() {
     return false;
   }
+
+  /**
+   * Sends {@code reply}, the answer to this delivery, on a path that the broker reads in order with
+   * this delivery's settlement, where the transport has one: the broker then never applies the
+   * settlement without having the reply, so the delivery can be settled as soon as the reply is
+   * handed over, without waiting for the broker to confirm it (RabbitMQ: the channel that delivered
+   * the request, as the classic AMQP 0-9-1 responder does). The stage completes when the reply is
+   * handed over and fails, with a {@link dev.parley.error.TransportException}, when it could not
+   * be.
+   *
+   * <p>Returns null where the transport has no such path, or cannot use it now (the delivery was
+   * withdrawn, the broker blocks publishing): the caller then sends the reply as any other message
+   * and settles the delivery once the broker accepted it. Call it before settling, at most once.
+   */
+  default java.util.concurrent.CompletableFuture<Void> replyInOrder(
+      Destination.Queue replyTo, dev.parley.message.Message reply) {
+    return null;
+  }
 }

@@ -46,6 +46,10 @@ final class AmqpClientTransport implements RabbitTransport {
   private final ExecutorService clientThreads;
   private final Connection publishing;
   private final Connection consuming;
+
+  /** Why RabbitMQ blocks publishing on the consuming connection (replies go there); null: not. */
+  private volatile String consumingBlocked;
+
   private final Publisher publisher;
   private final Declarer producerSide;
   private final Declarer consumerSide;
@@ -104,6 +108,8 @@ final class AmqpClientTransport implements RabbitTransport {
     timer.scheduleWithFixedDelay(publisher::expireOverdue, sweep, sweep, TimeUnit.MILLISECONDS);
     this.producerSide = new Declarer(publishing);
     this.consumerSide = new Declarer(consuming);
+    consuming.addBlockedListener(
+        reason -> consumingBlocked = reason, () -> consumingBlocked = null);
     watchRecovery(publishing, producerSide);
     watchRecovery(consuming, consumerSide);
   }
@@ -290,7 +296,15 @@ final class AmqpClientTransport implements RabbitTransport {
     List<QueueConsumer> consumers = new ArrayList<>();
     try {
       for (int i = 0; i < settings.concurrency(); i++) {
-        QueueConsumer c = new QueueConsumer(consuming, queue, source, settings.prefetch(), handler);
+        QueueConsumer c =
+            new QueueConsumer(
+                consuming,
+                queue,
+                source,
+                settings.prefetch(),
+                handler,
+                settings.temporary(),
+                () -> consumingBlocked == null);
         c.start();
         consumers.add(c);
       }

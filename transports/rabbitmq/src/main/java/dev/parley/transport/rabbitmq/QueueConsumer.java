@@ -7,6 +7,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
+import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -15,8 +16,10 @@ import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +74,19 @@ final class QueueConsumer {
   /** Whether the queue is a single-active-consumer queue (a partition). */
   private final boolean singleActive;
 
+  /**
+   * Whether RabbitMQ acknowledges each delivery as it sends it ({@code no-ack}): for a temporary
+   * queue (a reply queue). Such a queue is exclusive to this connection and deleted with it, so a
+   * manual acknowledgement would keep nothing safe that the queue itself does not lose; without it
+   * the broker does no acknowledgement work and the consumer sends none. Deliveries are then not
+   * limited by the prefetch (a reply queue holds only answers to this instance's requests), and a
+   * requeue drops the message.
+   */
+  private boolean autoAck;
+
+  /** Whether replies may be published on this consumer's channel now; null: never. */
+  private BooleanSupplier mayPublish;
+
   QueueConsumer(
       Connection connection,
       String queue,
@@ -78,6 +94,24 @@ final class QueueConsumer {
       int prefetch,
       DeliveryHandler handler) {
     this(connection, queue, source, prefetch, handler, "", false);
+  }
+
+  /**
+   * A consumer that can also answer its deliveries in order with their acknowledgements ({@link
+   * Settlement#replyInOrder}) while {@code mayPublish} says the connection may publish, and that
+   * takes the deliveries of a {@code temporary} queue with automatic acknowledgement.
+   */
+  QueueConsumer(
+      Connection connection,
+      String queue,
+      Destination source,
+      int prefetch,
+      DeliveryHandler handler,
+      boolean temporary,
+      BooleanSupplier mayPublish) {
+    this(connection, queue, source, prefetch, handler, "", false);
+    this.autoAck = temporary;
+    this.mayPublish = mayPublish;
   }
 
   /**
@@ -120,7 +154,7 @@ final class QueueConsumer {
       }
       ch.addShutdownListener(cause -> generation.incrementAndGet());
       ch.basicQos(prefetch);
-      activeTag = ch.basicConsume(queue, false, consumerTag, new Receiver(ch));
+      activeTag = ch.basicConsume(queue, autoAck, consumerTag, new Receiver(ch));
       channel = ch;
     } catch (IOException | RuntimeException e) {
       throw new TransportException(
@@ -231,8 +265,8 @@ final class QueueConsumer {
 
     @Override
     public void ack() {
-      if (gen != generation.get()) {
-        return; // the channel closed meanwhile; the delivery was requeued
+      if (autoAck || gen != generation.get()) {
+        return; // acknowledged on receipt, or the channel closed meanwhile (it was requeued)
       }
       try {
         synchronized (acks) {
@@ -279,7 +313,7 @@ final class QueueConsumer {
 
     @Override
     public void requeue() {
-      if (isWithdrawn()) {
+      if (autoAck || isWithdrawn()) {
         return; // closing the channel requeues it, in order
       }
       RELEASES.warn(log, "{}: a delivery was not handled; RabbitMQ delivers it again", queue);
@@ -288,10 +322,38 @@ final class QueueConsumer {
 
     @Override
     public void reject() {
-      if (gen != generation.get()) {
+      if (autoAck || gen != generation.get()) {
         return;
       }
       nack(false);
+    }
+
+    /**
+     * Publishes the reply on the channel that delivered the request, before the request's
+     * acknowledgement: RabbitMQ handles a channel's commands in order, so it has routed the reply
+     * before it applies the acknowledgement, and a channel lost in between loses the
+     * acknowledgement too (the request comes again). Not while RabbitMQ blocks publishing: a
+     * consuming connection that publishes then would be blocked with its acknowledgements.
+     */
+    @Override
+    public CompletableFuture<Void> replyInOrder(Destination.Queue replyTo, Message reply) {
+      BooleanSupplier may = mayPublish;
+      if (may == null || autoAck || isWithdrawn() || !may.getAsBoolean()) {
+        return null;
+      }
+      try {
+        ch.basicPublish(
+            "",
+            Topology.queueName(replyTo),
+            false,
+            RabbitMessages.toProperties(reply, System.currentTimeMillis(), false),
+            reply.payload());
+        return CompletableFuture.completedFuture(null);
+      } catch (IOException | RuntimeException e) {
+        return CompletableFuture.failedFuture(
+            new TransportException(
+                "parley.transport.unavailable", "reply not sent: " + e.getMessage(), e));
+      }
     }
 
     private void nack(boolean requeue) {

@@ -7,16 +7,18 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Converts between Parley messages and AMQP 0-9-1 messages. Every Parley header is an entry of the
- * message's {@code headers} table, as a string. Some are mirrored into basic properties so the
- * broker and foreign clients can use them: {@code content-type} → content_type, id → message_id,
- * correlation id → correlation_id, type → type, deadline → expiration (remaining ms). Messages are
- * persistent (delivery mode 2). The payload is the message body, byte for byte.
+ * Converts between Parley messages and AMQP 0-9-1 messages. A Parley header that AMQP has a basic
+ * property for travels as that property: {@code content-type} → content_type, id → message_id,
+ * correlation id → correlation_id, reply address → reply_to, type → type; every other header is an
+ * entry of the message's {@code headers} table, as a string. The deadline is also the expiration
+ * (remaining ms). Messages are persistent (delivery mode 2). The payload is the message body, byte
+ * for byte.
  */
 final class RabbitMessages {
 
@@ -29,33 +31,41 @@ final class RabbitMessages {
   /** Error code of a message the broker dead-lettered after its delivery limit. */
   static final String DELIVERY_LIMIT_CODE = "parley.rabbitmq.delivery_limit";
 
+  private static final String OCTET_STREAM = "application/octet-stream";
+
   private RabbitMessages() {}
 
-  /** Persistent (delivery mode 2) unless {@code persistent} is false: a reply. */
+  /**
+   * Persistent (delivery mode 2) unless {@code persistent} is false: a reply. A header that has a
+   * property of its own (the id, correlation id, reply address, type and content type) travels only
+   * there, not also in the {@code headers} table: the broker decodes that table for every message
+   * it reads a property of (the expiration), so each entry costs it work, and {@link #delivery}
+   * reads those headers back from their properties.
+   */
   static AMQP.BasicProperties toProperties(Message message, long nowMillis, boolean persistent) {
-    // The headers are an unmodifiable String map; amqp-client only reads the table.
-    @SuppressWarnings("unchecked")
-    Map<String, Object> headers = (Map<String, Object>) (Map<String, ?>) message.headers();
+    Map<String, String> all = message.headers();
+    Map<String, Object> table = new HashMap<>(all.size() * 2);
     AMQP.BasicProperties.Builder b =
         new AMQP.BasicProperties.Builder()
             .deliveryMode(persistent ? 2 : 1)
             .messageId(message.id())
-            .headers(headers);
-    String contentType = message.headers().get(Headers.CONTENT_TYPE);
-    if (contentType != null) {
-      b.contentType(contentType);
-    }
-    String correlation = message.headers().get(Headers.CORRELATION_ID);
-    if (correlation != null) {
-      b.correlationId(correlation);
-    }
-    String type = message.headers().get(Headers.TYPE);
-    if (type != null) {
-      b.type(type);
-    }
-    String replyTo = message.headers().get(Headers.REPLY_TO);
-    if (replyTo != null) {
-      b.replyTo(replyTo);
+            .headers(table);
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      String name = e.getKey();
+      String value = e.getValue();
+      switch (name) {
+        case Headers.ID -> {} // message_id
+        case Headers.CORRELATION_ID -> b.correlationId(value);
+        case Headers.REPLY_TO -> b.replyTo(value);
+        case Headers.TYPE -> b.type(value);
+        case Headers.CONTENT_TYPE -> {
+          b.contentType(value);
+          if (OCTET_STREAM.equals(value)) {
+            table.put(name, value); // the property alone is read as "not set" (a client default)
+          }
+        }
+        default -> table.put(name, value);
+      }
     }
     String deadline = message.headers().get(Headers.DEADLINE);
     if (deadline != null) {
@@ -94,8 +104,7 @@ final class RabbitMessages {
     putIfAbsent(out, Headers.CORRELATION_ID, props.getCorrelationId());
     putIfAbsent(out, Headers.REPLY_TO, props.getReplyTo());
     putIfAbsent(out, Headers.TYPE, props.getType());
-    if (props.getContentType() != null
-        && !props.getContentType().equals("application/octet-stream")) {
+    if (props.getContentType() != null && !props.getContentType().equals(OCTET_STREAM)) {
       putIfAbsent(out, Headers.CONTENT_TYPE, props.getContentType());
     }
     if (!out.containsKey(Headers.ERROR_CODE) && headers != null) {
