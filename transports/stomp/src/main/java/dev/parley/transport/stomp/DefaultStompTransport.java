@@ -432,6 +432,14 @@ final class DefaultStompTransport implements StompTransport {
     } else {
       Map<String, String> headers =
           dialect.subscribeHeaders(source, settings.prefetch(), settings.temporary());
+      if (settings.temporary() && dialect instanceof Dialect.RabbitMq) {
+        // A reply queue: its messages are answers to this instance's own requests, worth nothing
+        // once it is gone (RabbitMQ deletes the queue with the connection), so the broker need not
+        // wait for an ACK per reply. Settling such a message sends nothing. Not on Artemis: there
+        // an ack:auto subscription stopped receiving once its consumer-window-size of replies had
+        // come (TCK aFirstDeadLetterAfterAFailureReplyDoesNotStallLaterRequests, batch 3).
+        headers.put("ack", "auto");
+      }
       List<StompConsumer> started = new ArrayList<>();
       try {
         for (int i = 0; i < settings.concurrency(); i++) {

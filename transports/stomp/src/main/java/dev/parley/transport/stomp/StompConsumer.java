@@ -1,5 +1,7 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.error.TransportException;
+import dev.parley.message.Message;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.InFlight;
@@ -10,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -110,7 +113,7 @@ final class StompConsumer {
     String id = baseId + "." + generation.incrementAndGet();
     Map<String, String> h = new LinkedHashMap<>(subscribeHeaders);
     h.put("id", id);
-    h.put("ack", "client-individual");
+    h.putIfAbsent("ack", "client-individual"); // "auto" for a reply queue
     transport.register(id, this);
     String previous = currentId;
     currentId = id;
@@ -278,6 +281,34 @@ final class StompConsumer {
         write(StompFrame.of("NACK", Map.of("id", ack)));
       } finally {
         released();
+      }
+    }
+
+    /**
+     * Sends the reply on the connection that delivered the request, without a receipt, just before
+     * the request's ACK: the broker reads a connection's frames in order, so it has routed the
+     * reply before it applies the ACK, and a connection lost in between loses the ACK too (the
+     * request comes again). A SEND the broker refuses ends the connection, as it would with a
+     * receipt.
+     */
+    @Override
+    public CompletableFuture<Void> replyInOrder(Destination.Queue replyTo, Message reply) {
+      if (ack == null || unsubscribing || isWithdrawn()) {
+        return null;
+      }
+      Map<String, String> headers;
+      try {
+        headers = transport.dialect0().sendHeaders(replyTo, reply, Duration.ZERO, false);
+      } catch (IllegalArgumentException e) {
+        return null; // the transport's own send reports it
+      }
+      try {
+        from.write(new StompFrame("SEND", headers, reply.payload()));
+        return CompletableFuture.completedFuture(null);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(
+            new TransportException(
+                "parley.transport.connection_lost", "reply not sent: " + e.getMessage(), e));
       }
     }
 
