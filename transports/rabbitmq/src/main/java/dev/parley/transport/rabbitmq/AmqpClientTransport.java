@@ -197,8 +197,7 @@ final class AmqpClientTransport implements RabbitTransport {
       return dev.parley.transport.spi.Transport.closedFailure();
     }
     try {
-      AMQP.BasicProperties props =
-          RabbitMessages.toProperties(message, System.currentTimeMillis(), options.persistent());
+      AMQP.BasicProperties props = RabbitMessages.toProperties(message, options.persistent());
       if (!options.delay().isZero()) {
         String delayQueue = declareDelay(destination, options.delay());
         return publisher.publish("", delayQueue, true, props, message.payload());

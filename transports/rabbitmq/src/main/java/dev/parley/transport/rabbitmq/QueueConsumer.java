@@ -346,7 +346,7 @@ final class QueueConsumer {
             "",
             Topology.queueName(replyTo),
             false,
-            RabbitMessages.toProperties(reply, System.currentTimeMillis(), false),
+            RabbitMessages.toProperties(reply, false),
             reply.payload());
         return CompletableFuture.completedFuture(null);
       } catch (IOException | RuntimeException e) {

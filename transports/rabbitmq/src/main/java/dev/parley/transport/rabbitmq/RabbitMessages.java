@@ -16,9 +16,11 @@ import java.util.Map;
  * Converts between Parley messages and AMQP 0-9-1 messages. A Parley header that AMQP has a basic
  * property for travels as that property: {@code content-type} → content_type, id → message_id,
  * correlation id → correlation_id, reply address → reply_to, type → type; every other header is an
- * entry of the message's {@code headers} table, as a string. The deadline is also the expiration
- * (remaining ms). Messages are persistent (delivery mode 2). The payload is the message body, byte
- * for byte.
+ * entry of the message's {@code headers} table, as a string. The deadline is not made a per-message
+ * TTL ({@code expiration}): the consumer drops an expired message unhandled, while with a TTL the
+ * broker decoded every request's properties and dead-lettered each expired request into the
+ * dead-letter queue ({@code x-death} reason {@code expired}), where it was noise. Messages are
+ * persistent (delivery mode 2). The payload is the message body, byte for byte.
  */
 final class RabbitMessages {
 
@@ -38,11 +40,10 @@ final class RabbitMessages {
   /**
    * Persistent (delivery mode 2) unless {@code persistent} is false: a reply. A header that has a
    * property of its own (the id, correlation id, reply address, type and content type) travels only
-   * there, not also in the {@code headers} table: the broker decodes that table for every message
-   * it reads a property of (the expiration), so each entry costs it work, and {@link #delivery}
-   * reads those headers back from their properties.
+   * there, not also in the {@code headers} table (each entry costs the broker work where it decodes
+   * the table), and {@link #delivery} reads those headers back from their properties.
    */
-  static AMQP.BasicProperties toProperties(Message message, long nowMillis, boolean persistent) {
+  static AMQP.BasicProperties toProperties(Message message, boolean persistent) {
     Map<String, String> all = message.headers();
     Map<String, Object> table = new HashMap<>(all.size() * 2);
     AMQP.BasicProperties.Builder b =
@@ -65,14 +66,6 @@ final class RabbitMessages {
           }
         }
         default -> table.put(name, value);
-      }
-    }
-    String deadline = message.headers().get(Headers.DEADLINE);
-    if (deadline != null) {
-      try {
-        b.expiration(Long.toString(Math.max(1, Long.parseLong(deadline) - nowMillis)));
-      } catch (NumberFormatException e) {
-        // An unreadable deadline is the consumer's to reject (dead-lettered as a bad header).
       }
     }
     return b.build();

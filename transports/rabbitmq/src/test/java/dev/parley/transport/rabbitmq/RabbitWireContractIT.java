@@ -354,7 +354,8 @@ class RabbitWireContractIT {
     assertThat(props.getReplyTo()).startsWith("parley.reply.kitchen-service.");
     assertThat(Long.parseLong(String.valueOf(props.getHeaders().get("parley-deadline"))))
         .isGreaterThan(System.currentTimeMillis());
-    assertThat(Long.parseLong(props.getExpiration())).isPositive();
+    // No per-message TTL: the responder drops an expired request itself (wire.md 7.1).
+    assertThat(props.getExpiration()).isNull();
     channel.basicPublish(
         "",
         props.getReplyTo(),
