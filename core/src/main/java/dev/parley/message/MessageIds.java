@@ -1,5 +1,6 @@
 package dev.parley.message;
 
+import dev.parley.internal.Randoms;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.UUID;
@@ -11,7 +12,7 @@ import java.util.UUID;
  */
 public final class MessageIds {
 
-  private static final SecureRandom RANDOM = dev.parley.internal.Randoms.secure();
+  private static final SecureRandom RANDOM = Randoms.secure();
 
   private MessageIds() {}
 

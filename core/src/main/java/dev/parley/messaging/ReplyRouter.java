@@ -6,6 +6,7 @@ import dev.parley.error.Code;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.Status;
 import dev.parley.internal.DeadlineTimer;
+import dev.parley.internal.Randoms;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
@@ -32,7 +33,7 @@ final class ReplyRouter implements DeliveryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
   private static final LogLimiter FORGED = LogLimiter.of(10, 10);
-  private static final SecureRandom TOKENS = dev.parley.internal.Randoms.secure();
+  private static final SecureRandom TOKENS = Randoms.secure();
 
   private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
   private final Codecs codecs;

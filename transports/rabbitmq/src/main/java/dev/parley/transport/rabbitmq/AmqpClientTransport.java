@@ -302,6 +302,8 @@ final class AmqpClientTransport implements RabbitTransport {
                 source,
                 settings.prefetch(),
                 handler,
+                "",
+                false,
                 settings.temporary(),
                 () -> consumingBlocked == null);
         c.start();

@@ -112,7 +112,9 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             prefetch,
             handler,
             consumerTag(member, partition),
-            true);
+            true,
+            false,
+            null); // events: no replies
     c.start();
     return () -> c.stop(closeTimeout);
   }

@@ -82,42 +82,19 @@ final class QueueConsumer {
    * limited by the prefetch (a reply queue holds only answers to this instance's requests), and a
    * requeue drops the message.
    */
-  private boolean autoAck;
+  private final boolean autoAck;
 
   /** Whether replies may be published on this consumer's channel now; null: never. */
-  private BooleanSupplier mayPublish;
-
-  QueueConsumer(
-      Connection connection,
-      String queue,
-      Destination source,
-      int prefetch,
-      DeliveryHandler handler) {
-    this(connection, queue, source, prefetch, handler, "", false);
-  }
-
-  /**
-   * A consumer that can also answer its deliveries in order with their acknowledgements ({@link
-   * Settlement#replyInOrder}) while {@code mayPublish} says the connection may publish, and that
-   * takes the deliveries of a {@code temporary} queue with automatic acknowledgement.
-   */
-  QueueConsumer(
-      Connection connection,
-      String queue,
-      Destination source,
-      int prefetch,
-      DeliveryHandler handler,
-      boolean temporary,
-      BooleanSupplier mayPublish) {
-    this(connection, queue, source, prefetch, handler, "", false);
-    this.autoAck = temporary;
-    this.mayPublish = mayPublish;
-  }
+  private final BooleanSupplier mayPublish;
 
   /**
    * @param consumerTag the tag the broker lists the consumer under ({@code rabbitmqctl
    *     list_consumers}); empty for one the broker makes up
    * @param singleActive whether the queue is a single-active-consumer queue
+   * @param temporary whether the queue is a temporary (reply) queue, consumed with {@code no-ack}
+   * @param mayPublish whether the consumer's connection may publish now, for replies sent in order
+   *     with their requests' acknowledgements ({@link Settlement#replyInOrder}); null: it never
+   *     sends them
    */
   QueueConsumer(
       Connection connection,
@@ -126,7 +103,9 @@ final class QueueConsumer {
       int prefetch,
       DeliveryHandler handler,
       String consumerTag,
-      boolean singleActive) {
+      boolean singleActive,
+      boolean temporary,
+      BooleanSupplier mayPublish) {
     this.singleActive = singleActive;
     this.hold = Math.max(1, Math.min(32, prefetch / 4));
     this.consumerTag = consumerTag;
@@ -135,6 +114,8 @@ final class QueueConsumer {
     this.source = source;
     this.prefetch = prefetch;
     this.handler = handler;
+    this.autoAck = temporary;
+    this.mayPublish = mayPublish;
   }
 
   String queue() {

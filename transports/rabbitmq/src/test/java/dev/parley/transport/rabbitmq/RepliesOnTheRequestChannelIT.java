@@ -9,6 +9,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Settlement;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,6 +60,28 @@ class RepliesOnTheRequestChannelIT {
     consuming.close();
   }
 
+  /** A started consumer of {@code queue} on the consuming connection. */
+  private QueueConsumer consumer(
+      String queue,
+      int prefetch,
+      boolean temporary,
+      BooleanSupplier mayPublish,
+      DeliveryHandler handler) {
+    QueueConsumer consumer =
+        new QueueConsumer(
+            consuming,
+            queue,
+            new Destination.Queue(queue),
+            prefetch,
+            handler,
+            "",
+            false,
+            temporary,
+            mayPublish);
+    consumer.start();
+    return consumer;
+  }
+
   @Test
   void theReplyGoesOutOnTheRequestsChannelBeforeItsAcknowledgement() throws Exception {
     String queue = prefix + "commands";
@@ -67,11 +91,11 @@ class RepliesOnTheRequestChannelIT {
     channel.basicConsume(replyQueue, true, (tag, d) -> replies.add(d), tag -> {});
     AtomicReference<CompletableFuture<Void>> replied = new AtomicReference<>();
     QueueConsumer consumer =
-        new QueueConsumer(
-            consuming,
+        consumer(
             queue,
-            new Destination.Queue(queue),
             8,
+            false,
+            () -> true,
             (delivery, settlement) -> {
               Message request = delivery.message();
               Message reply =
@@ -84,10 +108,7 @@ class RepliesOnTheRequestChannelIT {
                   settlement.replyInOrder(new Destination.Queue(replyQueue), reply);
               replied.set(sent);
               settlement.ack();
-            },
-            false,
-            () -> true);
-    consumer.start();
+            });
     try {
       channel.basicPublish(
           "",
@@ -125,11 +146,11 @@ class RepliesOnTheRequestChannelIT {
     channel.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum"));
     BlockingQueue<Object> outcome = new ArrayBlockingQueue<>(1);
     QueueConsumer consumer =
-        new QueueConsumer(
-            consuming,
+        consumer(
             queue,
-            new Destination.Queue(queue),
             8,
+            false,
+            () -> false, // RabbitMQ said connection.blocked
             (delivery, settlement) -> {
               CompletableFuture<Void> sent =
                   settlement.replyInOrder(
@@ -137,10 +158,7 @@ class RepliesOnTheRequestChannelIT {
                       Message.builder().payload(new byte[0]).build());
               outcome.add(sent == null ? "declined" : sent);
               settlement.ack();
-            },
-            false,
-            () -> false); // RabbitMQ said connection.blocked
-    consumer.start();
+            });
     try {
       channel.basicPublish("", queue, null, "x".getBytes(StandardCharsets.UTF_8));
       assertThat(outcome.poll(30, TimeUnit.SECONDS)).isEqualTo("declined");
@@ -157,15 +175,7 @@ class RepliesOnTheRequestChannelIT {
     // Prefetch 1 and a handler that never settles: with acknowledgements only the first message
     // would come; without them the broker hands over all three and keeps none.
     QueueConsumer consumer =
-        new QueueConsumer(
-            consuming,
-            queue,
-            new Destination.Queue(queue),
-            1,
-            (delivery, settlement) -> unsettled.add(settlement),
-            true,
-            () -> true);
-    consumer.start();
+        consumer(queue, 1, true, () -> true, (delivery, settlement) -> unsettled.add(settlement));
     try {
       for (int i = 0; i < 3; i++) {
         channel.basicPublish("", queue, null, ("m" + i).getBytes(StandardCharsets.UTF_8));
