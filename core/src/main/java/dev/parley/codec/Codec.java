@@ -25,14 +25,17 @@ public interface Codec {
   }
 
   /**
-   * Encodes a value.
+   * Encodes a value into a new array that the caller owns: Parley hands it to the message as it is,
+   * so the codec keeps no reference to it.
    *
    * @throws CodecException if the value cannot be written in this format
    */
   byte[] encode(Object value);
 
   /**
-   * Decodes bytes into a value of {@code type}.
+   * Decodes bytes into a value of {@code type}. {@code bytes} is the message's own payload, not a
+   * copy: read it, never write to it, and keep no reference to it in the value (copy what the value
+   * keeps).
    *
    * @throws CodecException if the bytes are malformed, too large or too deep, or do not fit {@code
    *     type}

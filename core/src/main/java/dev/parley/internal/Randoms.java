@@ -3,7 +3,7 @@ package dev.parley.internal;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 
-/** Where Parley's per-message random bits (ids, reply tokens) come from. */
+/** Where Parley's secret per-message random bits (reply tokens) and the id salt come from. */
 public final class Randoms {
 
   private Randoms() {}

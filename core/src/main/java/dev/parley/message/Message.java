@@ -1,5 +1,6 @@
 package dev.parley.message;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,6 +16,23 @@ import java.util.Optional;
  * thread-safe. Build one with {@link #builder()} or derive a copy with {@link #toBuilder()}.
  */
 public final class Message {
+
+  static {
+    // Parley's transports and codecs read the payload array itself (dev.parley.internal.Payloads)
+    dev.parley.internal.Payloads.install(
+        new dev.parley.internal.Payloads.Access() {
+          @Override
+          public byte[] shared(Message message) {
+            return message.payload;
+          }
+
+          @Override
+          public Builder adopt(Builder builder, byte[] payload) {
+            builder.payload = Objects.requireNonNull(payload, "payload");
+            return builder;
+          }
+        });
+  }
 
   private final String id;
   private final Map<String, String> headers;
@@ -68,6 +86,14 @@ public final class Message {
   /** A copy of the payload bytes. */
   public byte[] payload() {
     return payload.clone();
+  }
+
+  /**
+   * The payload without a copy: a read-only buffer over the message's own bytes, positioned at 0,
+   * whose limit is the payload length. Each call returns a new buffer.
+   */
+  public ByteBuffer payloadView() {
+    return ByteBuffer.wrap(payload).asReadOnlyBuffer();
   }
 
   /** The payload length in bytes. */

@@ -7,6 +7,7 @@ import dev.parley.error.Code;
 import dev.parley.error.ParleyException;
 import dev.parley.error.RejectedException;
 import dev.parley.error.Status;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.policy.Deadline;
@@ -226,7 +227,7 @@ final class ConsumerPipeline<T, R> {
     try {
       inv.codec =
           codecs.decoderFor(message.headers().get(Headers.CONTENT_TYPE), channel.payloadType());
-      inv.payload = inv.codec.decode(message.payload(), channel.payloadType());
+      inv.payload = inv.codec.decode(Payloads.shared(message), channel.payloadType());
     } catch (BadInputException e) {
       return done(deadLetter(inv.delivery, e, 1));
     }
@@ -583,9 +584,8 @@ final class ConsumerPipeline<T, R> {
       // The error headers did not fit beside the message's own: keep the payload, the id and
       // Parley's error headers only.
       dead =
-          Message.builder()
+          Payloads.builder(Payloads.shared(message))
               .id(message.id())
-              .payload(message.payload())
               .header(Headers.ERROR_CODE, status.errorCode())
               .header(Headers.ERROR_MESSAGE, truncate(status.message()))
               .header(Headers.ORIGINAL_CHANNEL, channel.name())
@@ -655,9 +655,8 @@ final class ConsumerPipeline<T, R> {
           codec != null && (result == null || codec.supports(result.getClass()))
               ? codec
               : codecs.encoderFor(result == null ? Object.class : result.getClass());
-      reply
-          .header(Headers.CONTENT_TYPE, replyCodec.contentType())
-          .payload(replyCodec.encode(result));
+      Payloads.adopt(reply, replyCodec.encode(result))
+          .header(Headers.CONTENT_TYPE, replyCodec.contentType());
       if (result != null) {
         reply.header(Headers.TYPE, result.getClass().getSimpleName());
       }

@@ -4,6 +4,7 @@ import dev.parley.codec.Codec;
 import dev.parley.codec.Codecs;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.TransportException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.message.MessageIds;
@@ -421,13 +422,12 @@ final class DefaultMessaging implements Messaging {
     Objects.requireNonNull(payload, "payload");
     Codec codec = codecs.encoderFor(channel.payloadType());
     Message.Builder builder =
-        Message.builder()
+        Payloads.builder(codec.encode(payload))
             .id(MessageIds.next(clock))
             .header(Headers.TYPE, channel.messageType())
             .header(Headers.CONTENT_TYPE, codec.contentType())
             .header(Headers.CHANNEL, channel.name())
-            .header(Headers.SOURCE, service)
-            .payload(codec.encode(payload));
+            .header(Headers.SOURCE, service);
     String key = channel.partitionKeyOf(payload);
     if (key != null) {
       builder.header(Headers.PARTITION_KEY, key);

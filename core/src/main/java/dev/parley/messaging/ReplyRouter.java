@@ -6,6 +6,7 @@ import dev.parley.error.Code;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.Status;
 import dev.parley.internal.DeadlineTimer;
+import dev.parley.internal.Payloads;
 import dev.parley.internal.Randoms;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
@@ -176,7 +177,7 @@ final class ReplyRouter implements DeliveryHandler {
         future.complete(
             codecs
                 .decoderFor(reply.headers().get(Headers.CONTENT_TYPE), replyType)
-                .decode(reply.payload(), replyType));
+                .decode(Payloads.shared(reply), replyType));
       } catch (BadInputException e) {
         future.completeExceptionally(e);
       }

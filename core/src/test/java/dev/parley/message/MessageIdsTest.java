@@ -42,6 +42,29 @@ class MessageIdsTest {
   }
 
   @Test
+  void idsFromManyThreadsInOneMillisecondAreUnique() throws Exception {
+    Clock clock = Clock.fixed(Instant.ofEpochMilli(5), ZoneOffset.UTC);
+    Set<String> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.List<Thread> threads = new java.util.ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 5_000; i++) {
+                  ids.add(MessageIds.next(clock));
+                }
+              });
+      threads.add(thread);
+      thread.start();
+    }
+    for (Thread thread : threads) {
+      thread.join(10_000);
+    }
+
+    assertThat(ids).hasSize(40_000);
+  }
+
+  @Test
   void refusesNonV7Ids() {
     assertThatThrownBy(() -> MessageIds.timestampOf(java.util.UUID.randomUUID().toString()))
         .isInstanceOf(IllegalArgumentException.class)

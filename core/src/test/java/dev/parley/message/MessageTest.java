@@ -28,6 +28,34 @@ class MessageTest {
   }
 
   @Test
+  void payloadViewIsReadOnlyAndNotACopy() {
+    Message message = Message.builder().payload(new byte[] {1, 2, 3}).build();
+
+    java.nio.ByteBuffer view = message.payloadView();
+
+    assertThat(view.isReadOnly()).isTrue();
+    assertThat(view.remaining()).isEqualTo(3);
+    assertThat(view.get(2)).isEqualTo((byte) 3);
+    assertThatThrownBy(() -> view.put(0, (byte) 9))
+        .isInstanceOf(java.nio.ReadOnlyBufferException.class);
+    // Parley's own plumbing reads the same array the view shows, without a copy
+    assertThat(dev.parley.internal.Payloads.shared(message))
+        .isSameAs(dev.parley.internal.Payloads.shared(message))
+        .containsExactly(1, 2, 3);
+  }
+
+  @Test
+  void anAdoptedPayloadIsHeldAsGivenAndSurvivesToBuilder() {
+    byte[] encoded = {4, 5};
+    Message message = dev.parley.internal.Payloads.builder(encoded).header("a", "1").build();
+    Message copy = message.toBuilder().header("b", "2").build();
+
+    assertThat(dev.parley.internal.Payloads.shared(message)).isSameAs(encoded);
+    assertThat(dev.parley.internal.Payloads.shared(copy)).isSameAs(encoded);
+    assertThat(copy.payload()).containsExactly(4, 5).isNotSameAs(encoded);
+  }
+
+  @Test
   void headersAreUnmodifiable() {
     Message message = Message.builder().header("a", "b").build();
 

@@ -1,6 +1,7 @@
 package dev.parley.jdbc;
 
 import dev.parley.error.BadInputException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.messaging.Deduplication;
 import dev.parley.messaging.MessageContext;
@@ -124,7 +125,7 @@ public final class Inbox implements Deduplication {
         recorded = rs.getString(1);
       }
     }
-    if (recorded != null && !recorded.equals(digest(message.payload()))) {
+    if (recorded != null && !recorded.equals(digest(Payloads.shared(message)))) {
       idReused.incrementAndGet();
       throw new BadInputException(
           ID_REUSED,
@@ -409,7 +410,7 @@ public final class Inbox implements Deduplication {
 
   /** SHA-256 of the payload, hex: what a redelivery has in common with its original. */
   static String digest(MessageContext context) {
-    return digest(context.message().payload());
+    return digest(Payloads.shared(context.message()));
   }
 
   static String digest(byte[] payload) {

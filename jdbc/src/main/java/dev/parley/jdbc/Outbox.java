@@ -1,5 +1,6 @@
 package dev.parley.jdbc;
 
+import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.messaging.Channel;
@@ -113,7 +114,7 @@ public final class Outbox implements AutoCloseable {
         ps.setString(i + 2, channel.name());
         ps.setString(i + 3, key);
         ps.setString(i + 4, StoredHeaders.write(message.headers()));
-        ps.setBytes(i + 5, message.payload());
+        ps.setBytes(i + 5, Payloads.shared(message));
         ps.setObject(i + 6, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
         ps.executeUpdate();
       }

@@ -1,5 +1,6 @@
 package dev.parley.jdbc;
 
+import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Destination;
 import java.sql.Connection;
@@ -340,7 +341,7 @@ final class OutboxRelay implements AutoCloseable {
             String id = rs.getString(2);
             String kind = rs.getString(3);
             String name = rs.getString(4);
-            Message.Builder m = Message.builder().id(id).payload(rs.getBytes(7));
+            Message.Builder m = Payloads.builder(rs.getBytes(7)).id(id);
             StoredHeaders.read(rs.getString(6)).forEach(m::header);
             Destination d =
                 "E".equals(kind) ? new Destination.Event(name) : new Destination.Queue(name);

@@ -1,6 +1,7 @@
 package dev.parley.transport.spi;
 
 import dev.parley.error.BadInputException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.HeaderLimits;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
@@ -35,6 +36,8 @@ public record Delivery(
    * its payload. Never throws for what a sender put in the message.
    *
    * @param headers header names and values as received; null names or values count as malformed
+   * @param payload the payload as received, handed over: the message holds this array, so the
+   *     transport never writes to it afterwards (a fresh array per message, not a reused buffer)
    */
   public static Delivery fromWire(
       Map<String, String> headers, byte[] payload, Destination source, int deliveryCount) {
@@ -69,7 +72,7 @@ public record Delivery(
   }
 
   private static Message build(Map<String, String> headers, byte[] payload) {
-    Message.Builder b = Message.builder().payload(payload);
+    Message.Builder b = Payloads.builder(payload);
     headers.forEach(b::header);
     return b.build();
   }

@@ -164,7 +164,9 @@ public final class ThriftCodec implements Codec {
       TBase<?, ?> struct = (TBase<?, ?>) CONSTRUCTORS.get(type).newInstance();
       Input input = inputs.get();
       TMemoryInputTransport transport = input.transport();
-      transport.reset(bytes);
+      // libthrift's binary fields are views into the array it reads (TBinaryProtocol.readBinary
+      // wraps it): on a copy, so a struct never shares the message's own payload (Codec#decode)
+      transport.reset(bytes.clone());
       input.protocol().reset();
       struct.read(input.protocol());
       if (transport.getBytesRemainingInBuffer() > 0) {

@@ -1,6 +1,7 @@
 package dev.parley.transport.amqp;
 
 import dev.parley.error.BadInputException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
@@ -41,7 +42,7 @@ final class AmqpMessages {
 
   jakarta.jms.Message toJms(Message message) throws JMSException {
     BytesMessage jms = session.createBytesMessage();
-    jms.writeBytes(message.payload());
+    jms.writeBytes(Payloads.shared(message));
     message.headers().forEach((name, value) -> setProperty(jms, name, value));
     String contentType = message.headers().get(Headers.CONTENT_TYPE);
     if (contentType != null

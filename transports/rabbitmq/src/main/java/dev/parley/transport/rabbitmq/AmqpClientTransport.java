@@ -6,6 +6,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import dev.parley.error.TransportException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
@@ -200,20 +201,21 @@ final class AmqpClientTransport implements RabbitTransport {
       AMQP.BasicProperties props = RabbitMessages.toProperties(message, options.persistent());
       if (!options.delay().isZero()) {
         String delayQueue = declareDelay(destination, options.delay());
-        return publisher.publish("", delayQueue, true, props, message.payload());
+        return publisher.publish("", delayQueue, true, props, Payloads.shared(message));
       }
       if (destination instanceof Destination.Event e) {
         producerSide.exchange(e.channel(), Topology.FANOUT, null);
         // Events without a subscriber group are dropped, as in any publish/subscribe; the routing
         // key (the partition number) routes it in partitioned groups.
-        return publisher.publish(e.channel(), routingKey(message), false, props, message.payload());
+        return publisher.publish(
+            e.channel(), routingKey(message), false, props, Payloads.shared(message));
       }
       String queue = Topology.queueName(destination);
       if (options.reply() || Topology.isReplyQueue(queue)) {
         // A reply goes to the queue the request named, as it is: never declared (the sender named
         // it; RELIABILITY.md S6), and a reply to a caller that is gone has nowhere to go, which is
         // not an error of the responder.
-        return publisher.publish("", queue, false, props, message.payload());
+        return publisher.publish("", queue, false, props, Payloads.shared(message));
       }
       if (destination instanceof Destination.Queue) {
         if (!producerSide.queueExists(queue)) {
@@ -225,7 +227,7 @@ final class AmqpClientTransport implements RabbitTransport {
               queue, dlq -> topology.queueArguments(dlq, null, false));
         }
       }
-      return publisher.publish("", queue, true, props, message.payload());
+      return publisher.publish("", queue, true, props, Payloads.shared(message));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

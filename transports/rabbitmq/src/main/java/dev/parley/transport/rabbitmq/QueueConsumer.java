@@ -7,6 +7,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
@@ -328,7 +329,7 @@ final class QueueConsumer {
             Topology.queueName(replyTo),
             false,
             RabbitMessages.toProperties(reply, false),
-            reply.payload());
+            Payloads.shared(reply));
         return CompletableFuture.completedFuture(null);
       } catch (IOException | RuntimeException e) {
         return CompletableFuture.failedFuture(

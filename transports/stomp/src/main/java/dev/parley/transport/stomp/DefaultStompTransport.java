@@ -1,6 +1,7 @@
 package dev.parley.transport.stomp;
 
 import dev.parley.error.TransportException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
@@ -392,7 +393,7 @@ final class DefaultStompTransport implements StompTransport {
     // A copy, so a caller cannot complete the client's own future; the receipt sweeper
     // (expireReceipts) fails it with parley.transport.send_timeout when it is overdue.
     return c.writeWithReceipt(
-            new StompFrame("SEND", headers, message.payload()), config.sendTimeout)
+            new StompFrame("SEND", headers, Payloads.shared(message)), config.sendTimeout)
         .copy();
   }
 

@@ -1,6 +1,7 @@
 package dev.parley.transport.stomp;
 
 import dev.parley.error.TransportException;
+import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -303,7 +304,7 @@ final class StompConsumer {
         return null; // the transport's own send reports it
       }
       try {
-        from.write(new StompFrame("SEND", headers, reply.payload()));
+        from.write(new StompFrame("SEND", headers, Payloads.shared(reply)));
         return CompletableFuture.completedFuture(null);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(

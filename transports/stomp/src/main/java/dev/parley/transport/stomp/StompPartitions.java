@@ -1,5 +1,6 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.internal.Payloads;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.PartitionGroup;
@@ -66,7 +67,7 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
             h,
             group,
             (d, settlement) -> {
-              members.heard(d.message().payload());
+              members.heard(Payloads.shared(d.message()));
               settlement.ack();
             },
             100,
