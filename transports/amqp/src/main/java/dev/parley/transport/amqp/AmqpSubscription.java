@@ -1,5 +1,6 @@
 package dev.parley.transport.amqp;
 
+import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
@@ -9,12 +10,15 @@ import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
 import dev.parley.transport.spi.TransportSubscription;
 import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSException;
 import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -35,6 +39,13 @@ import org.slf4j.LoggerFactory;
  * settlement is carried out on the subscription's settle thread — Qpid JMS's acknowledge waits for
  * its I/O thread, which no caller's thread should — as one disposition: accepted, modified as
  * failed (delivered again, delivery count + 1) or rejected.
+ *
+ * <p>A reply to a request goes out on the same settle thread, on a session of its own on the same
+ * connection, just before the request's acknowledgement ({@link Settlement#replyInOrder}): the
+ * broker reads a connection's frames in order, so it has the reply before it applies the
+ * acknowledgement, and a connection lost in between loses the acknowledgement too. The reply is
+ * sent without waiting for the broker's outcome (non-persistent, as a JMS client sends it), so the
+ * request is settled without a round trip per request.
  */
 final class AmqpSubscription implements TransportSubscription {
 
@@ -63,6 +74,12 @@ final class AmqpSubscription implements TransportSubscription {
   private final ExecutorService settler;
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Replies' session and producer: created on open, used only on the settle thread. */
+  private Session replySession;
+
+  private MessageProducer replyProducer;
+  private AmqpMessages replyMessages;
+
   AmqpSubscription(
       Connection connection,
       Destination source,
@@ -88,6 +105,10 @@ final class AmqpSubscription implements TransportSubscription {
 
   void open() {
     try {
+      replySession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      replyProducer = replySession.createProducer(null);
+      replyProducer.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
+      replyMessages = new AmqpMessages(replySession);
       for (int i = 0; i < settings.concurrency(); i++) {
         Session session = connection.createSession(false, INDIVIDUAL_ACKNOWLEDGE);
         synchronized (sessions) {
@@ -166,6 +187,12 @@ final class AmqpSubscription implements TransportSubscription {
     private final jakarta.jms.Message jms;
     private final Semaphore window;
 
+    /**
+     * Set on the settle thread when this delivery's in-order reply could not be sent: the request
+     * is then released instead of accepted, so it comes again and is answered then.
+     */
+    private boolean replyLost;
+
     Disposition(jakarta.jms.Message jms, Semaphore window) {
       this.jms = jms;
       this.window = window;
@@ -199,12 +226,58 @@ final class AmqpSubscription implements TransportSubscription {
       settle(JmsMessageSupport.REJECTED);
     }
 
+    /**
+     * Hands the reply to the settle thread, which sends it before it settles this delivery (the
+     * settlement comes after this call, on the same single thread). The stage completes once the
+     * reply is handed over; if the send then fails, the request is released, not accepted.
+     */
+    @Override
+    public CompletableFuture<Void> replyInOrder(Destination.Queue replyTo, Message reply) {
+      if (closed.get() || replyProducer == null) {
+        return null;
+      }
+      jakarta.jms.Message out;
+      jakarta.jms.Destination to;
+      try {
+        out = replyMessages.toJms(reply);
+        to = AmqpAddresses.forSend(replySession, replyTo);
+      } catch (JMSException | RuntimeException e) {
+        return null; // the transport's own send reports it
+      }
+      try {
+        settler.execute(
+            () -> {
+              try {
+                replyProducer.send(
+                    to,
+                    out,
+                    DeliveryMode.NON_PERSISTENT,
+                    jakarta.jms.Message.DEFAULT_PRIORITY,
+                    jakarta.jms.Message.DEFAULT_TIME_TO_LIVE);
+              } catch (JMSException | RuntimeException e) {
+                replyLost = true;
+                log.debug(
+                    "{}: reply not sent; the request is released: {}",
+                    AmqpAddresses.address(source),
+                    e.toString());
+              }
+            });
+      } catch (RejectedExecutionException e) {
+        return null; // closing
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+
     private void settle(int outcome) {
       try {
         settler.execute(
             () -> {
               try {
-                settleNow(jms, outcome);
+                settleNow(
+                    jms,
+                    replyLost && outcome == JmsMessageSupport.ACCEPTED
+                        ? JmsMessageSupport.MODIFIED_FAILED
+                        : outcome);
               } finally {
                 window.release();
               }
@@ -265,6 +338,7 @@ final class AmqpSubscription implements TransportSubscription {
     for (Session s : toClose) {
       QpidAmqpTransport.closeQuietly(s);
     }
+    QpidAmqpTransport.closeQuietly(replySession);
     onClose.accept(this);
   }
 }
