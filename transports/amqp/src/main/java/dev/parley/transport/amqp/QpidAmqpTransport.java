@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -148,8 +147,8 @@ final class QpidAmqpTransport implements AmqpTransport {
           new TransportException(
               dev.parley.transport.spi.Transport.CLOSED, "the transport is closed", e));
     }
-    return result
-        .orTimeout(sendTimeout.toMillis(), TimeUnit.MILLISECONDS)
+    return dev.parley.transport.spi.SendTimeouts.within(
+            result, sendTimeout, "the broker did not accept the message")
         .exceptionallyCompose(QpidAmqpTransport::classify);
   }
 
@@ -194,11 +193,6 @@ final class QpidAmqpTransport implements AmqpTransport {
             : failure;
     if (t instanceof TransportException) {
       return CompletableFuture.failedFuture(t);
-    }
-    if (t instanceof TimeoutException) {
-      return CompletableFuture.failedFuture(
-          new TransportException(
-              "parley.transport.send_timeout", "broker did not accept the message in time", t));
     }
     return CompletableFuture.failedFuture(
         new TransportException(

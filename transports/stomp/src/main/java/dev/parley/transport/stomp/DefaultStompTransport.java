@@ -392,9 +392,7 @@ final class DefaultStompTransport implements StompTransport {
     }
     // A copy, so a caller cannot complete the client's own future; the receipt sweeper
     // (expireReceipts) fails it with parley.transport.send_timeout when it is overdue.
-    return c.writeWithReceipt(
-            new StompFrame("SEND", headers, Payloads.shared(message)), config.sendTimeout)
-        .copy();
+    return c.writeWithReceipt("SEND", headers, Payloads.shared(message), config.sendTimeout).copy();
   }
 
   /** Sends without asking for a receipt (member announcements); false when not connected. */
@@ -404,7 +402,7 @@ final class DefaultStompTransport implements StompTransport {
       return false;
     }
     try {
-      c.write(new StompFrame("SEND", headers, body));
+      c.write("SEND", headers, body);
       return true;
     } catch (RuntimeException e) {
       return false;

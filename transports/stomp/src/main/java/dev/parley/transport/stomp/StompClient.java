@@ -182,7 +182,18 @@ final class StompClient implements AutoCloseable {
     if (log.isTraceEnabled()) {
       log.trace("> {}", frame);
     }
-    byte[] bytes = frame.encode();
+    writeBytes(frame.encode());
+  }
+
+  /** Writes a frame from its parts, without building a {@link StompFrame}. */
+  void write(String command, Map<String, String> headers, byte[] body) {
+    if (log.isTraceEnabled()) {
+      log.trace("> {}{} ({} bytes)", command, headers, body.length);
+    }
+    writeBytes(StompFrame.encode(command, headers, null, body));
+  }
+
+  private void writeBytes(byte[] bytes) {
     synchronized (out) {
       if (closed.get()) {
         throw new TransportException(
@@ -205,13 +216,21 @@ final class StompClient implements AutoCloseable {
    * arrives, or fails when it answers ERROR or the connection dies first.
    */
   CompletableFuture<Void> writeWithReceipt(StompFrame frame, Duration timeout) {
+    return writeWithReceipt(frame.command(), frame.headers(), frame.body(), timeout);
+  }
+
+  /** {@link #writeWithReceipt(StompFrame, Duration)} from the frame's parts. */
+  CompletableFuture<Void> writeWithReceipt(
+      String command, Map<String, String> headers, byte[] body, Duration timeout) {
     long id = nextReceipt.incrementAndGet();
-    Map<String, String> headers = new LinkedHashMap<>(frame.headers());
-    headers.put("receipt", Long.toString(id));
+    String receiptId = Long.toString(id);
+    if (log.isTraceEnabled()) {
+      log.trace("> {}{} receipt {} ({} bytes)", command, headers, receiptId, body.length);
+    }
     CompletableFuture<Void> receipt = new CompletableFuture<>();
     receipts.put(id, new Receipt(receipt, System.nanoTime() + timeout.toNanos()));
     try {
-      write(new StompFrame(frame.command(), headers, frame.body()));
+      writeBytes(StompFrame.encode(command, headers, receiptId, body));
     } catch (TransportException e) {
       fail(id, e);
     }

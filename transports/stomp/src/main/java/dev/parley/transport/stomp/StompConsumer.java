@@ -304,7 +304,7 @@ final class StompConsumer {
         return null; // the transport's own send reports it
       }
       try {
-        from.write(new StompFrame("SEND", headers, Payloads.shared(reply)));
+        from.write("SEND", headers, Payloads.shared(reply));
         return CompletableFuture.completedFuture(null);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(

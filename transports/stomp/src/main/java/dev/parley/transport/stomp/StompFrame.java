@@ -1,9 +1,7 @@
 package dev.parley.transport.stomp;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -14,9 +12,10 @@ import java.util.Objects;
  */
 record StompFrame(String command, Map<String, String> headers, byte[] body, String unreadable) {
 
+  /** {@code headers} is handed over: the caller does not change the map afterwards. */
   StompFrame {
     Objects.requireNonNull(command, "command");
-    headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    headers = Collections.unmodifiableMap(headers);
     body = body == null ? new byte[0] : body;
   }
 
@@ -39,28 +38,40 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
    * {@code content-length}, so it may hold NUL bytes.
    */
   byte[] encode() {
+    return encode(command, headers, null, body);
+  }
+
+  /**
+   * The bytes of a frame made of these parts, in one array: {@code receipt}, when not null, is
+   * written as the frame's {@code receipt} header in place of any in {@code headers}. Senders use
+   * it without building a {@link StompFrame} (whose constructor copies the headers).
+   */
+  static byte[] encode(String command, Map<String, String> headers, String receipt, byte[] body) {
     boolean escape = !command.equals("CONNECT") && !command.equals("CONNECTED");
     StringBuilder head = new StringBuilder(64 + headers.size() * 32);
     head.append(command).append('\n');
     for (Map.Entry<String, String> h : headers.entrySet()) {
-      if (h.getKey().equals("content-length")) {
+      String name = h.getKey();
+      if (name.equals("content-length") || (receipt != null && name.equals("receipt"))) {
         continue;
       }
-      append(head, h.getKey(), escape);
+      append(head, name, escape);
       head.append(':');
       append(head, h.getValue(), escape);
       head.append('\n');
+    }
+    if (receipt != null) {
+      head.append("receipt:").append(receipt).append('\n');
     }
     if (body.length > 0 || command.equals("SEND") || command.equals("MESSAGE")) {
       head.append("content-length:").append(body.length).append('\n');
     }
     head.append('\n');
     byte[] h = head.toString().getBytes(StandardCharsets.UTF_8);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(h.length + body.length + 1);
-    out.writeBytes(h);
-    out.writeBytes(body);
-    out.write(0);
-    return out.toByteArray();
+    byte[] frame = new byte[h.length + body.length + 1]; // the last byte: the NUL that ends it
+    System.arraycopy(h, 0, frame, 0, h.length);
+    System.arraycopy(body, 0, frame, h.length, body.length);
+    return frame;
   }
 
   private static void append(StringBuilder out, String text, boolean escape) {
