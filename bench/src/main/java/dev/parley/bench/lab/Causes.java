@@ -84,8 +84,14 @@ final class Causes {
           + common;
     }
     if (transport.startsWith("STOMP")) {
-      return "frames built through header maps copied twice per SEND and the Message copy"
-          + " (transports.md)."
+      return "per event, measured by a driver interleaving both in one JVM (2026-12-03): raw 43–60"
+          + " µs of JVM CPU and 114–170 µs of broker CPU, Parley 67–133 µs (sys 31–59 µs, 2.3–3.5"
+          + " context switches against 1.8–2.2) and 158–223 µs of broker CPU. The broker's part:"
+          + " Parley's SEND carries its headers (id, type, channel, source, content type), each"
+          + " an AMQP header the plugin converts, and an event goes through amq.topic to its"
+          + " group's queue where the raw client sends straight into a queue. SENDs are now"
+          + " encoded without header-map copies (no change the driver could tell from its"
+          + " spread)."
           + common;
     }
     return "Parley's AMQP transport receives on a loop of its own and settles each message"
