@@ -7,22 +7,19 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The send timeout every transport shares: a send the broker has not accepted within its timeout
- * fails with {@link TransportException} {@value #CODE}. The timeouts go on Parley's one ticking
- * timer (they fire up to 2 ms late), where scheduling is a lock-free enqueue and a send that
- * completes in time only sets a flag — unlike {@link CompletableFuture#orTimeout}, whose scheduled
- * executor wakes its thread for every send and keeps each cancelled timeout queued until it would
- * have fired.
+ * fails with {@link TransportException} {@link Transport#SEND_TIMEOUT}. The timeouts go on Parley's
+ * one ticking timer (they fire up to 2 ms late), where scheduling is a lock-free enqueue and a send
+ * that completes in time only sets a flag — unlike {@link CompletableFuture#orTimeout}, whose
+ * scheduled executor wakes its thread for every send and keeps each cancelled timeout queued until
+ * it would have fired.
  */
 public final class SendTimeouts {
-
-  /** The error code of a send that timed out. */
-  public static final String CODE = "parley.transport.send_timeout";
 
   private SendTimeouts() {}
 
   /**
-   * Fails {@code send} with {@value #CODE} unless it completes within {@code timeout}; returns
-   * {@code send}.
+   * Fails {@code send} with {@link Transport#SEND_TIMEOUT} unless it completes within {@code
+   * timeout}; returns {@code send}.
    *
    * @param what what was not accepted in time, for the message ("the broker did not accept the
    *     message")
@@ -36,7 +33,8 @@ public final class SendTimeouts {
         DeadlineTimer.SHARED.schedule(
             () ->
                 send.completeExceptionally(
-                    new TransportException(CODE, what + " within " + timeout, null)),
+                    new TransportException(
+                        Transport.SEND_TIMEOUT, what + " within " + timeout, null)),
             timeout.toNanos());
     send.whenComplete((v, e) -> task.cancel());
     return send;

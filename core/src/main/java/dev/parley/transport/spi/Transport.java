@@ -34,6 +34,12 @@ public interface Transport extends AutoCloseable {
   String CLOSED = "parley.transport.closed";
 
   /**
+   * The error code of a send the broker did not accept within the transport's send timeout, on
+   * every transport ({@link SendTimeouts}).
+   */
+  String SEND_TIMEOUT = "parley.transport.send_timeout";
+
+  /**
    * What {@link #send} returns after {@link #close()}: a future failed with a {@link
    * dev.parley.error.TransportException} coded {@link #CLOSED} (never a throw).
    */

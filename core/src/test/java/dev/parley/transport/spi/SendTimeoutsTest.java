@@ -25,7 +25,7 @@ class SendTimeoutsTest {
         .isInstanceOfSatisfying(
             TransportException.class,
             e -> {
-              assertThat(e.status().errorCode()).isEqualTo(SendTimeouts.CODE);
+              assertThat(e.status().errorCode()).isEqualTo(Transport.SEND_TIMEOUT);
               assertThat(e).hasMessageContaining("not accepted within PT0.02S");
             });
   }

@@ -6,6 +6,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.SendTimeouts;
 import dev.parley.transport.spi.TransportSubscription;
 import jakarta.jms.CompletionListener;
 import jakarta.jms.Connection;
@@ -147,8 +148,7 @@ final class QpidAmqpTransport implements AmqpTransport {
           new TransportException(
               dev.parley.transport.spi.Transport.CLOSED, "the transport is closed", e));
     }
-    return dev.parley.transport.spi.SendTimeouts.within(
-            result, sendTimeout, "the broker did not accept the message")
+    return SendTimeouts.within(result, sendTimeout, "the broker did not accept the message")
         .exceptionallyCompose(QpidAmqpTransport::classify);
   }
 

@@ -78,7 +78,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
       if (!window.tryAcquire(sendTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
         return CompletableFuture.failedFuture(
             new TransportException(
-                "parley.transport.send_timeout",
+                dev.parley.transport.spi.Transport.SEND_TIMEOUT,
                 "no confirm window free within " + sendTimeout,
                 null));
       }
@@ -129,7 +129,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
       fail(
           e.getKey(),
           new TransportException(
-              "parley.transport.send_timeout",
+              dev.parley.transport.spi.Transport.SEND_TIMEOUT,
               "no confirm from RabbitMQ within " + sendTimeout,
               null));
     }

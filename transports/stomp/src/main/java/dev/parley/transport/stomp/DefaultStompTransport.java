@@ -316,7 +316,7 @@ final class DefaultStompTransport implements StompTransport {
       receipt.get(config.sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw new TransportException(
-          "parley.transport.send_timeout",
+          dev.parley.transport.spi.Transport.SEND_TIMEOUT,
           "no receipt from the broker within " + config.sendTimeout + " to " + what,
           e);
     } catch (ExecutionException e) {

@@ -253,7 +253,9 @@ final class StompClient implements AutoCloseable {
       fail(
           e.getKey(),
           new TransportException(
-              "parley.transport.send_timeout", "no receipt from the STOMP broker in time", null));
+              dev.parley.transport.spi.Transport.SEND_TIMEOUT,
+              "no receipt from the STOMP broker in time",
+              null));
     }
   }
 

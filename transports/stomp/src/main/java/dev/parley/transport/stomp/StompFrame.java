@@ -43,8 +43,8 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
 
   /**
    * The bytes of a frame made of these parts, in one array: {@code receipt}, when not null, is
-   * written as the frame's {@code receipt} header in place of any in {@code headers}. Senders use
-   * it without building a {@link StompFrame} (whose constructor copies the headers).
+   * written as the frame's {@code receipt} header in place of any in {@code headers}, so a sender
+   * adds a receipt without copying its header map.
    */
   static byte[] encode(String command, Map<String, String> headers, String receipt, byte[] body) {
     boolean escape = !command.equals("CONNECT") && !command.equals("CONNECTED");
