@@ -324,7 +324,6 @@ final class DefaultMessaging implements Messaging {
     chain.addAll(options.interceptors());
     ConsumerPipeline<T, R> pipeline =
         new ConsumerPipeline<>(
-            service,
             channel,
             group,
             handler,
