@@ -1,6 +1,7 @@
 package dev.parley.transport.spi;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -10,40 +11,37 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class InFlight {
 
+  /**
+   * Guards only the wait for idleness: counting is one atomic step, so the transport's thread that
+   * hands a delivery out and the handler threads that settle them never queue on a lock for it.
+   */
   private final ReentrantLock lock = new ReentrantLock();
+
   private final Condition idle = lock.newCondition();
-  private int count;
+  private final AtomicInteger count = new AtomicInteger();
 
   /** A delivery was handed out. */
   public void begin() {
-    lock.lock();
-    try {
-      count++;
-    } finally {
-      lock.unlock();
-    }
+    count.incrementAndGet();
   }
 
   /** A delivery was settled (or dropped with its connection). */
   public void end() {
-    lock.lock();
-    try {
-      if (count > 0 && --count == 0) {
+    int left = count.updateAndGet(c -> c > 0 ? c - 1 : 0);
+    if (left == 0) {
+      // awaitIdle checks the count and waits under the lock, so this signal cannot fall between
+      lock.lock();
+      try {
         idle.signalAll();
+      } finally {
+        lock.unlock();
       }
-    } finally {
-      lock.unlock();
     }
   }
 
   /** Deliveries handed out and not settled. */
   public int count() {
-    lock.lock();
-    try {
-      return count;
-    } finally {
-      lock.unlock();
-    }
+    return count.get();
   }
 
   /**
@@ -55,7 +53,7 @@ public final class InFlight {
     long left = timeout.toNanos();
     lock.lock();
     try {
-      while (count > 0) {
+      while (count.get() > 0) {
         if (left <= 0) {
           return false;
         }
@@ -64,7 +62,7 @@ public final class InFlight {
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return count == 0;
+      return count.get() == 0;
     } finally {
       lock.unlock();
     }
