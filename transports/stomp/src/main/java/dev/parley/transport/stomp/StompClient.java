@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -101,10 +102,23 @@ final class StompClient implements AutoCloseable {
       throws IOException {
     Socket plain = new Socket();
     Socket socket = plain;
+    // The JDK's socket turns non-blocking for good once a timeout is used on it (a connect timeout,
+    // SO_TIMEOUT), and then every read that finds nothing waiting costs a failed read and a poll(2)
+    // before the real one: two more system calls per frame on the reader thread. So neither is
+    // used; closing the socket from the timer bounds the connect and the handshake instead, and the
+    // reader thread sleeps in one read(2).
+    AtomicBoolean expired = new AtomicBoolean();
+    ScheduledFuture<?> guard =
+        timer.schedule(
+            () -> {
+              expired.set(true);
+              closeQuietly(plain);
+            },
+            timeout.toMillis(),
+            TimeUnit.MILLISECONDS);
     try {
       plain.setTcpNoDelay(true);
-      plain.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
-      plain.setSoTimeout((int) timeout.toMillis());
+      plain.connect(new InetSocketAddress(host, port));
       if (tls != null) {
         // TLS over the connected socket: the certificate is checked against the trust managers
         // and the host name (as HTTPS does); a failed handshake fails the connection
@@ -147,13 +161,32 @@ final class StompClient implements AutoCloseable {
       // We send every max(ours, what the server wants); we expect every max(ours, what it sends).
       long send = beats[1] == 0 || beat == 0 ? 0 : Math.max(beat, beats[1]);
       long expect = beats[0] == 0 || beat == 0 ? 0 : Math.max(beat, beats[0]);
-      socket.setSoTimeout(0);
+      guard.cancel(false);
+      if (expired.get()) {
+        throw new SocketTimeoutException(timedOut(host, port, timeout));
+      }
       Session session =
           new Session(answer.headers().getOrDefault("server", ""), version, send, expect);
       return new StompClient(socket, reader, session, name, timer, onMessage, onClosed);
     } catch (IOException | RuntimeException e) {
+      guard.cancel(false);
       socket.close();
+      if (expired.get() && !(e instanceof SocketTimeoutException)) {
+        throw new SocketTimeoutException(timedOut(host, port, timeout));
+      }
       throw e;
+    }
+  }
+
+  private static String timedOut(String host, int port, Duration timeout) {
+    return "no STOMP connection to " + host + ":" + port + " within " + timeout;
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // closing to end a connect or handshake that took too long: nothing to add
     }
   }
 
@@ -193,14 +226,24 @@ final class StompClient implements AutoCloseable {
     writeBytes(StompFrame.encode(command, headers, null, body));
   }
 
-  private void writeBytes(byte[] bytes) {
+  /**
+   * Writes encoded frames in order, with one flush: frames that go together (a reply and the ACK of
+   * its request) reach the broker in one segment, for one system call and one turn of the lock.
+   */
+  void writeEncoded(byte[]... frames) {
+    writeBytes(frames);
+  }
+
+  private void writeBytes(byte[]... frames) {
     synchronized (out) {
       if (closed.get()) {
         throw new TransportException(
             "parley.transport.connection_lost", "the STOMP connection is closed", null);
       }
       try {
-        out.write(bytes);
+        for (byte[] frame : frames) {
+          out.write(frame);
+        }
         out.flush();
         lastWrite = System.nanoTime();
       } catch (IOException e) {

@@ -209,6 +209,9 @@ final class StompConsumer {
     private final String subscriptionId;
     private final String ack;
 
+    /** The reply frame {@link #replyInOrder} encoded, not yet written. */
+    private volatile byte[] reply;
+
     Ack(StompClient from, String subscriptionId, String ack) {
       this.from = from;
       this.subscriptionId = subscriptionId;
@@ -231,6 +234,7 @@ final class StompConsumer {
         }
         write(StompFrame.of("ACK", Map.of("id", ack)));
       } finally {
+        write(null); // a reply not written with a frame above
         released();
       }
     }
@@ -259,6 +263,7 @@ final class StompConsumer {
           return; // Artemis gives it back when the subscription ends
         }
         RELEASES.warn(log, "{}: a delivery was not handled; the broker delivers it again", source);
+        write(null); // a reply goes before the UNSUBSCRIBE below
         // Artemis drops a NACKed message: end the subscription instead (the broker then gives
         // back every message it had delivered to it, in order) and subscribe again. That waits for
         // the broker's receipt, so it runs on the consumer's own thread, never on the reader.
@@ -268,6 +273,7 @@ final class StompConsumer {
           // stopping: the subscription ends anyway
         }
       } finally {
+        write(null);
         released();
       }
     }
@@ -281,16 +287,19 @@ final class StompConsumer {
         // Both brokers drop (or dead-letter, where configured) a NACKed message without requeue.
         write(StompFrame.of("NACK", Map.of("id", ack)));
       } finally {
+        write(null);
         released();
       }
     }
 
     /**
      * Sends the reply on the connection that delivered the request, without a receipt, just before
-     * the request's ACK: the broker reads a connection's frames in order, so it has routed the
+     * the request's ACK — in the same write, so the pair costs one system call and reaches the
+     * broker in one segment: the broker reads a connection's frames in order, so it has routed the
      * reply before it applies the ACK, and a connection lost in between loses the ACK too (the
      * request comes again). A SEND the broker refuses ends the connection, as it would with a
-     * receipt.
+     * receipt. A settlement that writes no frame of its own (the subscription ended) still writes
+     * the reply.
      */
     @Override
     public CompletableFuture<Void> replyInOrder(Destination.Queue replyTo, Message reply) {
@@ -303,14 +312,16 @@ final class StompConsumer {
       } catch (IllegalArgumentException e) {
         return null; // the transport's own send reports it
       }
-      try {
-        from.write("SEND", headers, Payloads.shared(reply));
-        return CompletableFuture.completedFuture(null);
-      } catch (RuntimeException e) {
+      if (!from.isOpen()) {
         return CompletableFuture.failedFuture(
             new TransportException(
-                "parley.transport.connection_lost", "reply not sent: " + e.getMessage(), e));
+                "parley.transport.connection_lost",
+                "reply not sent: the connection is closed",
+                null));
       }
+      // Written with the ACK (or NACK) that follows, in one write: see write(StompFrame)
+      this.reply = StompFrame.encode("SEND", headers, null, Payloads.shared(reply));
+      return CompletableFuture.completedFuture(null);
     }
 
     /** Whether this settlement can no longer reach RabbitMQ (see {@link #unsubscribing}). */
@@ -325,9 +336,24 @@ final class StompConsumer {
       return false;
     }
 
+    /**
+     * Writes the settlement's frame, preceded in the same write by the reply {@link #replyInOrder}
+     * encoded, if any; with a null frame, only that reply (a settlement that sends nothing still
+     * sends the reply it was given, as if it had been written at once).
+     */
     private void write(StompFrame frame) {
+      byte[] pending = reply;
+      reply = null;
       try {
-        from.write(frame);
+        if (pending == null) {
+          if (frame != null) {
+            from.write(frame);
+          }
+        } else if (frame == null) {
+          from.writeEncoded(pending);
+        } else {
+          from.writeEncoded(pending, frame.encode());
+        }
       } catch (RuntimeException e) {
         // the connection is gone: the broker redelivers what was not acknowledged
         log.debug("{}: cannot settle a delivery: {}", source, e.toString());
