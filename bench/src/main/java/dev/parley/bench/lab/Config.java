@@ -18,13 +18,15 @@ record Config(
     double availabilityBefore,
     double availabilityDown,
     double availabilityAfter,
-    double availabilityRate) {
+    double availabilityRate,
+    double warmUpSeconds) {
 
   static Config quick() {
-    return new Config("quick", 5, 600, 64, 100, 0.25, 600, 256, 120, 10_000, 2, 10, 4, 100);
+    return new Config("quick", 5, 600, 64, 100, 0.25, 600, 256, 120, 10_000, 2, 10, 4, 100, 1);
   }
 
   static Config full() {
-    return new Config("full", 7, 5_000, 64, 500, 1.5, 5_000, 256, 1_000, 100_000, 5, 10, 10, 200);
+    return new Config(
+        "full", 7, 5_000, 64, 500, 1.5, 5_000, 256, 1_000, 100_000, 5, 10, 10, 200, 10);
   }
 }

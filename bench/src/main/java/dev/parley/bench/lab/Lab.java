@@ -223,7 +223,13 @@ public final class Lab implements Callable<Integer> {
               () -> Formats.cost(raw, n), () -> Formats.cost(ours, n), c.reps(), progress);
       e2e =
           Interleaved.throughput(
-              endToEnd.raw(), endToEnd.parley(), c.calls(), c.window(), c.reps(), progress);
+              endToEnd.raw(),
+              endToEnd.parley(),
+              c.calls(),
+              c.window(),
+              c.reps(),
+              c.warmUpSeconds(),
+              progress);
     }
     List<Double> nanos = micro.differences(Formats.Cost::nanos);
     List<Double> bytes = micro.differences(Formats.Cost::bytes);
@@ -419,13 +425,20 @@ public final class Lab implements Callable<Integer> {
                 + " lab, and the machine's RabbitMQ (AMQP 0-9-1, and STOMP through its plugin)."
                 + " Raw request/reply: hand-written with the raw client, requests persistent, the"
                 + " reply the confirmation. Throughput: %,d calls per repetition, at most %d in"
-                + " flight. One in flight: the median of %,d sequential calls. Open loop: calls"
+                + " flight, after a warm-up of at least %.0f s per side (closed loops of half a"
+                + " repetition, raw and Parley in turn), so that the JIT has compiled both paths"
+                + " before anything counts. One in flight: the median of %,d sequential calls. Open loop: calls"
                 + " started at a fixed rate for %.1f s, latency from each call's intended start"
                 + " (HdrHistogram; no coordinated omission), at 50 %% and 80 %% of the raw side's"
                 + " median maximum. %d repetitions, raw and Parley interleaved. CPU and context"
                 + " switches are this process's: client and server, and on AMQP 1.0 the embedded"
                 + " Artemis too (it runs in the lab's JVM); not RabbitMQ's.\n\n",
-            c.calls(), c.window(), c.oneInFlightCalls(), c.openLoopSeconds(), c.reps());
+            c.calls(),
+            c.window(),
+            c.warmUpSeconds(),
+            c.oneInFlightCalls(),
+            c.openLoopSeconds(),
+            c.reps());
   }
 
   private static String eventsIntro(Config c) {
@@ -437,12 +450,13 @@ public final class Lab implements Callable<Integer> {
                 + " transport (JSON, a 200-character payload). Raw: the client's own persistent,"
                 + " confirmed sends (publisher confirms, a JMS completion listener, STOMP"
                 + " receipts) and acknowledged consumption, Jackson on both ends. %,d events per"
-                + " repetition, at most %d in flight; open loop for %.1f s at 50 %% and 80 %% of"
-                + " the raw maximum; %d repetitions interleaved. The outbox rows write each"
+                + " repetition, at most %d in flight, after a warm-up as above (at least %.0f s"
+                + " per side); open loop for %.1f s at 50 %% and 80 %% of the raw maximum; %d"
+                + " repetitions interleaved. The outbox rows write each"
                 + " event in its own PostgreSQL transaction (one writer); the inbox commits each"
                 + " effect with its dedup row. CPU and context switches as in the section"
                 + " above.\n\n",
-            c.events(), c.eventWindow(), c.openLoopSeconds(), c.reps());
+            c.events(), c.eventWindow(), c.warmUpSeconds(), c.openLoopSeconds(), c.reps());
   }
 
   private static String header(Config c, double minutes) {

@@ -42,7 +42,13 @@ final class PairSection {
         progress.message(p.name());
         Runs<Throughput> t =
             Interleaved.throughput(
-                p.raw(), p.parley(), load.n(), load.window(), c.reps(), progress);
+                p.raw(),
+                p.parley(),
+                load.n(),
+                load.window(),
+                c.reps(),
+                c.warmUpSeconds(),
+                progress);
         Runs<Double> one =
             load.oneInFlight()
                 ? Interleaved.oneInFlight(
