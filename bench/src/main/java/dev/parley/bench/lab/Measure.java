@@ -33,7 +33,12 @@ final class Measure {
   record Throughput(double perSecond, double cpuMicrosPerOp, double switchesPerOp) {}
 
   /** Percentiles (µs) of one open-loop run, measured from each call's intended start. */
-  record Latency(double p50, double p99, double p999, long count) {}
+  /**
+   * Percentiles (µs) of one open-loop run, measured from each call's intended start; {@code
+   * refused} calls were turned away by the server's overload protection (RESOURCE_EXHAUSTED) and
+   * have no latency.
+   */
+  record Latency(double p50, double p99, double p999, long count, long refused) {}
 
   static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
@@ -44,6 +49,7 @@ final class Measure {
   static Throughput closedLoop(Call call, int n, int window) throws InterruptedException {
     Semaphore permits = new Semaphore(window);
     AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicLong refused = new AtomicLong();
     long switches = contextSwitches();
     long start = System.nanoTime();
     long cpu = cpuNanos();
@@ -86,6 +92,7 @@ final class Measure {
     long total = (long) (rate * seconds);
     AtomicLong outstanding = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicLong refused = new AtomicLong();
     long start = System.nanoTime();
     long sent = 0;
     for (; sent < total; sent++) {
@@ -105,7 +112,9 @@ final class Measure {
       call.get()
           .whenComplete(
               (v, e) -> {
-                if (e != null) {
+                if (e != null && isOverload(e)) {
+                  refused.incrementAndGet(); // shed by the server: counted, not a failure
+                } else if (e != null) {
                   failure.compareAndSet(null, e);
                 } else {
                   recorder.recordValue(Math.max(1, (System.nanoTime() - intended) / 1000));
@@ -129,7 +138,19 @@ final class Measure {
         h.getValueAtPercentile(50),
         h.getValueAtPercentile(99),
         h.getValueAtPercentile(99.9),
-        h.getTotalCount());
+        h.getTotalCount(),
+        refused.get());
+  }
+
+  /** Whether a call failed because the server was at its limit of calls (RESOURCE_EXHAUSTED). */
+  private static boolean isOverload(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof dev.parley.error.ParleyException p
+          && p.status().code() == dev.parley.error.Code.RESOURCE_EXHAUSTED) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Median of one-at-a-time calls (µs): the latency floor of a binding. */

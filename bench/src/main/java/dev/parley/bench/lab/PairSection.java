@@ -145,11 +145,13 @@ final class PairSection {
   private static String percentiles(Runs<Latency> l, boolean raw) {
     java.util.function.ToDoubleFunction<java.util.function.Function<Latency, Double>> m =
         v -> raw ? l.rawMedian(v) : l.oursMedian(v);
+    long refused = (raw ? l.raw() : l.ours()).stream().mapToLong(Latency::refused).sum();
     return f(
-        "%,.0f / %,.0f / %,.0f",
-        m.applyAsDouble(Latency::p50),
-        m.applyAsDouble(Latency::p99),
-        m.applyAsDouble(Latency::p999));
+            "%,.0f / %,.0f / %,.0f",
+            m.applyAsDouble(Latency::p50),
+            m.applyAsDouble(Latency::p99),
+            m.applyAsDouble(Latency::p999))
+        + (refused > 0 ? f(" (%,d calls refused as overload over the repetitions)", refused) : "");
   }
 
   private static String charts(List<Measured> all, Load load, Report report) {
