@@ -51,13 +51,27 @@ final class Causes {
           + " of Parley's 8–9 application properties is encoded, decoded and scanned);"
           + " replies sent on the settle thread just before the request's acceptance, without"
           + " waiting for the broker's outcome (since 2026-12-03), left that driver's ratio"
-          + " where it was (median 0.79 before, 0.78 after; 3 JVM runs of 4 repetitions each)";
+          + " where it was (median 0.79 before, 0.78 after; 3 JVM runs of 4 repetitions each)."
+          + " The JIT matters here: in ten rounds of 8,000 calls a later driver measured 0.61–0.76"
+          + " in the first three rounds and 0.81–1.00 in the last seven, both sides still"
+          + " speeding up (hence the lab's warm-up since 2026-12-03); replies now carry three"
+          + " application properties fewer (no causation id, source or class name)";
     }
     if (binding.startsWith("STOMP")) {
       return remaining
-          + "; every request SEND waits for a RECEIPT (the raw client asks for none), and STOMP"
-          + " frames are built through header maps; the broker's STOMP plugin spends about"
-          + " 300–360 µs per request/reply (driver, 2026-12-03)";
+          + "; per call, a driver interleaving both in one JVM after its warm-up (2026-12-03):"
+          + " raw 30–35 µs of JVM CPU and 115–120 µs of broker CPU, Parley 53–64 µs and 172–180"
+          + " µs. The broker's part: RabbitMQ's STOMP plugin spends about 3.5 µs per header line"
+          + " (the raw client with 4 more headers on each request and reply: +30 to +45 µs, 0.75"
+          + " to 0.85 of its rate), and a Parley request carries 12 lines and its reply 8"
+          + " against the raw client's 6 and 4; every Parley request also asks for a RECEIPT,"
+          + " which the plugin copies into the message as one more header (the raw client with"
+          + " receipts: 0.87–0.93 of its rate without, p50 +110 to +150 µs one in flight). The"
+          + " JVM's part: the responder's hop to its handler pool, about three futex calls per"
+          + " request on the handler threads (strace). Since 2026-12-03 the reader sleeps in one"
+          + " read(2) (the socket was non-blocking, so each read cost a failed read and a"
+          + " poll(2) too) and a reply leaves in one write with its request's ACK: that driver"
+          + " went from 0.51–0.62 to 0.64–0.69 of raw";
     }
     return remaining
         + "; per call, measured by a driver interleaving both in one JVM (2026-12-03): raw 32–37"
@@ -82,18 +96,24 @@ final class Causes {
     if (transport.startsWith("RabbitMQ")) {
       return "send side ≈ 3 µs CPU per message (UUIDv7 id, header map and wire headers, a"
           + " CompletableFuture per send, the confirm map), consume side 2–3 µs (the header"
-          + " copy into a Message, the lane) — transports.md."
+          + " copy into a Message, the lane) — transports.md. A driver after its warm-up"
+          + " (2026-12-03, 100,000 events a round): raw 12–20 µs of JVM CPU per event, Parley"
+          + " 17–29 µs, 0.67–0.94 of raw's rate from round to round; perf puts about 70 % of the"
+          + " handler threads' samples in the kernel (parking, waking, the ack's write) — the"
+          + " raw consumer handles and acknowledges on amqp-client's dispatch thread, which"
+          + " Parley leaves to code that declared itself non-blocking."
           + common;
     }
     if (transport.startsWith("STOMP")) {
-      return "per event, measured by a driver interleaving both in one JVM (2026-12-03): raw 43–60"
-          + " µs of JVM CPU and 114–170 µs of broker CPU, Parley 67–133 µs (sys 31–59 µs, 2.3–3.5"
-          + " context switches against 1.8–2.2) and 158–223 µs of broker CPU. The broker's part:"
-          + " Parley's SEND carries its headers (id, type, channel, source, content type), each"
-          + " an AMQP header the plugin converts, and an event goes through amq.topic to its"
-          + " group's queue where the raw client sends straight into a queue. SENDs are now"
-          + " encoded without header-map copies (no change the driver could tell from its"
-          + " spread)."
+      return "per event, a driver interleaving both in one JVM after its warm-up (2026-12-03,"
+          + " 60,000 events a round): raw 28–40 µs of JVM CPU and 72–84 µs of broker CPU, Parley"
+          + " 38–61 µs and 100–114 µs. The broker's part: RabbitMQ's STOMP plugin spends about"
+          + " 3.5 µs per header line and Parley's SEND carries four more than the raw one (id,"
+          + " type, channel, source), and an event goes through amq.topic to its group's queue"
+          + " where the raw client sends straight into a queue. The JVM's part: the hop to the"
+          + " handler pool — perf puts about half of the handler threads' samples in futex"
+          + " (parking and waking), where the raw client handles and acknowledges on its"
+          + " reader."
           + common;
     }
     return "Parley's AMQP transport receives on a loop of its own and settles each message"
