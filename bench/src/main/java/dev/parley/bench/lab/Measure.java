@@ -142,11 +142,18 @@ final class Measure {
         refused.get());
   }
 
-  /** Whether a call failed because the server was at its limit of calls (RESOURCE_EXHAUSTED). */
+  /**
+   * Whether a call failed because the server was at its limit of calls: RESOURCE_EXHAUSTED, as a
+   * Parley client reports it or as a grpc-java stub does.
+   */
   private static boolean isOverload(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof dev.parley.error.ParleyException p
           && p.status().code() == dev.parley.error.Code.RESOURCE_EXHAUSTED) {
+        return true;
+      }
+      if (t instanceof io.grpc.StatusRuntimeException s
+          && s.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) {
         return true;
       }
     }
