@@ -47,7 +47,7 @@ final class ReplyRouter implements DeliveryHandler {
 
   /**
    * Registers a request; its future fails when {@code timeoutMillis} pass without a reply (up to
-   * one {@link DeadlineTimer} tick later). The timeout goes on the shared deadline timer, not on a
+   * one {@link DeadlineTimer} tick later). The timeout goes on the shared ticking timer, not on a
    * scheduled executor: scheduling and cancelling there wake its thread on every request.
    */
   <R> CompletableFuture<R> register(

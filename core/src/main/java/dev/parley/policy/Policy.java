@@ -800,7 +800,7 @@ public final class Policy {
 
     /**
      * Where retry backoffs are timed; a shared daemon timer by default. (Deadlines fire on a shared
-     * timer thread, within 2 ms of being due.)
+     * ticking timer thread, within 2 ms of being due.)
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");

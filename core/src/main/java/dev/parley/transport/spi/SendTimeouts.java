@@ -8,7 +8,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The send timeout every transport shares: a send the broker has not accepted within its timeout
  * fails with {@link TransportException} {@link Transport#SEND_TIMEOUT}. The timeouts go on Parley's
- * one timer thread (they fire up to 2 ms late), where scheduling is a lock-free enqueue and a send
+ * one ticking timer (they fire up to 2 ms late), where scheduling is a lock-free enqueue and a send
  * that completes in time only sets a flag — unlike {@link CompletableFuture#orTimeout}, whose
  * scheduled executor wakes its thread for every send and keeps each cancelled timeout queued until
  * it would have fired.
