@@ -427,11 +427,13 @@ public final class Lab implements Callable<Integer> {
                 + " reply the confirmation. Throughput: %,d calls per repetition, at most %d in"
                 + " flight, after a warm-up of at least %.0f s per side (closed loops of half a"
                 + " repetition, raw and Parley in turn), so that the JIT has compiled both paths"
-                + " before anything counts. One in flight: the median of %,d sequential calls. Open loop: calls"
+                + " before anything counts. One in flight: the median of %,d sequential calls."
+                + " Open loop: calls"
                 + " started at a fixed rate for %.1f s, latency from each call's intended start"
                 + " (HdrHistogram; no coordinated omission), at 50 %% and 80 %% of the raw side's"
                 + " median maximum; a call the server turns away at its limit of concurrent calls"
-                + " (RESOURCE_EXHAUSTED) is counted beside the percentiles, not timed. %d repetitions, raw and Parley interleaved. CPU and context"
+                + " (RESOURCE_EXHAUSTED) is counted beside the percentiles, not timed. %d"
+                + " repetitions, raw and Parley interleaved. CPU and context"
                 + " switches are this process's: client and server, and on AMQP 1.0 the embedded"
                 + " Artemis too (it runs in the lab's JVM); not RabbitMQ's.\n\n",
             c.calls(),

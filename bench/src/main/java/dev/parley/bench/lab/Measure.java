@@ -49,7 +49,6 @@ final class Measure {
   static Throughput closedLoop(Call call, int n, int window) throws InterruptedException {
     Semaphore permits = new Semaphore(window);
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    AtomicLong refused = new AtomicLong();
     long switches = contextSwitches();
     long start = System.nanoTime();
     long cpu = cpuNanos();

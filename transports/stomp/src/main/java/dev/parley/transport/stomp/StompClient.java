@@ -215,7 +215,7 @@ final class StompClient implements AutoCloseable {
     if (log.isTraceEnabled()) {
       log.trace("> {}", frame);
     }
-    writeBytes(frame.encode());
+    writeEncoded(frame.encode());
   }
 
   /** Writes a frame from its parts, without building a {@link StompFrame}. */
@@ -223,7 +223,7 @@ final class StompClient implements AutoCloseable {
     if (log.isTraceEnabled()) {
       log.trace("> {}{} ({} bytes)", command, headers, body.length);
     }
-    writeBytes(StompFrame.encode(command, headers, null, body));
+    writeEncoded(StompFrame.encode(command, headers, null, body));
   }
 
   /**
@@ -231,10 +231,6 @@ final class StompClient implements AutoCloseable {
    * its request) reach the broker in one segment, for one system call and one turn of the lock.
    */
   void writeEncoded(byte[]... frames) {
-    writeBytes(frames);
-  }
-
-  private void writeBytes(byte[]... frames) {
     synchronized (out) {
       if (closed.get()) {
         throw new TransportException(
@@ -273,7 +269,7 @@ final class StompClient implements AutoCloseable {
     CompletableFuture<Void> receipt = new CompletableFuture<>();
     receipts.put(id, new Receipt(receipt, System.nanoTime() + timeout.toNanos()));
     try {
-      writeBytes(StompFrame.encode(command, headers, receiptId, body));
+      writeEncoded(StompFrame.encode(command, headers, receiptId, body));
     } catch (TransportException e) {
       fail(id, e);
     }
