@@ -182,7 +182,9 @@ final class DefaultMessaging implements Messaging {
     }
     Message message = draft.build();
     CompletableFuture<R> reply = replies.register(message.id(), token, replyType, timeoutMillis);
-    sendTracked(new Destination.Queue(channel.name()), message)
+    // Confirmed by its reply, not by the broker (SendOptions.REQUEST): the send fails only when the
+    // transport cannot write it, and a request the broker lost times out like an unanswered one.
+    sendTracked(new Destination.Queue(channel.name()), message, SendOptions.REQUEST)
         .whenComplete(
             (sent, failure) -> {
               if (failure != null) {
@@ -435,12 +437,17 @@ final class DefaultMessaging implements Messaging {
   }
 
   private CompletableFuture<Message> sendTracked(Destination destination, Message message) {
+    return sendTracked(destination, message, SendOptions.REQUEST);
+  }
+
+  private CompletableFuture<Message> sendTracked(
+      Destination destination, Message message, SendOptions options) {
     ensureOpen();
     Message[] sentAs = {message};
     CompletableFuture<Void> sent =
         publishInterceptors.isEmpty()
-            ? sendGuarded(destination, message)
-            : publishThrough(0, destination, message, sentAs).toCompletableFuture();
+            ? sendGuarded(destination, message, options)
+            : publishThrough(0, destination, message, sentAs, options).toCompletableFuture();
     return sent.thenApply(
             v -> {
               counters.sent.increment();
@@ -451,10 +458,10 @@ final class DefaultMessaging implements Messaging {
 
   /** The publish chain from interceptor {@code index} on: interceptors → policy → transport. */
   private CompletionStage<Void> publishThrough(
-      int index, Destination destination, Message message, Message[] sentAs) {
+      int index, Destination destination, Message message, Message[] sentAs, SendOptions options) {
     if (index == publishInterceptors.size()) {
       sentAs[0] = message;
-      return sendGuarded(destination, message);
+      return sendGuarded(destination, message, options);
     }
     try {
       CompletionStage<Void> stage =
@@ -463,7 +470,9 @@ final class DefaultMessaging implements Messaging {
               .intercept(
                   destination,
                   message,
-                  m -> publishThrough(index + 1, destination, Objects.requireNonNull(m), sentAs));
+                  m ->
+                      publishThrough(
+                          index + 1, destination, Objects.requireNonNull(m), sentAs, options));
       return stage == null
           ? CompletableFuture.failedFuture(new IllegalStateException("interceptor returned null"))
           : stage;
@@ -472,12 +481,13 @@ final class DefaultMessaging implements Messaging {
     }
   }
 
-  private CompletableFuture<Void> sendGuarded(Destination destination, Message message) {
+  private CompletableFuture<Void> sendGuarded(
+      Destination destination, Message message, SendOptions options) {
     return publishPolicy == Policy.none()
-        ? transport.send(destination, message, SendOptions.NONE)
+        ? transport.send(destination, message, options)
         : publishPolicy.execute(
             Policy.Call.NON_IDEMPOTENT.withIdempotencyKey(message.id()),
-            deadline -> transport.send(destination, message, SendOptions.NONE));
+            deadline -> transport.send(destination, message, options));
   }
 
   private void ensureReplyChannel() {

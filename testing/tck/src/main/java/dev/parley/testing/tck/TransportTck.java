@@ -20,6 +20,7 @@ import dev.parley.messaging.Subscription;
 import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.testing.kit.RecordingHandler;
 import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
@@ -1292,21 +1293,87 @@ public abstract class TransportTck {
         .endsWith("reply → handler(async)");
   }
 
-  /** A send after close fails its future — it does not throw — with one code on every transport. */
+  /**
+   * A send after close fails its future — it does not throw — with one code on every transport,
+   * confirmed or not (a request, {@link SendOptions#REQUEST}).
+   */
   @Test
   void sendAfterCloseFailsTheFutureWithTheClosedCode() {
     Transport transport = newTransport();
     transport.close();
-    CompletableFuture<Void> sent =
-        transport.send(
-            new Destination.Queue(name("after.close")),
-            Message.builder().payload(new byte[] {1}).build(),
-            SendOptions.NONE);
-    assertThatThrownBy(sent::join)
-        .hasCauseInstanceOf(TransportException.class)
-        .cause()
-        .extracting(e -> ((TransportException) e).errorCode())
-        .isEqualTo(Transport.CLOSED);
+    for (SendOptions options : List.of(SendOptions.NONE, SendOptions.REQUEST)) {
+      CompletableFuture<Void> sent =
+          transport.send(
+              new Destination.Queue(name("after.close")),
+              Message.builder().payload(new byte[] {1}).build(),
+              options);
+      assertThatThrownBy(sent::join)
+          .as("send with %s", options)
+          .hasCauseInstanceOf(TransportException.class)
+          .cause()
+          .extracting(e -> ((TransportException) e).errorCode())
+          .isEqualTo(Transport.CLOSED);
+    }
+  }
+
+  /**
+   * Requests go out unconfirmed ({@link SendOptions#REQUEST}, their reply confirms them): each one
+   * the broker was handed arrives once, in order on one connection, like a confirmed send.
+   */
+  @Test
+  void unconfirmedRequestsArriveOnceInOrder() {
+    Transport transport = transport();
+    String queue = name("requests.unconfirmed");
+    List<String> received = java.util.Collections.synchronizedList(new ArrayList<>());
+    resources.add(
+        transport.subscribe(
+            new Destination.Queue(queue),
+            new ConsumerSettings(1, 50, false),
+            DeliveryHandler.settling(
+                d -> {
+                  received.add(d.message().id());
+                  return CompletableFuture.completedFuture(null);
+                })));
+    List<String> sent = new ArrayList<>();
+    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      Message message =
+          Message.builder()
+              .header(Headers.REPLY_TO, "parley.reply.tck." + i)
+              .payload(new byte[] {(byte) i})
+              .build();
+      sent.add(message.id());
+      futures.add(transport.send(new Destination.Queue(queue), message, SendOptions.REQUEST));
+    }
+    futures.forEach(f -> assertThat(f).succeedsWithin(WAIT));
+    await().atMost(WAIT).until(() -> received.size() >= sent.size());
+    assertThat(received).containsExactlyElementsOf(sent);
+  }
+
+  /** A request while the broker is down fails — at once or by its timeout — and never hangs. */
+  @Test
+  void aRequestWhileTheBrokerIsDownFailsWithoutHanging() {
+    Transport transport = transport();
+    Messaging caller = messaging("orders", transport);
+    Channel<Command> channel = Channel.command(name("down"), Command.class);
+    assertThat(caller.request(channel, new Command("x", 0), Reply.class, Duration.ofMillis(200)))
+        .failsWithin(WAIT); // the reply queue and the command queue exist
+    CompletableFuture<Reply> whileDown;
+
+    stopBroker();
+    try {
+      whileDown = caller.request(channel, new Command("x", 1), Reply.class, Duration.ofSeconds(3));
+      assertThat(whileDown)
+          .failsWithin(WAIT)
+          .withThrowableOfType(ExecutionException.class)
+          .satisfies(
+              e ->
+                  assertThat(e.getCause())
+                      .isInstanceOfAny(TransportException.class, DeadlineExceededException.class));
+    } finally {
+      startBroker();
+    }
+    assertThat(caller.metrics().pendingRequests()).isZero();
   }
 
   // ---- broker failures ---------------------------------------------------------------------

@@ -227,6 +227,9 @@ final class AmqpClientTransport implements RabbitTransport {
               queue, dlq -> topology.queueArguments(dlq, null, false));
         }
       }
+      if (!options.confirmed()) {
+        return publisher.publishUnconfirmed("", queue, props, Payloads.shared(message));
+      }
       return publisher.publish("", queue, true, props, Payloads.shared(message));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);

@@ -47,6 +47,11 @@ final class Publisher implements ConfirmListener, ReturnListener {
   private volatile String blockedReason;
   private Channel channel;
 
+  /** The channel of {@link #publishUnconfirmed}, not in confirm mode. Guarded by its lock. */
+  private final ReentrantLock plainLock = new ReentrantLock();
+
+  private Channel plain;
+
   Publisher(Connection connection, int confirmWindow, Duration sendTimeout, Executor completer) {
     this.connection = connection;
     this.completer = completer;
@@ -114,6 +119,42 @@ final class Publisher implements ConfirmListener, ReturnListener {
     // A copy, so a caller cannot complete Parley's own future. Timeouts come from one sweeper
     // (expireOverdue) rather than a timer task per message.
     return p.future.copy();
+  }
+
+  /**
+   * Publishes without a confirm (a request, {@code SendOptions.confirmed() == false}), on a channel
+   * of its own that is not in confirm mode: the future completes once the message is written to the
+   * connection, and fails when it cannot be (no connection, RabbitMQ blocking publishers). Nothing
+   * is mandatory: a request nobody can route to is answered by nobody, and its caller's timeout
+   * says so.
+   */
+  CompletableFuture<Void> publishUnconfirmed(
+      String exchange, String routingKey, AMQP.BasicProperties props, byte[] body) {
+    String blocked = blockedReason;
+    if (blocked != null) {
+      return CompletableFuture.failedFuture(
+          new TransportException(
+              "parley.transport.broker_blocked",
+              "RabbitMQ blocks publishing (" + blocked + ")",
+              null));
+    }
+    plainLock.lock();
+    try {
+      Channel ch = plain;
+      if (ch == null || !ch.isOpen()) {
+        ch = connection.createChannel();
+        if (ch == null) {
+          throw new IOException("no channel available on the connection");
+        }
+        plain = ch;
+      }
+      ch.basicPublish(exchange, routingKey, false, props, body);
+      return CompletableFuture.completedFuture(null);
+    } catch (IOException | RuntimeException ex) {
+      return CompletableFuture.failedFuture(unavailable("publish failed: " + ex.getMessage(), ex));
+    } finally {
+      plainLock.unlock();
+    }
   }
 
   /**

@@ -21,8 +21,10 @@ import java.util.Objects;
  * stalls acks), both recovered automatically with their topology and consumers. A send completes on
  * the broker's publisher confirm, with up to {@link Builder#confirmWindow} sends unconfirmed at a
  * time; it fails on a nack, when a mandatory message is returned unroutable, when the connection
- * drops before the confirm, and after {@link Builder#sendTimeout}. Consumers ack manually, one
- * delivery at a time each, after the handler's stage succeeds.
+ * drops before the confirm, and after {@link Builder#sendTimeout}. A request ({@code
+ * SendOptions.REQUEST}, confirmed by its reply) goes out on a channel without confirms and
+ * completes once written. Consumers ack manually, one delivery at a time each, after the handler's
+ * stage succeeds.
  */
 public interface RabbitTransport extends Transport {
 

@@ -390,6 +390,16 @@ final class DefaultStompTransport implements StompTransport {
     } catch (TransportException e) {
       return CompletableFuture.failedFuture(e);
     }
+    if (!options.confirmed()) {
+      // A request: its reply confirms it (SendOptions.REQUEST), so no RECEIPT — the broker would
+      // spend a round trip and a header line on it, and the plugin copies it into the message.
+      try {
+        c.write("SEND", headers, Payloads.shared(message));
+        return CompletableFuture.completedFuture(null);
+      } catch (TransportException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
     // A copy, so a caller cannot complete the client's own future; the receipt sweeper
     // (expireReceipts) fails it with parley.transport.send_timeout when it is overdue.
     return c.writeWithReceipt("SEND", headers, Payloads.shared(message), config.sendTimeout).copy();

@@ -8,9 +8,10 @@ import java.util.Objects;
 
 /**
  * The STOMP 1.2 transport, for ActiveMQ Artemis and RabbitMQ's STOMP plugin (the broker is
- * recognised from its CONNECTED frame). A send completes on the broker's RECEIPT; consumers use
- * {@code client-individual} acknowledgements; heart-beats both ways; the connection is re-made and
- * subscriptions restored after a loss.
+ * recognised from its CONNECTED frame). A send completes on the broker's RECEIPT (a request, which
+ * its reply confirms, has none and completes once written); consumers use {@code client-individual}
+ * acknowledgements; heart-beats both ways; the connection is re-made and subscriptions restored
+ * after a loss.
  *
  * <pre>{@code
  * Transport t = StompTransport.builder(URI.create("stomp://guest:guest@localhost:61613/")).build();

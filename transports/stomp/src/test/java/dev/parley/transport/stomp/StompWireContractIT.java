@@ -161,6 +161,9 @@ class StompWireContractIT {
       raw.ack(request);
       assertThat(request.headers().get("parley-reply-to"))
           .startsWith("parley.reply.kitchen-service.");
+      // Its reply confirms a request: it was sent without a receipt, which RabbitMQ's plugin would
+      // have copied into the message (wire.md §8.1).
+      assertThat(request.headers()).doesNotContainKey("receipt");
       Map<String, String> h = answer(request.headers().get("parley-reply-to"));
       h.put("parley-correlation-id", request.headers().get("parley-id"));
       h.put("parley-reply-token", request.headers().get("parley-reply-token")); // wire.md §3
