@@ -82,6 +82,10 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
       out.append(text);
       return;
     }
+    if (!needsEscape(text)) {
+      out.append(text); // most names and values: one copy, not a character at a time
+      return;
+    }
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       switch (c) {
@@ -92,6 +96,16 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
         default -> out.append(c);
       }
     }
+  }
+
+  private static boolean needsEscape(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\' || c == '\n' || c == '\r' || c == ':') {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
