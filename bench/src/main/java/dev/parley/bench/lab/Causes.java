@@ -45,8 +45,10 @@ final class Causes {
             + " is that of CPU per call; Parley spends more of it than the raw client (ids, header"
             + " maps and their validation, the reply token, the codec, futures) and switches"
             + " threads more — the responder's blocking handler runs on its handler pool (one hop"
-            + " per request; an AsyncCommandHandler runs on the transport's thread instead); the"
-            + " raw requester sends without waiting for confirms, Parley's requests are confirmed";
+            + " per request; an AsyncCommandHandler runs on the transport's thread instead);"
+            + " requests go out as the raw requester's do — on RabbitMQ without a publisher"
+            + " confirm and on STOMP without a RECEIPT since 2026-12-03 (their reply confirms"
+            + " them), on AMQP 1.0 both sides waiting for the broker's outcome asynchronously";
     if (binding.startsWith("AMQP")) {
       return remaining
           + "; the embedded Artemis runs in this process, so its threads' switches and CPU count"
@@ -68,10 +70,12 @@ final class Causes {
           + " raw 30–35 µs of JVM CPU and 115–120 µs of broker CPU, Parley 53–64 µs and 172–180"
           + " µs. The broker's part: RabbitMQ's STOMP plugin spends about 3.5 µs per header line"
           + " (the raw client with 4 more headers on each request and reply: +30 to +45 µs, 0.75"
-          + " to 0.85 of its rate), and a Parley request carries 12 lines and its reply 8"
-          + " against the raw client's 6 and 4; every Parley request also asks for a RECEIPT,"
-          + " which the plugin copies into the message as one more header (the raw client with"
-          + " receipts: 0.87–0.93 of its rate without, p50 +110 to +150 µs one in flight). The"
+          + " to 0.85 of its rate), and a Parley request carries 10 lines and its reply 8"
+          + " against the raw client's 6 and 4. Requests without a RECEIPT (since 2026-12-03;"
+          + " the plugin also copied it into the message): a driver the same day measured 0.70"
+          + " of raw at 64 in flight (6 rounds, 0.60–0.74), raw 35–55 µs of JVM CPU and"
+          + " 127–145 µs of broker CPU per call, Parley 52–102 µs and 173–191 µs, and one in"
+          + " flight a mean of about +120 µs per call (raw about 440 µs). The"
           + " JVM's part: the responder's hop to its handler pool, about three futex calls per"
           + " request on the handler threads (strace). Since 2026-12-03 the reader sleeps in one"
           + " read(2) (the socket was non-blocking, so each read cost a failed read and a"
@@ -85,7 +89,15 @@ final class Causes {
         + " table and the command queue's at-least-once dead-lettering arguments (about +75 µs"
         + " of latency one in flight). Replies on the request's channel without a confirm, no-ack"
         + " reply queues, no duplicated headers and no per-request TTL took that driver from"
-        + " 0.48–0.56 to 0.71–0.81 of raw (3 JVM runs each, alternating)";
+        + " 0.48–0.56 to 0.71–0.81 of raw (3 JVM runs each, alternating). Requests without a"
+        + " publisher confirm (since 2026-12-03): medians 0.96, 0.82 and 0.90 against 0.75, 0.87"
+        + " and 0.75 with it (3 JVM runs of 6 rounds each way); per call after it raw 24–36 µs"
+        + " of JVM CPU and 74–97 µs of broker CPU, Parley 45–56 µs and 88–111 µs, 2.0 context"
+        + " switches against 1.0 (the handler hop; perf puts about 30 % of the JVM's samples in"
+        + " the kernel's context-switch path). With an asynchronous handler (no hop, 1.0–1.2"
+        + " switches) the ratio stayed where it was (0.84, 0.84): at 64 in flight the 2 vCPUs"
+        + " are shared with the broker, which spends 10–20 µs more per call on Parley's"
+        + " headers";
   }
 
   static String springRequestReply() {
