@@ -39,6 +39,14 @@ import org.slf4j.LoggerFactory;
  * {@link AmqpTransport} on Qpid JMS with its failover provider. Sends run on one dedicated thread
  * (JMS sessions are single-threaded) as asynchronous sends whose completion is the broker's
  * settlement; each subscription consumer has its own session and delivery thread.
+ *
+ * <p>Why not on the caller's thread, as the RabbitMQ publisher does: Qpid JMS waits in every send,
+ * one with a {@code CompletionListener} too, until its provider thread has taken the message
+ * ({@code JmsConnection.send} ends in {@code request.sync()}), and a producer without link credit
+ * holds it there until credit comes or the send timeout passes, as the failover provider does while
+ * it reconnects. On the caller's thread that wait would still cost the hop to the provider thread,
+ * block user threads for as long as the broker withholds credit, and block Qpid's own completion
+ * thread when a send is chained on another send's completion.
  */
 final class QpidAmqpTransport implements AmqpTransport {
 
