@@ -437,7 +437,7 @@ final class DefaultMessaging implements Messaging {
   }
 
   private CompletableFuture<Message> sendTracked(Destination destination, Message message) {
-    return sendTracked(destination, message, SendOptions.REQUEST);
+    return sendTracked(destination, message, SendOptions.NONE);
   }
 
   private CompletableFuture<Message> sendTracked(

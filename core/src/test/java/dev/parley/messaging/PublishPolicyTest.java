@@ -65,6 +65,27 @@ class PublishPolicyTest {
     }
   }
 
+  /**
+   * Events and commands are confirmed by the broker; only a request goes out unconfirmed, its reply
+   * being its confirmation (a slip here once made every send unconfirmed).
+   */
+  @Test
+  void onlyRequestsGoOutUnconfirmed() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    try (Messaging messaging = messaging(Policy.none())) {
+      messaging.publish(EVENTS, "o-1").join();
+      messaging.send(commands, "c-1").join();
+      messaging.request(commands, "r-1", String.class, Duration.ofMillis(50));
+
+      assertThat(transport.options)
+          .containsExactly(SendOptions.NONE, SendOptions.NONE, SendOptions.REQUEST);
+      assertThat(SendOptions.NONE.confirmed()).isTrue();
+      assertThat(SendOptions.REPLY.confirmed()).isTrue();
+      assertThat(SendOptions.REQUEST.confirmed()).isFalse();
+      assertThat(SendOptions.REQUEST.persistent()).isTrue();
+    }
+  }
+
   private Messaging messaging(Policy policy) {
     return Messaging.builder()
         .service("orders")
@@ -78,6 +99,7 @@ class PublishPolicyTest {
   static final class FlakyTransport implements Transport {
     final AtomicInteger failuresLeft = new AtomicInteger();
     final List<Message> attempts = new CopyOnWriteArrayList<>();
+    final List<SendOptions> options = new CopyOnWriteArrayList<>();
 
     @Override
     public String name() {
@@ -88,6 +110,7 @@ class PublishPolicyTest {
     public CompletableFuture<Void> send(
         Destination destination, Message message, SendOptions options) {
       attempts.add(message);
+      this.options.add(options);
       if (failuresLeft.getAndDecrement() > 0) {
         return CompletableFuture.failedFuture(
             new TransportException("test.down", "broker down", null));
@@ -98,7 +121,7 @@ class PublishPolicyTest {
     @Override
     public TransportSubscription subscribe(
         Destination source, ConsumerSettings settings, DeliveryHandler handler) {
-      throw new UnsupportedOperationException();
+      return () -> {}; // the reply queue of a request: nothing arrives on it here
     }
 
     @Override
