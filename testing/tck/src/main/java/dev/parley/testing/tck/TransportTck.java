@@ -28,6 +28,7 @@ import dev.parley.transport.spi.TransportSubscription;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -1324,7 +1325,7 @@ public abstract class TransportTck {
   void unconfirmedRequestsArriveOnceInOrder() {
     Transport transport = transport();
     String queue = name("requests.unconfirmed");
-    List<String> received = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> received = Collections.synchronizedList(new ArrayList<>());
     resources.add(
         transport.subscribe(
             new Destination.Queue(queue),

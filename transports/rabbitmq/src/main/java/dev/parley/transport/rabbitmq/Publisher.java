@@ -71,13 +71,9 @@ final class Publisher implements ConfirmListener, ReturnListener {
       boolean mandatory,
       AMQP.BasicProperties props,
       byte[] body) {
-    String blocked = blockedReason;
+    CompletableFuture<Void> blocked = blockedFailure();
     if (blocked != null) {
-      return CompletableFuture.failedFuture(
-          new TransportException(
-              "parley.transport.broker_blocked",
-              "RabbitMQ blocks publishing (" + blocked + ")",
-              null));
+      return blocked;
     }
     try {
       if (!window.tryAcquire(sendTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
@@ -121,6 +117,18 @@ final class Publisher implements ConfirmListener, ReturnListener {
     return p.future.copy();
   }
 
+  /** A failed send while RabbitMQ blocks publishers (a memory or disk alarm), else null. */
+  private CompletableFuture<Void> blockedFailure() {
+    String reason = blockedReason;
+    return reason == null
+        ? null
+        : CompletableFuture.failedFuture(
+            new TransportException(
+                "parley.transport.broker_blocked",
+                "RabbitMQ blocks publishing (" + reason + ")",
+                null));
+  }
+
   /**
    * Publishes without a confirm (a request, {@code SendOptions.confirmed() == false}), on a channel
    * of its own that is not in confirm mode: the future completes once the message is written to the
@@ -130,13 +138,9 @@ final class Publisher implements ConfirmListener, ReturnListener {
    */
   CompletableFuture<Void> publishUnconfirmed(
       String exchange, String routingKey, AMQP.BasicProperties props, byte[] body) {
-    String blocked = blockedReason;
+    CompletableFuture<Void> blocked = blockedFailure();
     if (blocked != null) {
-      return CompletableFuture.failedFuture(
-          new TransportException(
-              "parley.transport.broker_blocked",
-              "RabbitMQ blocks publishing (" + blocked + ")",
-              null));
+      return blocked;
     }
     plainLock.lock();
     try {

@@ -9,6 +9,7 @@ import dev.parley.messaging.Channel;
 import dev.parley.messaging.CommandHandler;
 import dev.parley.messaging.Messaging;
 import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.policy.Deadline;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import java.net.URI;
@@ -32,10 +33,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *
  * <p>Build size: 2,000 requests, 32 in flight, a 500 ms deadline each, one responder killed 3 times
  * (each time a new one starts, as a restarted process would), 5 % of the requests answered after
- * their deadline (the handler takes 600 ms). The full size is {@code -Dparley.m10.requests =10000}.
- * A responder is killed by cutting its TCP connections with a {@link FaultProxy} that then refuses
- * new ones: RabbitMQ sees the connection die without a goodbye and gives what the responder held to
- * the other one.
+ * their deadline (the handler answers 100 ms after it). The full size is {@code
+ * -Dparley.m10.requests=10000}. A responder is killed by cutting its TCP connections with a {@link
+ * FaultProxy} that then refuses new ones: RabbitMQ sees the connection die without a goodbye and
+ * gives what the responder held to the other one.
  *
  * <p>Checked: no call gets another call's reply; every call ends by its deadline + 100 ms; replies
  * after the deadline are dropped and counted; nothing stays pending.
@@ -180,8 +181,12 @@ class RequestReplyChaosIT {
               handled.incrementAndGet();
               try {
                 if (isSlow(ask.number())) {
-                  // a slow handler (workload, not synchronisation): answered after the deadline
-                  Thread.sleep(DEADLINE.toMillis() + 100);
+                  // a slow handler: it answers only once the caller's deadline has passed by 100 ms
+                  Deadline deadline = Deadline.current().orElseThrow();
+                  await()
+                      .atMost(Duration.ofSeconds(5))
+                      .pollInterval(Duration.ofMillis(10))
+                      .until(() -> deadline.remaining().toMillis() <= -100);
                 }
                 return new Answer(ask.number());
               } finally {
