@@ -157,10 +157,21 @@ class RequestReplyChaosIT {
         .as("the slowest call, ms")
         .isLessThanOrEqualTo(DEADLINE.toMillis() + SLACK_MILLIS);
     assertThat(otherFailures).as("failures other than the deadline").isEmpty();
-    assertThat(answered.get()).as("answered in time").isGreaterThan(requests / 2);
-    assertThat(timedOut.get()).as("the 5 % answered late, at least").isGreaterThan(0);
-    // Late replies of the surviving responders arrive and are dropped, counted.
-    await().atMost(Duration.ofSeconds(10)).until(() -> caller.metrics().lateReplies() > 0);
+    // Every slow request times out; every other one is answered in time, but for those a killed
+    // responder held (redelivered, they may come to the next responder past their deadline).
+    int slow = (int) java.util.stream.IntStream.range(0, requests).filter(n -> isSlow(n)).count();
+    assertThat(timedOut.get())
+        .as("timed out: the slow ones, at least")
+        .isGreaterThanOrEqualTo(slow);
+    assertThat(answered.get())
+        .as("answered in time")
+        .isGreaterThanOrEqualTo(requests - slow - inHandAtKills);
+    // Late replies of the surviving responders arrive and are dropped, counted: one for every slow
+    // request but those whose responder was killed while it held them.
+    int lateAtLeast = slow - inHandAtKills;
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> caller.metrics().lateReplies() >= lateAtLeast);
     assertThat(caller.metrics().forgedReplies()).isZero();
     assertThat(caller.metrics().pendingRequests()).isZero();
   }
