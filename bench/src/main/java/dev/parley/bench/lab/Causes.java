@@ -173,4 +173,32 @@ final class Causes {
   static final String MOONSHOT =
       "the relay (about 0.7 of a raw SKIP LOCKED loop) and the writers' own commits on 2 shared"
           + " vCPUs with RabbitMQ and PostgreSQL (exactly-once.md)";
+
+  /**
+   * An open-loop p99 goal missed. The rate is a share of the raw side's maximum, so where Parley's
+   * own maximum is lower the same rate loads it more: queueing delay grows as the load nears the
+   * maximum and without bound past it. Computed from the pair's closed-loop ratio in the same run.
+   */
+  static String openLoop(int percent, double throughputRatio) {
+    double load = percent / 100.0 / throughputRatio;
+    if (load >= 1) {
+      return String.format(
+          java.util.Locale.ROOT,
+          "the rate is %d %% of raw's maximum and above Parley's own (%.2f of raw's in the"
+              + " closed loop of this run), so Parley's queue grows for the whole 1.5 s and its"
+              + " latency with it: the throughput gap of the row above, seen as latency",
+          percent,
+          throughputRatio);
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "at %d %% of raw's maximum Parley runs at about %.0f %% of its own (%.2f of raw's in the"
+            + " closed loop of this run) where raw runs at %d %%: queueing delay grows as the"
+            + " load nears the maximum, so the p99 gap follows the throughput gap of the row"
+            + " above; on 2 vCPUs shared with the broker the tail is also bimodal (unpinned)",
+        percent,
+        load * 100,
+        throughputRatio,
+        percent);
+  }
 }

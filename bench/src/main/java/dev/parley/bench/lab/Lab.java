@@ -175,6 +175,7 @@ public final class Lab implements Callable<Integer> {
       List<Measured> m = PairSection.run(rr.pairs(), load, c);
       report.section(syncIntro(c) + PairSection.tables(m, load, report));
       PairSection.requestReplyGoals(m, report);
+      PairSection.openLoopGoals(m, "sync vs async", report);
       policy(rr.policyPair(), c, report);
     }
   }
@@ -200,6 +201,7 @@ public final class Lab implements Callable<Integer> {
       List<Measured> m = PairSection.run(pairs, load, c);
       report.section(eventsIntro(c) + PairSection.tables(m, load, report));
       eventGoals(m, report);
+      PairSection.openLoopGoals(m, "one-way events", report);
     } finally {
       execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     }

@@ -259,4 +259,32 @@ final class PairSection {
       }
     }
   }
+
+  /**
+   * BENCHMARKS.md's "no queueing collapse": under open load at 50 % and 80 % of the raw maximum,
+   * Parley's p99 at most twice the raw p99 (the median of the repetitions' ratios). Diagnostic rows
+   * whose baseline is Parley itself (the outbox, the inbox, dedup) have no such goal.
+   */
+  static void openLoopGoals(List<Measured> all, String section, Report report) {
+    for (Measured m : all) {
+      String name = m.pair().name();
+      if (m.pair().ratesOfSlower() || name.startsWith("consumer with")) {
+        continue;
+      }
+      double throughput = Measure.median(m.throughput().ratios(Throughput::perSecond));
+      for (Map.Entry<Integer, Runs<Latency>> e : m.openLoop().entrySet()) {
+        Runs<Latency> l = e.getValue();
+        List<Double> ratios = l.ratios(Latency::p99);
+        report.goal(
+            section + ", " + name + ": p99 in an open loop at " + e.getKey() + " % of raw max",
+            "≤ 2× raw p99",
+            spread(ratios, "%.2f×")
+                + f(
+                    ", p99 raw %,.0f µs, Parley %,.0f µs",
+                    l.rawMedian(Latency::p99), l.oursMedian(Latency::p99)),
+            Measure.median(ratios) <= 2.0,
+            Causes.openLoop(e.getKey(), throughput));
+      }
+    }
+  }
 }
