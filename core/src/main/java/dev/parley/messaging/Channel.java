@@ -62,7 +62,7 @@ public final class Channel<T> {
 
   private static <T> Channel<T> create(String name, Kind kind, Class<T> payloadType) {
     Objects.requireNonNull(name, "name");
-    if (name.isBlank() || name.contains("::") || name.chars().anyMatch(Character::isWhitespace)) {
+    if (!dev.parley.internal.Names.isValid(name)) {
       throw new IllegalArgumentException(
           "name: '" + name + "' (expected: non-blank, no whitespace, no '::')");
     }

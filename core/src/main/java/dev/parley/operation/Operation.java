@@ -46,6 +46,12 @@ public final class Operation<I, O> {
   private final java.util.List<String> errorCodes;
   private final int hash;
 
+  /**
+   * {@link #commandChannel()}, made on first use: every call and request over messaging asks for
+   * it. Channels are immutable, so a race only makes it twice.
+   */
+  private Channel<I> commandChannel;
+
   private Operation(
       String service,
       String name,
@@ -178,7 +184,12 @@ public final class Operation<I, O> {
 
   /** The command channel of the messaging binding, {@code service.name}. */
   public Channel<I> commandChannel() {
-    return Channel.command(service + "." + name, inputType).withMessageType(name);
+    Channel<I> channel = commandChannel;
+    if (channel == null) {
+      channel = Channel.command(service + "." + name, inputType).withMessageType(name);
+      commandChannel = channel;
+    }
+    return channel;
   }
 
   /** The declared HTTP route, if any, as {@code METHOD /path}. */

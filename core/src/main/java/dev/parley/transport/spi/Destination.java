@@ -74,7 +74,7 @@ public sealed interface Destination {
 
   private static void requireName(String name, String what) {
     Objects.requireNonNull(name, what);
-    if (name.isBlank() || name.contains("::") || name.chars().anyMatch(Character::isWhitespace)) {
+    if (!dev.parley.internal.Names.isValid(name)) {
       throw new IllegalArgumentException(
           what + ": '" + name + "' (expected: non-blank, no whitespace, no '::')");
     }
