@@ -80,7 +80,7 @@ final class StompFrameReader {
     // many, too long, not UTF-8, badly escaped) makes the message unreadable, not the connection:
     // the frame is still read to its end, acknowledged and dead-lettered by the consumer.
     boolean message = command.equals("MESSAGE");
-    Map<String, String> headers = new LinkedHashMap<>();
+    Map<String, String> headers = new LinkedHashMap<>(32);
     String unreadable = null;
     int count = 0;
     while (true) {
@@ -140,7 +140,6 @@ final class StompFrameReader {
     } else {
       body = readUntilNul(maxFrameBytes - frameBytes);
     }
-    lastActivity = System.nanoTime();
     return new StompFrame(command, headers, body, unreadable);
   }
 
@@ -175,17 +174,39 @@ final class StompFrameReader {
    * and reported as {@link SkippedLine} (the frame stays in step); otherwise it is fatal.
    */
   private String readLine(boolean betweenFrames, boolean skipLong) throws IOException {
+    // The common case: the whole line is already in the buffer.
+    for (int i = position; i < limit && i - position <= MAX_LINE_BYTES; i++) {
+      byte b = buffer[i];
+      if (b == '\n') {
+        int start = position;
+        int n = i - start;
+        position = i + 1;
+        if (n > 0 && buffer[i - 1] == '\r') {
+          n--;
+        }
+        try {
+          return utf8(buffer, start, n);
+        } catch (StompProtocolException e) {
+          if (skipLong) {
+            throw new SkippedLine(e.getMessage(), n + 1);
+          }
+          throw e;
+        }
+      }
+      if (b == 0) {
+        break; // the byte-by-byte reading below reports it
+      }
+    }
     byte[] line = this.line;
     int n = 0;
     while (true) {
       int b = betweenFrames && n == 0 ? readByteOrEof() : readByte();
       if (b == '\n') {
-        lastActivity = System.nanoTime();
         if (n > 0 && line[n - 1] == '\r') {
           n--;
         }
         try {
-          return utf8(line, n);
+          return utf8(line, 0, n);
         } catch (StompProtocolException e) {
           if (skipLong) {
             throw new SkippedLine(e.getMessage(), n + 1);
@@ -219,20 +240,20 @@ final class StompFrameReader {
     }
   }
 
-  private static String utf8(byte[] bytes, int n) throws StompProtocolException {
+  private static String utf8(byte[] bytes, int offset, int n) throws StompProtocolException {
     boolean ascii = true;
-    for (int i = 0; i < n && ascii; i++) {
+    for (int i = offset; i < offset + n && ascii; i++) {
       ascii = bytes[i] >= 0;
     }
     if (ascii) {
-      return new String(bytes, 0, n, StandardCharsets.ISO_8859_1); // the common case, cheaply
+      return new String(bytes, offset, n, StandardCharsets.ISO_8859_1); // the common case, cheaply
     }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(bytes, 0, n))
+          .decode(java.nio.ByteBuffer.wrap(bytes, offset, n))
           .toString();
     } catch (CharacterCodingException e) {
       throw new StompProtocolException("header line is not UTF-8");
@@ -316,6 +337,7 @@ final class StompFrameReader {
       if (n < 0) {
         throw new EOFException("connection closed by the peer");
       }
+      lastActivity = System.nanoTime();
       position = 0;
       limit = n;
     }
@@ -327,6 +349,7 @@ final class StompFrameReader {
     if (n < 0) {
       throw new StompProtocolException("connection closed in the middle of a frame");
     }
+    lastActivity = System.nanoTime(); // anything the peer sends counts, a frame or a heart-beat
     position = 0;
     limit = n;
   }

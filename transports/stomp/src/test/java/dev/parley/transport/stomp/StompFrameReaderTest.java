@@ -161,6 +161,56 @@ class StompFrameReaderTest {
         .hasMessageContaining("frame headers exceed");
   }
 
+  /**
+   * The reader takes a line straight from its buffer when the line is all there and byte by byte
+   * when it is not: frames whose lines break across reads of every size (ASCII, escaped and
+   * non-ASCII headers, CR LF, heart-beats) read the same as frames read whole.
+   */
+  @Test
+  void framesSplitAcrossReadsOfAnySizeReadAsWhole() throws IOException {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("destination", "/queue/a");
+    headers.put("we:ird\\name", "line1\nline2\r:end\\");
+    headers.put("unicode", "grüße, 東京");
+    headers.put("parley-id", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+    java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+    stream.writeBytes("\n\r\n".getBytes(StandardCharsets.UTF_8)); // heart-beats
+    stream.writeBytes(new StompFrame("SEND", headers, new byte[] {1, 0, 2}).encode());
+    stream.writeBytes(
+        "MESSAGE\r\nsubscription:1\r\nack:a:b\r\n\r\nhello\0\n".getBytes(StandardCharsets.UTF_8));
+    stream.writeBytes(StompFrame.of("CONNECT", Map.of("passcode", "p:ä\\ss")).encode());
+    byte[] all = stream.toByteArray();
+    java.util.List<StompFrame> whole = readAll(new ByteArrayInputStream(all));
+    assertThat(whole).hasSize(3);
+    assertThat(whole.get(0).headers())
+        .containsEntry("we:ird\\name", "line1\nline2\r:end\\")
+        .containsEntry("unicode", "grüße, 東京");
+    assertThat(whole.get(2).header("passcode")).isEqualTo("p:ä\\ss");
+    for (int chunk = 1; chunk <= 13; chunk++) {
+      int size = chunk;
+      java.io.InputStream trickle =
+          new ByteArrayInputStream(all) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+              return super.read(b, off, Math.min(len, size));
+            }
+          };
+      assertThat(readAll(trickle)).as("read %d bytes at a time", size).isEqualTo(whole);
+    }
+  }
+
+  private static java.util.List<StompFrame> readAll(java.io.InputStream in) throws IOException {
+    StompFrameReader r = new StompFrameReader(in, 64 * 1024);
+    java.util.List<StompFrame> frames = new java.util.ArrayList<>();
+    while (true) {
+      try {
+        frames.add(r.read());
+      } catch (EOFException e) {
+        return frames;
+      }
+    }
+  }
+
   private static void assertProtocolError(String text, String message) {
     assertThatThrownBy(() -> reader(text).read())
         .as(text)
