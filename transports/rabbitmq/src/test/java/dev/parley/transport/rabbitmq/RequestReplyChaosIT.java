@@ -1,238 +1,34 @@
 package dev.parley.transport.rabbitmq;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
-import dev.parley.codec.Codecs;
-import dev.parley.error.DeadlineExceededException;
-import dev.parley.messaging.Channel;
-import dev.parley.messaging.CommandHandler;
-import dev.parley.messaging.Messaging;
-import dev.parley.messaging.SubscriptionOptions;
-import dev.parley.policy.Deadline;
-import dev.parley.testing.kit.FaultProxy;
 import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.testing.tck.RequestReplyChaos;
+import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/**
- * RELIABILITY.md M10 on RabbitMQ: asynchronous request/reply while responders die and late replies
- * come back, with requests confirmed by their reply (no publisher confirm).
- *
- * <p>Build size: 2,000 requests, 32 in flight, a 500 ms deadline each, one responder killed 3 times
- * (each time a new one starts, as a restarted process would), 5 % of the requests answered after
- * their deadline (the handler answers 100 ms after it). The full size is {@code
- * -Dparley.m10.requests=10000}. A responder is killed by cutting its TCP connections with a {@link
- * FaultProxy} that then refuses new ones: RabbitMQ sees the connection die without a goodbye and
- * gives what the responder held to the other one.
- *
- * <p>Checked: no call gets another call's reply; every call ends by its deadline + 100 ms; replies
- * after the deadline are dropped and counted; nothing stays pending.
- */
-class RequestReplyChaosIT {
+/** RELIABILITY.md M10 on RabbitMQ (AMQP 0-9-1): requests go out without a publisher confirm. */
+class RequestReplyChaosIT extends RequestReplyChaos {
 
   @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
 
-  private static final Duration DEADLINE = Duration.ofMillis(500);
-  private static final long SLACK_MILLIS = 100;
-  private static final int IN_FLIGHT = 32;
-  private static final int KILLS = 3;
-
-  /** A request and its reply: the responder answers with the request's own number. */
-  public record Ask(int number) {}
-
-  public record Answer(int number) {}
-
-  private final int requests = Integer.getInteger("parley.m10.requests", 2_000);
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  /** A responder "process": its own proxy, transport and messaging; requests in its hands now. */
-  private record Responder(FaultProxy proxy, AtomicInteger inHand, AtomicInteger handled) {}
-
-  @AfterEach
-  void tearDown() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
+  @Override
+  protected String brokerHost() {
+    return "127.0.0.1";
   }
 
-  @Test
-  void everyCallEndsByItsDeadlineWithItsOwnReplyWhileRespondersDie() throws Exception {
-    String name = "m10." + Long.toHexString(System.nanoTime());
-    Channel<Ask> channel = Channel.command(name, Ask.class);
-    Messaging caller = messaging("m10-caller", rabbit.amqpUri());
-    List<FaultProxy> killed = new ArrayList<>();
-    int inHandAtKills = 0;
-    Responder steady = responder(channel);
-    Responder doomed = responder(channel);
-
-    // Warm-up, not measured: the reply queue, the channels and the JIT's first pass.
-    for (int i = 1; i <= 20; i++) {
-      assertThat(caller.request(channel, new Ask(-i), Answer.class, Duration.ofSeconds(10)))
-          .succeedsWithin(Duration.ofSeconds(30));
-    }
-
-    Semaphore window = new Semaphore(IN_FLIGHT);
-    Map<Integer, Long> tookMillis = new ConcurrentHashMap<>();
-    AtomicInteger mismatched = new AtomicInteger();
-    AtomicInteger answered = new AtomicInteger();
-    AtomicInteger timedOut = new AtomicInteger();
-    Map<String, AtomicLong> otherFailures = new ConcurrentHashMap<>();
-    List<CompletableFuture<Answer>> calls = new ArrayList<>();
-    for (int i = 0; i < requests; i++) {
-      int inHand = doomed.inHand().get();
-      if (killed.size() < KILLS
-          && i >= (killed.size() + 1) * requests / (KILLS + 1)
-          && inHand > 0) {
-        // Kill the doomed responder while requests are in its hands (the load goes on until it has
-        // some), then start its successor.
-        inHandAtKills += inHand;
-        doomed.proxy().disable();
-        killed.add(doomed.proxy());
-        doomed = responder(channel);
-      }
-      window.acquire();
-      int number = i;
-      long start = System.nanoTime();
-      CompletableFuture<Answer> call =
-          caller.request(channel, new Ask(number), Answer.class, DEADLINE);
-      calls.add(call);
-      call.whenComplete(
-          (answer, failure) -> {
-            tookMillis.put(number, (System.nanoTime() - start) / 1_000_000);
-            if (failure == null) {
-              answered.incrementAndGet();
-              if (answer.number() != number) {
-                mismatched.incrementAndGet();
-              }
-            } else if (cause(failure) instanceof DeadlineExceededException) {
-              timedOut.incrementAndGet();
-            } else {
-              otherFailures
-                  .computeIfAbsent(cause(failure).toString(), k -> new AtomicLong())
-                  .incrementAndGet();
-            }
-            window.release();
-          });
-    }
-    CompletableFuture.allOf(
-            calls.stream().map(c -> c.exceptionally(t -> null)).toArray(CompletableFuture[]::new))
-        .get(60, TimeUnit.SECONDS);
-
-    System.out.printf(
-        "M10 handled by the steady responder %d, by the last doomed one %d%n",
-        steady.handled().get(), doomed.handled().get());
-    long slowest = tookMillis.values().stream().mapToLong(Long::longValue).max().orElse(0);
-    System.out.printf(
-        "M10 requests=%d answered=%d timed out=%d other=%s slowest=%d ms late=%d kills=%d"
-            + " in hand at the kills=%d%n",
-        requests,
-        answered.get(),
-        timedOut.get(),
-        otherFailures,
-        slowest,
-        caller.metrics().lateReplies(),
-        killed.size(),
-        inHandAtKills);
-
-    // The faults happened: each killed responder's connections were cut.
-    assertThat(killed).hasSize(KILLS).allSatisfy(p -> assertThat(p.resets()).isPositive());
-    assertThat(inHandAtKills).as("requests in the killed responders' hands").isPositive();
-    assertThat(steady.proxy().resets()).isZero();
-    assertThat(mismatched.get()).as("calls completed with another call's reply").isZero();
-    assertThat(tookMillis).hasSize(requests);
-    assertThat(slowest)
-        .as("the slowest call, ms")
-        .isLessThanOrEqualTo(DEADLINE.toMillis() + SLACK_MILLIS);
-    assertThat(otherFailures).as("failures other than the deadline").isEmpty();
-    // Every slow request times out; every other one is answered in time, but for those a killed
-    // responder held (redelivered, they may come to the next responder past their deadline).
-    int slow = (int) java.util.stream.IntStream.range(0, requests).filter(n -> isSlow(n)).count();
-    assertThat(timedOut.get())
-        .as("timed out: the slow ones, at least")
-        .isGreaterThanOrEqualTo(slow);
-    assertThat(answered.get())
-        .as("answered in time")
-        .isGreaterThanOrEqualTo(requests - slow - inHandAtKills);
-    // Late replies of the surviving responders arrive and are dropped, counted: one for every slow
-    // request but those whose responder was killed while it held them.
-    int lateAtLeast = slow - inHandAtKills;
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> caller.metrics().lateReplies() >= lateAtLeast);
-    assertThat(caller.metrics().forgedReplies()).isZero();
-    assertThat(caller.metrics().pendingRequests()).isZero();
+  @Override
+  protected int brokerPort() {
+    return 5672;
   }
 
-  /** A responder reaching RabbitMQ through a proxy of its own (its "process"). */
-  private Responder responder(Channel<Ask> channel) {
-    FaultProxy proxy = FaultProxy.to("127.0.0.1", 5672);
-    resources.add(proxy);
-    URI uri = URI.create("amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + rabbit.vhost());
-    Messaging m = messaging("m10-responder", uri);
-    AtomicInteger inHand = new AtomicInteger();
-    AtomicInteger handled = new AtomicInteger();
-    m.serve(
-        channel,
-        (CommandHandler<Ask, Answer>)
-            (ask, ctx) -> {
-              inHand.incrementAndGet();
-              handled.incrementAndGet();
-              try {
-                if (isSlow(ask.number())) {
-                  // a slow handler: it answers only once the caller's deadline has passed by 100 ms
-                  Deadline deadline = Deadline.current().orElseThrow();
-                  await()
-                      .atMost(Duration.ofSeconds(5))
-                      .pollInterval(Duration.ofMillis(10))
-                      .until(() -> deadline.remaining().toMillis() <= -100);
-                }
-                return new Answer(ask.number());
-              } finally {
-                inHand.decrementAndGet();
-              }
-            },
-        SubscriptionOptions.defaults().withConcurrency(32));
-    return new Responder(proxy, inHand, handled);
-  }
-
-  private Messaging messaging(String service, URI uri) {
-    RabbitTransport transport =
-        RabbitTransport.builder(uri)
-            .recoveryInterval(Duration.ofMillis(250))
-            .sendTimeout(Duration.ofSeconds(3))
-            .closeTimeout(Duration.ofSeconds(2))
-            .build();
-    resources.add(transport);
-    Messaging m =
-        Messaging.builder().service(service).transport(transport).codecs(Codecs.discover()).build();
-    resources.add(m);
-    return m;
-  }
-
-  /**
-   * The 5 % of requests the handler answers late: both parities, since RabbitMQ hands requests to
-   * two consumers in turn and every other number would go to the same one.
-   */
-  private static boolean isSlow(int number) {
-    return number % 40 == 0 || number % 40 == 21;
-  }
-
-  private static Throwable cause(Throwable t) {
-    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
-        ? t.getCause()
-        : t;
+  @Override
+  protected Transport newTransport(String host, int port) {
+    URI uri = URI.create("amqp://guest:guest@" + host + ":" + port + "/" + rabbit.vhost());
+    return RabbitTransport.builder(uri)
+        .recoveryInterval(Duration.ofMillis(250))
+        .sendTimeout(Duration.ofSeconds(3))
+        .closeTimeout(Duration.ofSeconds(2))
+        .build();
   }
 }
