@@ -12,6 +12,7 @@ import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.policy.Deadline;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.transport.spi.Transport;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,9 +36,10 @@ import org.junit.jupiter.api.Test;
  * <p>Build size: 2,000 requests, 32 in flight, a 500 ms deadline each, one responder killed 3 times
  * (each time a new one starts, as a restarted process would), 5 % of the requests answered after
  * their deadline (the handler answers 100 ms after it). The full size is {@code
- * -Dparley.m10.requests=10000}. A responder is killed by cutting its TCP connections with a {@link
- * FaultProxy} that then refuses new ones: the broker sees the connection die without a goodbye and
- * gives what the responder held to another one.
+ * -Dparley.m10.requests=10000}. A responder dies in one of two ways: its TCP connections are cut by
+ * a {@link FaultProxy} that then refuses new ones (the broker sees the connection die without a
+ * goodbye), or it runs in a JVM of its own ({@link M10Responder}) that is killed with {@code
+ * SIGKILL}. Either way the broker gives what it held to another responder.
  *
  * <p>Checked: no call gets another call's reply; every call ends by its deadline + 100 ms; every
  * slow request times out and every other one is answered in time, but for those a killed responder
@@ -54,7 +58,13 @@ public abstract class RequestReplyChaos {
    */
   protected abstract Transport newTransport(String host, int port);
 
-  private static final Duration DEADLINE = Duration.ofMillis(500);
+  /**
+   * The broker URI a responder in another JVM connects with ({@code rabbitmq://…}, {@code
+   * stomp://…}, {@code amqp://…}): it finds its transport through {@code TransportProvider}.
+   */
+  protected abstract URI brokerUri();
+
+  static final Duration DEADLINE = Duration.ofMillis(500);
   private static final long SLACK_MILLIS = 100;
   private static final int IN_FLIGHT = 32;
   private static final int KILLS = 3;
@@ -67,8 +77,13 @@ public abstract class RequestReplyChaos {
   private final int requests = Integer.getInteger("parley.m10.requests", 2_000);
   private final List<AutoCloseable> resources = new ArrayList<>();
 
-  /** A responder "process": its own proxy, transport and messaging; requests in its hands now. */
-  private record Responder(FaultProxy proxy, AtomicInteger inHand, AtomicInteger handled) {}
+  /** A responder that will be killed: how many requests it holds, and how to kill it. */
+  private interface Doomed {
+    int inHand();
+
+    /** Kills it; returns what proves it died the hard way. */
+    String kill() throws Exception;
+  }
 
   @AfterEach
   public void tearDown() throws Exception {
@@ -78,14 +93,81 @@ public abstract class RequestReplyChaos {
   }
 
   @Test
-  public void everyCallEndsByItsDeadlineWithItsOwnReplyWhileRespondersDie() throws Exception {
-    String name = "m10." + Long.toHexString(System.nanoTime());
+  public void everyCallEndsByItsDeadlineWithItsOwnReplyWhileRespondersLoseTheirConnections()
+      throws Exception {
+    List<FaultProxy> killed = new ArrayList<>();
+    AtomicInteger steadyResets = new AtomicInteger();
+    List<String> kills =
+        run(
+            "proxy",
+            channel -> {
+              FaultProxy proxy = FaultProxy.to(brokerHost(), brokerPort());
+              resources.add(proxy);
+              AtomicInteger inHand = serveInThisJvm(channel, "127.0.0.1", proxy.port());
+              return new Doomed() {
+                @Override
+                public int inHand() {
+                  return inHand.get();
+                }
+
+                @Override
+                public String kill() {
+                  proxy.disable();
+                  killed.add(proxy);
+                  return "proxy cut";
+                }
+              };
+            },
+            steadyResets);
+    // The faults happened: each killed responder's connections were cut.
+    assertThat(kills).hasSize(KILLS);
+    assertThat(killed).hasSize(KILLS).allSatisfy(p -> assertThat(p.resets()).isPositive());
+    assertThat(steadyResets.get()).isZero();
+  }
+
+  @Test
+  public void everyCallEndsByItsDeadlineWithItsOwnReplyWhileResponderProcessesAreKilled()
+      throws Exception {
+    List<String> kills =
+        run(
+            "process",
+            channel -> {
+              M10Responder.Process child = M10Responder.start(brokerUri(), channel.name());
+              resources.add(child);
+              return new Doomed() {
+                @Override
+                public int inHand() {
+                  return child.inHand();
+                }
+
+                @Override
+                public String kill() throws Exception {
+                  return "exit " + child.kill();
+                }
+              };
+            },
+            new AtomicInteger());
+    // The faults happened: each responder JVM died of SIGKILL (exit status 128 + 9).
+    assertThat(kills).hasSize(KILLS).containsOnly("exit 137");
+  }
+
+  /**
+   * One M10 run: a steady responder in this JVM and a doomed one made by {@code doomedResponder},
+   * killed {@value #KILLS} times while it holds requests and made again each time. Returns what
+   * each kill reported.
+   */
+  private List<String> run(
+      String how, Function<Channel<Ask>, Doomed> doomedResponder, AtomicInteger steadyResets)
+      throws Exception {
+    String name = "m10." + how + "." + Long.toHexString(System.nanoTime());
     Channel<Ask> channel = Channel.command(name, Ask.class);
     Messaging caller = messaging("m10-caller", brokerHost(), brokerPort());
-    List<FaultProxy> killed = new ArrayList<>();
+    List<String> kills = new ArrayList<>();
     int inHandAtKills = 0;
-    Responder steady = responder(channel);
-    Responder doomed = responder(channel);
+    FaultProxy steadyProxy = FaultProxy.to(brokerHost(), brokerPort());
+    resources.add(steadyProxy);
+    serveInThisJvm(channel, "127.0.0.1", steadyProxy.port());
+    Doomed doomed = doomedResponder.apply(channel);
 
     // Warm-up, not measured: the reply queue, the channels and the JIT's first pass.
     for (int i = 1; i <= 20; i++) {
@@ -101,16 +183,13 @@ public abstract class RequestReplyChaos {
     Map<String, AtomicLong> otherFailures = new ConcurrentHashMap<>();
     List<CompletableFuture<Answer>> calls = new ArrayList<>();
     for (int i = 0; i < requests; i++) {
-      int inHand = doomed.inHand().get();
-      if (killed.size() < KILLS
-          && i >= (killed.size() + 1) * requests / (KILLS + 1)
-          && inHand > 0) {
+      int inHand = doomed.inHand();
+      if (kills.size() < KILLS && i >= (kills.size() + 1) * requests / (KILLS + 1) && inHand > 0) {
         // Kill the doomed responder while requests are in its hands (the load goes on until it has
         // some), then start its successor.
         inHandAtKills += inHand;
-        doomed.proxy().disable();
-        killed.add(doomed.proxy());
-        doomed = responder(channel);
+        kills.add(doomed.kill());
+        doomed = doomedResponder.apply(channel);
       }
       window.acquire();
       int number = i;
@@ -139,27 +218,24 @@ public abstract class RequestReplyChaos {
     CompletableFuture.allOf(
             calls.stream().map(c -> c.exceptionally(t -> null)).toArray(CompletableFuture[]::new))
         .get(60, TimeUnit.SECONDS);
+    steadyResets.set((int) steadyProxy.resets());
 
-    System.out.printf(
-        "M10 handled by the steady responder %d, by the last doomed one %d%n",
-        steady.handled().get(), doomed.handled().get());
     long slowest = tookMillis.values().stream().mapToLong(Long::longValue).max().orElse(0);
     System.out.printf(
-        "M10 requests=%d answered=%d timed out=%d other=%s slowest=%d ms late=%d kills=%d"
+        "M10 (%s) requests=%d answered=%d timed out=%d other=%s slowest=%d ms late=%d kills=%s"
             + " in hand at the kills=%d%n",
+        how,
         requests,
         answered.get(),
         timedOut.get(),
         otherFailures,
         slowest,
         caller.metrics().lateReplies(),
-        killed.size(),
+        kills,
         inHandAtKills);
 
-    // The faults happened: each killed responder's connections were cut.
-    assertThat(killed).hasSize(KILLS).allSatisfy(p -> assertThat(p.resets()).isPositive());
+    assertThat(kills).hasSize(KILLS);
     assertThat(inHandAtKills).as("requests in the killed responders' hands").isPositive();
-    assertThat(steady.proxy().resets()).isZero();
     assertThat(mismatched.get()).as("calls completed with another call's reply").isZero();
     assertThat(tookMillis).hasSize(requests);
     assertThat(slowest)
@@ -168,7 +244,7 @@ public abstract class RequestReplyChaos {
     assertThat(otherFailures).as("failures other than the deadline").isEmpty();
     // Every slow request times out; every other one is answered in time, but for those a killed
     // responder held (redelivered, they may come to the next responder past their deadline).
-    int slow = (int) java.util.stream.IntStream.range(0, requests).filter(n -> isSlow(n)).count();
+    int slow = (int) IntStream.range(0, requests).filter(RequestReplyChaos::isSlow).count();
     assertThat(timedOut.get())
         .as("timed out: the slow ones, at least")
         .isGreaterThanOrEqualTo(slow);
@@ -183,37 +259,37 @@ public abstract class RequestReplyChaos {
         .until(() -> caller.metrics().lateReplies() >= lateAtLeast);
     assertThat(caller.metrics().forgedReplies()).isZero();
     assertThat(caller.metrics().pendingRequests()).isZero();
+    return kills;
   }
 
-  /** A responder reaching the broker through a proxy of its own (its "process"). */
-  private Responder responder(Channel<Ask> channel) {
-    FaultProxy proxy = FaultProxy.to(brokerHost(), brokerPort());
-    resources.add(proxy);
-    Messaging m = messaging("m10-responder", "127.0.0.1", proxy.port());
+  /** A responder in this JVM reaching the broker at {@code host:port}; its requests in hand. */
+  private AtomicInteger serveInThisJvm(Channel<Ask> channel, String host, int port) {
+    Messaging m = messaging("m10-responder", host, port);
     AtomicInteger inHand = new AtomicInteger();
-    AtomicInteger handled = new AtomicInteger();
-    m.serve(
-        channel,
-        (CommandHandler<Ask, Answer>)
-            (ask, ctx) -> {
-              inHand.incrementAndGet();
-              handled.incrementAndGet();
-              try {
-                if (isSlow(ask.number())) {
-                  // a slow handler: it answers only once the caller's deadline has passed by 100 ms
-                  Deadline deadline = Deadline.current().orElseThrow();
-                  await()
-                      .atMost(Duration.ofSeconds(5))
-                      .pollInterval(Duration.ofMillis(10))
-                      .until(() -> deadline.remaining().toMillis() <= -100);
-                }
-                return new Answer(ask.number());
-              } finally {
-                inHand.decrementAndGet();
-              }
-            },
-        SubscriptionOptions.defaults().withConcurrency(32));
-    return new Responder(proxy, inHand, handled);
+    m.serve(channel, handler(inHand), SubscriptionOptions.defaults().withConcurrency(32));
+    return inHand;
+  }
+
+  /**
+   * The responder's handler: answers with the request's number, the slow ones only once the
+   * caller's deadline has passed by 100 ms; {@code inHand} counts the requests it holds.
+   */
+  static CommandHandler<Ask, Answer> handler(AtomicInteger inHand) {
+    return (ask, ctx) -> {
+      inHand.incrementAndGet();
+      try {
+        if (isSlow(ask.number())) {
+          Deadline deadline = Deadline.current().orElseThrow();
+          await()
+              .atMost(Duration.ofSeconds(5))
+              .pollInterval(Duration.ofMillis(10))
+              .until(() -> deadline.remaining().toMillis() <= -100);
+        }
+        return new Answer(ask.number());
+      } finally {
+        inHand.decrementAndGet();
+      }
+    };
   }
 
   private Messaging messaging(String service, String host, int port) {
@@ -229,7 +305,7 @@ public abstract class RequestReplyChaos {
    * The 5 % of requests the handler answers late: both parities, since a broker hands requests to
    * two consumers in turn and every other number would go to the same one.
    */
-  private static boolean isSlow(int number) {
+  static boolean isSlow(int number) {
     return number % 40 == 0 || number % 40 == 21;
   }
 

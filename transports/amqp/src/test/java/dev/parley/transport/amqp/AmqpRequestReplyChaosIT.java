@@ -34,4 +34,9 @@ class AmqpRequestReplyChaosIT extends RequestReplyChaos {
         .closeTimeout(Duration.ofSeconds(2))
         .build();
   }
+
+  @Override
+  protected URI brokerUri() {
+    return broker.amqpUri();
+  }
 }

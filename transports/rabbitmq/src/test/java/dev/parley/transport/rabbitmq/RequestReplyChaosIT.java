@@ -31,4 +31,9 @@ class RequestReplyChaosIT extends RequestReplyChaos {
         .closeTimeout(Duration.ofSeconds(2))
         .build();
   }
+
+  @Override
+  protected URI brokerUri() {
+    return URI.create("rabbitmq://guest:guest@127.0.0.1:5672/" + rabbit.vhost());
+  }
 }

@@ -35,4 +35,9 @@ class StompRequestReplyChaosIT extends RequestReplyChaos {
         .closeTimeout(Duration.ofSeconds(2))
         .build();
   }
+
+  @Override
+  protected URI brokerUri() {
+    return URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost());
+  }
 }
