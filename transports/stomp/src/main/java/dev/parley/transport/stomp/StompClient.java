@@ -9,7 +9,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,7 +44,13 @@ final class StompClient implements AutoCloseable {
   private final java.util.concurrent.ConcurrentSkipListMap<Long, Receipt> receipts =
       new java.util.concurrent.ConcurrentSkipListMap<>();
 
-  private record Receipt(CompletableFuture<Void> future, long deadline) {}
+  /**
+   * A frame waiting for its RECEIPT, with its {@code destination} and {@code x-queue-name} headers
+   * (either may be null): an ERROR without a {@code receipt-id} that quotes what they name is taken
+   * for this frame's.
+   */
+  private record Receipt(
+      CompletableFuture<Void> future, long deadline, String destination, String queueName) {}
 
   private final AtomicLong nextReceipt = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -267,7 +275,13 @@ final class StompClient implements AutoCloseable {
       log.trace("> {}{} receipt {} ({} bytes)", command, headers, receiptId, body.length);
     }
     CompletableFuture<Void> receipt = new CompletableFuture<>();
-    receipts.put(id, new Receipt(receipt, System.nanoTime() + timeout.toNanos()));
+    receipts.put(
+        id,
+        new Receipt(
+            receipt,
+            System.nanoTime() + timeout.toNanos(),
+            headers.get("destination"),
+            headers.get("x-queue-name")));
     try {
       writeEncoded(StompFrame.encode(command, headers, receiptId, body));
     } catch (TransportException e) {
@@ -303,6 +317,62 @@ final class StompClient implements AutoCloseable {
     if (r != null) {
       r.future().completeExceptionally(failure);
     }
+  }
+
+  /**
+   * The failure an ERROR frame stands for: {@code parley.stomp.access_refused} when the broker
+   * refused for want of a permission (RabbitMQ: {@code message:access_refused}; Artemis: "does not
+   * have permission"), {@code parley.transport.broker_error} otherwise.
+   */
+  static TransportException brokerError(String message, String body) {
+    boolean refused =
+        message.equals("access_refused")
+            || message.contains("does not have permission")
+            || body.contains("does not have permission");
+    return new TransportException(
+        refused ? "parley.stomp.access_refused" : "parley.transport.broker_error",
+        "the broker answered ERROR: " + message + (body.isEmpty() ? "" : " (" + body + ")"),
+        null);
+  }
+
+  /**
+   * An ERROR without a {@code receipt-id} (RabbitMQ's plugin answers a refused SUBSCRIBE or SEND
+   * so, and may still send the SUBSCRIBE's RECEIPT after it): fails the frames waiting for a
+   * receipt whose queue or destination the error quotes ({@code 'name'}). Others wait on: the
+   * broker closes the connection, which fails them as lost.
+   */
+  private void failNamedIn(String text, TransportException e) {
+    for (Map.Entry<Long, Receipt> r : receipts.entrySet()) {
+      for (String name : names(r.getValue())) {
+        if (text.contains("'" + name + "'")
+            || text.contains(" " + name + " ")
+            || text.endsWith(" " + name)) {
+          fail(r.getKey(), e);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * What a frame names: its destination's queue, exchange or address without the broker's prefix
+   * ({@code /queue/}, {@code /amq/queue/}, {@code /topic/}, {@code /exchange/}), the destination
+   * itself, and the queue a {@code x-queue-name} header declares.
+   */
+  private static List<String> names(Receipt r) {
+    List<String> names = new ArrayList<>(3);
+    String destination = r.destination();
+    if (destination != null) {
+      names.add(destination);
+      int slash = destination.lastIndexOf('/');
+      if (slash >= 0 && slash < destination.length() - 1) {
+        names.add(destination.substring(slash + 1));
+      }
+    }
+    if (r.queueName() != null) {
+      names.add(r.queueName());
+    }
+    return names;
   }
 
   private static long receiptId(String header) {
@@ -342,10 +412,14 @@ final class StompClient implements AutoCloseable {
                     "STOMP broker error: {} {}",
                     message,
                     new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim());
-            TransportException e =
-                new TransportException(
-                    "parley.transport.broker_error", "the broker answered ERROR: " + message, null);
-            fail(receiptId(frame.header("receipt-id")), e);
+            String text = new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            TransportException e = brokerError(message, text);
+            String receiptId = frame.header("receipt-id");
+            if (receiptId != null) {
+              fail(receiptId(receiptId), e);
+            } else {
+              failNamedIn(text, e);
+            }
             // STOMP brokers close the connection after an ERROR frame.
           }
           default -> log.debug("ignoring STOMP frame {}", frame.command());
