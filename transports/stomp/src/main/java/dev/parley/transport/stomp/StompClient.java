@@ -404,15 +404,11 @@ final class StompClient implements AutoCloseable {
           }
           case "ERROR" -> {
             String message = frame.headers().getOrDefault("message", "ERROR");
+            String text = new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim();
             // RabbitMQ's plugin reports the auto-deleted queue of a subscription that has just
             // ended this way, and keeps the connection: not worth a warning.
             boolean benign = message.equals("Subscription not found");
-            (benign ? log.atDebug() : log.atWarn())
-                .log(
-                    "STOMP broker error: {} {}",
-                    message,
-                    new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim());
-            String text = new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            (benign ? log.atDebug() : log.atWarn()).log("STOMP broker error: {} {}", message, text);
             TransportException e = brokerError(message, text);
             String receiptId = frame.header("receipt-id");
             if (receiptId != null) {
