@@ -254,6 +254,21 @@ final class DefaultStompTransport implements StompTransport {
     for (StompConsumer c : consumers) {
       try {
         c.attach(fresh);
+      } catch (TransportException e) {
+        if (StompClient.ACCESS_REFUSED.equals(e.status().errorCode())) {
+          // The broker refuses it now (a permission taken away): it would refuse it on every
+          // connection, and each refusal closes the connection under every other subscription.
+          // Its messages stay in the broker.
+          log.error(
+              "{}: the broker refuses the subscription to {} and closed the connection; that"
+                  + " subscription stops here, the others go on: {}",
+              name,
+              c.source(),
+              e.getMessage());
+          stopConsumer(c, Duration.ZERO);
+        } else {
+          log.warn("{}: cannot restore a subscription: {}", name, e.toString());
+        }
       } catch (RuntimeException e) {
         log.warn("{}: cannot restore a subscription: {}", name, e.toString());
       }

@@ -41,6 +41,9 @@ final class StompClient implements AutoCloseable {
   private final Session session;
 
   /** Frames waiting for their RECEIPT, by receipt id (ascending, so overdue ones come first). */
+  /** The code of a frame the broker refused for want of a permission. */
+  static final String ACCESS_REFUSED = "parley.stomp.access_refused";
+
   private final java.util.concurrent.ConcurrentSkipListMap<Long, Receipt> receipts =
       new java.util.concurrent.ConcurrentSkipListMap<>();
 
@@ -330,7 +333,7 @@ final class StompClient implements AutoCloseable {
             || message.contains("does not have permission")
             || body.contains("does not have permission");
     return new TransportException(
-        refused ? "parley.stomp.access_refused" : "parley.transport.broker_error",
+        refused ? ACCESS_REFUSED : "parley.transport.broker_error",
         "the broker answered ERROR: " + message + (body.isEmpty() ? "" : " (" + body + ")"),
         null);
   }

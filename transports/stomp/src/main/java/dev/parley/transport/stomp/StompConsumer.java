@@ -103,6 +103,11 @@ final class StompConsumer {
     this.handler = handler;
   }
 
+  /** What it consumes. */
+  Destination source() {
+    return source;
+  }
+
   /** Subscribes on {@code client}, waiting for the broker's receipt. */
   synchronized void attach(StompClient client) {
     if (stopped || (client == attachedTo && currentId != null && !resubscribing)) {

@@ -45,7 +45,9 @@ class StompBrokerPermissionsIT {
   @BeforeAll
   static void createTheServicesUser() {
     var ctl = rabbit.ctl();
-    ctl.run("add_user", USER, PASSWORD);
+    if (!ctl.run("list_users", "--silent").contains(USER)) {
+      ctl.run("add_user", USER, PASSWORD);
+    }
     // the kitchen's queues and reply queues; amq.default to send commands and replies
     ctl.run(
         "set_permissions",
@@ -145,6 +147,81 @@ class StompBrokerPermissionsIT {
                   .get(15, TimeUnit.SECONDS))
           .isEqualTo(new Pong("kitchen:2"));
       assertThat(billingHandled).hasValue(0);
+    }
+  }
+
+  /**
+   * A permission taken away while the service runs: on the next connection the broker refuses that
+   * one subscription, and each refusal would close the connection under all the others. The
+   * transport stops that subscription (its messages stay in the broker) and the others go on.
+   */
+  @Test
+  void aSubscriptionTheBrokerNoLongerAllowsStopsAndTheOthersGoOn() throws Exception {
+    Channel<Ping> kitchenCommands = Channel.command("kitchen.orders", Ping.class);
+    Channel<Ping> kitchenAudit = Channel.command("kitchen.audit", Ping.class);
+    Channel<Ping> billingCommands = Channel.command("billing.orders", Ping.class);
+    AtomicInteger audited = new AtomicInteger();
+    try (StompTransport adminTransport = transport("guest", "guest");
+        StompTransport kitchenTransport = transport(USER, PASSWORD);
+        Messaging admin = messaging("billing", adminTransport);
+        Messaging kitchen = messaging("kitchen", kitchenTransport)) {
+      admin.serve(billingCommands, (Ping p, MessageContext c) -> new Pong("billing"));
+      kitchen.serve(kitchenCommands, (Ping p, MessageContext c) -> new Pong("kitchen:" + p.text()));
+      kitchen.serve(
+          kitchenAudit,
+          (Ping p, MessageContext c) -> {
+            audited.incrementAndGet();
+            return new Pong("audited");
+          });
+      assertThat(
+              admin
+                  .request(kitchenAudit, new Ping("a"), Pong.class, Duration.ofSeconds(10))
+                  .get(15, TimeUnit.SECONDS))
+          .isEqualTo(new Pong("audited"));
+
+      // the operator takes kitchen.audit away (configure and read), then the connection drops
+      // (here: a refused send, which the broker answers by closing it)
+      rabbit
+          .ctl()
+          .run(
+              "set_permissions",
+              "-p",
+              rabbit.vhost(),
+              USER,
+              "^(kitchen\\.orders|parley\\.reply\\.kitchen\\..*)$",
+              "^(kitchen\\..*|parley\\.reply\\.kitchen\\..*|amq\\.default)$",
+              "^(kitchen\\.orders|parley\\.reply\\.kitchen\\..*)$");
+      try {
+        long before = kitchenTransport.reconnects();
+        assertThat(kitchen.send(billingCommands, new Ping("forged")))
+            .failsWithin(Duration.ofSeconds(15));
+        await().atMost(Duration.ofSeconds(15)).until(() -> kitchenTransport.reconnects() > before);
+        // The refused subscription costs one more connection, then the transport stays up.
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .until(() -> kitchenTransport.isConnected() && kitchenTransport.reconnects() > before);
+        long settled = kitchenTransport.reconnects();
+        await()
+            .during(Duration.ofSeconds(2))
+            .atMost(Duration.ofSeconds(5))
+            .until(() -> kitchenTransport.reconnects() == settled);
+        assertThat(settled - before)
+            .as("reconnects after the permission went")
+            .isLessThanOrEqualTo(3);
+        assertThat(
+                admin
+                    .request(kitchenCommands, new Ping("3"), Pong.class, Duration.ofSeconds(10))
+                    .get(15, TimeUnit.SECONDS))
+            .isEqualTo(new Pong("kitchen:3"));
+        // nobody consumes kitchen.audit any more: a command to it waits in the broker
+        admin.send(kitchenAudit, new Ping("waits")).get(15, TimeUnit.SECONDS);
+        await()
+            .during(Duration.ofSeconds(1))
+            .atMost(Duration.ofSeconds(3))
+            .until(() -> audited.get() == 1);
+      } finally {
+        createTheServicesUser();
+      }
     }
   }
 }
