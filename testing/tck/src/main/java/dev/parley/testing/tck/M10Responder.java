@@ -41,6 +41,7 @@ public final class M10Responder {
             .codecs(Codecs.discover())
             .build();
     CommandHandler<Ask, Answer> handler = RequestReplyChaos.handler(new AtomicInteger());
+    warmUp(messaging, args[1] + ".warm-up." + ProcessHandle.current().pid(), handler);
     messaging.serve(
         Channel.command(args[1], Ask.class),
         (CommandHandler<Ask, Answer>)
@@ -55,6 +56,30 @@ public final class M10Responder {
         SubscriptionOptions.defaults().withConcurrency(32));
     line(out, "ready");
     new CountDownLatch(1).await(); // until it is killed
+  }
+
+  /**
+   * Answers 500 requests of its own on a channel of its own before it serves M10's, as a service
+   * passes a readiness check before it takes traffic: a cold JVM (classes loading, the codec's
+   * first calls) answered its first requests after their 500 ms deadline on a loaded machine.
+   */
+  private static void warmUp(
+      Messaging messaging, String channelName, CommandHandler<Ask, Answer> handler)
+      throws Exception {
+    Channel<Ask> channel = Channel.command(channelName, Ask.class);
+    try (var warmUp = messaging.serve(channel, handler)) {
+      for (int round = 0; round < 50; round++) {
+        List<java.util.concurrent.CompletableFuture<Answer>> calls = new java.util.ArrayList<>();
+        for (int i = 1; i <= 10; i++) { // numbers the handler answers at once (not isSlow)
+          calls.add(
+              messaging.request(
+                  channel, new Ask(i), Answer.class, java.time.Duration.ofSeconds(30)));
+        }
+        for (var call : calls) {
+          call.get(60, TimeUnit.SECONDS);
+        }
+      }
+    }
   }
 
   private static void line(PrintStream out, String line) {
