@@ -30,10 +30,11 @@ class BacklogConcurrencyIT {
 
   record Cmd(String key, int n) {}
 
+  /** A Messaging that owns its transport: it closes it when it closes (it was given one before). */
   Messaging messaging(String name) {
     return Messaging.builder()
         .service(name)
-        .transport(AmqpTransport.builder(broker.amqpUri()).build())
+        .brokerUri(broker.amqpUri().toString())
         .codecs(Codecs.of(JsonCodec.of()))
         .build();
   }

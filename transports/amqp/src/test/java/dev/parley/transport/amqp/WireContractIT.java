@@ -45,6 +45,7 @@ class WireContractIT {
   private Connection raw;
   private Session session;
   private Messaging parley;
+  private AmqpTransport transport;
   private String prefix;
 
   @BeforeEach
@@ -55,10 +56,11 @@ class WireContractIT {
     raw = factory.createConnection();
     raw.start();
     session = raw.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    transport = AmqpTransport.builder(broker.amqpUri()).build();
     parley =
         Messaging.builder()
             .service("kitchen-service")
-            .transport(AmqpTransport.builder(broker.amqpUri()).build())
+            .transport(transport)
             .codecs(Codecs.of(JsonCodec.of()))
             .allowReplyTo(prefix + "my.replies") // a foreign caller's own reply queue (wire.md §3)
             .build();
@@ -67,6 +69,7 @@ class WireContractIT {
   @AfterEach
   void close() throws Exception {
     parley.close();
+    transport.close(); // given to parley, which does not close it
     raw.close();
   }
 

@@ -58,6 +58,7 @@ class RabbitWireContractIT {
   private Connection raw;
   private com.rabbitmq.client.Channel channel;
   private Messaging parley;
+  private RabbitTransport transport; // given to parley, which does not close it
   private String prefix;
 
   @BeforeEach
@@ -67,10 +68,11 @@ class RabbitWireContractIT {
     factory.setUri(rabbit.amqpUri());
     raw = factory.newConnection("wire-contract-test");
     channel = raw.createChannel();
+    transport = RabbitTransport.builder(rabbit.amqpUri()).build();
     parley =
         Messaging.builder()
             .service("kitchen-service")
-            .transport(RabbitTransport.builder(rabbit.amqpUri()).build())
+            .transport(transport)
             .codecs(Codecs.of(JsonCodec.of()))
             .build();
   }
@@ -78,6 +80,7 @@ class RabbitWireContractIT {
   @AfterEach
   void close() throws Exception {
     parley.close();
+    transport.close();
     raw.close();
   }
 
@@ -519,12 +522,13 @@ class RabbitWireContractIT {
     parley.send(commands, new CreateTicket("o-early")).join();
 
     List<CreateTicket> handled = new CopyOnWriteArrayList<>();
-    try (Messaging late =
-        Messaging.builder()
-            .service("late-service")
-            .transport(RabbitTransport.builder(rabbit.amqpUri()).build())
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build()) {
+    try (RabbitTransport lateTransport = RabbitTransport.builder(rabbit.amqpUri()).build();
+        Messaging late =
+            Messaging.builder()
+                .service("late-service")
+                .transport(lateTransport)
+                .codecs(Codecs.of(JsonCodec.of()))
+                .build()) {
       late.serve(
           commands,
           (CreateTicket c, MessageContext ctx) -> {

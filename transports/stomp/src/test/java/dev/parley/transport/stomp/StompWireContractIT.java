@@ -42,6 +42,7 @@ class StompWireContractIT {
   abstract static class Contract {
     final String prefix = "wire." + UUID.randomUUID().toString().substring(0, 8) + ".";
     Messaging parley;
+    StompTransport transport;
     RawStomp raw;
 
     abstract URI uri();
@@ -59,10 +60,11 @@ class StompWireContractIT {
     abstract Map<String, String> answer(String replyQueue);
 
     void connect() throws IOException {
+      transport = StompTransport.builder(uri()).build();
       parley =
           Messaging.builder()
               .service("kitchen-service")
-              .transport(StompTransport.builder(uri()).build())
+              .transport(transport)
               .codecs(Codecs.of(JsonCodec.of()))
               .allowReplyTo(
                   prefix + "my.replies") // a foreign caller's own reply queue (wire.md §3)
@@ -74,6 +76,9 @@ class StompWireContractIT {
     void close() throws IOException {
       if (parley != null) {
         parley.close();
+      }
+      if (transport != null) {
+        transport.close(); // given to parley, which does not close it
       }
       if (raw != null) {
         raw.close();
