@@ -64,7 +64,7 @@ public abstract class RequestReplyChaos {
    */
   protected abstract URI brokerUri();
 
-  static final Duration DEADLINE = Duration.ofMillis(500);
+  private static final Duration DEADLINE = Duration.ofMillis(500);
   private static final long SLACK_MILLIS = 100;
   private static final int IN_FLIGHT = 32;
   private static final int KILLS = 3;
@@ -85,6 +85,9 @@ public abstract class RequestReplyChaos {
     String kill() throws Exception;
   }
 
+  /** What one run did: what each kill reported, and the connections the steady one lost. */
+  private record Run(List<String> kills, long steadyResets) {}
+
   @AfterEach
   public void tearDown() throws Exception {
     for (int i = resources.size() - 1; i >= 0; i--) {
@@ -96,8 +99,7 @@ public abstract class RequestReplyChaos {
   public void everyCallEndsByItsDeadlineWithItsOwnReplyWhileRespondersLoseTheirConnections()
       throws Exception {
     List<FaultProxy> killed = new ArrayList<>();
-    AtomicInteger steadyResets = new AtomicInteger();
-    List<String> kills =
+    Run run =
         run(
             "proxy",
             channel -> {
@@ -117,18 +119,17 @@ public abstract class RequestReplyChaos {
                   return "proxy cut";
                 }
               };
-            },
-            steadyResets);
+            });
     // The faults happened: each killed responder's connections were cut.
-    assertThat(kills).hasSize(KILLS);
+    assertThat(run.kills()).hasSize(KILLS);
     assertThat(killed).hasSize(KILLS).allSatisfy(p -> assertThat(p.resets()).isPositive());
-    assertThat(steadyResets.get()).isZero();
+    assertThat(run.steadyResets()).isZero();
   }
 
   @Test
   public void everyCallEndsByItsDeadlineWithItsOwnReplyWhileResponderProcessesAreKilled()
       throws Exception {
-    List<String> kills =
+    Run run =
         run(
             "process",
             channel -> {
@@ -145,20 +146,16 @@ public abstract class RequestReplyChaos {
                   return "exit " + child.kill();
                 }
               };
-            },
-            new AtomicInteger());
+            });
     // The faults happened: each responder JVM died of SIGKILL (exit status 128 + 9).
-    assertThat(kills).hasSize(KILLS).containsOnly("exit 137");
+    assertThat(run.kills()).hasSize(KILLS).containsOnly("exit 137");
   }
 
   /**
    * One M10 run: a steady responder in this JVM and a doomed one made by {@code doomedResponder},
-   * killed {@value #KILLS} times while it holds requests and made again each time. Returns what
-   * each kill reported.
+   * killed {@value #KILLS} times while it holds requests and made again each time.
    */
-  private List<String> run(
-      String how, Function<Channel<Ask>, Doomed> doomedResponder, AtomicInteger steadyResets)
-      throws Exception {
+  private Run run(String how, Function<Channel<Ask>, Doomed> doomedResponder) throws Exception {
     String name = "m10." + how + "." + Long.toHexString(System.nanoTime());
     Channel<Ask> channel = Channel.command(name, Ask.class);
     Messaging caller = messaging("m10-caller", brokerHost(), brokerPort());
@@ -218,7 +215,6 @@ public abstract class RequestReplyChaos {
     CompletableFuture.allOf(
             calls.stream().map(c -> c.exceptionally(t -> null)).toArray(CompletableFuture[]::new))
         .get(60, TimeUnit.SECONDS);
-    steadyResets.set((int) steadyProxy.resets());
 
     long slowest = tookMillis.values().stream().mapToLong(Long::longValue).max().orElse(0);
     System.out.printf(
@@ -259,7 +255,7 @@ public abstract class RequestReplyChaos {
         .until(() -> caller.metrics().lateReplies() >= lateAtLeast);
     assertThat(caller.metrics().forgedReplies()).isZero();
     assertThat(caller.metrics().pendingRequests()).isZero();
-    return kills;
+    return new Run(kills, steadyProxy.resets());
   }
 
   /** A responder in this JVM reaching the broker at {@code host:port}; its requests in hand. */

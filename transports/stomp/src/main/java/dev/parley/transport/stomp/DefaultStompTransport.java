@@ -254,8 +254,9 @@ final class DefaultStompTransport implements StompTransport {
     for (StompConsumer c : consumers) {
       try {
         c.attach(fresh);
-      } catch (TransportException e) {
-        if (StompClient.ACCESS_REFUSED.equals(e.status().errorCode())) {
+      } catch (RuntimeException e) {
+        if (e instanceof TransportException t
+            && StompClient.ACCESS_REFUSED.equals(t.status().errorCode())) {
           // The broker refuses it now (a permission taken away): it would refuse it on every
           // connection, and each refusal closes the connection under every other subscription.
           // Its messages stay in the broker.
@@ -269,8 +270,6 @@ final class DefaultStompTransport implements StompTransport {
         } else {
           log.warn("{}: cannot restore a subscription: {}", name, e.toString());
         }
-      } catch (RuntimeException e) {
-        log.warn("{}: cannot restore a subscription: {}", name, e.toString());
       }
     }
   }

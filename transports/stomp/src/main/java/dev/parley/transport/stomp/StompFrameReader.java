@@ -179,19 +179,8 @@ final class StompFrameReader {
       byte b = buffer[i];
       if (b == '\n') {
         int start = position;
-        int n = i - start;
         position = i + 1;
-        if (n > 0 && buffer[i - 1] == '\r') {
-          n--;
-        }
-        try {
-          return utf8(buffer, start, n);
-        } catch (StompProtocolException e) {
-          if (skipLong) {
-            throw new SkippedLine(e.getMessage(), n + 1);
-          }
-          throw e;
-        }
+        return decodeLine(buffer, start, i - start, skipLong);
       }
       if (b == 0) {
         break; // the byte-by-byte reading below reports it
@@ -202,17 +191,7 @@ final class StompFrameReader {
     while (true) {
       int b = betweenFrames && n == 0 ? readByteOrEof() : readByte();
       if (b == '\n') {
-        if (n > 0 && line[n - 1] == '\r') {
-          n--;
-        }
-        try {
-          return utf8(line, 0, n);
-        } catch (StompProtocolException e) {
-          if (skipLong) {
-            throw new SkippedLine(e.getMessage(), n + 1);
-          }
-          throw e;
-        }
+        return decodeLine(line, 0, n, skipLong);
       }
       if (b == 0) {
         throw new StompProtocolException("NUL inside a frame's command or headers");
@@ -237,6 +216,25 @@ final class StompFrameReader {
         this.line = line;
       }
       line[n++] = (byte) b;
+    }
+  }
+
+  /**
+   * The line of {@code n} bytes at {@code offset} (its {@code \n} not included) without a trailing
+   * {@code \r}; one that is not UTF-8 is a {@link SkippedLine} with {@code skipLong}, else fatal.
+   */
+  private static String decodeLine(byte[] bytes, int offset, int n, boolean skipLong)
+      throws StompProtocolException {
+    if (n > 0 && bytes[offset + n - 1] == '\r') {
+      n--;
+    }
+    try {
+      return utf8(bytes, offset, n);
+    } catch (StompProtocolException e) {
+      if (skipLong) {
+        throw new SkippedLine(e.getMessage(), n + 1);
+      }
+      throw e;
     }
   }
 
