@@ -35,7 +35,7 @@ public interface Transport extends AutoCloseable {
 
   /**
    * The error code of a send the broker did not accept within the transport's send timeout, on
-   * every transport ({@link SendTimeouts}).
+   * every transport ({@link PendingSends}).
    */
   String SEND_TIMEOUT = "parley.transport.send_timeout";
 

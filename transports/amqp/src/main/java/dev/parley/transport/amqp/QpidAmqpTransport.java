@@ -5,8 +5,8 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.PendingSends;
 import dev.parley.transport.spi.SendOptions;
-import dev.parley.transport.spi.SendTimeouts;
 import dev.parley.transport.spi.TransportSubscription;
 import jakarta.jms.CompletionListener;
 import jakarta.jms.Connection;
@@ -59,6 +59,15 @@ final class QpidAmqpTransport implements AmqpTransport {
   private final AutoCloseable onClose;
   private final Connection connection;
   private final ExecutorService sendThread;
+
+  /** Sends waiting for the broker's outcome, in the order they were made; they time out here. */
+  private final PendingSends<PendingSend> pendingSends =
+      new PendingSends<>(
+          "the broker did not accept the message",
+          (send, timedOut) -> send.future().completeExceptionally(timedOut));
+
+  private final java.util.concurrent.atomic.AtomicLong sendSequence =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Session sendSession;
   private final MessageProducer producer;
   private final AmqpMessages messages;
@@ -145,25 +154,47 @@ final class QpidAmqpTransport implements AmqpTransport {
   @Override
   public CompletableFuture<Void> send(
       Destination destination, Message message, SendOptions options) {
-    CompletableFuture<Void> result = new CompletableFuture<>();
     if (closed.get()) {
       return dev.parley.transport.spi.Transport.closedFailure();
     }
+    long seq = sendSequence.incrementAndGet();
+    PendingSend pending = new PendingSend(sendTimeout);
+    pendingSends.put(seq, pending);
+    CompletableFuture<Void> result = pending.future();
     try {
-      sendThread.execute(() -> doSend(destination, message, options, result));
+      sendThread.execute(() -> doSend(destination, message, options, seq, result));
     } catch (RejectedExecutionException e) {
-      result.completeExceptionally(
+      settle(
+          seq,
+          result,
           new TransportException(
               dev.parley.transport.spi.Transport.CLOSED, "the transport is closed", e));
     }
-    return SendTimeouts.within(result, sendTimeout, "the broker did not accept the message")
-        .exceptionallyCompose(QpidAmqpTransport::classify);
+    return result.exceptionallyCompose(QpidAmqpTransport::classify);
+  }
+
+  /** One send waiting for the broker's outcome; it fails once the send timeout passes. */
+  private static final class PendingSend extends PendingSends.Send {
+    PendingSend(Duration timeout) {
+      super(timeout);
+    }
+  }
+
+  /** Ends a send with the broker's outcome (null: accepted) unless it timed out already. */
+  private void settle(long seq, CompletableFuture<Void> result, Throwable failure) {
+    pendingSends.remove(seq);
+    if (failure == null) {
+      result.complete(null);
+    } else {
+      result.completeExceptionally(failure);
+    }
   }
 
   private void doSend(
       Destination destination,
       Message message,
       SendOptions options,
+      long seq,
       CompletableFuture<Void> result) {
     if (result.isDone()) {
       return; // timed out while queued
@@ -181,16 +212,16 @@ final class QpidAmqpTransport implements AmqpTransport {
           new CompletionListener() {
             @Override
             public void onCompletion(jakarta.jms.Message m) {
-              result.complete(null);
+              settle(seq, result, null);
             }
 
             @Override
             public void onException(jakarta.jms.Message m, Exception e) {
-              result.completeExceptionally(e);
+              settle(seq, result, e);
             }
           });
     } catch (JMSException | RuntimeException e) {
-      result.completeExceptionally(e);
+      settle(seq, result, e);
     }
   }
 
@@ -201,6 +232,15 @@ final class QpidAmqpTransport implements AmqpTransport {
             : failure;
     if (t instanceof TransportException) {
       return CompletableFuture.failedFuture(t);
+    }
+    if (t instanceof org.apache.qpid.jms.JmsSendTimedOutException) {
+      // Qpid's own send timeout (jms.sendTimeout, the same as ours) may fire first: the same
+      // outcome, so the same code
+      return CompletableFuture.failedFuture(
+          new TransportException(
+              dev.parley.transport.spi.Transport.SEND_TIMEOUT,
+              "the broker did not accept the message in time",
+              t));
     }
     return CompletableFuture.failedFuture(
         new TransportException(
@@ -267,6 +307,18 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
     closeQuietly(connection);
     connected.set(false);
+    // Sends the broker never answered (or never saw) fail now rather than at their timeout.
+    for (Long seq : pendingSends.sequences()) {
+      PendingSend p = pendingSends.remove(seq);
+      if (p != null) {
+        p.future()
+            .completeExceptionally(
+                new TransportException(
+                    dev.parley.transport.spi.Transport.CLOSED,
+                    "transport closed before the broker's outcome",
+                    null));
+      }
+    }
     closeQuietly(onClose);
   }
 

@@ -116,4 +116,47 @@ class AmqpTransportFaultIT {
         .until(() -> handler.payloads().stream().anyMatch(e -> e.seq() == 3));
     assertThat(transport.reconnects()).isGreaterThan(reconnectsBefore);
   }
+
+  /**
+   * A send the broker never settles (every byte blackholed, heartbeats slower than the send
+   * timeout, so the link is not yet declared dead) fails with {@code
+   * parley.transport.send_timeout}, no sooner than the timeout.
+   */
+  @Test
+  void aSendTheBrokerNeverSettlesFailsWithTheSendTimeout() throws Exception {
+    Duration sendTimeout = Duration.ofSeconds(1);
+    try (AmqpTransport slowHeartbeats =
+        AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
+            .sendTimeout(sendTimeout)
+            .heartbeat(Duration.ofSeconds(30))
+            .closeTimeout(Duration.ofSeconds(1))
+            .build()) {
+      dev.parley.transport.spi.Destination.Queue queue =
+          new dev.parley.transport.spi.Destination.Queue(
+              "fault.timeouts." + UUID.randomUUID().toString().substring(0, 8));
+      Message message = Message.builder().payload(new byte[] {1}).build();
+      slowHeartbeats.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
+
+      proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+      long start = System.nanoTime();
+      Throwable failure =
+          slowHeartbeats
+              .send(queue, message, dev.parley.transport.spi.SendOptions.NONE)
+              .handle(
+                  (v, e) ->
+                      e instanceof java.util.concurrent.CompletionException ? e.getCause() : e)
+              .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(failure)
+          .isInstanceOfSatisfying(
+              TransportException.class,
+              e ->
+                  assertThat(e.status().errorCode())
+                      .isEqualTo(dev.parley.transport.spi.Transport.SEND_TIMEOUT));
+      assertThat(elapsedMillis).isGreaterThanOrEqualTo(sendTimeout.toMillis() - 5);
+      proxy.clearToxics();
+      proxy.resetAll(); // so that closing does not wait on the silent link
+    }
+  }
 }

@@ -105,8 +105,6 @@ final class AmqpClientTransport implements RabbitTransport {
     this.publishing = pub;
     this.consuming = sub;
     this.publisher = new Publisher(publishing, config.confirmWindow, config.sendTimeout, confirms);
-    long sweep = Math.max(10, Math.min(100, config.sendTimeout.toMillis() / 20));
-    timer.scheduleWithFixedDelay(publisher::expireOverdue, sweep, sweep, TimeUnit.MILLISECONDS);
     this.producerSide = new Declarer(publishing);
     this.consumerSide = new Declarer(consuming);
     consuming.addBlockedListener(

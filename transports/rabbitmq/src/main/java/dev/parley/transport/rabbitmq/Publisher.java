@@ -7,14 +7,11 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ReturnListener;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
+import dev.parley.transport.spi.PendingSends;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -42,7 +39,10 @@ final class Publisher implements ConfirmListener, ReturnListener {
   private final Duration sendTimeout;
   private final Semaphore window;
   private final ReentrantLock lock = new ReentrantLock();
-  private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+
+  /** Publishes waiting for their confirm, by publish sequence number; they time out here. */
+  private final PendingSends<Pending> pending;
+
   private final AtomicLong epoch = new AtomicLong();
   private volatile String blockedReason;
   private Channel channel;
@@ -57,6 +57,13 @@ final class Publisher implements ConfirmListener, ReturnListener {
     this.completer = completer;
     this.sendTimeout = sendTimeout;
     this.window = new Semaphore(confirmWindow);
+    this.pending =
+        new PendingSends<>(
+            "no confirm from RabbitMQ",
+            (p, timedOut) -> {
+              window.release();
+              completeOffThread(List.of(p), timedOut);
+            });
     connection.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
   }
 
@@ -88,9 +95,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
       return CompletableFuture.failedFuture(
           new TransportException("parley.transport.interrupted", "interrupted", e));
     }
-    Pending p =
-        new Pending(
-            props.getMessageId(), mandatory, routingKey, System.nanoTime() + sendTimeout.toNanos());
+    Pending p = new Pending(props.getMessageId(), mandatory, routingKey, sendTimeout);
     lock.lock();
     try {
       long e = epoch.get();
@@ -107,14 +112,13 @@ final class Publisher implements ConfirmListener, ReturnListener {
       }
     } catch (IOException | RuntimeException ex) {
       window.release();
-      p.future.completeExceptionally(
-          unavailable("no channel to publish on: " + ex.getMessage(), ex));
+      p.future()
+          .completeExceptionally(unavailable("no channel to publish on: " + ex.getMessage(), ex));
     } finally {
       lock.unlock();
     }
-    // A copy, so a caller cannot complete Parley's own future. Timeouts come from one sweeper
-    // (expireOverdue) rather than a timer task per message.
-    return p.future.copy();
+    // A copy, so a caller cannot complete Parley's own future.
+    return p.future().copy();
   }
 
   /** A failed send while RabbitMQ blocks publishers (a memory or disk alarm), else null. */
@@ -161,25 +165,6 @@ final class Publisher implements ConfirmListener, ReturnListener {
     }
   }
 
-  /**
-   * Fails the sends whose confirm is overdue. Publishes are numbered in order and each gets the
-   * same timeout, so the overdue ones are at the head of the pending map.
-   */
-  void expireOverdue() {
-    long now = System.nanoTime();
-    for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-      if (e.getValue().deadline - now > 0) {
-        return;
-      }
-      fail(
-          e.getKey(),
-          new TransportException(
-              dev.parley.transport.spi.Transport.SEND_TIMEOUT,
-              "no confirm from RabbitMQ within " + sendTimeout,
-              null));
-    }
-  }
-
   private Channel channel() throws IOException {
     Channel ch = channel;
     if (ch == null) {
@@ -202,7 +187,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
       // A channel error (not recovered by the connection): open a new channel on the next publish.
       channel = null;
     }
-    for (Long seq : pending.keySet()) {
+    for (Long seq : pending.sequences()) {
       fail(seq, unknownOutcome());
     }
   }
@@ -230,7 +215,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
       byte[] body) {
     // The return of a message comes before its ack, on the same channel.
     String id = properties.getMessageId();
-    for (Pending p : pending.values()) {
+    for (Pending p : pending.sends()) {
       if (p.mandatory
           && p.returned == null
           && p.routingKey.equals(routingKey)
@@ -242,33 +227,25 @@ final class Publisher implements ConfirmListener, ReturnListener {
   }
 
   private void settle(long tag, boolean multiple, TransportException failure) {
-    List<Pending> settled = new ArrayList<>();
+    List<Pending> settled;
     if (multiple) {
-      for (Long seq : pending.headMap(tag, true).keySet()) {
-        take(seq, settled);
-      }
+      settled = pending.removeUpTo(tag);
     } else {
-      take(tag, settled);
+      Pending p = pending.remove(tag);
+      settled = p == null ? List.of() : List.of(p);
     }
     if (!settled.isEmpty()) {
+      window.release(settled.size());
       completeOffThread(settled, failure);
     }
   }
 
-  /** Removes a pending publish and frees its window slot; the future is completed later. */
-  private void take(long seq, List<Pending> into) {
+  /** Removes a pending publish, frees its window slot and fails its future (off this thread). */
+  private void fail(long seq, TransportException failure) {
     Pending p = pending.remove(seq);
     if (p != null) {
       window.release();
-      into.add(p);
-    }
-  }
-
-  private void fail(long seq, TransportException failure) {
-    List<Pending> one = new ArrayList<>(1);
-    take(seq, one);
-    if (!one.isEmpty()) {
-      completeOffThread(one, failure);
+      completeOffThread(List.of(p), failure);
     }
   }
 
@@ -283,7 +260,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
 
   /** Fails every unconfirmed publish (the transport is closing). */
   void failAll() {
-    for (Long seq : pending.keySet()) {
+    for (Long seq : pending.sequences()) {
       fail(
           seq,
           new TransportException(
@@ -304,30 +281,29 @@ final class Publisher implements ConfirmListener, ReturnListener {
     return new TransportException("parley.transport.unavailable", message, cause);
   }
 
-  private static final class Pending {
-    final CompletableFuture<Void> future = new CompletableFuture<>();
+  private static final class Pending extends PendingSends.Send {
     final String messageId;
     final boolean mandatory;
     final String routingKey;
-    final long deadline;
     volatile String returned;
 
-    Pending(String messageId, boolean mandatory, String routingKey, long deadline) {
+    Pending(String messageId, boolean mandatory, String routingKey, Duration timeout) {
+      super(timeout);
       this.messageId = messageId;
       this.mandatory = mandatory;
       this.routingKey = routingKey;
-      this.deadline = deadline;
     }
 
     void complete(TransportException failure) {
       if (failure != null) {
-        future.completeExceptionally(failure);
+        future().completeExceptionally(failure);
       } else if (returned != null) {
-        future.completeExceptionally(
-            new TransportException(
-                "parley.transport.unroutable", "no queue took the message: " + returned, null));
+        future()
+            .completeExceptionally(
+                new TransportException(
+                    "parley.transport.unroutable", "no queue took the message: " + returned, null));
       } else {
-        future.complete(null);
+        future().complete(null);
       }
     }
   }

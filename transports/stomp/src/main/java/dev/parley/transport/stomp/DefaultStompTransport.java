@@ -98,8 +98,6 @@ final class DefaultStompTransport implements StompTransport {
               t.setDaemon(true);
               return t;
             });
-    long sweep = Math.max(10, Math.min(100, config.sendTimeout.toMillis() / 20));
-    timer.scheduleWithFixedDelay(this::expireReceipts, sweep, sweep, TimeUnit.MILLISECONDS);
     IOException last = null;
     for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
       try {
@@ -317,13 +315,6 @@ final class DefaultStompTransport implements StompTransport {
     return client.writeWithReceipt(frame, config.sendTimeout);
   }
 
-  private void expireReceipts() {
-    StompClient c = client;
-    if (c != null) {
-      c.expireReceipts();
-    }
-  }
-
   /** Waits for a receipt within the send timeout; failures as {@link TransportException}. */
   void await(CompletableFuture<Void> receipt, String what) {
     try {
@@ -414,8 +405,8 @@ final class DefaultStompTransport implements StompTransport {
         return CompletableFuture.failedFuture(e);
       }
     }
-    // A copy, so a caller cannot complete the client's own future; the receipt sweeper
-    // (expireReceipts) fails it with parley.transport.send_timeout when it is overdue.
+    // A copy, so a caller cannot complete the client's own future; it fails with
+    // parley.transport.send_timeout when its receipt is overdue (PendingSends).
     return c.writeWithReceipt("SEND", headers, Payloads.shared(message), config.sendTimeout).copy();
   }
 

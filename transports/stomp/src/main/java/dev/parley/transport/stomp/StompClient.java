@@ -1,6 +1,7 @@
 package dev.parley.transport.stomp;
 
 import dev.parley.error.TransportException;
+import dev.parley.transport.spi.PendingSends;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -40,20 +41,41 @@ final class StompClient implements AutoCloseable {
   private final StompFrameReader reader;
   private final Session session;
 
-  /** Frames waiting for their RECEIPT, by receipt id (ascending, so overdue ones come first). */
   /** The code of a frame the broker refused for want of a permission. */
   static final String ACCESS_REFUSED = "parley.stomp.access_refused";
 
-  private final java.util.concurrent.ConcurrentSkipListMap<Long, Receipt> receipts =
-      new java.util.concurrent.ConcurrentSkipListMap<>();
+  /**
+   * Frames waiting for their RECEIPT, by receipt id; one overdue fails with {@code
+   * parley.transport.send_timeout}.
+   */
+  private final PendingSends<Receipt> receipts =
+      new PendingSends<>(
+          "no receipt from the STOMP broker",
+          (r, timedOut) -> r.future().completeExceptionally(timedOut));
 
   /**
    * A frame waiting for its RECEIPT, with its {@code destination} and {@code x-queue-name} headers
    * (either may be null): an ERROR without a {@code receipt-id} that quotes what they name is taken
    * for this frame's.
    */
-  private record Receipt(
-      CompletableFuture<Void> future, long deadline, String destination, String queueName) {}
+  private static final class Receipt extends PendingSends.Send {
+    private final String destination;
+    private final String queueName;
+
+    Receipt(Duration timeout, String destination, String queueName) {
+      super(timeout);
+      this.destination = destination;
+      this.queueName = queueName;
+    }
+
+    String destination() {
+      return destination;
+    }
+
+    String queueName() {
+      return queueName;
+    }
+  }
 
   private final AtomicLong nextReceipt = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -277,14 +299,8 @@ final class StompClient implements AutoCloseable {
     if (log.isTraceEnabled()) {
       log.trace("> {}{} receipt {} ({} bytes)", command, headers, receiptId, body.length);
     }
-    CompletableFuture<Void> receipt = new CompletableFuture<>();
-    receipts.put(
-        id,
-        new Receipt(
-            receipt,
-            System.nanoTime() + timeout.toNanos(),
-            headers.get("destination"),
-            headers.get("x-queue-name")));
+    Receipt pending = new Receipt(timeout, headers.get("destination"), headers.get("x-queue-name"));
+    receipts.put(id, pending);
     try {
       writeEncoded(StompFrame.encode(command, headers, receiptId, body));
     } catch (TransportException e) {
@@ -293,26 +309,7 @@ final class StompClient implements AutoCloseable {
     if (closed.get()) {
       fail(id, lost(null));
     }
-    return receipt;
-  }
-
-  /**
-   * Fails the frames whose receipt is overdue ({@code parley.transport.send_timeout}). Receipt ids
-   * ascend with time and share one timeout, so the overdue ones are at the head.
-   */
-  void expireReceipts() {
-    long now = System.nanoTime();
-    for (Map.Entry<Long, Receipt> e : receipts.entrySet()) {
-      if (e.getValue().deadline() - now > 0) {
-        return;
-      }
-      fail(
-          e.getKey(),
-          new TransportException(
-              dev.parley.transport.spi.Transport.SEND_TIMEOUT,
-              "no receipt from the STOMP broker in time",
-              null));
-    }
+    return pending.future();
   }
 
   private void fail(long id, Throwable failure) {
@@ -345,7 +342,7 @@ final class StompClient implements AutoCloseable {
    * broker closes the connection, which fails them as lost.
    */
   private void failNamedIn(String text, TransportException e) {
-    for (Map.Entry<Long, Receipt> r : receipts.entrySet()) {
+    for (Map.Entry<Long, Receipt> r : receipts.entries()) {
       for (String name : names(r.getValue())) {
         if (text.contains("'" + name + "'")
             || text.contains(" " + name + " ")
@@ -481,7 +478,7 @@ final class StompClient implements AutoCloseable {
       // closing anyway
     }
     TransportException lost = lost(cause);
-    for (Long id : receipts.keySet()) {
+    for (Long id : receipts.sequences()) {
       fail(id, lost);
     }
     onClosed.accept(cause == null ? lost : cause);
@@ -536,7 +533,7 @@ final class StompClient implements AutoCloseable {
       // closing anyway
     }
     TransportException lost = lost(null);
-    for (Long id : receipts.keySet()) {
+    for (Long id : receipts.sequences()) {
       fail(id, lost);
     }
     try {

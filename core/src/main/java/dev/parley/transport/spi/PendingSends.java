@@ -1,0 +1,142 @@
+package dev.parley.transport.spi;
+
+import dev.parley.error.TransportException;
+import dev.parley.internal.DeadlineTimer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+
+/**
+ * The send timeout every transport shares: sends waiting for the broker's answer (a publisher
+ * confirm, a RECEIPT, an AMQP settlement), by a sequence number that grows with time, each failed
+ * with {@link TransportException} {@link Transport#SEND_TIMEOUT} when its deadline passes first.
+ *
+ * <p>One timer task at a time, at the earliest deadline (on Parley's one ticking timer, so up to 2
+ * ms late), however many sends wait: a send answered in time costs an insert and a removal in an
+ * ordered map, no timer task of its own and no thread wake-up. Sends are expected to share one
+ * timeout per map, so the earliest deadline is the oldest send's; one given a shorter timeout than
+ * those before it fails no earlier than they would.
+ *
+ * <p>The transport keeps its own bookkeeping (a window slot, a confirm's order) and says how an
+ * overdue send fails, through the {@code fail} callback given here; the callback runs on the timer
+ * thread and must not block. Thread-safe.
+ *
+ * @param <S> what the transport keeps of one send
+ */
+public final class PendingSends<S extends PendingSends.Send> {
+
+  /** What a transport keeps of one send until the broker answers: its future and its deadline. */
+  public abstract static class Send {
+    private final CompletableFuture<Void> future = new CompletableFuture<>();
+    final long deadline;
+
+    /**
+     * A send that fails with {@link Transport#SEND_TIMEOUT} unless answered within {@code timeout}.
+     */
+    protected Send(Duration timeout) {
+      this.deadline = System.nanoTime() + timeout.toNanos();
+    }
+
+    /** Completes when the broker answers (or the transport fails the send). */
+    public final CompletableFuture<Void> future() {
+      return future;
+    }
+  }
+
+  private final ConcurrentSkipListMap<Long, S> sends = new ConcurrentSkipListMap<>();
+  private final AtomicBoolean armed = new AtomicBoolean();
+  private final String what;
+  private final BiConsumer<S, TransportException> fail;
+
+  /**
+   * @param what what did not come in time, for the failure's message ("no confirm from RabbitMQ")
+   * @param fail fails one overdue send, already removed: the transport frees what it held for it
+   *     and completes its future exceptionally with the given exception
+   */
+  public PendingSends(String what, BiConsumer<S, TransportException> fail) {
+    this.what = what;
+    this.fail = fail;
+  }
+
+  /** Adds a send under {@code seq}, which must be greater than every sequence number before it. */
+  public void put(long seq, S send) {
+    sends.put(seq, send);
+    arm();
+  }
+
+  /** Removes and returns the send under {@code seq}; null when it is not (or no longer) pending. */
+  public S remove(long seq) {
+    return sends.remove(seq);
+  }
+
+  /** Removes and returns the sends up to and including {@code seq}, oldest first. */
+  public List<S> removeUpTo(long seq) {
+    List<S> removed = new ArrayList<>();
+    for (Long key : sends.headMap(seq, true).keySet()) {
+      S s = sends.remove(key);
+      if (s != null) {
+        removed.add(s);
+      }
+    }
+    return removed;
+  }
+
+  /** The pending sends' sequence numbers, oldest first (a live view). */
+  public Set<Long> sequences() {
+    return sends.keySet();
+  }
+
+  /** The pending sends, oldest first (a live view). */
+  public Collection<S> sends() {
+    return sends.values();
+  }
+
+  /** The pending sends by sequence number, oldest first (a live, read-only view). */
+  public Set<Map.Entry<Long, S>> entries() {
+    return java.util.Collections.unmodifiableMap(sends).entrySet();
+  }
+
+  /** How many sends wait. */
+  public int size() {
+    return sends.size();
+  }
+
+  /**
+   * Schedules the one timer task at the oldest send's deadline unless one is scheduled. The task
+   * disarms, fails what is overdue, then arms again for what is left: a send added meanwhile either
+   * found the task armed (and the task, disarming after its add, sees it) or arms it itself.
+   */
+  private void arm() {
+    if (armed.get()) {
+      return; // the common case under load: no lookup, no allocation
+    }
+    Map.Entry<Long, S> oldest = sends.firstEntry();
+    if (oldest == null || !armed.compareAndSet(false, true)) {
+      return;
+    }
+    DeadlineTimer.SHARED.schedule(
+        this::expire, Math.max(0, oldest.getValue().deadline - System.nanoTime()));
+  }
+
+  private void expire() {
+    armed.set(false);
+    long now = System.nanoTime();
+    for (Map.Entry<Long, S> e : sends.entrySet()) {
+      if (e.getValue().deadline - now > 0) {
+        break; // sends share a timeout: those after it are not overdue either
+      }
+      if (sends.remove(e.getKey(), e.getValue())) {
+        fail.accept(
+            e.getValue(), new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
+      }
+    }
+    arm();
+  }
+}
