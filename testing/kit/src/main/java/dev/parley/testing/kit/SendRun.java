@@ -1,5 +1,6 @@
 package dev.parley.testing.kit;
 
+import dev.parley.error.TransportException;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
@@ -37,6 +38,7 @@ public final class SendRun {
   private final Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
   private final AtomicInteger confirmed = new AtomicInteger();
   private final AtomicInteger failed = new AtomicInteger();
+  private final Map<String, AtomicInteger> failureCodes = new ConcurrentHashMap<>();
   private final List<CompletableFuture<Void>> sends = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Void> loop;
 
@@ -70,6 +72,11 @@ public final class SendRun {
                               slots.release();
                               outcomes.put(m.id(), error == null ? Outcome.OK : Outcome.FAILED);
                               (error == null ? confirmed : failed).incrementAndGet();
+                              if (error != null) {
+                                failureCodes
+                                    .computeIfAbsent(code(error), c -> new AtomicInteger())
+                                    .incrementAndGet();
+                              }
                             }));
               }
             });
@@ -103,6 +110,24 @@ public final class SendRun {
     CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
         .exceptionally(e -> null)
         .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * How many sends failed with each error code: a {@link TransportException}'s code, else the
+   * failure's class name (an untyped failure).
+   */
+  public Map<String, Integer> failureCodes() {
+    Map<String, Integer> codes = new java.util.TreeMap<>();
+    failureCodes.forEach((code, n) -> codes.put(code, n.get()));
+    return codes;
+  }
+
+  private static String code(Throwable error) {
+    Throwable t =
+        error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause()
+            : error;
+    return t instanceof TransportException e ? e.status().errorCode() : t.getClass().getName();
   }
 
   /** Every message id sent, with its outcome. */

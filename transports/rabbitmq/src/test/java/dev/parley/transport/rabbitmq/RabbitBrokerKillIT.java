@@ -24,17 +24,29 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A private RabbitMQ node is killed ({@code kill -9}) and restarted in the middle of a publish run:
- * every message whose send completed (confirmed) is consumed afterwards. Sends that failed or never
- * completed may or may not arrive (an unknown outcome); none may be invented. The same node raises
- * its memory alarm, which blocks publishing connections: sends must fail, not hang.
+ * M2, publisher ambiguity: a private RabbitMQ node is killed ({@code kill -9}) and restarted three
+ * times in the middle of a publish run: every message whose send completed (confirmed) is consumed
+ * afterwards. Sends that failed may or may not arrive (an unknown outcome, told apart by the
+ * message id, as an inbox would); none may be invented, and each failed with a transport error
+ * code. The same node raises its memory alarm, which blocks publishing connections: sends must
+ * fail, not hang. Full size: {@code -Dparley.m2.messages=20000} (the default) {@code
+ * -Dparley.m2.kills=3}.
  */
 class RabbitBrokerKillIT {
 
-  private static final int MESSAGES = 20_000;
+  private static final int MESSAGES = Integer.getInteger("parley.m2.messages", 20_000);
 
-  /** The kill comes after this many confirms, while the run is in full flow. */
-  private static final int KILL_AFTER = 2_000;
+  private static final int KILLS = Integer.getInteger("parley.m2.kills", 3);
+
+  /** A kill comes after each this many more confirms, while the run is in full flow. */
+  private static final int KILL_AFTER = MESSAGES / (KILLS + 2);
+
+  /** What a send may fail with while the broker dies and comes back: all of them typed. */
+  private static final Set<String> KILL_FAILURES =
+      Set.of(
+          "parley.transport.connection_lost",
+          "parley.transport.unavailable",
+          dev.parley.transport.spi.Transport.SEND_TIMEOUT);
 
   private static final int IN_FLIGHT = 100;
 
@@ -79,17 +91,31 @@ class RabbitBrokerKillIT {
               IN_FLIGHT,
               Duration.ofSeconds(120),
               transport::isConnected);
-      await().atMost(Duration.ofSeconds(60)).until(() -> run.confirmed() >= KILL_AFTER);
-      int confirmedBeforeKill = run.confirmed();
-      node.kill(); // while sends are in flight
-      node.start();
-      run.await(Duration.ofSeconds(180));
-      assertThat(transport.reconnects()).as("reconnects seen by the client").isPositive();
+      int confirmedBeforeLastKill = 0;
+      for (int kill = 1; kill <= KILLS; kill++) {
+        int after = kill * KILL_AFTER;
+        await().atMost(Duration.ofSeconds(120)).until(() -> run.confirmed() >= after);
+        confirmedBeforeLastKill = run.confirmed();
+        long reconnectsBefore = transport.reconnects();
+        node.kill(); // while sends are in flight
+        node.start();
+        await("the client reconnected after kill " + kill)
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> transport.reconnects() > reconnectsBefore && transport.isConnected());
+      }
+      run.await(Duration.ofSeconds(240));
+      assertThat(transport.reconnects())
+          .as("reconnects seen by the client")
+          .isGreaterThanOrEqualTo(KILLS);
       assertThat(run.failed()).as("sends that failed while the broker was down").isPositive();
+      assertThat(run.failureCodes().keySet())
+          .as("every failed send failed with a transport error code")
+          .isSubsetOf(KILL_FAILURES);
       Map<String, SendRun.Outcome> outcome = run.outcomes();
 
       Set<String> consumed = ConcurrentHashMap.newKeySet();
       AtomicInteger invented = new AtomicInteger();
+      AtomicInteger duplicates = new AtomicInteger();
       TransportSubscription subscription =
           transport.subscribe(
               queue,
@@ -100,8 +126,8 @@ class RabbitBrokerKillIT {
                         && !outcome.containsKey(d.message().id())) {
                       invented.incrementAndGet();
                     }
-                    if (!d.message().id().equals("declare")) {
-                      consumed.add(d.message().id());
+                    if (!d.message().id().equals("declare") && !consumed.add(d.message().id())) {
+                      duplicates.incrementAndGet(); // an id seen before: an inbox skips it
                     }
                     return CompletableFuture.completedFuture(null);
                   }));
@@ -112,19 +138,22 @@ class RabbitBrokerKillIT {
           .untilAsserted(() -> assertThat(consumed).containsAll(confirmedIds));
       subscription.close();
       System.out.printf(
-          "broker kill: sent=%d confirmed=%d failed=%d consumed=%d (failed sends that arrived"
-              + " all the same: %d) reconnects=%d%n",
+          "M2: kills=%d sent=%d confirmed=%d failed=%d %s consumed=%d (failed sends that arrived"
+              + " all the same: %d) duplicates=%d reconnects=%d%n",
+          KILLS,
           outcome.size(),
           run.confirmed(),
           run.failed(),
+          run.failureCodes(),
           consumed.size(),
           outcome.entrySet().stream()
               .filter(e -> e.getValue() == SendRun.Outcome.FAILED && consumed.contains(e.getKey()))
               .count(),
+          duplicates.get(),
           transport.reconnects());
       assertThat(invented.get()).isZero();
-      assertThat(run.confirmed() - confirmedBeforeKill)
-          .as("confirmed after the kill")
+      assertThat(run.confirmed() - confirmedBeforeLastKill)
+          .as("confirmed after the last kill")
           .isGreaterThan(KILL_AFTER);
     }
   }
