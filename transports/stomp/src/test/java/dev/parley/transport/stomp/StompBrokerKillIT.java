@@ -93,11 +93,12 @@ class StompBrokerKillIT {
           .pollInterval(Duration.ofMillis(100))
           .untilAsserted(() -> assertThat(consumed).containsAll(receiptedIds));
       System.out.printf(
-          "STOMP broker kills: sent=%d receipted=%d failed=%d consumed=%d deliveries=%d"
+          "STOMP broker kills: sent=%d receipted=%d failed=%d %s consumed=%d deliveries=%d"
               + " reconnects=%d%n",
           outcome.size(),
           run.confirmed(),
           run.failed(),
+          run.failureCodes(),
           consumed.size(),
           deliveries.get(),
           transport.reconnects());
@@ -106,6 +107,12 @@ class StompBrokerKillIT {
           .as("reconnects seen by the client")
           .isGreaterThanOrEqualTo(2);
       assertThat(run.failed()).as("sends that failed while the broker was down").isPositive();
+      assertThat(run.failureCodes().keySet())
+          .as("every failed send failed with a transport error code")
+          .isSubsetOf(
+              "parley.transport.connection_lost",
+              "parley.transport.unavailable",
+              dev.parley.transport.spi.Transport.SEND_TIMEOUT);
     }
   }
 }
