@@ -225,6 +225,9 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
   }
 
+  /** Qpid JMS's message for a send whose connection dropped before the broker's outcome. */
+  private static final String CONNECTION_LOSS = "Send failed due to connection loss";
+
   private static CompletableFuture<Void> classify(Throwable failure) {
     Throwable t =
         failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
@@ -240,6 +243,16 @@ final class QpidAmqpTransport implements AmqpTransport {
           new TransportException(
               dev.parley.transport.spi.Transport.SEND_TIMEOUT,
               "the broker did not accept the message in time",
+              t));
+    }
+    if (t instanceof JMSException && CONNECTION_LOSS.equals(t.getMessage())) {
+      // Qpid JMS fails the sends still waiting for the broker's outcome so when the connection
+      // drops (JmsSession.onConnectionInterrupted): an unknown outcome, as on every transport
+      return CompletableFuture.failedFuture(
+          new TransportException(
+              "parley.transport.connection_lost",
+              "the connection to the broker was lost before its outcome; the message may or may"
+                  + " not have arrived",
               t));
     }
     return CompletableFuture.failedFuture(
