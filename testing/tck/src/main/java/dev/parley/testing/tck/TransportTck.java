@@ -1429,8 +1429,36 @@ public abstract class TransportTck {
     assertThat(reconnects(transport)).isPositive();
   }
 
+  /**
+   * The transport is built and used on a thread of a thread group of its own, so the threads it
+   * starts (and those its client library starts, which inherit the group) are told apart from
+   * threads other tests in this JVM left behind: only this group's count.
+   */
   @Test
-  void closeReleasesThreadsConsumersAndConnections() {
+  void closeReleasesThreadsConsumersAndConnections() throws Throwable {
+    ThreadGroup group = new ThreadGroup("tck-close-" + prefix);
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread body =
+        new Thread(
+            group,
+            () -> {
+              try {
+                closeReleasesThreadsConsumersAndConnections(group);
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            },
+            "tck-close-body");
+    body.start();
+    body.join(WAIT.multipliedBy(4).toMillis());
+    assertThat(body.isAlive()).as("the test body finished").isFalse();
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
+
+  private void closeReleasesThreadsConsumersAndConnections(ThreadGroup group) {
     int connectionsBefore = settledConnectionCount();
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
     Transport transport = newTransport();
@@ -1458,7 +1486,9 @@ public abstract class TransportTck {
     await()
         .atMost(WAIT)
         .untilAsserted(() -> assertThat(brokerConnectionCount()).isEqualTo(connectionsBefore));
-    await().atMost(WAIT).untilAsserted(() -> assertThat(newLiveThreads(threadsBefore)).isEmpty());
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(newLiveThreads(threadsBefore, group)).isEmpty());
     assertThatThrownBy(() -> m.publish(events, new Event("k", 2, "y")))
         .isInstanceOf(IllegalStateException.class);
   }
@@ -1576,9 +1606,11 @@ public abstract class TransportTck {
     return seen.values().stream().mapToInt(l -> new HashSet<>(l).size()).sum();
   }
 
-  private static Set<String> newLiveThreads(Set<Thread> before) {
+  /** Threads started since {@code before} in {@code group} (or a group under it), still alive. */
+  private static Set<String> newLiveThreads(Set<Thread> before, ThreadGroup group) {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> !before.contains(t) && t.isAlive())
+        .filter(t -> t != Thread.currentThread() && inGroup(t, group))
         .map(Thread::getName)
         .filter(name -> !name.startsWith("ForkJoinPool") && !name.startsWith("awaitility"))
         .filter(name -> !name.contains("globalEventExecutor") && !name.startsWith("Attach"))
@@ -1591,5 +1623,14 @@ public abstract class TransportTck {
                     && !name.startsWith("Thread-")
                     && !name.startsWith("ActiveMQ"))
         .collect(Collectors.toSet());
+  }
+
+  private static boolean inGroup(Thread t, ThreadGroup group) {
+    for (ThreadGroup g = t.getThreadGroup(); g != null; g = g.getParent()) {
+      if (g == group) {
+        return true;
+      }
+    }
+    return false;
   }
 }
