@@ -52,6 +52,8 @@ public final class PendingSends<S extends PendingSends.Send> {
 
   private final ConcurrentSkipListMap<Long, S> sends = new ConcurrentSkipListMap<>();
   private final AtomicBoolean armed = new AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicInteger count =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final String what;
   private final BiConsumer<S, TransportException> fail;
 
@@ -67,20 +69,26 @@ public final class PendingSends<S extends PendingSends.Send> {
 
   /** Adds a send under {@code seq}, which must be greater than every sequence number before it. */
   public void put(long seq, S send) {
-    sends.put(seq, send);
+    if (sends.put(seq, send) == null) {
+      count.incrementAndGet();
+    }
     arm();
   }
 
   /** Removes and returns the send under {@code seq}; null when it is not (or no longer) pending. */
   public S remove(long seq) {
-    return sends.remove(seq);
+    S s = sends.remove(seq);
+    if (s != null) {
+      count.decrementAndGet();
+    }
+    return s;
   }
 
   /** Removes and returns the sends up to and including {@code seq}, oldest first. */
   public List<S> removeUpTo(long seq) {
     List<S> removed = new ArrayList<>();
     for (Long key : sends.headMap(seq, true).keySet()) {
-      S s = sends.remove(key);
+      S s = remove(key);
       if (s != null) {
         removed.add(s);
       }
@@ -103,9 +111,9 @@ public final class PendingSends<S extends PendingSends.Send> {
     return java.util.Collections.unmodifiableMap(sends).entrySet();
   }
 
-  /** How many sends wait. */
+  /** How many sends wait (a counter: no walk over the sends). */
   public int size() {
-    return sends.size();
+    return count.get();
   }
 
   /**
@@ -133,6 +141,7 @@ public final class PendingSends<S extends PendingSends.Send> {
         break; // sends share a timeout: those after it are not overdue either
       }
       if (sends.remove(e.getKey(), e.getValue())) {
+        count.decrementAndGet();
         fail.accept(
             e.getValue(), new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
       }

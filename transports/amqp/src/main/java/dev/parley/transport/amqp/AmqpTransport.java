@@ -43,6 +43,7 @@ public interface AmqpTransport extends Transport {
     Duration maxReconnectDelay = Duration.ofSeconds(1);
     Duration heartbeat = Duration.ofSeconds(10);
     int startupConnectAttempts = 20;
+    int maxPendingSends = 10_000;
     Duration closeTimeout = Duration.ofSeconds(10);
     AutoCloseable onClose;
 
@@ -88,6 +89,22 @@ public interface AmqpTransport extends Transport {
             "startupConnectAttempts: " + attempts + " (expected: > 0)");
       }
       this.startupConnectAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * How many sends may wait for the broker's outcome at once (queued for the connection or
+     * written and not yet settled); default 10,000. A send beyond it fails at once with {@code
+     * parley.transport.backlog_full} instead of queueing: while the broker is unreachable or
+     * stalls, memory stays bounded however fast the application publishes (a send cannot block the
+     * caller, which may be a client library's completion thread).
+     */
+    public Builder maxPendingSends(int maxPendingSends) {
+      if (maxPendingSends < 1) {
+        throw new IllegalArgumentException(
+            "maxPendingSends: " + maxPendingSends + " (expected: > 0)");
+      }
+      this.maxPendingSends = maxPendingSends;
       return this;
     }
 

@@ -55,6 +55,11 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   private final URI brokerUri;
   private final Duration sendTimeout;
+
+  /** The code of a send refused because {@code maxPendingSends} sends wait already. */
+  static final String BACKLOG_FULL = "parley.transport.backlog_full";
+
+  private final int maxPendingSends;
   private final Duration closeTimeout;
   private final AutoCloseable onClose;
   private final Connection connection;
@@ -68,6 +73,11 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   private final java.util.concurrent.atomic.AtomicLong sendSequence =
       new java.util.concurrent.atomic.AtomicLong();
+
+  /** Sends handed to the send thread and not started yet. */
+  private final java.util.concurrent.atomic.AtomicInteger queuedSends =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private final Session sendSession;
   private final MessageProducer producer;
   private final AmqpMessages messages;
@@ -80,6 +90,7 @@ final class QpidAmqpTransport implements AmqpTransport {
   QpidAmqpTransport(AmqpTransport.Builder b) {
     this.brokerUri = b.brokerUri;
     this.sendTimeout = b.sendTimeout;
+    this.maxPendingSends = b.maxPendingSends;
     this.closeTimeout = b.closeTimeout;
     this.onClose = b.onClose;
     int instance = INSTANCES.incrementAndGet();
@@ -157,13 +168,27 @@ final class QpidAmqpTransport implements AmqpTransport {
     if (closed.get()) {
       return dev.parley.transport.spi.Transport.closedFailure();
     }
+    // Both bounds: sends waiting for the send thread (they stay queued after they time out, until
+    // the thread reaches them — it may be stuck in a send while the link is down), and sends
+    // waiting for the broker's outcome.
+    if (queuedSends.get() >= maxPendingSends || pendingSends.size() >= maxPendingSends) {
+      return CompletableFuture.failedFuture(
+          new TransportException(
+              BACKLOG_FULL,
+              maxPendingSends
+                  + " sends already wait for the broker's outcome (it is slow or unreachable);"
+                  + " this one was not queued",
+              null));
+    }
     long seq = sendSequence.incrementAndGet();
     PendingSend pending = new PendingSend(sendTimeout);
     pendingSends.put(seq, pending);
     CompletableFuture<Void> result = pending.future();
+    queuedSends.incrementAndGet();
     try {
       sendThread.execute(() -> doSend(destination, message, options, seq, result));
     } catch (RejectedExecutionException e) {
+      queuedSends.decrementAndGet();
       settle(
           seq,
           result,
@@ -196,6 +221,7 @@ final class QpidAmqpTransport implements AmqpTransport {
       SendOptions options,
       long seq,
       CompletableFuture<Void> result) {
+    queuedSends.decrementAndGet();
     if (result.isDone()) {
       return; // timed out while queued
     }

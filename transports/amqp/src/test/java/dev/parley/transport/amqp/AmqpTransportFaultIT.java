@@ -159,4 +159,93 @@ class AmqpTransportFaultIT {
       proxy.resetAll(); // so that closing does not wait on the silent link
     }
   }
+
+  /**
+   * M11's bounded memory: while the link is silent, at most {@code maxPendingSends} sends wait for
+   * the broker; a send beyond them fails at once with {@code parley.transport.backlog_full} instead
+   * of queueing (before: every send queued for the send thread for as long as the link stayed
+   * down). After the link heals, sends are accepted again.
+   */
+  @Test
+  void aSilentLinkBoundsTheSendsWaitingForIt() throws Exception {
+    int max = 500;
+    int sends = 5_000;
+    try (AmqpTransport bounded =
+        AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
+            .sendTimeout(Duration.ofSeconds(2))
+            .heartbeat(Duration.ofSeconds(30))
+            .maxPendingSends(max)
+            .reconnectDelay(Duration.ofMillis(50))
+            .maxReconnectDelay(Duration.ofMillis(500))
+            .closeTimeout(Duration.ofSeconds(1))
+            .build()) {
+      dev.parley.transport.spi.Destination.Queue queue =
+          new dev.parley.transport.spi.Destination.Queue(
+              "fault.bounded." + UUID.randomUUID().toString().substring(0, 8));
+      Message message = Message.builder().payload(new byte[1024]).build();
+      bounded.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
+
+      proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+      java.util.List<CompletableFuture<Void>> futures = new java.util.ArrayList<>();
+      long start = System.nanoTime();
+      for (int i = 0; i < sends; i++) {
+        futures.add(
+            bounded.send(
+                queue,
+                Message.builder().payload(new byte[1024]).build(),
+                dev.parley.transport.spi.SendOptions.NONE));
+      }
+      long loopMillis = (System.nanoTime() - start) / 1_000_000;
+      long refusedAtOnce =
+          futures.stream()
+              .filter(
+                  f ->
+                      f.isCompletedExceptionally()
+                          && code(f).equals("parley.transport.backlog_full"))
+              .count();
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+          .handle((v, e) -> null)
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      java.util.Map<String, Long> codes =
+          futures.stream()
+              .collect(
+                  java.util.stream.Collectors.groupingBy(
+                      AmqpTransportFaultIT::code,
+                      java.util.TreeMap::new,
+                      java.util.stream.Collectors.counting()));
+      System.out.printf(
+          "bounded sends: %d sent in %d ms, %d refused at once, outcomes %s%n",
+          sends, loopMillis, refusedAtOnce, codes);
+
+      assertThat(loopMillis).as("the loop ran within the send timeout").isLessThan(2_000);
+      assertThat(refusedAtOnce).as("refused without queueing").isGreaterThanOrEqualTo(sends - max);
+      assertThat(codes.keySet())
+          .isSubsetOf(
+              "parley.transport.backlog_full",
+              dev.parley.transport.spi.Transport.SEND_TIMEOUT,
+              "parley.transport.connection_lost");
+
+      proxy.clearToxics();
+      proxy.resetAll();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  bounded
+                          .send(queue, message, dev.parley.transport.spi.SendOptions.NONE)
+                          .get(5, java.util.concurrent.TimeUnit.SECONDS)
+                      == null);
+    }
+  }
+
+  private static String code(CompletableFuture<Void> f) {
+    Throwable t = f.handle((v, e) -> e).join();
+    if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t == null
+        ? "ok"
+        : t instanceof TransportException e ? e.status().errorCode() : t.getClass().getName();
+  }
 }
