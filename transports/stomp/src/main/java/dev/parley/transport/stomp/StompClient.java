@@ -61,11 +61,18 @@ final class StompClient implements AutoCloseable {
   private static final class Receipt extends PendingSends.Send {
     private final String destination;
     private final String queueName;
+    private final String subscription;
 
-    Receipt(Duration timeout, String destination, String queueName) {
+    Receipt(Duration timeout, String destination, String queueName, String subscription) {
       super(timeout);
       this.destination = destination;
       this.queueName = queueName;
+      this.subscription = subscription;
+    }
+
+    /** A SUBSCRIBE's subscription id, else null. */
+    String subscription() {
+      return subscription;
     }
 
     String destination() {
@@ -299,7 +306,12 @@ final class StompClient implements AutoCloseable {
     if (log.isTraceEnabled()) {
       log.trace("> {}{} receipt {} ({} bytes)", command, headers, receiptId, body.length);
     }
-    Receipt pending = new Receipt(timeout, headers.get("destination"), headers.get("x-queue-name"));
+    Receipt pending =
+        new Receipt(
+            timeout,
+            headers.get("destination"),
+            headers.get("x-queue-name"),
+            command.equals("SUBSCRIBE") ? headers.get("id") : null);
     receipts.put(id, pending);
     try {
       writeEncoded(StompFrame.encode(command, headers, receiptId, body));
@@ -338,8 +350,9 @@ final class StompClient implements AutoCloseable {
   /**
    * An ERROR without a {@code receipt-id} (RabbitMQ's plugin answers a refused SUBSCRIBE or SEND
    * so, and may still send the SUBSCRIBE's RECEIPT after it): fails the frames waiting for a
-   * receipt whose queue or destination the error quotes ({@code 'name'}). Others wait on: the
-   * broker closes the connection, which fails them as lost.
+   * receipt whose queue or destination the error quotes ({@code 'name'}), or — Artemis answers a
+   * refused SUBSCRIBE with "Error creating subscription s2.1" and nothing more — whose subscription
+   * id it quotes. Others wait on: the broker closes the connection, which fails them as lost.
    */
   private void failNamedIn(String text, TransportException e) {
     for (Map.Entry<Long, Receipt> r : receipts.entries()) {
@@ -372,7 +385,20 @@ final class StompClient implements AutoCloseable {
     if (r.queueName() != null) {
       names.add(r.queueName());
     }
+    if (r.subscription() != null) {
+      names.add(r.subscription());
+    }
     return names;
+  }
+
+  /**
+   * The broker's error text without a dump of the message it refused: Artemis quotes a refused SEND
+   * whole ({@code CoreMessage[... properties=TypedProperties[...]]}), every header with its value —
+   * a bearer token among them — which would go to the log and into the exception.
+   */
+  static String withoutMessageDump(String text) {
+    int dump = text.indexOf("CoreMessage[");
+    return dump < 0 ? text : text.substring(0, dump).trim() + " (the message's details withheld)";
   }
 
   private static long receiptId(String header) {
@@ -403,8 +429,10 @@ final class StompClient implements AutoCloseable {
             }
           }
           case "ERROR" -> {
-            String message = frame.headers().getOrDefault("message", "ERROR");
-            String text = new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            String message = withoutMessageDump(frame.headers().getOrDefault("message", "ERROR"));
+            String text =
+                withoutMessageDump(
+                    new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim());
             // RabbitMQ's plugin reports the auto-deleted queue of a subscription that has just
             // ended this way, and keeps the connection: not worth a warning.
             boolean benign = message.equals("Subscription not found");
@@ -414,7 +442,7 @@ final class StompClient implements AutoCloseable {
             if (receiptId != null) {
               fail(receiptId(receiptId), e);
             } else {
-              failNamedIn(text, e);
+              failNamedIn(message + " " + text, e);
             }
             // STOMP brokers close the connection after an ERROR frame.
           }
