@@ -1,7 +1,6 @@
 package dev.parley.transport.spi;
 
 import dev.parley.error.TransportException;
-import dev.parley.internal.DeadlineTimer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 
@@ -18,13 +19,16 @@ import java.util.function.BiConsumer;
  * confirm, a RECEIPT, an AMQP settlement), by a sequence number that grows with time, each failed
  * with {@link TransportException} {@link Transport#SEND_TIMEOUT} when its deadline passes first.
  *
- * <p>One timer task at a time, at the earliest deadline (on Parley's one ticking timer, so up to 2
- * ms late), however many sends wait: a send answered in time costs an insert and a removal in an
- * ordered map, no timer task of its own and no thread wake-up. Sends are expected to share one
- * timeout per map, so the earliest deadline is the oldest send's; one given a shorter timeout than
- * those before it fails no earlier than they would.
+ * <p>One timer task at a time, at the earliest deadline, however many sends wait: a send answered
+ * in time costs an insert and a removal in an ordered map, no timer task of its own and no thread
+ * wake-up. Under a steady load the timer wakes about once per send timeout (not every few
+ * milliseconds, as a ticking timer or a sweeper would). Sends are expected to share one timeout per
+ * map, so the earliest deadline is the oldest send's; one given a shorter timeout than those before
+ * it fails no earlier than they would.
  *
- * <p>The transport keeps its own bookkeeping (a window slot, a confirm's order) and says how an
+ * <p>The timer is one daemon thread per JVM ({@code parley-send-timeouts}), apart from the one that
+ * fires call deadlines, so that what runs when a send times out cannot delay a request's deadline.
+ * The transport keeps its own bookkeeping (a window slot, a confirm's order) and says how an
  * overdue send fails, through the {@code fail} callback given here; the callback runs on the timer
  * thread and must not block. Thread-safe.
  *
@@ -129,23 +133,41 @@ public final class PendingSends<S extends PendingSends.Send> {
     if (oldest == null || !armed.compareAndSet(false, true)) {
       return;
     }
-    DeadlineTimer.SHARED.schedule(
-        this::expire, Math.max(0, oldest.getValue().deadline - System.nanoTime()));
+    Timer.THREAD.schedule(
+        this::expire,
+        Math.max(0, oldest.getValue().deadline - System.nanoTime()),
+        TimeUnit.NANOSECONDS);
+  }
+
+  /** The one timer thread of every transport's send timeouts, started on first use. */
+  private static final class Timer {
+    static final ScheduledThreadPoolExecutor THREAD =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "parley-send-timeouts");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   private void expire() {
     armed.set(false);
     long now = System.nanoTime();
-    for (Map.Entry<Long, S> e : sends.entrySet()) {
-      if (e.getValue().deadline - now > 0) {
-        break; // sends share a timeout: those after it are not overdue either
+    try {
+      for (Map.Entry<Long, S> e : sends.entrySet()) {
+        if (e.getValue().deadline - now > 0) {
+          break; // sends share a timeout: those after it are not overdue either
+        }
+        if (sends.remove(e.getKey(), e.getValue())) {
+          count.decrementAndGet();
+          fail.accept(
+              e.getValue(),
+              new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
+        }
       }
-      if (sends.remove(e.getKey(), e.getValue())) {
-        count.decrementAndGet();
-        fail.accept(
-            e.getValue(), new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
-      }
+    } finally {
+      arm(); // a failing callback must not leave the sends after it without a timer
     }
-    arm();
   }
 }

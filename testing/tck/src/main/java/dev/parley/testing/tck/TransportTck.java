@@ -1617,6 +1617,8 @@ public abstract class TransportTck {
         .filter(name -> !name.startsWith("CompletableFutureDelayScheduler"))
         // one per JVM, started at the first deadline and never stopped (DeadlineTimer.SHARED)
         .filter(name -> !name.equals("parley-deadline-timer"))
+        // one per JVM too, started at the first send waiting for the broker (PendingSends)
+        .filter(name -> !name.equals("parley-send-timeouts"))
         .filter(
             name ->
                 !name.startsWith("activemq-")
