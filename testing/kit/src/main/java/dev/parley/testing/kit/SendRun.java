@@ -130,6 +130,69 @@ public final class SendRun {
     return t instanceof TransportException e ? e.status().errorCode() : t.getClass().getName();
   }
 
+  /**
+   * What a consumer found in the run's queue afterwards: distinct ids {@code consumed}, ids that
+   * were never sent ({@code invented}), ids seen again ({@code duplicates}, which an inbox skips),
+   * and failed sends that arrived all the same ({@code failedButArrived}: the unknown outcomes).
+   */
+  public record Drained(int consumed, int invented, int duplicates, long failedButArrived) {}
+
+  /**
+   * After {@link #await}: consumes {@code queue} until every confirmed send has arrived (within
+   * {@code timeout}, else an assertion error names what is missing) and reports what came. Ids
+   * {@code ignored} (a declaration message sent before the run) are not counted.
+   */
+  public Drained drain(
+      Transport transport,
+      dev.parley.transport.spi.Destination.Queue queue,
+      Duration timeout,
+      java.util.Set<String> ignored) {
+    Map<String, Outcome> sent = outcomes();
+    java.util.Set<String> consumed = ConcurrentHashMap.newKeySet();
+    AtomicInteger invented = new AtomicInteger();
+    AtomicInteger duplicates = new AtomicInteger();
+    dev.parley.transport.spi.TransportSubscription subscription =
+        transport.subscribe(
+            queue,
+            new dev.parley.transport.spi.ConsumerSettings(1, 200, false),
+            dev.parley.transport.spi.DeliveryHandler.settling(
+                d -> {
+                  String id = d.message().id();
+                  if (!ignored.contains(id)) {
+                    if (!sent.containsKey(id)) {
+                      invented.incrementAndGet();
+                    }
+                    if (!consumed.add(id)) {
+                      duplicates.incrementAndGet();
+                    }
+                  }
+                  return CompletableFuture.completedFuture(null);
+                }));
+    List<String> confirmedIds = confirmedIds();
+    try {
+      Awaitility.await()
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> consumed.containsAll(confirmedIds));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      List<String> missing = confirmedIds.stream().filter(id -> !consumed.contains(id)).toList();
+      throw new AssertionError(
+          missing.size()
+              + " confirmed sends not consumed within "
+              + timeout
+              + ", among them "
+              + missing.subList(0, Math.min(5, missing.size())),
+          e);
+    } finally {
+      subscription.close();
+    }
+    long failedButArrived =
+        sent.entrySet().stream()
+            .filter(e -> e.getValue() == Outcome.FAILED && consumed.contains(e.getKey()))
+            .count();
+    return new Drained(consumed.size(), invented.get(), duplicates.get(), failedButArrived);
+  }
+
   /** Every message id sent, with its outcome. */
   public Map<String, Outcome> outcomes() {
     return Map.copyOf(outcomes);

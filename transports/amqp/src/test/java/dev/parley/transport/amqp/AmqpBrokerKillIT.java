@@ -5,17 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.testing.kit.ChildJvmBroker;
 import dev.parley.testing.kit.SendRun;
-import dev.parley.transport.spi.ConsumerSettings;
-import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
-import dev.parley.transport.spi.TransportSubscription;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -76,47 +68,17 @@ class AmqpBrokerKillIT {
             .until(() -> transport.reconnects() > reconnectsBefore && transport.isConnected());
       }
       run.await(Duration.ofSeconds(300));
-      Map<String, SendRun.Outcome> outcome = run.outcomes();
-
-      Set<String> consumed = ConcurrentHashMap.newKeySet();
-      AtomicInteger invented = new AtomicInteger();
-      AtomicInteger duplicates = new AtomicInteger();
-      TransportSubscription subscription =
-          transport.subscribe(
-              queue,
-              new ConsumerSettings(1, 200, false),
-              DeliveryHandler.settling(
-                  d -> {
-                    String id = d.message().id();
-                    if (!outcome.containsKey(id)) {
-                      invented.incrementAndGet();
-                    }
-                    if (!consumed.add(id)) {
-                      duplicates.incrementAndGet(); // an id seen before: an inbox skips it
-                    }
-                    return CompletableFuture.completedFuture(null);
-                  }));
-      List<String> acceptedIds = run.confirmedIds();
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(100))
-          .untilAsserted(() -> assertThat(consumed).containsAll(acceptedIds));
-      subscription.close();
+      SendRun.Drained drained = run.drain(transport, queue, Duration.ofSeconds(120), Set.of());
       System.out.printf(
-          "M12: kills=%d sent=%d accepted=%d failed=%d %s consumed=%d (failed sends that arrived"
-              + " all the same: %d) duplicates=%d reconnects=%d%n",
+          "M12: kills=%d sent=%d accepted=%d failed=%d %s %s reconnects=%d%n",
           KILLS,
-          outcome.size(),
+          run.outcomes().size(),
           run.confirmed(),
           run.failed(),
           run.failureCodes(),
-          consumed.size(),
-          outcome.entrySet().stream()
-              .filter(e -> e.getValue() == SendRun.Outcome.FAILED && consumed.contains(e.getKey()))
-              .count(),
-          duplicates.get(),
+          drained,
           transport.reconnects());
-      assertThat(invented.get()).as("consumed but never sent").isZero();
+      assertThat(drained.invented()).as("consumed but never sent").isZero();
       assertThat(transport.reconnects())
           .as("reconnects seen by the client")
           .isGreaterThanOrEqualTo(KILLS);

@@ -125,12 +125,7 @@ class AmqpTransportFaultIT {
   @Test
   void aSendTheBrokerNeverSettlesFailsWithTheSendTimeout() throws Exception {
     Duration sendTimeout = Duration.ofSeconds(1);
-    try (AmqpTransport slowHeartbeats =
-        AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
-            .sendTimeout(sendTimeout)
-            .heartbeat(Duration.ofSeconds(30))
-            .closeTimeout(Duration.ofSeconds(1))
-            .build()) {
+    try (AmqpTransport slowHeartbeats = slowHeartbeats(sendTimeout, 10_000)) {
       dev.parley.transport.spi.Destination.Queue queue =
           new dev.parley.transport.spi.Destination.Queue(
               "fault.timeouts." + UUID.randomUUID().toString().substring(0, 8));
@@ -170,15 +165,7 @@ class AmqpTransportFaultIT {
   void aSilentLinkBoundsTheSendsWaitingForIt() throws Exception {
     int max = 500;
     int sends = 5_000;
-    try (AmqpTransport bounded =
-        AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
-            .sendTimeout(Duration.ofSeconds(2))
-            .heartbeat(Duration.ofSeconds(30))
-            .maxPendingSends(max)
-            .reconnectDelay(Duration.ofMillis(50))
-            .maxReconnectDelay(Duration.ofMillis(500))
-            .closeTimeout(Duration.ofSeconds(1))
-            .build()) {
+    try (AmqpTransport bounded = slowHeartbeats(Duration.ofSeconds(2), max)) {
       dev.parley.transport.spi.Destination.Queue queue =
           new dev.parley.transport.spi.Destination.Queue(
               "fault.bounded." + UUID.randomUUID().toString().substring(0, 8));
@@ -237,6 +224,21 @@ class AmqpTransportFaultIT {
                           .get(5, java.util.concurrent.TimeUnit.SECONDS)
                       == null);
     }
+  }
+
+  /**
+   * A transport through the proxy whose heartbeats (30 s) are slower than its send timeout, so a
+   * silent link is not declared dead before the sends on it time out.
+   */
+  private AmqpTransport slowHeartbeats(Duration sendTimeout, int maxPendingSends) {
+    return AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
+        .sendTimeout(sendTimeout)
+        .heartbeat(Duration.ofSeconds(30))
+        .maxPendingSends(maxPendingSends)
+        .reconnectDelay(Duration.ofMillis(50))
+        .maxReconnectDelay(Duration.ofMillis(500))
+        .closeTimeout(Duration.ofSeconds(1))
+        .build();
   }
 
   private static String code(CompletableFuture<Void> f) {
