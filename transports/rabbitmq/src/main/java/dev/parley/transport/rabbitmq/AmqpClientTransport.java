@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,6 +42,9 @@ final class AmqpClientTransport implements RabbitTransport {
   private static final Logger log = LoggerFactory.getLogger(AmqpClientTransport.class);
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
+  /** How long cutting a connection waits for the broker's close-ok before closing the socket. */
+  private static final Duration ABORT_WAIT = Duration.ofMillis(500);
+
   private final RabbitTransport.Builder config;
   private final Topology topology;
   private final String instance;
@@ -56,7 +60,7 @@ final class AmqpClientTransport implements RabbitTransport {
   private final Declarer consumerSide;
   private final ScheduledExecutorService timer;
   private final ExecutorService confirms;
-  private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+  private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong reconnects = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -90,6 +94,9 @@ final class AmqpClientTransport implements RabbitTransport {
     factory.setNetworkRecoveryInterval(config.recoveryInterval.toMillis());
     factory.setRequestedHeartbeat((int) Math.max(1, config.heartbeat.toSeconds()));
     factory.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, config.sendTimeout.toMillis()));
+    factory.setChannelRpcTimeout((int) Math.min(Integer.MAX_VALUE, config.rpcTimeout.toMillis()));
+    // An answer that comes after its operation timed out must not be taken for the next one's.
+    factory.setChannelShouldCheckRpcResponseType(true);
     factory.setSharedExecutor(clientThreads);
     factory.setShutdownExecutor(clientThreads);
     Connection pub = null;
@@ -275,7 +282,7 @@ final class AmqpClientTransport implements RabbitTransport {
           "source: " + source + " (expected: a group queue or a queue, not an event channel)");
     }
     String queue = Topology.queueName(source);
-    TransportSubscription subscription;
+    Subscription subscription;
     if (settings.temporary()) {
       consumerSide.temporaryQueue(queue);
       subscription = consumers(queue, source, settings, handler);
@@ -293,7 +300,7 @@ final class AmqpClientTransport implements RabbitTransport {
     return subscription;
   }
 
-  private TransportSubscription consumers(
+  private Subscription consumers(
       String queue, Destination source, ConsumerSettings settings, DeliveryHandler handler) {
     List<QueueConsumer> consumers = new ArrayList<>();
     try {
@@ -316,20 +323,21 @@ final class AmqpClientTransport implements RabbitTransport {
       consumers.forEach(c -> c.stop(Duration.ZERO));
       throw e;
     }
-    return new TransportSubscription() {
+    return new Subscription() {
       private final AtomicBoolean done = new AtomicBoolean();
 
       @Override
-      public void close() {
+      void close(long deadline) {
         if (done.compareAndSet(false, true)) {
-          consumers.forEach(c -> c.stop(config.closeTimeout));
+          // One bound for the whole subscription, not one per consumer.
+          consumers.forEach(c -> c.stop(remaining(deadline)));
           subscriptions.remove(this);
         }
       }
     };
   }
 
-  private TransportSubscription partitioned(
+  private Subscription partitioned(
       Destination.GroupQueue group, ConsumerSettings settings, DeliveryHandler handler) {
     String queue = group.queueName();
     String partitionExchange = Topology.partitionExchange(group);
@@ -362,13 +370,31 @@ final class AmqpClientTransport implements RabbitTransport {
             timer,
             handler);
     subscription.start();
-    return new TransportSubscription() {
+    return new Subscription() {
       @Override
-      public void close() {
-        subscription.close();
+      void close(long deadline) {
+        subscription.close(deadline);
         subscriptions.remove(this);
       }
     };
+  }
+
+  /** A subscription whose close can share a bound with others (the transport's close). */
+  private abstract class Subscription implements TransportSubscription {
+
+    /**
+     * Closes, waiting for handlers in progress until {@code deadline} ({@link System#nanoTime}).
+     */
+    abstract void close(long deadline);
+
+    @Override
+    public final void close() {
+      close(System.nanoTime() + config.closeTimeout.toNanos());
+    }
+  }
+
+  static Duration remaining(long deadline) {
+    return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
   }
 
   // ---- life ----------------------------------------------------------------------------------
@@ -378,10 +404,16 @@ final class AmqpClientTransport implements RabbitTransport {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    // Handlers in progress get closeTimeout in all; the broker then gets rpcTimeout to take the
+    // acknowledgements and goodbyes. An answer that never comes (a consumer's cancel sent as its
+    // connection died, left waiting by amqp-client) would otherwise hold the close.
+    long handlersDeadline = System.nanoTime() + config.closeTimeout.toNanos();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread guard = closeGuard(config.closeTimeout.plus(config.rpcTimeout), finished);
     try {
-      for (TransportSubscription s : List.copyOf(subscriptions)) {
+      for (Subscription s : List.copyOf(subscriptions)) {
         try {
-          s.close();
+          s.close(handlersDeadline);
         } catch (RuntimeException e) {
           log.warn("{}: closing a subscription failed: {}", instance, e.toString());
         }
@@ -390,8 +422,50 @@ final class AmqpClientTransport implements RabbitTransport {
       closeQuietly(consuming);
       closeQuietly(publishing);
     } finally {
+      finished.countDown();
+      try {
+        guard.join(ABORT_WAIT.toMillis() * 2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       // Whatever failed above, no thread of this transport outlives it.
       shutdownThreads();
+    }
+  }
+
+  /**
+   * A thread that cuts both connections if the close has not {@code finished} within {@code bound}:
+   * that fails every operation still waiting for the broker at once.
+   */
+  private Thread closeGuard(Duration bound, CountDownLatch finished) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                if (!finished.await(bound.toNanos(), TimeUnit.NANOSECONDS)) {
+                  log.warn(
+                      "{}: the broker did not let the transport close within {}; cutting its"
+                          + " connections (what was not acknowledged is delivered again)",
+                      instance,
+                      bound);
+                  abortQuietly(consuming);
+                  abortQuietly(publishing);
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            instance + "-close-guard");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void abortQuietly(Connection connection) {
+    try {
+      connection.abort((int) ABORT_WAIT.toMillis());
+    } catch (RuntimeException e) {
+      log.debug("aborting a connection failed: {}", e.toString());
     }
   }
 

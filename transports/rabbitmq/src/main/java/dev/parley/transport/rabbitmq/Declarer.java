@@ -1,6 +1,7 @@
 package dev.parley.transport.rabbitmq;
 
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ChannelContinuationTimeoutException;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.parley.error.TransportException;
@@ -132,6 +133,11 @@ final class Declarer {
     Throwable cause = e.getCause() instanceof ShutdownSignalException s ? s : e;
     if (channel != null && !channel.isOpen()) {
       channel = null;
+    }
+    if (e instanceof ChannelContinuationTimeoutException) {
+      // Not a refusal: the broker did not answer within the transport's RPC timeout.
+      return new TransportException(
+          "parley.transport.unavailable", "RabbitMQ did not answer in time to " + what, e);
     }
     String code = accessRefused(e) ? "parley.rabbitmq.access_refused" : "parley.transport.topology";
     return new TransportException(

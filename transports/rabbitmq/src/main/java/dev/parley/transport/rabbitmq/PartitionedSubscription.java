@@ -41,6 +41,9 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
   private final PartitionGroup group;
   private volatile Channel control;
 
+  /** When closing, the deadline of the handlers in progress ({@link System#nanoTime}); else 0. */
+  private volatile long closing;
+
   PartitionedSubscription(
       Connection connection,
       String queue,
@@ -116,11 +119,20 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             false,
             null); // events: no replies
     c.start();
-    return () -> c.stop(closeTimeout);
+    return () -> c.stop(closing == 0 ? closeTimeout : AmqpClientTransport.remaining(closing));
   }
 
   @Override
   public void close() {
+    close(System.nanoTime() + closeTimeout.toNanos());
+  }
+
+  /**
+   * Stops the members' consumers, which wait for their handlers in progress until {@code deadline}
+   * ({@link System#nanoTime}) in all, then leaves the group.
+   */
+  void close(long deadline) {
+    closing = deadline == 0 ? 1 : deadline;
     group.close();
     try {
       Channel ch = control;

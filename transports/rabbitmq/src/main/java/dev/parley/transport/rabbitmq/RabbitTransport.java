@@ -55,6 +55,7 @@ public interface RabbitTransport extends Transport {
     Duration recoveryInterval = Duration.ofSeconds(1);
     int startupConnectAttempts = 20;
     Duration closeTimeout = Duration.ofSeconds(10);
+    Duration rpcTimeout = Duration.ofSeconds(10);
     String connectionName = "parley";
 
     private Builder(URI brokerUri) {
@@ -139,9 +140,26 @@ public interface RabbitTransport extends Transport {
       return this;
     }
 
-    /** How long close waits for handlers in progress; default 10 s. */
+    /**
+     * How long close waits for handlers in progress; default 10 s. The broker then has up to {@link
+     * #rpcTimeout} to take the acknowledgements and the goodbyes; a broker that has not answered by
+     * then has the transport's connections cut (what was not acknowledged is delivered again), so a
+     * close returns within about the sum of the two.
+     */
     public Builder closeTimeout(Duration closeTimeout) {
       this.closeTimeout = Durations.positive(closeTimeout, "closeTimeout");
+      return this;
+    }
+
+    /**
+     * How long an operation that waits for the broker's answer (declaring a queue, starting or
+     * cancelling a consumer, closing a channel) may wait before it fails; default 10 s.
+     * amqp-client's own default is 10 minutes: an answer that never comes (a consumer's cancel sent
+     * just as its connection died was left waiting so) would stall a send that declares, a
+     * rebalance or a close for that long.
+     */
+    public Builder rpcTimeout(Duration rpcTimeout) {
+      this.rpcTimeout = Durations.positive(rpcTimeout, "rpcTimeout");
       return this;
     }
 
