@@ -59,11 +59,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
     this.window = new Semaphore(confirmWindow);
     this.pending =
         new PendingSends<>(
-            "no confirm from RabbitMQ",
-            (p, timedOut) -> {
-              window.release();
-              completeOffThread(List.of(p), timedOut);
-            });
+            "no confirm from RabbitMQ", (p, timedOut) -> release(List.of(p), timedOut));
     connection.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
   }
 
@@ -235,8 +231,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
       settled = p == null ? List.of() : List.of(p);
     }
     if (!settled.isEmpty()) {
-      window.release(settled.size());
-      completeOffThread(settled, failure);
+      release(settled, failure);
     }
   }
 
@@ -244,9 +239,17 @@ final class Publisher implements ConfirmListener, ReturnListener {
   private void fail(long seq, TransportException failure) {
     Pending p = pending.remove(seq);
     if (p != null) {
-      window.release();
-      completeOffThread(List.of(p), failure);
+      release(List.of(p), failure);
     }
+  }
+
+  /**
+   * Frees the window slots of publishes taken out of {@link #pending} and completes their futures
+   * off this thread (null: confirmed).
+   */
+  private void release(List<Pending> settled, TransportException failure) {
+    window.release(settled.size());
+    completeOffThread(settled, failure);
   }
 
   private void completeOffThread(List<Pending> settled, TransportException failure) {
