@@ -123,6 +123,11 @@ final class AmqpSubscription implements TransportSubscription {
         loops.add(loop);
         loop.start();
       }
+    } catch (org.apache.qpid.jms.JmsOperationTimedOutException e) {
+      throw new dev.parley.error.TransportException(
+          "parley.transport.unavailable",
+          "the broker did not answer in time to consume from " + AmqpAddresses.address(source),
+          e);
     } catch (JMSException e) {
       throw new dev.parley.error.TransportException(
           QpidAmqpTransport.securityRefusal(e)

@@ -45,6 +45,7 @@ public interface AmqpTransport extends Transport {
     int startupConnectAttempts = 20;
     int maxPendingSends = 10_000;
     Duration closeTimeout = Duration.ofSeconds(10);
+    Duration requestTimeout = Duration.ofSeconds(10);
     AutoCloseable onClose;
 
     private Builder(URI brokerUri) {
@@ -111,6 +112,17 @@ public interface AmqpTransport extends Transport {
     /** How long close waits for handlers in progress; default 10 s. */
     public Builder closeTimeout(Duration closeTimeout) {
       this.closeTimeout = Durations.positive(closeTimeout, "closeTimeout");
+      return this;
+    }
+
+    /**
+     * How long an operation that waits for the broker's answer (opening a session, a consumer or a
+     * temporary queue) may wait before it fails with {@code parley.transport.unavailable}; default
+     * 10 s. Qpid JMS's own default ({@code jms.requestTimeout}) is to wait without limit: on a
+     * silent link a subscribe would hang for as long as the link stays silent.
+     */
+    public Builder requestTimeout(Duration requestTimeout) {
+      this.requestTimeout = Durations.positive(requestTimeout, "requestTimeout");
       return this;
     }
 

@@ -388,6 +388,8 @@ final class QpidAmqpTransport implements AmqpTransport {
         + b.sendTimeout.toMillis()
         + "&jms.closeTimeout="
         + b.closeTimeout.toMillis()
+        + "&jms.requestTimeout="
+        + b.requestTimeout.toMillis()
         + "&jms.forceAsyncAcks=false";
   }
 

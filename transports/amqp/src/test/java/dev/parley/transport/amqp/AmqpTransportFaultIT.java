@@ -35,6 +35,8 @@ class AmqpTransportFaultIT {
 
   @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
 
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
+
   private FaultProxy proxy;
   private AmqpTransport transport;
   private Messaging messaging;
@@ -227,6 +229,64 @@ class AmqpTransportFaultIT {
   }
 
   /**
+   * An operation the broker never answers (every byte blackholed, heartbeats slower than the test)
+   * fails after the transport's bound instead of waiting for as long as the link stays silent (Qpid
+   * JMS waits for a resource's creation without limit unless told otherwise); then the transport
+   * closes within its close bound.
+   */
+  @Test
+  void aSubscribeAndACloseTheBrokerNeverAnswersEndWithinTheirBounds() throws Exception {
+    Duration sendTimeout = Duration.ofSeconds(1);
+    AmqpTransport silent = slowHeartbeats(sendTimeout, 10_000);
+    dev.parley.transport.spi.Destination.Queue queue =
+        new dev.parley.transport.spi.Destination.Queue(
+            "fault.silent." + UUID.randomUUID().toString().substring(0, 8));
+    Message message = Message.builder().payload(new byte[] {1}).build();
+    silent.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
+
+    proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+    // The fault: a send is no longer settled.
+    CompletableFuture<Void> unsettled =
+        silent.send(queue, message, dev.parley.transport.spi.SendOptions.NONE);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofMillis(800))
+        .until(() -> !unsettled.isDone());
+
+    long start = System.nanoTime();
+    CompletableFuture<Object> subscribed =
+        CompletableFuture.supplyAsync(
+            () ->
+                silent.subscribe(
+                    queue,
+                    new dev.parley.transport.spi.ConsumerSettings(1, 10, false),
+                    dev.parley.transport.spi.DeliveryHandler.settling(
+                        d -> CompletableFuture.completedFuture(null))));
+    Throwable failure =
+        subscribed
+            .handle(
+                (v, e) -> e instanceof java.util.concurrent.CompletionException ? e.getCause() : e)
+            .get(20, java.util.concurrent.TimeUnit.SECONDS);
+    long subscribeMillis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(failure)
+        .isInstanceOfSatisfying(
+            TransportException.class,
+            e -> assertThat(e.errorCode()).isEqualTo("parley.transport.unavailable"));
+    assertThat(subscribeMillis)
+        .isGreaterThanOrEqualTo(REQUEST_TIMEOUT.toMillis() - 5)
+        .isLessThan(REQUEST_TIMEOUT.toMillis() + 3_000);
+
+    start = System.nanoTime();
+    CompletableFuture.runAsync(silent::close).get(20, java.util.concurrent.TimeUnit.SECONDS);
+    long closeMillis = (System.nanoTime() - start) / 1_000_000;
+    System.out.printf(
+        "silent link: subscribe failed after %d ms (%s), close took %d ms%n",
+        subscribeMillis, failure, closeMillis);
+    assertThat(closeMillis).isLessThan(5_000);
+    proxy.clearToxics(); // so that the other transport on the proxy closes at once
+  }
+
+  /**
    * A transport through the proxy whose heartbeats (30 s) are slower than its send timeout, so a
    * silent link is not declared dead before the sends on it time out.
    */
@@ -238,6 +298,7 @@ class AmqpTransportFaultIT {
         .reconnectDelay(Duration.ofMillis(50))
         .maxReconnectDelay(Duration.ofMillis(500))
         .closeTimeout(Duration.ofSeconds(1))
+        .requestTimeout(REQUEST_TIMEOUT)
         .build();
   }
 
