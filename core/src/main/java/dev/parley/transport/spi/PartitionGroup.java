@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -33,18 +34,21 @@ import org.slf4j.LoggerFactory;
  * except for a member that hears nobody else and never owned anything, which takes its partitions
  * at once.
  *
- * <p>Announcements and rebalances run on the transport's timer, one after the other (a transport
- * may rely on that: the STOMP transport also restores its subscriptions there after a reconnect),
- * never on a client library's thread. Stopping a consumer waits for what it has in hand, up to the
- * transport's close timeout.
+ * <p>Rebalances run on the transport's timer, one after the other (a transport may rely on that:
+ * the STOMP transport also restores its subscriptions there after a reconnect), never on a client
+ * library's thread. Stopping a consumer waits for what it has in hand, up to the transport's close
+ * timeout, so a rebalance may take that long; announcements therefore run on a thread of the
+ * group's own, every heartbeat whatever a rebalance is waiting for. (On the timer, a member whose
+ * rebalance waited longer than three heartbeats fell silent: the others dropped it and took its
+ * partitions while it still held them, then had to give them back when it spoke again.)
  */
 public final class PartitionGroup implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PartitionGroup.class);
 
   /**
-   * What a transport does for the group: announcements on the timer, the rest on the group's
-   * thread.
+   * What a transport does for the group: announcements on the group's own thread, consumers started
+   * and stopped on the transport's timer.
    */
   public interface Broker {
 
@@ -78,6 +82,9 @@ public final class PartitionGroup implements AutoCloseable {
   private final AtomicBoolean rebalanceDue = new AtomicBoolean();
   private ScheduledFuture<?> tick;
 
+  /** Runs the announcements (one thread, the group's own); null before start. */
+  private ScheduledExecutorService heartbeats;
+
   /** Set when start() has listened: no rebalance (one an announcement asked for) runs before. */
   private volatile boolean started;
 
@@ -94,7 +101,7 @@ public final class PartitionGroup implements AutoCloseable {
    *     once may go quiet (e.g. drop its connection to give messages back) just while the joining
    *     member listens, which then hears nobody and takes every partition
    * @param broker the transport's side
-   * @param timer the transport's timer, which runs the announcements and the rebalances
+   * @param timer the transport's timer, which runs the rebalances
    */
   public PartitionGroup(
       String name,
@@ -139,7 +146,21 @@ public final class PartitionGroup implements AutoCloseable {
     started = true;
     rebalance();
     long period = heartbeat.toMillis();
-    tick = timer.scheduleWithFixedDelay(this::onTick, period, period, TimeUnit.MILLISECONDS);
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      heartbeats =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "parley-members-" + name);
+                t.setDaemon(true);
+                return t;
+              });
+      heartbeats.scheduleWithFixedDelay(
+          () -> announce(true), period, period, TimeUnit.MILLISECONDS);
+      tick = timer.scheduleWithFixedDelay(this::onTick, period, period, TimeUnit.MILLISECONDS);
+    }
   }
 
   /**
@@ -183,7 +204,6 @@ public final class PartitionGroup implements AutoCloseable {
 
   private void onTick() {
     try {
-      announce(true);
       rebalance();
     } catch (RuntimeException e) {
       log.warn("{}: rebalancing failed: {}", name, e.toString());
@@ -250,9 +270,13 @@ public final class PartitionGroup implements AutoCloseable {
     }
   }
 
-  /** Stops every local consumer (each drains within the transport's bound), then says goodbye. */
+  /**
+   * Stops every local consumer (each drains within the transport's bound; the member goes on
+   * announcing itself meanwhile), then says goodbye.
+   */
   @Override
   public void close() {
+    ScheduledExecutorService announcing;
     synchronized (this) {
       if (closed) {
         return;
@@ -264,6 +288,17 @@ public final class PartitionGroup implements AutoCloseable {
       for (Slot s : slots) {
         s.owned.values().forEach(this::stop);
         s.owned.clear();
+      }
+      announcing = heartbeats;
+    }
+    if (announcing != null) {
+      // No hello may follow the goodbye: wait for one being sent (a send is bounded by the
+      // transport; a heartbeat's wait is only a guard against one that is not).
+      announcing.shutdown();
+      try {
+        announcing.awaitTermination(heartbeat.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
     announce(false);

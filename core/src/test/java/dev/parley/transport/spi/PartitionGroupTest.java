@@ -11,8 +11,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,14 +36,23 @@ class PartitionGroupTest {
 
   private final AtomicInteger mostAtOnce = new AtomicInteger();
 
+  /** Timers of processes that have one of their own, as each transport does. */
+  private final List<ScheduledExecutorService> ownTimers = new CopyOnWriteArrayList<>();
+
   @AfterEach
   void stop() {
     everyone.forEach(PartitionGroup::close);
     timer.shutdownNow();
+    ownTimers.forEach(ScheduledExecutorService::shutdownNow);
   }
 
   private final class Process implements PartitionGroup.Broker {
     final Map<Integer, String> owners = new ConcurrentHashMap<>();
+    final AtomicInteger mostOwned = new AtomicInteger();
+
+    /** While set, stopping a consumer waits for it (a consumer finishing what it has in hand). */
+    volatile CountDownLatch stopsWaitFor;
+
     PartitionGroup group;
 
     @Override
@@ -54,7 +65,12 @@ class PartitionGroupTest {
       int now = open.computeIfAbsent(partition, p -> new AtomicInteger()).incrementAndGet();
       mostAtOnce.accumulateAndGet(now, Math::max);
       owners.put(partition, member);
+      mostOwned.accumulateAndGet(owners.size(), Math::max);
       return () -> {
+        CountDownLatch handlers = stopsWaitFor;
+        if (handlers != null) {
+          handlers.await(10, TimeUnit.SECONDS);
+        }
         owners.remove(partition);
         open.get(partition).decrementAndGet();
       };
@@ -62,12 +78,21 @@ class PartitionGroupTest {
   }
 
   private Process join(int members, Duration handover) {
+    return join(members, handover, timer);
+  }
+
+  private Process join(int members, Duration handover, ScheduledExecutorService timer) {
+    return join(members, handover, timer, HEARTBEAT);
+  }
+
+  private Process join(
+      int members, Duration handover, ScheduledExecutorService timer, Duration heartbeat) {
     Process p = new Process();
     p.group =
         new PartitionGroup(
-            "test", PARTITIONS, members, HEARTBEAT, handover, handover.isZero(), p, timer);
+            "test", PARTITIONS, members, heartbeat, handover, handover.isZero(), p, timer);
     everyone.add(p.group);
-    p.group.start(HEARTBEAT.multipliedBy(3).dividedBy(2));
+    p.group.start(heartbeat.multipliedBy(3).dividedBy(2));
     return p;
   }
 
@@ -136,5 +161,50 @@ class PartitionGroupTest {
               assertThat(first.owners).hasSize(4);
               assertThat(later.get(0).owners).hasSize(4);
             });
+  }
+
+  /**
+   * A member whose rebalance waits for a consumer it gives up (handlers still running, up to the
+   * transport's close timeout) keeps announcing itself: the others must not drop it after three
+   * silent heartbeats and take its partitions while it still holds them. Each member has a timer of
+   * its own (one thread), as in the transports.
+   */
+  @Test
+  void aMemberWaitingForAConsumerItGivesUpIsNotDroppedByTheOthers() {
+    ScheduledExecutorService firstTimer = Executors.newSingleThreadScheduledExecutor();
+    ScheduledExecutorService secondTimer = Executors.newSingleThreadScheduledExecutor();
+    ownTimers.add(firstTimer);
+    ownTimers.add(secondTimer);
+    // Slower heartbeats than the other tests': a member is dropped after 3 of them (600 ms), far
+    // above a loaded machine's scheduling delays.
+    Duration heartbeat = Duration.ofMillis(200);
+    Process first = join(1, Duration.ZERO, firstTimer, heartbeat);
+    assertThat(first.owners).hasSize(PARTITIONS);
+    CountDownLatch handlers = new CountDownLatch(1);
+    first.stopsWaitFor = handlers;
+
+    Process second = join(1, Duration.ZERO, secondTimer, heartbeat);
+
+    // The fault: first's rebalance is stuck in giving a partition up.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> second.owners.size() > 0 && first.owners.size() == PARTITIONS);
+    // For 10 heartbeats the second member never takes more than its share.
+    await()
+        .during(heartbeat.multipliedBy(10))
+        .atMost(heartbeat.multipliedBy(15))
+        .until(() -> second.mostOwned.get() <= PARTITIONS / 2);
+    assertThat(first.owners).as("still waiting for its consumer").hasSize(PARTITIONS);
+
+    handlers.countDown();
+    first.stopsWaitFor = null;
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(first.owners).hasSize(PARTITIONS / 2);
+              assertThat(second.owners).hasSize(PARTITIONS / 2);
+            });
+    assertThat(second.mostOwned).hasValue(PARTITIONS / 2);
   }
 }
