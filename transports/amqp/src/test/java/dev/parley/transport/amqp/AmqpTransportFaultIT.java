@@ -128,13 +128,9 @@ class AmqpTransportFaultIT {
   void aSendTheBrokerNeverSettlesFailsWithTheSendTimeout() throws Exception {
     Duration sendTimeout = Duration.ofSeconds(1);
     try (AmqpTransport slowHeartbeats = slowHeartbeats(sendTimeout, 10_000)) {
-      dev.parley.transport.spi.Destination.Queue queue =
-          new dev.parley.transport.spi.Destination.Queue(
-              "fault.timeouts." + UUID.randomUUID().toString().substring(0, 8));
       Message message = Message.builder().payload(new byte[] {1}).build();
-      slowHeartbeats.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
-
-      proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+      dev.parley.transport.spi.Destination.Queue queue =
+          sentThenSilenced(slowHeartbeats, "fault.timeouts.", message);
       long start = System.nanoTime();
       Throwable failure =
           slowHeartbeats
@@ -168,13 +164,9 @@ class AmqpTransportFaultIT {
     int max = 500;
     int sends = 5_000;
     try (AmqpTransport bounded = slowHeartbeats(Duration.ofSeconds(2), max)) {
-      dev.parley.transport.spi.Destination.Queue queue =
-          new dev.parley.transport.spi.Destination.Queue(
-              "fault.bounded." + UUID.randomUUID().toString().substring(0, 8));
       Message message = Message.builder().payload(new byte[1024]).build();
-      bounded.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
-
-      proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+      dev.parley.transport.spi.Destination.Queue queue =
+          sentThenSilenced(bounded, "fault.bounded.", message);
       java.util.List<CompletableFuture<Void>> futures = new java.util.ArrayList<>();
       long start = System.nanoTime();
       for (int i = 0; i < sends; i++) {
@@ -238,13 +230,9 @@ class AmqpTransportFaultIT {
   void aSubscribeAndACloseTheBrokerNeverAnswersEndWithinTheirBounds() throws Exception {
     Duration sendTimeout = Duration.ofSeconds(1);
     AmqpTransport silent = slowHeartbeats(sendTimeout, 10_000);
-    dev.parley.transport.spi.Destination.Queue queue =
-        new dev.parley.transport.spi.Destination.Queue(
-            "fault.silent." + UUID.randomUUID().toString().substring(0, 8));
     Message message = Message.builder().payload(new byte[] {1}).build();
-    silent.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
-
-    proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+    dev.parley.transport.spi.Destination.Queue queue =
+        sentThenSilenced(silent, "fault.silent.", message);
     // The fault: a send is no longer settled.
     CompletableFuture<Void> unsettled =
         silent.send(queue, message, dev.parley.transport.spi.SendOptions.NONE);
@@ -284,6 +272,20 @@ class AmqpTransportFaultIT {
         subscribeMillis, failure, closeMillis);
     assertThat(closeMillis).isLessThan(5_000);
     proxy.clearToxics(); // so that the other transport on the proxy closes at once
+  }
+
+  /**
+   * Sends {@code message} to a new queue named from {@code prefix} and waits for the broker to take
+   * it (the link works), then makes the link silent: every byte blackholed, both ways.
+   */
+  private dev.parley.transport.spi.Destination.Queue sentThenSilenced(
+      AmqpTransport transport, String prefix, Message message) {
+    dev.parley.transport.spi.Destination.Queue queue =
+        new dev.parley.transport.spi.Destination.Queue(
+            prefix + UUID.randomUUID().toString().substring(0, 8));
+    transport.send(queue, message, dev.parley.transport.spi.SendOptions.NONE).join();
+    proxy.add(Toxic.timeout(Toxic.Direction.BOTH));
+    return queue;
   }
 
   /**
