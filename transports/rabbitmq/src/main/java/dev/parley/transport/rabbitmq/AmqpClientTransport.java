@@ -5,6 +5,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.TopologyRecoveryException;
+import com.rabbitmq.client.impl.ForgivingExceptionHandler;
+import com.rabbitmq.client.impl.recovery.RecordedConsumer;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
@@ -27,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +65,10 @@ final class AmqpClientTransport implements RabbitTransport {
   private final ScheduledExecutorService timer;
   private final ExecutorService confirms;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+
+  /** Running consumers by consumer tag (those a connection recovery restores or fails to). */
+  private final Map<String, Resumable> consumersByTag = new ConcurrentHashMap<>();
+
   private final AtomicLong reconnects = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -97,6 +105,7 @@ final class AmqpClientTransport implements RabbitTransport {
     factory.setChannelRpcTimeout((int) Math.min(Integer.MAX_VALUE, config.rpcTimeout.toMillis()));
     // An answer that comes after its operation timed out must not be taken for the next one's.
     factory.setChannelShouldCheckRpcResponseType(true);
+    factory.setExceptionHandler(new RecoveryFailures());
     factory.setSharedExecutor(clientThreads);
     factory.setShutdownExecutor(clientThreads);
     Connection pub = null;
@@ -153,6 +162,50 @@ final class AmqpClientTransport implements RabbitTransport {
             + " attempt(s): "
             + (last == null ? "interrupted" : last.getMessage()),
         last);
+  }
+
+  /**
+   * amqp-client's own handling (it logs), and a consumer its connection's recovery could not
+   * restore consumes again: amqp-client logs the failure and goes on without it, and its queue (a
+   * partition its member still owns) would go unconsumed for good. Seen after a broker restart: the
+   * recovery's {@code basic.consume} on a quorum queue not yet back went unanswered for longer than
+   * the RPC timeout.
+   */
+  private final class RecoveryFailures extends ForgivingExceptionHandler {
+    @Override
+    public void handleTopologyRecoveryException(
+        Connection conn, com.rabbitmq.client.Channel ch, TopologyRecoveryException e) {
+      super.handleTopologyRecoveryException(conn, ch, e);
+      if (e.getRecordedEntity() instanceof RecordedConsumer recorded) {
+        Resumable c = consumersByTag.get(recorded.getConsumerTag());
+        if (c != null) {
+          log.warn(
+              "{}: the recovery did not restore the consumer of {}; consuming again",
+              instance,
+              c.describe());
+          resumeLater(c);
+        }
+      }
+    }
+  }
+
+  /** Consumes again on the timer (never on the recovery's thread), until it works or stops. */
+  private void resumeLater(Resumable c) {
+    if (closed.get()) {
+      return;
+    }
+    try {
+      timer.schedule(
+          () -> {
+            if (!closed.get() && !c.resume()) {
+              resumeLater(c);
+            }
+          },
+          config.recoveryInterval.toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile
+    }
   }
 
   private void watchRecovery(Connection connection, Declarer declarer) {
@@ -315,7 +368,8 @@ final class AmqpClientTransport implements RabbitTransport {
                 "",
                 false,
                 settings.temporary(),
-                () -> consumingBlocked == null);
+                () -> consumingBlocked == null,
+                consumersByTag);
         c.start();
         consumers.add(c);
       }
@@ -368,7 +422,8 @@ final class AmqpClientTransport implements RabbitTransport {
             config.memberHeartbeat,
             config.closeTimeout,
             timer,
-            handler);
+            handler,
+            consumersByTag);
     subscription.start();
     return new Subscription() {
       @Override

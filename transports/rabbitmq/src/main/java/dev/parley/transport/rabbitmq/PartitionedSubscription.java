@@ -12,6 +12,7 @@ import dev.parley.transport.spi.PartitionGroup;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,8 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
   private final String exchange;
   private final PartitionGroup group;
   private volatile Channel control;
+  private volatile String controlTag;
+  private final Map<String, Resumable> consumersByTag;
 
   /** When closing, the deadline of the handlers in progress ({@link System#nanoTime}); else 0. */
   private volatile long closing;
@@ -54,7 +57,9 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
       Duration heartbeat,
       Duration closeTimeout,
       ScheduledExecutorService timer,
-      DeliveryHandler handler) {
+      DeliveryHandler handler,
+      Map<String, Resumable> consumersByTag) {
+    this.consumersByTag = consumersByTag;
     this.connection = connection;
     this.queue = queue;
     this.source = source;
@@ -68,21 +73,68 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
   }
 
   void start() {
+    listen();
+    group.start(Duration.ZERO);
+  }
+
+  /** Opens the members channel: a server-named queue bound to the announcements' exchange. */
+  private void listen() {
+    Channel ch = null;
     try {
-      Channel ch = connection.createChannel();
+      ch = connection.createChannel();
       ch.exchangeDeclare(exchange, Topology.FANOUT, false, true, null);
       String inbox = ch.queueDeclare("", false, true, true, null).getQueue();
       ch.queueBind(inbox, exchange, "");
-      ch.basicConsume(inbox, true, new Listener(ch));
+      String tag = ch.basicConsume(inbox, true, new Listener(ch));
       control = ch;
+      String old = controlTag;
+      if (old != null) {
+        consumersByTag.remove(old, announcements);
+      }
+      controlTag = tag;
+      consumersByTag.put(tag, announcements);
     } catch (IOException | RuntimeException e) {
+      if (ch != null) {
+        abortQuietly(ch);
+      }
       throw new TransportException(
           "parley.transport.subscribe",
           "cannot join the members of " + queue + ": " + e.getMessage(),
           e);
     }
-    group.start(Duration.ZERO);
   }
+
+  /**
+   * The members channel's consumer, started again like a partition's when a recovery could not
+   * restore it: without it the member hears nobody, and would take every partition.
+   */
+  private final Resumable announcements =
+      new Resumable() {
+        @Override
+        public boolean resume() {
+          synchronized (PartitionedSubscription.this) {
+            if (closing != 0) {
+              return true;
+            }
+            Channel old = control;
+            if (old != null) {
+              abortQuietly(old);
+            }
+            try {
+              listen();
+              return true;
+            } catch (TransportException e) {
+              log.debug("{}: cannot listen to the members yet: {}", queue, e.getMessage());
+              return false;
+            }
+          }
+        }
+
+        @Override
+        public String describe() {
+          return queue + " (members)";
+        }
+      };
 
   /**
    * The tag a member consumes a partition under, so {@code rabbitmqctl list_consumers} shows who
@@ -117,7 +169,8 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             consumerTag(member, partition),
             true,
             false,
-            null); // events: no replies
+            null, // events: no replies
+            consumersByTag);
     c.start();
     return () -> c.stop(closing == 0 ? closeTimeout : AmqpClientTransport.remaining(closing));
   }
@@ -132,7 +185,13 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
    * ({@link System#nanoTime}) in all, then leaves the group.
    */
   void close(long deadline) {
-    closing = deadline == 0 ? 1 : deadline;
+    synchronized (this) { // not while the members channel is being opened again
+      closing = deadline == 0 ? 1 : deadline;
+      String tag = controlTag;
+      if (tag != null) {
+        consumersByTag.remove(tag, announcements);
+      }
+    }
     group.close();
     try {
       Channel ch = control;
@@ -141,6 +200,14 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       log.debug("{}: closing the members channel failed: {}", queue, e.toString());
+    }
+  }
+
+  private void abortQuietly(Channel ch) {
+    try {
+      ch.abort();
+    } catch (IOException | RuntimeException e) {
+      log.debug("{}: closing the members channel: {}", queue, e.toString());
     }
   }
 

@@ -17,6 +17,7 @@ import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,12 +35,15 @@ import org.slf4j.LoggerFactory;
  * <p>When the connection drops, RabbitMQ requeues every unacked delivery; their settlements are
  * then withdrawn (they come again, in order, after the recovery) and send nothing.
  */
-final class QueueConsumer {
+final class QueueConsumer implements Resumable {
 
   private static final Logger log = LoggerFactory.getLogger(QueueConsumer.class);
 
   /** A requeue repeats with every redelivery: bounded, so no message can flood the log. */
   private static final LogLimiter RELEASES = LogLimiter.of(10, 10);
+
+  /** Attempts to consume again repeat every recovery interval while the broker refuses. */
+  private static final LogLimiter RESUMES = LogLimiter.of(5, 60);
 
   private final Connection connection;
   private final String queue;
@@ -50,8 +54,11 @@ final class QueueConsumer {
   private final AtomicLong generation = new AtomicLong();
   private final InFlight inFlight = new InFlight();
   private volatile boolean stopped;
-  private Channel channel;
-  private String activeTag;
+  private volatile Channel channel;
+  private volatile String activeTag;
+
+  /** The transport's consumers by tag: to consume again when a recovery did not restore one. */
+  private final Map<String, Resumable> registry;
 
   /*
    * Ack coalescing (guarded by acks): deliveries settled in the order they came are acknowledged
@@ -96,6 +103,7 @@ final class QueueConsumer {
    * @param mayPublish whether the consumer's connection may publish now, for replies sent in order
    *     with their requests' acknowledgements ({@link Settlement#replyInOrder}); null: it never
    *     sends them
+   * @param registry the transport's consumers by consumer tag, which this one joins while it runs
    */
   QueueConsumer(
       Connection connection,
@@ -106,7 +114,9 @@ final class QueueConsumer {
       String consumerTag,
       boolean singleActive,
       boolean temporary,
-      BooleanSupplier mayPublish) {
+      BooleanSupplier mayPublish,
+      Map<String, Resumable> registry) {
+    this.registry = registry;
     this.singleActive = singleActive;
     this.hold = Math.max(1, Math.min(32, prefetch / 4));
     this.consumerTag = consumerTag;
@@ -123,24 +133,83 @@ final class QueueConsumer {
     return queue;
   }
 
+  @Override
+  public String describe() {
+    return queue;
+  }
+
   /** Deliveries pushed to the handler and not settled yet. */
   int unsettled() {
     return inFlight.count();
   }
 
   void start() {
+    Channel ch = null;
     try {
-      Channel ch = connection.createChannel();
+      ch = connection.createChannel();
       if (ch == null) {
         throw new IOException("no channel available on the connection");
       }
       ch.addShutdownListener(cause -> generation.incrementAndGet());
       ch.basicQos(prefetch);
-      activeTag = ch.basicConsume(queue, autoAck, consumerTag, new Receiver(ch));
+      String tag = ch.basicConsume(queue, autoAck, consumerTag, new Receiver(ch));
+      activeTag = tag;
       channel = ch;
+      registry.put(tag, this);
     } catch (IOException | RuntimeException e) {
+      if (ch != null) {
+        abortQuietly(ch);
+      }
       throw new TransportException(
-          "parley.transport.subscribe", "cannot consume from " + queue + ": " + e.getMessage(), e);
+          "parley.transport.subscribe", "cannot consume from " + queue + ": " + reason(e), e);
+    }
+  }
+
+  /** The first message along the causes (a refused consume's is on its shutdown signal). */
+  private static String reason(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null) {
+        return t.getMessage();
+      }
+    }
+    return e.toString();
+  }
+
+  /**
+   * Consumes again, on a new channel, after the connection's recovery could not restore this
+   * consumer (the broker did not answer in time, or refused it for a while): otherwise the queue
+   * would go unconsumed for good. The old channel is closed first, so a late answer cannot start
+   * deliveries to a consumer nobody reads. Returns whether it consumes again (or was stopped); on
+   * false the caller tries again later. Deliveries handled meanwhile were requeued by the broker.
+   */
+  @Override
+  public synchronized boolean resume() {
+    if (stopped) {
+      return true;
+    }
+    Channel old = channel;
+    if (old != null) {
+      abortQuietly(old);
+    }
+    String oldTag = activeTag;
+    if (oldTag != null) {
+      registry.remove(oldTag, this);
+    }
+    try {
+      start();
+      log.info("{}: consuming again after the recovery could not restore the consumer", queue);
+      return true;
+    } catch (TransportException e) {
+      RESUMES.warn(log, "{}: cannot consume again yet: {}", queue, e.getMessage());
+      return false;
+    }
+  }
+
+  private void abortQuietly(Channel ch) {
+    try {
+      ch.abort();
+    } catch (IOException | RuntimeException e) {
+      log.debug("{}: closing a consumer channel: {}", queue, e.toString());
     }
   }
 
@@ -150,11 +219,18 @@ final class QueueConsumer {
    * not acked, in order.
    */
   void stop(Duration timeout) {
-    if (stopped) {
-      return;
+    Channel ch;
+    synchronized (this) { // not while resume() swaps the channel
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      ch = channel;
+      String tag = activeTag;
+      if (tag != null) {
+        registry.remove(tag, this);
+      }
     }
-    stopped = true;
-    Channel ch = channel;
     if (ch == null) {
       return;
     }

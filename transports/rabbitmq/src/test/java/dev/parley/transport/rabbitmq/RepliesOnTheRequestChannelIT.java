@@ -77,7 +77,8 @@ class RepliesOnTheRequestChannelIT {
             "",
             false,
             temporary,
-            mayPublish);
+            mayPublish,
+            new java.util.concurrent.ConcurrentHashMap<>());
     consumer.start();
     return consumer;
   }

@@ -1,0 +1,114 @@
+package dev.parley.transport.rabbitmq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import dev.parley.message.Message;
+import dev.parley.testing.kit.FaultProxy;
+import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.SendOptions;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A consumer the connection's recovery cannot restore consumes again once it can. amqp-client
+ * restores consumers after a reconnect, but when the broker refuses one or does not answer in time
+ * (seen after a broker restart: a quorum queue not yet back) it logs the failure and goes on
+ * without it, and the queue stays unconsumed for good. Here the refusal is made certain: while the
+ * transport is cut off, another client takes the queue with an exclusive consumer.
+ */
+class ConsumerRecoveryIT {
+
+  @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
+
+  private final FaultProxy proxy = FaultProxy.to("127.0.0.1", 5672);
+  private final RabbitTransport transport =
+      RabbitTransport.builder(
+              URI.create("amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + rabbit.vhost()))
+          .recoveryInterval(Duration.ofMillis(250))
+          .closeTimeout(Duration.ofSeconds(2))
+          // Classic: a quorum queue (RabbitMQ 3.10) lets other consumers in beside an exclusive
+          // one.
+          .queueType(QueueType.CLASSIC)
+          .build();
+
+  @AfterEach
+  void tearDown() {
+    transport.close();
+    proxy.close();
+  }
+
+  @Test
+  void aConsumerTheRecoveryCouldNotRestoreConsumesAgainOnceItCan() throws Exception {
+    Destination.Queue queue = new Destination.Queue("recovery.commands");
+    Set<String> handled = ConcurrentHashMap.newKeySet();
+    transport.subscribe(
+        queue,
+        new ConsumerSettings(1, 10, false),
+        DeliveryHandler.settling(
+            d -> {
+              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
+              return CompletableFuture.completedFuture(null);
+            }));
+    send(queue, "before");
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+
+    long reconnects = transport.reconnects();
+    proxy.disable(); // the transport's connections cut; new ones refused for now
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setVirtualHost(rabbit.vhost());
+    try (com.rabbitmq.client.Connection other = factory.newConnection("blocker")) {
+      com.rabbitmq.client.Channel blocker = other.createChannel();
+      // Exclusive: while it exists, the broker refuses every other consumer of the queue. (It
+      // may take the broker a moment to drop the cut connection's consumer.)
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                com.rabbitmq.client.Channel ch = blocker.isOpen() ? blocker : other.createChannel();
+                ch.basicConsume(
+                    queue.name(), false, "blocker", false, true, null, new DefaultConsumer(ch));
+                return true;
+              });
+      proxy.enable();
+      // Both connections recovered: the consuming one has tried to restore the consumer.
+      await().atMost(Duration.ofSeconds(20)).until(() -> transport.reconnects() >= reconnects + 2);
+      // The fault: after the recovery the blocker is the queue's only consumer.
+      assertThat(rabbit.ctl().consumers(rabbit.vhost()))
+          .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
+          .hasSize(1);
+    } // the blocker goes away
+
+    for (int i = 0; i < 5; i++) {
+      send(queue, "after-" + i);
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(handled)
+                    .contains("after-0", "after-1", "after-2", "after-3", "after-4"));
+  }
+
+  private void send(Destination.Queue queue, String body) {
+    transport
+        .send(
+            queue,
+            Message.builder().payload(body.getBytes(StandardCharsets.US_ASCII)).build(),
+            SendOptions.NONE)
+        .join();
+  }
+}
