@@ -32,6 +32,8 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
 
   private static final Logger log = LoggerFactory.getLogger(PartitionedSubscription.class);
 
+  private static final Map<String, Object> INBOX_ARGUMENTS = Map.of("x-max-length", 1000);
+
   private final Connection connection;
   private final String queue;
   private final Destination source;
@@ -83,7 +85,9 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
     try {
       ch = connection.createChannel();
       ch.exchangeDeclare(exchange, Topology.FANOUT, false, true, null);
-      String inbox = ch.queueDeclare("", false, true, true, null).getQueue();
+      // Bounded: an inbox whose consumer a recovery lost (it lives as long as the connection)
+      // keeps only the latest announcements instead of every one until the connection ends.
+      String inbox = ch.queueDeclare("", false, true, true, INBOX_ARGUMENTS).getQueue();
       ch.queueBind(inbox, exchange, "");
       String tag = ch.basicConsume(inbox, true, new Listener(ch));
       control = ch;
