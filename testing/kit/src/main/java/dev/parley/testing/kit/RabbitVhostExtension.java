@@ -35,7 +35,12 @@ public final class RabbitVhostExtension implements BeforeAllCallback, AfterAllCa
 
   /** {@code amqp://guest:guest@127.0.0.1:5672/<vhost>}. */
   public URI amqpUri() {
-    return URI.create("amqp://guest:guest@127.0.0.1:5672/" + vhost);
+    return amqpUri(5672);
+  }
+
+  /** The vhost's URI through another port of this machine (a {@link FaultProxy}'s). */
+  public URI amqpUri(int port) {
+    return URI.create("amqp://guest:guest@127.0.0.1:" + port + "/" + vhost);
   }
 
   public RabbitCtl ctl() {

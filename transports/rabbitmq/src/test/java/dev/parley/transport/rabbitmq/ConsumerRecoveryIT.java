@@ -12,7 +12,6 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
@@ -35,8 +34,7 @@ class ConsumerRecoveryIT {
 
   private final FaultProxy proxy = FaultProxy.to("127.0.0.1", 5672);
   private final RabbitTransport transport =
-      RabbitTransport.builder(
-              URI.create("amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + rabbit.vhost()))
+      RabbitTransport.builder(rabbit.amqpUri(proxy.port()))
           .recoveryInterval(Duration.ofMillis(250))
           .closeTimeout(Duration.ofSeconds(2))
           // Classic: a quorum queue (RabbitMQ 3.10) lets other consumers in beside an exclusive

@@ -153,7 +153,7 @@ class RabbitElasticPartitionsIT {
 
   private Member start(int concurrency) {
     FaultProxy proxy = FaultProxy.to("127.0.0.1", 5672);
-    URI uri = URI.create("amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + rabbit.vhost());
+    URI uri = rabbit.amqpUri(proxy.port());
     Member m = new Member("m" + members.size() + "x" + concurrency, proxy, transport(uri));
     m.subscription =
         m.transport.subscribe(

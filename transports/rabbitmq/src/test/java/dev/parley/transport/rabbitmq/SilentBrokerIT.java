@@ -14,7 +14,6 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -39,8 +38,7 @@ class SilentBrokerIT {
 
   private final FaultProxy proxy = FaultProxy.to("127.0.0.1", 5672);
   private final RabbitTransport transport =
-      RabbitTransport.builder(
-              URI.create("amqp://guest:guest@127.0.0.1:" + proxy.port() + "/" + rabbit.vhost()))
+      RabbitTransport.builder(rabbit.amqpUri(proxy.port()))
           .heartbeat(Duration.ofSeconds(60))
           .memberHeartbeat(Duration.ofMillis(300))
           .closeTimeout(CLOSE_TIMEOUT)
