@@ -99,7 +99,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
       consumersByTag.put(tag, announcements);
     } catch (IOException | RuntimeException e) {
       if (ch != null) {
-        abortQuietly(ch);
+        QueueConsumer.abortQuietly(ch, exchange);
       }
       throw new TransportException(
           "parley.transport.subscribe",
@@ -122,7 +122,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             }
             Channel old = control;
             if (old != null) {
-              abortQuietly(old);
+              QueueConsumer.abortQuietly(old, exchange);
             }
             try {
               listen();
@@ -204,14 +204,6 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
       }
     } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
       log.debug("{}: closing the members channel failed: {}", queue, e.toString());
-    }
-  }
-
-  private void abortQuietly(Channel ch) {
-    try {
-      ch.abort();
-    } catch (IOException | RuntimeException e) {
-      log.debug("{}: closing the members channel: {}", queue, e.toString());
     }
   }
 

@@ -129,10 +129,6 @@ final class QueueConsumer implements Resumable {
     this.mayPublish = mayPublish;
   }
 
-  String queue() {
-    return queue;
-  }
-
   @Override
   public String describe() {
     return queue;
@@ -158,7 +154,7 @@ final class QueueConsumer implements Resumable {
       registry.put(tag, this);
     } catch (IOException | RuntimeException e) {
       if (ch != null) {
-        abortQuietly(ch);
+        abortQuietly(ch, queue);
       }
       throw new TransportException(
           "parley.transport.subscribe", "cannot consume from " + queue + ": " + reason(e), e);
@@ -189,7 +185,7 @@ final class QueueConsumer implements Resumable {
     }
     Channel old = channel;
     if (old != null) {
-      abortQuietly(old);
+      abortQuietly(old, queue);
     }
     String oldTag = activeTag;
     if (oldTag != null) {
@@ -205,11 +201,12 @@ final class QueueConsumer implements Resumable {
     }
   }
 
-  private void abortQuietly(Channel ch) {
+  /** Closes {@code ch} without waiting for the broker beyond the RPC timeout, nor failing. */
+  static void abortQuietly(Channel ch, String queue) {
     try {
       ch.abort();
     } catch (IOException | RuntimeException e) {
-      log.debug("{}: closing a consumer channel: {}", queue, e.toString());
+      log.debug("{}: closing a channel: {}", queue, e.toString());
     }
   }
 
