@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -30,9 +31,12 @@ import org.slf4j.LoggerFactory;
  * a partition stops its consumer (the transport finishes what is in hand and gives back the rest,
  * in order) before anything else; a slot that gains one takes it after {@code handover}: zero where
  * the broker itself lets only one consumer at a time read a partition (RabbitMQ's
- * single-active-consumer queues), two heartbeats where only time keeps two owners apart (STOMP),
- * except for a member that hears nobody else and never owned anything, which takes its partitions
- * at once.
+ * single-active-consumer queues), two heartbeats where the members keep two owners apart themselves
+ * (STOMP), except for a member that hears nobody else and never owned anything, which takes its
+ * partitions at once. With a hand-over wait, each member also announces what it holds (giving up
+ * included) every heartbeat, and a slot takes a partition only once no other live member's latest
+ * announcement names it: a previous owner whose handlers take longer than the wait keeps the
+ * partition until it has let go (or is silent for three heartbeats), not only for the wait.
  *
  * <p>Rebalances run on the transport's timer, one after the other (a transport may rely on that:
  * the STOMP transport also restores its subscriptions there after a reconnect), never on a client
@@ -214,6 +218,9 @@ public final class PartitionGroup implements AutoCloseable {
     for (Slot s : slots) {
       try {
         broker.announce(hello ? PartitionMembers.hello(s.id) : PartitionMembers.bye(s.id));
+        if (hello && handoverNanos > 0) {
+          broker.announce(PartitionMembers.holds(s.id, s.holding()));
+        }
       } catch (RuntimeException e) {
         log.debug("{}: announcing {} failed: {}", name, s.id, e.toString());
       }
@@ -234,7 +241,12 @@ public final class PartitionGroup implements AutoCloseable {
       for (Integer p : List.copyOf(s.owned.keySet())) {
         if (!target.contains(p)) {
           log.debug("{}: member {} gives up partition {}", name, s.id, p);
-          stop(s.owned.remove(p));
+          s.releasing.add(p); // announced as held until its consumer has stopped
+          try {
+            stop(s.owned.remove(p));
+          } finally {
+            s.releasing.remove(p);
+          }
         }
       }
       s.wanted.keySet().retainAll(target);
@@ -248,6 +260,10 @@ public final class PartitionGroup implements AutoCloseable {
         long since = s.wanted.computeIfAbsent(p, k -> now);
         if (!alone && now - since < handoverNanos) {
           continue; // give the previous owner time to let go
+        }
+        if (handoverNanos > 0 && table.heldByOther(p, slotIds)) {
+          log.debug("{}: member {} waits for partition {}'s owner to let go", name, s.id, p);
+          continue;
         }
         try {
           s.owned.put(p, broker.consume(s.id, p));
@@ -307,11 +323,23 @@ public final class PartitionGroup implements AutoCloseable {
   private static final class Slot {
     final String id;
     final Map<Integer, AutoCloseable> owned = new ConcurrentHashMap<>();
+
+    /** Partitions being given up: their consumer is stopping. */
+    final Set<Integer> releasing = ConcurrentHashMap.newKeySet();
+
     final Map<Integer, Long> wanted = new HashMap<>();
     int everOwned;
 
     Slot(String id) {
       this.id = id;
+    }
+
+    /** What the slot consumes now, partitions it is giving up included (any thread). */
+    Set<Integer> holding() {
+      // owned before releasing: a partition moves from the first to the second in that order
+      Set<Integer> all = new TreeSet<>(owned.keySet());
+      all.addAll(releasing);
+      return all;
     }
   }
 }

@@ -27,6 +27,9 @@ public final class PartitionMembers {
   private final LongSupplier nanoTime;
   private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
 
+  /** The partitions each member said it holds in its latest {@code holds}. */
+  private final Map<String, Set<Integer>> holding = new ConcurrentHashMap<>();
+
   public PartitionMembers(int partitions, Duration heartbeat) {
     this(partitions, heartbeat, System::nanoTime);
   }
@@ -50,6 +53,15 @@ public final class PartitionMembers {
     return ("bye " + id).getBytes(StandardCharsets.US_ASCII);
   }
 
+  /** The announcement that member {@code id} consumes {@code partitions} now. */
+  public static byte[] holds(String id, Collection<Integer> partitions) {
+    StringBuilder b = new StringBuilder("holds ").append(id);
+    for (Integer p : new TreeSet<>(partitions)) {
+      b.append(' ').append(p);
+    }
+    return b.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
   /**
    * Takes in an announcement.
    *
@@ -64,10 +76,51 @@ public final class PartitionMembers {
     String verb = text.substring(0, space);
     String member = text.substring(space + 1);
     if (verb.equals("bye")) {
+      holding.remove(member);
       return lastSeen.remove(member) != null;
     }
     if (verb.equals("hello")) {
       return lastSeen.put(member, nanoTime.getAsLong()) == null;
+    }
+    if (verb.equals("holds")) {
+      heardHolds(member);
+    }
+    return false;
+  }
+
+  /** {@code <id> <p> <p> …}; an announcement that does not read so is ignored. */
+  private void heardHolds(String text) {
+    String[] parts = text.split(" ");
+    if (parts.length > partitions + 1 || parts[0].isEmpty()) {
+      return;
+    }
+    Set<Integer> held = new TreeSet<>();
+    for (int i = 1; i < parts.length; i++) {
+      int p;
+      try {
+        p = Integer.parseInt(parts[i]);
+      } catch (NumberFormatException e) {
+        return;
+      }
+      if (p < 0 || p >= partitions) {
+        return;
+      }
+      held.add(p);
+    }
+    holding.put(parts[0], Set.copyOf(held));
+  }
+
+  /**
+   * Whether a live member other than {@code local} said, in its latest {@code holds}, that it
+   * consumes {@code partition}. Valid after {@link #assign}, which drops silent members.
+   */
+  public boolean heldByOther(int partition, Collection<String> local) {
+    for (Map.Entry<String, Set<Integer>> e : holding.entrySet()) {
+      if (e.getValue().contains(partition)
+          && !local.contains(e.getKey())
+          && lastSeen.containsKey(e.getKey())) {
+        return true;
+      }
     }
     return false;
   }
@@ -82,6 +135,7 @@ public final class PartitionMembers {
       lastSeen.put(id, now);
     }
     lastSeen.entrySet().removeIf(e -> now - e.getValue() > expiryNanos);
+    holding.keySet().removeIf(id -> !lastSeen.containsKey(id));
     List<String> ids = new ArrayList<>(new TreeSet<>(lastSeen.keySet()));
     Map<String, Set<Integer>> owned = new HashMap<>();
     for (String id : local) {

@@ -39,8 +39,12 @@ class PartitionGroupTest {
   /** Timers of processes that have one of their own, as each transport does. */
   private final List<ScheduledExecutorService> ownTimers = new CopyOnWriteArrayList<>();
 
+  /** Consumers' stops the test holds back: let go when it ends, passed or not. */
+  private final List<CountDownLatch> heldBack = new CopyOnWriteArrayList<>();
+
   @AfterEach
   void stop() {
+    heldBack.forEach(CountDownLatch::countDown);
     everyone.forEach(PartitionGroup::close);
     timer.shutdownNow();
     ownTimers.forEach(ScheduledExecutorService::shutdownNow);
@@ -182,6 +186,7 @@ class PartitionGroupTest {
     assertThat(first.owners).hasSize(PARTITIONS);
     CountDownLatch handlers = new CountDownLatch(1);
     first.stopsWaitFor = handlers;
+    heldBack.add(handlers);
 
     Process second = join(1, Duration.ZERO, secondTimer, heartbeat);
 
@@ -206,5 +211,45 @@ class PartitionGroupTest {
               assertThat(second.owners).hasSize(PARTITIONS / 2);
             });
     assertThat(second.mostOwned).hasValue(PARTITIONS / 2);
+  }
+
+  /**
+   * Where the members keep owners apart themselves (a hand-over wait, as on STOMP), a member whose
+   * consumer takes longer to let go than the wait keeps the partition until it has let go: the next
+   * owner waits for its announcements, not only for the wait.
+   */
+  @Test
+  void aPartitionWhoseOwnerIsSlowToLetGoIsNotTakenBeforeItHas() {
+    ScheduledExecutorService firstTimer = Executors.newSingleThreadScheduledExecutor();
+    ScheduledExecutorService secondTimer = Executors.newSingleThreadScheduledExecutor();
+    ownTimers.add(firstTimer);
+    ownTimers.add(secondTimer);
+    Duration heartbeat = Duration.ofMillis(100);
+    Duration handover = heartbeat.multipliedBy(2);
+    Process first = join(1, handover, firstTimer, heartbeat);
+    assertThat(first.owners).hasSize(PARTITIONS);
+    CountDownLatch handlers = new CountDownLatch(1);
+    first.stopsWaitFor = handlers;
+    heldBack.add(handlers);
+
+    Process second = join(1, handover, secondTimer, heartbeat);
+
+    // first gives its first partition up and waits for it: ten hand-over waits go by
+    await()
+        .during(handover.multipliedBy(10))
+        .atMost(handover.multipliedBy(15))
+        .until(() -> second.owners.isEmpty());
+    assertThat(first.owners).as("still letting go").hasSize(PARTITIONS);
+
+    handlers.countDown();
+    first.stopsWaitFor = null;
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(first.owners).hasSize(PARTITIONS / 2);
+              assertThat(second.owners).hasSize(PARTITIONS / 2);
+            });
+    assertThat(mostAtOnce).as("a partition's owners at once").hasValue(1);
   }
 }

@@ -49,4 +49,49 @@ class PartitionMembersTest {
     assertThat(members.heard("wave x".getBytes())).isFalse();
     assertThat(members.assign(List.of("b")).get("b")).hasSize(8);
   }
+
+  @Test
+  void aMembersLatestHoldsSaysWhatItStillConsumesUntilItLeavesOrFallsSilent() {
+    assertThat(new String(PartitionMembers.holds("a", List.of(5, 1)))).isEqualTo("holds a 1 5");
+    members.heard(PartitionMembers.hello("a"));
+    assertThat(members.heard(PartitionMembers.holds("a", List.of(1, 5))))
+        .as("not a change of members")
+        .isFalse();
+    members.assign(List.of("b"));
+    assertThat(members.heldByOther(5, List.of("b"))).isTrue();
+    assertThat(members.heldByOther(2, List.of("b"))).isFalse();
+    assertThat(members.heldByOther(5, List.of("a", "b"))).as("a local member").isFalse();
+
+    members.heard(PartitionMembers.holds("a", List.of(1)));
+    assertThat(members.heldByOther(5, List.of("b"))).as("the latest counts").isFalse();
+    assertThat(members.heldByOther(1, List.of("b"))).isTrue();
+
+    now.addAndGet(Duration.ofSeconds(4).toNanos()); // a: silent
+    members.assign(List.of("b"));
+    assertThat(members.heldByOther(1, List.of("b"))).isFalse();
+
+    members.heard(PartitionMembers.hello("c"));
+    members.heard(PartitionMembers.holds("c", List.of(3)));
+    members.heard(PartitionMembers.bye("c"));
+    assertThat(members.heldByOther(3, List.of("b"))).isFalse();
+  }
+
+  @Test
+  void aHoldsThatDoesNotReadIsIgnored() {
+    members.heard(PartitionMembers.hello("a"));
+    for (String bad :
+        List.of(
+            "holds",
+            "holds ",
+            "holds a x",
+            "holds a 8",
+            "holds a -1",
+            "holds a 1 2 3 4 5 6 7 0 1")) {
+      assertThat(members.heard(bad.getBytes())).as(bad).isFalse();
+    }
+    members.assign(List.of("b"));
+    for (int p = 0; p < 8; p++) {
+      assertThat(members.heldByOther(p, List.of("b"))).isFalse();
+    }
+  }
 }

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,6 +41,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -724,8 +727,7 @@ public abstract class TransportTck {
     Messaging sender = messaging("orders");
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
     Set<Integer> handled = ConcurrentHashMap.newKeySet();
-    java.util.concurrent.atomic.AtomicInteger calls =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
     m.serve(
         channel,
         (Command c, dev.parley.messaging.MessageContext ctx) -> {
@@ -814,10 +816,8 @@ public abstract class TransportTck {
     Messaging victim = messaging("billing");
     Channel<Command> commands = Channel.command(name("commands"), Command.class);
     Channel<Command> victimCommands = Channel.command(name("billing.commands"), Command.class);
-    java.util.concurrent.atomic.AtomicInteger calls =
-        new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger victimCalls =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
+    AtomicInteger victimCalls = new AtomicInteger();
     responder.serve(
         commands,
         (Command c, dev.parley.messaging.MessageContext ctx) -> {
@@ -1055,6 +1055,67 @@ public abstract class TransportTck {
     third.close();
   }
 
+  /**
+   * A member whose handlers are still busy when a joining member takes some of its partitions keeps
+   * them until those handlers have finished (its drain, within the close timeout), however long the
+   * group's hand-over wait: no key is handled by two members at once, and each key's order holds
+   * across the hand-over.
+   */
+  @Test
+  void aPartitionMovesOnlyOnceItsOwnerHasLetGo() throws Exception {
+    Messaging publisher = messaging("handover-publisher");
+    Channel<Event> channel =
+        Channel.event(name("handover"), Event.class).withPartitionKey(Event::key);
+    Map<String, AtomicInteger> inHand = new ConcurrentHashMap<>();
+    List<String> atOnce = new CopyOnWriteArrayList<>();
+    Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+    CountDownLatch release = new CountDownLatch(1);
+    Function<Boolean, dev.parley.messaging.MessageHandler<Event>> handler =
+        holdBack ->
+            (e, ctx) -> {
+              var n = inHand.computeIfAbsent(e.key(), k -> new AtomicInteger());
+              if (n.incrementAndGet() > 1) {
+                atOnce.add(e.key() + "/" + e.seq());
+              }
+              try {
+                if (holdBack) {
+                  release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+                seen.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+              } finally {
+                n.decrementAndGet();
+              }
+            };
+    SubscriptionOptions options = fast().withConcurrency(8).withPrefetch(2);
+    Subscription first =
+        messaging("handover-first").subscribe(channel, "g", handler.apply(true), options);
+    int keys = 16;
+    int perKey = 20;
+    publishOrdered(publisher, channel, keys, 0, perKey);
+    await().atMost(WAIT).until(() -> inHand.values().stream().mapToInt(i -> i.get()).sum() > 0);
+
+    Subscription second;
+    try {
+      second = messaging("handover-second").subscribe(channel, "g", handler.apply(false), options);
+      // the first member's handlers stay busy well past the group's hand-over wait
+      await()
+          .during(Duration.ofMillis(1500))
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(atOnce).as("handled by two members at once").isEmpty());
+    } finally {
+      release.countDown();
+    }
+
+    await().atMost(WAIT).until(() -> distinct(seen) == keys * perKey);
+    assertThat(atOnce).as("handled by two members at once").isEmpty();
+    for (int k = 0; k < keys; k++) {
+      List<Integer> firstTimes = new ArrayList<>(new LinkedHashSet<>(seen.get("key-" + k)));
+      assertThat(firstTimes).as("key-%d, in the order first handled", k).isEqualTo(range(perKey));
+    }
+    first.close();
+    second.close();
+  }
+
   // ---- the delivery engine -----------------------------------------------------------------
 
   /**
@@ -1121,8 +1182,7 @@ public abstract class TransportTck {
     List<Long> poisonAttempts = new CopyOnWriteArrayList<>();
     List<Integer> poisonOrder = new CopyOnWriteArrayList<>();
     Map<String, List<Integer>> others = new ConcurrentHashMap<>();
-    java.util.concurrent.atomic.AtomicInteger othersWhilePoisoned =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger othersWhilePoisoned = new AtomicInteger();
     m.subscribe(
         channel,
         "g",
@@ -1501,8 +1561,7 @@ public abstract class TransportTck {
    * that connection go while this test's came, and found no growth).
    */
   private int settledConnectionCount() {
-    java.util.concurrent.atomic.AtomicInteger last =
-        new java.util.concurrent.atomic.AtomicInteger(-1);
+    AtomicInteger last = new AtomicInteger(-1);
     await()
         .atMost(WAIT)
         .pollDelay(Duration.ZERO)

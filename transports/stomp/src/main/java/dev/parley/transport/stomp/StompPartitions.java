@@ -18,10 +18,10 @@ import java.util.Map;
  * {@code parley.members.<channel>.<group>}.
  *
  * <p>A member that loses a partition finishes the messages in hand and unsubscribes (the broker
- * gives back the rest, in order); a member that gains one waits two heartbeats before it
- * subscribes, time for the previous owner to let go. That wait is what keeps per-key order across a
- * hand-over here (the RabbitMQ transport has the broker enforce it with single-active-consumer
- * queues instead).
+ * gives back the rest, in order), announcing the partition as held until it has; a member that
+ * gains one subscribes after two heartbeats and once no other member announces it as held. That is
+ * what keeps per-key order across a hand-over here (the RabbitMQ transport has the broker enforce
+ * it with single-active-consumer queues instead).
  */
 final class StompPartitions implements TransportSubscription, PartitionGroup.Broker {
 
