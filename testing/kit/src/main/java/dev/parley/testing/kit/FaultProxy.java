@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A fault-injecting TCP proxy on loopback, in the manner of Toxiproxy: put it between a client and
- * a server, then add {@link Toxic}s (latency, bandwidth, slicing, data limits, blackholes, slow
- * closes), {@link #resetAll() reset} every connection, or {@link #disable() refuse} new ones.
+ * a server, then add {@link Toxic}s (latency, bandwidth, slicing, data limits, blackholes, stalls,
+ * slow closes), {@link #resetAll() reset} every connection, or {@link #disable() refuse} new ones.
  * Counters ({@link #accepted()}, {@link #resets()}) let a test prove the fault happened.
  *
  * <pre>{@code
@@ -230,8 +230,11 @@ public final class FaultProxy implements AutoCloseable {
               () -> {
                 byte[] buffer = new byte[16 * 1024];
                 long forwarded = 0;
-                try (InputStream in = from.getInputStream();
-                    OutputStream out = to.getOutputStream()) {
+                // The streams are not closed here (closing one closes its socket): finish()
+                // closes both sockets, after a slow-close toxic's delay.
+                try {
+                  InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream();
                   int n;
                   while ((n = in.read(buffer)) >= 0) {
                     forwarded = forward(buffer, n, out, direction, forwarded);
@@ -268,6 +271,10 @@ public final class FaultProxy implements AutoCloseable {
         }
         if (t instanceof Toxic.Timeout) {
           return forwarded; // swallowed
+        } else if (t instanceof Toxic.Stall) {
+          while (toxics.contains(t) && !done.get() && !closed.get()) {
+            sleep(Duration.ofMillis(10)); // not reading: the sender's buffers fill
+          }
         } else if (t instanceof Toxic.ResetPeer r) {
           sleep(r.timeout());
           return RESET; // the chunk is dropped and the connection reset

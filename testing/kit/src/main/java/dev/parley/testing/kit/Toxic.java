@@ -38,6 +38,13 @@ public sealed interface Toxic {
   record Timeout(Direction direction) implements Toxic {}
 
   /**
+   * Stops reading in this direction until the toxic is removed (then passes everything on, in
+   * order): the sender's socket buffers fill and its writes block, as with a peer that no longer
+   * reads (a broker under a resource alarm, a hung process). The connection stays open.
+   */
+  record Stall(Direction direction) implements Toxic {}
+
+  /**
    * Toxiproxy's reset_peer: when data next flows this way, waits {@code timeout} (zero: at once),
    * drops it and resets the connection (TCP RST to both sides).
    */
@@ -73,6 +80,10 @@ public sealed interface Toxic {
 
   static Timeout timeout(Direction direction) {
     return new Timeout(direction);
+  }
+
+  static Stall stall(Direction direction) {
+    return new Stall(direction);
   }
 
   static ResetPeer resetPeer(Direction direction, Duration timeout) {

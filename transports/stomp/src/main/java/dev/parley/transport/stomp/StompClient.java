@@ -20,6 +20,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * One STOMP 1.2 connection: the CONNECT handshake, a reader thread, heart-beats both ways, frames
  * written under a lock, receipts matched to their futures. It does not reconnect: when it dies it
  * says so once through {@code onClosed}, and its owner makes a new one.
+ *
+ * <p>The link counts as lost when nothing came from the broker for two of its heart-beats and half
+ * a second, and also when a write has made no progress for two of ours and half a second (a broker
+ * that stopped reading: the socket's buffers are full). The transport's timer checks both and never
+ * writes (a write may block); heart-beats go out from a thread of the connection's own.
  */
 final class StompClient implements AutoCloseable {
 
@@ -89,8 +96,23 @@ final class StompClient implements AutoCloseable {
   private final Consumer<StompFrame> onMessage;
   private final Consumer<Throwable> onClosed;
   private final Thread readerThread;
-  private final ScheduledFuture<?> heartbeat;
+
+  /** Writes the heart-beats; null when the broker wants none. */
+  private final Thread beatThread;
+
+  /** Checks, on the transport's timer, that the link is alive; never blocks. */
+  private final ScheduledFuture<?> watch;
+
+  /** Held while frames are written (a write blocks while the socket's buffers are full). */
+  private final ReentrantLock writing = new ReentrantLock();
+
   private volatile long lastWrite = System.nanoTime();
+
+  /** When the write in progress last moved on (taken the lock, or written a slice). */
+  private volatile long writeProgress = System.nanoTime();
+
+  /** Bytes written at once, between two checks that the write moves on. */
+  private static final int WRITE_SLICE = 64 * 1024;
 
   private StompClient(
       Socket socket,
@@ -113,11 +135,17 @@ final class StompClient implements AutoCloseable {
             Math.min(
                 session.sendHeartbeatMillis() > 0 ? session.sendHeartbeatMillis() / 2 : 1000,
                 session.expectMillis() > 0 ? session.expectMillis() / 2 : 1000));
-    this.heartbeat =
-        timer.scheduleWithFixedDelay(this::heartbeat, tick, tick, TimeUnit.MILLISECONDS);
+    this.watch = timer.scheduleWithFixedDelay(this::watch, tick, tick, TimeUnit.MILLISECONDS);
     this.readerThread = new Thread(this::readLoop, name + "-reader");
     readerThread.setDaemon(true);
     readerThread.start();
+    if (session.sendHeartbeatMillis() > 0) {
+      this.beatThread = new Thread(() -> beatLoop(tick), name + "-beats");
+      beatThread.setDaemon(true);
+      beatThread.start();
+    } else {
+      this.beatThread = null;
+    }
   }
 
   /**
@@ -271,14 +299,23 @@ final class StompClient implements AutoCloseable {
    * its request) reach the broker in one segment, for one system call and one turn of the lock.
    */
   void writeEncoded(byte[]... frames) {
-    synchronized (out) {
+    writing.lock();
+    try {
       if (closed.get()) {
         throw new TransportException(
             "parley.transport.connection_lost", "the STOMP connection is closed", null);
       }
+      writeProgress = System.nanoTime();
       try {
         for (byte[] frame : frames) {
-          out.write(frame);
+          if (frame.length <= WRITE_SLICE) {
+            out.write(frame);
+            continue;
+          }
+          for (int off = 0; off < frame.length; off += WRITE_SLICE) {
+            out.write(frame, off, Math.min(WRITE_SLICE, frame.length - off));
+            writeProgress = System.nanoTime();
+          }
         }
         out.flush();
         lastWrite = System.nanoTime();
@@ -287,6 +324,8 @@ final class StompClient implements AutoCloseable {
         throw new TransportException(
             "parley.transport.connection_lost", "writing to the broker failed: " + e, e);
       }
+    } finally {
+      writing.unlock();
     }
   }
 
@@ -460,7 +499,13 @@ final class StompClient implements AutoCloseable {
     fail(cause);
   }
 
-  private void heartbeat() {
+  /**
+   * Declares the link lost when the broker has been silent, or a write has not moved on, for two
+   * heart-beats and half a second. Runs on the transport's timer and never blocks: a write caught
+   * by full socket buffers holds the write lock, and waiting for it here would leave nothing to
+   * notice (until TCP gave up, many minutes later).
+   */
+  private void watch() {
     if (closed.get()) {
       return;
     }
@@ -474,15 +519,37 @@ final class StompClient implements AutoCloseable {
       return;
     }
     if (session.sendHeartbeatMillis() > 0
-        && now - lastWrite > TimeUnit.MILLISECONDS.toNanos(session.sendHeartbeatMillis() / 2)) {
-      synchronized (out) {
-        try {
+        && writing.isLocked()
+        && now - writeProgress
+            > TimeUnit.MILLISECONDS.toNanos(session.sendHeartbeatMillis() * 2 + 500)) {
+      fail(
+          new IOException(
+              "the broker has read nothing for "
+                  + (session.sendHeartbeatMillis() * 2 + 500)
+                  + " ms (a write is blocked)"));
+    }
+  }
+
+  /** Sends a heart-beat whenever nothing else was written for half the agreed interval. */
+  private void beatLoop(long tickMillis) {
+    long half = TimeUnit.MILLISECONDS.toNanos(session.sendHeartbeatMillis() / 2);
+    while (!closed.get()) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(tickMillis));
+      if (closed.get() || System.nanoTime() - lastWrite <= half) {
+        continue;
+      }
+      writing.lock();
+      try {
+        if (!closed.get()) {
+          writeProgress = System.nanoTime();
           out.write('\n');
           out.flush();
-          lastWrite = now;
-        } catch (IOException e) {
-          fail(e);
+          lastWrite = System.nanoTime();
         }
+      } catch (IOException e) {
+        fail(e);
+      } finally {
+        writing.unlock();
       }
     }
   }
@@ -499,7 +566,8 @@ final class StompClient implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    heartbeat.cancel(false);
+    watch.cancel(false);
+    wake(beatThread);
     try {
       socket.close();
     } catch (IOException ignored) {
@@ -554,7 +622,8 @@ final class StompClient implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    heartbeat.cancel(false);
+    watch.cancel(false);
+    wake(beatThread);
     try {
       socket.close();
     } catch (IOException ignored) {
@@ -566,8 +635,17 @@ final class StompClient implements AutoCloseable {
     }
     try {
       readerThread.join(2000);
+      if (beatThread != null && beatThread != Thread.currentThread()) {
+        beatThread.join(2000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void wake(Thread t) {
+    if (t != null) {
+      LockSupport.unpark(t);
     }
   }
 
