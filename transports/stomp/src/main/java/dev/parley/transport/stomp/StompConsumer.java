@@ -78,6 +78,15 @@ final class StompConsumer {
    */
   private volatile boolean unsubscribing;
 
+  /**
+   * Held from the check that a settlement may still be written to its write, and while {@link
+   * #unsubscribing} is set: so an ACK or NACK either goes out before the UNSUBSCRIBE or is counted
+   * in {@link #stranded}. (A NACK that passed the check just before the flag was set and was
+   * written just after the UNSUBSCRIBE was refused by RabbitMQ, which kept the message
+   * unacknowledged on the connection for good: its partition stalled behind it.)
+   */
+  private final Object settling = new Object();
+
   /** Set while the consumer ends its subscription and makes a new one on the same connection. */
   private boolean resubscribing;
 
@@ -231,13 +240,15 @@ final class StompConsumer {
     @Override
     public void ack() {
       try {
-        if (ack == null
-            || !subscriptionId.equals(currentId)
-            || from != attachedTo
-            || strandedOnRabbitMq()) {
-          return; // the subscription ended: the broker gave the message back
+        synchronized (settling) {
+          if (ack == null
+              || !subscriptionId.equals(currentId)
+              || from != attachedTo
+              || strandedOnRabbitMq()) {
+            return; // the subscription ended: the broker gave the message back
+          }
+          write(StompFrame.of("ACK", Map.of("id", ack)));
         }
-        write(StompFrame.of("ACK", Map.of("id", ack)));
       } finally {
         write(null); // a reply not written with a frame above
         released();
@@ -247,22 +258,30 @@ final class StompConsumer {
     @Override
     public void requeue() {
       try {
+        if (transport.dialect0().nackRequeues()) {
+          synchronized (settling) {
+            if (ack == null
+                || !subscriptionId.equals(currentId)
+                || from != attachedTo
+                || !from.isOpen()
+                || strandedOnRabbitMq()) {
+              return; // the subscription or the connection ended: the broker gave it back
+            }
+            // RabbitMQ keeps a cancelled subscription's unacknowledged messages until the
+            // connection closes: give back even those withdrawn by a stop, before the UNSUBSCRIBE.
+            if (!stopped) {
+              RELEASES.warn(
+                  log, "{}: a delivery was not handled; the broker delivers it again", source);
+            }
+            write(StompFrame.of("NACK", Map.of("id", ack)));
+            return;
+          }
+        }
         if (ack == null
             || !subscriptionId.equals(currentId)
             || from != attachedTo
-            || !from.isOpen()
-            || strandedOnRabbitMq()) {
+            || !from.isOpen()) {
           return; // the subscription or the connection ended: the broker gave it back
-        }
-        if (transport.dialect0().nackRequeues()) {
-          // RabbitMQ keeps a cancelled subscription's unacknowledged messages until the connection
-          // closes: give back even those withdrawn by a stop, before the UNSUBSCRIBE.
-          if (!stopped) {
-            RELEASES.warn(
-                log, "{}: a delivery was not handled; the broker delivers it again", source);
-          }
-          write(StompFrame.of("NACK", Map.of("id", ack)));
-          return;
         }
         if (stopped) {
           return; // Artemis gives it back when the subscription ends
@@ -286,11 +305,13 @@ final class StompConsumer {
     @Override
     public void reject() {
       try {
-        if (ack == null || isWithdrawn()) {
-          return;
+        synchronized (settling) {
+          if (ack == null || isWithdrawn()) {
+            return;
+          }
+          // Both brokers drop (or dead-letter, where configured) a NACKed message without requeue.
+          write(StompFrame.of("NACK", Map.of("id", ack)));
         }
-        // Both brokers drop (or dead-letter, where configured) a NACKed message without requeue.
-        write(StompFrame.of("NACK", Map.of("id", ack)));
       } finally {
         write(null);
         released();
@@ -421,7 +442,9 @@ final class StompConsumer {
     if (rabbit) {
       stranded.addAndGet(inFlight.count()); // still being handled: settled after the UNSUBSCRIBE
     }
-    unsubscribing = true;
+    synchronized (settling) {
+      unsubscribing = true; // an ACK or NACK being written goes out first
+    }
     if (client != null && client.isOpen() && id != null) {
       try {
         transport.await(

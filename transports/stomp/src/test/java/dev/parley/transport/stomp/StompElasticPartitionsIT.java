@@ -1,0 +1,36 @@
+package dev.parley.transport.stomp;
+
+import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.testing.tck.ElasticPartitionsTck;
+import dev.parley.transport.spi.Transport;
+import java.net.URI;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * RELIABILITY.md M6 on RabbitMQ's STOMP plugin ({@link ElasticPartitionsTck}): the members share
+ * the partitions out through their announcements alone (no single-active-consumer queue keeps two
+ * owners apart here), so a kill, a leave and a join each go through the hand-over wait and the
+ * members' {@code holds}.
+ */
+class StompElasticPartitionsIT extends ElasticPartitionsTck {
+
+  @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
+
+  @Override
+  protected Transport newTransport(int port) {
+    return StompTransport.builder(
+            URI.create("stomp://guest:guest@127.0.0.1:" + port + "/" + rabbit.vhost()))
+        .memberHeartbeat(Duration.ofMillis(300))
+        .heartbeat(Duration.ofSeconds(2))
+        .reconnectInterval(Duration.ofMillis(250))
+        .sendTimeout(Duration.ofSeconds(10))
+        .closeTimeout(Duration.ofSeconds(2))
+        .build();
+  }
+
+  @Override
+  protected int brokerPort() {
+    return 61613;
+  }
+}
