@@ -36,7 +36,11 @@ import org.slf4j.LoggerFactory;
  * partitions at once. With a hand-over wait, each member also announces what it holds (giving up
  * included) every heartbeat, and a slot takes a partition only once no other live member's latest
  * announcement names it: a previous owner whose handlers take longer than the wait keeps the
- * partition until it has let go (or is silent for three heartbeats), not only for the wait.
+ * partition until it has let go (or is silent for three heartbeats), not only for the wait. A
+ * member announces itself every heartbeat from the moment it starts (while it listens too), and
+ * after its transport connected again ({@link Broker#connectionEpoch}) it takes nothing for two
+ * heartbeats: announcements sent meanwhile were missed, and a stale view can assign it a partition
+ * that a member it has not heard of takes too.
  *
  * <p>Rebalances run on the transport's timer, one after the other (a transport may rely on that:
  * the STOMP transport also restores its subscriptions there after a reconnect), never on a client
@@ -72,6 +76,16 @@ public final class PartitionGroup implements AutoCloseable {
     default boolean ready() {
       return true;
     }
+
+    /**
+     * A number that changes whenever the transport replaced its connection, and with it the
+     * subscription that receives the announcements: those sent meanwhile were missed, so the
+     * group's view of the members may be stale until it has listened again. Constant (0) where that
+     * cannot happen or does not matter.
+     */
+    default long connectionEpoch() {
+      return 0;
+    }
   }
 
   private final String name;
@@ -88,6 +102,17 @@ public final class PartitionGroup implements AutoCloseable {
 
   /** Runs the announcements (one thread, the group's own); null before start. */
   private ScheduledExecutorService heartbeats;
+
+  /** The broker's connection epoch as of the last rebalance (guarded by this). */
+  private long epoch;
+
+  /**
+   * Until when ({@link System#nanoTime}) the group takes no partition: after a reconnect it listens
+   * again for two heartbeats (guarded by this).
+   */
+  private long quietUntil;
+
+  private boolean quiet;
 
   /** Set when start() has listened: no rebalance (one an announcement asked for) runs before. */
   private volatile boolean started;
@@ -139,7 +164,24 @@ public final class PartitionGroup implements AutoCloseable {
    * of yet; when it returns, the member owns every partition it can own now.
    */
   public void start(Duration listenFirst) {
-    announce(true);
+    long period = heartbeat.toMillis();
+    epoch = broker.connectionEpoch();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      // Announcing from the start, every heartbeat, listening included: a member that missed the
+      // first hello (reconnecting just then) hears the next one a heartbeat later, not only after
+      // this member has listened.
+      heartbeats =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "parley-members-" + name);
+                t.setDaemon(true);
+                return t;
+              });
+      heartbeats.scheduleWithFixedDelay(() -> announce(true), 0, period, TimeUnit.MILLISECONDS);
+    }
     if (!listenFirst.isZero() && !listenFirst.isNegative()) {
       try {
         Thread.sleep(listenFirst.toMillis());
@@ -149,20 +191,10 @@ public final class PartitionGroup implements AutoCloseable {
     }
     started = true;
     rebalance();
-    long period = heartbeat.toMillis();
     synchronized (this) {
       if (closed) {
         return;
       }
-      heartbeats =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "parley-members-" + name);
-                t.setDaemon(true);
-                return t;
-              });
-      heartbeats.scheduleWithFixedDelay(
-          () -> announce(true), period, period, TimeUnit.MILLISECONDS);
       tick = timer.scheduleWithFixedDelay(this::onTick, period, period, TimeUnit.MILLISECONDS);
     }
   }
@@ -232,6 +264,18 @@ public final class PartitionGroup implements AutoCloseable {
       return;
     }
     long now = System.nanoTime();
+    long connection = broker.connectionEpoch();
+    if (connection != epoch) {
+      // Announcements were missed while the connection was replaced: a member that joined
+      // meanwhile is unknown here, and taking what a stale view assigns could take a partition
+      // that member takes too. Hear every member's next hello first.
+      epoch = connection;
+      quietUntil = now + 2 * heartbeat.toNanos();
+      quiet = true;
+      log.debug("{}: connected again; listening two heartbeats before taking partitions", name);
+    } else if (quiet && now - quietUntil >= 0) {
+      quiet = false;
+    }
     Map<String, Set<Integer>> assignment = table.assign(slotIds);
     int alive = table.size();
     // Give up first, on every slot, so a partition moving between two local slots is free before
@@ -258,8 +302,8 @@ public final class PartitionGroup implements AutoCloseable {
           continue;
         }
         long since = s.wanted.computeIfAbsent(p, k -> now);
-        if (!alone && now - since < handoverNanos) {
-          continue; // give the previous owner time to let go
+        if (!alone && (now - since < handoverNanos || quiet)) {
+          continue; // give the previous owner time to let go; hear the members first
         }
         if (handoverNanos > 0 && table.heldByOther(p, slotIds)) {
           log.debug("{}: member {} waits for partition {}'s owner to let go", name, s.id, p);

@@ -59,9 +59,27 @@ class PartitionGroupTest {
 
     PartitionGroup group;
 
+    /** When this process last started consuming a partition ({@link System#nanoTime}). */
+    volatile long lastTake;
+
+    /** The transport's connection epoch: bumped to play a reconnect. */
+    volatile long epoch;
+
+    /** When this process sent each hello ({@link System#nanoTime}). */
+    final List<Long> hellos = new CopyOnWriteArrayList<>();
+
     @Override
     public void announce(byte[] announcement) {
+      if (new String(announcement, java.nio.charset.StandardCharsets.US_ASCII)
+          .startsWith("hello")) {
+        hellos.add(System.nanoTime());
+      }
       everyone.forEach(g -> g.heard(announcement));
+    }
+
+    @Override
+    public long connectionEpoch() {
+      return epoch;
     }
 
     @Override
@@ -69,6 +87,7 @@ class PartitionGroupTest {
       int now = open.computeIfAbsent(partition, p -> new AtomicInteger()).incrementAndGet();
       mostAtOnce.accumulateAndGet(now, Math::max);
       owners.put(partition, member);
+      lastTake = System.nanoTime();
       mostOwned.accumulateAndGet(owners.size(), Math::max);
       return () -> {
         CountDownLatch handlers = stopsWaitFor;
@@ -251,5 +270,48 @@ class PartitionGroupTest {
               assertThat(second.owners).hasSize(PARTITIONS / 2);
             });
     assertThat(mostAtOnce).as("a partition's owners at once").hasValue(1);
+  }
+
+  /** Hellos go out every heartbeat from the start, while the member listens too. */
+  @Test
+  void aMemberAnnouncesItselfEveryHeartbeatWhileItListens() {
+    Process p = new Process();
+    p.group = new PartitionGroup("test", PARTITIONS, 1, HEARTBEAT, HEARTBEAT, false, p, timer);
+    everyone.add(p.group);
+    p.group.start(HEARTBEAT.multipliedBy(5));
+    long returned = System.nanoTime();
+
+    assertThat(p.hellos.stream().filter(t -> t < returned).count())
+        .as("hellos while listening for 5 heartbeats")
+        .isGreaterThanOrEqualTo(3);
+  }
+
+  /**
+   * A member whose transport connected again missed the announcements sent meanwhile (a member that
+   * joined then is unknown to it): it takes nothing for two heartbeats, time to hear every member's
+   * next hello, even where it would otherwise take at once.
+   */
+  @Test
+  void afterAReconnectAMemberListensTwoHeartbeatsBeforeItTakesPartitions() {
+    ScheduledExecutorService firstTimer = Executors.newSingleThreadScheduledExecutor();
+    ScheduledExecutorService secondTimer = Executors.newSingleThreadScheduledExecutor();
+    ownTimers.add(firstTimer);
+    ownTimers.add(secondTimer);
+    Duration heartbeat = Duration.ofMillis(200);
+    Process first = join(1, Duration.ZERO, firstTimer, heartbeat);
+    Process second = join(1, Duration.ZERO, secondTimer, heartbeat);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(first.owners).hasSize(PARTITIONS / 2));
+
+    first.epoch++; // the first member's transport connected again
+    long left = System.nanoTime();
+    second.group.close(); // its goodbye makes the first rebalance at once
+    everyone.remove(second.group);
+    await().atMost(Duration.ofSeconds(10)).until(() -> first.owners.size() == PARTITIONS);
+
+    assertThat(Duration.ofNanos(first.lastTake - left))
+        .as("the first member took the partitions after")
+        .isGreaterThanOrEqualTo(heartbeat.multipliedBy(2).minusMillis(20));
   }
 }

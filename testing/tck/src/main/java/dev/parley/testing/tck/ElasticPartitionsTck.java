@@ -76,6 +76,14 @@ public abstract class ElasticPartitionsTck {
   protected void awaitOneOwnerPerPartition(Destination.GroupQueue group, int slots) {}
 
   /**
+   * What the broker shows of the group's queues, printed when the group stalls (where the messages
+   * wait, and who consumes them); empty where there is no such view.
+   */
+  protected String brokerState(Destination.GroupQueue group) {
+    return "";
+  }
+
+  /**
    * How many (member, thread) pairs must have handled messages: 3 where members that join take
    * partitions from the others; less where the broker keeps a key with the consumer it first went
    * to (Artemis's message groups without rebalancing: a member that joins gets only keys nobody
@@ -130,8 +138,8 @@ public abstract class ElasticPartitionsTck {
                   if (!c.isSatisfied()
                       && c.getRemainingTimeInMS() <= c.getPollInterval().toMillis()) {
                     System.out.printf(
-                        "M6 stalled after %s: keys behind by partition %s%n",
-                        change, checker.behind(upToSeq));
+                        "M6 stalled after %s: keys behind by partition %s%n%s%n",
+                        change, checker.behind(upToSeq), brokerState(group));
                   }
                 })
             .until(() -> checker.applied.get() >= expected);

@@ -46,6 +46,10 @@ final class DefaultStompTransport implements StompTransport {
   private final String passcode;
   private final ScheduledExecutorService timer;
   private final Map<String, StompConsumer> bySubscription = new ConcurrentHashMap<>();
+
+  /** Connections with a give-back drop scheduled ({@link #giveBackLater}). */
+  private final java.util.Set<StompClient> givingBack = ConcurrentHashMap.newKeySet();
+
   private final Set<StompConsumer> consumers = ConcurrentHashMap.newKeySet();
   private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong reconnects = new AtomicLong();
@@ -213,6 +217,42 @@ final class DefaultStompTransport implements StompTransport {
     StompConsumer consumer = id == null ? null : bySubscription.get(id);
     if (consumer != null) {
       consumer.onMessage(frame, id, from);
+    } else if (id != null
+        && id.startsWith("s")
+        && frame.header("ack") != null
+        && dialect.nackRequeues()) {
+      // A message for a subscription that has ended (RabbitMQ can send one after answering its
+      // UNSUBSCRIBE): it can be neither acknowledged nor given back on this connection, and would
+      // stay unacknowledged on it, holding its partition up, for as long as the connection lives.
+      giveBackLater(from);
+    }
+  }
+
+  /**
+   * Drops {@code client}, from the timer (never the reader thread), so that RabbitMQ gives back a
+   * message it delivered to a subscription after that subscription could still settle it.
+   */
+  void giveBackLater(StompClient client) {
+    if (!givingBack.add(client)) {
+      return;
+    }
+    try {
+      timer.execute(
+          () -> {
+            try {
+              if (client == this.client && client.isOpen()) {
+                log.info(
+                    "{}: a message came for a subscription that had ended; reconnecting to give"
+                        + " it back",
+                    name);
+                dropToGiveBack(client, null);
+              }
+            } finally {
+              givingBack.remove(client);
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      givingBack.remove(client); // closing: the connection ends anyway
     }
   }
 
@@ -497,7 +537,8 @@ final class DefaultStompTransport implements StompTransport {
       DeliveryHandler handler,
       int prefetch,
       boolean givesBack) {
-    String id = "s" + nextSubscription.incrementAndGet();
+    // "s": its messages must go back to the broker; "t": they go away with its queue
+    String id = (givesBack ? "s" : "t") + nextSubscription.incrementAndGet();
     ExecutorService worker =
         Executors.newSingleThreadExecutor(
             r -> {

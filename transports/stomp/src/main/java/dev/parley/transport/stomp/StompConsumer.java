@@ -87,6 +87,12 @@ final class StompConsumer {
    */
   private final Object settling = new Object();
 
+  /**
+   * Set (under {@link #settling}) once {@link #stop} has counted {@link #stranded}: a message
+   * stranded after that is given back by a drop of its own.
+   */
+  private boolean strandedChecked;
+
   /** Set while the consumer ends its subscription and makes a new one on the same connection. */
   private boolean resubscribing;
 
@@ -149,6 +155,12 @@ final class StompConsumer {
    */
   void onMessage(StompFrame frame, String subscriptionId, StompClient from) {
     if (!subscriptionId.equals(currentId) || from != attachedTo) {
+      log.debug(
+          "{}: a message of subscription {} ignored (now {}, same connection: {})",
+          source,
+          subscriptionId,
+          currentId,
+          from == attachedTo);
       return; // a frame of an earlier subscription: the broker gives it back by itself
     }
     if (stopped) {
@@ -357,6 +369,10 @@ final class StompConsumer {
           && subscriptionId.equals(currentId)
           && from == attachedTo) {
         stranded.incrementAndGet();
+        if (strandedChecked) {
+          // stop() has already looked: RabbitMQ sent this one after answering the UNSUBSCRIBE
+          transport.giveBackLater(from);
+        }
         return true;
       }
       return false;
@@ -453,7 +469,19 @@ final class StompConsumer {
       } catch (RuntimeException e) {
         log.debug("{}: unsubscribe failed: {}", source, e.toString());
       }
-      if (rabbit && givesBack && (stranded.get() > 0 || handedOutAtStop) && client.isOpen()) {
+      int strandedNow;
+      synchronized (settling) {
+        strandedChecked = true;
+        strandedNow = stranded.get();
+      }
+      log.debug(
+          "{}: subscription {} ended: {} withdrawn, {} handed out now, {} stranded",
+          source,
+          id,
+          never.size(),
+          handedOutCount(),
+          strandedNow);
+      if (rabbit && givesBack && (strandedNow > 0 || handedOutAtStop) && client.isOpen()) {
         // RabbitMQ delivered messages to this subscription that can no longer be given back on
         // this connection (they crossed the UNSUBSCRIBE, or were still being handled): only a new
         // connection returns them to the queue, in order, for the next consumer.
@@ -467,6 +495,12 @@ final class StompConsumer {
     }
     if (id != null) {
       transport.unregister(id);
+    }
+  }
+
+  private int handedOutCount() {
+    synchronized (waiting) {
+      return handedOut;
     }
   }
 

@@ -92,6 +92,12 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
     return transport.isConnected();
   }
 
+  /** Each reconnect also re-subscribes the announcements: what was sent meanwhile was missed. */
+  @Override
+  public long connectionEpoch() {
+    return transport.reconnects();
+  }
+
   @Override
   public AutoCloseable consume(String member, int partition) {
     StompConsumer c =

@@ -2,6 +2,7 @@ package dev.parley.transport.stomp;
 
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.tck.ElasticPartitionsTck;
+import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
@@ -32,5 +33,43 @@ class StompElasticPartitionsIT extends ElasticPartitionsTck {
   @Override
   protected int brokerPort() {
     return 61613;
+  }
+
+  @Override
+  protected String brokerState(Destination.GroupQueue group) {
+    String prefix = group.queueName() + ".p";
+    StringBuilder out = new StringBuilder("queues (name, ready, unacknowledged, consumers):");
+    for (String line :
+        rabbit
+            .ctl()
+            .list(
+                "list_queues",
+                "-p",
+                rabbit.vhost(),
+                "name",
+                "messages_ready",
+                "messages_unacknowledged",
+                "consumers")) {
+      if (line.startsWith(prefix)) {
+        out.append("\n  ").append(line);
+      }
+    }
+    out.append("\nconsumers (queue, channel, tag, prefetch):");
+    for (String line :
+        rabbit
+            .ctl()
+            .list(
+                "list_consumers",
+                "-p",
+                rabbit.vhost(),
+                "queue_name",
+                "channel_pid",
+                "consumer_tag",
+                "prefetch_count")) {
+      if (line.startsWith(prefix)) {
+        out.append("\n  ").append(line);
+      }
+    }
+    return out.toString();
   }
 }
