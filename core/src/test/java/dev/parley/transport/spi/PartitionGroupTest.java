@@ -100,6 +100,28 @@ class PartitionGroupTest {
     }
   }
 
+  /** A one-thread timer of the process's own, as each transport has. */
+  private ScheduledExecutorService ownTimer() {
+    ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor();
+    ownTimers.add(t);
+    return t;
+  }
+
+  /**
+   * Lets {@code first}'s held consumer stops end, then waits until the two share the partitions.
+   */
+  private static void letGoAndAwaitHalves(Process first, Process second, CountDownLatch handlers) {
+    handlers.countDown();
+    first.stopsWaitFor = null;
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(first.owners).hasSize(PARTITIONS / 2);
+              assertThat(second.owners).hasSize(PARTITIONS / 2);
+            });
+  }
+
   private Process join(int members, Duration handover) {
     return join(members, handover, timer);
   }
@@ -194,10 +216,8 @@ class PartitionGroupTest {
    */
   @Test
   void aMemberWaitingForAConsumerItGivesUpIsNotDroppedByTheOthers() {
-    ScheduledExecutorService firstTimer = Executors.newSingleThreadScheduledExecutor();
-    ScheduledExecutorService secondTimer = Executors.newSingleThreadScheduledExecutor();
-    ownTimers.add(firstTimer);
-    ownTimers.add(secondTimer);
+    ScheduledExecutorService firstTimer = ownTimer();
+    ScheduledExecutorService secondTimer = ownTimer();
     // Slower heartbeats than the other tests': a member is dropped after 3 of them (600 ms), far
     // above a loaded machine's scheduling delays.
     Duration heartbeat = Duration.ofMillis(200);
@@ -220,15 +240,7 @@ class PartitionGroupTest {
         .until(() -> second.mostOwned.get() <= PARTITIONS / 2);
     assertThat(first.owners).as("still waiting for its consumer").hasSize(PARTITIONS);
 
-    handlers.countDown();
-    first.stopsWaitFor = null;
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () -> {
-              assertThat(first.owners).hasSize(PARTITIONS / 2);
-              assertThat(second.owners).hasSize(PARTITIONS / 2);
-            });
+    letGoAndAwaitHalves(first, second, handlers);
     assertThat(second.mostOwned).hasValue(PARTITIONS / 2);
   }
 
@@ -239,10 +251,8 @@ class PartitionGroupTest {
    */
   @Test
   void aPartitionWhoseOwnerIsSlowToLetGoIsNotTakenBeforeItHas() {
-    ScheduledExecutorService firstTimer = Executors.newSingleThreadScheduledExecutor();
-    ScheduledExecutorService secondTimer = Executors.newSingleThreadScheduledExecutor();
-    ownTimers.add(firstTimer);
-    ownTimers.add(secondTimer);
+    ScheduledExecutorService firstTimer = ownTimer();
+    ScheduledExecutorService secondTimer = ownTimer();
     Duration heartbeat = Duration.ofMillis(100);
     Duration handover = heartbeat.multipliedBy(2);
     Process first = join(1, handover, firstTimer, heartbeat);
@@ -260,15 +270,7 @@ class PartitionGroupTest {
         .until(() -> second.owners.isEmpty());
     assertThat(first.owners).as("still letting go").hasSize(PARTITIONS);
 
-    handlers.countDown();
-    first.stopsWaitFor = null;
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () -> {
-              assertThat(first.owners).hasSize(PARTITIONS / 2);
-              assertThat(second.owners).hasSize(PARTITIONS / 2);
-            });
+    letGoAndAwaitHalves(first, second, handlers);
     assertThat(mostAtOnce).as("a partition's owners at once").hasValue(1);
   }
 
@@ -293,10 +295,8 @@ class PartitionGroupTest {
    */
   @Test
   void afterAReconnectAMemberListensTwoHeartbeatsBeforeItTakesPartitions() {
-    ScheduledExecutorService firstTimer = Executors.newSingleThreadScheduledExecutor();
-    ScheduledExecutorService secondTimer = Executors.newSingleThreadScheduledExecutor();
-    ownTimers.add(firstTimer);
-    ownTimers.add(secondTimer);
+    ScheduledExecutorService firstTimer = ownTimer();
+    ScheduledExecutorService secondTimer = ownTimer();
     Duration heartbeat = Duration.ofMillis(200);
     Process first = join(1, Duration.ZERO, firstTimer, heartbeat);
     Process second = join(1, Duration.ZERO, secondTimer, heartbeat);

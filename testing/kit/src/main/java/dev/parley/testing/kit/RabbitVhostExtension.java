@@ -1,6 +1,8 @@
 package dev.parley.testing.kit;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -45,5 +47,25 @@ public final class RabbitVhostExtension implements BeforeAllCallback, AfterAllCa
 
   public RabbitCtl ctl() {
     return ctl;
+  }
+
+  /**
+   * The rows of {@code rabbitmqctl <command> -p <vhost> <columns…>} whose first column starts with
+   * {@code prefix} (queues, or consumers by their queue), each split at whitespace.
+   */
+  public List<String[]> rows(String command, String prefix, String... columns) {
+    String[] args = new String[columns.length + 3];
+    args[0] = command;
+    args[1] = "-p";
+    args[2] = vhost;
+    System.arraycopy(columns, 0, args, 3, columns.length);
+    List<String[]> out = new ArrayList<>();
+    for (String line : ctl.list(args)) {
+      String[] fields = line.trim().split("\\s+");
+      if (fields[0].startsWith(prefix)) {
+        out.add(fields);
+      }
+    }
+    return out;
   }
 }

@@ -51,20 +51,14 @@ class RabbitElasticPartitionsIT extends ElasticPartitionsTck {
         .untilAsserted(
             () -> {
               Map<String, List<String[]>> byQueue = new TreeMap<>();
-              for (String line :
-                  rabbit
-                      .ctl()
-                      .list(
-                          "list_consumers",
-                          "-p",
-                          rabbit.vhost(),
-                          "queue_name",
-                          "consumer_tag",
-                          "active")) {
-                String[] f = line.trim().split("\\s+");
-                if (f[0].startsWith(group.queueName() + ".p")) {
-                  byQueue.computeIfAbsent(f[0], q -> new ArrayList<>()).add(f);
-                }
+              for (String[] f :
+                  rabbit.rows(
+                      "list_consumers",
+                      group.queueName() + ".p",
+                      "queue_name",
+                      "consumer_tag",
+                      "active")) {
+                byQueue.computeIfAbsent(f[0], q -> new ArrayList<>()).add(f);
               }
               assertThat(byQueue).hasSize(PARTITIONS);
               Map<String, Integer> owned = new HashMap<>();

@@ -39,36 +39,26 @@ class StompElasticPartitionsIT extends ElasticPartitionsTck {
   protected String brokerState(Destination.GroupQueue group) {
     String prefix = group.queueName() + ".p";
     StringBuilder out = new StringBuilder("queues (name, ready, unacknowledged, consumers):");
-    for (String line :
-        rabbit
-            .ctl()
-            .list(
-                "list_queues",
-                "-p",
-                rabbit.vhost(),
-                "name",
-                "messages_ready",
-                "messages_unacknowledged",
-                "consumers")) {
-      if (line.startsWith(prefix)) {
-        out.append("\n  ").append(line);
-      }
+    for (String[] row :
+        rabbit.rows(
+            "list_queues",
+            prefix,
+            "name",
+            "messages_ready",
+            "messages_unacknowledged",
+            "consumers")) {
+      out.append("\n  ").append(String.join(" ", row));
     }
     out.append("\nconsumers (queue, channel, tag, prefetch):");
-    for (String line :
-        rabbit
-            .ctl()
-            .list(
-                "list_consumers",
-                "-p",
-                rabbit.vhost(),
-                "queue_name",
-                "channel_pid",
-                "consumer_tag",
-                "prefetch_count")) {
-      if (line.startsWith(prefix)) {
-        out.append("\n  ").append(line);
-      }
+    for (String[] row :
+        rabbit.rows(
+            "list_consumers",
+            prefix,
+            "queue_name",
+            "channel_pid",
+            "consumer_tag",
+            "prefetch_count")) {
+      out.append("\n  ").append(String.join(" ", row));
     }
     return out.toString();
   }
