@@ -128,21 +128,18 @@ public abstract class ElasticPartitionsTck {
         long started = System.nanoTime();
         awaitOneOwnerPerPartition(group, slots());
         long expected = (long) keys * sent;
-        int upToSeq = sent;
-        await()
-            .atMost(RECOVERY_BOUND)
-            .pollInterval(Duration.ofMillis(50))
-            .alias("all published handled after: " + change)
-            .conditionEvaluationListener(
-                c -> {
-                  if (!c.isSatisfied()
-                      && c.getRemainingTimeInMS() <= c.getPollInterval().toMillis()) {
-                    System.out.printf(
-                        "M6 stalled after %s: keys behind by partition %s%n%s%n",
-                        change, checker.behind(upToSeq), brokerState(group));
-                  }
-                })
-            .until(() -> checker.applied.get() >= expected);
+        try {
+          await()
+              .atMost(RECOVERY_BOUND)
+              .pollInterval(Duration.ofMillis(50))
+              .alias("all published handled after: " + change)
+              .until(() -> checker.applied.get() >= expected);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          System.out.printf(
+              "M6 stalled after %s: keys behind by partition %s%n%s%n",
+              change, checker.behind(sent), brokerState(group));
+          throw e;
+        }
         long took = (System.nanoTime() - started) / 1_000_000;
         recoveryMillis.add(took);
         System.out.printf(
