@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -48,7 +49,7 @@ final class DefaultStompTransport implements StompTransport {
   private final Map<String, StompConsumer> bySubscription = new ConcurrentHashMap<>();
 
   /** Connections with a give-back drop scheduled ({@link #giveBackLater}). */
-  private final java.util.Set<StompClient> givingBack = ConcurrentHashMap.newKeySet();
+  private final Set<StompClient> givingBack = ConcurrentHashMap.newKeySet();
 
   private final Set<StompConsumer> consumers = ConcurrentHashMap.newKeySet();
   private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
@@ -251,7 +252,7 @@ final class DefaultStompTransport implements StompTransport {
               givingBack.remove(client);
             }
           });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       givingBack.remove(client); // closing: the connection ends anyway
     }
   }

@@ -253,10 +253,7 @@ final class StompConsumer {
     public void ack() {
       try {
         synchronized (settling) {
-          if (ack == null
-              || !subscriptionId.equals(currentId)
-              || from != attachedTo
-              || strandedOnRabbitMq()) {
+          if (!ofCurrentSubscription() || strandedOnRabbitMq()) {
             return; // the subscription ended: the broker gave the message back
           }
           write(StompFrame.of("ACK", Map.of("id", ack)));
@@ -270,15 +267,11 @@ final class StompConsumer {
     @Override
     public void requeue() {
       try {
-        if (transport.dialect0().nackRequeues()) {
-          synchronized (settling) {
-            if (ack == null
-                || !subscriptionId.equals(currentId)
-                || from != attachedTo
-                || !from.isOpen()
-                || strandedOnRabbitMq()) {
-              return; // the subscription or the connection ended: the broker gave it back
-            }
+        synchronized (settling) {
+          if (!ofCurrentSubscription() || !from.isOpen() || strandedOnRabbitMq()) {
+            return; // the subscription or the connection ended: the broker gave it back
+          }
+          if (transport.dialect0().nackRequeues()) {
             // RabbitMQ keeps a cancelled subscription's unacknowledged messages until the
             // connection closes: give back even those withdrawn by a stop, before the UNSUBSCRIBE.
             if (!stopped) {
@@ -288,12 +281,6 @@ final class StompConsumer {
             write(StompFrame.of("NACK", Map.of("id", ack)));
             return;
           }
-        }
-        if (ack == null
-            || !subscriptionId.equals(currentId)
-            || from != attachedTo
-            || !from.isOpen()) {
-          return; // the subscription or the connection ended: the broker gave it back
         }
         if (stopped) {
           return; // Artemis gives it back when the subscription ends
@@ -360,6 +347,13 @@ final class StompConsumer {
       // Written with the ACK (or NACK) that follows, in one write: see write(StompFrame)
       this.reply = StompFrame.encode("SEND", headers, null, Payloads.shared(reply));
       return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Whether this message can still be settled: its subscription is the consumer's current one.
+     */
+    private boolean ofCurrentSubscription() {
+      return ack != null && subscriptionId.equals(currentId) && from == attachedTo;
     }
 
     /** Whether this settlement can no longer reach RabbitMQ (see {@link #unsubscribing}). */
