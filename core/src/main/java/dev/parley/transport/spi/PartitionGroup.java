@@ -6,16 +6,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +51,11 @@ import org.slf4j.LoggerFactory;
  * timeout, so a rebalance may take that long; announcements therefore run on a thread of the
  * group's own, every heartbeat whatever a rebalance is waiting for. (On the timer, a member whose
  * rebalance waited longer than three heartbeats fell silent: the others dropped it and took its
- * partitions while it still held them, then had to give them back when it spoke again.)
+ * partitions while it still held them, then had to give them back when it spoke again.) Consumers
+ * are started and stopped outside the group's monitor: a stop that never returns (seen on RabbitMQ,
+ * the client library waiting for good on a channel whose connection had died) holds up neither
+ * {@link #assignment()} nor {@link #close()}, which waits for it only up to the broker's {@link
+ * Broker#stopTimeout}.
  */
 public final class PartitionGroup implements AutoCloseable {
 
@@ -86,6 +93,15 @@ public final class PartitionGroup implements AutoCloseable {
     default long connectionEpoch() {
       return 0;
     }
+
+    /**
+     * How long stopping one consumer takes at most when the broker answers (its handlers in hand
+     * and the broker's goodbyes): {@link #close()} waits that long for a rebalance that is stopping
+     * one, then goes on without it.
+     */
+    default Duration stopTimeout() {
+      return Duration.ofSeconds(30);
+    }
   }
 
   private final String name;
@@ -98,6 +114,17 @@ public final class PartitionGroup implements AutoCloseable {
   private final List<Slot> slots = new ArrayList<>();
   private final List<String> slotIds = new ArrayList<>();
   private final AtomicBoolean rebalanceDue = new AtomicBoolean();
+
+  /**
+   * Held by the rebalance running (one at a time). Consumers are started and stopped under it, not
+   * under the group's monitor: a stop that never ends (a broker call the client library waits on
+   * for good) must not hold up the announcements, {@link #assignment()} or {@link #close()}.
+   */
+  private final ReentrantLock rebalancing = new ReentrantLock();
+
+  /** Stops of consumers given up, not begun yet: run by the rebalance, or by close. */
+  private final Queue<Runnable> releases = new ConcurrentLinkedQueue<>();
+
   private ScheduledFuture<?> tick;
 
   /** Runs the announcements (one thread, the group's own); null before start. */
@@ -259,67 +286,112 @@ public final class PartitionGroup implements AutoCloseable {
     }
   }
 
-  private synchronized void rebalance() {
-    if (!started || closed || !broker.ready()) {
-      return;
+  private void rebalance() {
+    rebalancing.lock();
+    try {
+      rebalanceOnce();
+    } finally {
+      rebalancing.unlock();
     }
-    long now = System.nanoTime();
-    long connection = broker.connectionEpoch();
-    if (connection != epoch) {
-      // Announcements were missed while the connection was replaced: a member that joined
-      // meanwhile is unknown here, and taking what a stale view assigns could take a partition
-      // that member takes too. Hear every member's next hello first.
-      epoch = connection;
-      quietUntil = now + 2 * heartbeat.toNanos();
-      quiet = true;
-      log.debug("{}: connected again; listening two heartbeats before taking partitions", name);
-    } else if (quiet && now - quietUntil >= 0) {
-      quiet = false;
-    }
-    Map<String, Set<Integer>> assignment = table.assign(slotIds);
-    int alive = table.size();
-    // Give up first, on every slot, so a partition moving between two local slots is free before
-    // it is taken.
-    for (Slot s : slots) {
-      Set<Integer> target = assignment.get(s.id);
-      for (Integer p : List.copyOf(s.owned.keySet())) {
-        if (!target.contains(p)) {
-          log.debug("{}: member {} gives up partition {}", name, s.id, p);
-          s.releasing.add(p); // announced as held until its consumer has stopped
-          try {
-            stop(s.owned.remove(p));
-          } finally {
-            s.releasing.remove(p);
+  }
+
+  private void rebalanceOnce() {
+    Map<String, Set<Integer>> assignment;
+    boolean alone;
+    synchronized (this) {
+      if (!started || closed || !broker.ready()) {
+        return;
+      }
+      long now = System.nanoTime();
+      long connection = broker.connectionEpoch();
+      if (connection != epoch) {
+        // Announcements were missed while the connection was replaced: a member that joined
+        // meanwhile is unknown here, and taking what a stale view assigns could take a partition
+        // that member takes too. Hear every member's next hello first.
+        epoch = connection;
+        quietUntil = now + 2 * heartbeat.toNanos();
+        quiet = true;
+        log.debug("{}: connected again; listening two heartbeats before taking partitions", name);
+      } else if (quiet && now - quietUntil >= 0) {
+        quiet = false;
+      }
+      assignment = table.assign(slotIds);
+      alone = table.size() == slots.size();
+      for (Slot s : slots) {
+        Set<Integer> target = assignment.get(s.id);
+        for (Integer p : List.copyOf(s.owned.keySet())) {
+          if (!target.contains(p)) {
+            log.debug("{}: member {} gives up partition {}", name, s.id, p);
+            s.releasing.add(p); // announced as held until its consumer has stopped
+            AutoCloseable consumer = s.owned.remove(p);
+            releases.add(
+                () -> {
+                  try {
+                    stop(consumer);
+                  } finally {
+                    s.releasing.remove(p);
+                  }
+                });
           }
         }
+        s.wanted.keySet().retainAll(target);
       }
-      s.wanted.keySet().retainAll(target);
+    }
+    // Give up first, on every slot, so a partition moving between two local slots is free before
+    // it is taken.
+    for (Runnable release; (release = releases.poll()) != null; ) {
+      release.run();
     }
     for (Slot s : slots) {
-      boolean alone = alive == slots.size() && s.everOwned == 0;
+      boolean first = alone && neverOwned(s);
       for (Integer p : assignment.get(s.id)) {
-        if (s.owned.containsKey(p)) {
+        if (!mayTake(s, p, first)) {
           continue;
         }
-        long since = s.wanted.computeIfAbsent(p, k -> now);
-        if (!alone && (now - since < handoverNanos || quiet)) {
-          continue; // give the previous owner time to let go; hear the members first
-        }
-        if (handoverNanos > 0 && table.heldByOther(p, slotIds)) {
-          log.debug("{}: member {} waits for partition {}'s owner to let go", name, s.id, p);
-          continue;
-        }
+        AutoCloseable consumer;
         try {
-          s.owned.put(p, broker.consume(s.id, p));
+          consumer = broker.consume(s.id, p);
         } catch (RuntimeException e) {
           log.debug("{}: member {} cannot take partition {}: {}", name, s.id, p, e.toString());
           continue;
         }
-        s.wanted.remove(p);
-        s.everOwned++;
-        log.debug("{}: member {} takes partition {}", name, s.id, p);
+        synchronized (this) {
+          if (!closed) {
+            s.owned.put(p, consumer);
+            s.wanted.remove(p);
+            s.everOwned++;
+            log.debug("{}: member {} takes partition {}", name, s.id, p);
+            continue;
+          }
+        }
+        stop(consumer); // closed while it started
+        return;
       }
     }
+  }
+
+  private synchronized boolean neverOwned(Slot s) {
+    return s.everOwned == 0;
+  }
+
+  /**
+   * Whether slot {@code s} takes partition {@code p} now, which it is assigned; {@code first}: its
+   * process's members are the only ones heard of and the slot never owned anything (no previous
+   * owner to wait for).
+   */
+  private synchronized boolean mayTake(Slot s, Integer p, boolean first) {
+    if (closed || s.owned.containsKey(p)) {
+      return false;
+    }
+    long since = s.wanted.computeIfAbsent(p, k -> System.nanoTime());
+    if (!first && (System.nanoTime() - since < handoverNanos || quiet)) {
+      return false; // give the previous owner time to let go; hear the members first
+    }
+    if (handoverNanos > 0 && table.heldByOther(p, slotIds)) {
+      log.debug("{}: member {} waits for partition {}'s owner to let go", name, s.id, p);
+      return false;
+    }
+    return true;
   }
 
   private void stop(AutoCloseable consumer) {
@@ -332,11 +404,14 @@ public final class PartitionGroup implements AutoCloseable {
 
   /**
    * Stops every local consumer (each drains within the transport's bound; the member goes on
-   * announcing itself meanwhile), then says goodbye.
+   * announcing itself meanwhile), waits for a rebalance that is giving partitions up (at most the
+   * broker's {@link Broker#stopTimeout}: one whose stop never ends is left behind), then says
+   * goodbye.
    */
   @Override
   public void close() {
     ScheduledExecutorService announcing;
+    List<AutoCloseable> consumers = new ArrayList<>();
     synchronized (this) {
       if (closed) {
         return;
@@ -346,10 +421,26 @@ public final class PartitionGroup implements AutoCloseable {
         tick.cancel(false);
       }
       for (Slot s : slots) {
-        s.owned.values().forEach(this::stop);
+        consumers.addAll(s.owned.values());
         s.owned.clear();
       }
       announcing = heartbeats;
+    }
+    consumers.forEach(this::stop);
+    for (Runnable release; (release = releases.poll()) != null; ) {
+      release.run(); // given up by a rebalance still stopping an earlier one
+    }
+    try {
+      if (rebalancing.tryLock(broker.stopTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
+        rebalancing.unlock();
+      } else {
+        log.warn(
+            "{}: a partition consumer did not stop within {}; leaving the group without it",
+            name,
+            broker.stopTimeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     if (announcing != null) {
       // No hello may follow the goodbye: wait for one being sent (a send is bounded by the

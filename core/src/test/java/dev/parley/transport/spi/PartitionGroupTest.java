@@ -65,6 +65,12 @@ class PartitionGroupTest {
     /** The transport's connection epoch: bumped to play a reconnect. */
     volatile long epoch;
 
+    /** Consumer stops begun. */
+    final AtomicInteger stopsBegun = new AtomicInteger();
+
+    /** What the process tells the group a consumer's stop takes at most. */
+    volatile Duration stopTimeout = Duration.ofSeconds(30);
+
     /** When this process sent each hello ({@link System#nanoTime}). */
     final List<Long> hellos = new CopyOnWriteArrayList<>();
 
@@ -83,6 +89,11 @@ class PartitionGroupTest {
     }
 
     @Override
+    public Duration stopTimeout() {
+      return stopTimeout;
+    }
+
+    @Override
     public AutoCloseable consume(String member, int partition) {
       int now = open.computeIfAbsent(partition, p -> new AtomicInteger()).incrementAndGet();
       mostAtOnce.accumulateAndGet(now, Math::max);
@@ -90,6 +101,7 @@ class PartitionGroupTest {
       lastTake = System.nanoTime();
       mostOwned.accumulateAndGet(owners.size(), Math::max);
       return () -> {
+        stopsBegun.incrementAndGet();
         CountDownLatch handlers = stopsWaitFor;
         if (handlers != null) {
           handlers.await(10, TimeUnit.SECONDS);
@@ -242,6 +254,38 @@ class PartitionGroupTest {
 
     letGoAndAwaitHalves(first, second, handlers);
     assertThat(second.mostOwned).hasValue(PARTITIONS / 2);
+  }
+
+  /**
+   * A consumer whose stop does not end (seen on RabbitMQ: the client library waiting for good on a
+   * broker call after the member's connection died) holds up neither the group's close nor its
+   * other consumers' stops: close waits for it up to the broker's stop timeout, then says goodbye,
+   * and the other members take the partitions.
+   */
+  @Test
+  void aConsumerWhoseStopHangsDoesNotHoldUpTheGroupsClose() {
+    Process first = join(1, Duration.ZERO, ownTimer());
+    assertThat(first.owners).hasSize(PARTITIONS);
+    CountDownLatch never = new CountDownLatch(1);
+    heldBack.add(never);
+    first.stopsWaitFor = never;
+    first.stopTimeout = Duration.ofMillis(300);
+
+    Process second = join(1, Duration.ZERO, ownTimer());
+    // The fault: first's rebalance is stuck giving a partition up.
+    await().atMost(Duration.ofSeconds(5)).until(() -> first.stopsBegun.get() == 1);
+    first.stopsWaitFor = null; // the first stop hangs, the others would not
+    assertThat(first.group.assignment().values().iterator().next())
+        .as("answered while a stop hangs")
+        .hasSize(PARTITIONS / 2);
+
+    long began = System.nanoTime();
+    first.group.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
+    assertThat(first.owners).as("only the hanging one left, given up or not").hasSize(1);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(second.owners).hasSize(PARTITIONS));
   }
 
   /**

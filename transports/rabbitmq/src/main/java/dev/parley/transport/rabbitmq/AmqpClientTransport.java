@@ -421,6 +421,7 @@ final class AmqpClientTransport implements RabbitTransport {
             settings.prefetch(),
             config.memberHeartbeat,
             config.closeTimeout,
+            config.rpcTimeout,
             timer,
             handler,
             consumersByTag);

@@ -39,6 +39,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
   private final Destination source;
   private final int prefetch;
   private final Duration closeTimeout;
+  private final Duration rpcTimeout;
   private final DeliveryHandler handler;
   private final String exchange;
   private final PartitionGroup group;
@@ -58,6 +59,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
       int prefetch,
       Duration heartbeat,
       Duration closeTimeout,
+      Duration rpcTimeout,
       ScheduledExecutorService timer,
       DeliveryHandler handler,
       Map<String, Resumable> consumersByTag) {
@@ -67,6 +69,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
     this.source = source;
     this.prefetch = prefetch;
     this.closeTimeout = closeTimeout;
+    this.rpcTimeout = rpcTimeout;
     this.handler = handler;
     this.exchange = queue + ".members";
     this.group =
@@ -159,6 +162,15 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
     } catch (IOException e) {
       throw new TransportException("parley.transport.unavailable", e.getMessage(), e);
     }
+  }
+
+  /**
+   * Handlers in hand, then the broker's answers to the acks' flush and the channel's close (each
+   * bounded by the RPC timeout).
+   */
+  @Override
+  public Duration stopTimeout() {
+    return closeTimeout.plus(rpcTimeout.multipliedBy(3));
   }
 
   @Override

@@ -286,8 +286,8 @@ final class QueueConsumer implements Resumable {
    * follows then returns those messages and hands over the queue at once.
    */
   private void flushAcks(Channel ch) {
-    if (!ch.isOpen()) {
-      return;
+    if (!ch.isOpen() || !connection.isOpen()) {
+      return; // nothing to flush: the broker requeued what this channel held
     }
     try {
       if (singleActive) {

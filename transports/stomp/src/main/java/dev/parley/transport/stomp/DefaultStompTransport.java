@@ -207,6 +207,10 @@ final class DefaultStompTransport implements StompTransport {
     return config.closeTimeout;
   }
 
+  Duration sendTimeout() {
+    return config.sendTimeout;
+  }
+
   ScheduledExecutorService timer() {
     return timer;
   }

@@ -98,6 +98,12 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
     return transport.reconnects();
   }
 
+  /** Handlers in hand, then the UNSUBSCRIBE's receipt. */
+  @Override
+  public Duration stopTimeout() {
+    return transport.closeTimeout().plus(transport.sendTimeout());
+  }
+
   @Override
   public AutoCloseable consume(String member, int partition) {
     StompConsumer c =
