@@ -28,6 +28,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -218,6 +220,10 @@ final class DefaultStompTransport implements StompTransport {
   // ---- connection ------------------------------------------------------------------------------
 
   private void dispatch(StompFrame frame, StompClient from) {
+    if (frame.command().equals("ERROR")) {
+      strandedOn(frame, from);
+      return;
+    }
     String id = frame.header("subscription");
     StompConsumer consumer = id == null ? null : bySubscription.get(id);
     if (consumer != null) {
@@ -229,6 +235,27 @@ final class DefaultStompTransport implements StompTransport {
       // A message for a subscription that has ended (RabbitMQ can send one after answering its
       // UNSUBSCRIBE): it can be neither acknowledged nor given back on this connection, and would
       // stay unacknowledged on it, holding its partition up, for as long as the connection lives.
+      giveBackLater(from);
+    }
+  }
+
+  /** The consumer tag RabbitMQ's STOMP plugin names in a "Subscription not found" error. */
+  private static final Pattern STRANDED_TAG = Pattern.compile("T_([A-Za-z0-9._-]+)");
+
+  /**
+   * RabbitMQ's STOMP plugin answers "Subscription not found" when a delivery reaches a subscription
+   * it has just ended ("There is no current subscription with tag 'T_s7.1'": the plugin's
+   * UNSUBSCRIBE removes the subscription as soon as the cancel is answered, and deliveries already
+   * on their way to it are dropped there) or when an ACK or NACK names an ended one. Either way the
+   * message stays unacknowledged on this connection, holding its queue (a partition) up for as long
+   * as the connection lives, and no frame of it ever reaches the client. A subscription whose
+   * messages go back to a shared queue ({@code s…}) has them given back by a new connection.
+   */
+  private void strandedOn(StompFrame error, StompClient from) {
+    String text = new String(error.body(), StandardCharsets.UTF_8);
+    Matcher tag = STRANDED_TAG.matcher(text);
+    if (tag.find() && tag.group(1).startsWith("s") && dialect.nackRequeues()) {
+      log.debug("{}: a message was stranded on an ended subscription ({})", name, text.trim());
       giveBackLater(from);
     }
   }

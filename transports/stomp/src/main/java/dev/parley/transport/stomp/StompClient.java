@@ -476,10 +476,15 @@ final class StompClient implements AutoCloseable {
             String text =
                 withoutMessageDump(
                     new String(frame.body(), java.nio.charset.StandardCharsets.UTF_8).trim());
-            // RabbitMQ's plugin reports the auto-deleted queue of a subscription that has just
-            // ended this way, and keeps the connection: not worth a warning.
+            // RabbitMQ's plugin says this, and keeps the connection, when a message reaches a
+            // subscription that has just ended (the message then stays unacknowledged on the
+            // connection) or an ACK/NACK names one: the transport decides what it means, not
+            // worth a warning here.
             boolean benign = message.equals("Subscription not found");
             (benign ? log.atDebug() : log.atWarn()).log("STOMP broker error: {} {}", message, text);
+            if (benign) {
+              onMessage.accept(frame);
+            }
             TransportException e = brokerError(message, text);
             String receiptId = frame.header("receipt-id");
             if (receiptId != null) {

@@ -60,6 +60,24 @@ class StompElasticPartitionsIT extends ElasticPartitionsTck {
             "prefetch_count")) {
       out.append("\n  ").append(String.join(" ", row));
     }
+    // Where unacknowledged messages sit: a channel holds them, with or without a consumer left.
+    out.append("\nchannels (pid, connection, number, unacknowledged, consumers):");
+    for (String[] row :
+        rabbit.rows(
+            "list_channels",
+            "<",
+            "pid",
+            "connection",
+            "number",
+            "messages_unacknowledged",
+            "consumer_count")) {
+      out.append("\n  ").append(String.join(" ", row));
+    }
+    out.append("\nconnections (pid, peer port, state, heartbeat):");
+    for (String[] row :
+        rabbit.rows("list_connections", "<", "pid", "peer_port", "state", "timeout")) {
+      out.append("\n  ").append(String.join(" ", row));
+    }
     return out.toString();
   }
 }
