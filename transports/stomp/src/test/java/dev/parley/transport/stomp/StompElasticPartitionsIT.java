@@ -38,46 +38,54 @@ class StompElasticPartitionsIT extends ElasticPartitionsTck {
   @Override
   protected String brokerState(Destination.GroupQueue group) {
     String prefix = group.queueName() + ".p";
-    StringBuilder out = new StringBuilder("queues (name, ready, unacknowledged, consumers):");
-    for (String[] row :
-        rabbit.rows(
-            "list_queues",
-            prefix,
-            "name",
-            "messages_ready",
-            "messages_unacknowledged",
-            "consumers")) {
-      out.append("\n  ").append(String.join(" ", row));
-    }
-    out.append("\nconsumers (queue, channel, tag, prefetch):");
-    for (String[] row :
-        rabbit.rows(
-            "list_consumers",
-            prefix,
-            "queue_name",
-            "channel_pid",
-            "consumer_tag",
-            "prefetch_count")) {
-      out.append("\n  ").append(String.join(" ", row));
-    }
+    StringBuilder out = new StringBuilder();
+    table(
+        out,
+        "queues (name, ready, unacknowledged, consumers)",
+        "list_queues",
+        prefix,
+        "name",
+        "messages_ready",
+        "messages_unacknowledged",
+        "consumers");
+    table(
+        out,
+        "consumers (queue, channel, tag, prefetch)",
+        "list_consumers",
+        prefix,
+        "queue_name",
+        "channel_pid",
+        "consumer_tag",
+        "prefetch_count");
     // Where unacknowledged messages sit: a channel holds them, with or without a consumer left.
-    out.append("\nchannels (pid, connection, number, unacknowledged, consumers):");
-    for (String[] row :
-        rabbit.rows(
-            "list_channels",
-            "<",
-            "pid",
-            "connection",
-            "number",
-            "messages_unacknowledged",
-            "consumer_count")) {
-      out.append("\n  ").append(String.join(" ", row));
-    }
-    out.append("\nconnections (pid, peer port, state, heartbeat):");
-    for (String[] row :
-        rabbit.rows("list_connections", "<", "pid", "peer_port", "state", "timeout")) {
-      out.append("\n  ").append(String.join(" ", row));
-    }
+    table(
+        out,
+        "channels (pid, connection, number, unacknowledged, consumers)",
+        "list_channels",
+        "<",
+        "pid",
+        "connection",
+        "number",
+        "messages_unacknowledged",
+        "consumer_count");
+    table(
+        out,
+        "connections (pid, peer port, state, heartbeat)",
+        "list_connections",
+        "<",
+        "pid",
+        "peer_port",
+        "state",
+        "timeout");
     return out.toString();
+  }
+
+  /** Appends the rows of a {@code rabbitmqctl} listing under {@code title}. */
+  private static void table(
+      StringBuilder out, String title, String command, String prefix, String... columns) {
+    out.append(out.length() == 0 ? "" : "\n").append(title).append(':');
+    for (String[] row : rabbit.rows(command, prefix, columns)) {
+      out.append("\n  ").append(String.join(" ", row));
+    }
   }
 }
