@@ -92,7 +92,13 @@ final class StompClient implements AutoCloseable {
 
   private final AtomicLong nextReceipt = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final Consumer<StompFrame> onMessage;
+
+  /**
+   * Takes the frames the transport acts on, on the reader thread: every MESSAGE, and the ERROR
+   * frames that say "Subscription not found" (the connection stays up after those).
+   */
+  private final Consumer<StompFrame> onFrame;
+
   private final Consumer<Throwable> onClosed;
   private final Thread readerThread;
 
@@ -124,14 +130,14 @@ final class StompClient implements AutoCloseable {
       Session session,
       String name,
       ScheduledExecutorService timer,
-      Consumer<StompFrame> onMessage,
+      Consumer<StompFrame> onFrame,
       Consumer<Throwable> onClosed)
       throws IOException {
     this.socket = socket;
     this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
     this.reader = reader;
     this.session = session;
-    this.onMessage = onMessage;
+    this.onFrame = onFrame;
     this.onClosed = onClosed;
     long tick =
         Math.max(
@@ -169,7 +175,7 @@ final class StompClient implements AutoCloseable {
       int maxFrameBytes,
       String name,
       ScheduledExecutorService timer,
-      Consumer<StompFrame> onMessage,
+      Consumer<StompFrame> onFrame,
       Consumer<Throwable> onClosed)
       throws IOException {
     Socket plain = new Socket();
@@ -239,7 +245,7 @@ final class StompClient implements AutoCloseable {
       }
       Session session =
           new Session(answer.headers().getOrDefault("server", ""), version, send, expect);
-      return new StompClient(socket, reader, session, name, timer, onMessage, onClosed);
+      return new StompClient(socket, reader, session, name, timer, onFrame, onClosed);
     } catch (IOException | RuntimeException e) {
       guard.cancel(false);
       socket.close();
@@ -464,7 +470,7 @@ final class StompClient implements AutoCloseable {
           log.trace("< {}", frame);
         }
         switch (frame.command()) {
-          case "MESSAGE" -> onMessage.accept(frame);
+          case "MESSAGE" -> onFrame.accept(frame);
           case "RECEIPT" -> {
             Receipt r = receipts.remove(receiptId(frame.header("receipt-id")));
             if (r != null) {
@@ -483,7 +489,7 @@ final class StompClient implements AutoCloseable {
             boolean benign = message.equals("Subscription not found");
             (benign ? log.atDebug() : log.atWarn()).log("STOMP broker error: {} {}", message, text);
             if (benign) {
-              onMessage.accept(frame);
+              onFrame.accept(frame);
             }
             TransportException e = brokerError(message, text);
             String receiptId = frame.header("receipt-id");
