@@ -80,7 +80,12 @@ final class Causes {
           + " request on the handler threads (strace). Since 2026-12-03 the reader sleeps in one"
           + " read(2) (the socket was non-blocking, so each read cost a failed read and a"
           + " poll(2) too) and a reply leaves in one write with its request's ACK: that driver"
-          + " went from 0.51–0.62 to 0.64–0.69 of raw";
+          + " went from 0.51–0.62 to 0.64–0.69 of raw. Handlers' ACKs and replies contend for"
+          + " the connection's write monitor: a write queue that leaves a frame to the thread"
+          + " already writing (no handler waits; tried 2026-12-04, not adopted) took the waits"
+          + " of 10 ms and more from 165 to 11 in 20 s of JFR but left the rates where they were"
+          + " (drivers, 8 rounds each way: request/reply 0.65–0.75 of raw either way, events"
+          + " 0.60–0.75)";
     }
     return remaining
         + "; per call, measured by a driver interleaving both in one JVM (2026-12-03): raw 32–37"
@@ -104,6 +109,36 @@ final class Causes {
         + " measured earlier was within this spread). The same day's profile of Parley's side:"
         + " 58 % of the JVM's samples in the kernel (switching, waking, TCP), 6 % in Parley's"
         + " own code";
+  }
+
+  /**
+   * One call in flight: the vCPUs are mostly idle, so the gap is the path's latency, not CPU.
+   * Measured 2026-12-04 with a driver of 40 rounds of 500 sequential calls after its warm-up.
+   */
+  static String oneInFlight(String binding) {
+    String common =
+        "one call in flight leaves the vCPUs mostly idle, so the gap is latency along the path,"
+            + " not CPU: the responder's blocking handler runs on its handler pool, and the"
+            + " hand-off wakes a parked thread, on this VM often on the other, idle vCPU; the"
+            + " section \"The responder's hand-off\" below measures that hop in this run"
+            + " (serveAsync against serve, the same caller)";
+    if (binding.startsWith("STOMP")) {
+      return common
+          + ". On STOMP a driver (2026-12-04, 40 rounds of 500 sequential calls after its"
+          + " warm-up) measured Parley +100 to +250 µs over raw in its last rounds with the"
+          + " blocking handler and −50 to +100 µs with serveAsync; the rest is the broker's"
+          + " work on Parley's extra header lines (about 3.5 µs each, 4 more on a request and"
+          + " 4 more on its reply) and Parley's own message handling on both sides";
+    }
+    if (binding.startsWith("AMQP")) {
+      return common
+          + ". On AMQP 1.0 the embedded Artemis's journal sync of each persistent request"
+          + " dominates (about 3.4 ms one in flight), and the spread between repetitions with it";
+    }
+    return common
+        + ". On RabbitMQ (AMQP 0-9-1) the quorum queue's write to disk dominates (raw about 850"
+        + " µs one in flight) and the spread between repetitions is wider than the goal; the"
+        + " hop measured within that spread in the quick lab of 2026-12-04 (−8 µs, −51 to +60)";
   }
 
   static String springRequestReply() {

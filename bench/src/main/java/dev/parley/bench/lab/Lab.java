@@ -177,7 +177,59 @@ public final class Lab implements Callable<Integer> {
       PairSection.requestReplyGoals(m, report);
       PairSection.openLoopGoals(m, "sync vs async", report);
       policy(rr.policyPair(), c, report);
+      List<Pair> handOff = rr.handOffPairs();
+      rabbitQueues.addAll(rr.handOffQueues());
+      handOff(handOff, c, report);
     }
+  }
+
+  /**
+   * The responder's hand-off measured alone: a blocking handler ({@code serve}, run on the
+   * subscription's handler pool) beside an asynchronous one ({@code serveAsync}, run on the
+   * transport's thread), the same caller, interleaved. No goal: it says how much of a request/reply
+   * gap the hop to the handler pool is, in this run.
+   */
+  private static void handOff(List<Pair> pairs, Config c, Report report) throws Exception {
+    StringBuilder md =
+        new StringBuilder(
+            "## The responder's hand-off\n\n"
+                + f(
+                    "Parley beside Parley on each broker: the same caller and echo operation, the"
+                        + " responder's handler blocking (`serve`, Parley's default: the"
+                        + " transport's thread hands each request to the subscription's handler"
+                        + " pool, one thread wake-up per request) or asynchronous (`serveAsync`:"
+                        + " run on the transport's thread, no hand-off). %d repetitions"
+                        + " interleaved, as above.\n\n",
+                    c.reps())
+                + "| binding | one in flight p50 µs, blocking / async | Δ p50 µs (min–max) |"
+                + " calls/s at "
+                + c.window()
+                + " in flight, blocking / async | ratio async/blocking (min–max) | context"
+                + " switches per call, blocking / async |\n|---|---|---|---|---|---|\n");
+    try (Progress progress = new Progress("hand-off", (long) pairs.size() * c.reps() * 4)) {
+      for (Pair p : pairs) {
+        progress.message(p.name());
+        Runs<Throughput> t =
+            Interleaved.throughput(
+                p.raw(), p.parley(), c.calls(), c.window(), c.reps(), c.warmUpSeconds(), progress);
+        Runs<Double> one =
+            Interleaved.oneInFlight(p.raw(), p.parley(), c.oneInFlightCalls(), c.reps(), progress);
+        md.append(
+            row(
+                p.name(),
+                f("%.0f / %.0f", one.rawMedian(x -> x), one.oursMedian(x -> x)),
+                spread(one.differences(x -> x), "%+.0f"),
+                f(
+                    "%,.0f / %,.0f",
+                    t.rawMedian(Throughput::perSecond), t.oursMedian(Throughput::perSecond)),
+                spread(t.ratios(Throughput::perSecond), "%.2f"),
+                f(
+                    "%.1f / %.1f",
+                    t.rawMedian(Throughput::switchesPerOp),
+                    t.oursMedian(Throughput::switchesPerOp))));
+      }
+    }
+    report.section(md.toString());
   }
 
   private void events(

@@ -255,7 +255,7 @@ final class PairSection {
             "≤ +50 µs",
             spread(delta, "%+.0f µs"),
             d <= 50,
-            Causes.requestReply(name));
+            Causes.oneInFlight(name));
       }
     }
   }

@@ -62,48 +62,44 @@ final class RequestReply implements AutoCloseable {
   private Pair policyPair;
   private final String run;
 
+  /** Each broker binding's transport factory, by the name its operations carry. */
+  private final Map<String, TransportFactory> brokers = new java.util.LinkedHashMap<>();
+
+  private final List<String> handOffQueues = new ArrayList<>();
+
   RequestReply(
       String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
       throws Exception {
     this.run = run;
+    URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
+    brokers.put("amqp", () -> AmqpTransport.builder(artemis.amqpUri()).build());
+    brokers.put("rabbit", () -> RabbitTransport.builder(URI.create(rabbitUri)).build());
+    brokers.put("stomp", () -> StompTransport.builder(stomp).build());
     sync();
     pairs.add(
         new Pair(
             "AMQP 1.0 request/reply (embedded Artemis)",
             "Qpid JMS 2.10 request/reply",
             rawJms(artemis.amqpUri(), "lab.raw.jms." + run),
-            parleyMessaging(
-                echo("amqp"),
-                () -> AmqpTransport.builder(artemis.amqpUri()).build(),
-                () -> AmqpTransport.builder(artemis.amqpUri()).build())));
+            parleyMessaging(echo("amqp"), brokers.get("amqp"), brokers.get("amqp"))));
     pairs.add(
         new Pair(
             "RabbitMQ request/reply",
             "amqp-client 5.37 request/reply",
             rawRabbit(rabbitUri, "lab.raw.rabbit." + run),
-            parleyMessaging(
-                echo("rabbit"),
-                () -> RabbitTransport.builder(URI.create(rabbitUri)).build(),
-                () -> RabbitTransport.builder(URI.create(rabbitUri)).build())));
+            parleyMessaging(echo("rabbit"), brokers.get("rabbit"), brokers.get("rabbit"))));
     pairs.add(
         new Pair(
             "RabbitMQ request/reply, Spring AMQP as the peer",
             "Spring AMQP 3.2.12 AsyncRabbitTemplate + SimpleMessageListenerContainer",
             SpringPeer.requestReply(rabbitUri, "lab.spring.rabbit." + run, resources),
-            parleyMessaging(
-                echo("rabbit-spring"),
-                () -> RabbitTransport.builder(URI.create(rabbitUri)).build(),
-                () -> RabbitTransport.builder(URI.create(rabbitUri)).build())));
-    URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
+            parleyMessaging(echo("rabbit-spring"), brokers.get("rabbit"), brokers.get("rabbit"))));
     pairs.add(
         new Pair(
             "STOMP request/reply (RabbitMQ)",
             "raw STOMP 1.2 socket request/reply",
             RawStomp.requestReply(stompHost, stompPort, "lab.raw.stomp." + run, resources),
-            parleyMessaging(
-                echo("stomp"),
-                () -> StompTransport.builder(stomp).build(),
-                () -> StompTransport.builder(stomp).build())));
+            parleyMessaging(echo("stomp"), brokers.get("stomp"), brokers.get("stomp"))));
   }
 
   List<Pair> pairs() {
@@ -193,18 +189,9 @@ final class RequestReply implements AutoCloseable {
       throws Exception {
     Transport st = serverSide.create();
     Transport ct = clientSide.create();
-    Messaging server =
-        Messaging.builder()
-            .service("lab-server")
-            .transport(st)
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build(); // Parley's defaults: 8 lanes, prefetch 64 (the raw responders' prefetch)
-    Messaging client =
-        Messaging.builder()
-            .service("lab-client")
-            .transport(ct)
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build();
+    // Parley's defaults: 8 lanes, prefetch 64 (the raw responders' prefetch)
+    Messaging server = messaging("lab-server", st);
+    Messaging client = messaging("lab-client", ct);
     // closed in reverse: messaging before the transports it was given
     resources.add(st);
     resources.add(ct);
@@ -213,6 +200,66 @@ final class RequestReply implements AutoCloseable {
     server.serve(echo, (request, ctx) -> request);
     client.call(echo, REQUEST, TIMEOUT).get(); // the reply queue and the command queue exist
     return () -> client.call(echo, REQUEST, TIMEOUT);
+  }
+
+  /**
+   * Per broker, the responder's hand-off alone: Parley beside Parley, the same caller, the "raw"
+   * side a responder with a blocking handler ({@code serve}: the transport's thread hands each
+   * request to the subscription's handler pool) and the other with an asynchronous one ({@code
+   * serveAsync}: run on the transport's thread). Made when called; {@link #handOffQueues} then
+   * names the queues they made on the shared RabbitMQ.
+   */
+  List<Pair> handOffPairs() throws Exception {
+    List<Pair> result = new ArrayList<>();
+    for (Map.Entry<String, TransportFactory> broker : brokers.entrySet()) {
+      String name = broker.getKey();
+      Operation<Hello, Hello> blocking = echo("hop-blocking-" + name);
+      Operation<Hello, Hello> async = echo("hop-async-" + name);
+      if (!name.equals("amqp")) {
+        for (Operation<Hello, Hello> op : List.of(blocking, async)) {
+          handOffQueues.add(op.commandChannel().name());
+          handOffQueues.add(op.commandChannel().name() + ".dlq");
+        }
+      }
+      Transport st = broker.getValue().create();
+      Transport ct = broker.getValue().create();
+      Messaging server = messaging("lab-server", st);
+      Messaging client = messaging("lab-client", ct);
+      resources.add(st);
+      resources.add(ct);
+      resources.add(server);
+      resources.add(client);
+      server.serve(blocking, (request, ctx) -> request);
+      server.serveAsync(async, (request, ctx) -> CompletableFuture.completedFuture(request));
+      client.call(blocking, REQUEST, TIMEOUT).get();
+      client.call(async, REQUEST, TIMEOUT).get();
+      result.add(
+          new Pair(
+              LABELS.get(name),
+              "serve (blocking handler) vs serveAsync",
+              () -> client.call(blocking, REQUEST, TIMEOUT),
+              () -> client.call(async, REQUEST, TIMEOUT)));
+    }
+    return result;
+  }
+
+  List<String> handOffQueues() {
+    return List.copyOf(handOffQueues);
+  }
+
+  /** The brokers' names in the lab's tables. */
+  private static final Map<String, String> LABELS =
+      Map.of(
+          "amqp", "AMQP 1.0 request/reply (embedded Artemis)",
+          "rabbit", "RabbitMQ request/reply",
+          "stomp", "STOMP request/reply (RabbitMQ)");
+
+  private static Messaging messaging(String service, Transport transport) {
+    return Messaging.builder()
+        .service(service)
+        .transport(transport)
+        .codecs(Codecs.of(JsonCodec.of()))
+        .build();
   }
 
   // ---- raw Qpid JMS -----------------------------------------------------------------------------
