@@ -118,17 +118,18 @@ final class Causes {
   static String oneInFlight(String binding) {
     String common =
         "one call in flight leaves the vCPUs mostly idle, so the gap is latency along the path,"
-            + " not CPU: the responder's blocking handler runs on its handler pool, and the"
-            + " hand-off wakes a parked thread, on this VM often on the other, idle vCPU; the"
-            + " section \"The responder's hand-off\" below measures that hop in this run"
-            + " (serveAsync against serve, the same caller)";
+            + " not CPU. The responder's hop to its handler pool is measured alone in the section"
+            + " \"The responder's hand-off\" below (serveAsync against serve, the same caller):"
+            + " in the full lab of 2026-12-04 it was within the spread (STOMP +1 µs, −119 to +64;"
+            + " RabbitMQ −39 µs, −121 to +85), while a driver the same day (STOMP, 40 rounds of"
+            + " 500 sequential calls) measured Parley +100 to +250 µs over raw with the blocking"
+            + " handler and −50 to +100 µs with serveAsync — what the wake-up costs depends on"
+            + " where the scheduler puts the woken thread, and it is not the whole gap";
     if (binding.startsWith("STOMP")) {
       return common
-          + ". On STOMP a driver (2026-12-04, 40 rounds of 500 sequential calls after its"
-          + " warm-up) measured Parley +100 to +250 µs over raw in its last rounds with the"
-          + " blocking handler and −50 to +100 µs with serveAsync; the rest is the broker's"
-          + " work on Parley's extra header lines (about 3.5 µs each, 4 more on a request and"
-          + " 4 more on its reply) and Parley's own message handling on both sides";
+          + ". On STOMP the rest is the broker's work on Parley's extra header lines (about 3.5"
+          + " µs each, 4 more on a request and 4 more on its reply) and Parley's own message"
+          + " handling on both sides";
     }
     if (binding.startsWith("AMQP")) {
       return common
@@ -137,8 +138,7 @@ final class Causes {
     }
     return common
         + ". On RabbitMQ (AMQP 0-9-1) the quorum queue's write to disk dominates (raw about 850"
-        + " µs one in flight) and the spread between repetitions is wider than the goal; the"
-        + " hop measured within that spread in the quick lab of 2026-12-04 (−8 µs, −51 to +60)";
+        + " µs one in flight) and the spread between repetitions is wider than the goal";
   }
 
   static String springRequestReply() {
