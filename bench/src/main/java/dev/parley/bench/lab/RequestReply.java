@@ -184,19 +184,31 @@ final class RequestReply implements AutoCloseable {
     Transport create() throws Exception;
   }
 
-  private Call parleyMessaging(
-      Operation<Hello, Hello> echo, TransportFactory serverSide, TransportFactory clientSide)
-      throws Exception {
+  /** A responder's and a caller's Messaging, each on a transport of its own. */
+  private record Ends(Messaging server, Messaging client) {}
+
+  /**
+   * Both ends with Parley's defaults (8 lanes, prefetch 64: the raw responders' prefetch), closed
+   * in reverse order with the section: each Messaging before the transport it was given.
+   */
+  private Ends ends(TransportFactory serverSide, TransportFactory clientSide) throws Exception {
     Transport st = serverSide.create();
     Transport ct = clientSide.create();
-    // Parley's defaults: 8 lanes, prefetch 64 (the raw responders' prefetch)
     Messaging server = messaging("lab-server", st);
     Messaging client = messaging("lab-client", ct);
-    // closed in reverse: messaging before the transports it was given
     resources.add(st);
     resources.add(ct);
     resources.add(server);
     resources.add(client);
+    return new Ends(server, client);
+  }
+
+  private Call parleyMessaging(
+      Operation<Hello, Hello> echo, TransportFactory serverSide, TransportFactory clientSide)
+      throws Exception {
+    Ends ends = ends(serverSide, clientSide);
+    Messaging server = ends.server();
+    Messaging client = ends.client();
     server.serve(echo, (request, ctx) -> request);
     client.call(echo, REQUEST, TIMEOUT).get(); // the reply queue and the command queue exist
     return () -> client.call(echo, REQUEST, TIMEOUT);
@@ -221,14 +233,9 @@ final class RequestReply implements AutoCloseable {
           handOffQueues.add(op.commandChannel().name() + ".dlq");
         }
       }
-      Transport st = broker.getValue().create();
-      Transport ct = broker.getValue().create();
-      Messaging server = messaging("lab-server", st);
-      Messaging client = messaging("lab-client", ct);
-      resources.add(st);
-      resources.add(ct);
-      resources.add(server);
-      resources.add(client);
+      Ends ends = ends(broker.getValue(), broker.getValue());
+      Messaging server = ends.server();
+      Messaging client = ends.client();
       server.serve(blocking, (request, ctx) -> request);
       server.serveAsync(async, (request, ctx) -> CompletableFuture.completedFuture(request));
       client.call(blocking, REQUEST, TIMEOUT).get();
