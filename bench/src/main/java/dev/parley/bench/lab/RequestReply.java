@@ -78,13 +78,13 @@ final class RequestReply implements AutoCloseable {
     sync();
     pairs.add(
         new Pair(
-            "AMQP 1.0 request/reply (embedded Artemis)",
+            LABELS.get("amqp"),
             "Qpid JMS 2.10 request/reply",
             rawJms(artemis.amqpUri(), "lab.raw.jms." + run),
             parleyMessaging(echo("amqp"), brokers.get("amqp"), brokers.get("amqp"))));
     pairs.add(
         new Pair(
-            "RabbitMQ request/reply",
+            LABELS.get("rabbit"),
             "amqp-client 5.37 request/reply",
             rawRabbit(rabbitUri, "lab.raw.rabbit." + run),
             parleyMessaging(echo("rabbit"), brokers.get("rabbit"), brokers.get("rabbit"))));
@@ -96,7 +96,7 @@ final class RequestReply implements AutoCloseable {
             parleyMessaging(echo("rabbit-spring"), brokers.get("rabbit"), brokers.get("rabbit"))));
     pairs.add(
         new Pair(
-            "STOMP request/reply (RabbitMQ)",
+            LABELS.get("stomp"),
             "raw STOMP 1.2 socket request/reply",
             RawStomp.requestReply(stompHost, stompPort, "lab.raw.stomp." + run, resources),
             parleyMessaging(echo("stomp"), brokers.get("stomp"), brokers.get("stomp"))));
