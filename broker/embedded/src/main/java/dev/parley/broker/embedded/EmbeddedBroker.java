@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.activemq.artemis.api.core.QueueConfiguration;
 import org.apache.activemq.artemis.api.core.RoutingType;
 import org.apache.activemq.artemis.api.core.SimpleString;
@@ -21,6 +22,8 @@ import org.apache.activemq.artemis.core.server.JournalType;
 import org.apache.activemq.artemis.core.server.Queue;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An Apache Artemis broker in this JVM, speaking AMQP 1.0 and STOMP over TCP on loopback, with a
@@ -43,6 +46,18 @@ import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
  * <p>Thread-safe: start and stop are serialized.
  */
 public final class EmbeddedBroker implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedBroker.class);
+
+  /**
+   * Artemis's message audit log: a line for every message sent, delivered and acknowledged. Its
+   * only switch is the logger's level; Artemis's own distribution sets it off, but embedded in an
+   * application whose logging lets INFO through (slf4j-simple's and Spring Boot's defaults) it is
+   * on.
+   */
+  static final String MESSAGE_AUDIT_LOGGER = "org.apache.activemq.audit.message";
+
+  private static final AtomicBoolean AUDIT_WARNED = new AtomicBoolean();
 
   /** Default AMQP 1.0 port of the zero-configuration broker. */
   public static final int DEFAULT_AMQP_PORT = 61616;
@@ -116,8 +131,33 @@ public final class EmbeddedBroker implements AutoCloseable {
         throw new IllegalStateException("embedded broker failed to start on " + amqpUri(), e);
       }
       server = s;
+      String audit = auditWarning();
+      if (audit != null && AUDIT_WARNED.compareAndSet(false, true)) {
+        log.warn(audit);
+      }
       return this;
     }
+  }
+
+  /**
+   * What to tell the user when the logging backend lets Artemis's message audit log through, or
+   * null when it does not. Parley does not change the application's logging configuration; it says
+   * once per JVM what the audit log costs and how to turn it off.
+   */
+  static String auditWarning() {
+    if (!LoggerFactory.getLogger(MESSAGE_AUDIT_LOGGER).isInfoEnabled()) {
+      return null;
+    }
+    return "the embedded broker logs every message it receives, delivers and has acknowledged:"
+        + " Artemis's message audit log (logger "
+        + MESSAGE_AUDIT_LOGGER
+        + ") is at INFO in this application's logging configuration; it fills the log and"
+        + " costs about 30 % of the broker's throughput (events over AMQP 1.0 logged to a"
+        + " file). Unless an audit trail is wanted, set"
+        + " logger org.apache.activemq.audit to WARN (slf4j-simple:"
+        + " org.slf4j.simpleLogger.log.org.apache.activemq.audit=warn; logback: <logger"
+        + " name=\"org.apache.activemq.audit\" level=\"WARN\"/>; Spring Boot:"
+        + " logging.level.org.apache.activemq.audit=warn)";
   }
 
   /** Stops the broker; the journal stays, and {@link #start()} brings the messages back. */

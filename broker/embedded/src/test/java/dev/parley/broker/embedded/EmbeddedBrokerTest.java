@@ -34,6 +34,23 @@ class EmbeddedBrokerTest {
     broker.close();
   }
 
+  /**
+   * This module's tests log through slf4j-simple at its default level, INFO: Artemis's message
+   * audit log is on, as in an application that did not turn it down, and the user is told how to.
+   */
+  @Test
+  void aMessageAuditLogLetThroughIsNamedWithItsFix() {
+    assertThat(
+            org.slf4j.LoggerFactory.getLogger(EmbeddedBroker.MESSAGE_AUDIT_LOGGER).isInfoEnabled())
+        .as("the fault: this test's logging lets the audit log through")
+        .isTrue();
+
+    assertThat(EmbeddedBroker.auditWarning())
+        .contains("org.apache.activemq.audit.message")
+        .contains("org.slf4j.simpleLogger.log.org.apache.activemq.audit=warn")
+        .contains("logging.level.org.apache.activemq.audit=warn");
+  }
+
   @Test
   void stompAcceptorSpeaksStomp12() throws IOException {
     try (Socket s = new Socket("127.0.0.1", broker.stompUri().getPort())) {
