@@ -13,6 +13,7 @@ import dev.parley.policy.Deadline;
 import dev.parley.policy.Policy;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.HandlerThread;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportSubscription;
@@ -373,7 +374,10 @@ final class DefaultMessaging implements Messaging {
     return handle;
   }
 
-  /** The threads a blocking handler runs on: {@code size} of them, daemons, named after it. */
+  /**
+   * The threads a blocking handler runs on: {@code size} of them, daemons, named after it; {@link
+   * HandlerThread}s, so a transport may make its blocking settle calls on them.
+   */
   private static ExecutorService handlerPool(String name, int size) {
     AtomicInteger n = new AtomicInteger();
     return new ThreadPoolExecutor(
@@ -382,11 +386,7 @@ final class DefaultMessaging implements Messaging {
         30,
         TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(),
-        r -> {
-          Thread t = new Thread(r, "parley-handler-" + name + "-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        r -> new HandlerThread(r, "parley-handler-" + name + "-" + n.incrementAndGet()));
   }
 
   @Override

@@ -4,7 +4,8 @@ package dev.parley.transport.spi;
  * How a consumer tells the transport what became of one {@link Delivery}: exactly one of the three
  * is called, once, from any thread, and returns without waiting for the broker. Calls after the
  * first are ignored, and so are calls for a delivery whose connection was lost meanwhile (the
- * broker redelivers it).
+ * broker redelivers it). Called on a {@link HandlerThread}, a settlement may wait for the client
+ * library's own thread (never for the broker); on any other thread it must not wait at all.
  */
 public interface Settlement {
 

@@ -22,6 +22,7 @@ import dev.parley.testing.kit.RecordingHandler;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.HandlerThread;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportSubscription;
@@ -225,10 +226,13 @@ public abstract class TransportTck {
     Messaging responder = messaging("kitchen");
     Messaging caller = messaging("orders");
     Channel<Command> channel = Channel.command(name("commands"), Command.class);
+    Set<Boolean> onHandlerThread = ConcurrentHashMap.newKeySet();
     responder.serve(
         channel,
-        (Command c, dev.parley.messaging.MessageContext ctx) ->
-            new Reply(c.text().toUpperCase(), c.number() * 2),
+        (Command c, dev.parley.messaging.MessageContext ctx) -> {
+          onHandlerThread.add(HandlerThread.isCurrent());
+          return new Reply(c.text().toUpperCase(), c.number() * 2);
+        },
         fast().withConcurrency(4));
 
     List<CompletableFuture<Reply>> replies =
@@ -243,6 +247,8 @@ public abstract class TransportTck {
       assertThat(replies.get(i)).succeedsWithin(WAIT).isEqualTo(new Reply("N" + i, i * 2));
     }
     assertThat(caller.metrics().pendingRequests()).isZero();
+    // a blocking handler runs where the transport may make its blocking settle calls
+    assertThat(onHandlerThread).containsExactly(true);
   }
 
   @Test
@@ -1332,11 +1338,13 @@ public abstract class TransportTck {
     Messaging m = messaging("async");
     Channel<Command> channel = Channel.command(name("async.cmds"), Command.class);
     Set<String> threads = ConcurrentHashMap.newKeySet();
+    Set<Boolean> onHandlerThread = ConcurrentHashMap.newKeySet();
     Subscription s =
         m.serveAsync(
             channel,
             (Command c, dev.parley.messaging.MessageContext ctx) -> {
               threads.add(Thread.currentThread().getName());
+              onHandlerThread.add(HandlerThread.isCurrent());
               return CompletableFuture.completedFuture(new Reply(c.text(), c.number() + 1));
             },
             fast());
@@ -1348,6 +1356,7 @@ public abstract class TransportTck {
       assertThat(replies.get(i).join().number()).isEqualTo(i + 1);
     }
     assertThat(threads).noneMatch(t -> t.startsWith("parley-handler-"));
+    assertThat(onHandlerThread).containsExactly(false);
     assertThat(s.describe())
         .contains("asynchronous handler")
         .contains("deadline → decode → retry")

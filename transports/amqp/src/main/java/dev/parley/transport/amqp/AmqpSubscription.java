@@ -5,6 +5,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.HandlerThread;
 import dev.parley.transport.spi.InFlight;
 import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
@@ -36,16 +37,21 @@ import org.slf4j.LoggerFactory;
  * thread of its own. A consumer pushes each message to the handler at once and goes on receiving
  * while at most {@code prefetch} of its messages are unsettled (Qpid JMS tops up the broker's
  * credit as messages are received, not as they are settled, so the bound is kept here). A
- * settlement is carried out on the subscription's settle thread — Qpid JMS's acknowledge waits for
- * its I/O thread, which no caller's thread should — as one disposition: accepted, modified as
- * failed (delivered again, delivery count + 1) or rejected.
+ * settlement is one disposition: accepted, modified as failed (delivered again, delivery count + 1)
+ * or rejected. Qpid JMS's acknowledge waits for its provider thread: on a handler pool's thread
+ * ({@link HandlerThread}, where a blocking handler has just returned) it is made there and then;
+ * from any other thread — the receive loop, a thread an asynchronous handler completed on, which
+ * must not wait — it goes to the subscription's settle thread. Qpid JMS's individual acknowledge is
+ * a request to its provider, safe from several threads; its sends are serialized by the session.
  *
- * <p>A reply to a request goes out on the same settle thread, on a session of its own on the same
- * connection, just before the request's acknowledgement ({@link Settlement#replyInOrder}): the
+ * <p>A reply to a request goes out on the same thread as the request's acknowledgement, on a
+ * session of its own on the same connection, just before it ({@link Settlement#replyInOrder}): the
  * broker reads a connection's frames in order, so it has the reply before it applies the
- * acknowledgement, and a connection lost in between loses the acknowledgement too. The reply is
- * sent without waiting for the broker's outcome (non-persistent, as a JMS client sends it), so the
- * request is settled without a round trip per request.
+ * acknowledgement, and a connection lost in between loses the acknowledgement too. Once a
+ * delivery's reply or settlement went to the settle thread, the rest of it goes there too, so the
+ * two never pass each other. The reply is sent without waiting for the broker's outcome
+ * (non-persistent, as a JMS client sends it), so the request is settled without a round trip per
+ * request.
  */
 final class AmqpSubscription implements TransportSubscription {
 
@@ -187,16 +193,23 @@ final class AmqpSubscription implements TransportSubscription {
     }
   }
 
-  /** The settlement of one message: one disposition, sent from the settle thread. */
+  /**
+   * The settlement of one message: one disposition, sent on a handler thread or from the settle
+   * thread.
+   */
   private final class Disposition implements Settlement {
     private final jakarta.jms.Message jms;
     private final Semaphore window;
 
     /**
-     * Set on the settle thread when this delivery's in-order reply could not be sent: the request
-     * is then released instead of accepted, so it comes again and is answered then.
+     * Set when this delivery's in-order reply could not be sent: the request is then released
+     * instead of accepted, so it comes again and is answered then. Written and read on the thread
+     * that carries this delivery's calls out (below).
      */
     private boolean replyLost;
+
+    /** Whether a call of this delivery went to the settle thread: the rest must follow it. */
+    private volatile boolean onSettleThread;
 
     Disposition(jakarta.jms.Message jms, Semaphore window) {
       this.jms = jms;
@@ -232,9 +245,10 @@ final class AmqpSubscription implements TransportSubscription {
     }
 
     /**
-     * Hands the reply to the settle thread, which sends it before it settles this delivery (the
-     * settlement comes after this call, on the same single thread). The stage completes once the
-     * reply is handed over; if the send then fails, the request is released, not accepted.
+     * Sends the reply now on a handler thread, else hands it to the settle thread, which sends it
+     * before it settles this delivery (the settlement comes after this call, and then goes to the
+     * settle thread too). The stage completes once the reply is sent or handed over; if the send
+     * fails, the request is released, not accepted.
      */
     @Override
     public CompletableFuture<Void> replyInOrder(Destination.Queue replyTo, Message reply) {
@@ -250,7 +264,7 @@ final class AmqpSubscription implements TransportSubscription {
         return null; // the transport's own send reports it
       }
       try {
-        settler.execute(
+        carryOut(
             () -> {
               try {
                 replyProducer.send(
@@ -275,7 +289,7 @@ final class AmqpSubscription implements TransportSubscription {
 
     private void settle(int outcome) {
       try {
-        settler.execute(
+        carryOut(
             () -> {
               try {
                 settleNow(
@@ -290,6 +304,22 @@ final class AmqpSubscription implements TransportSubscription {
       } catch (RejectedExecutionException e) {
         window.release(); // closed: the broker gives the message back
       }
+    }
+
+    /**
+     * Runs {@code call} (a blocking Qpid JMS call) now if this is a handler thread and nothing of
+     * this delivery waits on the settle thread, else hands it to the settle thread.
+     */
+    private void carryOut(Runnable call) {
+      if (!onSettleThread && HandlerThread.isCurrent()) {
+        if (settler.isShutdown()) {
+          throw new RejectedExecutionException("closed");
+        }
+        call.run();
+        return;
+      }
+      onSettleThread = true;
+      settler.execute(call);
     }
   }
 

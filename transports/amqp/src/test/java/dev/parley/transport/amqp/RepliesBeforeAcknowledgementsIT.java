@@ -9,6 +9,7 @@ import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.HandlerThread;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Settlement;
 import dev.parley.transport.spi.TransportSubscription;
@@ -17,15 +18,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * How an AMQP 1.0 consumer answers requests (issue 17, point 5): the reply goes out on the
- * subscription's settle thread just before the request's acknowledgement, without waiting for the
- * broker's outcome, and the request is acknowledged after it.
+ * How an AMQP 1.0 consumer answers requests (issue 17, point 5): the reply goes out just before the
+ * request's acknowledgement, on the same thread (the subscription's settle thread, or the handler
+ * thread the two calls are made on), without waiting for the broker's outcome, and the request is
+ * acknowledged after it.
  */
 class RepliesBeforeAcknowledgementsIT {
 
@@ -58,8 +63,26 @@ class RepliesBeforeAcknowledgementsIT {
 
   @Test
   void everyReplyArrivesAndEveryRequestIsAcknowledgedAfterIt() {
-    String requests = "rio.requests";
-    String replies = "rio.replies";
+    answerAll("rio.requests", "rio.replies", Runnable::run);
+  }
+
+  /**
+   * The same answered on handler threads, as a blocking handler's are: the reply and the
+   * acknowledgement are made there (Qpid JMS's calls wait for its provider thread), from two
+   * threads at once, and nothing is lost or left unacknowledged.
+   */
+  @Test
+  void repliesAndAcknowledgementsMadeOnHandlerThreads() {
+    ExecutorService handlers =
+        Executors.newFixedThreadPool(2, r -> new HandlerThread(r, "rio-handler"));
+    try {
+      answerAll("rio.handled", "rio.handled.replies", handlers);
+    } finally {
+      handlers.shutdownNow();
+    }
+  }
+
+  private void answerAll(String requests, String replies, Executor on) {
     int n = 200;
     List<Message> received = new CopyOnWriteArrayList<>();
     List<CompletableFuture<Void>> handedOver = new CopyOnWriteArrayList<>();
@@ -75,12 +98,14 @@ class RepliesBeforeAcknowledgementsIT {
             responder.subscribe(
                 new Destination.Queue(requests),
                 new ConsumerSettings(2, 16, false),
-                (Delivery d, Settlement s) -> {
-                  CompletableFuture<Void> sent =
-                      s.replyInOrder(new Destination.Queue(replies), reply(d.message()));
-                  handedOver.add(sent);
-                  s.ack();
-                })) {
+                (Delivery d, Settlement s) ->
+                    on.execute(
+                        () -> {
+                          CompletableFuture<Void> sent =
+                              s.replyInOrder(new Destination.Queue(replies), reply(d.message()));
+                          handedOver.add(sent);
+                          s.ack();
+                        }))) {
       for (int i = 0; i < n; i++) {
         requester
             .send(
