@@ -103,7 +103,10 @@ public final class Codecs {
     if (contentType == null || contentType.isBlank()) {
       throw new CodecException(CodecException.MISSING_CONTENT_TYPE, "message has no content-type");
     }
-    List<Codec> candidates = byContentType.get(normalize(contentType));
+    List<Codec> candidates = byContentType.get(contentType); // as codecs write it: no parsing
+    if (candidates == null) {
+      candidates = byContentType.get(normalize(contentType));
+    }
     if (candidates != null) {
       for (Codec c : candidates) {
         if (c.supports(type)) {

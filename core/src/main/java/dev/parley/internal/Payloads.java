@@ -1,6 +1,7 @@
 package dev.parley.internal;
 
 import dev.parley.message.Message;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -19,6 +20,8 @@ public final class Payloads {
     byte[] shared(Message message);
 
     Message.Builder adopt(Message.Builder builder, byte[] payload);
+
+    Message.Builder adoptHeaders(Message.Builder builder, Map<String, String> headers);
   }
 
   private static volatile Access access;
@@ -49,6 +52,17 @@ public final class Payloads {
   /** A builder for a new message with {@code payload} handed over, as {@link #adopt}. */
   public static Message.Builder builder(byte[] payload) {
     return adopt(Message.builder(), payload);
+  }
+
+  /**
+   * A builder for a message read off the wire: {@code headers} (the id among them, if any) and
+   * {@code payload} both handed over, without a copy or a check per header — {@link
+   * Message.Builder#build()} checks every header against the limits once, as for any message. A
+   * {@link java.util.LinkedHashMap} is kept as it is (the builder may add the id to it); any other
+   * map is copied.
+   */
+  public static Message.Builder builder(Map<String, String> headers, byte[] payload) {
+    return access().adoptHeaders(adopt(Message.builder(), payload), headers);
   }
 
   private static Access access() {

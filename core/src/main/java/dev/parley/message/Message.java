@@ -31,6 +31,23 @@ public final class Message {
             builder.payload = Objects.requireNonNull(payload, "payload");
             return builder;
           }
+
+          @Override
+          public Builder adoptHeaders(Builder builder, Map<String, String> headers) {
+            Map<String, String> map =
+                headers instanceof LinkedHashMap<String, String> linked
+                    ? linked
+                    : new LinkedHashMap<>(headers);
+            String id = map.get(Headers.ID);
+            if (id == null && map.containsKey(Headers.ID)) {
+              throw new IllegalArgumentException(Headers.ID + ": no value");
+            }
+            // The id stays in the map, where it was; build() checks it with the other headers.
+            builder.id = id;
+            builder.headers = map;
+            builder.handedOver = false;
+            return builder;
+          }
         });
   }
 

@@ -16,7 +16,6 @@ import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +33,7 @@ final class ReplyRouter implements DeliveryHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ReplyRouter.class);
   private static final LogLimiter FORGED = LogLimiter.of(10, 10);
-  private static final SecureRandom TOKENS = Randoms.secure();
+  private static final Randoms.Buffered TOKENS = new Randoms.Buffered();
 
   private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
   private final Codecs codecs;

@@ -4,7 +4,6 @@ import dev.parley.transport.spi.Transport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Where a responder may send replies (RELIABILITY.md S6): a request's {@code parley-reply-to} is a
@@ -25,7 +24,7 @@ final class ReplyTargets {
 
   private final Transport transport;
   private final List<String> patterns;
-  private final List<Pattern> compiled = new ArrayList<>();
+  private final List<Glob> compiled = new ArrayList<>();
 
   ReplyTargets(Transport transport, List<String> allowed) {
     this.transport = Objects.requireNonNull(transport, "transport");
@@ -47,8 +46,8 @@ final class ReplyTargets {
     if (transport.isNativeReplyAddress(queue)) {
       return true;
     }
-    for (Pattern p : compiled) {
-      if (p.matcher(queue).matches()) {
+    for (Glob p : compiled) {
+      if (p.matches(queue)) {
         return true;
       }
     }
@@ -61,21 +60,40 @@ final class ReplyTargets {
   }
 
   /** {@code *} matches any characters (none included); everything else matches itself. */
-  static Pattern glob(String pattern) {
+  static Glob glob(String pattern) {
     if (pattern == null || pattern.isBlank() || pattern.chars().anyMatch(Character::isWhitespace)) {
       throw new IllegalArgumentException(
           "reply-to pattern: '" + pattern + "' (expected: a queue name, '*' for any characters)");
     }
-    String[] parts = pattern.split("\\*", -1);
-    StringBuilder regex = new StringBuilder();
-    for (int i = 0; i < parts.length; i++) {
-      if (i > 0) {
-        regex.append(".*");
+    return new Glob(pattern.split("\\*", -1));
+  }
+
+  /**
+   * A pattern split at its {@code *}s, matched without a regular expression (checked on every
+   * request): the first part is a prefix, the last a suffix, the ones between appear in order.
+   */
+  record Glob(String[] parts) {
+    boolean matches(String s) {
+      if (parts.length == 1) {
+        return s.equals(parts[0]);
       }
-      if (!parts[i].isEmpty()) {
-        regex.append(Pattern.quote(parts[i]));
+      String first = parts[0];
+      String last = parts[parts.length - 1];
+      if (s.length() < first.length() + last.length()
+          || !s.startsWith(first)
+          || !s.endsWith(last)) {
+        return false;
       }
+      int from = first.length();
+      int end = s.length() - last.length();
+      for (int i = 1; i < parts.length - 1; i++) {
+        int at = s.indexOf(parts[i], from);
+        if (at < 0 || at + parts[i].length() > end) {
+          return false;
+        }
+        from = at + parts[i].length();
+      }
+      return true;
     }
-    return Pattern.compile(regex.toString());
   }
 }

@@ -41,11 +41,9 @@ public final class Deadline implements Comparable<Deadline> {
     Deadline previous = CURRENT.get();
     CURRENT.set(this);
     return () -> {
-      if (previous == null) {
-        CURRENT.remove();
-      } else {
-        CURRENT.set(previous);
-      }
+      // set(null) rather than remove(): the thread's entry stays for its next attach (a handler
+      // thread attaches one per message), and a null value holds nothing.
+      CURRENT.set(previous);
     };
   }
 

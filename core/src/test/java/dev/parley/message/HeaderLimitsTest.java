@@ -41,6 +41,10 @@ class HeaderLimitsTest {
     assertThat(HeaderLimits.violation(Map.of(" ", "v"))).contains("blank name");
     assertThat(HeaderLimits.violation(Map.of("a\nb", "v"))).contains("control characters");
     assertThat(HeaderLimits.violation(Map.of("n".repeat(129), "v"))).contains("129 bytes");
+    assertThat(HeaderLimits.violation(Map.of("\u00e9".repeat(64), "v"))).isNull();
+    assertThat(HeaderLimits.violation(Map.of("\u00e9".repeat(65), "v"))).contains("130 bytes");
+    assertThat(HeaderLimits.violation(Map.of("\t", "v"))).contains("blank name");
+    assertThat(HeaderLimits.violation(Map.of("", "v"))).contains("blank name");
     assertThat(HeaderLimits.violation(Map.of(Headers.ID, " "))).contains("blank");
     assertThat(HeaderLimits.violation(Map.of("big", "x".repeat(9_000))))
         .isEqualTo("big: 9000 characters (expected: at most 8192)");

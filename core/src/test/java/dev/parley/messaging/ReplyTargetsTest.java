@@ -74,6 +74,20 @@ class ReplyTargetsTest {
   }
 
   @Test
+  void starsBetweenPartsMatchInOrderWithoutOverlapping() {
+    ReplyTargets targets = new ReplyTargets(TRANSPORT, List.of("a.*.b.*.c", "ab*ba", "*"));
+    ReplyTargets strict = new ReplyTargets(TRANSPORT, List.of("a.*.b.*.c", "ab*ba"));
+
+    assertThat(strict.allows("a.x.b.y.c")).isTrue();
+    assertThat(strict.allows("a..b..c")).isTrue();
+    assertThat(strict.allows("a.x.c.y.b")).as("parts in order").isFalse();
+    assertThat(strict.allows("abba")).isTrue();
+    assertThat(strict.allows("aba")).as("prefix and suffix may not overlap").isFalse();
+    assertThat(strict.allows("a.b.c")).isFalse();
+    assertThat(targets.allows("anything.at.all")).as("'*' alone allows every name").isTrue();
+  }
+
+  @Test
   void aBlankPatternIsRefusedWhenConfigured() {
     assertThatThrownBy(() -> Messaging.builder().allowReplyTo(" "))
         .isInstanceOf(IllegalArgumentException.class)

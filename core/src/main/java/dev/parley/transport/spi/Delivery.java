@@ -35,7 +35,9 @@ public record Delivery(
    * native message id mapped to {@link Headers#ID} where the message had no {@code parley-id}) and
    * its payload. Never throws for what a sender put in the message.
    *
-   * @param headers header names and values as received; null names or values count as malformed
+   * @param headers header names and values as received, handed over: a {@link LinkedHashMap} (a
+   *     fresh one per message) becomes the message's own, so the transport does not touch it
+   *     afterwards; any other map is copied. Null names or values count as malformed
    * @param payload the payload as received, handed over: the message holds this array, so the
    *     transport never writes to it afterwards (a fresh array per message, not a reused buffer)
    */
@@ -72,9 +74,7 @@ public record Delivery(
   }
 
   private static Message build(Map<String, String> headers, byte[] payload) {
-    Message.Builder b = Payloads.builder(payload);
-    headers.forEach(b::header);
-    return b.build();
+    return Payloads.builder(headers, payload).build();
   }
 
   /**
