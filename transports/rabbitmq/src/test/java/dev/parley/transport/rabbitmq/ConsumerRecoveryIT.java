@@ -14,6 +14,9 @@ import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -108,5 +111,94 @@ class ConsumerRecoveryIT {
             Message.builder().payload(body.getBytes(StandardCharsets.US_ASCII)).build(),
             SendOptions.NONE)
         .join();
+  }
+
+  /**
+   * The same for a partitioned group's announcements: the members' inbox (a server-named queue the
+   * recovery declares anew) cannot be consumed after the reconnect, because the broker now refuses
+   * this user every read of a server-named queue. A member without it hears nobody; once the broker
+   * lets it read again it must listen again by itself, or a member joining later and this one would
+   * both consume the same partitions.
+   */
+  @Test
+  void aGroupsAnnouncementsTheRecoveryCouldNotRestoreAreHeardAgainOnceTheyCanBe() {
+    Destination.GroupQueue group = new Destination.GroupQueue("recovery.events", "g");
+    String vhost = rabbit.vhost();
+    try (FaultProxy memberProxy = FaultProxy.to("127.0.0.1", 5672);
+        RabbitTransport first = memberTransport(memberProxy.port());
+        RabbitTransport second = memberTransport(5672)) {
+      first.subscribe(
+          group,
+          new ConsumerSettings(1, 10, false, true),
+          DeliveryHandler.settling(d -> CompletableFuture.completedFuture(null)));
+      awaitOwners(group, 1);
+
+      long reconnects = first.reconnects();
+      memberProxy.disable();
+      rabbit.ctl().run("set_permissions", "-p", vhost, "guest", ".*", ".*", "^(?!amq\\.gen-).*");
+      try {
+        memberProxy.enable();
+        await().atMost(Duration.ofSeconds(20)).until(() -> first.reconnects() >= reconnects + 2);
+        // The fault: recovered, the member consumes its partitions but no inbox, even after
+        // a few of its attempts to listen again.
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(partitionConsumers(group)).hasSize(8));
+        await()
+            .during(Duration.ofSeconds(2)) // several of its attempts (every 250 ms)
+            .atMost(Duration.ofSeconds(20)) // rabbitmqctl takes about a second a call
+            .untilAsserted(
+                () ->
+                    assertThat(inboxConsumers().stream().map(r -> String.join(" ", r)).toList())
+                        .isEmpty());
+      } finally {
+        rabbit.ctl().run("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(inboxConsumers()).hasSize(1));
+
+      second.subscribe(
+          group,
+          new ConsumerSettings(1, 10, false, true),
+          DeliveryHandler.settling(d -> CompletableFuture.completedFuture(null)));
+      awaitOwners(group, 2);
+    }
+  }
+
+  private static RabbitTransport memberTransport(int port) {
+    return RabbitTransport.builder(rabbit.amqpUri(port))
+        .memberHeartbeat(Duration.ofMillis(300))
+        .recoveryInterval(Duration.ofMillis(250))
+        .closeTimeout(Duration.ofSeconds(2))
+        .build();
+  }
+
+  /** Consumers of server-named queues: the members' inboxes (nothing else here makes one). */
+  private static List<String[]> inboxConsumers() {
+    return rabbit.rows("list_consumers", "amq.gen-", "queue_name", "consumer_tag");
+  }
+
+  private static List<String[]> partitionConsumers(Destination.GroupQueue group) {
+    return rabbit.rows(
+        "list_consumers", group.queueName() + ".p", "queue_name", "consumer_tag", "active");
+  }
+
+  /** Each of the 8 partitions has one consumer, and {@code members} members share them equally. */
+  private static void awaitOwners(Destination.GroupQueue group, int members) {
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              List<String[]> consumers = partitionConsumers(group);
+              assertThat(consumers).hasSize(8);
+              Map<String, Integer> owned = new HashMap<>();
+              for (String[] c : consumers) {
+                owned.merge(c[1].substring(0, c[1].lastIndexOf(".p")), 1, Integer::sum);
+              }
+              assertThat(owned).hasSize(members);
+              assertThat(owned.values()).allSatisfy(n -> assertThat(n).isEqualTo(8 / members));
+            });
   }
 }
