@@ -269,6 +269,8 @@ public final class EmbeddedBroker implements AutoCloseable {
       securitySettings(config);
     }
     config.setJMXManagementEnabled(false);
+    // A refused STOMP SEND's ERROR (and Artemis's log of it) would quote the message's headers.
+    config.getOutgoingInterceptorClassNames().add(StompErrorRedaction.class.getName());
     config.setJournalType(JournalType.NIO);
     config.setJournalFileSize(2 * 1024 * 1024);
     config.setJournalMinFiles(2);
