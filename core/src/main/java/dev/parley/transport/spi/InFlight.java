@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * Counts a consumer's deliveries that are handed out and not settled, so that closing can wait, a
@@ -19,6 +20,9 @@ public final class InFlight {
 
   private final Condition idle = lock.newCondition();
   private final AtomicInteger count = new AtomicInteger();
+
+  /** How often {@link #awaitIdle(Duration, BooleanSupplier)} looks at the connection. */
+  private static final long CONNECTED_POLL_NANOS = 20_000_000L;
 
   /** A delivery was handed out. */
   public void begin() {
@@ -42,6 +46,25 @@ public final class InFlight {
   /** Deliveries handed out and not settled. */
   public int count() {
     return count.get();
+  }
+
+  /**
+   * Waits until no delivery is outstanding, at most {@code timeout}, and only while {@code
+   * connected} holds: once the connection is gone no settlement can reach the broker, which gives
+   * every unsettled delivery back by itself, so a close does not wait out its bound for them.
+   *
+   * @return whether every delivery was settled
+   */
+  public boolean awaitIdle(Duration timeout, BooleanSupplier connected) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (count.get() > 0 && connected.getAsBoolean()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || Thread.currentThread().isInterrupted()) {
+        return false;
+      }
+      awaitIdle(Duration.ofNanos(Math.min(left, CONNECTED_POLL_NANOS)));
+    }
+    return count.get() == 0;
   }
 
   /**

@@ -95,6 +95,9 @@ public abstract class TransportTck {
   /** How often {@code transport} has reconnected, the client-side evidence of a broker restart. */
   protected abstract long reconnects(Transport transport);
 
+  /** Whether {@code transport} holds a working connection to the broker now. */
+  protected abstract boolean isConnected(Transport transport);
+
   /** Connections the broker holds open right now (for the leak check). */
   protected abstract int brokerConnectionCount();
 
@@ -1444,6 +1447,54 @@ public abstract class TransportTck {
       startBroker();
     }
     assertThat(caller.metrics().pendingRequests()).isZero();
+  }
+
+  /**
+   * A service stopped while its broker is down ends at once: no settlement, reply or send can reach
+   * the broker, which has every unsettled delivery back already, so neither its subscriptions nor
+   * its transport wait out their close bounds — not for an idle consumer, not for a delivery still
+   * being handled, not for a send made in the outage.
+   */
+  @Test
+  void closingWhileTheBrokerIsDownEndsAtOnce() throws Exception {
+    Transport transport = transport();
+    Messaging stopping = messaging("stopping", transport);
+    Channel<Event> channel = Channel.event(name("stopping"), Event.class);
+    RecordingHandler<Event> idle = RecordingHandler.succeeding();
+    stopping.subscribe(channel, "idle", idle, fast());
+    CompletableFuture<Void> stillHandling = new CompletableFuture<>();
+    AtomicInteger handling = new AtomicInteger();
+    stopping.subscribeAsync(
+        channel,
+        "busy",
+        (event, ctx) -> {
+          handling.incrementAndGet();
+          return stillHandling;
+        },
+        fast());
+    stopping.publish(channel, new Event("k", 1, "")).get(10, TimeUnit.SECONDS);
+    await().atMost(WAIT).until(() -> idle.callCount() == 1 && handling.get() == 1);
+
+    long closeMillis;
+    stopBroker();
+    try {
+      await().atMost(WAIT).until(() -> !isConnected(transport));
+      CompletableFuture<Message> duringOutage = stopping.publish(channel, new Event("k", 2, ""));
+      long start = System.nanoTime();
+      CompletableFuture.runAsync(
+              () -> {
+                stopping.close();
+                transport.close();
+              })
+          .get(60, TimeUnit.SECONDS);
+      closeMillis = (System.nanoTime() - start) / 1_000_000;
+      assertThat(duringOutage).failsWithin(WAIT);
+    } finally {
+      stillHandling.complete(null);
+      startBroker();
+    }
+    System.out.printf("closed while the broker was down in %d ms%n", closeMillis);
+    assertThat(closeMillis).as("close while the broker is down, in ms").isLessThan(2_500);
   }
 
   // ---- broker failures ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.qpid.jms.message.JmsMessageSupport;
 import org.slf4j.Logger;
@@ -73,6 +74,7 @@ final class AmqpSubscription implements TransportSubscription {
   private final ConsumerSettings settings;
   private final DeliveryHandler handler;
   private final Duration closeTimeout;
+  private final BooleanSupplier linkUp;
   private final Consumer<AmqpSubscription> onClose;
   private final List<Session> sessions = new ArrayList<>();
   private final List<Thread> loops = new ArrayList<>();
@@ -92,12 +94,14 @@ final class AmqpSubscription implements TransportSubscription {
       ConsumerSettings settings,
       DeliveryHandler handler,
       Duration closeTimeout,
+      BooleanSupplier linkUp,
       Consumer<AmqpSubscription> onClose) {
     this.connection = connection;
     this.source = source;
     this.settings = settings;
     this.handler = handler;
     this.closeTimeout = closeTimeout;
+    this.linkUp = linkUp;
     this.onClose = onClose;
     String address = AmqpAddresses.address(source);
     this.settler =
@@ -341,27 +345,31 @@ final class AmqpSubscription implements TransportSubscription {
       return;
     }
     long deadline = System.nanoTime() + closeTimeout.toNanos();
-    for (Thread t : loops) {
-      try {
-        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    // Deliveries being handled finish and are settled; the rest go back when the sessions close.
-    if (!inFlight.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
-      log.debug(
-          "{}: {} deliveries still being handled after {}",
-          AmqpAddresses.address(source),
-          inFlight.count(),
-          closeTimeout);
-    }
-    settler.shutdown();
+    // While the connection is up: the loops stop (within a receive's wait), the deliveries being
+    // handled finish and are settled, and the settle thread sends what it holds; the rest go back
+    // when the sessions close. While it is down nothing of that can reach the broker, which has
+    // given every unsettled delivery back already, so nothing is waited for: a loop there is held
+    // in a receive until the connection is back (Qpid JMS asks the broker whether the link is
+    // empty) and ends then or when the transport closes; its session is closed below either way.
     try {
-      settler.awaitTermination(
-          Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
-          TimeUnit.MILLISECONDS);
+      for (Thread t : loops) {
+        while (t.isAlive() && linkUp.getAsBoolean() && System.nanoTime() < deadline) {
+          t.join(20);
+        }
+      }
+      if (!inFlight.awaitIdle(
+          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), linkUp)) {
+        log.debug(
+            "{}: {} deliveries still being handled at close",
+            AmqpAddresses.address(source),
+            inFlight.count());
+      }
+      settler.shutdown();
+      while (linkUp.getAsBoolean()
+          && System.nanoTime() < deadline
+          && !settler.awaitTermination(20, TimeUnit.MILLISECONDS)) {
+        // waiting for the settlements and replies queued
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -316,7 +316,13 @@ final class QpidAmqpTransport implements AmqpTransport {
     prefetch.set(address, settings.prefetch());
     AmqpSubscription subscription =
         new AmqpSubscription(
-            connection, source, settings, handler, closeTimeout, subscriptions::remove);
+            connection,
+            source,
+            settings,
+            handler,
+            closeTimeout,
+            connected::get, // not isConnected(): a closing transport drains its subscriptions
+            subscriptions::remove);
     subscriptions.add(subscription);
     try {
       subscription.open();
@@ -335,13 +341,20 @@ final class QpidAmqpTransport implements AmqpTransport {
     for (AmqpSubscription s : subscriptions) {
       s.close();
     }
+    // Queued sends go out while the link is up; while it is down none can (the send thread waits
+    // in one for the connection to come back), so the connection is closed at once, which ends it.
     sendThread.shutdown();
+    long deadline = System.nanoTime() + closeTimeout.toNanos();
     try {
-      if (!sendThread.awaitTermination(closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        sendThread.shutdownNow();
+      while (connected.get()
+          && System.nanoTime() < deadline
+          && !sendThread.awaitTermination(20, TimeUnit.MILLISECONDS)) {
+        // waiting for the queued sends
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (!sendThread.isTerminated()) {
       sendThread.shutdownNow();
     }
     closeQuietly(connection);

@@ -275,6 +275,88 @@ class AmqpTransportFaultIT {
   }
 
   /**
+   * A service stopped while its broker is down: no settlement and no send can reach the broker,
+   * which has every unsettled delivery back already, so closing its messaging and its transport
+   * ends at once instead of waiting out the close bound (20 s here) — for a consumer loop held in
+   * Qpid JMS's timed receive until the connection is back, for a delivery still being handled, and
+   * for a send queued in the outage, which would hold the send thread until its timeout.
+   */
+  @Test
+  void closingWhileTheBrokerIsDownDoesNotWaitOutTheCloseBound() throws Exception {
+    AmqpTransport down =
+        AmqpTransport.builder(java.net.URI.create("amqp://127.0.0.1:" + proxy.port()))
+            .sendTimeout(Duration.ofSeconds(15))
+            .heartbeat(Duration.ofSeconds(1))
+            .reconnectDelay(Duration.ofMillis(50))
+            .maxReconnectDelay(Duration.ofMillis(500))
+            .closeTimeout(Duration.ofSeconds(20))
+            .build();
+    Messaging stopping = Messaging.builder().service("stopping").transport(down).build();
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    stopping.subscribe(channel, "g", handler);
+    stopping.subscribe(channel, "h", handler);
+    // A third group's delivery is still being handled when the broker goes away.
+    CompletableFuture<Void> stillHandling = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger handling =
+        new java.util.concurrent.atomic.AtomicInteger();
+    stopping.subscribeAsync(
+        channel,
+        "slow",
+        (event, ctx) -> {
+          handling.incrementAndGet();
+          return stillHandling;
+        },
+        dev.parley.messaging.SubscriptionOptions.defaults());
+    stopping.publish(channel, new Event("k", 1, "before")).join();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> handler.payloads().size() == 2 && handling.get() == 1);
+    Set<Thread> loopsBefore = consumerLoops();
+
+    // The fault: the broker goes away (connections reset, new ones refused); a send is queued.
+    proxy.disable();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !down.isConnected());
+    CompletableFuture<Message> queued = stopping.publish(channel, new Event("k", 2, "during"));
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> !queued.isDone() && !down.isConnected());
+    assertThat(proxy.resets()).isPositive();
+
+    long start = System.nanoTime();
+    CompletableFuture.runAsync(
+            () -> {
+              stopping.close();
+              down.close();
+            })
+        .get(60, java.util.concurrent.TimeUnit.SECONDS);
+    long closeMillis = (System.nanoTime() - start) / 1_000_000;
+    System.out.printf("broker down: messaging and transport closed in %d ms%n", closeMillis);
+    assertThat(closeMillis).isLessThan(5_000);
+    assertThat(stillHandling).isNotDone();
+    stillHandling.complete(null);
+    assertThat(queued)
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(TransportException.class);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> consumerLoops().stream().noneMatch(loopsBefore::contains));
+    proxy.enable();
+  }
+
+  /** The transport's consumer loop threads alive now. */
+  private static Set<Thread> consumerLoops() {
+    Set<Thread> loops = new HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("parley-amqp-consumer-") && t.isAlive()) {
+        loops.add(t);
+      }
+    }
+    return loops;
+  }
+
+  /**
    * Sends {@code message} to a new queue named from {@code prefix} and waits for the broker to take
    * it (the link works), then makes the link silent: every byte blackholed, both ways.
    */

@@ -43,6 +43,11 @@ class AmqpTransportTckIT extends TransportTck {
   }
 
   @Override
+  protected boolean isConnected(Transport transport) {
+    return ((AmqpTransport) transport).isConnected();
+  }
+
+  @Override
   protected int brokerConnectionCount() {
     return broker.broker().connectionCount();
   }

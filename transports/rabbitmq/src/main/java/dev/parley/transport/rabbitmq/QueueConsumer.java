@@ -231,7 +231,8 @@ final class QueueConsumer implements Resumable {
     if (ch == null) {
       return;
     }
-    if (!inFlight.awaitIdle(timeout)) {
+    // Not while the connection is down: an ack could not reach the broker, which requeues them.
+    if (!inFlight.awaitIdle(timeout, ch::isOpen)) {
       log.warn(
           "{}: {} deliveries still being handled after {}; closing anyway (they are requeued)",
           queue,

@@ -59,6 +59,11 @@ class RabbitTransportTckIT extends TransportTck {
   }
 
   @Override
+  protected boolean isConnected(Transport transport) {
+    return ((RabbitTransport) transport).isConnected();
+  }
+
+  @Override
   protected int brokerConnectionCount() {
     return node.ctl().connectionCount("/");
   }

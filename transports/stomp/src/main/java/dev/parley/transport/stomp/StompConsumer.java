@@ -442,7 +442,9 @@ final class StompConsumer {
     // unacknowledged on the channel (a NACKed message can come straight back to this subscription
     // and cross its UNSUBSCRIBE): only a new connection surely returns such messages to the queue.
     boolean handedOutAtStop = !never.isEmpty() || inFlight.count() > 0;
-    if (!inFlight.awaitIdle(timeout)) {
+    // Not once the connection is gone: the broker has taken back what it had not seen acknowledged.
+    StompClient reading = attachedTo;
+    if (!inFlight.awaitIdle(timeout, () -> reading != null && reading.isOpen())) {
       log.debug(
           "{}: {} deliveries still being handled after {}", source, inFlight.count(), timeout);
     }

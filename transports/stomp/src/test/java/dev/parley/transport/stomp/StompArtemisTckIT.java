@@ -44,6 +44,11 @@ class StompArtemisTckIT extends TransportTck {
   }
 
   @Override
+  protected boolean isConnected(Transport transport) {
+    return ((StompTransport) transport).isConnected();
+  }
+
+  @Override
   protected int brokerConnectionCount() {
     return broker.broker().connectionCount();
   }

@@ -63,6 +63,11 @@ class StompRabbitTckIT extends TransportTck {
   }
 
   @Override
+  protected boolean isConnected(Transport transport) {
+    return ((StompTransport) transport).isConnected();
+  }
+
+  @Override
   protected int brokerConnectionCount() {
     return node.ctl().stompConnectionCount();
   }
