@@ -1452,8 +1452,8 @@ public abstract class TransportTck {
   /**
    * A service stopped while its broker is down ends at once: no settlement, reply or send can reach
    * the broker, which has every unsettled delivery back already, so neither its subscriptions nor
-   * its transport wait out their close bounds — not for an idle consumer, not for a delivery still
-   * being handled, not for a send made in the outage.
+   * its transport wait out their close bounds — not for an idle consumer, not for a partitioned
+   * group's member, not for a delivery still being handled, not for a send made in the outage.
    */
   @Test
   void closingWhileTheBrokerIsDownEndsAtOnce() throws Exception {
@@ -1462,6 +1462,10 @@ public abstract class TransportTck {
     Channel<Event> channel = Channel.event(name("stopping"), Event.class);
     RecordingHandler<Event> idle = RecordingHandler.succeeding();
     stopping.subscribe(channel, "idle", idle, fast());
+    Channel<Event> partitioned =
+        Channel.event(name("stopping.ordered"), Event.class).withPartitionKey(Event::key);
+    RecordingHandler<Event> ordered = RecordingHandler.succeeding();
+    stopping.subscribe(partitioned, "ordered", ordered, fast());
     CompletableFuture<Void> stillHandling = new CompletableFuture<>();
     AtomicInteger handling = new AtomicInteger();
     stopping.subscribeAsync(
@@ -1473,7 +1477,10 @@ public abstract class TransportTck {
         },
         fast());
     stopping.publish(channel, new Event("k", 1, "")).get(10, TimeUnit.SECONDS);
-    await().atMost(WAIT).until(() -> idle.callCount() == 1 && handling.get() == 1);
+    stopping.publish(partitioned, new Event("k", 1, "")).get(10, TimeUnit.SECONDS);
+    await()
+        .atMost(WAIT)
+        .until(() -> idle.callCount() == 1 && handling.get() == 1 && ordered.callCount() == 1);
 
     long closeMillis;
     stopBroker();
