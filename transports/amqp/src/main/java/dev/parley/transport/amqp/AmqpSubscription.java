@@ -357,14 +357,17 @@ final class AmqpSubscription implements TransportSubscription {
           t.join(20);
         }
       }
-      if (!inFlight.awaitIdle(
-          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), linkUp)) {
-        log.debug(
-            "{}: {} deliveries still being handled at close",
-            AmqpAddresses.address(source),
-            inFlight.count());
-      }
-      settler.shutdown();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!inFlight.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), linkUp)) {
+      log.debug(
+          "{}: {} deliveries still being handled at close",
+          AmqpAddresses.address(source),
+          inFlight.count());
+    }
+    settler.shutdown();
+    try {
       while (linkUp.getAsBoolean()
           && System.nanoTime() < deadline
           && !settler.awaitTermination(20, TimeUnit.MILLISECONDS)) {
