@@ -464,13 +464,37 @@ final class Events implements AutoCloseable {
 
   /** A raw STOMP socket: persistent SENDs with receipts, a client-individual subscription. */
   private Call rawStomp(String host, int port, String queue) throws IOException {
+    return rawStomp(host, port, queue, false);
+  }
+
+  /**
+   * The raw STOMP client of {@link #rawStomp(String, int, String)}; with {@code parleyFrames} its
+   * SENDs are what the broker gets from Parley for an event: the same destination (amq.topic, the
+   * group's queue bound with {@code <channel>.*}) and the four header lines Parley adds to the raw
+   * client's (id, type, channel, source), with values of the same length. The rest — client, codec,
+   * threads — stays the raw client's, so beside the plain raw client it measures what Parley's wire
+   * contract costs the broker alone.
+   */
+  private Call rawStomp(String host, int port, String queue, boolean parleyFrames)
+      throws IOException {
     rabbitQueues.add(queue);
     RawStomp producer = RawStomp.connect(host, port);
     RawStomp consumer = RawStomp.connect(host, port);
     resources.add(producer);
     resources.add(consumer);
     Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-    consumer.write("SUBSCRIBE", RawStomp.clientAcked("/queue/" + queue, PREFETCH), new byte[0]);
+    String channel = queue + ".channel";
+    String destination = parleyFrames ? "/topic/" + channel + "._" : "/queue/" + queue;
+    Map<String, String> subscribe;
+    if (parleyFrames) {
+      subscribe = new LinkedHashMap<>(RawStomp.clientAcked("/topic/" + channel + ".*", PREFETCH));
+      subscribe.put("x-queue-name", queue);
+      subscribe.put("durable", "true");
+      subscribe.put("auto-delete", "false");
+    } else {
+      subscribe = RawStomp.clientAcked(destination, PREFETCH);
+    }
+    consumer.write("SUBSCRIBE", subscribe, new byte[0]);
     consumer.loop(
         f -> {
           Event e = RequestReply.MAPPER.readValue(f.body(), Event.class);
@@ -482,10 +506,16 @@ final class Events implements AutoCloseable {
       Event e = next();
       CompletableFuture<Void> consumed = register(pending, e.id());
       Map<String, String> h = new LinkedHashMap<>();
-      h.put("destination", "/queue/" + queue);
+      h.put("destination", destination);
       h.put("receipt", Long.toString(e.id()));
       h.put("persistent", "true");
       h.put("content-type", "application/json");
+      if (parleyFrames) {
+        h.put("parley-id", java.util.UUID.randomUUID().toString());
+        h.put("parley-type", "Event");
+        h.put("parley-channel", "lab.events.stomp." + run);
+        h.put("parley-source", "lab-publisher");
+      }
       try {
         producer.write("SEND", h, RequestReply.MAPPER.writeValueAsBytes(e));
       } catch (IOException ex) {
@@ -493,6 +523,19 @@ final class Events implements AutoCloseable {
       }
       return consumed;
     };
+  }
+
+  /**
+   * Diagnostic, no goal: the raw STOMP client beside itself sending Parley's frames for an event
+   * ({@link #rawStomp(String, int, String, boolean)}) — the rate Parley's wire contract leaves on
+   * this broker path, with nothing of Parley's client in it.
+   */
+  Pair stompWireCost(String host, int port) throws IOException {
+    return new Pair(
+        "the raw STOMP client sending Parley's frames (RabbitMQ)",
+        "the raw STOMP client",
+        rawStomp(host, port, "lab.events.raw.stomp.plain." + run, false),
+        rawStomp(host, port, "lab.events.raw.stomp.parley." + run, true));
   }
 
   @Override
