@@ -418,7 +418,7 @@ public final class Lab implements Callable<Integer> {
                     "in this run the raw client sending Parley's frames (the same destination"
                         + " through amq.topic and the four header lines of the wire contract) ran"
                         + " at %s of its own rate (section \"What Parley's STOMP frames cost the"
-                        + " broker\"): %s, and Parley reached %.2f of that ceiling. ",
+                        + " broker\"): %s, and Parley reached %.2f of that ceiling; ",
                     spread(wire, "%.2f"),
                     Measure.median(wire) < 0.85
                         ? "with those frames the broker alone holds any client below the goal"
