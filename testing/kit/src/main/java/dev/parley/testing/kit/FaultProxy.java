@@ -49,6 +49,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong resets = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong upstreamBytes = new AtomicLong();
   private final Thread acceptor;
 
   private FaultProxy(InetSocketAddress target) throws IOException {
@@ -111,6 +112,11 @@ public final class FaultProxy implements AutoCloseable {
   /** Connections accepted so far. */
   public long accepted() {
     return accepted.get();
+  }
+
+  /** Bytes read from clients so far (before any toxic), over every connection. */
+  public long upstreamBytes() {
+    return upstreamBytes.get();
   }
 
   /** Connections refused (reset at once) while {@link #disable() disabled} so far. */
@@ -237,6 +243,9 @@ public final class FaultProxy implements AutoCloseable {
                   OutputStream out = to.getOutputStream();
                   int n;
                   while ((n = in.read(buffer)) >= 0) {
+                    if (direction == Toxic.Direction.UPSTREAM) {
+                      upstreamBytes.addAndGet(n);
+                    }
                     forwarded = forward(buffer, n, out, direction, forwarded);
                     if (forwarded == RESET) {
                       // counted first: whoever sees the RST also sees the count
