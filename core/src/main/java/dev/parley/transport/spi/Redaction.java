@@ -8,8 +8,16 @@ import java.util.regex.Pattern;
 
 /**
  * Keeps credentials out of messages (RELIABILITY.md S7): every exception, log line and description
- * that names a broker prints its URI through {@link #uri}, and text that may quote a URI (a client
- * library's or {@code java.net.URI}'s own message) goes through {@link #text} first.
+ * that names a broker prints its URI through {@link #uri}, and text that may quote a URI or a
+ * secret (a client library's or {@code java.net.URI}'s own message, a handler's exception on its
+ * way to a dead letter's headers or the log) goes through {@link #text} first.
+ *
+ * <p>Besides a URI's password, {@link #text} masks what a person or a library writes as a secret in
+ * prose, as Spring Boot's sanitizer does for its keys: the value after a key that names one ({@code
+ * password=…}, {@code db.password: …}, {@code "apiKey":"…"}, {@code client_secret=…}, {@code
+ * access_token=…}; see {@link #SECRET_WORDS}) and the credentials after {@code Bearer} or {@code
+ * Basic}. A secret written with no such key before it cannot be told from other text and stays as
+ * it is.
  */
 public final class Redaction {
 
@@ -19,10 +27,54 @@ public final class Redaction {
   /**
    * {@code scheme://user:password@}: the user-info of anything written like a URI. The password
    * runs to the last {@code @} before the next {@code ://}, so an unencoded {@code @} or blank in
-   * it is masked too (at worst more than the password is).
+   * it is masked too (at worst more than the password is); within 1,024 characters, and the scheme
+   * starts a word, so that text without a URI costs one scan (a long word scanned from each of its
+   * characters was quadratic: 400,000 characters took minutes).
    */
   private static final Pattern USER_INFO =
-      Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\\s:]*):((?:(?!://).)*)@");
+      Pattern.compile(
+          "(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\\s:]*):((?:(?!://).){0,1024})@");
+
+  /**
+   * A key, then {@code =} or {@code :} (a JSON key's closing quote allowed); its value follows
+   * (quoted, or up to the next blank or separator: {@link #valueEnd}). Whether the key names a
+   * secret is {@link #secretKey}'s to say. The key starts a word and the value is read only after a
+   * secret's key, so text costs one scan, however long its words.
+   */
+  private static final Pattern KEY = Pattern.compile("(?<![\\w.-])([\\w.-]+)(\"?\\s*[=:]\\s*)");
+
+  /** What ends an unquoted value besides a blank. */
+  private static final String VALUE_END = ",;&\"'<>()[]{}";
+
+  /** Words a key names a secret with: {@code password}, {@code dbPassword}, {@code x-api-key}. */
+  private static final String[] SECRET_WORDS = {
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "credential",
+    "authorization"
+  };
+
+  /**
+   * HTTP's credentials after their scheme: a token of at least 8 characters with a digit or one of
+   * {@code +/=._~-} in it (a JWT, base64), so that prose such as "Basic authentication" stays.
+   */
+  private static final Pattern AUTH_SCHEME =
+      Pattern.compile(
+          "(?i)(?<![\\w.-])(Bearer|Basic)(\\s+)(?=[A-Za-z0-9._~+/-]*[0-9._~+/=-])"
+              + "([A-Za-z0-9._~+/-]{8,}=*)");
 
   private Redaction() {}
 
@@ -46,7 +98,69 @@ public final class Redaction {
           out, Matcher.quoteReplacement(m.group(1) + m.group(2) + ":" + MASK + "@"));
     }
     m.appendTail(out);
+    return secrets(out.toString());
+  }
+
+  /** {@code text} with the credentials of HTTP schemes and the values of secret keys masked. */
+  private static String secrets(String text) {
+    Matcher a = AUTH_SCHEME.matcher(text);
+    StringBuilder schemes = new StringBuilder();
+    while (a.find()) {
+      a.appendReplacement(schemes, Matcher.quoteReplacement(a.group(1) + a.group(2) + MASK));
+    }
+    a.appendTail(schemes);
+    String in = schemes.toString();
+    Matcher m = KEY.matcher(in);
+    StringBuilder out = new StringBuilder();
+    int copied = 0;
+    int pos = 0;
+    while (pos < in.length() && m.find(pos)) {
+      pos = m.end();
+      if (pos == in.length() || !secretKey(m.group(1))) {
+        continue; // its value may hold a secret's key ("k:password=x"): look on from there
+      }
+      int end = valueEnd(in, pos);
+      char first = in.charAt(pos);
+      boolean quoted = first == '"' || first == '\'';
+      if (end == pos) {
+        continue; // no value ("password=, retrying")
+      }
+      out.append(in, copied, pos);
+      out.append(quoted ? first + MASK + first : MASK);
+      copied = end;
+      pos = end;
+    }
+    out.append(in, copied, in.length());
     return out.toString();
+  }
+
+  /**
+   * Where the value starting at {@code start} ends: after its closing quote (or at the end of the
+   * text, a quote left open), else at the first blank or separator.
+   */
+  private static int valueEnd(String text, int start) {
+    char first = text.charAt(start);
+    if (first == '"' || first == '\'') {
+      int close = text.indexOf(first, start + 1);
+      return close < 0 ? text.length() : close + 1;
+    }
+    int i = start;
+    while (i < text.length()
+        && VALUE_END.indexOf(text.charAt(i)) < 0
+        && !Character.isWhitespace(text.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  private static boolean secretKey(String key) {
+    String k = key.toLowerCase(java.util.Locale.ROOT);
+    for (String word : SECRET_WORDS) {
+      if (k.contains(word)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -1,8 +1,10 @@
 package dev.parley.transport.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.net.URI;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class RedactionTest {
@@ -37,5 +39,61 @@ class RedactionTest {
     String library = "Illegal character in password " + SECRET + "%x and " + SECRET + "%25x";
 
     assertThat(Redaction.text(library, uri)).doesNotContain(SECRET).contains("****");
+  }
+
+  @Test
+  void aSecretWrittenAfterItsKeyIsMasked() {
+    assertThat(Redaction.text("login failed for app, password=" + SECRET + " (retrying)"))
+        .isEqualTo("login failed for app, password=**** (retrying)");
+    assertThat(Redaction.text("db.password: " + SECRET + ", pool=8"))
+        .isEqualTo("db.password: ****, pool=8");
+    assertThat(Redaction.text("{\"user\":\"app\",\"apiKey\":\"" + SECRET + "\"}"))
+        .isEqualTo("{\"user\":\"app\",\"apiKey\":\"****\"}");
+    assertThat(Redaction.text("jdbc:postgresql://h/db?user=app&password=" + SECRET + "&ssl=true"))
+        .isEqualTo("jdbc:postgresql://h/db?user=app&password=****&ssl=true");
+    assertThat(Redaction.text("client_secret='" + SECRET + "' x-api-key:" + SECRET))
+        .isEqualTo("client_secret='****' x-api-key:****");
+    assertThat(Redaction.text("k:access_token=" + SECRET))
+        .as("a key inside another key's value")
+        .isEqualTo("k:access_token=****");
+    assertThat(Redaction.text("password=\"" + SECRET))
+        .as("cut short")
+        .isEqualTo("password=\"****\"");
+  }
+
+  @Test
+  void httpCredentialsAreMaskedButProseIsKept() {
+    String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+    assertThat(Redaction.text("sent Bearer " + jwt + " to billing"))
+        .isEqualTo("sent Bearer **** to billing");
+    assertThat(Redaction.text("Authorization: Basic YXBwOnMzbnRpbmVsLVB3"))
+        .doesNotContain("YXBwOnMzbnRpbmVsLVB3");
+    assertThat(Redaction.text("Basic authentication failed"))
+        .isEqualTo("Basic authentication failed");
+  }
+
+  @Test
+  void textWithoutSecretsIsKeptAsItIs() {
+    String plain =
+        "parley.header.invalid: parley-deadline: -1; partition key: k-1; parley-partition-key=k-2;"
+            + " attempt=3 of 5, queue=orders.cook";
+    assertThat(Redaction.text(plain)).isEqualTo(plain);
+    assertThat(Redaction.text("password=****")).isEqualTo("password=****");
+    assertThat(Redaction.text("password=, retrying")).isEqualTo("password=, retrying");
+  }
+
+  @Test
+  void aLongWordCostsAScanNotAScanPerCharacter() {
+    // hostile input (a 70 KB header value) reaches dead letters' error texts and log lines through
+    // text(); scanned again from each character it was quadratic: minutes for these 400,000
+    String hostile = "x".repeat(200_000) + "=" + "y".repeat(200_000);
+    String uris = "a://b:".repeat(50_000);
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          assertThat(Redaction.text(hostile)).isEqualTo(hostile);
+          assertThat(Redaction.text("token=" + hostile)).isEqualTo("token=****");
+          assertThat(Redaction.text(uris)).isEqualTo(uris);
+        });
   }
 }

@@ -58,10 +58,19 @@ class SecretSentinelIT {
 
   private final List<String> evidence = new CopyOnWriteArrayList<>();
 
-  /** A handler's exception that quotes a URI with the sentinel password. */
+  /**
+   * A handler's exception that quotes the sentinel password in a URI, after a key and as a bearer
+   * token.
+   */
   private static IllegalStateException leaky() {
     return new IllegalStateException(
-        "database down: postgresql://app:" + SENTINEL + "@db.internal:5432/kitchen");
+        "database down: postgresql://app:"
+            + SENTINEL
+            + "@db.internal:5432/kitchen (user=app password="
+            + SENTINEL
+            + "); billing said 401 to Bearer "
+            + SENTINEL
+            + ".x");
   }
 
   @Test
@@ -137,7 +146,9 @@ class SecretSentinelIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> !deadLetters.isEmpty());
         deadLetters.forEach(m -> evidence.add(m.headers().toString()));
         assertThat(deadLetters.get(0).headers().get("parley-error-message"))
-            .contains("postgresql://app:****@db.internal");
+            .contains("postgresql://app:****@db.internal")
+            .contains("password=****")
+            .contains("Bearer ****");
 
         // an operation served over REST, gRPC and messaging whose handler throws the same
         try (RpcServer server =
