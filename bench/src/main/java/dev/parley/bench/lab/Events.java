@@ -351,12 +351,28 @@ final class Events implements AutoCloseable {
 
   /** Qpid JMS: persistent sends with a completion listener, a listener consuming (auto-ack). */
   private Call rawJms(URI amqp, String queue) throws JMSException {
-    jakarta.jms.Connection producerConnection = resources.jms(amqp);
-    jakarta.jms.Connection consumerConnection = resources.jms(amqp);
+    return rawJms(amqp, queue, false);
+  }
+
+  /**
+   * {@link #rawJms(URI, String)}; with {@code parleyWire} it sends what Artemis gets from Parley
+   * for an event instead: to the channel's multicast address, consumed from the group's queue by
+   * its fully qualified name ({@code c::c.lab}), with the five application properties of the wire
+   * contract (docs/wire.md: {@code parley-id} as a UUID's text, {@code parley-type}, {@code
+   * content-type} — also as the message's content type — {@code parley-channel}, {@code
+   * parley-source}). The client, codec and threads stay the raw client's.
+   */
+  private Call rawJms(URI amqp, String queue, boolean parleyWire) throws JMSException {
+    String options = parleyWire ? "?jms.validatePropertyNames=false" : "";
+    jakarta.jms.Connection producerConnection = resources.jms(amqp, options);
+    jakarta.jms.Connection consumerConnection = resources.jms(amqp, options);
     Map<Long, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
     Session consumerSession = consumerConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
     consumerSession
-        .createConsumer(consumerSession.createQueue(queue))
+        .createConsumer(
+            parleyWire
+                ? consumerSession.createTopic(queue + "::" + queue + ".lab")
+                : consumerSession.createQueue(queue))
         .setMessageListener(
             m -> {
               try {
@@ -370,7 +386,9 @@ final class Events implements AutoCloseable {
             });
     consumerConnection.start();
     Session session = producerConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-    MessageProducer producer = session.createProducer(session.createQueue(queue));
+    MessageProducer producer =
+        session.createProducer(
+            parleyWire ? session.createTopic(queue) : session.createQueue(queue));
     producer.setDeliveryMode(DeliveryMode.PERSISTENT);
     return () -> {
       Event e = next();
@@ -378,6 +396,18 @@ final class Events implements AutoCloseable {
       try {
         BytesMessage m = session.createBytesMessage();
         m.writeBytes(RequestReply.MAPPER.writeValueAsBytes(e));
+        if (parleyWire) {
+          m.setStringProperty("parley-id", java.util.UUID.randomUUID().toString());
+          m.setStringProperty("parley-type", Event.class.getName());
+          m.setStringProperty("content-type", "application/json");
+          m.setStringProperty("parley-channel", queue);
+          m.setStringProperty("parley-source", "lab-publisher");
+          if (m instanceof org.apache.qpid.jms.message.JmsMessage j
+              && j.getFacade()
+                  instanceof org.apache.qpid.jms.provider.amqp.message.AmqpJmsMessageFacade f) {
+            f.setContentType(org.apache.qpid.proton.amqp.Symbol.valueOf("application/json"));
+          }
+        }
         producer.send(
             m,
             new jakarta.jms.CompletionListener() {
@@ -536,6 +566,19 @@ final class Events implements AutoCloseable {
         "the raw STOMP client",
         rawStomp(host, port, "lab.events.raw.stomp.plain." + run, false),
         rawStomp(host, port, "lab.events.raw.stomp.parley." + run, true));
+  }
+
+  /**
+   * Diagnostic, no goal: raw Qpid JMS beside itself sending what Artemis gets from Parley for an
+   * event ({@link #rawJms(URI, String, boolean)}) — the rate Parley's wire contract leaves on this
+   * broker path, with nothing of Parley's client in it.
+   */
+  Pair amqpWireCost(URI amqp) throws JMSException {
+    return new Pair(
+        "raw Qpid JMS sending Parley's messages (embedded Artemis)",
+        "raw Qpid JMS",
+        rawJms(amqp, "lab.events.raw.jms.plain." + run, false),
+        rawJms(amqp, "lab.events.raw.jms.parley." + run, true));
   }
 
   @Override

@@ -252,9 +252,12 @@ public final class Lab implements Callable<Integer> {
           new Load("one-way events", "events", c.events(), c.eventWindow(), false, "events");
       List<Measured> m = PairSection.run(pairs, load, c);
       report.section(eventsIntro(c) + PairSection.tables(m, load, report));
-      Runs<Throughput> stompWire = stompWireCost(events.stompWireCost("127.0.0.1", stompPort), c);
-      report.section(stompWireSection(stompWire, m, c));
-      eventGoals(m, report, stompWire);
+      Runs<Throughput> stompWire =
+          wireCost(events.stompWireCost("127.0.0.1", stompPort), "STOMP wire cost", c);
+      Runs<Throughput> amqpWire =
+          wireCost(events.amqpWireCost(artemis.amqpUri()), "AMQP 1.0 wire cost", c);
+      report.section(wireSection(stompWire, amqpWire, m, c));
+      eventGoals(m, report, stompWire, amqpWire);
       PairSection.openLoopGoals(m, "one-way events", report);
     } finally {
       execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
@@ -320,9 +323,9 @@ public final class Lab implements Callable<Integer> {
 
   // ---- one-way events ---------------------------------------------------------------------------
 
-  /** The raw STOMP client beside itself sending Parley's frames: throughput only, interleaved. */
-  private static Runs<Throughput> stompWireCost(Pair p, Config c) throws Exception {
-    try (Progress progress = new Progress("STOMP wire cost", (long) c.reps() * 2)) {
+  /** A raw client beside itself sending Parley's wire messages: throughput only, interleaved. */
+  private static Runs<Throughput> wireCost(Pair p, String label, Config c) throws Exception {
+    try (Progress progress = new Progress(label, (long) c.reps() * 2)) {
       progress.message(p.name());
       return Interleaved.throughput(
           p.raw(), p.parley(), c.events(), c.eventWindow(), c.reps(), c.warmUpSeconds(), progress);
@@ -330,43 +333,72 @@ public final class Lab implements Callable<Integer> {
   }
 
   /**
-   * What Parley's STOMP frames cost RabbitMQ, measured without Parley: the ceiling its wire
-   * contract leaves the STOMP events pair, beside what Parley reached.
+   * What Parley's wire contract costs the brokers, measured without Parley: the ceiling it leaves
+   * the STOMP and AMQP 1.0 events pairs, beside what Parley reached.
    */
-  private static String stompWireSection(Runs<Throughput> wire, List<Measured> all, Config c) {
+  private static String wireSection(
+      Runs<Throughput> stomp, Runs<Throughput> amqp, List<Measured> all, Config c) {
     StringBuilder md =
         new StringBuilder(
-            "## What Parley's STOMP frames cost the broker\n\n"
+            "## What Parley's wire contract costs the broker\n\n"
                 + f(
-                    "No goal: the raw STOMP client of the events section beside itself sending what"
-                        + " RabbitMQ gets from Parley for an event — the same destination (amq.topic"
-                        + " into the group's queue, bound with `<channel>.*`) and the four header"
-                        + " lines Parley's wire contract adds (`parley-id`, `parley-type`,"
-                        + " `parley-channel`, `parley-source`; docs/wire.md), the client, codec and"
-                        + " threads staying the raw client's. Its ratio is the most Parley's STOMP"
-                        + " events can reach on this broker with those frames. %,d events per"
-                        + " repetition, %d in flight, %d repetitions interleaved, after a warm-up as"
-                        + " above.\n\n",
+                    "No goal: each raw client of the events section beside itself sending what the"
+                        + " broker gets from Parley for an event, the client, codec and threads"
+                        + " staying the raw client's. STOMP (RabbitMQ): the same destination"
+                        + " (amq.topic into the group's queue, bound with `<channel>.*`) and the"
+                        + " four header lines Parley's wire contract adds (`parley-id`,"
+                        + " `parley-type`, `parley-channel`, `parley-source`; docs/wire.md)."
+                        + " AMQP 1.0 (embedded Artemis): the channel's multicast address, consumed"
+                        + " from the group's queue by its fully qualified name, and the five"
+                        + " application properties (`parley-id`, `parley-type`, `content-type`,"
+                        + " `parley-channel`, `parley-source`) with the message's content type."
+                        + " A ratio is the most Parley's events can reach on that broker with"
+                        + " those messages. %,d events per repetition, %d in flight, %d"
+                        + " repetitions interleaved, after a warm-up as above.\n\n",
                     c.events(), c.eventWindow(), c.reps())
-                + "| pair | raw events/s | with Parley's frames events/s | ratio (min–max) |"
-                + " Parley's STOMP events, ratio to raw in this run |\n|---|---:|---:|---|---|\n");
-    String parley =
-        all.stream()
-            .filter(m -> m.pair().name().startsWith("STOMP"))
-            .findFirst()
-            .map(m -> spread(m.throughput().ratios(Throughput::perSecond), "%.2f"))
-            .orElse("not measured");
-    md.append(
-        row(
-            "raw STOMP client, RabbitMQ",
-            f("%,.0f", wire.rawMedian(Throughput::perSecond)),
-            f("%,.0f", wire.oursMedian(Throughput::perSecond)),
-            spread(wire.ratios(Throughput::perSecond), "%.2f"),
-            parley));
+                + "| pair | raw events/s | with Parley's wire events/s | ratio (min–max) |"
+                + " Parley's events, ratio to raw in this run |\n|---|---:|---:|---|---|\n");
+    md.append(wireRow("raw STOMP client, RabbitMQ", stomp, parleyRatio(all, "STOMP")));
+    md.append(wireRow("raw Qpid JMS, embedded Artemis", amqp, parleyRatio(all, "AMQP")));
     return md.toString();
   }
 
-  private static void eventGoals(List<Measured> all, Report report, Runs<Throughput> stompWire) {
+  private static String parleyRatio(List<Measured> all, String prefix) {
+    return all.stream()
+        .filter(m -> m.pair().name().startsWith(prefix) && !m.pair().ratesOfSlower())
+        .findFirst()
+        .map(m -> spread(m.throughput().ratios(Throughput::perSecond), "%.2f"))
+        .orElse("not measured");
+  }
+
+  private static String wireRow(String name, Runs<Throughput> wire, String parley) {
+    return row(
+        name,
+        f("%,.0f", wire.rawMedian(Throughput::perSecond)),
+        f("%,.0f", wire.oursMedian(Throughput::perSecond)),
+        spread(wire.ratios(Throughput::perSecond), "%.2f"),
+        parley);
+  }
+
+  /** The cause of a missed events goal that a wire-cost ceiling explains in part or not at all. */
+  private static String wireCause(
+      Runs<Throughput> wire, double ratio, double goal, String what, String rest) {
+    List<Double> w = wire.ratios(Throughput::perSecond);
+    return f(
+            "in this run the raw client sending Parley's %s ran at %s of its own rate (section"
+                + " \"What Parley's wire contract costs the broker\"): %s, and Parley reached"
+                + " %.2f of that ceiling; ",
+            what,
+            spread(w, "%.2f"),
+            Measure.median(w) < goal
+                ? "with those messages the broker alone holds any client below the goal"
+                : "those messages alone leave room for the goal",
+            ratio / Measure.median(w))
+        + rest;
+  }
+
+  private static void eventGoals(
+      List<Measured> all, Report report, Runs<Throughput> stompWire, Runs<Throughput> amqpWire) {
     for (Measured m : all) {
       String name = m.pair().name();
       if (m.pair().ratesOfSlower()) {
@@ -406,25 +438,26 @@ public final class Lab implements Callable<Integer> {
             "≥ 0.90",
             spread(ratios, "%.2f"),
             ratio >= 0.90,
-            Causes.events(name));
+            wireCause(
+                amqpWire,
+                ratio,
+                0.90,
+                "messages (the channel's multicast address, the group's queue by its fully"
+                    + " qualified name, the five application properties of the wire contract)",
+                Causes.events(name)));
       } else if (name.startsWith("STOMP")) {
-        List<Double> wire = stompWire.ratios(Throughput::perSecond);
         report.goal(
             "STOMP transport vs a minimal raw STOMP socket client",
             "≥ 0.85",
             spread(ratios, "%.2f"),
             ratio >= 0.85,
-            f(
-                    "in this run the raw client sending Parley's frames (the same destination"
-                        + " through amq.topic and the four header lines of the wire contract) ran"
-                        + " at %s of its own rate (section \"What Parley's STOMP frames cost the"
-                        + " broker\"): %s, and Parley reached %.2f of that ceiling; ",
-                    spread(wire, "%.2f"),
-                    Measure.median(wire) < 0.85
-                        ? "with those frames the broker alone holds any client below the goal"
-                        : "those frames alone leave room for the goal",
-                    ratio / Measure.median(wire))
-                + Causes.events(name));
+            wireCause(
+                stompWire,
+                ratio,
+                0.85,
+                "frames (the same destination through amq.topic and the four header lines of the"
+                    + " wire contract)",
+                Causes.events(name)));
       } else if (name.startsWith("consumer with the batching inbox")) {
         report.goal(
             "batched dedup vs the same consumer without dedup (the broker stays the bottleneck)",

@@ -25,7 +25,14 @@ final class Resources implements AutoCloseable {
 
   /** A Qpid JMS connection to the AMQP 1.0 port of {@code amqp}. */
   jakarta.jms.Connection jms(URI amqp) throws jakarta.jms.JMSException {
-    return add(new JmsConnectionFactory("amqp://127.0.0.1:" + amqp.getPort()).createConnection());
+    return jms(amqp, "");
+  }
+
+  /** A Qpid JMS connection to the AMQP 1.0 port of {@code amqp}, with Qpid JMS's URI options. */
+  jakarta.jms.Connection jms(URI amqp, String options) throws jakarta.jms.JMSException {
+    return add(
+        new JmsConnectionFactory("amqp://127.0.0.1:" + amqp.getPort() + options)
+            .createConnection());
   }
 
   @Override
