@@ -3,6 +3,7 @@ package dev.parley.transport.spi;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,7 +75,7 @@ public final class Redaction {
   private static final Pattern AUTH_SCHEME =
       Pattern.compile(
           "(?i)(?<![\\w.-])(Bearer|Basic)(\\s+)(?=[A-Za-z0-9._~+/-]*[0-9._~+/=-])"
-              + "([A-Za-z0-9._~+/-]{8,}=*)");
+              + "[A-Za-z0-9._~+/-]{8,}=*");
 
   private Redaction() {}
 
@@ -103,13 +104,7 @@ public final class Redaction {
 
   /** {@code text} with the credentials of HTTP schemes and the values of secret keys masked. */
   private static String secrets(String text) {
-    Matcher a = AUTH_SCHEME.matcher(text);
-    StringBuilder schemes = new StringBuilder();
-    while (a.find()) {
-      a.appendReplacement(schemes, Matcher.quoteReplacement(a.group(1) + a.group(2) + MASK));
-    }
-    a.appendTail(schemes);
-    String in = schemes.toString();
+    String in = AUTH_SCHEME.matcher(text).replaceAll("$1$2" + Matcher.quoteReplacement(MASK));
     Matcher m = KEY.matcher(in);
     StringBuilder out = new StringBuilder();
     int copied = 0;
@@ -154,7 +149,7 @@ public final class Redaction {
   }
 
   private static boolean secretKey(String key) {
-    String k = key.toLowerCase(java.util.Locale.ROOT);
+    String k = key.toLowerCase(Locale.ROOT);
     for (String word : SECRET_WORDS) {
       if (k.contains(word)) {
         return true;
