@@ -59,9 +59,9 @@ final class Interleaved {
   }
 
   static Runs<Throughput> throughput(
-      Call raw, Call ours, int n, int window, int reps, double warmUpSeconds, Progress progress)
+      Call raw, Call ours, int n, int window, int reps, Config.WarmUp warmUp, Progress progress)
       throws Exception {
-    warmUp(raw, ours, n / 2, window, warmUpSeconds);
+    warmUp(raw, ours, n / 2, window, warmUp);
     return run(
         () -> Measure.closedLoop(raw, n, window),
         () -> Measure.closedLoop(ours, n, window),
@@ -70,28 +70,36 @@ final class Interleaved {
   }
 
   /**
-   * Closed loops of {@code n} calls, raw and ours in turn, until each side has run for {@code
-   * seconds} (at most {@link #MAX_WARM_UP_ROUNDS} rounds): the JIT compiles a path on background
-   * threads that share the 2 vCPUs with the load, and a driver (2026-12-03) found both sides still
-   * speeding up after tens of thousands of calls (AMQP 1.0 request/reply, rounds of 8,000 calls:
-   * raw from 3,900 to about 6,000 calls/s, Parley from 2,900 to about 5,500 over ten rounds), the
-   * side with more code to compile the later. Measuring before that weighs how much code a side
-   * has, not what it costs once running.
+   * Closed loops of {@code n} calls, raw and ours in turn, until each side has run for the
+   * warm-up's seconds and made its number of calls (at most {@link #MAX_WARM_UP_ROUNDS} rounds, and
+   * no more calls once a side has run for its longest): the JIT compiles a path on background
+   * threads that share the 2 vCPUs with the load, and it takes a number of calls, not a time.
+   * Drivers found both sides still speeding up after tens of thousands of calls: AMQP 1.0
+   * request/reply in rounds of 5,000 calls (2026-12-05, each side alone in a fresh JVM), raw from
+   * 1,600 calls/s to its plateau of about 6,000 after about 35,000 calls, Parley from 1,000 to its
+   * plateau of about 5,500 after about 75,000 — the side with more code to compile the later.
+   * Measuring before that weighs how much code a side has, not what it costs once running.
    */
-  static void warmUp(Call raw, Call ours, int n, int window, double seconds)
+  static void warmUp(Call raw, Call ours, int n, int window, Config.WarmUp warmUp)
       throws InterruptedException {
-    long budget = (long) (seconds * 1e9);
+    long least = (long) (warmUp.seconds() * 1e9);
+    long most = (long) (warmUp.maxSeconds() * 1e9);
     long rawNanos = 0;
     long oursNanos = 0;
-    for (int round = 0;
-        round < MAX_WARM_UP_ROUNDS && (rawNanos < budget || oursNanos < budget);
-        round++) {
+    long calls = 0;
+    for (int round = 0; round < MAX_WARM_UP_ROUNDS; round++) {
+      boolean timeLeft = rawNanos < least || oursNanos < least;
+      boolean callsLeft = calls < warmUp.calls() && rawNanos < most && oursNanos < most;
+      if (!timeLeft && !callsLeft) {
+        break;
+      }
       long start = System.nanoTime();
       Measure.closedLoop(raw, n, window);
       long middle = System.nanoTime();
       Measure.closedLoop(ours, n, window);
       rawNanos += middle - start;
       oursNanos += System.nanoTime() - middle;
+      calls += n;
     }
   }
 

@@ -211,7 +211,7 @@ public final class Lab implements Callable<Integer> {
         progress.message(p.name());
         Runs<Throughput> t =
             Interleaved.throughput(
-                p.raw(), p.parley(), c.calls(), c.window(), c.reps(), c.warmUpSeconds(), progress);
+                p.raw(), p.parley(), c.calls(), c.window(), c.reps(), c.warmUp(), progress);
         Runs<Double> one =
             Interleaved.oneInFlight(p.raw(), p.parley(), c.oneInFlightCalls(), c.reps(), progress);
         md.append(
@@ -287,7 +287,7 @@ public final class Lab implements Callable<Integer> {
               c.calls(),
               c.window(),
               c.reps(),
-              c.warmUpSeconds(),
+              c.warmUp(),
               progress);
     }
     List<Double> nanos = micro.differences(Formats.Cost::nanos);
@@ -328,7 +328,7 @@ public final class Lab implements Callable<Integer> {
     try (Progress progress = new Progress(label, (long) c.reps() * 2)) {
       progress.message(p.name());
       return Interleaved.throughput(
-          p.raw(), p.parley(), c.events(), c.eventWindow(), c.reps(), c.warmUpSeconds(), progress);
+          p.raw(), p.parley(), c.events(), c.eventWindow(), c.reps(), c.warmUp(), progress);
     }
   }
 
@@ -571,9 +571,12 @@ public final class Lab implements Callable<Integer> {
                 + " lab, and the machine's RabbitMQ (AMQP 0-9-1, and STOMP through its plugin)."
                 + " Raw request/reply: hand-written with the raw client, requests persistent, the"
                 + " reply the confirmation. Throughput: %,d calls per repetition, at most %d in"
-                + " flight, after a warm-up of at least %.0f s per side (closed loops of half a"
-                + " repetition, raw and Parley in turn), so that the JIT has compiled both paths"
-                + " before anything counts. One in flight: the median of %,d sequential calls."
+                + " flight, after a warm-up of at least %.0f s and %,d calls per side, no more"
+                + " calls once a side has run for %.0f s (closed loops of half a repetition, raw"
+                + " and Parley in turn), so that the JIT has compiled both paths before anything"
+                + " counts: it takes calls, not time, and Parley's AMQP 1.0 request/reply reached"
+                + " its steady rate after about 75,000 (raw after about 35,000; a driver,"
+                + " 2026-12-05). One in flight: the median of %,d sequential calls."
                 + " Open loop: calls"
                 + " started at a fixed rate for %.1f s, latency from each call's intended start"
                 + " (HdrHistogram; no coordinated omission), at 50 %% and 80 %% of the raw side's"
@@ -584,7 +587,9 @@ public final class Lab implements Callable<Integer> {
                 + " Artemis too (it runs in the lab's JVM); not RabbitMQ's.\n\n",
             c.calls(),
             c.window(),
-            c.warmUpSeconds(),
+            c.warmUp().seconds(),
+            c.warmUp().calls(),
+            c.warmUp().maxSeconds(),
             c.oneInFlightCalls(),
             c.openLoopSeconds(),
             c.reps());
@@ -600,12 +605,18 @@ public final class Lab implements Callable<Integer> {
                 + " confirmed sends (publisher confirms, a JMS completion listener, STOMP"
                 + " receipts) and acknowledged consumption, Jackson on both ends. %,d events per"
                 + " repetition, at most %d in flight, after a warm-up as above (at least %.0f s"
-                + " per side); open loop for %.1f s at 50 %% and 80 %% of the raw maximum; %d"
+                + " and %,d events per side, or %.0f s); open loop for %.1f s at 50 %% and 80 %% of the raw maximum; %d"
                 + " repetitions interleaved. The outbox rows write each"
                 + " event in its own PostgreSQL transaction (one writer); the inbox commits each"
                 + " effect with its dedup row. CPU and context switches as in the section"
                 + " above.\n\n",
-            c.events(), c.eventWindow(), c.warmUpSeconds(), c.openLoopSeconds(), c.reps());
+            c.events(),
+            c.eventWindow(),
+            c.warmUp().seconds(),
+            c.warmUp().calls(),
+            c.warmUp().maxSeconds(),
+            c.openLoopSeconds(),
+            c.reps());
   }
 
   private static String header(Config c, double minutes) {

@@ -42,13 +42,7 @@ final class PairSection {
         progress.message(p.name());
         Runs<Throughput> t =
             Interleaved.throughput(
-                p.raw(),
-                p.parley(),
-                load.n(),
-                load.window(),
-                c.reps(),
-                c.warmUpSeconds(),
-                progress);
+                p.raw(), p.parley(), load.n(), load.window(), c.reps(), c.warmUp(), progress);
         Runs<Double> one =
             load.oneInFlight()
                 ? Interleaved.oneInFlight(
