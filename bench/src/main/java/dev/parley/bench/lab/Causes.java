@@ -220,7 +220,16 @@ final class Causes {
         + " JVM run, runs alternating): an asynchronous handler (no hop) 0.77–0.84 against"
         + " 0.70–0.92 with the blocking one; sends made on the caller's thread instead of the"
         + " transport's send thread (an experiment, not kept) 0.81–0.97 against 0.79–0.92 — within"
-        + " the spread between JVM runs, raw itself ranging 6,100–9,300 events/s."
+        + " the spread between JVM runs, raw itself ranging 6,100–9,300 events/s. At the steady"
+        + " rates of the longer warm-up (2026-12-05, about 13,500 events/s raw and 10,800"
+        + " Parley, each side alone in a fresh JVM, JFR sampling every millisecond for 30 s"
+        + " after 30 s of load): per 1,000 events 5.7 samples raw, 7.7 Parley — Artemis's"
+        + " threads +0.8 (Parley's messages: the multicast address, the queue by its fully"
+        + " qualified name, five application properties; the raw client sending them ran at"
+        + " 0.90 of itself in the same lab run), the threads running Parley's code +0.9 (its"
+        + " own work spread thin: reading a message's properties into headers 0.2, the send"
+        + " timeouts' ordered map 0.1, futures, header checks, acknowledgements from a loop"
+        + " of its own), Qpid JMS's I/O thread +0.3."
         + common;
   }
 
