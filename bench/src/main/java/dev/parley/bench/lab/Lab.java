@@ -252,8 +252,12 @@ public final class Lab implements Callable<Integer> {
           new Load("one-way events", "events", c.events(), c.eventWindow(), false, "events");
       List<Measured> m = PairSection.run(pairs, load, c);
       report.section(eventsIntro(c) + PairSection.tables(m, load, report));
-      Runs<Throughput> stompWire =
-          wireCost(events.stompWireCost("127.0.0.1", stompPort), "STOMP wire cost", c);
+      Pair stompWirePair = events.stompWireCost("127.0.0.1", stompPort);
+      // its queues too are the run's, to be deleted with the others
+      events.rabbitQueues().stream()
+          .filter(q -> !rabbitQueues.contains(q))
+          .forEach(rabbitQueues::add);
+      Runs<Throughput> stompWire = wireCost(stompWirePair, "STOMP wire cost", c);
       Runs<Throughput> amqpWire =
           wireCost(events.amqpWireCost(artemis.amqpUri()), "AMQP 1.0 wire cost", c);
       report.section(wireSection(stompWire, amqpWire, m, c));
