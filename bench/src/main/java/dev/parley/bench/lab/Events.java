@@ -56,8 +56,11 @@ final class Events implements AutoCloseable {
 
   private final Resources resources = new Resources();
   private final List<Pair> pairs = new ArrayList<>();
-  private final List<String> rabbitQueues = new ArrayList<>();
-  private final List<String> rabbitExchanges = new ArrayList<>();
+
+  /** The run's queues and exchanges on the shared RabbitMQ, which its cleanup deletes. */
+  private final List<String> rabbitQueues;
+
+  private final List<String> rabbitExchanges;
   private final String run;
   private final AtomicLong ids = new AtomicLong();
 
@@ -68,9 +71,23 @@ final class Events implements AutoCloseable {
 
   private final Map<Long, CompletableFuture<Void>> springPending = new ConcurrentHashMap<>();
 
-  Events(String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
+  /**
+   * @param rabbitQueues the run's list of queues to delete at its end, which every queue made here
+   *     joins as it is made
+   * @param rabbitExchanges the same for exchanges
+   */
+  Events(
+      String run,
+      EmbeddedBroker artemis,
+      String rabbitUri,
+      String stompHost,
+      int stompPort,
+      List<String> rabbitQueues,
+      List<String> rabbitExchanges)
       throws Exception {
     this.run = run;
+    this.rabbitQueues = rabbitQueues;
+    this.rabbitExchanges = rabbitExchanges;
     URI amqp = artemis.amqpUri();
     URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
     transports.put("amqp", () -> AmqpTransport.builder(amqp).build());
@@ -137,14 +154,6 @@ final class Events implements AutoCloseable {
               true));
     }
     return result;
-  }
-
-  List<String> rabbitQueues() {
-    return rabbitQueues;
-  }
-
-  List<String> rabbitExchanges() {
-    return rabbitExchanges;
   }
 
   private Event next() {

@@ -242,22 +242,18 @@ public final class Lab implements Callable<Integer> {
     String schema = "parley_lab_" + RUN;
     execute("CREATE SCHEMA IF NOT EXISTS " + schema);
     try (HikariDataSource ds = pool(schema);
-        Events events = new Events(RUN, artemis, rabbitUri, "127.0.0.1", stompPort)) {
+        Events events =
+            new Events(
+                RUN, artemis, rabbitUri, "127.0.0.1", stompPort, rabbitQueues, rabbitExchanges)) {
       List<Pair> pairs = new ArrayList<>(events.pairs());
       pairs.addAll(events.exactlyOncePairs(ds));
       pairs.add(events.dedup(ds, rabbitUri));
-      rabbitQueues.addAll(events.rabbitQueues());
-      rabbitExchanges.addAll(events.rabbitExchanges());
       Load load =
           new Load("one-way events", "events", c.events(), c.eventWindow(), false, "events");
       List<Measured> m = PairSection.run(pairs, load, c);
       report.section(eventsIntro(c) + PairSection.tables(m, load, report));
-      Pair stompWirePair = events.stompWireCost("127.0.0.1", stompPort);
-      // its queues too are the run's, to be deleted with the others
-      events.rabbitQueues().stream()
-          .filter(q -> !rabbitQueues.contains(q))
-          .forEach(rabbitQueues::add);
-      Runs<Throughput> stompWire = wireCost(stompWirePair, "STOMP wire cost", c);
+      Runs<Throughput> stompWire =
+          wireCost(events.stompWireCost("127.0.0.1", stompPort), "STOMP wire cost", c);
       Runs<Throughput> amqpWire =
           wireCost(events.amqpWireCost(artemis.amqpUri()), "AMQP 1.0 wire cost", c);
       report.section(wireSection(stompWire, amqpWire, m, c));
