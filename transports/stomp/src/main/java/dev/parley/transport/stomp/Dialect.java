@@ -53,6 +53,12 @@ abstract sealed class Dialect {
     return h;
   }
 
+  /**
+   * Adds to a MESSAGE's {@code headers} (its message headers, already read) the Parley headers this
+   * broker carries under names of its own; a Parley header the frame has under its own name stays.
+   */
+  void readNative(StompFrame frame, Map<String, String> headers) {}
+
   /** ActiveMQ Artemis: addresses and queues by name, FQQN {@code address::queue}. */
   static final class Artemis extends Dialect {
     @Override
@@ -138,9 +144,53 @@ abstract sealed class Dialect {
       return "/topic/" + channel + "." + word;
     }
 
+    /**
+     * The SEND header the plugin makes the AMQP 0-9-1 {@code message_id} property (and a MESSAGE
+     * header of the same name again).
+     */
+    static final String MESSAGE_ID = "amqp-message-id";
+
+    /**
+     * Parley's headers as SEND headers: the id, type and correlation id under the names the plugin
+     * turns into AMQP 0-9-1 properties ({@code amqp-message-id}, {@code type}, {@code
+     * correlation-id}), so that RabbitMQ stores the message as the AMQP 0-9-1 transport sends it
+     * (wire.md §7.1); every other header a line of its own name, which the plugin keeps in the
+     * message's headers table. The plugin spends its CPU on the table, not on the properties.
+     */
+    static Map<String, String> rabbitHeaders(Message m, boolean persistent) {
+      Map<String, String> h = new LinkedHashMap<>();
+      for (Map.Entry<String, String> e : m.headers().entrySet()) {
+        switch (e.getKey()) {
+          case Headers.ID -> h.put(MESSAGE_ID, e.getValue());
+          case Headers.TYPE -> h.put("type", e.getValue());
+          case Headers.CORRELATION_ID -> h.put("correlation-id", e.getValue());
+          default -> h.put(e.getKey(), e.getValue());
+        }
+      }
+      h.put("persistent", Boolean.toString(persistent));
+      return h;
+    }
+
+    /**
+     * The id and type from the properties the plugin writes back ({@code amqp-message-id}, {@code
+     * type}): what Parley's STOMP and AMQP 0-9-1 transports send, and any AMQP 0-9-1 client's
+     * message_id and type. {@code amqp-message-id} is not kept as a header of its own.
+     */
+    @Override
+    void readNative(StompFrame frame, Map<String, String> headers) {
+      String id = headers.remove(MESSAGE_ID);
+      if (id != null) {
+        headers.putIfAbsent(Headers.ID, id);
+      }
+      String type = frame.header("type");
+      if (type != null) {
+        headers.putIfAbsent(Headers.TYPE, type);
+      }
+    }
+
     @Override
     Map<String, String> sendHeaders(Destination d, Message m, Duration delay, boolean persistent) {
-      Map<String, String> h = messageHeaders(m, persistent);
+      Map<String, String> h = rabbitHeaders(m, persistent);
       String exchange;
       String routingKey;
       if (d instanceof Destination.Event e) {
@@ -167,7 +217,6 @@ abstract sealed class Dialect {
           h.put("persistent", "true");
         }
       }
-      m.header(Headers.CORRELATION_ID).ifPresent(c -> h.put("correlation-id", c));
       if (!delay.isZero()) {
         // A delay queue per delay and target: messages wait out the TTL, then RabbitMQ
         // dead-letters them to where they were going.

@@ -214,7 +214,8 @@ final class StompConsumer {
       return;
     }
     try {
-      handler.onDelivery(StompMessages.delivery(p.frame(), source), settlement);
+      handler.onDelivery(
+          StompMessages.delivery(p.frame(), source, transport.dialect0()), settlement);
     } catch (RuntimeException e) {
       RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
       settlement.requeue();

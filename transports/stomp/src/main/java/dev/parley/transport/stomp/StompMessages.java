@@ -47,18 +47,20 @@ final class StompMessages {
 
   /**
    * Reads a MESSAGE as a delivery. Foreign senders may leave Parley's headers out: STOMP's {@code
-   * correlation-id} stands in for {@code parley-correlation-id} then. Without a {@code parley-id}
-   * the message gets a new id (brokers' STOMP message ids are not stable across deliveries). Never
-   * throws: a frame whose headers could not all be kept, or whose headers are past Parley's limits,
-   * is an unreadable delivery, dead-lettered once by the pipeline.
+   * correlation-id} stands in for {@code parley-correlation-id} then, and the {@code dialect}'s own
+   * names for the headers it carries under them ({@link Dialect#readNative}). Without a {@code
+   * parley-id} the message gets a new id (brokers' STOMP message ids are not stable across
+   * deliveries). Never throws: a frame whose headers could not all be kept, or whose headers are
+   * past Parley's limits, is an unreadable delivery, dead-lettered once by the pipeline.
    */
-  static Delivery delivery(StompFrame frame, Destination source) {
+  static Delivery delivery(StompFrame frame, Destination source, Dialect dialect) {
     Map<String, String> headers = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : frame.headers().entrySet()) {
       if (isMessageHeader(h.getKey())) {
         headers.put(h.getKey(), h.getValue());
       }
     }
+    dialect.readNative(frame, headers);
     String correlation = frame.header("correlation-id");
     if (correlation != null) {
       headers.putIfAbsent(Headers.CORRELATION_ID, correlation);

@@ -59,6 +59,15 @@ class StompWireContractIT {
 
     abstract Map<String, String> answer(String replyQueue);
 
+    /** The MESSAGE header carrying {@code parley-id} (wire.md §8.1, §8.3). */
+    abstract String idHeader();
+
+    /** The MESSAGE header carrying {@code parley-type}. */
+    abstract String typeHeader();
+
+    /** The MESSAGE header carrying a reply's {@code parley-correlation-id}. */
+    abstract String correlationHeader();
+
     void connect() throws IOException {
       transport = StompTransport.builder(uri()).build();
       parley =
@@ -119,8 +128,8 @@ class StompWireContractIT {
       RawStomp.Frame m = raw.next("MESSAGE");
       assertThat(m.body()).isEqualTo("{\"orderId\":\"o-9\",\"total\":99}");
       assertThat(m.headers())
-          .containsEntry("parley-id", sent.id())
-          .containsEntry("parley-type", "order.OrderCreated")
+          .containsEntry(idHeader(), sent.id())
+          .containsEntry(typeHeader(), "order.OrderCreated")
           .containsEntry("content-type", "application/json")
           .containsEntry("parley-source", "kitchen-service")
           .containsEntry("parley-channel", prefix + "order.events");
@@ -146,7 +155,7 @@ class StompWireContractIT {
 
       RawStomp.Frame reply = raw.next("MESSAGE");
       assertThat(reply.headers())
-          .containsEntry("parley-correlation-id", "01a20000-0000-7000-8000-000000000005")
+          .containsEntry(correlationHeader(), "01a20000-0000-7000-8000-000000000005")
           .containsEntry("parley-status", "OK");
       assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-5\"}");
       raw.ack(reply);
@@ -170,7 +179,7 @@ class StompWireContractIT {
       // have copied into the message (wire.md §8.1).
       assertThat(request.headers()).doesNotContainKey("receipt");
       Map<String, String> h = answer(request.headers().get("parley-reply-to"));
-      h.put("parley-correlation-id", request.headers().get("parley-id"));
+      h.put("parley-correlation-id", request.headers().get(idHeader()));
       h.put("parley-reply-token", request.headers().get("parley-reply-token")); // wire.md §3
       h.put("parley-status", "OK");
       h.put("content-type", "application/json");
@@ -219,6 +228,21 @@ class StompWireContractIT {
     Map<String, String> answer(String replyQueue) {
       return headers("destination", replyQueue, "destination-type", "ANYCAST");
     }
+
+    @Override
+    String idHeader() {
+      return "parley-id";
+    }
+
+    @Override
+    String typeHeader() {
+      return "parley-type";
+    }
+
+    @Override
+    String correlationHeader() {
+      return "parley-correlation-id";
+    }
   }
 
   @Nested
@@ -266,6 +290,60 @@ class StompWireContractIT {
     @Override
     Map<String, String> answer(String replyQueue) {
       return headers("destination", "/amq/queue/" + replyQueue);
+    }
+
+    @Override
+    String idHeader() {
+      return "amqp-message-id";
+    }
+
+    @Override
+    String typeHeader() {
+      return "type";
+    }
+
+    @Override
+    String correlationHeader() {
+      return "correlation-id";
+    }
+
+    /**
+     * Parley's id, type and a reply's correlation id travel as the properties RabbitMQ has for them
+     * (wire.md §8.3), not also as {@code parley-…} lines; a foreign client (or Parley's AMQP 0-9-1
+     * transport) that sets only those properties is read the same.
+     */
+    @Test
+    void idTypeAndCorrelationTravelAsRabbitMqProperties() throws IOException {
+      connect();
+      Channel<OrderCreated> events =
+          Channel.event(prefix + "order.events", OrderCreated.class)
+              .withMessageType("order.OrderCreated");
+      raw.subscribe("1", subscribeGroup(prefix + "order.events", "billing"));
+      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+      parley.subscribe(events, "kitchen", handler);
+
+      dev.parley.message.Message sent = parley.publish(events, new OrderCreated("o-3", 3)).join();
+      RawStomp.Frame m = raw.next("MESSAGE");
+      assertThat(m.headers())
+          .doesNotContainKeys("parley-id", "parley-type")
+          .containsEntry("amqp-message-id", sent.id());
+      raw.ack(m);
+      await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
+      assertThat(handler.calls().get(0).context().message().id()).isEqualTo(sent.id());
+      assertThat(handler.calls().get(0).context().message().headers())
+          .containsEntry("parley-type", "order.OrderCreated")
+          .doesNotContainKey("amqp-message-id");
+
+      Map<String, String> h = publishEvent(prefix + "order.events");
+      h.put("amqp-message-id", "01a20000-0000-7000-8000-000000000009");
+      h.put("type", "order.OrderCreated");
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"orderId\":\"o-4\",\"total\":4}");
+      await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 2);
+      assertThat(handler.calls().get(1).context().message().id())
+          .isEqualTo("01a20000-0000-7000-8000-000000000009");
+      assertThat(handler.calls().get(1).context().message().headers())
+          .containsEntry("parley-type", "order.OrderCreated");
     }
   }
 
