@@ -89,9 +89,9 @@ final class Causes {
           + " µs. The broker's part: RabbitMQ's STOMP plugin spends about 3.5 µs per header line"
           + " (the raw client with 4 more headers on each request and reply: +30 to +45 µs, 0.75"
           + " to 0.85 of its rate), and a Parley request carried 10 lines and its reply 8"
-          + " against the raw client's 6 and 4 (since 2026-12-05 the id, the type and a reply's"
-          + " correlation id go as the plugin's properties, and the reply's second correlation"
-          + " line is gone). Requests without a RECEIPT (since 2026-12-03;"
+          + " against the raw client's 6 and 4 (since 2026-12-05 the id, type, source and a"
+          + " reply's correlation id go as the plugin's properties, and the reply's second"
+          + " correlation line is gone). Requests without a RECEIPT (since 2026-12-03;"
           + " the plugin also copied it into the message): a driver the same day measured 0.70"
           + " of raw at 64 in flight (6 rounds, 0.60–0.74), raw 35–55 µs of JVM CPU and"
           + " 127–145 µs of broker CPU per call, Parley 52–102 µs and 173–191 µs, and one in"
@@ -154,8 +154,9 @@ final class Causes {
       return common
           + ". On STOMP the rest is the broker's work on Parley's extra header lines (about 3.5"
           + " µs each, 4 more on a request and 4 more on its reply until 2026-12-05, when the id,"
-          + " type and a reply's correlation id became the plugin's properties and the reply's"
-          + " duplicated correlation line went) and Parley's own message handling on both sides";
+          + " type, source and a reply's correlation id became the plugin's properties and the"
+          + " reply's duplicated correlation line went) and Parley's own message handling on"
+          + " both sides";
     }
     if (binding.startsWith("AMQP")) {
       return common
@@ -200,10 +201,11 @@ final class Causes {
           + " 60,000 events a round): raw 28–40 µs of JVM CPU and 72–84 µs of broker CPU, Parley"
           + " 38–61 µs and 100–114 µs. The broker's part: RabbitMQ's STOMP plugin spends about"
           + " 3.5 µs per header line and Parley's SEND carries four more than the raw one (id,"
-          + " type, channel, source; since 2026-12-05 id and type as the plugin's properties,"
-          + " amqp-message-id and type, which cost it less than table entries: the raw client"
-          + " with those four lines 0.88 and 0.89 of its plain rate, with four parley-… lines"
-          + " 0.83 and 0.85); the broker also writes each of them back into the MESSAGE"
+          + " type, channel, source; since 2026-12-05 id, type and source as the plugin's"
+          + " properties, amqp-message-id, type and app-id, which cost it less than table"
+          + " entries: the raw client with those four lines 0.90 and 0.93 of its plain rate,"
+          + " with four parley-… lines 0.83 and 0.85); the broker also writes each of them back"
+          + " into the MESSAGE"
           + " (a Python client, 2026-12-04, 3 rounds of 10,000 at 256 in flight into a queue:"
           + " +17 to +48 µs of broker CPU per message with those four lines, +18 with one line of"
           + " the same bytes, +28 to +66 with eight one-character lines — it is the lines, not"

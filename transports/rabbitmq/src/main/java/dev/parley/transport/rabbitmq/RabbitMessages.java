@@ -15,12 +15,14 @@ import java.util.Map;
 /**
  * Converts between Parley messages and AMQP 0-9-1 messages. A Parley header that AMQP has a basic
  * property for travels as that property: {@code content-type} → content_type, id → message_id,
- * correlation id → correlation_id, reply address → reply_to, type → type; every other header is an
- * entry of the message's {@code headers} table, as a string. The deadline is not made a per-message
- * TTL ({@code expiration}): the consumer drops an expired message unhandled, while with a TTL the
- * broker decoded every request's properties and dead-lettered each expired request into the
- * dead-letter queue ({@code x-death} reason {@code expired}), where it was noise. Messages are
- * persistent (delivery mode 2). The payload is the message body, byte for byte.
+ * correlation id → correlation_id, reply address → reply_to, type → type, source → app_id (since
+ * December 2026; RabbitMQ's STOMP plugin spends CPU on every line that goes to the table, and the
+ * STOMP transport sends the same properties, so a message looks alike from either); every other
+ * header is an entry of the message's {@code headers} table, as a string. The deadline is not made
+ * a per-message TTL ({@code expiration}): the consumer drops an expired message unhandled, while
+ * with a TTL the broker decoded every request's properties and dead-lettered each expired request
+ * into the dead-letter queue ({@code x-death} reason {@code expired}), where it was noise. Messages
+ * are persistent (delivery mode 2). The payload is the message body, byte for byte.
  */
 final class RabbitMessages {
 
@@ -39,9 +41,10 @@ final class RabbitMessages {
 
   /**
    * Persistent (delivery mode 2) unless {@code persistent} is false: a reply. A header that has a
-   * property of its own (the id, correlation id, reply address, type and content type) travels only
-   * there, not also in the {@code headers} table (each entry costs the broker work where it decodes
-   * the table), and {@link #delivery} reads those headers back from their properties.
+   * property of its own (the id, correlation id, reply address, type, source and content type)
+   * travels only there, not also in the {@code headers} table (each entry costs the broker work
+   * where it decodes the table), and {@link #delivery} reads those headers back from their
+   * properties.
    */
   static AMQP.BasicProperties toProperties(Message message, boolean persistent) {
     Map<String, String> all = message.headers();
@@ -59,6 +62,7 @@ final class RabbitMessages {
         case Headers.CORRELATION_ID -> b.correlationId(value);
         case Headers.REPLY_TO -> b.replyTo(value);
         case Headers.TYPE -> b.type(value);
+        case Headers.SOURCE -> b.appId(value);
         case Headers.CONTENT_TYPE -> {
           b.contentType(value);
           if (OCTET_STREAM.equals(value)) {
@@ -73,10 +77,10 @@ final class RabbitMessages {
 
   /**
    * Reads a delivered message. Foreign clients may omit Parley's headers: the message_id,
-   * correlation_id, reply_to and content_type properties are used then. A message RabbitMQ
-   * dead-lettered itself (delivery limit) gets Parley's error headers from its {@code x-death}.
-   * Never throws: a message past the header limits becomes an unreadable delivery, which the
-   * pipeline dead-letters once.
+   * correlation_id, reply_to, type, app_id and content_type properties are used then. A message
+   * RabbitMQ dead-lettered itself (delivery limit) gets Parley's error headers from its {@code
+   * x-death}. Never throws: a message past the header limits becomes an unreadable delivery, which
+   * the pipeline dead-letters once.
    */
   static Delivery delivery(
       AMQP.BasicProperties props, byte[] body, Destination source, int deliveryCount) {
@@ -97,6 +101,7 @@ final class RabbitMessages {
     putIfAbsent(out, Headers.CORRELATION_ID, props.getCorrelationId());
     putIfAbsent(out, Headers.REPLY_TO, props.getReplyTo());
     putIfAbsent(out, Headers.TYPE, props.getType());
+    putIfAbsent(out, Headers.SOURCE, props.getAppId());
     if (props.getContentType() != null && !props.getContentType().equals(OCTET_STREAM)) {
       putIfAbsent(out, Headers.CONTENT_TYPE, props.getContentType());
     }

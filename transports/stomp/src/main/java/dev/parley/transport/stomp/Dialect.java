@@ -150,12 +150,16 @@ abstract sealed class Dialect {
      */
     static final String MESSAGE_ID = "amqp-message-id";
 
+    /** The SEND (and MESSAGE) header of the AMQP 0-9-1 {@code app_id} property. */
+    static final String APP_ID = "app-id";
+
     /**
-     * Parley's headers as SEND headers: the id, type and correlation id under the names the plugin
-     * turns into AMQP 0-9-1 properties ({@code amqp-message-id}, {@code type}, {@code
-     * correlation-id}), so that RabbitMQ stores the message as the AMQP 0-9-1 transport sends it
-     * (wire.md §7.1); every other header a line of its own name, which the plugin keeps in the
-     * message's headers table. The plugin spends its CPU on the table, not on the properties.
+     * Parley's headers as SEND headers: the id, type, source and correlation id under the names the
+     * plugin turns into AMQP 0-9-1 properties ({@code amqp-message-id}, {@code type}, {@code
+     * app-id}, {@code correlation-id}), so that RabbitMQ stores the message as the AMQP 0-9-1
+     * transport sends it (wire.md §7.1); every other header a line of its own name, which the
+     * plugin keeps in the message's headers table. The plugin spends its CPU on the table, not on
+     * the properties.
      */
     static Map<String, String> rabbitHeaders(Message m, boolean persistent) {
       Map<String, String> h = new LinkedHashMap<>();
@@ -163,6 +167,7 @@ abstract sealed class Dialect {
         switch (e.getKey()) {
           case Headers.ID -> h.put(MESSAGE_ID, e.getValue());
           case Headers.TYPE -> h.put("type", e.getValue());
+          case Headers.SOURCE -> h.put(APP_ID, e.getValue());
           case Headers.CORRELATION_ID -> h.put("correlation-id", e.getValue());
           default -> h.put(e.getKey(), e.getValue());
         }
@@ -172,15 +177,20 @@ abstract sealed class Dialect {
     }
 
     /**
-     * The id and type from the properties the plugin writes back ({@code amqp-message-id}, {@code
-     * type}): what Parley's STOMP and AMQP 0-9-1 transports send, and any AMQP 0-9-1 client's
-     * message_id and type. {@code amqp-message-id} is not kept as a header of its own.
+     * The id, type and source from the properties the plugin writes back ({@code amqp-message-id},
+     * {@code type}, {@code app-id}): what Parley's STOMP and AMQP 0-9-1 transports send, and any
+     * AMQP 0-9-1 client's message_id, type and app_id. Neither {@code amqp-message-id} nor {@code
+     * app-id} is kept as a header of its own.
      */
     @Override
     void readNative(StompFrame frame, Map<String, String> headers) {
       String id = headers.remove(MESSAGE_ID);
       if (id != null) {
         headers.putIfAbsent(Headers.ID, id);
+      }
+      String source = headers.remove(APP_ID);
+      if (source != null) {
+        headers.putIfAbsent(Headers.SOURCE, source);
       }
       String type = frame.header("type");
       if (type != null) {

@@ -68,6 +68,9 @@ class StompWireContractIT {
     /** The MESSAGE header carrying a reply's {@code parley-correlation-id}. */
     abstract String correlationHeader();
 
+    /** The MESSAGE header carrying {@code parley-source}. */
+    abstract String sourceHeader();
+
     void connect() throws IOException {
       transport = StompTransport.builder(uri()).build();
       parley =
@@ -131,7 +134,7 @@ class StompWireContractIT {
           .containsEntry(idHeader(), sent.id())
           .containsEntry(typeHeader(), "order.OrderCreated")
           .containsEntry("content-type", "application/json")
-          .containsEntry("parley-source", "kitchen-service")
+          .containsEntry(sourceHeader(), "kitchen-service")
           .containsEntry("parley-channel", prefix + "order.events");
       raw.ack(m);
     }
@@ -243,6 +246,11 @@ class StompWireContractIT {
     String correlationHeader() {
       return "parley-correlation-id";
     }
+
+    @Override
+    String sourceHeader() {
+      return "parley-source";
+    }
   }
 
   @Nested
@@ -307,13 +315,18 @@ class StompWireContractIT {
       return "correlation-id";
     }
 
+    @Override
+    String sourceHeader() {
+      return "app-id";
+    }
+
     /**
-     * Parley's id, type and a reply's correlation id travel as the properties RabbitMQ has for them
-     * (wire.md §8.3), not also as {@code parley-…} lines; a foreign client (or Parley's AMQP 0-9-1
-     * transport) that sets only those properties is read the same.
+     * Parley's id, type, source and a reply's correlation id travel as the properties RabbitMQ has
+     * for them (wire.md §8.3), not also as {@code parley-…} lines; a foreign client (or Parley's
+     * AMQP 0-9-1 transport) that sets only those properties is read the same.
      */
     @Test
-    void idTypeAndCorrelationTravelAsRabbitMqProperties() throws IOException {
+    void idTypeSourceAndCorrelationTravelAsRabbitMqProperties() throws IOException {
       connect();
       Channel<OrderCreated> events =
           Channel.event(prefix + "order.events", OrderCreated.class)
@@ -325,25 +338,28 @@ class StompWireContractIT {
       dev.parley.message.Message sent = parley.publish(events, new OrderCreated("o-3", 3)).join();
       RawStomp.Frame m = raw.next("MESSAGE");
       assertThat(m.headers())
-          .doesNotContainKeys("parley-id", "parley-type")
+          .doesNotContainKeys("parley-id", "parley-type", "parley-source")
           .containsEntry("amqp-message-id", sent.id());
       raw.ack(m);
       await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
       assertThat(handler.calls().get(0).context().message().id()).isEqualTo(sent.id());
       assertThat(handler.calls().get(0).context().message().headers())
           .containsEntry("parley-type", "order.OrderCreated")
-          .doesNotContainKey("amqp-message-id");
+          .containsEntry("parley-source", "kitchen-service")
+          .doesNotContainKeys("amqp-message-id", "app-id");
 
       Map<String, String> h = publishEvent(prefix + "order.events");
       h.put("amqp-message-id", "01a20000-0000-7000-8000-000000000009");
       h.put("type", "order.OrderCreated");
+      h.put("app-id", "billing-service");
       h.put("content-type", "application/json");
       raw.sendWithReceipt(h, "{\"orderId\":\"o-4\",\"total\":4}");
       await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 2);
       assertThat(handler.calls().get(1).context().message().id())
           .isEqualTo("01a20000-0000-7000-8000-000000000009");
       assertThat(handler.calls().get(1).context().message().headers())
-          .containsEntry("parley-type", "order.OrderCreated");
+          .containsEntry("parley-type", "order.OrderCreated")
+          .containsEntry("parley-source", "billing-service");
     }
   }
 
