@@ -293,7 +293,13 @@ final class DefaultStompTransport implements StompTransport {
       return;
     }
     log.info("{}: connection to the STOMP broker lost ({}); reconnecting", name, cause.toString());
-    timer.schedule(this::reconnect, config.reconnectInterval.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      timer.schedule(this::reconnect, config.reconnectInterval.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed after the check above (the reader thread lost the race with close()): nothing to
+      // reconnect, and nothing to throw on the reader thread
+      log.debug("{}: closed while the lost connection was being reported", name);
+    }
   }
 
   private void reconnect() {
@@ -529,7 +535,9 @@ final class DefaultStompTransport implements StompTransport {
       List<StompConsumer> started = new ArrayList<>();
       try {
         for (int i = 0; i < settings.concurrency(); i++) {
-          StompConsumer c = newConsumer(headers, source, handler, settings.prefetch());
+          // A reply queue's messages go away with it ("t…"): nothing to give back when it stops
+          StompConsumer c =
+              newConsumer(headers, source, handler, settings.prefetch(), !settings.temporary());
           started.add(c);
           c.attach(awaitConnectedClient());
         }
