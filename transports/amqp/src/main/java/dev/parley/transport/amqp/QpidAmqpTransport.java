@@ -117,10 +117,11 @@ final class QpidAmqpTransport implements AmqpTransport {
       ((JmsConnection) c).addConnectionListener(new Listener());
       c.setExceptionListener(
           e ->
-              log.warn(
-                  "AMQP connection to {} failed: {}",
-                  safeUri(),
-                  dev.parley.transport.spi.Redaction.text(e.getMessage(), brokerUri)));
+              (interrupted(e) ? log.atDebug() : log.atWarn())
+                  .log(
+                      "AMQP connection to {} failed: {}",
+                      safeUri(),
+                      dev.parley.transport.spi.Redaction.text(e.getMessage(), brokerUri)));
       c.start();
       connected.set(true);
       this.connection = c;
@@ -411,6 +412,26 @@ final class QpidAmqpTransport implements AmqpTransport {
       return uri.getPort();
     }
     return "amqps".equals(uri.getScheme()) ? 5671 : 5672;
+  }
+
+  /**
+   * Whether Qpid JMS reports an interrupted wait of its own: a subscription's close interrupts its
+   * loops' receives (see {@code AmqpSubscription.wake}), and a receive interrupted while it tells
+   * the broker of the delivery reaches the connection's exception listener, though the connection
+   * is fine. Not worth a warning.
+   */
+  static boolean interrupted(JMSException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedException
+          || (t instanceof JMSException j
+              && j.getLinkedException() instanceof InterruptedException)) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   private String safeUri() {
