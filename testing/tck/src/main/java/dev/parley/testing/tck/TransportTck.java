@@ -1367,6 +1367,64 @@ public abstract class TransportTck {
   }
 
   /**
+   * A caller that closes while replies are streaming in ends each of its calls — answered, or
+   * failed with {@code parley.closed} — and leaves the transport it shares with others alone: no
+   * reconnect, and the next caller on it gets its answers. (On RabbitMQ's STOMP, stopping a reply
+   * subscription with a reply in hand once dropped the connection to "give back" what the broker
+   * had already taken as acknowledged.)
+   */
+  @Test
+  void aCallerClosingWithCallsInFlightLeavesItsTransportAlone() {
+    Transport responderSide = transport();
+    Transport shared = transport();
+    Channel<Command> channel = Channel.command(name("close.in.flight"), Command.class);
+    messaging("responder", responderSide)
+        .serve(
+            channel,
+            (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text(), c.number()),
+            fast());
+    long reconnectsBefore = reconnects(shared);
+    for (int round = 0; round < 5; round++) {
+      Messaging caller =
+          Messaging.builder()
+              .service("closing")
+              .transport(shared)
+              .codecs(Codecs.discover())
+              .build();
+      resources.add(caller);
+      assertThat(caller.request(channel, new Command("first", 0), Reply.class, WAIT))
+          .succeedsWithin(WAIT);
+      List<CompletableFuture<Reply>> calls = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        calls.add(caller.request(channel, new Command("x", i), Reply.class, WAIT));
+      }
+      calls.get(20).join(); // replies are streaming in
+      caller.close();
+      assertThat(
+              CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).handle((v, e) -> v))
+          .as("round %d: every call ends", round)
+          .succeedsWithin(WAIT);
+      for (CompletableFuture<Reply> call : calls) {
+        if (call.isCompletedExceptionally()) {
+          assertThatThrownBy(call::join)
+              .as("round %d: a call the close ended", round)
+              .cause()
+              .isInstanceOf(TransportException.class)
+              .extracting(e -> ((TransportException) e).errorCode())
+              .isEqualTo("parley.closed");
+        }
+      }
+    }
+    assertThat(reconnects(shared))
+        .as("the shared transport kept its connection")
+        .isEqualTo(reconnectsBefore);
+    assertThat(isConnected(shared)).isTrue();
+    assertThat(
+            messaging("next", shared).request(channel, new Command("after", 1), Reply.class, WAIT))
+        .succeedsWithin(WAIT);
+  }
+
+  /**
    * A send after close fails its future — it does not throw — with one code on every transport,
    * confirmed or not (a request, {@link SendOptions#REQUEST}).
    */
