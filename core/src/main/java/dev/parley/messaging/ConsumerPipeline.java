@@ -7,6 +7,7 @@ import dev.parley.error.Code;
 import dev.parley.error.ParleyException;
 import dev.parley.error.RejectedException;
 import dev.parley.error.Status;
+import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
@@ -279,6 +280,19 @@ final class ConsumerPipeline<T, R> {
             return;
           }
           Throwable failure = unwrap(error);
+          if (failure instanceof TransportException && inv.settlement.isWithdrawn()) {
+            // The reply (or a send of the handler's) failed because the delivery's connection or
+            // consumer is gone: the broker delivers the message again, so a dead letter or a
+            // redelivery sent from here would only be a copy of it, and the message did nothing
+            // wrong. Left to the broker.
+            log.debug(
+                "{}: {} not finished, its delivery withdrawn ({}); the broker delivers it again",
+                channel,
+                inv.delivery.message().id(),
+                failure.toString());
+            result.completeExceptionally(failure);
+            return;
+          }
           if (!isRetryable(failure) || attempt >= redelivery.maxAttempts()) {
             complete(result, deadLetter(inv.delivery, failure, attempt));
             return;

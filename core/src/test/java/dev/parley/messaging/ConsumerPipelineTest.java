@@ -442,6 +442,55 @@ class ConsumerPipelineTest {
     assertThat(counters.deadLettered.sum()).isZero();
   }
 
+  /**
+   * A reply that fails because the request's connection or consumer is gone (the transport closed
+   * under a responder) leaves the request to the broker, which delivers it again: no failure reply,
+   * no dead letter (it would be a copy of a message that did nothing wrong), no "dead-lettered"
+   * warning. Until December 2026 this was handled as a failure of the request and dead-lettered (a
+   * close-while-busy run logged it for every request in flight).
+   */
+  @Test
+  void aReplyLostWithItsConnectionLeavesTheRequestToTheBroker() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    transport.failSends = true;
+    java.util.concurrent.atomic.AtomicBoolean gone =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Pipe pipeline =
+        d ->
+            new ConsumerPipeline<String, Object>(
+                    commands,
+                    "kitchen",
+                    ConsumerPipeline.Invoker.blocking(
+                        (p, ctx) -> {
+                          gone.set(true); // the connection drops while the handler runs
+                          return "done";
+                        }),
+                    SubscriptionOptions.defaults(),
+                    List.of(),
+                    transport,
+                    Codecs.of(new TextCodec()),
+                    clock,
+                    counters,
+                    SCHEDULER,
+                    Runnable::run,
+                    ReplyTargets.defaults(transport))
+                .process(d, withdrawnWhen(gone));
+    Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
+
+    CompletableFuture<Object> outcome =
+        pipeline
+            .onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1))
+            .toCompletableFuture();
+
+    assertThat(outcome)
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(TransportException.class);
+    assertThat(transport.attempted).as("the reply only: no failure reply, no dead letter").isOne();
+    assertThat(counters.deadLettered.sum()).isZero();
+    assertThat(counters.handled.sum()).isOne();
+  }
+
   // ---- fixtures ----
 
   /** Runs one delivery through a pipeline, as the dispatcher does. */
@@ -469,6 +518,26 @@ class ConsumerPipelineTest {
         @Override
         public void reject() {}
       };
+
+  /** A delivery its transport takes back (its connection or consumer gone) once {@code gone}. */
+  private static dev.parley.transport.spi.Settlement withdrawnWhen(
+      java.util.concurrent.atomic.AtomicBoolean gone) {
+    return new dev.parley.transport.spi.Settlement() {
+      @Override
+      public void ack() {}
+
+      @Override
+      public void requeue() {}
+
+      @Override
+      public void reject() {}
+
+      @Override
+      public boolean isWithdrawn() {
+        return gone.get();
+      }
+    };
+  }
 
   private static Pipe pipe(ConsumerPipeline<?, ?> pipeline) {
     return d -> pipeline.process(d, UNSETTLED);
@@ -523,6 +592,7 @@ class ConsumerPipelineTest {
   static final class RecordingTransport implements Transport {
     final List<Sent> sends = new ArrayList<>();
     boolean failSends;
+    int attempted;
 
     @Override
     public String name() {
@@ -532,6 +602,7 @@ class ConsumerPipelineTest {
     @Override
     public CompletableFuture<Void> send(
         Destination destination, Message message, SendOptions options) {
+      attempted++;
       if (failSends) {
         return CompletableFuture.failedFuture(
             new TransportException("test.down", "broker down", null));
