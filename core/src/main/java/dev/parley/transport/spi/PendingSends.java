@@ -115,6 +115,32 @@ public final class PendingSends<S extends PendingSends.Send> {
     return java.util.Collections.unmodifiableMap(sends).entrySet();
   }
 
+  /**
+   * Waits up to {@code timeout} until every send pending now has been answered or failed (a
+   * transport's close: what it sent gets the broker's answer before it hangs up). Sends made after
+   * the call are not waited for.
+   *
+   * @return whether they all were, in time
+   */
+  public boolean awaitAnswered(Duration timeout) {
+    CompletableFuture<?>[] waiting =
+        sends.values().stream().map(Send::future).toArray(CompletableFuture[]::new);
+    if (waiting.length == 0) {
+      return true;
+    }
+    try {
+      CompletableFuture.allOf(waiting).get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return true; // all ended, some failed: each future says how
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** How many sends wait (a counter: no walk over the sends). */
   public int size() {
     return count.get();

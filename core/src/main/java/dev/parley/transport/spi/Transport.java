@@ -22,8 +22,10 @@ import java.util.concurrent.CompletableFuture;
  *       join()}/{@code get()});
  *   <li>messages with the same {@link dev.parley.message.Headers#PARTITION_KEY} sent to a
  *       destination are delivered in order to one consumer at a time;
- *   <li>{@link #close} releases every thread, connection and subscription; it is idempotent; a send
- *       after it fails its future with {@link #CLOSED};
+ *   <li>{@link #close} releases every thread, connection and subscription; it is idempotent; sends
+ *       in flight get the broker's answer first (waiting up to the transport's close timeout; those
+ *       still unanswered then fail with {@link #CLOSED}); a send after it fails its future with
+ *       {@link #CLOSED};
  * </ul>
  *
  * Implementations are thread-safe.

@@ -474,6 +474,9 @@ final class AmqpClientTransport implements RabbitTransport {
           log.warn("{}: closing a subscription failed: {}", instance, e.toString());
         }
       }
+      // Publishes in flight get their confirms (in what is left of the close timeout): a message
+      // RabbitMQ took must not be reported as failed, or its sender sends it again.
+      publisher.awaitConfirms(remaining(handlersDeadline));
       publisher.failAll();
       closeQuietly(consuming);
       closeQuietly(publishing);

@@ -262,6 +262,15 @@ final class Publisher implements ConfirmListener, ReturnListener {
   }
 
   /** Fails every unconfirmed publish (the transport is closing). */
+  /**
+   * Waits up to {@code timeout} for the confirms of what was published so far (a closing transport:
+   * what it sent gets RabbitMQ's answer before the connection goes); {@link #failAll} then fails
+   * what is still unconfirmed.
+   */
+  void awaitConfirms(java.time.Duration timeout) {
+    pending.awaitAnswered(timeout);
+  }
+
   void failAll() {
     for (Long seq : pending.sequences()) {
       fail(

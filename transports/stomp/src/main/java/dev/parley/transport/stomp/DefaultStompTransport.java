@@ -7,6 +7,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
 import java.net.URLDecoder;
@@ -613,6 +614,7 @@ final class DefaultStompTransport implements StompTransport {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    long deadline = System.nanoTime() + config.closeTimeout.toNanos();
     for (TransportSubscription s : List.copyOf(subscriptions)) {
       try {
         s.close();
@@ -622,6 +624,12 @@ final class DefaultStompTransport implements StompTransport {
     }
     StompClient c = client;
     if (c != null) {
+      // Sends in flight get the broker's answer (in what is left of the close timeout) before the
+      // DISCONNECT
+      c.finishPending(
+          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())),
+          new TransportException(
+              Transport.CLOSED, "the transport closed before the broker's receipt", null));
       c.disconnect(Duration.ofSeconds(Math.min(5, config.closeTimeout.toSeconds() + 1)));
     }
     timer.shutdownNow();

@@ -619,6 +619,19 @@ final class StompClient implements AutoCloseable {
   }
 
   /** Sends DISCONNECT (waiting up to {@code timeout} for its receipt) and closes the socket. */
+  /**
+   * Waits up to {@code timeout} for the broker's receipt of every frame sent with one so far, then
+   * fails those still without one with {@code leftover}: a closing transport's sends get the
+   * broker's answer first (brokers answer a DISCONNECT at once, before the receipts of SENDs that
+   * wait for a queue's confirm, and close the connection with it).
+   */
+  void finishPending(Duration timeout, TransportException leftover) {
+    receipts.awaitAnswered(timeout);
+    for (Long id : receipts.sequences()) {
+      fail(id, leftover);
+    }
+  }
+
   void disconnect(Duration timeout) {
     if (!closed.get()) {
       awaitDisconnectReceipt(timeout);
