@@ -105,7 +105,15 @@ final class Causes {
           + " already writing (no handler waits; tried 2026-12-04, not adopted) took the waits"
           + " of 10 ms and more from 165 to 11 in 20 s of JFR but left the rates where they were"
           + " (drivers, 8 rounds each way: request/reply 0.65–0.75 of raw either way, events"
-          + " 0.60–0.75)";
+          + " 0.60–0.75). Where the process's CPU goes (2026-12-05, a driver of 6 interleaved"
+          + " rounds of 10,000 calls, per-thread CPU from /proc): raw 56–65 µs per call (its"
+          + " readers 42–47, the caller 15–18), Parley 91–98 µs with its blocking handler (readers"
+          + " 42–45, caller 16–20, handler threads 30, the deadline timer 3) — async-profiler puts"
+          + " 40 % of the handler threads' samples in parking and waking (LinkedBlockingQueue.take)"
+          + " and 23 % in the reply-and-ACK write; with serveAsync (no handler pool) Parley spent"
+          + " 69 µs against raw's 65 in the same kind of run, yet its rate stayed at 0.79 of raw"
+          + " (0.77 blocking): with the hop gone the gap left is the broker's work on Parley's"
+          + " frames";
     }
     return remaining
         + "; per call, measured by a driver interleaving both in one JVM (2026-12-03): raw 32–37"
