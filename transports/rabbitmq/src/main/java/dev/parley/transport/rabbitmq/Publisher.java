@@ -261,7 +261,6 @@ final class Publisher implements ConfirmListener, ReturnListener {
     }
   }
 
-  /** Fails every unconfirmed publish (the transport is closing). */
   /**
    * Waits up to {@code timeout} for the confirms of what was published so far (a closing transport:
    * what it sent gets RabbitMQ's answer before the connection goes); {@link #failAll} then fails
@@ -271,6 +270,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
     pending.awaitAnswered(timeout);
   }
 
+  /** Fails every unconfirmed publish (the transport is closing). */
   void failAll() {
     for (Long seq : pending.sequences()) {
       fail(

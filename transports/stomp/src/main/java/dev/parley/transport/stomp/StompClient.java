@@ -618,7 +618,6 @@ final class StompClient implements AutoCloseable {
     }
   }
 
-  /** Sends DISCONNECT (waiting up to {@code timeout} for its receipt) and closes the socket. */
   /**
    * Waits up to {@code timeout} for the broker's receipt of every frame sent with one so far, then
    * fails those still without one with {@code leftover}: a closing transport's sends get the
@@ -632,6 +631,7 @@ final class StompClient implements AutoCloseable {
     }
   }
 
+  /** Sends DISCONNECT (waiting up to {@code timeout} for its receipt) and closes the socket. */
   void disconnect(Duration timeout) {
     if (!closed.get()) {
       awaitDisconnectReceipt(timeout);
