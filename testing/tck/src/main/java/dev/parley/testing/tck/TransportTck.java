@@ -1436,7 +1436,7 @@ public abstract class TransportTck {
   void sendsInFlightAtCloseGetTheBrokersAnswer() {
     Transport transport = newTransport();
     Destination.Queue queue = new Destination.Queue(name("in.flight.at.close"));
-    // the queue exists (and a consumer keeps RabbitMQ's STOMP plugin from declaring it per send)
+    // consumed on a transport of its own, so that the queue exists and every message is counted
     List<Message> received = consume(transport(), queue);
     transport
         .send(queue, Message.builder().payload(new byte[] {0}).build(), SendOptions.NONE)
