@@ -507,17 +507,9 @@ class ConsumerPipelineTest {
             return t;
           });
 
+  /** A settlement that records nothing and is never withdrawn. */
   private static final dev.parley.transport.spi.Settlement UNSETTLED =
-      new dev.parley.transport.spi.Settlement() {
-        @Override
-        public void ack() {}
-
-        @Override
-        public void requeue() {}
-
-        @Override
-        public void reject() {}
-      };
+      withdrawnWhen(new java.util.concurrent.atomic.AtomicBoolean());
 
   /** A delivery its transport takes back (its connection or consumer gone) once {@code gone}. */
   private static dev.parley.transport.spi.Settlement withdrawnWhen(
