@@ -456,25 +456,15 @@ class ConsumerPipelineTest {
     java.util.concurrent.atomic.AtomicBoolean gone =
         new java.util.concurrent.atomic.AtomicBoolean();
     Pipe pipeline =
-        d ->
-            new ConsumerPipeline<String, Object>(
-                    commands,
-                    "kitchen",
-                    ConsumerPipeline.Invoker.blocking(
-                        (p, ctx) -> {
-                          gone.set(true); // the connection drops while the handler runs
-                          return "done";
-                        }),
-                    SubscriptionOptions.defaults(),
-                    List.of(),
-                    transport,
-                    Codecs.of(new TextCodec()),
-                    clock,
-                    counters,
-                    SCHEDULER,
-                    Runnable::run,
-                    ReplyTargets.defaults(transport))
-                .process(d, withdrawnWhen(gone));
+        pipeline(
+            commands,
+            Redelivery.none(),
+            Policy.none(),
+            (p, ctx) -> {
+              gone.set(true); // the connection drops while the handler runs
+              return "done";
+            },
+            withdrawnWhen(gone));
     Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
     CompletableFuture<Object> outcome =
@@ -542,7 +532,17 @@ class ConsumerPipelineTest {
 
   private <T> Pipe pipeline(
       Channel<T> channel, Redelivery redelivery, Policy policy, CommandHandler<T, Object> handler) {
-    return pipe(
+    return pipeline(channel, redelivery, policy, handler, UNSETTLED);
+  }
+
+  /** A pipeline whose deliveries are settled through {@code settlement}. */
+  private <T> Pipe pipeline(
+      Channel<T> channel,
+      Redelivery redelivery,
+      Policy policy,
+      CommandHandler<T, Object> handler,
+      dev.parley.transport.spi.Settlement settlement) {
+    ConsumerPipeline<T, Object> pipeline =
         new ConsumerPipeline<>(
             channel,
             "billing",
@@ -555,7 +555,8 @@ class ConsumerPipelineTest {
             counters,
             SCHEDULER,
             Runnable::run,
-            ReplyTargets.defaults(transport)));
+            ReplyTargets.defaults(transport));
+    return d -> pipeline.process(d, settlement);
   }
 
   private CommandHandler<String, Object> alwaysFailing() {

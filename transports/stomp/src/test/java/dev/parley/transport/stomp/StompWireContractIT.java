@@ -84,6 +84,17 @@ class StompWireContractIT {
       raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
     }
 
+    /**
+     * Connects, and returns a typed order-events channel whose group {@code billing} the raw client
+     * consumes (subscription {@code 1}).
+     */
+    Channel<OrderCreated> orderEventsWatchedByARawGroup() throws IOException {
+      connect();
+      raw.subscribe("1", subscribeGroup(prefix + "order.events", "billing"));
+      return Channel.event(prefix + "order.events", OrderCreated.class)
+          .withMessageType("order.OrderCreated");
+    }
+
     @AfterEach
     void close() throws IOException {
       if (parley != null) {
@@ -120,11 +131,7 @@ class StompWireContractIT {
 
     @Test
     void foreignClientConsumesWhatParleyPublishes() throws IOException {
-      connect();
-      Channel<OrderCreated> events =
-          Channel.event(prefix + "order.events", OrderCreated.class)
-              .withMessageType("order.OrderCreated");
-      raw.subscribe("1", subscribeGroup(prefix + "order.events", "billing"));
+      Channel<OrderCreated> events = orderEventsWatchedByARawGroup();
 
       dev.parley.message.Message sent = parley.publish(events, new OrderCreated("o-9", 99)).join();
 
@@ -327,11 +334,7 @@ class StompWireContractIT {
      */
     @Test
     void idTypeSourceAndCorrelationTravelAsRabbitMqProperties() throws IOException {
-      connect();
-      Channel<OrderCreated> events =
-          Channel.event(prefix + "order.events", OrderCreated.class)
-              .withMessageType("order.OrderCreated");
-      raw.subscribe("1", subscribeGroup(prefix + "order.events", "billing"));
+      Channel<OrderCreated> events = orderEventsWatchedByARawGroup();
       RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
       parley.subscribe(events, "kitchen", handler);
 
