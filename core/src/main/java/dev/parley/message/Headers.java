@@ -46,7 +46,12 @@ public final class Headers {
   /** Name of the service that sent the message. */
   public static final String SOURCE = "parley-source";
 
-  /** The channel the message was sent to. */
+  /**
+   * The channel a message was sent to. Parley no longer writes it (since December 2026): a consumer
+   * knows the channel it subscribed to, a dead letter names it in {@link #ORIGINAL_CHANNEL}, and
+   * every header line costs the broker work per message. Reserved, and read like any header from
+   * older senders.
+   */
   public static final String CHANNEL = "parley-channel";
 
   /** W3C trace context. */
@@ -62,7 +67,11 @@ public final class Headers {
    */
   public static final String AUTHORIZATION = "parley-authorization";
 
-  /** On a reply: {@code OK} or the {@link dev.parley.error.Code} of the failure. */
+  /**
+   * On a failure reply: the {@link dev.parley.error.Code} of the failure. A reply without it is
+   * {@code OK}; Parley's responders leave it out of a success (since December 2026; they wrote
+   * {@code OK} before, which callers read the same).
+   */
   public static final String STATUS = "parley-status";
 
   /** On a failure reply or dead letter: a stable, machine-readable error code. */

@@ -652,14 +652,12 @@ final class ConsumerPipeline<T, R> {
     if (replyTo == null) {
       return CompletableFuture.completedFuture(null);
     }
-    // A reply carries what its caller reads (wire.md section 1): the correlation id, the status,
-    // the token and the content type, or the error. The broker parses every header of every
+    // A reply carries what its caller reads (wire.md section 1): the correlation id, the token
+    // and the content type, or the status and the error. The broker parses every header of every
     // message (on STOMP about 3.5 us of its CPU each), so the request's id is not repeated as a
-    // causation id, and neither the responder's name nor the result's class travel.
-    Message.Builder reply =
-        Message.builder()
-            .header(Headers.CORRELATION_ID, request.id())
-            .header(Headers.STATUS, status.code().name());
+    // causation id, neither the responder's name nor the result's class travel, and a success
+    // carries no status (a reply without one is OK).
+    Message.Builder reply = Message.builder().header(Headers.CORRELATION_ID, request.id());
     request
         .header(Headers.REPLY_TOKEN)
         .ifPresent(token -> reply.header(Headers.REPLY_TOKEN, token));
@@ -672,6 +670,7 @@ final class ConsumerPipeline<T, R> {
           .header(Headers.CONTENT_TYPE, replyCodec.contentType());
     } else {
       reply
+          .header(Headers.STATUS, status.code().name())
           .header(Headers.ERROR_CODE, status.errorCode())
           .header(Headers.ERROR_MESSAGE, truncate(status.message()));
     }

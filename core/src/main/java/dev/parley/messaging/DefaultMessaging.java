@@ -427,7 +427,6 @@ final class DefaultMessaging implements Messaging {
             .id(MessageIds.next(clock))
             .header(Headers.TYPE, channel.messageType())
             .header(Headers.CONTENT_TYPE, codec.contentType())
-            .header(Headers.CHANNEL, channel.name())
             .header(Headers.SOURCE, service);
     String key = channel.partitionKeyOf(payload);
     if (key != null) {

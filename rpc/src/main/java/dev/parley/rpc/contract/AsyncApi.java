@@ -180,7 +180,8 @@ public final class AsyncApi {
         replyChannel.put(
             "description",
             "A caller's reply queue (parley.reply.<service>.<id>, or a broker-native reply"
-                + " address); replies carry parley-status and parley-correlation-id");
+                + " address); replies carry parley-correlation-id, and parley-status when"
+                + " they fail (a reply without it is OK)");
         ObjectNode replyMessages =
             replyChannel.has("messages")
                 ? (ObjectNode) replyChannel.get("messages")

@@ -174,8 +174,8 @@ public abstract class TransportTck {
         .containsEntry(Headers.TYPE, "tck.Event")
         .containsEntry(Headers.CONTENT_TYPE, "application/json")
         .containsEntry(Headers.SOURCE, "publisher")
-        .containsEntry(Headers.CHANNEL, channel.name())
-        .containsKey(Headers.ID);
+        .containsKey(Headers.ID)
+        .doesNotContainKey(Headers.CHANNEL); // the subscriber knows its channel (wire.md)
     assertThat(m.metrics().sent()).isEqualTo(1);
   }
 
@@ -872,7 +872,7 @@ public abstract class TransportTck {
         .containsEntry(Headers.ATTEMPT, "1");
     assertThat(answered.get(0).headers())
         .containsEntry(Headers.CORRELATION_ID, "01a20000-0000-7000-8000-00000000a002")
-        .containsEntry(Headers.STATUS, "OK");
+        .doesNotContainKey(Headers.STATUS); // a reply without a status is OK
     assertThat(responder.request(commands, new Command("parley", 2), Reply.class, WAIT).get())
         .as("Parley's own callers reply to parley.reply.*")
         .isEqualTo(new Reply("parley", 2));

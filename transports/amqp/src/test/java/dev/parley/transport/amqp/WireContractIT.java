@@ -127,7 +127,7 @@ class WireContractIT {
     assertThat(received.getStringProperty("parley-type")).isEqualTo("order.OrderCreated");
     assertThat(received.getStringProperty("content-type")).isEqualTo("application/json");
     assertThat(received.getStringProperty("parley-source")).isEqualTo("kitchen-service");
-    assertThat(received.getStringProperty("parley-channel")).isEqualTo(prefix + "order.events");
+    assertThat(received.propertyExists("parley-channel")).isFalse(); // the subscriber knows it
     assertThat(received.getStringProperty("parley-partition-key")).isEqualTo("o-9");
     assertThat(received.getStringProperty("JMSXGroupID")).isEqualTo("o-9");
     assertThat(received.getJMSDeliveryMode()).isEqualTo(DeliveryMode.PERSISTENT);
@@ -160,7 +160,7 @@ class WireContractIT {
         .isEqualTo("01a20000-0000-7000-8000-000000000005");
     assertThat(reply.getJMSCorrelationID()).isEqualTo("01a20000-0000-7000-8000-000000000005");
     assertThat(reply.getJMSDeliveryMode()).isEqualTo(DeliveryMode.NON_PERSISTENT); // transient
-    assertThat(reply.getStringProperty("parley-status")).isEqualTo("OK");
+    assertThat(reply.propertyExists("parley-status")).isFalse(); // a reply without one is OK
     byte[] body = new byte[(int) ((BytesMessage) reply).getBodyLength()];
     ((BytesMessage) reply).readBytes(body);
     assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"ticketId\":\"t-o-5\"}");

@@ -44,16 +44,14 @@ final class RabbitMessages {
    * property of its own (the id, correlation id, reply address, type, source and content type)
    * travels only there, not also in the {@code headers} table (each entry costs the broker work
    * where it decodes the table), and {@link #delivery} reads those headers back from their
-   * properties.
+   * properties. A message with nothing left for the table (an event, a success reply to a caller
+   * without a reply token) has none: the broker then has no table to decode at all.
    */
   static AMQP.BasicProperties toProperties(Message message, boolean persistent) {
     Map<String, String> all = message.headers();
     Map<String, Object> table = new HashMap<>(all.size() * 2);
     AMQP.BasicProperties.Builder b =
-        new AMQP.BasicProperties.Builder()
-            .deliveryMode(persistent ? 2 : 1)
-            .messageId(message.id())
-            .headers(table);
+        new AMQP.BasicProperties.Builder().deliveryMode(persistent ? 2 : 1).messageId(message.id());
     for (Map.Entry<String, String> e : all.entrySet()) {
       String name = e.getKey();
       String value = e.getValue();
@@ -72,7 +70,7 @@ final class RabbitMessages {
         default -> table.put(name, value);
       }
     }
-    return b.build();
+    return table.isEmpty() ? b.build() : b.headers(table).build();
   }
 
   /**

@@ -142,7 +142,7 @@ class StompWireContractIT {
           .containsEntry(typeHeader(), "order.OrderCreated")
           .containsEntry("content-type", "application/json")
           .containsEntry(sourceHeader(), "kitchen-service")
-          .containsEntry("parley-channel", prefix + "order.events");
+          .doesNotContainKey("parley-channel"); // the subscriber knows its channel
       raw.ack(m);
     }
 
@@ -166,7 +166,7 @@ class StompWireContractIT {
       RawStomp.Frame reply = raw.next("MESSAGE");
       assertThat(reply.headers())
           .containsEntry(correlationHeader(), "01a20000-0000-7000-8000-000000000005")
-          .containsEntry("parley-status", "OK");
+          .doesNotContainKey("parley-status"); // a reply without a status is OK
       assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-5\"}");
       raw.ack(reply);
     }
