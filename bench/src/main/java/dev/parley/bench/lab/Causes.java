@@ -91,7 +91,10 @@ final class Causes {
           + " to 0.85 of its rate), and a Parley request carried 10 lines and its reply 8"
           + " against the raw client's 6 and 4 (since 2026-12-05 the id, type, source and a"
           + " reply's correlation id go as the plugin's properties, and the reply's second"
-          + " correlation line is gone). Requests without a RECEIPT (since 2026-12-03;"
+          + " correlation line is gone; later that day the request's channel line and a"
+          + " success's status line went too, which a driver measured at 1.04× — 3,329 against"
+          + " 3,587 calls/s, 11 of 12 interleaved rounds faster). Requests without a RECEIPT"
+          + " (since 2026-12-03;"
           + " the plugin also copied it into the message): a driver the same day measured 0.70"
           + " of raw at 64 in flight (6 rounds, 0.60–0.74), raw 35–55 µs of JVM CPU and"
           + " 127–145 µs of broker CPU per call, Parley 52–102 µs and 173–191 µs, and one in"
@@ -163,8 +166,8 @@ final class Causes {
           + ". On STOMP the rest is the broker's work on Parley's extra header lines (about 3.5"
           + " µs each, 4 more on a request and 4 more on its reply until 2026-12-05, when the id,"
           + " type, source and a reply's correlation id became the plugin's properties and the"
-          + " reply's duplicated correlation line went) and Parley's own message handling on"
-          + " both sides";
+          + " reply's duplicated correlation line went, then the request's channel and a"
+          + " success's status) and Parley's own message handling on both sides";
     }
     if (binding.startsWith("AMQP")) {
       return common
@@ -189,7 +192,9 @@ final class Causes {
     if (transport.startsWith("RabbitMQ")) {
       return "send side ≈ 3 µs CPU per message (UUIDv7 id, header map and wire headers, a"
           + " CompletableFuture per send, the confirm map), consume side 2–3 µs (the header"
-          + " copy into a Message, the lane) — transports.md. A driver after its warm-up"
+          + " copy into a Message, the lane) — transports.md. Since 2026-12-05 an event has no"
+          + " headers table at all (the channel, its last entry, no longer travels): 1.04× in a"
+          + " driver of 10 interleaved rounds (0.97–1.85). A driver after its warm-up"
           + " (2026-12-03, 100,000 events a round): raw 12–20 µs of JVM CPU per event, Parley"
           + " 17–29 µs, 0.67–0.94 of raw's rate from round to round; perf puts about 70 % of the"
           + " handler threads' samples in the kernel (parking, waking, the ack's write) — the"
@@ -212,7 +217,9 @@ final class Causes {
           + " type, channel, source; since 2026-12-05 id, type and source as the plugin's"
           + " properties, amqp-message-id, type and app-id, which cost it less than table"
           + " entries: the raw client with those four lines 0.90 and 0.93 of its plain rate,"
-          + " with four parley-… lines 0.83 and 0.85); the broker also writes each of them back"
+          + " with four parley-… lines 0.83 and 0.85; later that day the channel line went, which"
+          + " a driver measured at 1.03×, 10 interleaved rounds); the broker also writes each"
+          + " line back"
           + " into the MESSAGE"
           + " (a Python client, 2026-12-04, 3 rounds of 10,000 at 256 in flight into a queue:"
           + " +17 to +48 µs of broker CPU per message with those four lines, +18 with one line of"
@@ -241,7 +248,8 @@ final class Causes {
         + " Parley, each side alone in a fresh JVM, JFR sampling every millisecond for 30 s"
         + " after 30 s of load): per 1,000 events 5.7 samples raw, 7.7 Parley — Artemis's"
         + " threads +0.8 (Parley's messages: the multicast address, the queue by its fully"
-        + " qualified name, five application properties; the raw client sending them ran at"
+        + " qualified name, five application properties, four since the channel went later that"
+        + " day, 1.01–1.06× in drivers; the raw client sending them ran at"
         + " 0.90 of itself in the same lab run), the threads running Parley's code +0.9 (its"
         + " own work spread thin: reading a message's properties into headers 0.2, the send"
         + " timeouts' ordered map 0.1, futures, header checks, acknowledgements from a loop"

@@ -366,10 +366,10 @@ final class Events implements AutoCloseable {
   /**
    * {@link #rawJms(URI, String)}; with {@code parleyWire} it sends what Artemis gets from Parley
    * for an event instead: to the channel's multicast address, consumed from the group's queue by
-   * its fully qualified name ({@code c::c.lab}), with the five application properties of the wire
+   * its fully qualified name ({@code c::c.lab}), with the four application properties of the wire
    * contract (docs/wire.md: {@code parley-id} as a UUID's text, {@code parley-type}, {@code
-   * content-type} — also as the message's content type — {@code parley-channel}, {@code
-   * parley-source}). The client, codec and threads stay the raw client's.
+   * content-type} — also as the message's content type — and {@code parley-source}). The client,
+   * codec and threads stay the raw client's.
    */
   private Call rawJms(URI amqp, String queue, boolean parleyWire) throws JMSException {
     String options = parleyWire ? "?jms.validatePropertyNames=false" : "";
@@ -409,7 +409,6 @@ final class Events implements AutoCloseable {
           m.setStringProperty("parley-id", java.util.UUID.randomUUID().toString());
           m.setStringProperty("parley-type", Event.class.getName());
           m.setStringProperty("content-type", "application/json");
-          m.setStringProperty("parley-channel", queue);
           m.setStringProperty("parley-source", "lab-publisher");
           if (m instanceof org.apache.qpid.jms.message.JmsMessage j
               && j.getFacade()
@@ -553,7 +552,6 @@ final class Events implements AutoCloseable {
       if (parleyFrames) {
         h.put("amqp-message-id", java.util.UUID.randomUUID().toString());
         h.put("type", "Event");
-        h.put("parley-channel", "lab.events.stomp." + run);
         h.put("app-id", "lab-publisher");
       }
       try {
