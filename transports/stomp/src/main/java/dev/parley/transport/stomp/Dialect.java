@@ -49,8 +49,18 @@ abstract sealed class Dialect {
 
   static Map<String, String> messageHeaders(Message m, boolean persistent) {
     Map<String, String> h = new LinkedHashMap<>(m.headers());
-    h.put("persistent", Boolean.toString(persistent));
+    markPersistent(h, persistent);
     return h;
+  }
+
+  /**
+   * {@code persistent:true}, or no line at all: both brokers take a message without one as
+   * transient, and every line costs them work per message (RabbitMQ's plugin about 3.5 µs).
+   */
+  static void markPersistent(Map<String, String> h, boolean persistent) {
+    if (persistent) {
+      h.put("persistent", "true");
+    }
   }
 
   /**
@@ -172,7 +182,7 @@ abstract sealed class Dialect {
           default -> h.put(e.getKey(), e.getValue());
         }
       }
-      h.put("persistent", Boolean.toString(persistent));
+      markPersistent(h, persistent);
       return h;
     }
 
