@@ -508,11 +508,11 @@ final class Events implements AutoCloseable {
   /**
    * The raw STOMP client of {@link #rawStomp(String, int, String)}; with {@code parleyFrames} its
    * SENDs are what the broker gets from Parley for an event: the same destination (amq.topic, the
-   * group's queue bound with {@code <channel>.*}) and the four header lines Parley adds to the raw
+   * group's queue bound with {@code <channel>.*}) and the three header lines Parley adds to the raw
    * client's (id, type and source as the plugin's {@code amqp-message-id}, {@code type} and {@code
-   * app-id}, and the channel; docs/wire.md §8.3), with values of the same length. The rest —
-   * client, codec, threads — stays the raw client's, so beside the plain raw client it measures
-   * what Parley's wire contract costs the broker alone.
+   * app-id}; docs/wire.md §8.3), with values of the same length. The rest — client, codec, threads
+   * — stays the raw client's, so beside the plain raw client it measures what Parley's wire
+   * contract costs the broker alone.
    */
   private Call rawStomp(String host, int port, String queue, boolean parleyFrames)
       throws IOException {

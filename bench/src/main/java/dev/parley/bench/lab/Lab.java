@@ -444,7 +444,7 @@ public final class Lab implements Callable<Integer> {
                 ratio,
                 0.90,
                 "messages (the channel's multicast address, the group's queue by its fully"
-                    + " qualified name, the five application properties of the wire contract)",
+                    + " qualified name, the four application properties of the wire contract)",
                 Causes.events(name)));
       } else if (name.startsWith("STOMP")) {
         report.goal(
@@ -456,7 +456,7 @@ public final class Lab implements Callable<Integer> {
                 stompWire,
                 ratio,
                 0.85,
-                "frames (the same destination through amq.topic and the four header lines of the"
+                "frames (the same destination through amq.topic and the three header lines of the"
                     + " wire contract)",
                 Causes.events(name)));
       } else if (name.startsWith("consumer with the batching inbox")) {
