@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The SEND headers each dialect writes (docs/wire.md section 6 and 8). */
+/** The SEND headers each dialect writes (docs/wire.md section 8). */
 class DialectTest {
 
   private static final List<Dialect> DIALECTS =
