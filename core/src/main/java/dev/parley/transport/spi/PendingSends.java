@@ -118,26 +118,22 @@ public final class PendingSends<S extends PendingSends.Send> {
   /**
    * Waits up to {@code timeout} until every send pending now has been answered or failed (a
    * transport's close: what it sent gets the broker's answer before it hangs up). Sends made after
-   * the call are not waited for.
-   *
-   * @return whether they all were, in time
+   * the call are not waited for; those still unanswered at the end are the caller's to fail.
    */
-  public boolean awaitAnswered(Duration timeout) {
+  public void awaitAnswered(Duration timeout) {
     CompletableFuture<?>[] waiting =
         sends.values().stream().map(Send::future).toArray(CompletableFuture[]::new);
     if (waiting.length == 0) {
-      return true;
+      return;
     }
     try {
       CompletableFuture.allOf(waiting).get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-      return true;
     } catch (java.util.concurrent.ExecutionException e) {
-      return true; // all ended, some failed: each future says how
+      // all ended, some failed: each future says how
     } catch (java.util.concurrent.TimeoutException e) {
-      return false;
+      // what is still unanswered is failed by the caller
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
     }
   }
 

@@ -5,6 +5,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.HandlerThread;
 import dev.parley.transport.spi.InFlight;
 import dev.parley.transport.spi.LogLimiter;
@@ -434,7 +435,7 @@ final class AmqpSubscription implements TransportSubscription {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (!inFlight.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), linkUp)) {
+    if (!inFlight.awaitIdle(Durations.until(deadline), linkUp)) {
       log.debug(
           "{}: {} deliveries still being handled at close",
           AmqpAddresses.address(source),

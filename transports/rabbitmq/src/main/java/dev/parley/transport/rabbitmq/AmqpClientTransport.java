@@ -15,6 +15,7 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Partitions;
 import dev.parley.transport.spi.Redaction;
 import dev.parley.transport.spi.SendOptions;
@@ -384,7 +385,7 @@ final class AmqpClientTransport implements RabbitTransport {
       void close(long deadline) {
         if (done.compareAndSet(false, true)) {
           // One bound for the whole subscription, not one per consumer.
-          consumers.forEach(c -> c.stop(remaining(deadline)));
+          consumers.forEach(c -> c.stop(Durations.until(deadline)));
           subscriptions.remove(this);
         }
       }
@@ -449,10 +450,6 @@ final class AmqpClientTransport implements RabbitTransport {
     }
   }
 
-  static Duration remaining(long deadline) {
-    return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-  }
-
   // ---- life ----------------------------------------------------------------------------------
 
   @Override
@@ -476,7 +473,7 @@ final class AmqpClientTransport implements RabbitTransport {
       }
       // Publishes in flight get their confirms (in what is left of the close timeout): a message
       // RabbitMQ took must not be reported as failed, or its sender sends it again.
-      publisher.awaitConfirms(remaining(handlersDeadline));
+      publisher.awaitConfirms(Durations.until(handlersDeadline));
       publisher.failAll();
       closeQuietly(consuming);
       closeQuietly(publishing);

@@ -8,6 +8,7 @@ import com.rabbitmq.client.Envelope;
 import dev.parley.error.TransportException;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.PartitionGroup;
 import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
@@ -188,7 +189,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             null, // events: no replies
             consumersByTag);
     c.start();
-    return () -> c.stop(closing == 0 ? closeTimeout : AmqpClientTransport.remaining(closing));
+    return () -> c.stop(closing == 0 ? closeTimeout : Durations.until(closing));
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.Transport;
 import dev.parley.transport.spi.TransportSubscription;
@@ -372,7 +373,7 @@ final class DefaultStompTransport implements StompTransport {
     try {
       long deadline = System.nanoTime() + config.closeTimeout.toNanos();
       for (StompConsumer c : others) {
-        c.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        c.awaitIdle(Durations.until(deadline));
       }
       client.dropAfterReceipt(
           "giving back the messages of a stopped subscription", config.sendTimeout);
@@ -625,9 +626,9 @@ final class DefaultStompTransport implements StompTransport {
     StompClient c = client;
     if (c != null) {
       // Sends in flight get the broker's answer (in what is left of the close timeout) before the
-      // DISCONNECT
+      // DISCONNECT.
       c.finishPending(
-          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())),
+          Durations.until(deadline),
           new TransportException(
               Transport.CLOSED, "the transport closed before the broker's receipt", null));
       c.disconnect(Duration.ofSeconds(Math.min(5, config.closeTimeout.toSeconds() + 1)));
