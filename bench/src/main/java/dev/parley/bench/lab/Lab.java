@@ -20,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -174,7 +176,12 @@ public final class Lab implements Callable<Integer> {
       Load load = new Load("sync vs async", "calls", c.calls(), c.window(), true, "sync-async");
       List<Measured> m = PairSection.run(rr.pairs(), load, c);
       report.section(syncIntro(c) + PairSection.tables(m, load, report));
-      PairSection.requestReplyGoals(m, report);
+      Map<String, Runs<Throughput>> wire = new LinkedHashMap<>();
+      for (Pair p : rr.wireCostPairs()) {
+        wire.put(p.name(), wireCost(p, "request/reply wire cost", c.calls(), c.window(), c));
+      }
+      report.section(requestReplyWireSection(wire, m, c));
+      PairSection.requestReplyGoals(m, report, wire);
       PairSection.openLoopGoals(m, "sync vs async", report);
       policy(rr.policyPair(), c, report);
       List<Pair> handOff = rr.handOffPairs();
@@ -325,11 +332,65 @@ public final class Lab implements Callable<Integer> {
 
   /** A raw client beside itself sending Parley's wire messages: throughput only, interleaved. */
   private static Runs<Throughput> wireCost(Pair p, String label, Config c) throws Exception {
+    return wireCost(p, label, c.events(), c.eventWindow(), c);
+  }
+
+  private static Runs<Throughput> wireCost(Pair p, String label, int n, int window, Config c)
+      throws Exception {
     try (Progress progress = new Progress(label, (long) c.reps() * 2)) {
       progress.message(p.name());
-      return Interleaved.throughput(
-          p.raw(), p.parley(), c.events(), c.eventWindow(), c.reps(), c.warmUp(), progress);
+      return Interleaved.throughput(p.raw(), p.parley(), n, window, c.reps(), c.warmUp(), progress);
     }
+  }
+
+  /** The section of the request/reply wire-cost pairs: the ceilings of the rows above. */
+  static final String REQUEST_REPLY_WIRE = "What Parley's wire contract costs request/reply";
+
+  /**
+   * What Parley's wire contract costs request/reply on each broker, measured without Parley: the
+   * ceiling it leaves the request/reply pairs, beside what Parley reached.
+   */
+  private static String requestReplyWireSection(
+      Map<String, Runs<Throughput>> wire, List<Measured> all, Config c) {
+    StringBuilder md =
+        new StringBuilder(
+            "## "
+                + REQUEST_REPLY_WIRE
+                + "\n\n"
+                + f(
+                    "No goal: each raw request/reply client of the section above beside itself"
+                        + " sending what the broker gets from Parley for a request and its reply,"
+                        + " the client, codec and threads staying the raw client's (ids as long as"
+                        + " Parley's, a 22-character reply token). AMQP 1.0 (embedded Artemis): a"
+                        + " request's seven application properties (`parley-id`, `parley-type`,"
+                        + " `content-type`, `parley-source`, `parley-reply-to`,"
+                        + " `parley-reply-token`, `parley-deadline`), the content type also native"
+                        + " and the deadline as the time to live; a reply's four (`parley-id`,"
+                        + " `parley-correlation-id`, `parley-reply-token`, `content-type`) to a"
+                        + " `parley.reply.…` queue. RabbitMQ: the command queue with Parley's"
+                        + " arguments, a request's message id, type and app id and a headers"
+                        + " table of the reply token and the deadline; a transient reply with"
+                        + " its own message id, the request's id as correlation id and the token"
+                        + " in a table (docs/wire.md §7). STOMP (RabbitMQ): ten lines on a"
+                        + " request against six, six on a reply against four (§8). A ratio is"
+                        + " the most Parley's request/reply can reach on that broker with those"
+                        + " messages. %,d calls per repetition, %d in flight, %d repetitions"
+                        + " interleaved, after a warm-up as above.\n\n",
+                    c.calls(), c.window(), c.reps())
+                + "| pair | raw calls/s | with Parley's wire calls/s | ratio (min–max) |"
+                + " Parley's request/reply, ratio to raw in this run |\n|---|---:|---:|---|---|\n");
+    wire.forEach(
+        (name, runs) ->
+            md.append(
+                wireRow(
+                    name,
+                    runs,
+                    all.stream()
+                        .filter(m -> m.pair().name().equals(name))
+                        .findFirst()
+                        .map(m -> spread(m.throughput().ratios(Throughput::perSecond), "%.2f"))
+                        .orElse("not measured"))));
+    return md.toString();
   }
 
   /**
@@ -384,13 +445,19 @@ public final class Lab implements Callable<Integer> {
   /** The cause of a missed events goal that a wire-cost ceiling explains in part or not at all. */
   private static String wireCause(
       Runs<Throughput> wire, double ratio, double goal, String what, String rest) {
+    return wireCause(wire, ratio, goal, what, "What Parley's wire contract costs the broker", rest);
+  }
+
+  /** As above, the ceiling measured in the section named {@code section}. */
+  static String wireCause(
+      Runs<Throughput> wire, double ratio, double goal, String what, String section, String rest) {
     List<Double> w = wire.ratios(Throughput::perSecond);
     return f(
             "in this run the raw client sending Parley's %s ran at %s of its own rate (section"
-                + " \"What Parley's wire contract costs the broker\"): %s, and Parley reached"
-                + " %.2f of that ceiling; ",
+                + " \"%s\"): %s, and Parley reached %.2f of that ceiling; ",
             what,
             spread(w, "%.2f"),
+            section,
             Measure.median(w) < goal
                 ? "with those messages the broker alone holds any client below the goal"
                 : "those messages alone leave room for the goal",

@@ -56,26 +56,59 @@ public final class RawStomp implements AutoCloseable {
    */
   static Call requestReply(String host, int port, String queue, Resources resources)
       throws IOException {
+    return requestReply(host, port, queue, resources, false);
+  }
+
+  /**
+   * {@link #requestReply(String, int, String, Resources)}; with {@code parleyFrames} the broker
+   * gets Parley's frames (docs/wire.md §8): a request's id, type and source as the plugin's {@code
+   * amqp-message-id}, {@code type} and {@code app-id} lines and its reply address, token and
+   * deadline as {@code parley-reply-to}, {@code parley-reply-token} and {@code parley-deadline}
+   * (ten lines against six); a reply's own id, the request's id as {@code correlation-id} and the
+   * token, without a {@code persistent} line, to {@code /amq/queue/parley.reply.…} — a non-durable,
+   * auto-delete queue — (six lines against four). The client, codec and threads stay the raw
+   * client's.
+   */
+  static Call requestReply(
+      String host, int port, String queue, Resources resources, boolean parleyFrames)
+      throws IOException {
     RawStomp server = new RawStomp(host, port);
     RawStomp client = new RawStomp(host, port);
     resources.add(server);
     resources.add(client);
     String requests = "/queue/" + queue;
-    String replies = "/queue/" + queue + ".replies";
+    String replyQueue = "parley.reply.lab-wire." + queue;
+    String replies = parleyFrames ? "/queue/" + replyQueue : "/queue/" + queue + ".replies";
+    AtomicLong replyIds = new AtomicLong();
     server.write("SUBSCRIBE", clientAcked(requests, RequestReply.PREFETCH), new byte[0]);
     server.loop(
         f -> {
           Hello hello = RequestReply.MAPPER.readValue(f.body(), Hello.class);
           Map<String, String> h = new LinkedHashMap<>();
-          h.put("destination", f.headers().get("reply-to"));
-          h.put("correlation-id", f.headers().get("correlation-id"));
-          h.put("content-type", "application/json");
+          if (parleyFrames) {
+            h.put("destination", "/amq/queue/" + f.headers().get("parley-reply-to"));
+            h.put("content-type", "application/json");
+            h.put("amqp-message-id", RequestReply.wireId(replyIds.incrementAndGet()));
+            h.put("correlation-id", f.headers().get("amqp-message-id"));
+            h.put("parley-reply-token", f.headers().get("parley-reply-token"));
+          } else {
+            h.put("destination", f.headers().get("reply-to"));
+            h.put("correlation-id", f.headers().get("correlation-id"));
+            h.put("content-type", "application/json");
+          }
           server.write("SEND", h, RequestReply.MAPPER.writeValueAsBytes(hello));
           server.write("ACK", Map.of("id", f.headers().get("ack")), new byte[0]);
         });
     Map<String, CompletableFuture<Hello>> pending = new ConcurrentHashMap<>();
-    client.write(
-        "SUBSCRIBE", Map.of("destination", replies, "id", "1", "ack", "auto"), new byte[0]);
+    Map<String, String> subscribe = new LinkedHashMap<>();
+    subscribe.put("destination", replies);
+    subscribe.put("id", "1");
+    subscribe.put("ack", "auto");
+    if (parleyFrames) {
+      subscribe.put("durable", "false");
+      subscribe.put("auto-delete", "true");
+    }
+    client.write("SUBSCRIBE", subscribe, new byte[0]);
     client.loop(
         f -> {
           CompletableFuture<Hello> reply = pending.remove(f.headers().get("correlation-id"));
@@ -86,15 +119,29 @@ public final class RawStomp implements AutoCloseable {
     byte[] body = RequestReply.MAPPER.writeValueAsBytes(RequestReply.REQUEST);
     AtomicLong ids = new AtomicLong();
     return () -> {
-      String id = Long.toString(ids.incrementAndGet());
+      long n = ids.incrementAndGet();
+      String id = parleyFrames ? RequestReply.wireId(n) : Long.toString(n);
       CompletableFuture<Hello> reply = new CompletableFuture<>();
       pending.put(id, reply);
       Map<String, String> h = new LinkedHashMap<>();
       h.put("destination", requests);
-      h.put("reply-to", replies);
-      h.put("correlation-id", id);
-      h.put("persistent", "true");
-      h.put("content-type", "application/json");
+      if (parleyFrames) {
+        h.put("persistent", "true");
+        h.put("content-type", "application/json");
+        h.put("amqp-message-id", id);
+        h.put("type", Hello.class.getName());
+        h.put("app-id", "lab-client");
+        h.put("parley-reply-to", replyQueue);
+        h.put("parley-reply-token", RequestReply.WIRE_TOKEN);
+        h.put(
+            "parley-deadline",
+            Long.toString(System.currentTimeMillis() + RequestReply.TIMEOUT.toMillis()));
+      } else {
+        h.put("reply-to", replies);
+        h.put("correlation-id", id);
+        h.put("persistent", "true");
+        h.put("content-type", "application/json");
+      }
       try {
         client.write("SEND", h, body);
       } catch (IOException e) {

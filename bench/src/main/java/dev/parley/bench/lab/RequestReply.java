@@ -57,6 +57,20 @@ final class RequestReply implements AutoCloseable {
   static final int PREFETCH = 64;
   static final Duration TIMEOUT = Duration.ofSeconds(30);
 
+  /** A reply token of the length Parley's are (22 characters), for the wire-cost clients. */
+  static final String WIRE_TOKEN = "Zm9yLXRoZS13aXJlLWNvc3";
+
+  private static final long WIRE_ID_HIGH =
+      java.util.concurrent.ThreadLocalRandom.current().nextLong();
+
+  /**
+   * An id as long as Parley's (a UUID's 36 characters of text), made without a random number per
+   * call, so the wire-cost clients spend on ids no more than the raw client does.
+   */
+  static String wireId(long n) {
+    return new java.util.UUID(WIRE_ID_HIGH, n).toString();
+  }
+
   private final Resources resources = new Resources();
   private final List<Pair> pairs = new ArrayList<>();
   private Pair policyPair;
@@ -67,10 +81,19 @@ final class RequestReply implements AutoCloseable {
 
   private final List<String> handOffQueues = new ArrayList<>();
 
+  private final URI amqpUri;
+  private final String rabbitUri;
+  private final String stompHost;
+  private final int stompPort;
+
   RequestReply(
       String run, EmbeddedBroker artemis, String rabbitUri, String stompHost, int stompPort)
       throws Exception {
     this.run = run;
+    this.amqpUri = artemis.amqpUri();
+    this.rabbitUri = rabbitUri;
+    this.stompHost = stompHost;
+    this.stompPort = stompPort;
     URI stomp = URI.create("stomp://guest:guest@" + stompHost + ":" + stompPort + "/");
     brokers.put("amqp", () -> AmqpTransport.builder(artemis.amqpUri()).build());
     brokers.put("rabbit", () -> RabbitTransport.builder(URI.create(rabbitUri)).build());
@@ -117,9 +140,46 @@ final class RequestReply implements AutoCloseable {
         .withIdempotent(true);
   }
 
+  /**
+   * Diagnostic, no goal: per broker, its raw request/reply client beside itself sending what the
+   * broker gets from Parley for a request and its reply (the {@code parleyWire} variants of {@link
+   * #rawJms(URI, String, boolean)}, {@link #rawRabbit(String, String, boolean)} and {@link
+   * RawStomp#requestReply(String, int, String, Resources, boolean)}) — the rate Parley's wire
+   * contract leaves request/reply on that broker, with nothing of Parley's client in it. Named as
+   * the request/reply rows of {@link #pairs()}; made when called.
+   */
+  List<Pair> wireCostPairs() throws Exception {
+    return List.of(
+        new Pair(
+            LABELS.get("amqp"),
+            "raw Qpid JMS",
+            rawJms(amqpUri, "lab.wire.jms.plain." + run, false),
+            rawJms(amqpUri, "lab.wire.jms.parley." + run, true)),
+        new Pair(
+            LABELS.get("rabbit"),
+            "raw amqp-client",
+            rawRabbit(rabbitUri, "lab.wire.rabbit.plain." + run, false),
+            rawRabbit(rabbitUri, "lab.wire.rabbit.parley." + run, true)),
+        new Pair(
+            LABELS.get("stomp"),
+            "the raw STOMP client",
+            RawStomp.requestReply(
+                stompHost, stompPort, "lab.wire.stomp.plain." + run, resources, false),
+            RawStomp.requestReply(
+                stompHost, stompPort, "lab.wire.stomp.parley." + run, resources, true)));
+  }
+
   /** The queues this run made on the shared RabbitMQ. */
   List<String> rabbitQueues() {
     List<String> queues = new ArrayList<>();
+    for (String wire : List.of("rabbit", "stomp")) {
+      for (String side : List.of("plain", "parley")) {
+        String queue = "lab.wire." + wire + "." + side + "." + run;
+        queues.add(queue);
+        queues.add("parley.reply.lab-wire." + queue);
+      }
+    }
+    queues.add("lab.wire.stomp.plain." + run + ".replies");
     for (String broker : List.of("rabbit", "rabbit-spring", "stomp")) {
       String name = echo(broker).commandChannel().name();
       queues.add(name);
@@ -278,8 +338,24 @@ final class RequestReply implements AutoCloseable {
    * on its temporary queue.
    */
   private Call rawJms(URI amqp, String queue) throws JMSException {
-    jakarta.jms.Connection serverConnection = resources.jms(amqp);
-    jakarta.jms.Connection clientConnection = resources.jms(amqp);
+    return rawJms(amqp, queue, false);
+  }
+
+  /**
+   * {@link #rawJms(URI, String)}; with {@code parleyWire} Artemis gets what it gets from Parley
+   * (docs/wire.md §1): requests with the seven application properties of a Parley request ({@code
+   * parley-id}, {@code parley-type}, {@code content-type}, {@code parley-source}, {@code
+   * parley-reply-to}, {@code parley-reply-token}, {@code parley-deadline}), the content type also
+   * native and the deadline as the time to live; replies with four ({@code parley-id}, {@code
+   * parley-correlation-id}, {@code parley-reply-token}, {@code content-type}), to a {@code
+   * parley.reply.…} queue rather than a temporary one. The client, codec and threads stay the raw
+   * client's.
+   */
+  private Call rawJms(URI amqp, String queue, boolean parleyWire) throws JMSException {
+    String options = parleyWire ? "?jms.validatePropertyNames=false" : "";
+    jakarta.jms.Connection serverConnection = resources.jms(amqp, options);
+    jakarta.jms.Connection clientConnection = resources.jms(amqp, options);
+    AtomicLong replyIds = new AtomicLong();
     Session serverSession = serverConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
     MessageProducer replier = serverSession.createProducer(null);
     replier.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
@@ -291,8 +367,21 @@ final class RequestReply implements AutoCloseable {
             Hello hello = MAPPER.readValue(body, Hello.class);
             BytesMessage reply = serverSession.createBytesMessage();
             reply.writeBytes(MAPPER.writeValueAsBytes(hello));
-            reply.setJMSCorrelationID(m.getJMSCorrelationID());
-            replier.send(m.getJMSReplyTo(), reply);
+            if (parleyWire) {
+              String requestId = m.getStringProperty("parley-id");
+              reply.setStringProperty("parley-id", wireId(replyIds.incrementAndGet()));
+              reply.setStringProperty("parley-correlation-id", requestId);
+              reply.setStringProperty(
+                  "parley-reply-token", m.getStringProperty("parley-reply-token"));
+              reply.setStringProperty("content-type", "application/json");
+              nativeContentType(reply);
+              reply.setJMSCorrelationID(requestId);
+              replier.send(
+                  serverSession.createQueue(m.getStringProperty("parley-reply-to")), reply);
+            } else {
+              reply.setJMSCorrelationID(m.getJMSCorrelationID());
+              replier.send(m.getJMSReplyTo(), reply);
+            }
           } catch (JMSException | IOException e) {
             throw new IllegalStateException(e);
           }
@@ -300,7 +389,9 @@ final class RequestReply implements AutoCloseable {
     serverConnection.start();
 
     Session replySession = clientConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-    jakarta.jms.TemporaryQueue replyTo = replySession.createTemporaryQueue();
+    String replyName = "parley.reply.lab-wire." + queue;
+    jakarta.jms.Queue replyTo =
+        parleyWire ? replySession.createQueue(replyName) : replySession.createTemporaryQueue();
     Map<String, CompletableFuture<Hello>> pending = new ConcurrentHashMap<>();
     replySession
         .createConsumer(replyTo)
@@ -329,7 +420,11 @@ final class RequestReply implements AutoCloseable {
           @Override
           public void onException(jakarta.jms.Message message, Exception e) {
             try {
-              CompletableFuture<Hello> f = pending.remove(message.getJMSCorrelationID());
+              String id =
+                  parleyWire
+                      ? message.getStringProperty("parley-id")
+                      : message.getJMSCorrelationID();
+              CompletableFuture<Hello> f = pending.remove(id);
               if (f != null) {
                 f.completeExceptionally(e);
               }
@@ -339,21 +434,50 @@ final class RequestReply implements AutoCloseable {
           }
         };
     return () -> {
-      String id = Long.toString(ids.incrementAndGet());
+      long n = ids.incrementAndGet();
+      String id = parleyWire ? wireId(n) : Long.toString(n);
       CompletableFuture<Hello> reply = new CompletableFuture<>();
       pending.put(id, reply);
       try {
         BytesMessage m = sendSession.createBytesMessage();
         m.writeBytes(MAPPER.writeValueAsBytes(REQUEST));
-        m.setJMSCorrelationID(id);
-        m.setJMSReplyTo(replyTo);
-        producer.send(m, sent);
+        if (parleyWire) {
+          m.setStringProperty("parley-id", id);
+          m.setStringProperty("parley-type", Hello.class.getName());
+          m.setStringProperty("content-type", "application/json");
+          m.setStringProperty("parley-source", "lab-client");
+          m.setStringProperty("parley-reply-to", replyName);
+          m.setStringProperty("parley-reply-token", WIRE_TOKEN);
+          m.setStringProperty(
+              "parley-deadline", Long.toString(System.currentTimeMillis() + TIMEOUT.toMillis()));
+          nativeContentType(m);
+          m.setJMSReplyTo(replyTo);
+          producer.send(
+              m,
+              DeliveryMode.PERSISTENT,
+              jakarta.jms.Message.DEFAULT_PRIORITY,
+              TIMEOUT.toMillis(),
+              sent);
+        } else {
+          m.setJMSCorrelationID(id);
+          m.setJMSReplyTo(replyTo);
+          producer.send(m, sent);
+        }
       } catch (JMSException | IOException e) {
         pending.remove(id);
         reply.completeExceptionally(e);
       }
       return reply;
     };
+  }
+
+  /** The message's native AMQP content type, as Parley's transport sets it besides the property. */
+  private static void nativeContentType(jakarta.jms.Message m) {
+    if (m instanceof org.apache.qpid.jms.message.JmsMessage j
+        && j.getFacade()
+            instanceof org.apache.qpid.jms.provider.amqp.message.AmqpJmsMessageFacade f) {
+      f.setContentType(org.apache.qpid.proton.amqp.Symbol.valueOf("application/json"));
+    }
   }
 
   // ---- raw amqp-client --------------------------------------------------------------------------
@@ -364,28 +488,71 @@ final class RequestReply implements AutoCloseable {
    * exclusive server-named queue matched by correlation id.
    */
   private Call rawRabbit(String uri, String queue) throws Exception {
+    return rawRabbit(uri, queue, false);
+  }
+
+  /**
+   * {@link #rawRabbit(String, String)}; with {@code parleyWire} the broker gets what it gets from
+   * Parley (docs/wire.md §7): the command queue with Parley's arguments (delivery limit,
+   * at-least-once dead-lettering, reject-publish), requests with a message id, type and app id and
+   * a headers table of the reply token and the deadline, transient replies with their own message
+   * id, the request's id as correlation id and the token in a table, on a {@code parley.reply.…}
+   * queue consumed without acknowledgements. The client, codec and threads stay the raw client's.
+   */
+  private Call rawRabbit(String uri, String queue, boolean parleyWire) throws Exception {
     com.rabbitmq.client.Connection serverConnection = resources.rabbit(uri, "lab-raw-server");
     com.rabbitmq.client.Connection clientConnection = resources.rabbit(uri, "lab-raw-client");
     com.rabbitmq.client.Channel server = serverConnection.createChannel();
-    server.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum"));
+    server.queueDeclare(
+        queue,
+        true,
+        false,
+        false,
+        parleyWire
+            ? Map.of(
+                "x-queue-type", "quorum",
+                "x-dead-letter-exchange", "",
+                "x-dead-letter-routing-key", queue + ".dlq",
+                "x-delivery-limit", 20,
+                "x-dead-letter-strategy", "at-least-once",
+                "x-overflow", "reject-publish")
+            : Map.of("x-queue-type", "quorum"));
     server.basicQos(PREFETCH);
+    AtomicLong replyIds = new AtomicLong();
     server.basicConsume(
         queue,
         false,
         (tag, delivery) -> {
           Hello hello = MAPPER.readValue(delivery.getBody(), Hello.class);
+          AMQP.BasicProperties request = delivery.getProperties();
           AMQP.BasicProperties props =
-              new AMQP.BasicProperties.Builder()
-                  .correlationId(delivery.getProperties().getCorrelationId())
-                  .contentType("application/json")
-                  .build();
+              parleyWire
+                  ? new AMQP.BasicProperties.Builder()
+                      .deliveryMode(1)
+                      .messageId(wireId(replyIds.incrementAndGet()))
+                      .correlationId(request.getMessageId())
+                      .contentType("application/json")
+                      .headers(
+                          Map.of(
+                              "parley-reply-token",
+                              request.getHeaders().get("parley-reply-token").toString()))
+                      .build()
+                  : new AMQP.BasicProperties.Builder()
+                      .correlationId(request.getCorrelationId())
+                      .contentType("application/json")
+                      .build();
           server.basicPublish(
               "", delivery.getProperties().getReplyTo(), props, MAPPER.writeValueAsBytes(hello));
           server.basicAck(delivery.getEnvelope().getDeliveryTag(), false);
         },
         tag -> {});
     com.rabbitmq.client.Channel client = clientConnection.createChannel();
-    String replyTo = client.queueDeclare().getQueue();
+    String replyTo =
+        parleyWire
+            ? client
+                .queueDeclare("parley.reply.lab-wire." + queue, false, true, true, Map.of())
+                .getQueue()
+            : client.queueDeclare().getQueue();
     Map<String, CompletableFuture<Hello>> pending = new ConcurrentHashMap<>();
     client.basicConsume(
         replyTo,
@@ -399,17 +566,33 @@ final class RequestReply implements AutoCloseable {
         tag -> {});
     AtomicLong ids = new AtomicLong();
     return () -> {
-      String id = Long.toString(ids.incrementAndGet());
+      long n = ids.incrementAndGet();
+      String id = parleyWire ? wireId(n) : Long.toString(n);
       CompletableFuture<Hello> reply = new CompletableFuture<>();
       pending.put(id, reply);
       try {
         AMQP.BasicProperties props =
-            new AMQP.BasicProperties.Builder()
-                .correlationId(id)
-                .replyTo(replyTo)
-                .deliveryMode(2)
-                .contentType("application/json")
-                .build();
+            parleyWire
+                ? new AMQP.BasicProperties.Builder()
+                    .messageId(id)
+                    .type(Hello.class.getName())
+                    .appId("lab-client")
+                    .replyTo(replyTo)
+                    .deliveryMode(2)
+                    .contentType("application/json")
+                    .headers(
+                        Map.of(
+                            "parley-reply-token",
+                            WIRE_TOKEN,
+                            "parley-deadline",
+                            Long.toString(System.currentTimeMillis() + TIMEOUT.toMillis())))
+                    .build()
+                : new AMQP.BasicProperties.Builder()
+                    .correlationId(id)
+                    .replyTo(replyTo)
+                    .deliveryMode(2)
+                    .contentType("application/json")
+                    .build();
         client.basicPublish("", queue, props, MAPPER.writeValueAsBytes(REQUEST));
       } catch (IOException e) {
         pending.remove(id);
