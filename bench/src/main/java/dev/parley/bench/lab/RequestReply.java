@@ -173,11 +173,8 @@ final class RequestReply implements AutoCloseable {
   List<String> rabbitQueues() {
     List<String> queues = new ArrayList<>();
     for (String wire : List.of("rabbit", "stomp")) {
-      for (String side : List.of("plain", "parley")) {
-        String queue = "lab.wire." + wire + "." + side + "." + run;
-        queues.add(queue);
-        queues.add("parley.reply.lab-wire." + queue);
-      }
+      queues.add("lab.wire." + wire + ".plain." + run);
+      queues.add("lab.wire." + wire + ".parley." + run); // its reply queue goes with its client
     }
     queues.add("lab.wire.stomp.plain." + run + ".replies");
     for (String broker : List.of("rabbit", "rabbit-spring", "stomp")) {
