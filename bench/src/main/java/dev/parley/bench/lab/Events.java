@@ -410,11 +410,7 @@ final class Events implements AutoCloseable {
           m.setStringProperty("parley-type", Event.class.getName());
           m.setStringProperty("content-type", "application/json");
           m.setStringProperty("parley-source", "lab-publisher");
-          if (m instanceof org.apache.qpid.jms.message.JmsMessage j
-              && j.getFacade()
-                  instanceof org.apache.qpid.jms.provider.amqp.message.AmqpJmsMessageFacade f) {
-            f.setContentType(org.apache.qpid.proton.amqp.Symbol.valueOf("application/json"));
-          }
+          RequestReply.nativeContentType(m);
         }
         producer.send(
             m,

@@ -343,6 +343,9 @@ public final class Lab implements Callable<Integer> {
     }
   }
 
+  /** The section of the events wire-cost pairs. */
+  private static final String EVENTS_WIRE = "What Parley's wire contract costs the broker";
+
   /** The section of the request/reply wire-cost pairs: the ceilings of the rows above. */
   static final String REQUEST_REPLY_WIRE = "What Parley's wire contract costs request/reply";
 
@@ -379,17 +382,7 @@ public final class Lab implements Callable<Integer> {
                     c.calls(), c.window(), c.reps())
                 + "| pair | raw calls/s | with Parley's wire calls/s | ratio (min–max) |"
                 + " Parley's request/reply, ratio to raw in this run |\n|---|---:|---:|---|---|\n");
-    wire.forEach(
-        (name, runs) ->
-            md.append(
-                wireRow(
-                    name,
-                    runs,
-                    all.stream()
-                        .filter(m -> m.pair().name().equals(name))
-                        .findFirst()
-                        .map(m -> spread(m.throughput().ratios(Throughput::perSecond), "%.2f"))
-                        .orElse("not measured"))));
+    wire.forEach((name, runs) -> md.append(wireRow(name, runs, parleyRatio(all, name::equals))));
     return md.toString();
   }
 
@@ -401,7 +394,9 @@ public final class Lab implements Callable<Integer> {
       Runs<Throughput> stomp, Runs<Throughput> amqp, List<Measured> all, Config c) {
     StringBuilder md =
         new StringBuilder(
-            "## What Parley's wire contract costs the broker\n\n"
+            "## "
+                + EVENTS_WIRE
+                + "\n\n"
                 + f(
                     "No goal: each raw client of the events section beside itself sending what the"
                         + " broker gets from Parley for an event, the client, codec and threads"
@@ -420,14 +415,19 @@ public final class Lab implements Callable<Integer> {
                     c.events(), c.eventWindow(), c.reps())
                 + "| pair | raw events/s | with Parley's wire events/s | ratio (min–max) |"
                 + " Parley's events, ratio to raw in this run |\n|---|---:|---:|---|---|\n");
-    md.append(wireRow("raw STOMP client, RabbitMQ", stomp, parleyRatio(all, "STOMP")));
-    md.append(wireRow("raw Qpid JMS, embedded Artemis", amqp, parleyRatio(all, "AMQP")));
+    md.append(
+        wireRow("raw STOMP client, RabbitMQ", stomp, parleyRatio(all, n -> n.startsWith("STOMP"))));
+    md.append(
+        wireRow(
+            "raw Qpid JMS, embedded Artemis", amqp, parleyRatio(all, n -> n.startsWith("AMQP"))));
     return md.toString();
   }
 
-  private static String parleyRatio(List<Measured> all, String prefix) {
+  /** Parley's throughput ratio in the first goal-bearing row whose name {@code named} accepts. */
+  private static String parleyRatio(
+      List<Measured> all, java.util.function.Predicate<String> named) {
     return all.stream()
-        .filter(m -> m.pair().name().startsWith(prefix) && !m.pair().ratesOfSlower())
+        .filter(m -> named.test(m.pair().name()) && !m.pair().ratesOfSlower())
         .findFirst()
         .map(m -> spread(m.throughput().ratios(Throughput::perSecond), "%.2f"))
         .orElse("not measured");
@@ -445,7 +445,7 @@ public final class Lab implements Callable<Integer> {
   /** The cause of a missed events goal that a wire-cost ceiling explains in part or not at all. */
   private static String wireCause(
       Runs<Throughput> wire, double ratio, double goal, String what, String rest) {
-    return wireCause(wire, ratio, goal, what, "What Parley's wire contract costs the broker", rest);
+    return wireCause(wire, ratio, goal, what, EVENTS_WIRE, rest);
   }
 
   /** As above, the ceiling measured in the section named {@code section}. */

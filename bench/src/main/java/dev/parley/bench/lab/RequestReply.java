@@ -469,7 +469,7 @@ final class RequestReply implements AutoCloseable {
   }
 
   /** The message's native AMQP content type, as Parley's transport sets it besides the property. */
-  private static void nativeContentType(jakarta.jms.Message m) {
+  static void nativeContentType(jakarta.jms.Message m) {
     if (m instanceof org.apache.qpid.jms.message.JmsMessage j
         && j.getFacade()
             instanceof org.apache.qpid.jms.provider.amqp.message.AmqpJmsMessageFacade f) {
