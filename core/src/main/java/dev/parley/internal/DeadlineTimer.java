@@ -9,10 +9,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fires deadlines on one daemon thread that ticks every {@link #TICK_NANOS}: scheduling is a
+ * Times deadlines on one daemon thread that ticks every {@link #TICK_NANOS}: scheduling is a
  * lock-free enqueue and cancelling sets a flag, so a call that finishes in time costs no thread
  * wake-up (a {@code ScheduledThreadPoolExecutor} signals its thread on every schedule and cancel:
  * tens of microseconds per call on a small machine). Deadlines fire up to one tick late.
+ *
+ * <p>The actions of one tick's due deadlines run together on one of the {@link TimeoutThreads},
+ * never on the ticking thread: an action completes a caller's future, and what the caller chained
+ * on it without an executor runs with it. One that blocks holds up only the deadlines due in the
+ * same tick, not every later deadline of the process.
  *
  * <p>Shared by the policy pipeline (call deadlines) and messaging (request timeouts). Internal: not
  * part of Parley's API.
@@ -74,6 +79,7 @@ public final class DeadlineTimer {
         t = next;
       }
       long now = System.nanoTime();
+      List<Task> due = null;
       // swap-remove: order does not matter, each task is looked at once per tick
       for (int i = live.size() - 1; i >= 0; i--) {
         Task task = live.get(i);
@@ -82,14 +88,24 @@ public final class DeadlineTimer {
           live.set(i, live.get(last));
           live.remove(last);
           if (!task.cancelled) {
-            fire(task);
+            if (due == null) {
+              due = new ArrayList<>();
+            }
+            due.add(task);
           }
         }
+      }
+      if (due != null) {
+        List<Task> batch = due;
+        TimeoutThreads.execute(() -> batch.forEach(DeadlineTimer::fire));
       }
     }
   }
 
   private static void fire(Task task) {
+    if (task.cancelled) {
+      return; // cancelled since its tick
+    }
     try {
       task.action.run();
     } catch (RuntimeException | Error e) {

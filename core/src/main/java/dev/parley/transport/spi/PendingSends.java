@@ -1,6 +1,7 @@
 package dev.parley.transport.spi;
 
 import dev.parley.error.TransportException;
+import dev.parley.internal.TimeoutThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -13,6 +14,8 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The send timeout every transport shares: sends waiting for the broker's answer (a publisher
@@ -27,14 +30,18 @@ import java.util.function.BiConsumer;
  * it fails no earlier than they would.
  *
  * <p>The timer is one daemon thread per JVM ({@code parley-send-timeouts}), apart from the one that
- * fires call deadlines, so that what runs when a send times out cannot delay a request's deadline.
- * The transport keeps its own bookkeeping (a window slot, a confirm's order) and says how an
- * overdue send fails, through the {@code fail} callback given here; the callback runs on the timer
- * thread and must not block. Thread-safe.
+ * times call deadlines. The transport keeps its own bookkeeping (a window slot, a confirm's order)
+ * and says how an overdue send fails, through the {@code fail} callback given here; the callbacks
+ * of the sends overdue together run on one of the {@link TimeoutThreads}, never on the timer's: a
+ * callback completes a caller's future, and what the caller chained on it without an executor runs
+ * with it, so one that blocks holds up no other send's timeout (nor any call's deadline).
+ * Thread-safe.
  *
  * @param <S> what the transport keeps of one send
  */
 public final class PendingSends<S extends PendingSends.Send> {
+
+  private static final Logger log = LoggerFactory.getLogger(PendingSends.class);
 
   /** What a transport keeps of one send until the broker answers: its future and its deadline. */
   public abstract static class Send {
@@ -176,6 +183,7 @@ public final class PendingSends<S extends PendingSends.Send> {
   private void expire() {
     armed.set(false);
     long now = System.nanoTime();
+    List<S> overdue = new ArrayList<>();
     try {
       for (Map.Entry<Long, S> e : sends.entrySet()) {
         if (e.getValue().deadline - now > 0) {
@@ -183,13 +191,23 @@ public final class PendingSends<S extends PendingSends.Send> {
         }
         if (sends.remove(e.getKey(), e.getValue())) {
           count.decrementAndGet();
-          fail.accept(
-              e.getValue(),
-              new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
+          overdue.add(e.getValue());
         }
       }
     } finally {
-      arm(); // a failing callback must not leave the sends after it without a timer
+      if (!overdue.isEmpty()) {
+        TimeoutThreads.execute(() -> overdue.forEach(this::failOverdue));
+      }
+      arm();
+    }
+  }
+
+  private void failOverdue(S send) {
+    try {
+      fail.accept(send, new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
+    } catch (RuntimeException e) {
+      // the others overdue with it still fail
+      log.warn("failing an overdue send failed", Redaction.throwable(e));
     }
   }
 }

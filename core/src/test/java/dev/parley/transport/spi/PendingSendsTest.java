@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -123,5 +125,42 @@ class PendingSendsTest {
     assertThat(added).hasSize(8_000);
     assertThat(failed).hasSize(8_000);
     assertThat(sends.size()).isZero();
+  }
+
+  /**
+   * A send's timeout completes its caller's future, and what the caller chained on it without an
+   * executor runs with it. One that blocks must not hold up the other sends' timeouts (every
+   * transport's share one timer): before, the callbacks ran on the timer's thread, and a send of
+   * another transport timing out meanwhile waited behind the blocked one.
+   */
+  @Test
+  void aTimeoutCallbackThatBlocksHoldsUpNoOtherSendsTimeout() throws Exception {
+    CountDownLatch blocking = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    PendingSends<TestSend> stuck =
+        new PendingSends<>(
+            "no answer",
+            (s, e) -> {
+              blocking.countDown();
+              try {
+                release.await(10, TimeUnit.SECONDS);
+              } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+              }
+              s.future().completeExceptionally(e);
+            });
+    try {
+      stuck.put(1, new TestSend(Duration.ofMillis(1)));
+      // The fault: the first transport's callback is blocked.
+      assertThat(blocking.await(5, TimeUnit.SECONDS)).isTrue();
+      TestSend other = new TestSend(Duration.ofMillis(20));
+      sends.put(1, other);
+
+      await().atMost(Duration.ofSeconds(2)).until(other.future()::isDone);
+      assertThat(release.getCount()).as("the first callback is still blocked").isEqualTo(1);
+      assertThat(other.future()).isCompletedExceptionally();
+    } finally {
+      release.countDown();
+    }
   }
 }

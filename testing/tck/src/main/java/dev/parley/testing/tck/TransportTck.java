@@ -1835,6 +1835,8 @@ public abstract class TransportTck {
         .filter(name -> !name.startsWith("CompletableFutureDelayScheduler"))
         // one per JVM, started at the first deadline and never stopped (DeadlineTimer.SHARED)
         .filter(name -> !name.equals("parley-deadline-timer"))
+        // what timeouts complete on (TimeoutThreads): they end after 30 s idle
+        .filter(name -> !name.startsWith("parley-timeout-"))
         // one per JVM too, started at the first send waiting for the broker (PendingSends)
         .filter(name -> !name.equals("parley-send-timeouts"))
         .filter(

@@ -1,0 +1,41 @@
+package dev.parley.internal;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The threads a timeout's consequences run on ({@code parley-timeout-N}), apart from the thread
+ * that keeps the time: a timeout completes a caller's future, and a stage the caller chained on it
+ * without an executor runs there too. One that blocks (a fallback that queries a database, say)
+ * then holds up only the timeouts handed over with it, never the timer, so every other call's
+ * deadline and every other send's timeout still fire on time. A thread per hand-over when none is
+ * idle; idle ones end after 30 s. Used by {@link DeadlineTimer} (call deadlines, request timeouts)
+ * and the transports' send timeouts. Internal: not part of Parley's API.
+ */
+public final class TimeoutThreads {
+
+  private static final AtomicInteger COUNT = new AtomicInteger();
+
+  private static final Executor THREADS =
+      new ThreadPoolExecutor(
+          0,
+          Integer.MAX_VALUE,
+          30,
+          TimeUnit.SECONDS,
+          new SynchronousQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "parley-timeout-" + COUNT.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+
+  private TimeoutThreads() {}
+
+  /** Runs {@code work} (the consequences of timeouts due together) on a timeout thread. */
+  public static void execute(Runnable work) {
+    THREADS.execute(work);
+  }
+}
