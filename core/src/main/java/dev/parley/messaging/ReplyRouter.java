@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,33 +39,52 @@ final class ReplyRouter implements DeliveryHandler {
   private final Map<String, Pending<?>> pending = new ConcurrentHashMap<>();
   private final Codecs codecs;
   private final Counters counters;
+  private final LongSupplier nanoTime;
 
   ReplyRouter(Codecs codecs, Counters counters) {
+    this(codecs, counters, System::nanoTime);
+  }
+
+  /** With the clock that says whether a reply came after its request's deadline (tests). */
+  ReplyRouter(Codecs codecs, Counters counters, LongSupplier nanoTime) {
     this.codecs = codecs;
     this.counters = counters;
+    this.nanoTime = nanoTime;
   }
 
   /**
    * Registers a request; its future fails when {@code timeoutMillis} pass without a reply (up to
    * one {@link DeadlineTimer} tick later). The timeout goes on the shared ticking timer, not on a
-   * scheduled executor: scheduling and cancelling there wake its thread on every request.
+   * scheduled executor: scheduling and cancelling there wake its thread on every request. A reply
+   * arriving after the deadline fails the request all the same, also when the timer has not run yet
+   * (a tick late, or its thread waiting for a CPU on a busy machine).
    */
   <R> CompletableFuture<R> register(
       String requestId, String token, Class<R> replyType, long timeoutMillis) {
     CompletableFuture<R> future = new CompletableFuture<>();
-    Pending<R> entry = new Pending<>(future, token, replyType);
+    Pending<R> entry =
+        new Pending<>(
+            future,
+            token,
+            replyType,
+            timeoutMillis,
+            nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
     pending.put(requestId, entry);
     entry.timeout =
         DeadlineTimer.SHARED.schedule(
             () -> {
               if (pending.remove(requestId, entry)) {
-                future.completeExceptionally(
-                    new DeadlineExceededException(
-                        "no reply to request " + requestId + " within " + timeoutMillis + " ms"));
+                expire(requestId, entry);
               }
             },
             TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
     return future;
+  }
+
+  private static void expire(String requestId, Pending<?> entry) {
+    entry.future.completeExceptionally(
+        new DeadlineExceededException(
+            "no reply to request " + requestId + " within " + entry.timeoutMillis + " ms"));
   }
 
   /** Fails a request whose send failed. */
@@ -125,6 +145,12 @@ final class ReplyRouter implements DeliveryHandler {
       return;
     }
     entry.cancelTimeout();
+    if (nanoTime.getAsLong() - entry.dueNanos >= 0) {
+      // Past its deadline: late, as if the timer had failed the request first.
+      counters.lateReplies.increment();
+      expire(correlationId, entry);
+      return;
+    }
     entry.complete(reply, codecs);
   }
 
@@ -139,12 +165,21 @@ final class ReplyRouter implements DeliveryHandler {
     final CompletableFuture<R> future;
     final byte[] token;
     final Class<R> replyType;
+    final long timeoutMillis;
+    final long dueNanos;
     volatile DeadlineTimer.Task timeout;
 
-    Pending(CompletableFuture<R> future, String token, Class<R> replyType) {
+    Pending(
+        CompletableFuture<R> future,
+        String token,
+        Class<R> replyType,
+        long timeoutMillis,
+        long dueNanos) {
       this.future = future;
       this.token = token.getBytes(StandardCharsets.US_ASCII);
       this.replyType = replyType;
+      this.timeoutMillis = timeoutMillis;
+      this.dueNanos = dueNanos;
     }
 
     /** Compared in constant time: the time taken says nothing about the token. */

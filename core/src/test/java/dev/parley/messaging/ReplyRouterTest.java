@@ -1,0 +1,115 @@
+package dev.parley.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.codec.Codecs;
+import dev.parley.error.DeadlineExceededException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
+import dev.parley.transport.spi.Delivery;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Settlement;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class ReplyRouterTest {
+
+  private static final Destination REPLIES = new Destination.Queue("parley.reply.orders.1");
+
+  private final Counters counters = new Counters();
+  private final ReplyRouter router =
+      new ReplyRouter(Codecs.of(new ConsumerPipelineTest.TextCodec()), counters);
+  private final AtomicInteger acks = new AtomicInteger();
+
+  @Test
+  void aReplyInTimeCompletesItsRequest() {
+    String token = ReplyRouter.newToken();
+    CompletableFuture<String> call = router.register("r-1", token, String.class, 10_000);
+
+    router.onDelivery(reply("r-1", token), settlement());
+
+    assertThat(call).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+    assertThat(counters.lateReplies.sum()).isZero();
+    assertThat(router.size()).isZero();
+    assertThat(acks).hasValue(1);
+  }
+
+  /**
+   * The deadline timer fires up to a tick late, and later still when its thread waits for a CPU (a
+   * full-size M10 run on 2 vCPUs saw the whole JVM unscheduled for about 100 ms). A reply coming in
+   * meanwhile, after the deadline, is late all the same: the call fails with its deadline, as the
+   * wire contract says (a late reply is dropped and counted), rather than succeeding after it.
+   */
+  @Test
+  void aReplyAfterTheDeadlineFailsTheRequestAlsoBeforeTheTimerRuns() {
+    AtomicLong now = new AtomicLong();
+    ReplyRouter late =
+        new ReplyRouter(Codecs.of(new ConsumerPipelineTest.TextCodec()), counters, now::get);
+    String token = ReplyRouter.newToken();
+    CompletableFuture<String> call = late.register("r-2", token, String.class, 10_000);
+    // The deadline passes by this router's clock; the timer (10 s of real time) has not run.
+    now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000));
+
+    late.onDelivery(reply("r-2", token), settlement());
+
+    assertThat(call)
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(DeadlineExceededException.class)
+        .withMessageContaining("within 10000 ms");
+    assertThat(counters.lateReplies.sum()).isEqualTo(1);
+    assertThat(late.size()).isZero();
+    assertThat(acks).hasValue(1);
+  }
+
+  @Test
+  void aReplyJustBeforeTheDeadlineCompletesItsRequest() {
+    AtomicLong now = new AtomicLong();
+    ReplyRouter router =
+        new ReplyRouter(Codecs.of(new ConsumerPipelineTest.TextCodec()), counters, now::get);
+    String token = ReplyRouter.newToken();
+    CompletableFuture<String> call = router.register("r-3", token, String.class, 10_000);
+    now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000) - 1);
+
+    router.onDelivery(reply("r-3", token), settlement());
+
+    assertThat(call).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+    assertThat(counters.lateReplies.sum()).isZero();
+  }
+
+  private static Delivery reply(String requestId, String token) {
+    Message reply =
+        Message.builder()
+            .header(Headers.CORRELATION_ID, requestId)
+            .header(Headers.REPLY_TOKEN, token)
+            .header(Headers.CONTENT_TYPE, "text/plain")
+            .payload("soup".getBytes(StandardCharsets.UTF_8))
+            .build();
+    return new Delivery(reply, REPLIES, 1);
+  }
+
+  private Settlement settlement() {
+    return new Settlement() {
+      @Override
+      public void ack() {
+        acks.incrementAndGet();
+      }
+
+      @Override
+      public void requeue() {
+        throw new AssertionError("a reply is never requeued");
+      }
+
+      @Override
+      public void reject() {
+        throw new AssertionError("a reply is never rejected");
+      }
+    };
+  }
+}
