@@ -452,16 +452,19 @@ public final class Lab implements Callable<Integer> {
   static String wireCause(
       Runs<Throughput> wire, double ratio, double goal, String what, String section, String rest) {
     List<Double> w = wire.ratios(Throughput::perSecond);
+    double ceiling = Measure.median(w);
     return f(
             "in this run the raw client sending Parley's %s ran at %s of its own rate (section"
                 + " \"%s\"): %s, and Parley reached %.2f of that ceiling; ",
             what,
             spread(w, "%.2f"),
             section,
-            Measure.median(w) < goal
+            ceiling < goal
                 ? "with those messages the broker alone holds any client below the goal"
-                : "those messages alone leave room for the goal",
-            ratio / Measure.median(w))
+                : f(
+                    "to meet the goal with them Parley would have to reach %.2f of it",
+                    goal / ceiling),
+            ratio / ceiling)
         + rest;
   }
 
