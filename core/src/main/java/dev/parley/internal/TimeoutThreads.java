@@ -1,6 +1,7 @@
 package dev.parley.internal;
 
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +35,16 @@ public final class TimeoutThreads {
 
   private TimeoutThreads() {}
 
-  /** Runs {@code work} (the consequences of timeouts due together) on a timeout thread. */
+  /**
+   * Runs {@code work} (the consequences of timeouts due together) on a timeout thread; on the
+   * caller's (the timer's) when no thread can be had, as in a process out of native threads, so
+   * that the timeouts still fire and the timer lives on.
+   */
   public static void execute(Runnable work) {
-    THREADS.execute(work);
+    try {
+      THREADS.execute(work);
+    } catch (RejectedExecutionException | OutOfMemoryError e) {
+      work.run();
+    }
   }
 }
