@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Times deadlines on one daemon thread that ticks every {@link #TICK_NANOS}: scheduling is a
@@ -27,8 +25,6 @@ public final class DeadlineTimer {
   public static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
   public static final DeadlineTimer SHARED = new DeadlineTimer();
-
-  private static final Logger log = LoggerFactory.getLogger(DeadlineTimer.class);
 
   /** Tasks scheduled since the last tick, newest first: each task is its own list node. */
   private final AtomicReference<Task> added = new AtomicReference<>();
@@ -96,20 +92,14 @@ public final class DeadlineTimer {
         }
       }
       if (due != null) {
-        List<Task> batch = due;
-        TimeoutThreads.execute(() -> batch.forEach(DeadlineTimer::fire));
+        TimeoutThreads.runEach(due, DeadlineTimer::fire);
       }
     }
   }
 
   private static void fire(Task task) {
-    if (task.cancelled) {
-      return; // cancelled since its tick
-    }
-    try {
+    if (!task.cancelled) { // else cancelled since its tick
       task.action.run();
-    } catch (RuntimeException | Error e) {
-      log.warn("a deadline action failed", dev.parley.transport.spi.Redaction.throwable(e));
     }
   }
 

@@ -1,11 +1,16 @@
 package dev.parley.internal;
 
+import dev.parley.transport.spi.Redaction;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The threads a timeout's consequences run on ({@code parley-timeout-N}), apart from the thread
@@ -17,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and the transports' send timeouts. Internal: not part of Parley's API.
  */
 public final class TimeoutThreads {
+
+  private static final Logger log = LoggerFactory.getLogger(TimeoutThreads.class);
 
   private static final AtomicInteger COUNT = new AtomicInteger();
 
@@ -36,11 +43,22 @@ public final class TimeoutThreads {
   private TimeoutThreads() {}
 
   /**
-   * Runs {@code work} (the consequences of timeouts due together) on a timeout thread; on the
-   * caller's (the timer's) when no thread can be had, as in a process out of native threads, so
-   * that the timeouts still fire and the timer lives on.
+   * Runs {@code consequence} for each of the timeouts due together, in order, on a timeout thread;
+   * one that throws is logged and the others still run. On the caller's (the timer's) thread when
+   * no thread can be had, as in a process out of native threads, so that the timeouts still fire
+   * and the timer lives on.
    */
-  public static void execute(Runnable work) {
+  public static <T> void runEach(List<T> due, Consumer<? super T> consequence) {
+    Runnable work =
+        () -> {
+          for (T timedOut : due) {
+            try {
+              consequence.accept(timedOut);
+            } catch (RuntimeException | Error e) {
+              log.warn("a timeout's action failed", Redaction.throwable(e));
+            }
+          }
+        };
     try {
       THREADS.execute(work);
     } catch (RejectedExecutionException | OutOfMemoryError e) {

@@ -62,13 +62,9 @@ final class ReplyRouter implements DeliveryHandler {
   <R> CompletableFuture<R> register(
       String requestId, String token, Class<R> replyType, long timeoutMillis) {
     CompletableFuture<R> future = new CompletableFuture<>();
+    long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     Pending<R> entry =
-        new Pending<>(
-            future,
-            token,
-            replyType,
-            timeoutMillis,
-            nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+        new Pending<>(future, token, replyType, timeoutMillis, nanoTime.getAsLong() + timeoutNanos);
     pending.put(requestId, entry);
     entry.timeout =
         DeadlineTimer.SHARED.schedule(
@@ -77,7 +73,7 @@ final class ReplyRouter implements DeliveryHandler {
                 expire(requestId, entry);
               }
             },
-            TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+            timeoutNanos);
     return future;
   }
 

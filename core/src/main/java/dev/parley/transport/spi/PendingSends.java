@@ -14,8 +14,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The send timeout every transport shares: sends waiting for the broker's answer (a publisher
@@ -40,8 +38,6 @@ import org.slf4j.LoggerFactory;
  * @param <S> what the transport keeps of one send
  */
 public final class PendingSends<S extends PendingSends.Send> {
-
-  private static final Logger log = LoggerFactory.getLogger(PendingSends.class);
 
   /** What a transport keeps of one send until the broker answers: its future and its deadline. */
   public abstract static class Send {
@@ -183,7 +179,7 @@ public final class PendingSends<S extends PendingSends.Send> {
   private void expire() {
     armed.set(false);
     long now = System.nanoTime();
-    List<S> overdue = new ArrayList<>();
+    List<S> overdue = null;
     try {
       for (Map.Entry<Long, S> e : sends.entrySet()) {
         if (e.getValue().deadline - now > 0) {
@@ -191,23 +187,21 @@ public final class PendingSends<S extends PendingSends.Send> {
         }
         if (sends.remove(e.getKey(), e.getValue())) {
           count.decrementAndGet();
+          if (overdue == null) {
+            overdue = new ArrayList<>();
+          }
           overdue.add(e.getValue());
         }
       }
     } finally {
-      if (!overdue.isEmpty()) {
-        TimeoutThreads.execute(() -> overdue.forEach(this::failOverdue));
+      if (overdue != null) {
+        TimeoutThreads.runEach(
+            overdue,
+            send ->
+                fail.accept(
+                    send, new TransportException(Transport.SEND_TIMEOUT, what + " in time", null)));
       }
       arm();
-    }
-  }
-
-  private void failOverdue(S send) {
-    try {
-      fail.accept(send, new TransportException(Transport.SEND_TIMEOUT, what + " in time", null));
-    } catch (RuntimeException e) {
-      // the others overdue with it still fail
-      log.warn("failing an overdue send failed", Redaction.throwable(e));
     }
   }
 }
