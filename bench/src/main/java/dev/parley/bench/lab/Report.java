@@ -66,6 +66,7 @@ final class Report {
         Files.exists(file) ? previous(Files.readString(file, StandardCharsets.UTF_8)) : null;
     String mode = mode(header);
     boolean compared = before != null && before.mode().equals(mode);
+    Map<String, Boolean> metThen = compared ? before.met() : Map.of();
     StringBuilder md = new StringBuilder(header);
     List<Goal> missed = goals.stream().filter(g -> !g.met()).toList();
     md.append("\n## Goals missed in this run\n\n");
@@ -78,7 +79,7 @@ final class Report {
     } else {
       md.append("| pair | goal | measured | previous run | cause found |\n|---|---|---|---|---|\n");
       for (Goal g : missed) {
-        md.append(row(g.pair(), g.goal(), g.measured(), earlier(before, compared, g), g.cause()));
+        md.append(row(g.pair(), g.goal(), g.measured(), earlier(before, metThen, g), g.cause()));
       }
     }
     md.append("\n## Every ratio goal of BENCHMARKS.md\n\n");
@@ -86,7 +87,7 @@ final class Report {
         "| pair | goal | measured (median, min–max) | met | met in the previous run |\n"
             + "|---|---|---|---|---|\n");
     for (Goal g : goals) {
-      Boolean then = compared ? before.met().get(g.pair()) : null;
+      Boolean then = metThen.get(g.pair());
       md.append(
           row(
               g.pair(),
@@ -166,8 +167,9 @@ final class Report {
         before.written(), before.mode(), both, missed.size(), newly, metNow);
   }
 
-  private static String earlier(Previous before, boolean compared, Goal g) {
-    Boolean then = compared ? before.met().get(g.pair()) : null;
+  /** The previous run's verdict and figure for {@code g}; {@code metThen} is empty if none. */
+  private static String earlier(Previous before, Map<String, Boolean> metThen, Goal g) {
+    Boolean then = metThen.get(g.pair());
     if (then == null) {
       return "—";
     }
