@@ -48,64 +48,124 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
    */
   static byte[] encode(String command, Map<String, String> headers, String receipt, byte[] body) {
     boolean escape = !command.equals("CONNECT") && !command.equals("CONNECTED");
-    StringBuilder head = new StringBuilder(64 + headers.size() * 32);
-    head.append(command).append('\n');
+    Encoder out = new Encoder(64 + headers.size() * 48);
+    out.text(command, false);
+    out.put('\n');
     for (Map.Entry<String, String> h : headers.entrySet()) {
       String name = h.getKey();
       if (name.equals("content-length") || (receipt != null && name.equals("receipt"))) {
         continue;
       }
-      append(head, name, escape);
-      head.append(':');
-      append(head, h.getValue(), escape);
-      head.append('\n');
+      out.text(name, escape);
+      out.put(':');
+      out.text(h.getValue(), escape);
+      out.put('\n');
     }
     if (receipt != null) {
-      head.append("receipt:").append(receipt).append('\n');
+      out.text("receipt:", false);
+      out.text(receipt, false);
+      out.put('\n');
     }
     if (body.length > 0 || command.equals("SEND") || command.equals("MESSAGE")) {
-      head.append("content-length:").append(body.length).append('\n');
+      out.text("content-length:", false);
+      out.text(Integer.toString(body.length), false);
+      out.put('\n');
     }
-    head.append('\n');
-    byte[] h = head.toString().getBytes(StandardCharsets.UTF_8);
-    byte[] frame = new byte[h.length + body.length + 1]; // the last byte: the NUL that ends it
-    System.arraycopy(h, 0, frame, 0, h.length);
-    System.arraycopy(body, 0, frame, h.length, body.length);
-    return frame;
+    out.put('\n');
+    return out.frame(body);
   }
 
-  private static void append(StringBuilder out, String text, boolean escape) {
-    if (!escape) {
-      if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
-        throw new IllegalArgumentException("line break in an unescaped STOMP header: " + text);
-      }
-      out.append(text);
-      return;
-    }
-    if (!needsEscape(text)) {
-      out.append(text); // most names and values: one copy, not a character at a time
-      return;
-    }
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case ':' -> out.append("\\c");
-        default -> out.append(c);
-      }
-    }
-  }
+  /**
+   * A frame's bytes written straight into one array: each name and value is escaped and encoded in
+   * one pass over its characters (ASCII, nearly every header, a byte per character), and the body
+   * is copied once — where a StringBuilder, its String and that String's bytes copied each header
+   * three times more (a STOMP request/reply profile, 2026-12-05: the encoding was the transport's
+   * largest single cost on the sending side).
+   */
+  private static final class Encoder {
+    private byte[] bytes;
+    private int size;
 
-  private static boolean needsEscape(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c == '\\' || c == '\n' || c == '\r' || c == ':') {
-        return true;
+    Encoder(int capacity) {
+      bytes = new byte[capacity];
+    }
+
+    void put(char ascii) {
+      room(1);
+      bytes[size++] = (byte) ascii;
+    }
+
+    /**
+     * {@code text}, escaped as STOMP 1.2 requires when {@code escape}; without it (CONNECT and
+     * CONNECTED, whose values the specification leaves as they are) a line break is refused.
+     */
+    void text(String text, boolean escape) {
+      int n = text.length();
+      room(2 * n); // ASCII, each character escaped at worst
+      for (int i = 0; i < n; i++) {
+        char c = text.charAt(i);
+        if (c >= 0x80) {
+          rest(text, i, escape); // UTF-8 from here on, as String.getBytes writes it
+          return;
+        }
+        switch (c) {
+          case '\\' -> escaped(escape, c, '\\');
+          case '\n' -> escaped(escape, c, 'n');
+          case '\r' -> escaped(escape, c, 'r');
+          case ':' -> escaped(escape, c, 'c');
+          default -> bytes[size++] = (byte) c;
+        }
       }
     }
-    return false;
+
+    private void escaped(boolean escape, char c, char code) {
+      if (escape) {
+        bytes[size++] = '\\';
+        bytes[size++] = (byte) code;
+        return;
+      }
+      if (c == '\n' || c == '\r') {
+        throw new IllegalArgumentException("line break in an unescaped STOMP header");
+      }
+      bytes[size++] = (byte) c;
+    }
+
+    /** The rest of {@code text} from {@code from}, which holds a character beyond ASCII. */
+    private void rest(String text, int from, boolean escape) {
+      StringBuilder tail = new StringBuilder(text.length() - from + 8);
+      for (int i = from; i < text.length(); i++) {
+        char c = text.charAt(i);
+        switch (c) {
+          case '\\' -> tail.append(escape ? "\\\\" : "\\");
+          case '\n', '\r' -> {
+            if (!escape) {
+              throw new IllegalArgumentException("line break in an unescaped STOMP header");
+            }
+            tail.append(c == '\n' ? "\\n" : "\\r");
+          }
+          case ':' -> tail.append(escape ? "\\c" : ":");
+          default -> tail.append(c);
+        }
+      }
+      byte[] utf8 = tail.toString().getBytes(StandardCharsets.UTF_8);
+      room(utf8.length);
+      System.arraycopy(utf8, 0, bytes, size, utf8.length);
+      size += utf8.length;
+    }
+
+    private void room(int more) {
+      if (size + more > bytes.length) {
+        bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+      }
+    }
+
+    /** The frame: what was written, the body and the NUL that ends it. */
+    byte[] frame(byte[] body) {
+      byte[] frame = new byte[size + body.length + 1];
+      System.arraycopy(bytes, 0, frame, 0, size);
+      System.arraycopy(body, 0, frame, size, body.length);
+      return frame;
+    }
   }
 
   @Override

@@ -40,6 +40,11 @@ final class StompFrameReader {
   private final int maxFrameBytes;
   private final byte[] buffer = new byte[8192];
   private byte[] line = new byte[256];
+
+  /** The last line read: in {@link #buffer} or {@link #line}, from this index. */
+  private byte[] lineBytes;
+
+  private int lineStart;
   private int position;
   private int limit;
   private volatile long lastActivity = System.nanoTime();
@@ -84,9 +89,9 @@ final class StompFrameReader {
     String unreadable = null;
     int count = 0;
     while (true) {
-      String line;
+      int n;
       try {
-        line = readLine(false, message);
+        n = readLineBytes(false, message);
       } catch (SkippedLine e) {
         frameBytes += e.bytes;
         if (frameBytes > maxFrameBytes) {
@@ -95,20 +100,24 @@ final class StompFrameReader {
         unreadable = unreadable != null ? unreadable : e.getMessage();
         continue;
       }
-      frameBytes += line.length() + 1;
+      frameBytes += n + 1;
       if (frameBytes > maxFrameBytes) {
         throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
       }
-      if (line.isEmpty()) {
+      if (n == 0) {
         break;
       }
       try {
-        int colon = line.indexOf(':');
+        int colon = colon(lineBytes, lineStart, n);
         if (colon <= 0) {
-          throw new StompProtocolException("header without a name or ':': " + printable(line));
+          throw new StompProtocolException(
+              "header without a name or ':': " + printable(utf8(lineBytes, lineStart, n)));
         }
-        String name = unescape ? unescape(line.substring(0, colon)) : line.substring(0, colon);
-        String value = unescape ? unescape(line.substring(colon + 1)) : line.substring(colon + 1);
+        String name = name(lineBytes, lineStart, colon, unescape);
+        String value = utf8(lineBytes, lineStart + colon + 1, n - colon - 1);
+        if (unescape) {
+          value = unescape(value);
+        }
         if (++count > MAX_HEADERS && !(message && ALWAYS_KEPT.contains(name))) {
           throw new StompProtocolException("more than " + MAX_HEADERS + " headers");
         }
@@ -166,21 +175,24 @@ final class StompFrameReader {
   }
 
   private String readLine(boolean betweenFrames) throws IOException {
-    return readLine(betweenFrames, false);
+    int n = readLineBytes(betweenFrames, false);
+    return utf8(lineBytes, lineStart, n);
   }
 
   /**
-   * One line. With {@code skipLong}, a line longer than {@link #MAX_LINE_BYTES} is read to its end
-   * and reported as {@link SkippedLine} (the frame stays in step); otherwise it is fatal.
+   * One line, left in {@link #lineBytes} from {@link #lineStart} (valid until the next read): its
+   * length, without the {@code \n} and a {@code \r} before it. With {@code skipLong}, a line longer
+   * than {@link #MAX_LINE_BYTES} is read to its end and reported as {@link SkippedLine} (the frame
+   * stays in step); otherwise it is fatal.
    */
-  private String readLine(boolean betweenFrames, boolean skipLong) throws IOException {
+  private int readLineBytes(boolean betweenFrames, boolean skipLong) throws IOException {
     // The common case: the whole line is already in the buffer.
     for (int i = position; i < limit && i - position <= MAX_LINE_BYTES; i++) {
       byte b = buffer[i];
       if (b == '\n') {
         int start = position;
         position = i + 1;
-        return decodeLine(buffer, start, i - start, skipLong);
+        return lineAt(buffer, start, i - start);
       }
       if (b == 0) {
         break; // the byte-by-byte reading below reports it
@@ -191,7 +203,7 @@ final class StompFrameReader {
     while (true) {
       int b = betweenFrames && n == 0 ? readByteOrEof() : readByte();
       if (b == '\n') {
-        return decodeLine(line, 0, n, skipLong);
+        return lineAt(line, 0, n);
       }
       if (b == 0) {
         throw new StompProtocolException("NUL inside a frame's command or headers");
@@ -219,23 +231,104 @@ final class StompFrameReader {
     }
   }
 
-  /**
-   * The line of {@code n} bytes at {@code offset} (its {@code \n} not included) without a trailing
-   * {@code \r}; one that is not UTF-8 is a {@link SkippedLine} with {@code skipLong}, else fatal.
-   */
-  private static String decodeLine(byte[] bytes, int offset, int n, boolean skipLong)
-      throws StompProtocolException {
-    if (n > 0 && bytes[offset + n - 1] == '\r') {
-      n--;
-    }
-    try {
-      return utf8(bytes, offset, n);
-    } catch (StompProtocolException e) {
-      if (skipLong) {
-        throw new SkippedLine(e.getMessage(), n + 1);
+  private int lineAt(byte[] bytes, int start, int n) {
+    lineBytes = bytes;
+    lineStart = start;
+    return n > 0 && bytes[start + n - 1] == '\r' ? n - 1 : n;
+  }
+
+  /** Where the first ':' of the line is, or -1 (UTF-8 never has the byte inside a character). */
+  private static int colon(byte[] bytes, int start, int n) {
+    for (int i = 0; i < n; i++) {
+      if (bytes[start + i] == ':') {
+        return i;
       }
-      throw e;
     }
+    return -1;
+  }
+
+  /**
+   * A header's name: one of the names STOMP, RabbitMQ's plugin and Parley's wire contract use as
+   * its constant (no new String, and a hash computed once for every message), else decoded.
+   */
+  private static String name(byte[] bytes, int start, int n, boolean unescape)
+      throws StompProtocolException {
+    String[] candidates = n < KNOWN.length ? KNOWN[n] : null;
+    if (candidates != null) {
+      for (String known : candidates) {
+        if (sameAscii(known, bytes, start)) {
+          return known;
+        }
+      }
+    }
+    String name = utf8(bytes, start, n);
+    return unescape ? unescape(name) : name;
+  }
+
+  private static boolean sameAscii(String known, byte[] bytes, int start) {
+    for (int i = 0; i < known.length(); i++) {
+      if (bytes[start + i] != known.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Known header names by their length (none has a character to unescape). */
+  private static final String[][] KNOWN = known();
+
+  private static String[][] known() {
+    java.util.List<String> names =
+        java.util.List.of(
+            "destination",
+            "subscription",
+            "message-id",
+            "ack",
+            "content-type",
+            "content-length",
+            "receipt",
+            "receipt-id",
+            "redelivered",
+            "persistent",
+            "priority",
+            "expires",
+            "timestamp",
+            "correlation-id",
+            "reply-to",
+            "type",
+            "app-id",
+            "amqp-message-id",
+            "message",
+            "version",
+            "heart-beat",
+            "server",
+            "session",
+            "x-queue-name",
+            "parley-id",
+            "parley-type",
+            "parley-source",
+            "parley-channel",
+            "parley-correlation-id",
+            "parley-causation-id",
+            "parley-reply-to",
+            "parley-reply-token",
+            "parley-deadline",
+            "parley-partition-key",
+            "parley-attempt",
+            "parley-status",
+            "parley-error-code",
+            "parley-error-message");
+    int longest = names.stream().mapToInt(String::length).max().orElse(0);
+    java.util.List<java.util.List<String>> byLength = new java.util.ArrayList<>();
+    for (int i = 0; i <= longest; i++) {
+      byLength.add(new java.util.ArrayList<>());
+    }
+    names.forEach(name -> byLength.get(name.length()).add(name));
+    String[][] table = new String[longest + 1][];
+    for (int i = 0; i <= longest; i++) {
+      table[i] = byLength.get(i).isEmpty() ? null : byLength.get(i).toArray(new String[0]);
+    }
+    return table;
   }
 
   private static String utf8(byte[] bytes, int offset, int n) throws StompProtocolException {
