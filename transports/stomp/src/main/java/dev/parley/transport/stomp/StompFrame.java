@@ -99,8 +99,15 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
      * {@code text}, escaped as STOMP 1.2 requires when {@code escape}; without it (CONNECT and
      * CONNECTED, whose values the specification leaves as they are) a line break is refused.
      */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): exact for ASCII
     void text(String text, boolean escape) {
       int n = text.length();
+      if (plain(text, n)) {
+        room(n);
+        text.getBytes(0, n, bytes, size); // a block copy of the string's bytes
+        size += n;
+        return;
+      }
       room(2 * n); // ASCII, each character escaped at worst
       for (int i = 0; i < n; i++) {
         char c = text.charAt(i);
@@ -116,6 +123,17 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
           default -> bytes[size++] = (byte) c;
         }
       }
+    }
+
+    /** ASCII with nothing to escape or refuse: nearly every name and value. */
+    private static boolean plain(String text, int n) {
+      for (int i = 0; i < n; i++) {
+        char c = text.charAt(i);
+        if (c >= 0x80 || c == '\\' || (c <= ':' && (c == ':' || c == '\n' || c == '\r'))) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private void escaped(boolean escape, char c, char code) {
