@@ -657,7 +657,17 @@ final class ConsumerPipeline<T, R> {
     // message (on STOMP about 3.5 us of its CPU each), so the request's id is not repeated as a
     // causation id, neither the responder's name nor the result's class travel, and a success
     // carries no status (a reply without one is OK).
-    Message.Builder reply = Message.builder().header(Headers.CORRELATION_ID, request.id());
+    //
+    // The reply's correlation id is the request's own correlation id when it carries one, else the
+    // request's id: the request/reply convention of AMQP 0-9-1 clients (RabbitMQ's RPC tutorial,
+    // Spring AMQP's AsyncRabbitTemplate) and of JMS (the correlation-id pattern), which match a
+    // reply by the correlation id they set; Spring's listener adapters answer the same way. A
+    // Parley caller sets none and matches by its request's id (wire.md section 3).
+    Message.Builder reply =
+        Message.builder()
+            .header(
+                Headers.CORRELATION_ID,
+                request.headers().getOrDefault(Headers.CORRELATION_ID, request.id()));
     request
         .header(Headers.REPLY_TOKEN)
         .ifPresent(token -> reply.header(Headers.REPLY_TOKEN, token));

@@ -389,6 +389,26 @@ class ConsumerPipelineTest {
   }
 
   @Test
+  void aRequestThatCarriesACorrelationIdGetsItBackAsTheRepliesOne() {
+    // The RPC convention of AMQP 0-9-1 clients and JMS: the caller matches by the id it set.
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    Pipe pipeline = pipeline(commands, Redelivery.none(), (p, ctx) -> p.toUpperCase());
+    Message request =
+        message("soup")
+            .header(Headers.REPLY_TO, "parley.reply.orders.1")
+            .header(Headers.CORRELATION_ID, "rpc-call-17")
+            .build();
+
+    pipeline
+        .onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1))
+        .toCompletableFuture()
+        .join();
+
+    assertThat(transport.sends.get(0).message().headers())
+        .containsEntry(Headers.CORRELATION_ID, "rpc-call-17");
+  }
+
+  @Test
   void unencodableReplyIsDeadLetteredNotRedelivered() {
     Channel<String> commands = Channel.command("kitchen", String.class);
     Codec picky =

@@ -231,6 +231,32 @@ class WireContractIT {
     }
   }
 
+  /** JMS's correlation-id pattern: the requester sets a correlation id and matches by it. */
+  @Test
+  void aForeignCallersOwnCorrelationIdComesBack() throws Exception {
+    Channel<CreateTicket> channel =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    parley.serve(
+        channel,
+        (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
+            new TicketCreated("t-" + c.orderId()));
+    Queue replyQueue = session.createQueue(prefix + "my.replies");
+    MessageConsumer replies = session.createConsumer(replyQueue);
+    MessageProducer producer =
+        session.createProducer(session.createQueue(prefix + "kitchen.commands"));
+
+    TextMessage request = session.createTextMessage("{\"orderId\":\"o-7\"}");
+    request.setStringProperty("content-type", "application/json");
+    request.setJMSCorrelationID("order-rpc-7");
+    request.setJMSReplyTo(replyQueue);
+    producer.send(request);
+
+    Message reply = replies.receive(30_000);
+    assertThat(reply).isNotNull();
+    assertThat(reply.getJMSCorrelationID()).isEqualTo("order-rpc-7");
+    assertThat(reply.getStringProperty("parley-correlation-id")).isEqualTo("order-rpc-7");
+  }
+
   @Test
   void foreignClientReadsDeadLetters() throws Exception {
     Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);

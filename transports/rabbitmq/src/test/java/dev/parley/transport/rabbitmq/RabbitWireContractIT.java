@@ -259,6 +259,37 @@ class RabbitWireContractIT {
     }
   }
 
+  /**
+   * RabbitMQ's RPC tutorial client as written (pika, amqplib, Spring AMQP's AsyncRabbitTemplate
+   * alike): a correlation id and a reply queue, no message id — it gets its correlation id back.
+   */
+  @Test
+  void theRpcTutorialsClientGetsItsCorrelationIdBack() throws Exception {
+    Channel<CreateTicket> commands =
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+    parley.serve(
+        commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    String replyQueue = channel.queueDeclare().getQueue();
+    BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(4);
+    channel.basicConsume(replyQueue, true, (tag, delivery) -> replies.add(delivery), tag -> {});
+
+    channel.basicPublish(
+        "",
+        prefix + "kitchen.commands",
+        new AMQP.BasicProperties.Builder()
+            .correlationId("d7c1f1d2-rpc-42")
+            .replyTo(replyQueue)
+            .contentType("application/json")
+            .build(),
+        "{\"orderId\":\"o-42\"}".getBytes(StandardCharsets.UTF_8));
+
+    com.rabbitmq.client.Delivery reply = replies.poll(30, TimeUnit.SECONDS);
+    assertThat(reply).isNotNull();
+    assertThat(reply.getProperties().getCorrelationId()).isEqualTo("d7c1f1d2-rpc-42");
+    assertThat(new String(reply.getBody(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"ticketId\":\"t-o-42\"}");
+  }
+
   /** The classic AMQP 0-9-1 RPC pattern: a server-named, exclusive reply queue (wire.md §7.2). */
   @Test
   void foreignClientRequestsWithAServerNamedExclusiveReplyQueue() throws Exception {

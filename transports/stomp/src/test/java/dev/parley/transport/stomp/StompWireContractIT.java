@@ -171,6 +171,29 @@ class StompWireContractIT {
       raw.ack(reply);
     }
 
+    /** A requester that matches replies by a correlation id of its own gets it back. */
+    @Test
+    void aForeignCallersOwnCorrelationIdComesBack() throws IOException {
+      connect();
+      Channel<CreateTicket> commands =
+          Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+      parley.serve(
+          commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+      String replies = prefix + "my.replies";
+      raw.subscribe("r", subscribeQueue(replies));
+
+      Map<String, String> h = sendCommand(prefix + "kitchen.commands");
+      h.put("correlation-id", "order-rpc-7");
+      h.put("parley-reply-to", replies);
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"orderId\":\"o-7\"}");
+
+      RawStomp.Frame reply = raw.next("MESSAGE");
+      assertThat(reply.headers()).containsEntry(correlationHeader(), "order-rpc-7");
+      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-7\"}");
+      raw.ack(reply);
+    }
+
     @Test
     void foreignClientAnswersParleyRequests() throws IOException {
       connect();
