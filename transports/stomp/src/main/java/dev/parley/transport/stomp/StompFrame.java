@@ -76,11 +76,11 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
   }
 
   /**
-   * A frame's bytes written straight into one array: each name and value is escaped and encoded in
-   * one pass over its characters (ASCII, nearly every header, a byte per character), and the body
-   * is copied once — where a StringBuilder, its String and that String's bytes copied each header
-   * three times more (a STOMP request/reply profile, 2026-12-05: the encoding was the transport's
-   * largest single cost on the sending side).
+   * A frame's head written as bytes into one array, then the frame: a name or value that is ASCII
+   * with nothing to escape (nearly all of them) is checked in one loop and block-copied; any other
+   * is escaped and encoded through a StringBuilder. The old encoder put every header through a
+   * StringBuilder, its String and that String's bytes (a JFR profile of STOMP request/reply,
+   * 2026-12-05, had it first among the transport's own methods).
    */
   private static final class Encoder {
     private byte[] bytes;
@@ -102,27 +102,13 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
     @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): exact for ASCII
     void text(String text, boolean escape) {
       int n = text.length();
-      if (plain(text, n)) {
-        room(n);
-        text.getBytes(0, n, bytes, size); // a block copy of the string's bytes
-        size += n;
+      if (!plain(text, n)) {
+        escapedUtf8(text, escape);
         return;
       }
-      room(2 * n); // ASCII, each character escaped at worst
-      for (int i = 0; i < n; i++) {
-        char c = text.charAt(i);
-        if (c >= 0x80) {
-          rest(text, i, escape); // UTF-8 from here on, as String.getBytes writes it
-          return;
-        }
-        switch (c) {
-          case '\\' -> escaped(escape, c, '\\');
-          case '\n' -> escaped(escape, c, 'n');
-          case '\r' -> escaped(escape, c, 'r');
-          case ':' -> escaped(escape, c, 'c');
-          default -> bytes[size++] = (byte) c;
-        }
-      }
+      room(n);
+      text.getBytes(0, n, bytes, size); // a block copy of the string's bytes
+      size += n;
     }
 
     /** ASCII with nothing to escape or refuse: nearly every name and value. */
@@ -136,36 +122,24 @@ record StompFrame(String command, Map<String, String> headers, byte[] body, Stri
       return true;
     }
 
-    private void escaped(boolean escape, char c, char code) {
-      if (escape) {
-        bytes[size++] = '\\';
-        bytes[size++] = (byte) code;
-        return;
-      }
-      if (c == '\n' || c == '\r') {
-        throw new IllegalArgumentException("line break in an unescaped STOMP header");
-      }
-      bytes[size++] = (byte) c;
-    }
-
-    /** The rest of {@code text} from {@code from}, which holds a character beyond ASCII. */
-    private void rest(String text, int from, boolean escape) {
-      StringBuilder tail = new StringBuilder(text.length() - from + 8);
-      for (int i = from; i < text.length(); i++) {
+    /** The rare name or value with a character to escape or beyond ASCII. */
+    private void escapedUtf8(String text, boolean escape) {
+      StringBuilder out = new StringBuilder(text.length() + 8);
+      for (int i = 0; i < text.length(); i++) {
         char c = text.charAt(i);
         switch (c) {
-          case '\\' -> tail.append(escape ? "\\\\" : "\\");
+          case '\\' -> out.append(escape ? "\\\\" : "\\");
           case '\n', '\r' -> {
             if (!escape) {
               throw new IllegalArgumentException("line break in an unescaped STOMP header");
             }
-            tail.append(c == '\n' ? "\\n" : "\\r");
+            out.append(c == '\n' ? "\\n" : "\\r");
           }
-          case ':' -> tail.append(escape ? "\\c" : ":");
-          default -> tail.append(c);
+          case ':' -> out.append(escape ? "\\c" : ":");
+          default -> out.append(c);
         }
       }
-      byte[] utf8 = tail.toString().getBytes(StandardCharsets.UTF_8);
+      byte[] utf8 = out.toString().getBytes(StandardCharsets.UTF_8);
       room(utf8.length);
       System.arraycopy(utf8, 0, bytes, size, utf8.length);
       size += utf8.length;

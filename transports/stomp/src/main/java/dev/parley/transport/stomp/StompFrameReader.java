@@ -249,7 +249,8 @@ final class StompFrameReader {
 
   /**
    * A header's name: one of the names STOMP, RabbitMQ's plugin and Parley's wire contract use as
-   * its constant (no new String, and a hash computed once for every message), else decoded.
+   * its constant (no new String per message, and a hash computed once, not per message), else
+   * decoded.
    */
   private static String name(byte[] bytes, int start, int n, boolean unescape)
       throws StompProtocolException {
