@@ -133,14 +133,17 @@ class WireContractIT {
     assertThat(received.getJMSDeliveryMode()).isEqualTo(DeliveryMode.PERSISTENT);
   }
 
-  @Test
-  void foreignClientRequestsAndParleyReplies() throws Exception {
-    Channel<CreateTicket> channel =
-        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
+  /** Parley serving the kitchen's commands: each CreateTicket answered with its ticket. */
+  private void serveTickets() {
     parley.serve(
-        channel,
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class),
         (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
             new TicketCreated("t-" + c.orderId()));
+  }
+
+  @Test
+  void foreignClientRequestsAndParleyReplies() throws Exception {
+    serveTickets();
     Queue replyQueue = session.createQueue(prefix + "my.replies");
     MessageConsumer replies = session.createConsumer(replyQueue);
     MessageProducer producer =
@@ -199,12 +202,7 @@ class WireContractIT {
    */
   @Test
   void aForeignCallersOwnMessageIdComesBackAsTheCorrelationId() throws Exception {
-    Channel<CreateTicket> channel =
-        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-    parley.serve(
-        channel,
-        (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
-            new TicketCreated("t-" + c.orderId()));
+    serveTickets();
     Queue replyQueue = session.createQueue(prefix + "my.replies");
     MessageConsumer replies = session.createConsumer(replyQueue);
 
@@ -234,12 +232,7 @@ class WireContractIT {
   /** JMS's correlation-id pattern: the requester sets a correlation id and matches by it. */
   @Test
   void aForeignCallersOwnCorrelationIdComesBack() throws Exception {
-    Channel<CreateTicket> channel =
-        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-    parley.serve(
-        channel,
-        (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
-            new TicketCreated("t-" + c.orderId()));
+    serveTickets();
     Queue replyQueue = session.createQueue(prefix + "my.replies");
     MessageConsumer replies = session.createConsumer(replyQueue);
     MessageProducer producer =

@@ -161,12 +161,16 @@ class RabbitWireContractIT {
         .doesNotContainKey("parley-channel"); // the subscriber knows its channel
   }
 
+  /** Parley serving the kitchen's commands: each CreateTicket answered with its ticket. */
+  private void serveTickets() {
+    parley.serve(
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class),
+        (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+  }
+
   @Test
   void foreignClientRequestsOverDirectReplyToAndParleyReplies() throws Exception {
-    Channel<CreateTicket> commands =
-        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-    parley.serve(
-        commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    serveTickets();
     BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(1);
     // RabbitMQ's direct reply-to: consume amq.rabbitmq.reply-to without acks, then publish on the
     // same channel.
@@ -265,10 +269,7 @@ class RabbitWireContractIT {
    */
   @Test
   void theRpcTutorialsClientGetsItsCorrelationIdBack() throws Exception {
-    Channel<CreateTicket> commands =
-        Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-    parley.serve(
-        commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    serveTickets();
     String replyQueue = channel.queueDeclare().getQueue();
     BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(4);
     channel.basicConsume(replyQueue, true, (tag, delivery) -> replies.add(delivery), tag -> {});

@@ -146,13 +146,17 @@ class StompWireContractIT {
       raw.ack(m);
     }
 
+    /** Parley serving the kitchen's commands: each CreateTicket answered with its ticket. */
+    void serveTickets() {
+      parley.serve(
+          Channel.command(prefix + "kitchen.commands", CreateTicket.class),
+          (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+    }
+
     @Test
     void foreignClientRequestsAndParleyReplies() throws IOException {
       connect();
-      Channel<CreateTicket> commands =
-          Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-      parley.serve(
-          commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+      serveTickets();
       String replies = prefix + "my.replies";
       raw.subscribe("r", subscribeQueue(replies));
 
@@ -175,10 +179,7 @@ class StompWireContractIT {
     @Test
     void aForeignCallersOwnCorrelationIdComesBack() throws IOException {
       connect();
-      Channel<CreateTicket> commands =
-          Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-      parley.serve(
-          commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
+      serveTickets();
       String replies = prefix + "my.replies";
       raw.subscribe("r", subscribeQueue(replies));
 
