@@ -263,6 +263,14 @@ class RabbitWireContractIT {
     }
   }
 
+  /** A server-named reply queue (amq.gen-…, exclusive, auto-delete), consumed into {@code into}. */
+  private String serverNamedReplyQueue(BlockingQueue<com.rabbitmq.client.Delivery> into)
+      throws java.io.IOException {
+    String queue = channel.queueDeclare().getQueue();
+    channel.basicConsume(queue, true, (tag, delivery) -> into.add(delivery), tag -> {});
+    return queue;
+  }
+
   /**
    * RabbitMQ's RPC tutorial client as written (pika, amqplib, Spring AMQP's AsyncRabbitTemplate
    * alike): a correlation id and a reply queue, no message id — it gets its correlation id back.
@@ -270,9 +278,8 @@ class RabbitWireContractIT {
   @Test
   void theRpcTutorialsClientGetsItsCorrelationIdBack() throws Exception {
     serveTickets();
-    String replyQueue = channel.queueDeclare().getQueue();
     BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(4);
-    channel.basicConsume(replyQueue, true, (tag, delivery) -> replies.add(delivery), tag -> {});
+    String replyQueue = serverNamedReplyQueue(replies);
 
     channel.basicPublish(
         "",
@@ -304,9 +311,8 @@ class RabbitWireContractIT {
           calls.incrementAndGet();
           return new TicketCreated("t-" + c.orderId());
         });
-    String replyQueue = channel.queueDeclare().getQueue(); // amq.gen-…, exclusive, auto-delete
     BlockingQueue<com.rabbitmq.client.Delivery> replies = new ArrayBlockingQueue<>(4);
-    channel.basicConsume(replyQueue, true, (tag, delivery) -> replies.add(delivery), tag -> {});
+    String replyQueue = serverNamedReplyQueue(replies);
 
     channel.basicPublish(
         "",
