@@ -1,5 +1,6 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.message.Headers;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -297,28 +298,28 @@ final class StompFrameReader {
             "correlation-id",
             "reply-to",
             "type",
-            "app-id",
-            "amqp-message-id",
+            Dialect.RabbitMq.APP_ID,
+            Dialect.RabbitMq.MESSAGE_ID,
             "message",
             "version",
             "heart-beat",
             "server",
             "session",
             "x-queue-name",
-            "parley-id",
-            "parley-type",
-            "parley-source",
-            "parley-channel",
-            "parley-correlation-id",
-            "parley-causation-id",
-            "parley-reply-to",
-            "parley-reply-token",
-            "parley-deadline",
-            "parley-partition-key",
-            "parley-attempt",
-            "parley-status",
-            "parley-error-code",
-            "parley-error-message");
+            Headers.ID,
+            Headers.TYPE,
+            Headers.SOURCE,
+            Headers.CHANNEL,
+            Headers.CORRELATION_ID,
+            Headers.CAUSATION_ID,
+            Headers.REPLY_TO,
+            Headers.REPLY_TOKEN,
+            Headers.DEADLINE,
+            Headers.PARTITION_KEY,
+            Headers.ATTEMPT,
+            Headers.STATUS,
+            Headers.ERROR_CODE,
+            Headers.ERROR_MESSAGE);
     int longest = names.stream().mapToInt(String::length).max().orElse(0);
     java.util.List<java.util.List<String>> byLength = new java.util.ArrayList<>();
     for (int i = 0; i <= longest; i++) {
