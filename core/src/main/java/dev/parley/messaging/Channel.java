@@ -36,18 +36,21 @@ public final class Channel<T> {
   private final Class<T> payloadType;
   private final String messageType;
   private final Function<? super T, String> partitionKey;
+  private final boolean repliesByCorrelationId;
 
   private Channel(
       String name,
       Kind kind,
       Class<T> payloadType,
       String messageType,
-      Function<? super T, String> partitionKey) {
+      Function<? super T, String> partitionKey,
+      boolean repliesByCorrelationId) {
     this.name = name;
     this.kind = kind;
     this.payloadType = payloadType;
     this.messageType = messageType;
     this.partitionKey = partitionKey;
+    this.repliesByCorrelationId = repliesByCorrelationId;
   }
 
   /** An event (publish/subscribe) channel. */
@@ -67,13 +70,18 @@ public final class Channel<T> {
           "name: '" + name + "' (expected: non-blank, no whitespace, no '::')");
     }
     Objects.requireNonNull(payloadType, "payloadType");
-    return new Channel<>(name, kind, payloadType, payloadType.getSimpleName(), null);
+    return new Channel<>(name, kind, payloadType, payloadType.getSimpleName(), null, false);
   }
 
   /** A partitioned copy of this channel whose partition key is taken from each payload. */
   public Channel<T> withPartitionKey(Function<? super T, String> partitionKey) {
     return new Channel<>(
-        name, kind, payloadType, messageType, Objects.requireNonNull(partitionKey));
+        name,
+        kind,
+        payloadType,
+        messageType,
+        Objects.requireNonNull(partitionKey),
+        repliesByCorrelationId);
   }
 
   /** A copy whose messages carry {@code messageType} as their logical type header. */
@@ -82,7 +90,33 @@ public final class Channel<T> {
       throw new IllegalArgumentException(
           "messageType: '" + messageType + "' (expected: non-blank)");
     }
-    return new Channel<>(name, kind, payloadType, messageType, partitionKey);
+    return new Channel<>(
+        name, kind, payloadType, messageType, partitionKey, repliesByCorrelationId);
+  }
+
+  /**
+   * A copy of this command channel whose requests a responder that does not know Parley can answer:
+   * RabbitMQ's RPC tutorial server (pika, amqplib …), Spring AMQP's {@code @RabbitListener}, a JMS
+   * listener that copies the request's JMSCorrelationID into its reply. Each request then carries,
+   * instead of {@code parley-reply-token}, a correlation id of 128 random bits made for it alone
+   * (native {@code correlation_id} on RabbitMQ, JMSCorrelationID on AMQP 1.0, {@code
+   * correlation-id} on STOMP), and the reply that carries that correlation id answers it. Parley's
+   * own responders answer such requests too.
+   *
+   * <p>What this gives up (docs/guide.md, "Who can answer a request"): the secret that answers a
+   * request is its correlation id, which also travels where the reply token never does — on the
+   * request's dead letter, in logs and traces that record correlation ids — so whoever reads those
+   * while the request waits, and may write to the caller's reply queue, can answer it. That is how
+   * those responders' own clients match replies; use it for such responders, not between Parley
+   * services.
+   *
+   * @throws IllegalStateException on an event channel (nothing replies to an event)
+   */
+  public Channel<T> withRepliesByCorrelationId() {
+    if (kind != Kind.COMMAND) {
+      throw new IllegalStateException(this + ": replies by correlation id need a command channel");
+    }
+    return new Channel<>(name, kind, payloadType, messageType, partitionKey, true);
   }
 
   public String name() {
@@ -103,6 +137,11 @@ public final class Channel<T> {
    */
   public String messageType() {
     return messageType;
+  }
+
+  /** Whether requests on this channel are matched to replies by a correlation id alone. */
+  public boolean repliesByCorrelationId() {
+    return repliesByCorrelationId;
   }
 
   public boolean isPartitioned() {

@@ -176,20 +176,32 @@ final class DefaultMessaging implements Messaging {
     Message.Builder draft =
         draft(channel, command)
             .header(Headers.REPLY_TO, replyQueue)
-            .header(Headers.REPLY_TOKEN, token)
+            // A foreign responder echoes a correlation id, not Parley's token (Channel's javadoc).
+            .header(
+                channel.repliesByCorrelationId() ? Headers.CORRELATION_ID : Headers.REPLY_TOKEN,
+                token)
             .header(Headers.DEADLINE, Long.toString(deadline));
     if (authorization != null) {
       draft.header(Headers.AUTHORIZATION, authorization);
     }
     Message message = draft.build();
-    CompletableFuture<R> reply = replies.register(message.id(), token, replyType, timeoutMillis);
+    // The key a reply's correlation id names: the request's id, or the token it carries as its own
+    // correlation id (answered by whoever echoes that; no token to check then).
+    String key = channel.repliesByCorrelationId() ? token : message.id();
+    CompletableFuture<R> reply =
+        replies.register(
+            key,
+            message.id(),
+            channel.repliesByCorrelationId() ? null : token,
+            replyType,
+            timeoutMillis);
     // Confirmed by its reply, not by the broker (SendOptions.REQUEST): the send fails only when the
     // transport cannot write it, and a request the broker lost times out like an unanswered one.
     sendTracked(new Destination.Queue(channel.name()), message, SendOptions.REQUEST)
         .whenComplete(
             (sent, failure) -> {
               if (failure != null) {
-                replies.fail(message.id(), unwrap(failure));
+                replies.fail(key, unwrap(failure));
               }
             });
     return reply.copy();

@@ -53,39 +53,48 @@ final class ReplyRouter implements DeliveryHandler {
   }
 
   /**
-   * Registers a request; its future fails when {@code timeoutMillis} pass without a reply (up to
-   * one {@link DeadlineTimer} tick later). The timeout goes on the shared ticking timer, not on a
-   * scheduled executor: scheduling and cancelling there wake its thread on every request. A reply
-   * arriving after the deadline fails the request all the same, also when the timer has not run yet
-   * (a tick late, or its thread waiting for a CPU on a busy machine).
+   * Registers a request under the correlation id its reply will carry; its future fails when {@code
+   * timeoutMillis} pass without a reply (up to one {@link DeadlineTimer} tick later). With a {@code
+   * token} only a reply that carries it answers; without one ({@code null}: the key is itself a
+   * secret made for this request, Channel#withRepliesByCorrelationId) the key alone does. The
+   * timeout goes on the shared ticking timer, not on a scheduled executor: scheduling and
+   * cancelling there wake its thread on every request. A reply arriving after the deadline fails
+   * the request all the same, also when the timer has not run yet (a tick late, or its thread
+   * waiting for a CPU on a busy machine).
    */
   <R> CompletableFuture<R> register(
-      String requestId, String token, Class<R> replyType, long timeoutMillis) {
+      String key, String requestId, String token, Class<R> replyType, long timeoutMillis) {
     CompletableFuture<R> future = new CompletableFuture<>();
     long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     Pending<R> entry =
-        new Pending<>(future, token, replyType, timeoutMillis, nanoTime.getAsLong() + timeoutNanos);
-    pending.put(requestId, entry);
+        new Pending<>(
+            future,
+            requestId,
+            token,
+            replyType,
+            timeoutMillis,
+            nanoTime.getAsLong() + timeoutNanos);
+    pending.put(key, entry);
     entry.timeout =
         DeadlineTimer.SHARED.schedule(
             () -> {
-              if (pending.remove(requestId, entry)) {
-                expire(requestId, entry);
+              if (pending.remove(key, entry)) {
+                expire(entry);
               }
             },
             timeoutNanos);
     return future;
   }
 
-  private static void expire(String requestId, Pending<?> entry) {
+  private static void expire(Pending<?> entry) {
     entry.future.completeExceptionally(
         new DeadlineExceededException(
-            "no reply to request " + requestId + " within " + entry.timeoutMillis + " ms"));
+            "no reply to request " + entry.requestId + " within " + entry.timeoutMillis + " ms"));
   }
 
   /** Fails a request whose send failed. */
-  void fail(String requestId, Throwable cause) {
-    Pending<?> entry = pending.remove(requestId);
+  void fail(String key, Throwable cause) {
+    Pending<?> entry = pending.remove(key);
     if (entry != null) {
       entry.cancelTimeout();
       entry.future.completeExceptionally(cause);
@@ -144,7 +153,7 @@ final class ReplyRouter implements DeliveryHandler {
     if (nanoTime.getAsLong() - entry.dueNanos >= 0) {
       // Past its deadline: late, as if the timer had failed the request first.
       counters.lateReplies.increment();
-      expire(correlationId, entry);
+      expire(entry);
       return;
     }
     entry.complete(reply, codecs);
@@ -159,6 +168,7 @@ final class ReplyRouter implements DeliveryHandler {
 
   private static final class Pending<R> {
     final CompletableFuture<R> future;
+    final String requestId;
     final byte[] token;
     final Class<R> replyType;
     final long timeoutMillis;
@@ -167,21 +177,27 @@ final class ReplyRouter implements DeliveryHandler {
 
     Pending(
         CompletableFuture<R> future,
+        String requestId,
         String token,
         Class<R> replyType,
         long timeoutMillis,
         long dueNanos) {
       this.future = future;
-      this.token = token.getBytes(StandardCharsets.US_ASCII);
+      this.requestId = requestId;
+      this.token = token == null ? null : token.getBytes(StandardCharsets.US_ASCII);
       this.replyType = replyType;
       this.timeoutMillis = timeoutMillis;
       this.dueNanos = dueNanos;
     }
 
-    /** Compared in constant time: the time taken says nothing about the token. */
+    /**
+     * Compared in constant time: the time taken says nothing about the token. Without a token the
+     * correlation id that found this entry was the secret.
+     */
     boolean isAnsweredBy(String replyToken) {
-      return replyToken != null
-          && MessageDigest.isEqual(token, replyToken.getBytes(StandardCharsets.US_ASCII));
+      return token == null
+          || replyToken != null
+              && MessageDigest.isEqual(token, replyToken.getBytes(StandardCharsets.US_ASCII));
     }
 
     void cancelTimeout() {

@@ -43,4 +43,21 @@ class ChannelTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("partition key");
   }
+
+  @Test
+  void repliesByCorrelationIdAreForCommandChannelsAndSurviveTheOtherCopies() {
+    Channel<Order> channel =
+        Channel.command("c", Order.class)
+            .withRepliesByCorrelationId()
+            .withMessageType("shop.Order")
+            .withPartitionKey(Order::id);
+
+    assertThat(channel.repliesByCorrelationId()).isTrue();
+    assertThat(channel.isPartitioned()).isTrue();
+    assertThat(channel.messageType()).isEqualTo("shop.Order");
+    assertThat(Channel.command("c", Order.class).repliesByCorrelationId()).isFalse();
+    assertThatThrownBy(() -> Channel.event("e", Order.class).withRepliesByCorrelationId())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("command channel");
+  }
 }

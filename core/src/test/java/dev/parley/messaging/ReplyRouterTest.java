@@ -35,7 +35,7 @@ class ReplyRouterTest {
   @Test
   void aReplyInTimeCompletesItsRequest() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-1", token, String.class, 10_000);
+    CompletableFuture<String> call = router.register("r-1", "r-1", token, String.class, 10_000);
 
     router.onDelivery(reply("r-1", token), settlement());
 
@@ -54,7 +54,7 @@ class ReplyRouterTest {
   @Test
   void aReplyAfterTheDeadlineFailsTheRequestAlsoBeforeTheTimerRuns() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-2", token, String.class, 10_000);
+    CompletableFuture<String> call = router.register("r-2", "r-2", token, String.class, 10_000);
     // The deadline passes by this router's clock; the timer (10 s of real time) has not run.
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000));
 
@@ -73,7 +73,7 @@ class ReplyRouterTest {
   @Test
   void aReplyJustBeforeTheDeadlineCompletesItsRequest() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-3", token, String.class, 10_000);
+    CompletableFuture<String> call = router.register("r-3", "r-3", token, String.class, 10_000);
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000) - 1);
 
     router.onDelivery(reply("r-3", token), settlement());
@@ -82,12 +82,61 @@ class ReplyRouterTest {
     assertThat(counters.lateReplies.sum()).isZero();
   }
 
-  private static Delivery reply(String requestId, String token) {
+  @Test
+  void aReplyWithoutTheTokenIsDroppedAsForgedAndTheRequestKeepsWaiting() {
+    String token = ReplyRouter.newToken();
+    CompletableFuture<String> call = router.register("r-4", "r-4", token, String.class, 10_000);
+
+    router.onDelivery(reply("r-4", null), settlement());
+    router.onDelivery(reply("r-4", ReplyRouter.newToken()), settlement());
+
+    assertThat(call).isNotDone();
+    assertThat(counters.forgedReplies.sum()).isEqualTo(2);
+    router.onDelivery(reply("r-4", token), settlement());
+    assertThat(call).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+  }
+
+  /**
+   * Channel#withRepliesByCorrelationId: the request's own correlation id is the secret a foreign
+   * responder echoes; its reply carries no token, and the request's id is not what finds it.
+   */
+  @Test
+  void aRequestRegisteredByItsCorrelationIdIsAnsweredByThatIdAlone() {
+    String correlation = ReplyRouter.newToken();
+    CompletableFuture<String> call =
+        router.register(correlation, "r-5", null, String.class, 10_000);
+
+    router.onDelivery(reply("r-5", null), settlement()); // its id: no longer a key
+    assertThat(call).isNotDone();
+    assertThat(counters.lateReplies.sum()).isEqualTo(1);
+
+    router.onDelivery(reply(correlation, null), settlement());
+
+    assertThat(call).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+    assertThat(counters.forgedReplies.sum()).isZero();
+    assertThat(router.size()).isZero();
+  }
+
+  @Test
+  void aRequestRegisteredByItsCorrelationIdTimesOutNamingItsIdNotTheSecret() {
+    String correlation = ReplyRouter.newToken();
+    CompletableFuture<String> call = router.register(correlation, "r-6", null, String.class, 1);
+
+    assertThat(call)
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(DeadlineExceededException.class)
+        .withMessageContaining("request r-6 ")
+        .withMessageNotContaining(correlation);
+  }
+
+  private static Delivery reply(String correlationId, String token) {
+    Message.Builder b = Message.builder().header(Headers.CORRELATION_ID, correlationId);
+    if (token != null) {
+      b.header(Headers.REPLY_TOKEN, token);
+    }
     Message reply =
-        Message.builder()
-            .header(Headers.CORRELATION_ID, requestId)
-            .header(Headers.REPLY_TOKEN, token)
-            .header(Headers.CONTENT_TYPE, "text/plain")
+        b.header(Headers.CONTENT_TYPE, "text/plain")
             .payload("soup".getBytes(StandardCharsets.UTF_8))
             .build();
     return new Delivery(reply, REPLIES, 1);

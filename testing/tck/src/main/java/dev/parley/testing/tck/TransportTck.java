@@ -975,6 +975,65 @@ public abstract class TransportTck {
     assertThat(request.headers()).containsKey(Headers.REPLY_TOKEN);
   }
 
+  /**
+   * A responder that knows nothing of Parley (RabbitMQ's RPC tutorial server, Spring's
+   * {@code @RabbitListener}, a JMS listener) answers with the request's correlation id and no reply
+   * token. On a channel {@linkplain Channel#withRepliesByCorrelationId() with replies by
+   * correlation id} that answers the call; Parley's own responder answers such a channel too.
+   */
+  @Test
+  void aResponderThatEchoesOnlyTheCorrelationIdAnswersAChannelWithRepliesByCorrelationId()
+      throws Exception {
+    Transport foreign = transport();
+    Messaging caller = messaging("orders");
+    Channel<Command> channel =
+        Channel.command(name("commands"), Command.class).withRepliesByCorrelationId();
+    CompletableFuture<Message> seen = new CompletableFuture<>();
+    TransportSubscription responder =
+        foreign.subscribe(
+            new Destination.Queue(channel.name()),
+            new ConsumerSettings(1, 10, false),
+            (d, settlement) -> {
+              Message request = d.message();
+              seen.complete(request);
+              Message answer =
+                  Message.builder()
+                      .header(Headers.CORRELATION_ID, request.headers().get(Headers.CORRELATION_ID))
+                      .header(Headers.CONTENT_TYPE, "application/json")
+                      .payload(
+                          "{\"text\":\"foreign\",\"number\":7}".getBytes(StandardCharsets.UTF_8))
+                      .build();
+              CompletableFuture.runAsync(
+                  () ->
+                      foreign
+                          .send(
+                              new Destination.Queue(request.headers().get(Headers.REPLY_TO)),
+                              answer,
+                              SendOptions.TRANSIENT)
+                          .whenComplete((v, e) -> settlement.ack()));
+            });
+    resources.add(responder);
+
+    CompletableFuture<Reply> reply =
+        caller.request(channel, new Command("pay", 1), Reply.class, Duration.ofSeconds(30));
+
+    assertThat(reply).succeedsWithin(WAIT).isEqualTo(new Reply("foreign", 7));
+    Message request = seen.get(30, TimeUnit.SECONDS);
+    assertThat(request.headers()).doesNotContainKey(Headers.REPLY_TOKEN);
+    assertThat(request.headers().get(Headers.CORRELATION_ID))
+        .hasSize(22) // 128 random bits, URL-safe Base64: made for this request alone
+        .isNotEqualTo(request.id());
+    assertThat(caller.metrics().forgedReplies()).isZero();
+    responder.close();
+
+    Messaging kitchen = messaging("kitchen");
+    kitchen.serve(
+        channel, (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text(), 2));
+    assertThat(caller.request(channel, new Command("soup", 1), Reply.class, Duration.ofSeconds(30)))
+        .succeedsWithin(WAIT)
+        .isEqualTo(new Reply("soup", 2));
+  }
+
   @Test
   void failureReplyDoesNotCarryTheExceptionText() {
     Messaging caller = messaging("orders");

@@ -196,6 +196,32 @@ class WireContractIT {
   }
 
   /**
+   * A JMS listener that answers with the request's JMSCorrelationID (JMS's correlation-id pattern)
+   * and nothing of Parley's answers a request on a channel with replies by correlation id.
+   */
+  @Test
+  void aJmsListenerThatEchoesTheCorrelationIdAnswersAChannelWithRepliesByCorrelationId()
+      throws Exception {
+    Channel<CreateTicket> channel =
+        Channel.command(prefix + "legacy.rpc", CreateTicket.class).withRepliesByCorrelationId();
+    MessageConsumer commands = session.createConsumer(session.createQueue(prefix + "legacy.rpc"));
+
+    CompletableFuture<TicketCreated> reply =
+        parley.request(
+            channel, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
+    Message request = commands.receive(30_000);
+    assertThat(request.getJMSCorrelationID()).hasSize(22);
+    assertThat(request.getStringProperty("parley-reply-token")).isNull();
+    TextMessage answer = session.createTextMessage("{\"ticketId\":\"t-7\"}");
+    answer.setJMSCorrelationID(request.getJMSCorrelationID());
+    answer.setStringProperty("content-type", "application/json");
+    session.createProducer(request.getJMSReplyTo()).send(answer);
+
+    assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-7"));
+    assertThat(parley.metrics().forgedReplies()).isZero();
+  }
+
+  /**
    * wire.md §1: a request without {@code parley-id} is known by its native message-id — a string as
    * it is, a uuid as its text — never with Qpid's {@code ID:}/{@code AMQP_…:} prefixes, so the
    * caller matches the reply's correlation id against the id it sent.

@@ -419,6 +419,52 @@ class RabbitWireContractIT {
     assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
   }
 
+  /**
+   * RabbitMQ's RPC tutorial server (and Spring AMQP's {@code @RabbitListener}) answers with the
+   * request's correlation_id and nothing of Parley's. Such a reply does not answer a plain
+   * channel's request (it lacks the reply token: dropped as forged) but answers one on a channel
+   * with replies by correlation id, whose requests carry a correlation_id made for them.
+   */
+  @Test
+  void theRpcTutorialsServerAnswersAChannelWithRepliesByCorrelationId() throws Exception {
+    Channel<CreateTicket> plain = Channel.command(prefix + "legacy.rpc", CreateTicket.class);
+    Channel<CreateTicket> correlated = plain.withRepliesByCorrelationId();
+
+    CompletableFuture<TicketCreated> refused =
+        parley.request(plain, new CreateTicket("o-1"), TicketCreated.class, Duration.ofSeconds(30));
+    answerAsTheTutorialServerDoes(poll(prefix + "legacy.rpc"), "t-1");
+    await().atMost(Duration.ofSeconds(30)).until(() -> parley.metrics().forgedReplies() == 1);
+    assertThat(refused).isNotDone();
+
+    CompletableFuture<TicketCreated> reply =
+        parley.request(
+            correlated, new CreateTicket("o-2"), TicketCreated.class, Duration.ofSeconds(30));
+    GetResponse request = poll(prefix + "legacy.rpc");
+    AMQP.BasicProperties props = request.getProps();
+    assertThat(props.getCorrelationId()).hasSize(22).isNotEqualTo(props.getMessageId());
+    assertThat(props.getHeaders()).doesNotContainKey("parley-reply-token");
+    answerAsTheTutorialServerDoes(request, "t-2");
+
+    assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-2"));
+    assertThat(parley.metrics().forgedReplies()).isEqualTo(1);
+  }
+
+  /** The tutorial's on_request, with a JSON body: the request's correlation id, else its id. */
+  private void answerAsTheTutorialServerDoes(GetResponse request, String ticketId)
+      throws Exception {
+    AMQP.BasicProperties props = request.getProps();
+    String correlation =
+        props.getCorrelationId() != null ? props.getCorrelationId() : props.getMessageId();
+    channel.basicPublish(
+        "",
+        props.getReplyTo(),
+        new AMQP.BasicProperties.Builder()
+            .correlationId(correlation)
+            .contentType("application/json")
+            .build(),
+        ("{\"ticketId\":\"" + ticketId + "\"}").getBytes(StandardCharsets.UTF_8));
+  }
+
   @Test
   void foreignClientReadsDeadLetters() throws Exception {
     Channel<OrderCreated> events = Channel.event(prefix + "order.events", OrderCreated.class);

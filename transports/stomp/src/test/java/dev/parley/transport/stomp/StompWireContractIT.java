@@ -221,6 +221,34 @@ class StompWireContractIT {
 
       assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
     }
+
+    /**
+     * A STOMP responder that knows nothing of Parley answers with the request's {@code
+     * correlation-id} (and its body's content type) on a channel with replies by correlation id.
+     */
+    @Test
+    void aResponderThatEchoesTheCorrelationIdAnswersAChannelWithRepliesByCorrelationId()
+        throws IOException {
+      connect();
+      Channel<CreateTicket> commands =
+          Channel.command(prefix + "legacy.rpc", CreateTicket.class).withRepliesByCorrelationId();
+      raw.subscribe("c", subscribeQueue(prefix + "legacy.rpc"));
+
+      var reply =
+          parley.request(
+              commands, new CreateTicket("o-8"), TicketCreated.class, Duration.ofSeconds(30));
+      RawStomp.Frame request = raw.next("MESSAGE");
+      raw.ack(request);
+      assertThat(request.headers().get("correlation-id")).hasSize(22);
+      assertThat(request.headers()).doesNotContainKey("parley-reply-token");
+      Map<String, String> h = answer(request.headers().get("parley-reply-to"));
+      h.put("correlation-id", request.headers().get("correlation-id"));
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"ticketId\":\"t-88\"}");
+
+      assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-88"));
+      assertThat(parley.metrics().forgedReplies()).isZero();
+    }
   }
 
   @Nested
