@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -195,18 +196,25 @@ class StompWireContractIT {
       raw.ack(reply);
     }
 
-    @Test
-    void foreignClientAnswersParleyRequests() throws IOException {
-      connect();
-      Channel<CreateTicket> commands =
-          Channel.command(prefix + "kitchen.commands", CreateTicket.class);
-      raw.subscribe("c", subscribeQueue(prefix + "kitchen.commands"));
+    record Taken(CompletableFuture<TicketCreated> reply, RawStomp.Frame request) {}
 
-      var reply =
+    /** A Parley request on {@code commands}, taken (and acknowledged) by the raw client. */
+    Taken takenByTheRawClient(Channel<CreateTicket> commands) throws IOException {
+      raw.subscribe("c", subscribeQueue(commands.name()));
+      CompletableFuture<TicketCreated> reply =
           parley.request(
               commands, new CreateTicket("o-7"), TicketCreated.class, Duration.ofSeconds(30));
       RawStomp.Frame request = raw.next("MESSAGE");
       raw.ack(request);
+      return new Taken(reply, request);
+    }
+
+    @Test
+    void foreignClientAnswersParleyRequests() throws IOException {
+      connect();
+      Taken taken =
+          takenByTheRawClient(Channel.command(prefix + "kitchen.commands", CreateTicket.class));
+      RawStomp.Frame request = taken.request();
       assertThat(request.headers().get("parley-reply-to"))
           .startsWith("parley.reply.kitchen-service.");
       // Its reply confirms a request: it was sent without a receipt, which RabbitMQ's plugin would
@@ -219,7 +227,9 @@ class StompWireContractIT {
       h.put("content-type", "application/json");
       raw.sendWithReceipt(h, "{\"ticketId\":\"t-77\"}");
 
-      assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-77"));
+      assertThat(taken.reply())
+          .succeedsWithin(Duration.ofSeconds(30))
+          .isEqualTo(new TicketCreated("t-77"));
     }
 
     /**
@@ -230,15 +240,11 @@ class StompWireContractIT {
     void aResponderThatEchoesTheCorrelationIdAnswersAChannelWithRepliesByCorrelationId()
         throws IOException {
       connect();
-      Channel<CreateTicket> commands =
-          Channel.command(prefix + "legacy.rpc", CreateTicket.class).withRepliesByCorrelationId();
-      raw.subscribe("c", subscribeQueue(prefix + "legacy.rpc"));
-
-      var reply =
-          parley.request(
-              commands, new CreateTicket("o-8"), TicketCreated.class, Duration.ofSeconds(30));
-      RawStomp.Frame request = raw.next("MESSAGE");
-      raw.ack(request);
+      Taken taken =
+          takenByTheRawClient(
+              Channel.command(prefix + "legacy.rpc", CreateTicket.class)
+                  .withRepliesByCorrelationId());
+      RawStomp.Frame request = taken.request();
       assertThat(request.headers().get("correlation-id")).hasSize(22);
       assertThat(request.headers()).doesNotContainKey("parley-reply-token");
       Map<String, String> h = answer(request.headers().get("parley-reply-to"));
@@ -246,7 +252,9 @@ class StompWireContractIT {
       h.put("content-type", "application/json");
       raw.sendWithReceipt(h, "{\"ticketId\":\"t-88\"}");
 
-      assertThat(reply).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(new TicketCreated("t-88"));
+      assertThat(taken.reply())
+          .succeedsWithin(Duration.ofSeconds(30))
+          .isEqualTo(new TicketCreated("t-88"));
       assertThat(parley.metrics().forgedReplies()).isZero();
     }
   }
