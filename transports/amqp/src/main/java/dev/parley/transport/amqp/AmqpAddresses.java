@@ -33,4 +33,22 @@ final class AmqpAddresses {
         ? session.createQueue(address(destination))
         : session.createTopic(address(destination));
   }
+
+  /**
+   * Whether {@code queue} is named as Artemis names a temporary queue: a version-1 (time-based)
+   * UUID in lower-case canonical form, {@code xxxxxxxx-xxxx-1xxx-xxxx-xxxxxxxxxxxx}.
+   */
+  static boolean isTemporaryQueueName(String queue) {
+    if (queue.length() != 36 || queue.charAt(14) != '1') {
+      return false;
+    }
+    for (int i = 0; i < 36; i++) {
+      char c = queue.charAt(i);
+      boolean dash = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

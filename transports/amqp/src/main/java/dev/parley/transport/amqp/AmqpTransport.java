@@ -46,6 +46,7 @@ public interface AmqpTransport extends Transport {
     int maxPendingSends = 10_000;
     Duration closeTimeout = Duration.ofSeconds(10);
     Duration requestTimeout = Duration.ofSeconds(10);
+    boolean answerTemporaryQueues;
     AutoCloseable onClose;
 
     private Builder(URI brokerUri) {
@@ -123,6 +124,22 @@ public interface AmqpTransport extends Transport {
      */
     public Builder requestTimeout(Duration requestTimeout) {
       this.requestTimeout = Durations.positive(requestTimeout, "requestTimeout");
+      return this;
+    }
+
+    /**
+     * Whether a responder answers requests whose reply address is one of Artemis's temporary queues
+     * — JMS's own request/reply: a {@code TemporaryQueue} as JMSReplyTo ({@code QueueRequestor},
+     * Spring's {@code JmsTemplate.sendAndReceive}, Camel's InOut), whose name the broker makes up
+     * (a version-1 UUID such as {@code 8d8bf312-f121-11f1-9aac-02fc00000001}). Default {@code
+     * false}: unlike RabbitMQ's {@code amq.gen-} names, Artemis does not keep those names to
+     * itself, so a queue another service declared under such a name could be made the target of a
+     * reply (RELIABILITY.md S6; a request naming any other queue is dead-lettered with {@code
+     * parley.reply_to.not_allowed}). Turn it on where JMS clients call this service and no queue of
+     * yours is named like one.
+     */
+    public Builder answerTemporaryQueues(boolean answer) {
+      this.answerTemporaryQueues = answer;
       return this;
     }
 

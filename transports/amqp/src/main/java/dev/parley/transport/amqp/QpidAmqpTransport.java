@@ -61,6 +61,7 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   private final int maxPendingSends;
   private final Duration closeTimeout;
+  private final boolean answerTemporaryQueues;
   private final AutoCloseable onClose;
   private final Connection connection;
   private final ExecutorService sendThread;
@@ -92,6 +93,7 @@ final class QpidAmqpTransport implements AmqpTransport {
     this.sendTimeout = b.sendTimeout;
     this.maxPendingSends = b.maxPendingSends;
     this.closeTimeout = b.closeTimeout;
+    this.answerTemporaryQueues = b.answerTemporaryQueues;
     this.onClose = b.onClose;
     int instance = INSTANCES.incrementAndGet();
     this.sendThread =
@@ -145,6 +147,15 @@ final class QpidAmqpTransport implements AmqpTransport {
   @Override
   public String name() {
     return "amqp";
+  }
+
+  /**
+   * Artemis's temporary queues, when the builder said so ({@link
+   * AmqpTransport.Builder#answerTemporaryQueues}).
+   */
+  @Override
+  public boolean isNativeReplyAddress(String queue) {
+    return answerTemporaryQueues && AmqpAddresses.isTemporaryQueueName(queue);
   }
 
   /** {@code C::C.G} for a group queue: on Artemis only the fully qualified name reaches it. */

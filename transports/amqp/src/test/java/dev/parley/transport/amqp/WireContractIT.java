@@ -255,6 +255,73 @@ class WireContractIT {
     }
   }
 
+  /**
+   * JMS's own request/reply, {@code QueueRequestor} (as Spring's {@code JmsTemplate.sendAndReceive}
+   * does it): a temporary queue as JMSReplyTo, named by the broker. By default a Parley responder
+   * does not answer it (Artemis does not keep those names to itself, RELIABILITY.md S6): the
+   * request is dead-lettered once with {@code parley.reply_to.not_allowed}. A transport built with
+   * {@code answerTemporaryQueues(true)} answers it.
+   */
+  @Test
+  void aJmsQueueRequestorIsAnsweredWhereTheTransportAnswersTemporaryQueues() throws Exception {
+    serveTickets();
+    try (jakarta.jms.QueueConnection jms =
+        new JmsConnectionFactory(broker.amqpUri() + "?jms.validatePropertyNames=false")
+            .createQueueConnection()) {
+      jms.start();
+      jakarta.jms.QueueSession s = jms.createQueueSession(false, Session.AUTO_ACKNOWLEDGE);
+      jakarta.jms.TemporaryQueue temp = s.createTemporaryQueue();
+      assertThat(AmqpAddresses.isTemporaryQueueName(temp.getQueueName())).isTrue();
+      MessageConsumer replies = s.createConsumer(temp);
+      TextMessage refused = s.createTextMessage("{\"orderId\":\"o-1\"}");
+      refused.setStringProperty("content-type", "application/json");
+      refused.setJMSReplyTo(temp);
+      s.createProducer(s.createQueue(prefix + "kitchen.commands")).send(refused);
+      Message deadLetter =
+          session
+              .createConsumer(session.createQueue(prefix + "kitchen.commands.dlq"))
+              .receive(30_000);
+      assertThat(deadLetter).isNotNull();
+      assertThat(deadLetter.getStringProperty("parley-error-code"))
+          .isEqualTo("parley.reply_to.not_allowed");
+      assertThat(replies.receiveNoWait()).isNull();
+
+      try (AmqpTransport answering =
+              AmqpTransport.builder(broker.amqpUri()).answerTemporaryQueues(true).build();
+          Messaging kitchen =
+              Messaging.builder()
+                  .service("kitchen-service")
+                  .transport(answering)
+                  .codecs(Codecs.of(JsonCodec.of()))
+                  .build()) {
+        parley.close(); // the default responder leaves the queue to this one
+        kitchen.serve(
+            Channel.command(prefix + "kitchen.commands", CreateTicket.class),
+            (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
+                new TicketCreated("t-" + c.orderId()));
+        jakarta.jms.QueueRequestor requestor =
+            new jakarta.jms.QueueRequestor(s, s.createQueue(prefix + "kitchen.commands"));
+        TextMessage request = s.createTextMessage("{\"orderId\":\"o-2\"}");
+        request.setStringProperty("content-type", "application/json");
+        CompletableFuture<Message> reply =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return requestor.request(request); // waits without a timeout of its own
+                  } catch (jakarta.jms.JMSException e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+
+        assertThat(reply).succeedsWithin(Duration.ofSeconds(30));
+        BytesMessage answer = (BytesMessage) reply.join();
+        byte[] body = new byte[(int) answer.getBodyLength()];
+        answer.readBytes(body);
+        assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"ticketId\":\"t-o-2\"}");
+      }
+    }
+  }
+
   /** JMS's correlation-id pattern: the requester sets a correlation id and matches by it. */
   @Test
   void aForeignCallersOwnCorrelationIdComesBack() throws Exception {
