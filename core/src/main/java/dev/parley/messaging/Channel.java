@@ -37,6 +37,7 @@ public final class Channel<T> {
   private final String messageType;
   private final Function<? super T, String> partitionKey;
   private final boolean repliesByCorrelationId;
+  private final String defaultContentType;
 
   private Channel(
       String name,
@@ -44,13 +45,15 @@ public final class Channel<T> {
       Class<T> payloadType,
       String messageType,
       Function<? super T, String> partitionKey,
-      boolean repliesByCorrelationId) {
+      boolean repliesByCorrelationId,
+      String defaultContentType) {
     this.name = name;
     this.kind = kind;
     this.payloadType = payloadType;
     this.messageType = messageType;
     this.partitionKey = partitionKey;
     this.repliesByCorrelationId = repliesByCorrelationId;
+    this.defaultContentType = defaultContentType;
   }
 
   /** An event (publish/subscribe) channel. */
@@ -70,7 +73,7 @@ public final class Channel<T> {
           "name: '" + name + "' (expected: non-blank, no whitespace, no '::')");
     }
     Objects.requireNonNull(payloadType, "payloadType");
-    return new Channel<>(name, kind, payloadType, payloadType.getSimpleName(), null, false);
+    return new Channel<>(name, kind, payloadType, payloadType.getSimpleName(), null, false, null);
   }
 
   /** A partitioned copy of this channel whose partition key is taken from each payload. */
@@ -81,7 +84,8 @@ public final class Channel<T> {
         payloadType,
         messageType,
         Objects.requireNonNull(partitionKey),
-        repliesByCorrelationId);
+        repliesByCorrelationId,
+        defaultContentType);
   }
 
   /** A copy whose messages carry {@code messageType} as their logical type header. */
@@ -91,7 +95,13 @@ public final class Channel<T> {
           "messageType: '" + messageType + "' (expected: non-blank)");
     }
     return new Channel<>(
-        name, kind, payloadType, messageType, partitionKey, repliesByCorrelationId);
+        name,
+        kind,
+        payloadType,
+        messageType,
+        partitionKey,
+        repliesByCorrelationId,
+        defaultContentType);
   }
 
   /**
@@ -116,7 +126,28 @@ public final class Channel<T> {
     if (kind != Kind.COMMAND) {
       throw new IllegalStateException(this + ": replies by correlation id need a command channel");
     }
-    return new Channel<>(name, kind, payloadType, messageType, partitionKey, true);
+    return new Channel<>(
+        name, kind, payloadType, messageType, partitionKey, true, defaultContentType);
+  }
+
+  /**
+   * A copy whose messages that carry no {@code content-type} are read as {@code contentType}, as a
+   * Spring Cloud Stream binding's content type does: for senders that write none (a raw client,
+   * Spring JMS's JSON converter, RabbitMQ's RPC tutorial server answering a request on this
+   * channel). It applies to what Parley receives on the channel — its events or commands, and the
+   * replies to requests sent on it; a message that names another content type is read as that one,
+   * and Parley always names the content type of what it sends. Without it such a message is
+   * dead-lettered (a reply fails its call) with {@code parley.codec.missing_content_type}.
+   * Subscribing, serving or requesting fails at once when no codec reads {@code contentType} into
+   * the payload (or reply) type.
+   */
+  public Channel<T> withDefaultContentType(String contentType) {
+    if (contentType == null || contentType.isBlank()) {
+      throw new IllegalArgumentException(
+          "contentType: '" + contentType + "' (expected: a content type such as application/json)");
+    }
+    return new Channel<>(
+        name, kind, payloadType, messageType, partitionKey, repliesByCorrelationId, contentType);
   }
 
   public String name() {
@@ -137,6 +168,16 @@ public final class Channel<T> {
    */
   public String messageType() {
     return messageType;
+  }
+
+  /** What a message received on this channel without a content type is read as, or null. */
+  public String defaultContentType() {
+    return defaultContentType;
+  }
+
+  /** {@code contentType}, or this channel's default when that is missing or blank. */
+  String contentTypeOr(String contentType) {
+    return contentType == null || contentType.isBlank() ? defaultContentType : contentType;
   }
 
   /** Whether requests on this channel are matched to replies by a correlation id alone. */

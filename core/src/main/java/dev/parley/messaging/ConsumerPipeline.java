@@ -224,7 +224,9 @@ final class ConsumerPipeline<T, R> {
     Message message = inv.delivery.message();
     try {
       inv.codec =
-          codecs.decoderFor(message.headers().get(Headers.CONTENT_TYPE), channel.payloadType());
+          codecs.decoderFor(
+              channel.contentTypeOr(message.headers().get(Headers.CONTENT_TYPE)),
+              channel.payloadType());
       inv.payload = inv.codec.decode(Payloads.shared(message), channel.payloadType());
     } catch (BadInputException e) {
       return done(deadLetter(inv.delivery, e, 1));
@@ -662,7 +664,8 @@ final class ConsumerPipeline<T, R> {
     // request's id: the request/reply convention of AMQP 0-9-1 clients (RabbitMQ's RPC tutorial,
     // Spring AMQP's AsyncRabbitTemplate) and of JMS (the correlation-id pattern), which match a
     // reply by the correlation id they set; Spring's listener adapters answer the same way. A
-    // Parley caller sets none and matches by its request's id (wire.md section 3).
+    // Parley caller sets none and matches by its request's id (wire.md section 3), but on a channel
+    // with replies by correlation id, whose requests carry one made for each.
     Message.Builder reply =
         Message.builder()
             .header(

@@ -2,6 +2,7 @@ package dev.parley.messaging;
 
 import dev.parley.codec.Codec;
 import dev.parley.codec.Codecs;
+import dev.parley.error.BadInputException;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
@@ -155,6 +156,7 @@ final class DefaultMessaging implements Messaging {
       Channel<C> channel, C command, Class<R> replyType, Duration timeout, String authorization) {
     requireKind(channel, Channel.Kind.COMMAND);
     Objects.requireNonNull(replyType, "replyType");
+    requireDefaultDecodable(channel, replyType);
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
     }
@@ -194,6 +196,7 @@ final class DefaultMessaging implements Messaging {
             message.id(),
             channel.repliesByCorrelationId() ? null : token,
             replyType,
+            channel,
             timeoutMillis);
     // Confirmed by its reply, not by the broker (SendOptions.REQUEST): the send fails only when the
     // transport cannot write it, and a request the broker lost times out like an unanswered one.
@@ -324,6 +327,20 @@ final class DefaultMessaging implements Messaging {
     return handle;
   }
 
+  /** A channel's default content type must be one a codec reads into {@code type}. */
+  private void requireDefaultDecodable(Channel<?> channel, Class<?> type) {
+    String contentType = channel.defaultContentType();
+    if (contentType != null) {
+      try {
+        codecs.decoderFor(contentType, type);
+      } catch (BadInputException e) {
+        throw new IllegalArgumentException(
+            channel + ": no codec reads its default content type " + contentType + " into " + type,
+            e);
+      }
+    }
+  }
+
   private <T, R> Subscription start(
       Channel<T> channel,
       Destination source,
@@ -332,6 +349,7 @@ final class DefaultMessaging implements Messaging {
       SubscriptionOptions options) {
     Objects.requireNonNull(options, "options");
     ensureOpen();
+    requireDefaultDecodable(channel, channel.payloadType());
     String name = channel.name() + (group.equals(channel.name()) ? "" : "/" + group);
     ExecutorService pool = handler.blocking() ? handlerPool(name, options.concurrency()) : null;
     Executor executor = pool != null ? pool : Runnable::run;

@@ -56,14 +56,20 @@ final class ReplyRouter implements DeliveryHandler {
    * Registers a request under the correlation id its reply will carry; its future fails when {@code
    * timeoutMillis} pass without a reply (up to one {@link DeadlineTimer} tick later). With a {@code
    * token} only a reply that carries it answers; without one ({@code null}: the key is itself a
-   * secret made for this request, Channel#withRepliesByCorrelationId) the key alone does. The
+   * secret made for this request, Channel#withRepliesByCorrelationId) the key alone does. A reply
+   * without a content type is read as the request's {@code channel} says (its default, if any). The
    * timeout goes on the shared ticking timer, not on a scheduled executor: scheduling and
    * cancelling there wake its thread on every request. A reply arriving after the deadline fails
    * the request all the same, also when the timer has not run yet (a tick late, or its thread
    * waiting for a CPU on a busy machine).
    */
   <R> CompletableFuture<R> register(
-      String key, String requestId, String token, Class<R> replyType, long timeoutMillis) {
+      String key,
+      String requestId,
+      String token,
+      Class<R> replyType,
+      Channel<?> channel,
+      long timeoutMillis) {
     CompletableFuture<R> future = new CompletableFuture<>();
     long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     Pending<R> entry =
@@ -72,6 +78,7 @@ final class ReplyRouter implements DeliveryHandler {
             requestId,
             token,
             replyType,
+            channel,
             timeoutMillis,
             nanoTime.getAsLong() + timeoutNanos);
     pending.put(key, entry);
@@ -171,6 +178,7 @@ final class ReplyRouter implements DeliveryHandler {
     final String requestId;
     final byte[] token;
     final Class<R> replyType;
+    final Channel<?> channel;
     final long timeoutMillis;
     final long dueNanos;
     volatile DeadlineTimer.Task timeout;
@@ -180,12 +188,14 @@ final class ReplyRouter implements DeliveryHandler {
         String requestId,
         String token,
         Class<R> replyType,
+        Channel<?> channel,
         long timeoutMillis,
         long dueNanos) {
       this.future = future;
       this.requestId = requestId;
       this.token = token == null ? null : token.getBytes(StandardCharsets.US_ASCII);
       this.replyType = replyType;
+      this.channel = channel;
       this.timeoutMillis = timeoutMillis;
       this.dueNanos = dueNanos;
     }
@@ -222,7 +232,8 @@ final class ReplyRouter implements DeliveryHandler {
       try {
         future.complete(
             codecs
-                .decoderFor(reply.headers().get(Headers.CONTENT_TYPE), replyType)
+                .decoderFor(
+                    channel.contentTypeOr(reply.headers().get(Headers.CONTENT_TYPE)), replyType)
                 .decode(Payloads.shared(reply), replyType));
       } catch (BadInputException e) {
         future.completeExceptionally(e);

@@ -60,4 +60,22 @@ class ChannelTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("command channel");
   }
+
+  @Test
+  void aDefaultContentTypeStandsInForAMissingOrBlankOneAndSurvivesTheOtherCopies() {
+    Channel<Order> channel =
+        Channel.command("c", Order.class)
+            .withDefaultContentType("application/json")
+            .withRepliesByCorrelationId()
+            .withPartitionKey(Order::id)
+            .withMessageType("shop.Order");
+
+    assertThat(channel.defaultContentType()).isEqualTo("application/json");
+    assertThat(channel.contentTypeOr(null)).isEqualTo("application/json");
+    assertThat(channel.contentTypeOr(" ")).isEqualTo("application/json");
+    assertThat(channel.contentTypeOr("application/xml")).isEqualTo("application/xml");
+    assertThat(Channel.command("c", Order.class).contentTypeOr(null)).isNull();
+    assertThatThrownBy(() -> Channel.command("c", Order.class).withDefaultContentType(" "))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

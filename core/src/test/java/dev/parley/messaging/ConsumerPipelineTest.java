@@ -249,6 +249,31 @@ class ConsumerPipelineTest {
   }
 
   @Test
+  void aMessageWithoutAContentTypeIsReadAsTheChannelsDefault() {
+    List<String> handled = new ArrayList<>();
+    Pipe pipeline =
+        pipeline(
+            EVENTS.withDefaultContentType("text/plain"),
+            Redelivery.defaults(),
+            (p, ctx) -> {
+              handled.add(p);
+              return null;
+            });
+    Message noType = Message.builder().payload("soup".getBytes(StandardCharsets.UTF_8)).build();
+    Message blank = message("stew").header(Headers.CONTENT_TYPE, " ").build();
+    Message named = message("pie").header(Headers.CONTENT_TYPE, "application/json").build();
+
+    pipeline.onDelivery(delivery(noType)).toCompletableFuture().join();
+    pipeline.onDelivery(delivery(blank)).toCompletableFuture().join();
+    pipeline.onDelivery(delivery(named)).toCompletableFuture().join();
+
+    assertThat(handled).containsExactly("soup", "stew");
+    assertThat(transport.sends) // the named type is read as named: no codec for it here
+        .extracting(s -> s.message().headers().get(Headers.ERROR_CODE))
+        .containsExactly(CodecException.UNSUPPORTED_CONTENT_TYPE);
+  }
+
+  @Test
   void partitionedChannelRetriesInPlaceInsteadOfRequeueing() {
     Channel<String> ordered = EVENTS.withPartitionKey(s -> s);
     Pipe pipeline =

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class ReplyRouterTest {
 
   private static final Destination REPLIES = new Destination.Queue("parley.reply.orders.1");
+  private static final Channel<String> PLAIN = Channel.command("kitchen", String.class);
 
   /**
    * The router's clock: requests' deadlines pass when a test says so (the timer keeps real time).
@@ -35,7 +36,8 @@ class ReplyRouterTest {
   @Test
   void aReplyInTimeCompletesItsRequest() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-1", "r-1", token, String.class, 10_000);
+    CompletableFuture<String> call =
+        router.register("r-1", "r-1", token, String.class, PLAIN, 10_000);
 
     router.onDelivery(reply("r-1", token), settlement());
 
@@ -54,7 +56,8 @@ class ReplyRouterTest {
   @Test
   void aReplyAfterTheDeadlineFailsTheRequestAlsoBeforeTheTimerRuns() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-2", "r-2", token, String.class, 10_000);
+    CompletableFuture<String> call =
+        router.register("r-2", "r-2", token, String.class, PLAIN, 10_000);
     // The deadline passes by this router's clock; the timer (10 s of real time) has not run.
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000));
 
@@ -73,7 +76,8 @@ class ReplyRouterTest {
   @Test
   void aReplyJustBeforeTheDeadlineCompletesItsRequest() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-3", "r-3", token, String.class, 10_000);
+    CompletableFuture<String> call =
+        router.register("r-3", "r-3", token, String.class, PLAIN, 10_000);
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000) - 1);
 
     router.onDelivery(reply("r-3", token), settlement());
@@ -85,7 +89,8 @@ class ReplyRouterTest {
   @Test
   void aReplyWithoutTheTokenIsDroppedAsForgedAndTheRequestKeepsWaiting() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register("r-4", "r-4", token, String.class, 10_000);
+    CompletableFuture<String> call =
+        router.register("r-4", "r-4", token, String.class, PLAIN, 10_000);
 
     router.onDelivery(reply("r-4", null), settlement());
     router.onDelivery(reply("r-4", ReplyRouter.newToken()), settlement());
@@ -104,7 +109,7 @@ class ReplyRouterTest {
   void aRequestRegisteredByItsCorrelationIdIsAnsweredByThatIdAlone() {
     String correlation = ReplyRouter.newToken();
     CompletableFuture<String> call =
-        router.register(correlation, "r-5", null, String.class, 10_000);
+        router.register(correlation, "r-5", null, String.class, PLAIN, 10_000);
 
     router.onDelivery(reply("r-5", null), settlement()); // its id: no longer a key
     assertThat(call).isNotDone();
@@ -120,7 +125,8 @@ class ReplyRouterTest {
   @Test
   void aRequestRegisteredByItsCorrelationIdTimesOutNamingItsIdNotTheSecret() {
     String correlation = ReplyRouter.newToken();
-    CompletableFuture<String> call = router.register(correlation, "r-6", null, String.class, 1);
+    CompletableFuture<String> call =
+        router.register(correlation, "r-6", null, String.class, PLAIN, 1);
 
     assertThat(call)
         .failsWithin(Duration.ofSeconds(5))
@@ -128,6 +134,36 @@ class ReplyRouterTest {
         .withCauseInstanceOf(DeadlineExceededException.class)
         .withMessageContaining("request r-6 ")
         .withMessageNotContaining(correlation);
+  }
+
+  @Test
+  void aReplyWithoutAContentTypeIsReadAsTheChannelsDefault() {
+    Channel<String> lenient = PLAIN.withDefaultContentType("text/plain");
+    String token = ReplyRouter.newToken();
+    CompletableFuture<String> strict =
+        router.register("r-7", "r-7", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> read =
+        router.register("r-8", "r-8", token, String.class, lenient, 10_000);
+
+    router.onDelivery(untyped("r-7", token), settlement());
+    router.onDelivery(untyped("r-8", token), settlement());
+
+    assertThat(strict)
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(dev.parley.codec.CodecException.class)
+        .withMessageContaining("content-type");
+    assertThat(read).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+  }
+
+  private static Delivery untyped(String correlationId, String token) {
+    Message reply =
+        Message.builder()
+            .header(Headers.CORRELATION_ID, correlationId)
+            .header(Headers.REPLY_TOKEN, token)
+            .payload("soup".getBytes(StandardCharsets.UTF_8))
+            .build();
+    return new Delivery(reply, REPLIES, 1);
   }
 
   private static Delivery reply(String correlationId, String token) {

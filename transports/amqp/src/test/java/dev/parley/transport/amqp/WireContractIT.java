@@ -104,6 +104,31 @@ class WireContractIT {
     assertThat(byOrder.get("o-2").id()).isEqualTo(text.getJMSMessageID().substring("ID:".length()));
   }
 
+  /**
+   * Spring JMS's JSON converter sends a TextMessage with a {@code _type} property and no content
+   * type: on a channel with a default content type that is what it is read as.
+   */
+  @Test
+  void aTextMessageWithoutAContentTypeIsReadAsTheChannelsDefault() throws Exception {
+    Channel<OrderCreated> channel =
+        Channel.event(prefix + "order.events", OrderCreated.class)
+            .withDefaultContentType("application/json");
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(channel, "kitchen", handler);
+    TextMessage text = session.createTextMessage("{\"orderId\":\"o-3\",\"total\":9}");
+    text.setStringProperty("_type", "com.example.OrderCreated");
+    session.createProducer(session.createTopic(prefix + "order.events")).send(text);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
+    assertThat(handler.payloads()).containsExactly(new OrderCreated("o-3", 9));
+    // A default no codec reads is refused when the channel is used, not at the first message.
+    Channel<OrderCreated> xml = channel.withDefaultContentType("application/xml");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> parley.subscribe(xml, "billing", RecordingHandler.succeeding()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("application/xml");
+  }
+
   @Test
   void foreignClientConsumesWhatParleyPublishes() throws Exception {
     Channel<OrderCreated> channel =

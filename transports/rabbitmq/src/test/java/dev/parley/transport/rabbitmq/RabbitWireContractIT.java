@@ -421,14 +421,16 @@ class RabbitWireContractIT {
 
   /**
    * RabbitMQ's RPC tutorial server (and Spring AMQP's {@code @RabbitListener}) answers with the
-   * request's correlation_id and nothing of Parley's. Such a reply does not answer a plain
-   * channel's request (it lacks the reply token: dropped as forged) but answers one on a channel
-   * with replies by correlation id, whose requests carry a correlation_id made for them.
+   * request's correlation_id and nothing of Parley's (the tutorial not even a content type). Such a
+   * reply does not answer a plain channel's request (it lacks the reply token: dropped as forged)
+   * but answers one on a channel with replies by correlation id, whose requests carry a
+   * correlation_id made for them.
    */
   @Test
   void theRpcTutorialsServerAnswersAChannelWithRepliesByCorrelationId() throws Exception {
     Channel<CreateTicket> plain = Channel.command(prefix + "legacy.rpc", CreateTicket.class);
-    Channel<CreateTicket> correlated = plain.withRepliesByCorrelationId();
+    Channel<CreateTicket> correlated =
+        plain.withRepliesByCorrelationId().withDefaultContentType("application/json");
 
     CompletableFuture<TicketCreated> refused =
         parley.request(plain, new CreateTicket("o-1"), TicketCreated.class, Duration.ofSeconds(30));
@@ -449,7 +451,10 @@ class RabbitWireContractIT {
     assertThat(parley.metrics().forgedReplies()).isEqualTo(1);
   }
 
-  /** The tutorial's on_request, with a JSON body: the request's correlation id, else its id. */
+  /**
+   * The tutorial's on_request with a JSON body: the request's correlation id, else its id, and no
+   * content type (the channel's default reads it).
+   */
   private void answerAsTheTutorialServerDoes(GetResponse request, String ticketId)
       throws Exception {
     AMQP.BasicProperties props = request.getProps();
@@ -458,10 +463,7 @@ class RabbitWireContractIT {
     channel.basicPublish(
         "",
         props.getReplyTo(),
-        new AMQP.BasicProperties.Builder()
-            .correlationId(correlation)
-            .contentType("application/json")
-            .build(),
+        new AMQP.BasicProperties.Builder().correlationId(correlation).build(),
         ("{\"ticketId\":\"" + ticketId + "\"}").getBytes(StandardCharsets.UTF_8));
   }
 
