@@ -394,6 +394,9 @@ final class DefaultMessaging implements Messaging {
             + ": "
             + dispatch
             + (channel.isPartitioned() ? ", per-key order" : "")
+            + (channel.defaultContentType() == null
+                ? ""
+                : ", messages without a content type read as " + channel.defaultContentType())
             + ", prefetch "
             + options.prefetch()
             + "; "

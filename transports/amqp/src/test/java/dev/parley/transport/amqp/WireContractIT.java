@@ -114,7 +114,8 @@ class WireContractIT {
         Channel.event(prefix + "order.events", OrderCreated.class)
             .withDefaultContentType("application/json");
     RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
-    parley.subscribe(channel, "kitchen", handler);
+    assertThat(parley.subscribe(channel, "kitchen", handler).describe())
+        .contains("messages without a content type read as application/json");
     TextMessage text = session.createTextMessage("{\"orderId\":\"o-3\",\"total\":9}");
     text.setStringProperty("_type", "com.example.OrderCreated");
     session.createProducer(session.createTopic(prefix + "order.events")).send(text);
