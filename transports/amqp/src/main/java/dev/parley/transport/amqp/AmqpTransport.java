@@ -137,6 +137,12 @@ public interface AmqpTransport extends Transport {
      * reply (RELIABILITY.md S6; a request naming any other queue is dead-lettered with {@code
      * parley.reply_to.not_allowed}). Turn it on where JMS clients call this service and no queue of
      * yours is named like one.
+     *
+     * <p>A reply to a temporary queue that is gone — its requester gave up and deleted it, as
+     * {@code JmsTemplate.sendAndReceive} does when its receive timeout passes — is not dropped on
+     * Artemis: a broker that auto-creates queues (its default, and the embedded broker's) makes a
+     * durable queue of that name holding the reply, which stays until an operator deletes it. Keep
+     * such callers' timeouts above the responder's time to answer.
      */
     public Builder answerTemporaryQueues(boolean answer) {
       this.answerTemporaryQueues = answer;
