@@ -88,9 +88,10 @@ final class AmqpMessages {
 
   /**
    * Reads a delivered AMQP message as a {@link Delivery}. Foreign clients may omit Parley's
-   * application properties: the native message id, correlation id, reply-to and content type are
-   * used then. Never throws: a message that cannot be read (headers past the limits, a property the
-   * client cannot decode) becomes an unreadable delivery, which the pipeline dead-letters once.
+   * application properties: the native message id, correlation id, reply-to, expiry time (as the
+   * deadline) and content type are used then. Never throws: a message that cannot be read (headers
+   * past the limits, a property the client cannot decode) becomes an unreadable delivery, which the
+   * pipeline dead-letters once.
    */
   static Delivery delivery(jakarta.jms.Message jms, Destination source) {
     Map<String, String> headers = new LinkedHashMap<>();
@@ -123,6 +124,11 @@ final class AmqpMessages {
         String address =
             replyTo instanceof Queue q ? q.getQueueName() : ((Topic) replyTo).getTopicName();
         headers.put(Headers.REPLY_TO, address);
+      }
+      if (!headers.containsKey(Headers.DEADLINE) && jms.getJMSExpiration() > 0) {
+        // A foreign requester's time-to-live (JMSExpiration: properties.absolute-expiry-time, or
+        // header.ttl from its arrival) is its deadline, as Parley's own requests carry theirs.
+        headers.put(Headers.DEADLINE, Long.toString(jms.getJMSExpiration()));
       }
       if (!headers.containsKey(Headers.CONTENT_TYPE)) {
         String nativeType = nativeContentType(jms);

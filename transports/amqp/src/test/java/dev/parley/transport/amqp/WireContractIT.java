@@ -348,6 +348,37 @@ class WireContractIT {
     }
   }
 
+  /**
+   * A JMS requester's time-to-live is its request's deadline when it sends no {@code
+   * parley-deadline}: the handler runs with it as the current deadline, as with a Parley caller's.
+   */
+  @Test
+  void aJmsRequestersTimeToLiveIsItsDeadline() throws Exception {
+    CompletableFuture<java.util.Optional<java.time.Instant>> seen = new CompletableFuture<>();
+    parley.serve(
+        Channel.command(prefix + "kitchen.commands", CreateTicket.class),
+        (CreateTicket c, dev.parley.messaging.MessageContext ctx) -> {
+          seen.complete(
+              dev.parley.policy.Deadline.current().isPresent()
+                  ? ctx.deadline()
+                  : java.util.Optional.empty());
+          return new TicketCreated("t-" + c.orderId());
+        });
+    MessageProducer producer =
+        session.createProducer(session.createQueue(prefix + "kitchen.commands"));
+    producer.setTimeToLive(60_000);
+    TextMessage request = session.createTextMessage("{\"orderId\":\"o-7\"}");
+    request.setStringProperty("content-type", "application/json");
+    request.setJMSReplyTo(session.createQueue(prefix + "my.replies"));
+    producer.send(request);
+
+    java.util.Optional<java.time.Instant> deadline =
+        seen.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(deadline).isPresent();
+    assertThat(deadline.get())
+        .isEqualTo(java.time.Instant.ofEpochMilli(request.getJMSExpiration()));
+  }
+
   /** JMS's correlation-id pattern: the requester sets a correlation id and matches by it. */
   @Test
   void aForeignCallersOwnCorrelationIdComesBack() throws Exception {
