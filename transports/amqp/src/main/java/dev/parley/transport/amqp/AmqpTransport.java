@@ -142,7 +142,9 @@ public interface AmqpTransport extends Transport {
      * {@code JmsTemplate.sendAndReceive} does when its receive timeout passes — is not dropped on
      * Artemis: a broker that auto-creates queues (its default, and the embedded broker's) makes a
      * durable queue of that name holding the reply, which stays until an operator deletes it. Keep
-     * such callers' timeouts above the responder's time to answer.
+     * such callers' timeouts above the responder's time to answer, and give their requests a
+     * time-to-live no longer than that timeout ({@code JmsTemplate}: {@code explicitQosEnabled} and
+     * {@code timeToLive}): it is the request's deadline, after which nothing handles it.
      */
     public Builder answerTemporaryQueues(boolean answer) {
       this.answerTemporaryQueues = answer;
