@@ -654,6 +654,13 @@ final class ConsumerPipeline<T, R> {
     if (replyTo == null) {
       return CompletableFuture.completedFuture(null);
     }
+    if (replyTargets.isNative(replyTo.name()) && isExpired(deadlineOf(request))) {
+      // The broker's own reply address of a caller that has given up: a JMS temporary queue may be
+      // gone, and Artemis would make a durable queue of its name to hold the reply; RabbitMQ drops
+      // it anyway. A Parley caller's reply queue still gets a late reply (counted there as late).
+      log.debug("{}: no reply to {} after the deadline of {}", channel, replyTo, request.id());
+      return CompletableFuture.completedFuture(null);
+    }
     // A reply carries what its caller reads (wire.md section 1): the correlation id, the token
     // and the content type, or the status and the error. The broker parses every header of every
     // message (on STOMP about 3.5 us of its CPU each), so the request's id is not repeated as a
@@ -708,6 +715,16 @@ final class ConsumerPipeline<T, R> {
     counters.expired.increment();
     log.debug("{}: message {} expired before it was handled; dropped", channel, message.id());
     return CompletableFuture.completedFuture(null);
+  }
+
+  /** The deadline of a message that passed the deadline step (so a valid one, or none). */
+  private static Long deadlineOf(Message message) {
+    String deadline = message.headers().get(Headers.DEADLINE);
+    try {
+      return deadline == null ? null : Long.valueOf(deadline);
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   private boolean isExpired(Long deadline) {

@@ -42,8 +42,13 @@ final class ReplyTargets {
     return new ReplyTargets(transport, List.of());
   }
 
+  /** Whether {@code queue} is the broker's own reply mechanism (no allow-list entry needed). */
+  boolean isNative(String queue) {
+    return transport.isNativeReplyAddress(queue);
+  }
+
   boolean allows(String queue) {
-    if (transport.isNativeReplyAddress(queue)) {
+    if (isNative(queue)) {
       return true;
     }
     for (Glob p : compiled) {

@@ -413,6 +413,48 @@ class ConsumerPipelineTest {
     assertThat(reply.options()).isEqualTo(SendOptions.REPLY); // no fsync, nothing declared
   }
 
+  /**
+   * A handler that ends after the request's deadline: the reply still goes to a Parley reply queue
+   * (its caller counts it as late) but not to the broker's own reply address of a caller that has
+   * given up (a JMS temporary queue that may be gone, which Artemis would re-create).
+   */
+  @Test
+  void aReplyAfterTheDeadlineIsNotSentToTheBrokersOwnReplyAddress() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    Pipe pipeline =
+        pipeline(
+            commands,
+            Redelivery.none(),
+            (p, ctx) -> {
+              clock.millis += 100; // the handler takes longer than the caller waits
+              return p.toUpperCase();
+            });
+    String deadline = Long.toString(clock.millis() + 50);
+    Message toParley =
+        message("soup")
+            .header(Headers.REPLY_TO, "parley.reply.orders.1")
+            .header(Headers.DEADLINE, deadline)
+            .build();
+    Message toTheBroker =
+        message("stew")
+            .header(Headers.REPLY_TO, "amq.gen-xyz")
+            .header(Headers.DEADLINE, Long.toString(clock.millis() + 150))
+            .build();
+    Message inTime = message("pie").header(Headers.REPLY_TO, "amq.gen-abc").build(); // no deadline
+
+    for (Message m : List.of(toParley, toTheBroker, inTime)) {
+      pipeline
+          .onDelivery(new Delivery(m, new Destination.Queue("kitchen"), 1))
+          .toCompletableFuture()
+          .join();
+    }
+
+    assertThat(counters.handled.sum()).isEqualTo(3);
+    assertThat(transport.sends)
+        .extracting(s -> ((Destination.Queue) s.destination()).name())
+        .containsExactly("parley.reply.orders.1", "amq.gen-abc");
+  }
+
   @Test
   void aRequestThatCarriesACorrelationIdGetsItBackAsTheRepliesOne() {
     // The RPC convention of AMQP 0-9-1 clients and JMS: the caller matches by the id it set.
@@ -634,6 +676,12 @@ class ConsumerPipelineTest {
     @Override
     public String name() {
       return "recording";
+    }
+
+    /** As RabbitMQ's server-named queues: the broker's own reply mechanism. */
+    @Override
+    public boolean isNativeReplyAddress(String queue) {
+      return queue.startsWith("amq.gen-");
     }
 
     @Override

@@ -139,12 +139,12 @@ public interface AmqpTransport extends Transport {
      * yours is named like one.
      *
      * <p>A reply to a temporary queue that is gone — its requester gave up and deleted it, as
-     * {@code JmsTemplate.sendAndReceive} does when its receive timeout passes — is not dropped on
-     * Artemis: a broker that auto-creates queues (its default, and the embedded broker's) makes a
-     * durable queue of that name holding the reply, which stays until an operator deletes it. Keep
-     * such callers' timeouts above the responder's time to answer, and give their requests a
-     * time-to-live no longer than that timeout ({@code JmsTemplate}: {@code explicitQosEnabled} and
-     * {@code timeToLive}): it is the request's deadline, after which nothing handles it.
+     * {@code JmsTemplate.sendAndReceive} does when its receive timeout passes — would not be
+     * dropped on Artemis: a broker that auto-creates queues (its default, and the embedded
+     * broker's) makes a durable queue of that name to hold it. So give such requests a time-to-live
+     * no longer than the caller's timeout ({@code JmsTemplate}: {@code explicitQosEnabled} and
+     * {@code timeToLive}): it is the request's deadline, after which nothing handles it and no
+     * reply goes to a temporary queue.
      */
     public Builder answerTemporaryQueues(boolean answer) {
       this.answerTemporaryQueues = answer;

@@ -349,6 +349,61 @@ class WireContractIT {
   }
 
   /**
+   * A JMS requester that gave up — its time-to-live passed and its temporary queue is gone — gets
+   * no reply: on Artemis a reply would make a durable queue of that name holding it (a reply in
+   * time goes, as {@link #aJmsQueueRequestorIsAnsweredWhereTheTransportAnswersTemporaryQueues}
+   * shows).
+   */
+  @Test
+  void noReplyGoesToATemporaryQueueAfterItsRequestersDeadline() throws Exception {
+    java.util.concurrent.CountDownLatch gaveUp = new java.util.concurrent.CountDownLatch(1);
+    try (AmqpTransport answering =
+            AmqpTransport.builder(broker.amqpUri()).answerTemporaryQueues(true).build();
+        Messaging kitchen =
+            Messaging.builder()
+                .service("kitchen-service")
+                .transport(answering)
+                .codecs(Codecs.of(JsonCodec.of()))
+                .build()) {
+      kitchen.serve(
+          Channel.command(prefix + "slow.commands", CreateTicket.class),
+          (CreateTicket c, dev.parley.messaging.MessageContext ctx) -> {
+            gaveUp.await();
+            return new TicketCreated("t-" + c.orderId());
+          });
+      String temporary;
+      long expiration;
+      try (Connection jms =
+          new JmsConnectionFactory(broker.amqpUri() + "?jms.validatePropertyNames=false")
+              .createConnection()) {
+        jms.start();
+        Session s = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        jakarta.jms.TemporaryQueue temp = s.createTemporaryQueue();
+        temporary = temp.getQueueName();
+        TextMessage request = s.createTextMessage("{\"orderId\":\"o-1\"}");
+        request.setStringProperty("content-type", "application/json");
+        request.setJMSReplyTo(temp);
+        MessageProducer producer = s.createProducer(s.createQueue(prefix + "slow.commands"));
+        producer.setTimeToLive(2_000);
+        producer.send(request);
+        expiration = request.getJMSExpiration();
+        await().atMost(Duration.ofSeconds(30)).until(() -> kitchen.metrics().received() == 1);
+      } // the requester gives up: its temporary queue goes
+      assertThat(broker.broker().queueNames()).doesNotContain(temporary);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> System.currentTimeMillis() > expiration + 50);
+      gaveUp.countDown();
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> kitchen.metrics().handled() == 1);
+      await() // acknowledged: a reply would have gone before it
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> broker.broker().messageCount(prefix + "slow.commands") == 0);
+      assertThat(broker.broker().queueNames()).doesNotContain(temporary);
+    }
+  }
+
+  /**
    * A JMS requester's time-to-live is its request's deadline when it sends no {@code
    * parley-deadline}: the handler runs with it as the current deadline, as with a Parley caller's.
    */
