@@ -68,6 +68,9 @@ class WireContractIT {
 
   @AfterEach
   void close() throws Exception {
+    for (AutoCloseable c : closeAfter) {
+      c.close();
+    }
     parley.close();
     transport.close(); // given to parley, which does not close it
     raw.close();
@@ -160,6 +163,27 @@ class WireContractIT {
   }
 
   /** Parley serving the kitchen's commands: each CreateTicket answered with its ticket. */
+  /** Closed after each test, in this order. */
+  private final java.util.List<AutoCloseable> closeAfter = new java.util.ArrayList<>();
+
+  /**
+   * A kitchen service whose transport answers temporary queues ({@code
+   * answerTemporaryQueues(true)}); it and its transport are closed after the test.
+   */
+  private Messaging kitchenAnsweringTemporaryQueues() {
+    AmqpTransport answering =
+        AmqpTransport.builder(broker.amqpUri()).answerTemporaryQueues(true).build();
+    Messaging kitchen =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(answering)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+    closeAfter.add(kitchen);
+    closeAfter.add(answering);
+    return kitchen;
+  }
+
   private void serveTickets() {
     parley.serve(
         Channel.command(prefix + "kitchen.commands", CreateTicket.class),
@@ -312,39 +336,31 @@ class WireContractIT {
           .isEqualTo("parley.reply_to.not_allowed");
       assertThat(replies.receiveNoWait()).isNull();
 
-      try (AmqpTransport answering =
-              AmqpTransport.builder(broker.amqpUri()).answerTemporaryQueues(true).build();
-          Messaging kitchen =
-              Messaging.builder()
-                  .service("kitchen-service")
-                  .transport(answering)
-                  .codecs(Codecs.of(JsonCodec.of()))
-                  .build()) {
-        parley.close(); // the default responder leaves the queue to this one
-        kitchen.serve(
-            Channel.command(prefix + "kitchen.commands", CreateTicket.class),
-            (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
-                new TicketCreated("t-" + c.orderId()));
-        jakarta.jms.QueueRequestor requestor =
-            new jakarta.jms.QueueRequestor(s, s.createQueue(prefix + "kitchen.commands"));
-        TextMessage request = s.createTextMessage("{\"orderId\":\"o-2\"}");
-        request.setStringProperty("content-type", "application/json");
-        CompletableFuture<Message> reply =
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return requestor.request(request); // waits without a timeout of its own
-                  } catch (jakarta.jms.JMSException e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
+      Messaging kitchen = kitchenAnsweringTemporaryQueues();
+      parley.close(); // the default responder leaves the queue to this one
+      kitchen.serve(
+          Channel.command(prefix + "kitchen.commands", CreateTicket.class),
+          (CreateTicket c, dev.parley.messaging.MessageContext ctx) ->
+              new TicketCreated("t-" + c.orderId()));
+      jakarta.jms.QueueRequestor requestor =
+          new jakarta.jms.QueueRequestor(s, s.createQueue(prefix + "kitchen.commands"));
+      TextMessage request = s.createTextMessage("{\"orderId\":\"o-2\"}");
+      request.setStringProperty("content-type", "application/json");
+      CompletableFuture<Message> reply =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return requestor.request(request); // waits without a timeout of its own
+                } catch (jakarta.jms.JMSException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
 
-        assertThat(reply).succeedsWithin(Duration.ofSeconds(30));
-        BytesMessage answer = (BytesMessage) reply.join();
-        byte[] body = new byte[(int) answer.getBodyLength()];
-        answer.readBytes(body);
-        assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"ticketId\":\"t-o-2\"}");
-      }
+      assertThat(reply).succeedsWithin(Duration.ofSeconds(30));
+      BytesMessage answer = (BytesMessage) reply.join();
+      byte[] body = new byte[(int) answer.getBodyLength()];
+      answer.readBytes(body);
+      assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"ticketId\":\"t-o-2\"}");
     }
   }
 
@@ -357,50 +373,42 @@ class WireContractIT {
   @Test
   void noReplyGoesToATemporaryQueueAfterItsRequestersDeadline() throws Exception {
     java.util.concurrent.CountDownLatch gaveUp = new java.util.concurrent.CountDownLatch(1);
-    try (AmqpTransport answering =
-            AmqpTransport.builder(broker.amqpUri()).answerTemporaryQueues(true).build();
-        Messaging kitchen =
-            Messaging.builder()
-                .service("kitchen-service")
-                .transport(answering)
-                .codecs(Codecs.of(JsonCodec.of()))
-                .build()) {
-      kitchen.serve(
-          Channel.command(prefix + "slow.commands", CreateTicket.class),
-          (CreateTicket c, dev.parley.messaging.MessageContext ctx) -> {
-            gaveUp.await();
-            return new TicketCreated("t-" + c.orderId());
-          });
-      String temporary;
-      long expiration;
-      try (Connection jms =
-          new JmsConnectionFactory(broker.amqpUri() + "?jms.validatePropertyNames=false")
-              .createConnection()) {
-        jms.start();
-        Session s = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
-        jakarta.jms.TemporaryQueue temp = s.createTemporaryQueue();
-        temporary = temp.getQueueName();
-        TextMessage request = s.createTextMessage("{\"orderId\":\"o-1\"}");
-        request.setStringProperty("content-type", "application/json");
-        request.setJMSReplyTo(temp);
-        MessageProducer producer = s.createProducer(s.createQueue(prefix + "slow.commands"));
-        producer.setTimeToLive(2_000);
-        producer.send(request);
-        expiration = request.getJMSExpiration();
-        await().atMost(Duration.ofSeconds(30)).until(() -> kitchen.metrics().received() == 1);
-      } // the requester gives up: its temporary queue goes
-      assertThat(broker.broker().queueNames()).doesNotContain(temporary);
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> System.currentTimeMillis() > expiration + 50);
-      gaveUp.countDown();
+    Messaging kitchen = kitchenAnsweringTemporaryQueues();
+    kitchen.serve(
+        Channel.command(prefix + "slow.commands", CreateTicket.class),
+        (CreateTicket c, dev.parley.messaging.MessageContext ctx) -> {
+          gaveUp.await();
+          return new TicketCreated("t-" + c.orderId());
+        });
+    String temporary;
+    long expiration;
+    try (Connection jms =
+        new JmsConnectionFactory(broker.amqpUri() + "?jms.validatePropertyNames=false")
+            .createConnection()) {
+      jms.start();
+      Session s = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      jakarta.jms.TemporaryQueue temp = s.createTemporaryQueue();
+      temporary = temp.getQueueName();
+      TextMessage request = s.createTextMessage("{\"orderId\":\"o-1\"}");
+      request.setStringProperty("content-type", "application/json");
+      request.setJMSReplyTo(temp);
+      MessageProducer producer = s.createProducer(s.createQueue(prefix + "slow.commands"));
+      producer.setTimeToLive(2_000);
+      producer.send(request);
+      expiration = request.getJMSExpiration();
+      await().atMost(Duration.ofSeconds(30)).until(() -> kitchen.metrics().received() == 1);
+    } // the requester gives up: its temporary queue goes
+    assertThat(broker.broker().queueNames()).doesNotContain(temporary);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> System.currentTimeMillis() > expiration + 50);
+    gaveUp.countDown();
 
-      await().atMost(Duration.ofSeconds(30)).until(() -> kitchen.metrics().handled() == 1);
-      await() // acknowledged: a reply would have gone before it
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> broker.broker().messageCount(prefix + "slow.commands") == 0);
-      assertThat(broker.broker().queueNames()).doesNotContain(temporary);
-    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> kitchen.metrics().handled() == 1);
+    await() // acknowledged: a reply would have gone before it
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> broker.broker().messageCount(prefix + "slow.commands") == 0);
+    assertThat(broker.broker().queueNames()).doesNotContain(temporary);
   }
 
   /**
