@@ -717,12 +717,11 @@ final class ConsumerPipeline<T, R> {
     return CompletableFuture.completedFuture(null);
   }
 
-  /** The deadline of a message that passed the deadline step (so a valid one, or none). */
+  /** {@link #parseDeadline}, or none for a bad one (a failure reply to bad input). */
   private static Long deadlineOf(Message message) {
-    String deadline = message.headers().get(Headers.DEADLINE);
     try {
-      return deadline == null ? null : Long.valueOf(deadline);
-    } catch (NumberFormatException e) {
+      return parseDeadline(message);
+    } catch (BadInputException e) {
       return null;
     }
   }

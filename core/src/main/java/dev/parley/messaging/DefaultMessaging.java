@@ -187,17 +187,9 @@ final class DefaultMessaging implements Messaging {
       draft.header(Headers.AUTHORIZATION, authorization);
     }
     Message message = draft.build();
-    // The key a reply's correlation id names: the request's id, or the token it carries as its own
-    // correlation id (answered by whoever echoes that; no token to check then).
-    String key = channel.repliesByCorrelationId() ? token : message.id();
     CompletableFuture<R> reply =
-        replies.register(
-            key,
-            message.id(),
-            channel.repliesByCorrelationId() ? null : token,
-            replyType,
-            channel,
-            timeoutMillis);
+        replies.register(message.id(), token, replyType, channel, timeoutMillis);
+    String key = ReplyRouter.key(channel, message.id(), token);
     // Confirmed by its reply, not by the broker (SendOptions.REQUEST): the send fails only when the
     // transport cannot write it, and a request the broker lost times out like an unanswered one.
     sendTracked(new Destination.Queue(channel.name()), message, SendOptions.REQUEST)

@@ -53,30 +53,26 @@ final class ReplyRouter implements DeliveryHandler {
   }
 
   /**
-   * Registers a request under the correlation id its reply will carry; its future fails when {@code
-   * timeoutMillis} pass without a reply (up to one {@link DeadlineTimer} tick later). With a {@code
-   * token} only a reply that carries it answers; without one ({@code null}: the key is itself a
-   * secret made for this request, Channel#withRepliesByCorrelationId) the key alone does. A reply
-   * without a content type is read as the request's {@code channel} says (its default, if any). The
-   * timeout goes on the shared ticking timer, not on a scheduled executor: scheduling and
-   * cancelling there wake its thread on every request. A reply arriving after the deadline fails
-   * the request all the same, also when the timer has not run yet (a tick late, or its thread
-   * waiting for a CPU on a busy machine).
+   * Registers a request; its future fails when {@code timeoutMillis} pass without a reply (up to
+   * one {@link DeadlineTimer} tick later). The reply that answers it carries, as its correlation
+   * id, the request's id and the request's {@code token} as its reply token — or, on a channel with
+   * replies by correlation id, the token itself (a secret made for this request, sent as the
+   * request's correlation id) and nothing more ({@link #key}). A reply without a content type is
+   * read as the {@code channel} says (its default, if any). The timeout goes on the shared ticking
+   * timer, not on a scheduled executor: scheduling and cancelling there wake its thread on every
+   * request. A reply arriving after the deadline fails the request all the same, also when the
+   * timer has not run yet (a tick late, or its thread waiting for a CPU on a busy machine).
    */
   <R> CompletableFuture<R> register(
-      String key,
-      String requestId,
-      String token,
-      Class<R> replyType,
-      Channel<?> channel,
-      long timeoutMillis) {
+      String requestId, String token, Class<R> replyType, Channel<?> channel, long timeoutMillis) {
+    String key = key(channel, requestId, token);
     CompletableFuture<R> future = new CompletableFuture<>();
     long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     Pending<R> entry =
         new Pending<>(
             future,
             requestId,
-            token,
+            channel.repliesByCorrelationId() ? null : token,
             replyType,
             channel,
             timeoutMillis,
@@ -99,7 +95,12 @@ final class ReplyRouter implements DeliveryHandler {
             "no reply to request " + entry.requestId + " within " + entry.timeoutMillis + " ms"));
   }
 
-  /** Fails a request whose send failed. */
+  /** The correlation id the reply to a request on {@code channel} carries. */
+  static String key(Channel<?> channel, String requestId, String token) {
+    return channel.repliesByCorrelationId() ? token : requestId;
+  }
+
+  /** Fails a request whose send failed; {@code key} as {@link #key} gives it. */
   void fail(String key, Throwable cause) {
     Pending<?> entry = pending.remove(key);
     if (entry != null) {

@@ -22,6 +22,7 @@ class ReplyRouterTest {
 
   private static final Destination REPLIES = new Destination.Queue("parley.reply.orders.1");
   private static final Channel<String> PLAIN = Channel.command("kitchen", String.class);
+  private static final Channel<String> CORRELATED = PLAIN.withRepliesByCorrelationId();
 
   /**
    * The router's clock: requests' deadlines pass when a test says so (the timer keeps real time).
@@ -36,8 +37,7 @@ class ReplyRouterTest {
   @Test
   void aReplyInTimeCompletesItsRequest() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call =
-        router.register("r-1", "r-1", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> call = router.register("r-1", token, String.class, PLAIN, 10_000);
 
     router.onDelivery(reply("r-1", token), settlement());
 
@@ -56,8 +56,7 @@ class ReplyRouterTest {
   @Test
   void aReplyAfterTheDeadlineFailsTheRequestAlsoBeforeTheTimerRuns() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call =
-        router.register("r-2", "r-2", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> call = router.register("r-2", token, String.class, PLAIN, 10_000);
     // The deadline passes by this router's clock; the timer (10 s of real time) has not run.
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000));
 
@@ -76,8 +75,7 @@ class ReplyRouterTest {
   @Test
   void aReplyJustBeforeTheDeadlineCompletesItsRequest() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call =
-        router.register("r-3", "r-3", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> call = router.register("r-3", token, String.class, PLAIN, 10_000);
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10_000) - 1);
 
     router.onDelivery(reply("r-3", token), settlement());
@@ -89,8 +87,7 @@ class ReplyRouterTest {
   @Test
   void aReplyWithoutTheTokenIsDroppedAsForgedAndTheRequestKeepsWaiting() {
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> call =
-        router.register("r-4", "r-4", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> call = router.register("r-4", token, String.class, PLAIN, 10_000);
 
     router.onDelivery(reply("r-4", null), settlement());
     router.onDelivery(reply("r-4", ReplyRouter.newToken()), settlement());
@@ -109,7 +106,7 @@ class ReplyRouterTest {
   void aRequestRegisteredByItsCorrelationIdIsAnsweredByThatIdAlone() {
     String correlation = ReplyRouter.newToken();
     CompletableFuture<String> call =
-        router.register(correlation, "r-5", null, String.class, PLAIN, 10_000);
+        router.register("r-5", correlation, String.class, CORRELATED, 10_000);
 
     router.onDelivery(reply("r-5", null), settlement()); // its id: no longer a key
     assertThat(call).isNotDone();
@@ -126,7 +123,7 @@ class ReplyRouterTest {
   void aRequestRegisteredByItsCorrelationIdTimesOutNamingItsIdNotTheSecret() {
     String correlation = ReplyRouter.newToken();
     CompletableFuture<String> call =
-        router.register(correlation, "r-6", null, String.class, PLAIN, 1);
+        router.register("r-6", correlation, String.class, CORRELATED, 1);
 
     assertThat(call)
         .failsWithin(Duration.ofSeconds(5))
@@ -140,10 +137,8 @@ class ReplyRouterTest {
   void aReplyWithoutAContentTypeIsReadAsTheChannelsDefault() {
     Channel<String> lenient = PLAIN.withDefaultContentType("text/plain");
     String token = ReplyRouter.newToken();
-    CompletableFuture<String> strict =
-        router.register("r-7", "r-7", token, String.class, PLAIN, 10_000);
-    CompletableFuture<String> read =
-        router.register("r-8", "r-8", token, String.class, lenient, 10_000);
+    CompletableFuture<String> strict = router.register("r-7", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> read = router.register("r-8", token, String.class, lenient, 10_000);
 
     router.onDelivery(untyped("r-7", token), settlement());
     router.onDelivery(untyped("r-8", token), settlement());
