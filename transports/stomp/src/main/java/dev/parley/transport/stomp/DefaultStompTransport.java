@@ -199,6 +199,15 @@ final class DefaultStompTransport implements StompTransport {
     return dialect.name();
   }
 
+  /**
+   * On RabbitMQ its own reply queues (direct reply-to, server-named {@code amq.gen-…} queues such
+   * as a STOMP client's {@code /temp-queue/}), as on the AMQP 0-9-1 transport; none on Artemis.
+   */
+  @Override
+  public boolean isNativeReplyAddress(String queue) {
+    return dialect instanceof Dialect.RabbitMq && Dialect.RabbitMq.isNativeReplyQueue(queue);
+  }
+
   Dialect dialect0() {
     return dialect;
   }

@@ -206,6 +206,40 @@ abstract sealed class Dialect {
       if (type != null) {
         headers.putIfAbsent(Headers.TYPE, type);
       }
+      String replyTo = frame.header("reply-to");
+      if (replyTo != null) {
+        headers.putIfAbsent(Headers.REPLY_TO, replyQueue(replyTo));
+      }
+    }
+
+    /** The {@code reply-to} prefixes that name a queue: the queue's name follows. */
+    private static final String[] QUEUE_PREFIXES = {"/reply-queue/", "/queue/", "/amq/queue/"};
+
+    /**
+     * The reply address a MESSAGE's {@code reply-to} names. The plugin writes an AMQP 0-9-1
+     * client's {@code reply_to} (Parley's AMQP 0-9-1 transport, direct reply-to, a server-named
+     * queue) and a STOMP client's {@code /temp-queue/…} (which it replaces by the exclusive queue
+     * it made for it) as {@code /reply-queue/<queue>}, and keeps a STOMP client's {@code
+     * /queue/<q>} or {@code /amq/queue/<q>} as it was: each is the queue's name, checked against
+     * the service's allowed reply addresses like any other (RELIABILITY.md S6). Any other
+     * destination ({@code /topic/…}, {@code /exchange/…}) stays as it is, which only an allowed
+     * pattern lets a reply go to ({@link #sendHeaders} sends to it as it is).
+     */
+    static String replyQueue(String destination) {
+      for (String prefix : QUEUE_PREFIXES) {
+        if (destination.startsWith(prefix) && destination.length() > prefix.length()) {
+          return destination.substring(prefix.length());
+        }
+      }
+      return destination;
+    }
+
+    /**
+     * RabbitMQ's own reply queues, which only their caller can consume: direct reply-to and the
+     * server-named {@code amq.gen-…} queues (a STOMP {@code /temp-queue/} is one).
+     */
+    static boolean isNativeReplyQueue(String name) {
+      return name.startsWith("amq.rabbitmq.reply-to") || name.startsWith("amq.gen-");
     }
 
     @Override
@@ -227,13 +261,21 @@ abstract sealed class Dialect {
         String name = ((Destination.Queue) d).name();
         exchange = "";
         routingKey = name;
-        // The plugin declares a durable queue for /queue/ (so a command waits for its consumer);
-        // reply queues belong to their caller and are only addressed.
-        h.put("destination", (isReplyQueue(name) ? "/amq/queue/" : "/queue/") + name);
-        if (!isReplyQueue(name)) {
-          // The plugin reads "persistent" also as the durability of the queue it declares for
-          // /queue/ (an alias of "durable"): a transient reply to a foreign durable queue would
-          // fail the declaration, so only Parley's own reply queues get transient messages.
+        if (isNativeReplyQueue(name)) {
+          // The broker's own reply queue (a caller's temp queue or direct reply-to): only
+          // addressed;
+          // the broker drops a reply to one that is gone (no ERROR frame).
+          h.put("destination", "/reply-queue/" + name);
+        } else if (name.startsWith("/")) {
+          // A STOMP destination a foreign caller gave as its reply-to, which the service allowed.
+          h.put("destination", name);
+        } else if (isReplyQueue(name)) {
+          h.put("destination", "/amq/queue/" + name); // the caller's: only addressed
+        } else {
+          // The plugin declares a durable queue for /queue/ (so a command waits for its consumer)
+          // and reads "persistent" also as that queue's durability (an alias of "durable"): a
+          // transient reply to a foreign durable queue would fail the declaration.
+          h.put("destination", "/queue/" + name);
           h.put("persistent", "true");
         }
       }

@@ -52,4 +52,43 @@ class DialectTest {
         .containsEntry("destination", "/queue/my.replies")
         .containsEntry("persistent", "true");
   }
+
+  @Test
+  void aRabbitMqReplyToIsReadAsTheQueueItNames() {
+    // What the plugin writes for an AMQP 0-9-1 reply_to or a /temp-queue/, and a STOMP client's
+    // own.
+    assertThat(Dialect.RabbitMq.replyQueue("/reply-queue/amq.gen-JiQpxnD5dpoN5AlxxxyC3Q"))
+        .isEqualTo("amq.gen-JiQpxnD5dpoN5AlxxxyC3Q");
+    assertThat(Dialect.RabbitMq.replyQueue("/queue/my.replies")).isEqualTo("my.replies");
+    assertThat(Dialect.RabbitMq.replyQueue("/amq/queue/my.replies")).isEqualTo("my.replies");
+    // Not a queue: kept as it is, so only an allowed pattern makes it a reply address.
+    assertThat(Dialect.RabbitMq.replyQueue("/topic/replies.x")).isEqualTo("/topic/replies.x");
+    assertThat(Dialect.RabbitMq.replyQueue("/queue/")).isEqualTo("/queue/");
+
+    Map<String, String> headers = new java.util.LinkedHashMap<>();
+    new Dialect.RabbitMq(8)
+        .readNative(
+            StompFrame.of("MESSAGE", Map.of("reply-to", "/reply-queue/parley.reply.a.1")), headers);
+    assertThat(headers).containsEntry(Headers.REPLY_TO, "parley.reply.a.1");
+
+    Map<String, String> parleys = new java.util.LinkedHashMap<>();
+    parleys.put(Headers.REPLY_TO, "parley.reply.b.2");
+    new Dialect.RabbitMq(8)
+        .readNative(StompFrame.of("MESSAGE", Map.of("reply-to", "/queue/other")), parleys);
+    assertThat(parleys).containsEntry(Headers.REPLY_TO, "parley.reply.b.2"); // Parley's line first
+  }
+
+  @Test
+  void aReplyToRabbitMqsOwnReplyQueueIsOnlyAddressedAndTransient() {
+    Dialect rabbit = new Dialect.RabbitMq(8);
+    for (String name : List.of("amq.gen-JiQpxnD5dpoN5AlxxxyC3Q", "amq.rabbitmq.reply-to.g1h2AA")) {
+      assertThat(rabbit.sendHeaders(new Destination.Queue(name), REPLY, Duration.ZERO, false))
+          .containsEntry("destination", "/reply-queue/" + name)
+          .doesNotContainKey("persistent");
+    }
+    assertThat(
+            rabbit.sendHeaders(
+                new Destination.Queue("/exchange/replies/x"), REPLY, Duration.ZERO, false))
+        .containsEntry("destination", "/exchange/replies/x");
+  }
 }

@@ -388,6 +388,75 @@ class StompWireContractIT {
     }
 
     /**
+     * RabbitMQ's STOMP request/reply (its docs' "temp queue destinations", what stomp.js RPC
+     * clients use): the caller sends {@code reply-to:/temp-queue/<name>}, the plugin makes an
+     * exclusive queue for it and shows the responder {@code reply-to:/reply-queue/amq.gen-…}, a
+     * queue only that caller can consume, so a Parley responder answers it without an allow-list
+     * entry; the caller's own {@code /queue/…} reply-to is answered when the service allows it.
+     */
+    @Test
+    void aStompCallersTempQueueAndReplyToAreAnswered() throws IOException {
+      connect();
+      serveTickets();
+
+      Map<String, String> h = sendCommand(prefix + "kitchen.commands");
+      h.put("reply-to", "/temp-queue/rpc");
+      h.put("correlation-id", "rpc-1");
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"orderId\":\"o-1\"}");
+      RawStomp.Frame reply = raw.next("MESSAGE");
+      assertThat(reply.headers())
+          .containsEntry("subscription", "/temp-queue/rpc")
+          .containsEntry("correlation-id", "rpc-1");
+      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-1\"}");
+
+      String replies = prefix + "my.replies";
+      raw.subscribe("r", subscribeQueue(replies));
+      Map<String, String> own = sendCommand(prefix + "kitchen.commands");
+      own.put("reply-to", "/queue/" + replies);
+      own.put("correlation-id", "rpc-2");
+      own.put("content-type", "application/json");
+      raw.sendWithReceipt(own, "{\"orderId\":\"o-2\"}");
+      RawStomp.Frame second = raw.next("MESSAGE");
+      assertThat(second.headers())
+          .containsEntry("subscription", "r")
+          .containsEntry("correlation-id", "rpc-2");
+      assertThat(second.body()).isEqualTo("{\"ticketId\":\"t-o-2\"}");
+      raw.ack(second);
+    }
+
+    /**
+     * An AMQP 0-9-1 caller over direct reply-to (the RPC tutorial's client, Spring's
+     * AsyncRabbitTemplate) calls an operation a Parley service serves over STOMP: the plugin shows
+     * its {@code reply_to} as {@code reply-to:/reply-queue/amq.rabbitmq.reply-to.…}.
+     */
+    @Test
+    void anAmqpCallerOverDirectReplyToIsAnswered() throws Exception {
+      connect();
+      serveTickets();
+      com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+      factory.setUri(rabbit.amqpUri());
+      try (com.rabbitmq.client.Connection connection = factory.newConnection()) {
+        com.rabbitmq.client.Channel ch = connection.createChannel();
+        CompletableFuture<com.rabbitmq.client.Delivery> reply = new CompletableFuture<>();
+        ch.basicConsume("amq.rabbitmq.reply-to", true, (tag, d) -> reply.complete(d), tag -> {});
+        ch.basicPublish(
+            "",
+            prefix + "kitchen.commands",
+            new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+                .replyTo("amq.rabbitmq.reply-to")
+                .correlationId("amqp-rpc-1")
+                .contentType("application/json")
+                .build(),
+            "{\"orderId\":\"o-3\"}".getBytes(StandardCharsets.UTF_8));
+        com.rabbitmq.client.Delivery d = reply.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(d.getProperties().getCorrelationId()).isEqualTo("amqp-rpc-1");
+        assertThat(new String(d.getBody(), StandardCharsets.UTF_8))
+            .isEqualTo("{\"ticketId\":\"t-o-3\"}");
+      }
+    }
+
+    /**
      * Parley's id, type, source and a reply's correlation id travel as the properties RabbitMQ has
      * for them (wire.md §8.3), not also as {@code parley-…} lines; a foreign client (or Parley's
      * AMQP 0-9-1 transport) that sets only those properties is read the same.
