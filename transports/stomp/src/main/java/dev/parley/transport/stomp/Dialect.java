@@ -112,6 +112,19 @@ abstract sealed class Dialect {
       return h;
     }
 
+    /**
+     * STOMP's own {@code reply-to}, which Artemis passes on as the sender wrote it (it has no
+     * {@code /temp-queue/} of its own): an anycast queue's plain name, like {@code
+     * parley-reply-to}.
+     */
+    @Override
+    void readNative(StompFrame frame, Map<String, String> headers) {
+      String replyTo = frame.header("reply-to");
+      if (replyTo != null) {
+        headers.putIfAbsent(Headers.REPLY_TO, replyTo);
+      }
+    }
+
     @Override
     boolean nackRequeues() {
       return false;

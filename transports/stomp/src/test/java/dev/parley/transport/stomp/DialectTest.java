@@ -54,7 +54,7 @@ class DialectTest {
   }
 
   @Test
-  void aRabbitMqReplyToIsReadAsTheQueueItNames() {
+  void aReplyToIsReadAsTheQueueItNames() {
     // What the plugin writes for an AMQP 0-9-1 reply_to or a /temp-queue/, and a STOMP client's
     // own.
     assertThat(Dialect.RabbitMq.replyQueue("/reply-queue/amq.gen-JiQpxnD5dpoN5AlxxxyC3Q"))
@@ -76,6 +76,11 @@ class DialectTest {
     new Dialect.RabbitMq(8)
         .readNative(StompFrame.of("MESSAGE", Map.of("reply-to", "/queue/other")), parleys);
     assertThat(parleys).containsEntry(Headers.REPLY_TO, "parley.reply.b.2"); // Parley's line first
+
+    Map<String, String> artemis = new java.util.LinkedHashMap<>();
+    new Dialect.Artemis()
+        .readNative(StompFrame.of("MESSAGE", Map.of("reply-to", "my.replies")), artemis);
+    assertThat(artemis).containsEntry(Headers.REPLY_TO, "my.replies");
   }
 
   @Test

@@ -60,6 +60,9 @@ class StompWireContractIT {
 
     abstract Map<String, String> answer(String replyQueue);
 
+    /** STOMP's own {@code reply-to} header naming {@code queue}, as a STOMP client writes it. */
+    abstract String replyTo(String queue);
+
     /** The MESSAGE header carrying {@code parley-id} (wire.md §8.1, §8.3). */
     abstract String idHeader();
 
@@ -196,6 +199,32 @@ class StompWireContractIT {
       raw.ack(reply);
     }
 
+    /**
+     * A STOMP client's own {@code reply-to} (no {@code parley-reply-to}) names its reply address,
+     * answered when the service allows it (the allow-list of RELIABILITY.md S6 applies as to any
+     * reply address).
+     */
+    @Test
+    void aStompCallersReplyToHeaderIsItsReplyAddress() throws IOException {
+      connect();
+      serveTickets();
+      String replies = prefix + "my.replies";
+      raw.subscribe("r", subscribeQueue(replies));
+
+      Map<String, String> h = sendCommand(prefix + "kitchen.commands");
+      h.put("reply-to", replyTo(replies));
+      h.put("correlation-id", "rpc-2");
+      h.put("content-type", "application/json");
+      raw.sendWithReceipt(h, "{\"orderId\":\"o-2\"}");
+
+      RawStomp.Frame reply = raw.next("MESSAGE");
+      assertThat(reply.headers())
+          .containsEntry("subscription", "r")
+          .containsEntry(correlationHeader(), "rpc-2");
+      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-2\"}");
+      raw.ack(reply);
+    }
+
     record Taken(CompletableFuture<TicketCreated> reply, RawStomp.Frame request) {}
 
     /** A Parley request on {@code commands}, taken (and acknowledged) by the raw client. */
@@ -300,6 +329,11 @@ class StompWireContractIT {
     }
 
     @Override
+    String replyTo(String queue) {
+      return queue; // Artemis passes reply-to on as it is (no /temp-queue/ of its own; probed)
+    }
+
+    @Override
     String idHeader() {
       return "parley-id";
     }
@@ -368,6 +402,11 @@ class StompWireContractIT {
     }
 
     @Override
+    String replyTo(String queue) {
+      return "/queue/" + queue;
+    }
+
+    @Override
     String idHeader() {
       return "amqp-message-id";
     }
@@ -392,10 +431,10 @@ class StompWireContractIT {
      * clients use): the caller sends {@code reply-to:/temp-queue/<name>}, the plugin makes an
      * exclusive queue for it and shows the responder {@code reply-to:/reply-queue/amq.gen-…}, a
      * queue only that caller can consume, so a Parley responder answers it without an allow-list
-     * entry; the caller's own {@code /queue/…} reply-to is answered when the service allows it.
+     * entry.
      */
     @Test
-    void aStompCallersTempQueueAndReplyToAreAnswered() throws IOException {
+    void aStompCallersTempQueueIsAnswered() throws IOException {
       connect();
       serveTickets();
 
@@ -409,20 +448,6 @@ class StompWireContractIT {
           .containsEntry("subscription", "/temp-queue/rpc")
           .containsEntry("correlation-id", "rpc-1");
       assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-1\"}");
-
-      String replies = prefix + "my.replies";
-      raw.subscribe("r", subscribeQueue(replies));
-      Map<String, String> own = sendCommand(prefix + "kitchen.commands");
-      own.put("reply-to", "/queue/" + replies);
-      own.put("correlation-id", "rpc-2");
-      own.put("content-type", "application/json");
-      raw.sendWithReceipt(own, "{\"orderId\":\"o-2\"}");
-      RawStomp.Frame second = raw.next("MESSAGE");
-      assertThat(second.headers())
-          .containsEntry("subscription", "r")
-          .containsEntry("correlation-id", "rpc-2");
-      assertThat(second.body()).isEqualTo("{\"ticketId\":\"t-o-2\"}");
-      raw.ack(second);
     }
 
     /**
