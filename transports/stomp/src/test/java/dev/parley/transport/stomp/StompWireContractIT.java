@@ -157,46 +157,49 @@ class StompWireContractIT {
           (CreateTicket c, MessageContext ctx) -> new TicketCreated("t-" + c.orderId()));
     }
 
-    @Test
-    void foreignClientRequestsAndParleyReplies() throws IOException {
+    /**
+     * The reply to a raw client's request for a ticket for {@code orderId} (JSON, with {@code
+     * headers} added), served by Parley and received, then acknowledged, on the raw client's queue
+     * {@code my.replies} (which the service allows).
+     */
+    RawStomp.Frame replyToARawRequest(String orderId, String... headers) throws IOException {
       connect();
       serveTickets();
-      String replies = prefix + "my.replies";
-      raw.subscribe("r", subscribeQueue(replies));
-
+      raw.subscribe("r", subscribeQueue(prefix + "my.replies"));
       Map<String, String> h = sendCommand(prefix + "kitchen.commands");
-      h.put("parley-id", "01a20000-0000-7000-8000-000000000005");
-      h.put("parley-reply-to", replies);
-      h.put("parley-deadline", Long.toString(System.currentTimeMillis() + 30_000));
+      h.putAll(headers(headers));
       h.put("content-type", "application/json");
-      raw.sendWithReceipt(h, "{\"orderId\":\"o-5\"}");
-
+      raw.sendWithReceipt(h, "{\"orderId\":\"" + orderId + "\"}");
       RawStomp.Frame reply = raw.next("MESSAGE");
+      assertThat(reply.headers()).containsEntry("subscription", "r");
+      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-" + orderId + "\"}");
+      raw.ack(reply);
+      return reply;
+    }
+
+    @Test
+    void foreignClientRequestsAndParleyReplies() throws IOException {
+      RawStomp.Frame reply =
+          replyToARawRequest(
+              "o-5",
+              "parley-id",
+              "01a20000-0000-7000-8000-000000000005",
+              "parley-reply-to",
+              prefix + "my.replies",
+              "parley-deadline",
+              Long.toString(System.currentTimeMillis() + 30_000));
       assertThat(reply.headers())
           .containsEntry(correlationHeader(), "01a20000-0000-7000-8000-000000000005")
           .doesNotContainKey("parley-status"); // a reply without a status is OK
-      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-5\"}");
-      raw.ack(reply);
     }
 
     /** A requester that matches replies by a correlation id of its own gets it back. */
     @Test
     void aForeignCallersOwnCorrelationIdComesBack() throws IOException {
-      connect();
-      serveTickets();
-      String replies = prefix + "my.replies";
-      raw.subscribe("r", subscribeQueue(replies));
-
-      Map<String, String> h = sendCommand(prefix + "kitchen.commands");
-      h.put("correlation-id", "order-rpc-7");
-      h.put("parley-reply-to", replies);
-      h.put("content-type", "application/json");
-      raw.sendWithReceipt(h, "{\"orderId\":\"o-7\"}");
-
-      RawStomp.Frame reply = raw.next("MESSAGE");
+      RawStomp.Frame reply =
+          replyToARawRequest(
+              "o-7", "correlation-id", "order-rpc-7", "parley-reply-to", prefix + "my.replies");
       assertThat(reply.headers()).containsEntry(correlationHeader(), "order-rpc-7");
-      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-7\"}");
-      raw.ack(reply);
     }
 
     /**
@@ -206,23 +209,10 @@ class StompWireContractIT {
      */
     @Test
     void aStompCallersReplyToHeaderIsItsReplyAddress() throws IOException {
-      connect();
-      serveTickets();
-      String replies = prefix + "my.replies";
-      raw.subscribe("r", subscribeQueue(replies));
-
-      Map<String, String> h = sendCommand(prefix + "kitchen.commands");
-      h.put("reply-to", replyTo(replies));
-      h.put("correlation-id", "rpc-2");
-      h.put("content-type", "application/json");
-      raw.sendWithReceipt(h, "{\"orderId\":\"o-2\"}");
-
-      RawStomp.Frame reply = raw.next("MESSAGE");
-      assertThat(reply.headers())
-          .containsEntry("subscription", "r")
-          .containsEntry(correlationHeader(), "rpc-2");
-      assertThat(reply.body()).isEqualTo("{\"ticketId\":\"t-o-2\"}");
-      raw.ack(reply);
+      RawStomp.Frame reply =
+          replyToARawRequest(
+              "o-2", "reply-to", replyTo(prefix + "my.replies"), "correlation-id", "rpc-2");
+      assertThat(reply.headers()).containsEntry(correlationHeader(), "rpc-2");
     }
 
     record Taken(CompletableFuture<TicketCreated> reply, RawStomp.Frame request) {}
