@@ -23,6 +23,7 @@ import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -69,6 +70,15 @@ final class AmqpClientTransport implements RabbitTransport {
 
   /** Running consumers by consumer tag (those a connection recovery restores or fails to). */
   private final Map<String, Resumable> consumersByTag = new ConcurrentHashMap<>();
+
+  /** Consumers the timer is about to start again ({@link #resumeLater}). */
+  private final Set<Resumable> resuming = ConcurrentHashMap.newKeySet();
+
+  /** Consumers the last watch found without an open channel (the timer's thread only). */
+  private final Set<Resumable> suspects = new HashSet<>();
+
+  /** Whether the consuming connection is being recovered (its channels not all back yet). */
+  private volatile boolean consumingRecovers;
 
   private final AtomicLong reconnects = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -128,6 +138,8 @@ final class AmqpClientTransport implements RabbitTransport {
         reason -> consumingBlocked = reason, () -> consumingBlocked = null);
     watchRecovery(publishing, producerSide);
     watchRecovery(consuming, consumerSide);
+    long watch = Math.max(1_000, 4 * config.recoveryInterval.toMillis());
+    timer.scheduleWithFixedDelay(this::watchConsumers, watch, watch, TimeUnit.MILLISECONDS);
   }
 
   private Connection connect(ConnectionFactory factory, String name) {
@@ -195,26 +207,85 @@ final class AmqpClientTransport implements RabbitTransport {
     if (closed.get()) {
       return;
     }
+    resuming.add(c);
     try {
       timer.schedule(
           () -> {
-            if (!closed.get() && !c.resume()) {
+            if (closed.get() || c.resume()) {
+              resuming.remove(c);
+            } else {
               resumeLater(c);
             }
           },
           config.recoveryInterval.toMillis(),
           TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
-      // closed meanwhile
+      resuming.remove(c); // closed meanwhile
     }
   }
 
+  /**
+   * The consumer watch (on the timer, every four recovery intervals, at least every second): a
+   * running consumer whose channel is closed while its connection is up and not recovering — found
+   * so on two watches in a row — consumes again on a new channel. amqp-client recovers channels
+   * only with their connection: a channel RabbitMQ closed with a channel error (an acknowledgement
+   * past its {@code consumer_timeout}, an unknown delivery tag) stays closed, and one a recovery
+   * left behind without saying so (seen in the M1 chaos run: a partition's consumer missing after a
+   * broker restart, no error logged) would leave its queue unconsumed for good. Spring AMQP's
+   * listener containers restart such consumers the same way.
+   */
+  private void watchConsumers() {
+    try {
+      if (closed.get() || consumingRecovers || !consuming.isOpen()) {
+        suspects.clear();
+        return;
+      }
+      Set<Resumable> closedNow = new HashSet<>();
+      for (Resumable c : consumersByTag.values()) {
+        if (!resuming.contains(c) && !c.isConsuming()) {
+          closedNow.add(c);
+        }
+      }
+      for (Resumable c : closedNow) {
+        if (suspects.contains(c)) {
+          log.warn(
+              "{}: the consumer of {} has no open channel; consuming again",
+              instance,
+              c.describe());
+          resumeLater(c);
+        }
+      }
+      suspects.clear();
+      for (Resumable c : closedNow) {
+        if (!resuming.contains(c)) {
+          suspects.add(c);
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("{}: watching the consumers failed: {}", instance, e.toString());
+    }
+  }
+
+  /** The channel of a running consumer of {@code queue}, for fault tests; null: none. */
+  com.rabbitmq.client.Channel consumerChannel(String queue) {
+    for (Resumable c : consumersByTag.values()) {
+      if (c instanceof QueueConsumer q && q.describe().equals(queue)) {
+        return q.channel();
+      }
+    }
+    return null;
+  }
+
   private void watchRecovery(Connection connection, Declarer declarer) {
+    boolean consumers = connection == consuming;
     ((Recoverable) connection)
         .addRecoveryListener(
             new RecoveryListener() {
               @Override
               public void handleRecovery(Recoverable recoverable) {
+                if (consumers) {
+                  consumingRecovers = false;
+                }
                 reconnects.incrementAndGet();
                 declarer.reset();
                 log.info("{}: connection to RabbitMQ recovered", instance);
@@ -222,6 +293,9 @@ final class AmqpClientTransport implements RabbitTransport {
 
               @Override
               public void handleRecoveryStarted(Recoverable recoverable) {
+                if (consumers) {
+                  consumingRecovers = true;
+                }
                 log.info("{}: connection to RabbitMQ lost; recovering", instance);
               }
             });

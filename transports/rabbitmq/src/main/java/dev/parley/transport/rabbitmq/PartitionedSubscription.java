@@ -139,6 +139,12 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
         }
 
         @Override
+        public boolean isConsuming() {
+          Channel ch = control;
+          return closing != 0 || ch == null || ch.isOpen();
+        }
+
+        @Override
         public String describe() {
           return queue + " (members)";
         }

@@ -134,6 +134,17 @@ final class QueueConsumer implements Resumable {
     return queue;
   }
 
+  /** The channel it consumes on now (fault tests). */
+  Channel channel() {
+    return channel;
+  }
+
+  @Override
+  public boolean isConsuming() {
+    Channel ch = channel;
+    return stopped || ch == null || ch.isOpen();
+  }
+
   /** Deliveries pushed to the handler and not settled yet. */
   int unsettled() {
     return inFlight.count();
@@ -478,8 +489,10 @@ final class QueueConsumer implements Resumable {
 
     @Override
     public void handleShutdownSignal(String consumerTag, ShutdownSignalException sig) {
-      if (!stopped && !sig.isHardError()) {
-        log.warn("{}: consumer channel closed: {}", queue, sig.getMessage());
+      if (!stopped && !sig.isHardError() && !sig.isInitiatedByApplication()) {
+        // amqp-client recovers a channel only with its connection: the transport's consumer
+        // watch consumes again on a new channel.
+        log.warn("{}: RabbitMQ closed the consumer channel: {}", queue, sig.getMessage());
       }
     }
   }

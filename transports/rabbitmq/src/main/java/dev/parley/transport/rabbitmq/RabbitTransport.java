@@ -128,7 +128,13 @@ public interface RabbitTransport extends Transport {
       return this;
     }
 
-    /** Wait between recovery attempts of a lost connection; default 1 s. */
+    /**
+     * Wait between recovery attempts of a lost connection, and between attempts to consume again
+     * where a recovery did not restore a consumer; default 1 s. Every four of them (at least every
+     * second) the transport also looks for running consumers whose channel is closed while the
+     * connection is up (RabbitMQ closes a channel on a channel error, e.g. a delivery past its
+     * {@code consumer_timeout}, and amqp-client does not recover it) and starts them again.
+     */
     public Builder recoveryInterval(Duration recoveryInterval) {
       this.recoveryInterval = Durations.positive(recoveryInterval, "recoveryInterval");
       return this;

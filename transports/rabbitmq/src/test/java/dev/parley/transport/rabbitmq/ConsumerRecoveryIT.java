@@ -104,6 +104,50 @@ class ConsumerRecoveryIT {
                     .contains("after-0", "after-1", "after-2", "after-3", "after-4"));
   }
 
+  /**
+   * A consumer whose channel RabbitMQ closes while the connection stays up consumes again on a new
+   * channel. amqp-client recovers channels only with their connection, so such a queue went
+   * unconsumed for good (a WARN line was all). The channel error here is an acknowledgement of a
+   * delivery tag the channel never gave (406 PRECONDITION_FAILED), as RabbitMQ also closes a
+   * channel whose delivery outlived its {@code consumer_timeout}.
+   */
+  @Test
+  void aConsumerWhoseChannelRabbitMqClosedConsumesAgain() {
+    Destination.Queue queue = new Destination.Queue("closed.commands");
+    Set<String> handled = ConcurrentHashMap.newKeySet();
+    transport.subscribe(
+        queue,
+        new ConsumerSettings(1, 10, false),
+        DeliveryHandler.settling(
+            d -> {
+              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
+              return CompletableFuture.completedFuture(null);
+            }));
+    send(queue, "before");
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+
+    com.rabbitmq.client.Channel ch =
+        ((AmqpClientTransport) transport).consumerChannel(queue.name());
+    try {
+      ch.basicAck(999_999, false);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    // The fault: the channel is closed and the queue has no consumer.
+    await().atMost(Duration.ofSeconds(10)).until(() -> !ch.isOpen());
+    assertThat(transport.isConnected()).isTrue();
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(rabbit.ctl().consumers(rabbit.vhost()))
+                    .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
+                    .hasSize(1));
+    send(queue, "after");
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("after"));
+  }
+
   private void send(Destination.Queue queue, String body) {
     transport
         .send(
