@@ -276,8 +276,7 @@ abstract sealed class Dialect {
         routingKey = name;
         if (isNativeReplyQueue(name)) {
           // The broker's own reply queue (a caller's temp queue or direct reply-to): only
-          // addressed;
-          // the broker drops a reply to one that is gone (no ERROR frame).
+          // addressed; the broker drops a reply to one that is gone (no ERROR frame).
           h.put("destination", "/reply-queue/" + name);
         } else if (name.startsWith("/")) {
           // A STOMP destination a foreign caller gave as its reply-to, which the service allowed.
