@@ -226,13 +226,14 @@ final class AmqpClientTransport implements RabbitTransport {
 
   /**
    * The consumer watch (on the timer, every four recovery intervals, at least every second): a
-   * running consumer whose channel is closed while its connection is up and not recovering — found
-   * so on two watches in a row — consumes again on a new channel. amqp-client recovers channels
-   * only with their connection: a channel RabbitMQ closed with a channel error (an acknowledgement
-   * past its {@code consumer_timeout}, an unknown delivery tag) stays closed, and one a recovery
-   * left behind without saying so (seen in the M1 chaos run: a partition's consumer missing after a
-   * broker restart, no error logged) would leave its queue unconsumed for good. Spring AMQP's
-   * listener containers restart such consumers the same way.
+   * running consumer whose channel is closed, or that RabbitMQ cancelled (its queue deleted), while
+   * its connection is up and not recovering — found so on two watches in a row — consumes again on
+   * a new channel. amqp-client recovers channels only with their connection: a channel RabbitMQ
+   * closed with a channel error (an acknowledgement past its {@code consumer_timeout}, an unknown
+   * delivery tag) stays closed, and one a recovery left behind without saying so (seen in the M1
+   * chaos run: a partition's consumer missing after a broker restart, no error logged) would leave
+   * its queue unconsumed for good. Spring AMQP's listener containers restart such consumers the
+   * same way.
    */
   private void watchConsumers() {
     try {
@@ -249,7 +250,8 @@ final class AmqpClientTransport implements RabbitTransport {
       for (Resumable c : closedNow) {
         if (suspects.contains(c)) {
           log.warn(
-              "{}: the consumer of {} has no open channel; consuming again",
+              "{}: the consumer of {} is not consuming (channel closed or consumer cancelled);"
+                  + " consuming again",
               instance,
               c.describe());
           resumeLater(c);

@@ -57,6 +57,9 @@ final class QueueConsumer implements Resumable {
   private volatile Channel channel;
   private volatile String activeTag;
 
+  /** The channel on which RabbitMQ cancelled this consumer (basic.cancel), if it did. */
+  private volatile Channel cancelledOn;
+
   /** The transport's consumers by tag: to consume again when a recovery did not restore one. */
   private final Map<String, Resumable> registry;
 
@@ -142,7 +145,7 @@ final class QueueConsumer implements Resumable {
   @Override
   public boolean isConsuming() {
     Channel ch = channel;
-    return stopped || ch == null || ch.isOpen();
+    return stopped || ch == null || (ch.isOpen() && ch != cancelledOn);
   }
 
   /** Deliveries pushed to the handler and not settled yet. */
@@ -483,6 +486,9 @@ final class QueueConsumer implements Resumable {
     @Override
     public void handleCancel(String consumerTag) {
       if (!stopped) {
+        // The queue was deleted (or RabbitMQ gave up the consumer otherwise): the transport's
+        // consumer watch consumes again, once the queue is there again.
+        cancelledOn = getChannel();
         log.warn("{}: RabbitMQ cancelled the consumer (queue deleted?)", queue);
       }
     }

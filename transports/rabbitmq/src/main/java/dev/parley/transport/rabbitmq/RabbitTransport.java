@@ -133,7 +133,8 @@ public interface RabbitTransport extends Transport {
      * where a recovery did not restore a consumer; default 1 s. Every four of them (at least every
      * second) the transport also looks for running consumers whose channel is closed while the
      * connection is up (RabbitMQ closes a channel on a channel error, e.g. a delivery past its
-     * {@code consumer_timeout}, and amqp-client does not recover it) and starts them again.
+     * {@code consumer_timeout}, and amqp-client does not recover it) or that RabbitMQ cancelled
+     * (their queue deleted), and starts them again.
      */
     public Builder recoveryInterval(Duration recoveryInterval) {
       this.recoveryInterval = Durations.positive(recoveryInterval, "recoveryInterval");

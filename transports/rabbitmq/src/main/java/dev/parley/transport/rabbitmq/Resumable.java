@@ -14,9 +14,10 @@ interface Resumable {
   boolean resume();
 
   /**
-   * Whether its channel is open (or it was stopped): false for a consumer whose channel RabbitMQ
-   * closed with a channel error (amqp-client recovers channels only with their connection), or one
-   * the connection's recovery left behind.
+   * Whether its channel is open and its consumer not cancelled by RabbitMQ (or it was stopped):
+   * false for a consumer whose channel RabbitMQ closed with a channel error (amqp-client recovers
+   * channels only with their connection), one the connection's recovery left behind, or one whose
+   * queue was deleted under it.
    */
   boolean isConsuming();
 

@@ -54,17 +54,7 @@ class ConsumerRecoveryIT {
   @Test
   void aConsumerTheRecoveryCouldNotRestoreConsumesAgainOnceItCan() throws Exception {
     Destination.Queue queue = new Destination.Queue("recovery.commands");
-    Set<String> handled = ConcurrentHashMap.newKeySet();
-    transport.subscribe(
-        queue,
-        new ConsumerSettings(1, 10, false),
-        DeliveryHandler.settling(
-            d -> {
-              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
-              return CompletableFuture.completedFuture(null);
-            }));
-    send(queue, "before");
-    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+    Set<String> handled = consumingWhatIsSent(queue);
 
     long reconnects = transport.reconnects();
     proxy.disable(); // the transport's connections cut; new ones refused for now
@@ -114,17 +104,7 @@ class ConsumerRecoveryIT {
   @Test
   void aConsumerWhoseChannelRabbitMqClosedConsumesAgain() {
     Destination.Queue queue = new Destination.Queue("closed.commands");
-    Set<String> handled = ConcurrentHashMap.newKeySet();
-    transport.subscribe(
-        queue,
-        new ConsumerSettings(1, 10, false),
-        DeliveryHandler.settling(
-            d -> {
-              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
-              return CompletableFuture.completedFuture(null);
-            }));
-    send(queue, "before");
-    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+    Set<String> handled = consumingWhatIsSent(queue);
 
     com.rabbitmq.client.Channel ch =
         ((AmqpClientTransport) transport).consumerChannel(queue.name());
@@ -146,6 +126,53 @@ class ConsumerRecoveryIT {
                     .hasSize(1));
     send(queue, "after");
     await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("after"));
+  }
+
+  /**
+   * A consumer RabbitMQ cancels (its queue deleted under it) consumes again once the queue is back,
+   * as Spring AMQP's listener containers do; before, the transport logged the cancel and the
+   * consumer stayed cancelled for good.
+   */
+  @Test
+  void aConsumerRabbitMqCancelledConsumesAgainOnceItsQueueIsBack() throws Exception {
+    Destination.Queue queue = new Destination.Queue("deleted.commands");
+    Set<String> handled = consumingWhatIsSent(queue);
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setVirtualHost(rabbit.vhost());
+    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
+      com.rabbitmq.client.Channel operator = other.createChannel();
+      operator.queueDelete(queue.name());
+      // The fault: the queue is gone, and with it its consumer.
+      assertThat(rabbit.ctl().consumers(rabbit.vhost()))
+          .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
+          .isEmpty();
+      operator.queueDeclare(queue.name(), true, false, false, null);
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(rabbit.ctl().consumers(rabbit.vhost()))
+                    .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
+                    .hasSize(1));
+    send(queue, "after");
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("after"));
+  }
+
+  /** The bodies a consumer of {@code queue} handled, once it has handled a first message. */
+  private Set<String> consumingWhatIsSent(Destination.Queue queue) {
+    Set<String> handled = ConcurrentHashMap.newKeySet();
+    transport.subscribe(
+        queue,
+        new ConsumerSettings(1, 10, false),
+        DeliveryHandler.settling(
+            d -> {
+              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
+              return CompletableFuture.completedFuture(null);
+            }));
+    send(queue, "before");
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+    return handled;
   }
 
   private void send(Destination.Queue queue, String body) {
