@@ -117,15 +117,7 @@ class ConsumerRecoveryIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> !ch.isOpen());
     assertThat(transport.isConnected()).isTrue();
 
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .untilAsserted(
-            () ->
-                assertThat(rabbit.ctl().consumers(rabbit.vhost()))
-                    .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
-                    .hasSize(1));
-    send(queue, "after");
-    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("after"));
+    consumesAgain(queue, handled);
   }
 
   /**
@@ -143,20 +135,25 @@ class ConsumerRecoveryIT {
       com.rabbitmq.client.Channel operator = other.createChannel();
       operator.queueDelete(queue.name());
       // The fault: the queue is gone, and with it its consumer.
-      assertThat(rabbit.ctl().consumers(rabbit.vhost()))
-          .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
-          .isEmpty();
+      assertThat(consumersOf(queue)).isEmpty();
       operator.queueDeclare(queue.name(), true, false, false, null);
     }
+    consumesAgain(queue, handled);
+  }
+
+  /** Within 20 s the queue has one consumer again, which handles a message sent then. */
+  private void consumesAgain(Destination.Queue queue, Set<String> handled) {
     await()
         .atMost(Duration.ofSeconds(20))
-        .untilAsserted(
-            () ->
-                assertThat(rabbit.ctl().consumers(rabbit.vhost()))
-                    .filteredOn(line -> line.trim().startsWith(queue.name() + "\t"))
-                    .hasSize(1));
+        .untilAsserted(() -> assertThat(consumersOf(queue)).hasSize(1));
     send(queue, "after");
     await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("after"));
+  }
+
+  private static List<String> consumersOf(Destination.Queue queue) {
+    return rabbit.ctl().consumers(rabbit.vhost()).stream()
+        .filter(line -> line.trim().startsWith(queue.name() + "\t"))
+        .toList();
   }
 
   /** The bodies a consumer of {@code queue} handled, once it has handled a first message. */
