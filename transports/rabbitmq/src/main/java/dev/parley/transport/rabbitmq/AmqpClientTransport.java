@@ -258,11 +258,8 @@ final class AmqpClientTransport implements RabbitTransport {
         }
       }
       suspects.clear();
-      for (Resumable c : closedNow) {
-        if (!resuming.contains(c)) {
-          suspects.add(c);
-        }
-      }
+      suspects.addAll(closedNow);
+      suspects.removeAll(resuming);
     } catch (RuntimeException e) {
       log.warn("{}: watching the consumers failed: {}", instance, e.toString());
     }

@@ -6,6 +6,7 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Destination;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -65,22 +66,24 @@ class DialectTest {
     assertThat(Dialect.RabbitMq.replyQueue("/topic/replies.x")).isEqualTo("/topic/replies.x");
     assertThat(Dialect.RabbitMq.replyQueue("/queue/")).isEqualTo("/queue/");
 
-    Map<String, String> headers = new java.util.LinkedHashMap<>();
-    new Dialect.RabbitMq(8)
-        .readNative(
-            StompFrame.of("MESSAGE", Map.of("reply-to", "/reply-queue/parley.reply.a.1")), headers);
-    assertThat(headers).containsEntry(Headers.REPLY_TO, "parley.reply.a.1");
+    assertThat(readReplyTo(new Dialect.RabbitMq(8), "/reply-queue/parley.reply.a.1", null))
+        .isEqualTo("parley.reply.a.1");
+    assertThat(readReplyTo(new Dialect.RabbitMq(8), "/queue/other", "parley.reply.b.2"))
+        .isEqualTo("parley.reply.b.2"); // Parley's line first
+    assertThat(readReplyTo(new Dialect.Artemis(), "my.replies", null)).isEqualTo("my.replies");
+  }
 
-    Map<String, String> parleys = new java.util.LinkedHashMap<>();
-    parleys.put(Headers.REPLY_TO, "parley.reply.b.2");
-    new Dialect.RabbitMq(8)
-        .readNative(StompFrame.of("MESSAGE", Map.of("reply-to", "/queue/other")), parleys);
-    assertThat(parleys).containsEntry(Headers.REPLY_TO, "parley.reply.b.2"); // Parley's line first
-
-    Map<String, String> artemis = new java.util.LinkedHashMap<>();
-    new Dialect.Artemis()
-        .readNative(StompFrame.of("MESSAGE", Map.of("reply-to", "my.replies")), artemis);
-    assertThat(artemis).containsEntry(Headers.REPLY_TO, "my.replies");
+  /**
+   * The reply address {@code dialect} reads from a MESSAGE with STOMP's {@code reply-to} and, if
+   * not null, a {@code parley-reply-to} line.
+   */
+  private static String readReplyTo(Dialect dialect, String replyTo, String parleyReplyTo) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (parleyReplyTo != null) {
+      headers.put(Headers.REPLY_TO, parleyReplyTo);
+    }
+    dialect.readNative(StompFrame.of("MESSAGE", Map.of("reply-to", replyTo)), headers);
+    return headers.get(Headers.REPLY_TO);
   }
 
   @Test

@@ -3,6 +3,10 @@ package dev.parley.transport.stomp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Delivery;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.messaging.Channel;
@@ -22,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -449,22 +454,22 @@ class StompWireContractIT {
     void anAmqpCallerOverDirectReplyToIsAnswered() throws Exception {
       connect();
       serveTickets();
-      com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+      ConnectionFactory factory = new ConnectionFactory();
       factory.setUri(rabbit.amqpUri());
-      try (com.rabbitmq.client.Connection connection = factory.newConnection()) {
+      try (Connection connection = factory.newConnection()) {
         com.rabbitmq.client.Channel ch = connection.createChannel();
-        CompletableFuture<com.rabbitmq.client.Delivery> reply = new CompletableFuture<>();
+        CompletableFuture<Delivery> reply = new CompletableFuture<>();
         ch.basicConsume("amq.rabbitmq.reply-to", true, (tag, d) -> reply.complete(d), tag -> {});
         ch.basicPublish(
             "",
             prefix + "kitchen.commands",
-            new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+            new AMQP.BasicProperties.Builder()
                 .replyTo("amq.rabbitmq.reply-to")
                 .correlationId("amqp-rpc-1")
                 .contentType("application/json")
                 .build(),
             "{\"orderId\":\"o-3\"}".getBytes(StandardCharsets.UTF_8));
-        com.rabbitmq.client.Delivery d = reply.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        Delivery d = reply.get(30, TimeUnit.SECONDS);
         assertThat(d.getProperties().getCorrelationId()).isEqualTo("amqp-rpc-1");
         assertThat(new String(d.getBody(), StandardCharsets.UTF_8))
             .isEqualTo("{\"ticketId\":\"t-o-3\"}");
