@@ -234,6 +234,43 @@ public final class EmbeddedBroker implements AutoCloseable {
         .toList();
   }
 
+  /**
+   * Closes every consumer of a queue from the broker's side, as an operator does with the
+   * management operation {@code closeConsumerWithID} (Artemis's console: "close consumer"); their
+   * connections and sessions stay open, and an AMQP 1.0 consumer sees its link detached. Returns
+   * how many consumers were closed (0 if the queue does not exist).
+   */
+  public int closeConsumers(String queue) {
+    Queue q = locate(queue);
+    if (q == null) {
+      return 0;
+    }
+    int closed = 0;
+    for (org.apache.activemq.artemis.core.server.Consumer c : List.copyOf(q.getConsumers())) {
+      c.disconnect();
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
+   * Deletes a queue with its messages, closing its consumers first, as {@code artemis queue delete
+   * --removeConsumers} does; an AMQP 1.0 consumer sees its link detached with {@code
+   * amqp:resource-deleted}. Returns whether the queue existed.
+   */
+  public boolean deleteQueue(String queue) {
+    ActiveMQServer s = activeServer();
+    if (s == null || locate(queue) == null) {
+      return false;
+    }
+    try {
+      s.destroyQueue(SimpleString.of(queue), null, false, true);
+      return true;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot delete queue " + queue, e);
+    }
+  }
+
   private Queue locate(String queue) {
     ActiveMQServer s = activeServer();
     return s == null ? null : s.locateQueue(SimpleString.of(queue));

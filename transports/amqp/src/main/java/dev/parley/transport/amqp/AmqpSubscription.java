@@ -68,6 +68,12 @@ final class AmqpSubscription implements TransportSubscription {
   /** Qpid JMS's acknowledge mode that settles one message at a time (not public in its API). */
   private static final int INDIVIDUAL_ACKNOWLEDGE = 101;
 
+  /** An attach the broker refuses repeats with every try: bounded, as releases are. */
+  private static final LogLimiter ATTACHES = LogLimiter.of(5, 60);
+
+  /** The longest wait between two tries to attach a consumer the broker closed. */
+  private static final long MAX_ATTACH_BACKOFF_MILLIS = 5_000;
+
   /** How long the loop waits for room in its window before it looks at whether it should stop. */
   private static final long POLL_MILLIS = 100;
 
@@ -80,10 +86,10 @@ final class AmqpSubscription implements TransportSubscription {
   private final Duration closeTimeout;
   private final BooleanSupplier linkUp;
   private final Consumer<AmqpSubscription> onClose;
-  private final List<Session> sessions = new ArrayList<>();
   private final List<Thread> loops = new ArrayList<>();
 
-  private final List<MessageConsumer> consumers = new CopyOnWriteArrayList<>();
+  /** One per loop: its session and consumer, replaced when the broker closes them. */
+  private final List<Lane> lanes = new CopyOnWriteArrayList<>();
 
   /** The loops waiting in a receive now: the only ones close() interrupts. */
   private final Set<Thread> receiving = new HashSet<>();
@@ -130,16 +136,13 @@ final class AmqpSubscription implements TransportSubscription {
       replyProducer.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
       replyMessages = new AmqpMessages(replySession);
       for (int i = 0; i < settings.concurrency(); i++) {
-        Session session = connection.createSession(false, INDIVIDUAL_ACKNOWLEDGE);
-        synchronized (sessions) {
-          sessions.add(session);
-        }
-        jakarta.jms.Destination destination = AmqpAddresses.forSend(session, source);
-        MessageConsumer consumer = session.createConsumer(destination);
-        consumers.add(consumer);
+        Lane lane = new Lane();
+        lanes.add(lane);
+        lane.session = connection.createSession(false, INDIVIDUAL_ACKNOWLEDGE);
+        lane.consumer = lane.session.createConsumer(AmqpAddresses.forSend(lane.session, source));
         Thread loop =
             new Thread(
-                () -> receiveLoop(consumer), "parley-amqp-consumer-" + THREADS.incrementAndGet());
+                () -> receiveLoop(lane), "parley-amqp-consumer-" + THREADS.incrementAndGet());
         loop.setDaemon(true);
         loops.add(loop);
         loop.start();
@@ -159,7 +162,7 @@ final class AmqpSubscription implements TransportSubscription {
     }
   }
 
-  private void receiveLoop(MessageConsumer consumer) {
+  private void receiveLoop(Lane lane) {
     Semaphore window = new Semaphore(settings.prefetch());
     while (!closed.get()) {
       try {
@@ -180,14 +183,16 @@ final class AmqpSubscription implements TransportSubscription {
           // the broker and waits for its answer — a broker round trip per lane every poll on an
           // idle subscription, and a wait without limit while the connection is down. An untimed
           // one waits on the consumer's own queue only; close() wakes it (wake()).
-          jms = consumer.receive();
+          jms = lane.consumer.receive();
         } catch (JMSException | RuntimeException e) {
           window.release();
           if (closed.get()) {
             return;
           }
-          log.debug("{}: receive failed: {}", AmqpAddresses.address(source), e.toString());
-          Thread.sleep(POLL_MILLIS); // the session is down; the connection recovers it
+          if (!attachedAgain(lane)) {
+            log.debug("{}: receive failed: {}", AmqpAddresses.address(source), e.toString());
+            Thread.sleep(POLL_MILLIS); // the session is down; the connection recovers it
+          }
           continue;
         } finally {
           synchronized (receiving) {
@@ -199,7 +204,7 @@ final class AmqpSubscription implements TransportSubscription {
         }
         if (jms == null) {
           window.release();
-          if (!closed.get()) {
+          if (!closed.get() && !attachedAgain(lane)) {
             Thread.sleep(POLL_MILLIS); // not woken by close: the consumer stopped; never spin
           }
           continue;
@@ -213,6 +218,100 @@ final class AmqpSubscription implements TransportSubscription {
         return;
       }
     }
+  }
+
+  /** A loop's session and consumer: replaced on the loop's thread, under the lane's lock. */
+  private static final class Lane {
+    volatile Session session;
+    volatile MessageConsumer consumer;
+
+    /** Set by the connection's listener: the broker closed this lane's consumer. */
+    volatile boolean consumerLost;
+
+    /** Set by the connection's listener: the broker closed this lane's session. */
+    volatile boolean sessionLost;
+  }
+
+  /**
+   * The broker closed a consumer of this connection while the connection stayed up (its link
+   * detached: the queue deleted, an operator's "close consumer"). Qpid JMS closes such a consumer
+   * for good; if it is one of this subscription's, its loop attaches a new one.
+   */
+  void consumerClosed(MessageConsumer consumer, Throwable cause) {
+    for (Lane lane : lanes) {
+      if (lane.consumer == consumer && !closed.get()) {
+        lane.consumerLost = true;
+        log.warn(
+            "{}: the broker closed a consumer ({}); consuming again",
+            AmqpAddresses.address(source),
+            reason(cause));
+      }
+    }
+  }
+
+  /** The broker ended a session of this connection: the lanes on it attach on a new one. */
+  void sessionClosed(Session session, Throwable cause) {
+    for (Lane lane : lanes) {
+      if (lane.session == session && !closed.get()) {
+        lane.sessionLost = true;
+        lane.consumerLost = true;
+        log.warn(
+            "{}: the broker closed a consumer's session ({}); consuming again",
+            AmqpAddresses.address(source),
+            reason(cause));
+      }
+    }
+  }
+
+  static String reason(Throwable cause) {
+    return cause == null || cause.getMessage() == null ? "no reason given" : cause.getMessage();
+  }
+
+  /**
+   * Attaches a new consumer in place of one the broker closed ({@link #consumerClosed}), on a new
+   * session if the broker closed the lane's session too, and returns true; returns false at once if
+   * the broker had not closed it. While the connection is down, or the broker refuses the attach
+   * (the queue deleted and not created again, permissions), it tries again, backing off to {@link
+   * #MAX_ATTACH_BACKOFF_MILLIS}, until it attaches or the subscription closes. Runs on the lane's
+   * loop, so nothing is received from the lane meanwhile; its unsettled deliveries the broker has
+   * given back already.
+   */
+  private boolean attachedAgain(Lane lane) throws InterruptedException {
+    if (!lane.consumerLost) {
+      return false;
+    }
+    long backoff = POLL_MILLIS;
+    while (!closed.get()) {
+      if (linkUp.getAsBoolean()) {
+        try {
+          synchronized (lane) {
+            if (closed.get()) {
+              return true; // close() closes the lane's session after this
+            }
+            if (lane.sessionLost) {
+              QpidAmqpTransport.closeQuietly(lane.session);
+              lane.session = connection.createSession(false, INDIVIDUAL_ACKNOWLEDGE);
+              lane.sessionLost = false;
+            }
+            lane.consumer =
+                lane.session.createConsumer(AmqpAddresses.forSend(lane.session, source));
+            lane.consumerLost = false;
+          }
+          log.info("{}: consuming again", AmqpAddresses.address(source));
+          return true;
+        } catch (jakarta.jms.IllegalStateException e) {
+          lane.sessionLost = true; // the session is closed too: a new one next time
+        } catch (JMSException | RuntimeException e) {
+          ATTACHES.warn(
+              log, "{}: cannot consume again yet: {}", AmqpAddresses.address(source), reason(e));
+        }
+      }
+      for (long waited = 0; waited < backoff && !closed.get(); waited += POLL_MILLIS) {
+        Thread.sleep(POLL_MILLIS);
+      }
+      backoff = Math.min(backoff * 2, MAX_ATTACH_BACKOFF_MILLIS);
+    }
+    return true;
   }
 
   /**
@@ -241,7 +340,8 @@ final class AmqpSubscription implements TransportSubscription {
    * with a backlog each drain may bring one message more.
    */
   private void drainCredit() {
-    for (MessageConsumer consumer : consumers) {
+    for (Lane lane : lanes) {
+      MessageConsumer consumer = lane.consumer;
       try {
         for (int i = 0; i <= settings.prefetch() && linkUp.getAsBoolean(); i++) {
           jakarta.jms.Message left = consumer.receiveNoWait();
@@ -457,13 +557,10 @@ final class AmqpSubscription implements TransportSubscription {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    List<Session> toClose;
-    synchronized (sessions) {
-      toClose = new ArrayList<>(sessions);
-      sessions.clear();
-    }
-    for (Session s : toClose) {
-      QpidAmqpTransport.closeQuietly(s);
+    for (Lane lane : lanes) {
+      synchronized (lane) {
+        QpidAmqpTransport.closeQuietly(lane.session); // a lane attaching again sees closed first
+      }
     }
     // The reply producer first: Artemis answers the end of a session that still has an open
     // anonymous producer only at its next flush of connections, and at once without one (measured

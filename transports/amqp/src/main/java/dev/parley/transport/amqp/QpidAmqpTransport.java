@@ -496,10 +496,18 @@ final class QpidAmqpTransport implements AmqpTransport {
     public void onInboundMessage(JmsInboundMessageDispatch envelope) {}
 
     @Override
-    public void onSessionClosed(Session session, Throwable cause) {}
+    public void onSessionClosed(Session session, Throwable cause) {
+      for (AmqpSubscription s : subscriptions) {
+        s.sessionClosed(session, cause);
+      }
+    }
 
     @Override
-    public void onConsumerClosed(jakarta.jms.MessageConsumer consumer, Throwable cause) {}
+    public void onConsumerClosed(jakarta.jms.MessageConsumer consumer, Throwable cause) {
+      for (AmqpSubscription s : subscriptions) {
+        s.consumerClosed(consumer, cause);
+      }
+    }
 
     @Override
     public void onProducerClosed(MessageProducer producer, Throwable cause) {}

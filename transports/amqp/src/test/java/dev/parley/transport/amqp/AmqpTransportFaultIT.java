@@ -14,6 +14,7 @@ import dev.parley.testing.kit.Toxic;
 import dev.parley.testing.tck.TransportTck.Event;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -387,6 +388,75 @@ class AmqpTransportFaultIT {
         .atMost(Duration.ofSeconds(5))
         .until(() -> consumerLoops().stream().noneMatch(loopsBefore::contains));
     proxy.enable();
+  }
+
+  /**
+   * The broker closes a subscription's consumers while the connection stays up (an operator's
+   * "close consumer"): the link is detached, and the subscription attaches new consumers and
+   * handles what comes after. Before, Qpid JMS closed the consumer for good and the receive loop
+   * retried the closed consumer forever, logging at debug only: a service that stopped consuming
+   * with its connection up.
+   */
+  @Test
+  void consumersTheBrokerClosesConsumeAgain() {
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    messaging.subscribe(channel, "g", handler);
+    String queue = queueOf(channel);
+    int consumers = broker.broker().consumerCount(queue);
+    assertThat(consumers).isPositive();
+    publishAndAwait(handler, 0, 5);
+
+    assertThat(broker.broker().closeConsumers(queue)).isEqualTo(consumers);
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> broker.broker().consumerCount(queue) == consumers);
+    publishAndAwait(handler, 5, 10);
+    assertThat(transport.reconnects()).isZero(); // the connection never dropped
+  }
+
+  /**
+   * A queue deleted under its consumers (they are detached with {@code amqp:resource-deleted}): the
+   * subscription attaches again, which creates the queue again (auto-create, as at the first
+   * attach), and handles what is published after.
+   */
+  @Test
+  void aSubscriptionWhoseQueueWasDeletedConsumesAgain() {
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    messaging.subscribe(channel, "g", handler);
+    String queue = queueOf(channel);
+    int consumers = broker.broker().consumerCount(queue);
+    publishAndAwait(handler, 0, 3);
+
+    assertThat(broker.broker().deleteQueue(queue)).isTrue();
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> broker.broker().consumerCount(queue) == consumers);
+    publishAndAwait(handler, 3, 6);
+    assertThat(transport.reconnects()).isZero();
+  }
+
+  /** The one queue of the broker's whose name starts with the channel's name. */
+  private static String queueOf(Channel<?> channel) {
+    List<String> queues =
+        broker.broker().queueNames().stream().filter(q -> q.startsWith(channel.name())).toList();
+    assertThat(queues).hasSize(1);
+    return queues.get(0);
+  }
+
+  /** Publishes events {@code from} (inclusive) to {@code to} and waits until each was handled. */
+  private void publishAndAwait(RecordingHandler<Event> handler, int from, int to) {
+    for (int i = from; i < to; i++) {
+      messaging.publish(channel, new Event("k" + i, i, "")).join();
+    }
+    Set<Integer> expected = new HashSet<>();
+    for (int i = from; i < to; i++) {
+      expected.add(i);
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> handler.payloads().stream().map(Event::seq).toList().containsAll(expected));
   }
 
   /** The transport's consumer loop threads alive now. */
