@@ -232,7 +232,11 @@ final class DefaultStompTransport implements StompTransport {
 
   private void dispatch(StompFrame frame, StompClient from) {
     if (frame.command().equals("ERROR")) {
-      strandedOn(frame, from);
+      if (StompClient.SUBSCRIPTION_CANCELLED.equals(frame.header("message"))) {
+        cancelledOn(frame, from);
+      } else {
+        strandedOn(frame, from);
+      }
       return;
     }
     String id = frame.header("subscription");
@@ -272,10 +276,36 @@ final class DefaultStompTransport implements StompTransport {
   }
 
   /**
+   * RabbitMQ ended one of this connection's subscriptions itself (its queue deleted) and keeps the
+   * connection: nothing would reach that subscription again. The connection is dropped (as to give
+   * back a stranded message) and the reconnect subscribes again, which declares the queue again
+   * where the subscription's destination does (wire.md §8); a destination the broker refuses then
+   * is tried again with every reconnect.
+   */
+  private void cancelledOn(StompFrame error, StompClient from) {
+    String id = error.header("subscription");
+    StompConsumer consumer = id == null ? null : bySubscription.get(id);
+    if (consumer != null && !consumer.isStopped()) {
+      log.warn(
+          "{}: the broker cancelled the subscription to {} (its queue deleted?); reconnecting to"
+              + " subscribe again",
+          name,
+          consumer.source());
+      dropLater(from, "reconnecting: the broker cancelled a subscription");
+    }
+  }
+
+  /**
    * Drops {@code client}, from the timer (never the reader thread), so that RabbitMQ gives back a
    * message it delivered to a subscription after that subscription could still settle it.
    */
   void giveBackLater(StompClient client) {
+    dropLater(
+        client, "a message came for a subscription that had ended; reconnecting to give it back");
+  }
+
+  /** Drops {@code client} and reconnects, from the timer, saying {@code why}. */
+  private void dropLater(StompClient client, String why) {
     if (!givingBack.add(client)) {
       return;
     }
@@ -284,10 +314,7 @@ final class DefaultStompTransport implements StompTransport {
           () -> {
             try {
               if (client == this.client && client.isOpen()) {
-                log.info(
-                    "{}: a message came for a subscription that had ended; reconnecting to give"
-                        + " it back",
-                    name);
+                log.info("{}: {}", name, why);
                 dropToGiveBack(client, null);
               }
             } finally {

@@ -90,12 +90,19 @@ final class StompClient implements AutoCloseable {
     }
   }
 
+  /**
+   * What RabbitMQ's STOMP plugin says, keeping the connection, when it ends a subscription itself
+   * (its queue deleted): the frame names the subscription in a {@code subscription} header.
+   */
+  static final String SUBSCRIPTION_CANCELLED = "Server cancelled subscription";
+
   private final AtomicLong nextReceipt = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
    * Takes the frames the transport acts on, on the reader thread: every MESSAGE, and the ERROR
-   * frames that say "Subscription not found" (the connection stays up after those).
+   * frames that say "Subscription not found" or {@link #SUBSCRIPTION_CANCELLED} (the connection
+   * stays up after those).
    */
   private final Consumer<StompFrame> onFrame;
 
@@ -487,8 +494,11 @@ final class StompClient implements AutoCloseable {
             // connection) or an ACK/NACK names one: the transport decides what it means, not
             // worth a warning here.
             boolean benign = message.equals("Subscription not found");
-            (benign ? log.atDebug() : log.atWarn()).log("STOMP broker error: {} {}", message, text);
-            if (benign) {
+            // a cancelled subscription the transport reports itself, naming the subscription
+            boolean handedOver = benign || message.equals(SUBSCRIPTION_CANCELLED);
+            (handedOver ? log.atDebug() : log.atWarn())
+                .log("STOMP broker error: {} {}", message, text);
+            if (handedOver) {
               onFrame.accept(frame);
             }
             TransportException e = brokerError(message, text);
