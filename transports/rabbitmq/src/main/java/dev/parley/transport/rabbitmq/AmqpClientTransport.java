@@ -416,15 +416,30 @@ final class AmqpClientTransport implements RabbitTransport {
     } else if (settings.partitioned() && source instanceof Destination.GroupQueue g) {
       subscription = partitioned(g, settings, handler);
     } else {
-      declareWorkQueue(consumerSide, queue, settings.partitioned());
-      if (source instanceof Destination.GroupQueue g) {
-        consumerSide.exchange(g.channel(), Topology.FANOUT, null);
-        consumerSide.bindQueue(queue, g.channel(), "");
-      }
+      declareConsumed(queue, source, settings);
       subscription = consumers(queue, source, settings, handler);
     }
     subscriptions.add(subscription);
     return subscription;
+  }
+
+  /** Declares the queue a subscription consumes, and binds a group's queue to its channel. */
+  private void declareConsumed(String queue, Destination source, ConsumerSettings settings) {
+    declareWorkQueue(consumerSide, queue, settings.partitioned());
+    if (source instanceof Destination.GroupQueue g) {
+      consumerSide.exchange(g.channel(), Topology.FANOUT, null);
+      consumerSide.bindQueue(queue, g.channel(), "");
+    }
+  }
+
+  /**
+   * Declares a subscription's queue again after RabbitMQ deleted it under its consumer (the
+   * consumer watch then consumes again), as Spring AMQP's containers declare missing queues again
+   * through their {@code RabbitAdmin}; events published while it was gone were not routed to it.
+   */
+  private void declareAgain(String queue, Destination source, ConsumerSettings settings) {
+    consumerSide.forgetQueue(queue);
+    declareConsumed(queue, source, settings);
   }
 
   private Subscription consumers(
@@ -443,7 +458,8 @@ final class AmqpClientTransport implements RabbitTransport {
                 false,
                 settings.temporary(),
                 () -> consumingBlocked == null,
-                consumersByTag);
+                consumersByTag,
+                settings.temporary() ? null : () -> declareAgain(queue, source, settings));
         c.start();
         consumers.add(c);
       }

@@ -45,6 +45,19 @@ final class Declarer {
     deadLettersEnsured.clear();
   }
 
+  /**
+   * Forgets {@code queue}, its dead-letter queue and the queue's bindings, so that they are
+   * declared again: the broker deleted them (a consumer cancelled because its queue was deleted).
+   */
+  void forgetQueue(String queue) {
+    String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
+    queues.remove(queue);
+    queues.remove(dlq);
+    deadLettersEnsured.remove(queue);
+    done.removeIf(
+        k -> k.equals("q:" + queue) || k.equals("q:" + dlq) || k.startsWith("bq:" + queue + ">"));
+  }
+
   void exchange(String name, String type, Map<String, Object> args) {
     if (exchanges.contains(name)) {
       return;

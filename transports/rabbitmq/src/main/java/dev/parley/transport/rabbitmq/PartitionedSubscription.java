@@ -193,7 +193,8 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             true,
             false,
             null, // events: no replies
-            consumersByTag);
+            consumersByTag,
+            null); // a partition queue the broker deleted is not declared again here
     c.start();
     return () -> c.stop(closing == 0 ? closeTimeout : Durations.until(closing));
   }

@@ -60,6 +60,9 @@ final class QueueConsumer implements Resumable {
   /** The channel on which RabbitMQ cancelled this consumer (basic.cancel), if it did. */
   private volatile Channel cancelledOn;
 
+  /** Declares the queue again after it was deleted under this consumer; null: never. */
+  private final Runnable declare;
+
   /** The transport's consumers by tag: to consume again when a recovery did not restore one. */
   private final Map<String, Resumable> registry;
 
@@ -107,6 +110,8 @@ final class QueueConsumer implements Resumable {
    *     with their requests' acknowledgements ({@link Settlement#replyInOrder}); null: it never
    *     sends them
    * @param registry the transport's consumers by consumer tag, which this one joins while it runs
+   * @param declare declares the queue again (with its bindings) before consuming again after
+   *     RabbitMQ cancelled the consumer, its queue deleted; null: the queue is not declared again
    */
   QueueConsumer(
       Connection connection,
@@ -118,8 +123,10 @@ final class QueueConsumer implements Resumable {
       boolean singleActive,
       boolean temporary,
       BooleanSupplier mayPublish,
-      Map<String, Resumable> registry) {
+      Map<String, Resumable> registry,
+      Runnable declare) {
     this.registry = registry;
+    this.declare = declare;
     this.singleActive = singleActive;
     this.hold = Math.max(1, Math.min(32, prefetch / 4));
     this.consumerTag = consumerTag;
@@ -205,9 +212,17 @@ final class QueueConsumer implements Resumable {
     if (oldTag != null) {
       registry.remove(oldTag, this);
     }
+    if (cancelledOn != null && declare != null) {
+      try {
+        declare.run();
+      } catch (TransportException e) {
+        // someone declared it again with other arguments, or may not: consume from what is there
+        RESUMES.warn(log, "{}: cannot declare the queue again: {}", queue, e.getMessage());
+      }
+    }
     try {
       start();
-      log.info("{}: consuming again after the recovery could not restore the consumer", queue);
+      log.info("{}: consuming again on a new channel", queue);
       return true;
     } catch (TransportException e) {
       RESUMES.warn(log, "{}: cannot consume again yet: {}", queue, e.getMessage());

@@ -78,7 +78,8 @@ class RepliesOnTheRequestChannelIT {
             false,
             temporary,
             mayPublish,
-            new java.util.concurrent.ConcurrentHashMap<>());
+            new java.util.concurrent.ConcurrentHashMap<>(),
+            null);
     consumer.start();
     return consumer;
   }
