@@ -439,7 +439,11 @@ final class AmqpClientTransport implements RabbitTransport {
    */
   private void declareAgain(String queue, Destination source, ConsumerSettings settings) {
     consumerSide.forgetQueue(queue);
-    declareConsumed(queue, source, settings);
+    if (settings.temporary()) {
+      consumerSide.temporaryQueue(queue); // a reply queue: requests' replies reach it again
+    } else {
+      declareConsumed(queue, source, settings);
+    }
   }
 
   private Subscription consumers(
@@ -459,7 +463,7 @@ final class AmqpClientTransport implements RabbitTransport {
                 settings.temporary(),
                 () -> consumingBlocked == null,
                 consumersByTag,
-                settings.temporary() ? null : () -> declareAgain(queue, source, settings));
+                () -> declareAgain(queue, source, settings));
         c.start();
         consumers.add(c);
       }

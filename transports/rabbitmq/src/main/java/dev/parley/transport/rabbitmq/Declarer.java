@@ -46,8 +46,9 @@ final class Declarer {
   }
 
   /**
-   * Forgets {@code queue}, its dead-letter queue and the queue's bindings, so that they are
-   * declared again: the broker deleted them (a consumer cancelled because its queue was deleted).
+   * Forgets {@code queue} (a work or temporary queue), its dead-letter queue and the queue's
+   * bindings, so that they are declared again: the broker deleted them (a consumer cancelled
+   * because its queue was deleted).
    */
   void forgetQueue(String queue) {
     String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
@@ -55,7 +56,11 @@ final class Declarer {
     queues.remove(dlq);
     deadLettersEnsured.remove(queue);
     done.removeIf(
-        k -> k.equals("q:" + queue) || k.equals("q:" + dlq) || k.startsWith("bq:" + queue + ">"));
+        k ->
+            k.equals("q:" + queue)
+                || k.equals("t:" + queue)
+                || k.equals("q:" + dlq)
+                || k.startsWith("bq:" + queue + ">"));
   }
 
   void exchange(String name, String type, Map<String, Object> args) {

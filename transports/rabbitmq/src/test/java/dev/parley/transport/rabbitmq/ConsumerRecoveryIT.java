@@ -182,6 +182,20 @@ class ConsumerRecoveryIT {
             });
   }
 
+  /**
+   * A reply queue (temporary: exclusive to the consuming connection, so only an administrator can
+   * delete it) deleted under its consumer is declared again and consumed: replies reach it again.
+   */
+  @Test
+  void aReplyQueueDeletedUnderItsConsumerIsDeclaredAgain() {
+    Destination.Queue replies = new Destination.Queue("parley.reply.recovery");
+    Set<String> handled = consumingWhatIsSent(replies, new ConsumerSettings(1, 10, true));
+
+    rabbit.ctl().run("delete_queue", "-p", rabbit.vhost(), replies.name());
+
+    consumesAgain(replies, handled);
+  }
+
   /** Within 20 s the queue has one consumer again, which handles a message sent then. */
   private void consumesAgain(Destination.Queue queue, Set<String> handled) {
     await()
@@ -199,10 +213,14 @@ class ConsumerRecoveryIT {
 
   /** The bodies a consumer of {@code queue} handled, once it has handled a first message. */
   private Set<String> consumingWhatIsSent(Destination.Queue queue) {
+    return consumingWhatIsSent(queue, new ConsumerSettings(1, 10, false));
+  }
+
+  private Set<String> consumingWhatIsSent(Destination.Queue queue, ConsumerSettings settings) {
     Set<String> handled = ConcurrentHashMap.newKeySet();
     transport.subscribe(
         queue,
-        new ConsumerSettings(1, 10, false),
+        settings,
         DeliveryHandler.settling(
             d -> {
               handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
