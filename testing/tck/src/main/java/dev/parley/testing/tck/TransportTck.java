@@ -111,6 +111,12 @@ public abstract class TransportTck {
   protected abstract void sendRaw(
       String queue, List<Map.Entry<String, String>> headers, byte[] body) throws Exception;
 
+  /**
+   * Deletes {@code group}'s queue on the broker as an operator does, closing its consumers, after
+   * checking that it exists with a consumer (the evidence of the fault).
+   */
+  protected abstract void deleteQueue(Destination.GroupQueue group) throws Exception;
+
   @BeforeEach
   void uniquePrefix() {
     prefix = "tck." + UUID.randomUUID().toString().substring(0, 8) + ".";
@@ -1572,6 +1578,38 @@ public abstract class TransportTck {
     futures.forEach(f -> assertThat(f).succeedsWithin(WAIT));
     await().atMost(WAIT).until(() -> received.size() >= sent.size());
     assertThat(received).containsExactlyElementsOf(sent);
+  }
+
+  /**
+   * A group's queue deleted under its running subscription (an operator's mistake, a reset of the
+   * broker's definitions), the connection up: the subscription consumes again by itself — from the
+   * queue its transport declares or creates again — and handles what is published afterwards.
+   * Events published while no queue was bound are dropped, as for any event nobody subscribed to.
+   */
+  @Test
+  void aSubscriptionWhoseQueueIsDeletedConsumesAgain() throws Exception {
+    Messaging m = messaging("deleted");
+    Channel<Event> channel = Channel.event(name("deleted"), Event.class);
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    m.subscribe(channel, "g", handler);
+    m.publish(channel, new Event("k", 0, "before")).join();
+    await().atMost(WAIT).until(() -> handler.callCount() == 1);
+
+    deleteQueue(new Destination.GroupQueue(channel.name(), "g"));
+
+    // publishing fails while a transport reconnects to subscribe again (STOMP): publish until
+    // an event published after the deletion is handled (at most 120)
+    AtomicInteger after = new AtomicInteger();
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              m.publish(channel, new Event("k", after.incrementAndGet(), "after")).join();
+              return handler.callCount() > 1;
+            });
+    assertThat(handler.payloads()).extracting(Event::text).contains("after");
   }
 
   /** A request while the broker is down fails — at once or by its timeout — and never hangs. */

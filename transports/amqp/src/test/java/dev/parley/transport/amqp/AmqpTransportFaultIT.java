@@ -415,28 +415,6 @@ class AmqpTransportFaultIT {
     assertThat(transport.reconnects()).isZero(); // the connection never dropped
   }
 
-  /**
-   * A queue deleted under its consumers (they are detached with {@code amqp:resource-deleted}): the
-   * subscription attaches again, which creates the queue again (auto-create, as at the first
-   * attach), and handles what is published after.
-   */
-  @Test
-  void aSubscriptionWhoseQueueWasDeletedConsumesAgain() {
-    RecordingHandler<Event> handler = RecordingHandler.succeeding();
-    messaging.subscribe(channel, "g", handler);
-    String queue = queueOf(channel);
-    int consumers = broker.broker().consumerCount(queue);
-    publishAndAwait(handler, 0, 3);
-
-    assertThat(broker.broker().deleteQueue(queue)).isTrue();
-
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(() -> broker.broker().consumerCount(queue) == consumers);
-    publishAndAwait(handler, 3, 6);
-    assertThat(transport.reconnects()).isZero();
-  }
-
   /** The one queue of the broker's whose name starts with the channel's name. */
   private static String queueOf(Channel<?> channel) {
     List<String> queues =

@@ -1,7 +1,10 @@
 package dev.parley.transport.amqp;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.tck.TransportTck;
+import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import jakarta.jms.BytesMessage;
 import jakarta.jms.Connection;
@@ -50,6 +53,12 @@ class AmqpTransportTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return broker.broker().connectionCount();
+  }
+
+  @Override
+  protected void deleteQueue(Destination.GroupQueue group) {
+    assertThat(broker.broker().consumerCount(group.queueName())).isPositive();
+    assertThat(broker.broker().deleteQueue(group.queueName())).isTrue();
   }
 
   /** Raw Qpid JMS, with property-name checks off so that any header name reaches the broker. */

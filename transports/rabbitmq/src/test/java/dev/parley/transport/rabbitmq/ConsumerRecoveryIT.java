@@ -142,47 +142,6 @@ class ConsumerRecoveryIT {
   }
 
   /**
-   * A group's queue deleted under its consumer and not declared by anyone: the transport declares
-   * it again, bound to its channel, and consumes it (Spring AMQP's containers declare missing
-   * queues again through their RabbitAdmin); an event published then reaches the group.
-   */
-  @Test
-  void aGroupQueueDeletedUnderItsConsumerIsDeclaredAgain() throws Exception {
-    Destination.GroupQueue group = new Destination.GroupQueue("deleted.events", "g");
-    Set<String> handled = ConcurrentHashMap.newKeySet();
-    transport.subscribe(
-        group,
-        new ConsumerSettings(1, 10, false),
-        DeliveryHandler.settling(
-            d -> {
-              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
-              return CompletableFuture.completedFuture(null);
-            }));
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setVirtualHost(rabbit.vhost());
-    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
-      other.createChannel().queueDelete(group.queueName());
-    }
-    Destination.Event channel = new Destination.Event(group.channel());
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .pollInterval(Duration.ofMillis(500))
-        .until(
-            () -> {
-              // dropped until the queue is bound again
-              transport
-                  .send(
-                      channel,
-                      Message.builder()
-                          .payload("after".getBytes(StandardCharsets.US_ASCII))
-                          .build(),
-                      SendOptions.NONE)
-                  .join();
-              return handled.contains("after");
-            });
-  }
-
-  /**
    * A reply queue (temporary: exclusive to the consuming connection, so only an administrator can
    * delete it) deleted under its consumer is declared again and consumed: replies reach it again.
    */

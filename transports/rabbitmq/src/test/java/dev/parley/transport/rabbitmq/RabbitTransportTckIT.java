@@ -1,10 +1,13 @@
 package dev.parley.transport.rabbitmq;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.testing.tck.TransportTck;
+import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -69,6 +72,13 @@ class RabbitTransportTckIT extends TransportTck {
   }
 
   /** Raw amqp-client: the headers as the message's headers table, published with a confirm. */
+  @Override
+  protected void deleteQueue(Destination.GroupQueue group) {
+    assertThat(node.ctl().consumers("/"))
+        .anyMatch(line -> line.trim().startsWith(group.queueName() + "\t"));
+    node.ctl().run("delete_queue", "-p", "/", group.queueName());
+  }
+
   @Override
   protected void sendRaw(String queue, List<Map.Entry<String, String>> headers, byte[] body)
       throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.tck.TransportTck;
+import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.time.Duration;
 import java.util.List;
@@ -51,6 +52,12 @@ class StompArtemisTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return broker.broker().connectionCount();
+  }
+
+  @Override
+  protected void deleteQueue(Destination.GroupQueue group) {
+    assertThat(broker.broker().consumerCount(group.queueName())).isPositive();
+    assertThat(broker.broker().deleteQueue(group.queueName())).isTrue();
   }
 
   @Override

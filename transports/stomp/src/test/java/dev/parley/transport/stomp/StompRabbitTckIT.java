@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.testing.tck.TransportTck;
+import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
@@ -70,6 +71,13 @@ class StompRabbitTckIT extends TransportTck {
   @Override
   protected int brokerConnectionCount() {
     return node.ctl().stompConnectionCount();
+  }
+
+  @Override
+  protected void deleteQueue(Destination.GroupQueue group) {
+    assertThat(node.ctl().consumers("/"))
+        .anyMatch(line -> line.trim().startsWith(group.queueName() + "\t"));
+    node.ctl().run("delete_queue", "-p", "/", group.queueName());
   }
 
   @Override

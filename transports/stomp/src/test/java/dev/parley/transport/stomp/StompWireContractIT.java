@@ -138,41 +138,6 @@ class StompWireContractIT {
           .containsEntry("parley-type", "order.OrderCreated");
     }
 
-    /** Deletes a queue on the broker, as an operator does, closing its consumers. */
-    abstract void deleteQueue(String queue) throws Exception;
-
-    /**
-     * A group's queue deleted under its subscription (not part of the wire contract, but the same
-     * two brokers): the subscription consumes again — from a queue of that name created again by
-     * its new subscribe — and handles events published after.
-     */
-    @Test
-    void aSubscriptionWhoseQueueWasDeletedConsumesAgain() throws Exception {
-      connect();
-      Channel<OrderCreated> events = Channel.event(prefix + "order.events", OrderCreated.class);
-      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
-      parley.subscribe(events, "kitchen", handler);
-      parley.publish(events, new OrderCreated("o-0", 0)).join();
-      await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
-
-      deleteQueue(prefix + "order.events.kitchen");
-
-      // events published while no queue is bound are dropped, and publishing fails while the
-      // transport reconnects (Artemis closes a STOMP connection whose consumer it closed): publish
-      // until one is handled
-      java.util.concurrent.atomic.AtomicInteger total =
-          new java.util.concurrent.atomic.AtomicInteger();
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .pollInterval(Duration.ofMillis(250))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                parley.publish(events, new OrderCreated("o", total.incrementAndGet())).join();
-                return handler.callCount() > 1;
-              });
-    }
-
     @Test
     void foreignClientConsumesWhatParleyPublishes() throws IOException {
       Channel<OrderCreated> events = orderEventsWatchedByARawGroup();
@@ -323,11 +288,6 @@ class StompWireContractIT {
     @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
 
     @Override
-    void deleteQueue(String queue) {
-      assertThat(broker.broker().deleteQueue(queue)).isTrue();
-    }
-
-    @Override
     URI uri() {
       return broker.stompUri();
     }
@@ -392,15 +352,6 @@ class StompWireContractIT {
   @Nested
   class OnRabbitMq extends Contract {
     @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
-
-    @Override
-    void deleteQueue(String queue) throws Exception {
-      ConnectionFactory factory = new ConnectionFactory();
-      factory.setUri(rabbit.amqpUri());
-      try (Connection connection = factory.newConnection()) {
-        connection.createChannel().queueDelete(queue);
-      }
-    }
 
     @Override
     URI uri() {
