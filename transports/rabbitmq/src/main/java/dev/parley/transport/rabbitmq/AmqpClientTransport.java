@@ -16,6 +16,7 @@ import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Durations;
+import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Partitions;
 import dev.parley.transport.spi.Redaction;
 import dev.parley.transport.spi.SendOptions;
@@ -66,6 +67,16 @@ final class AmqpClientTransport implements RabbitTransport {
   private final Declarer consumerSide;
   private final ScheduledExecutorService timer;
   private final ExecutorService confirms;
+
+  /** Runs the topology check, whose declarations wait for the broker, off the timer. */
+  private final ExecutorService topologyCheck;
+
+  /** Whether a topology check runs now (one at a time). */
+  private final AtomicBoolean checkingTopology = new AtomicBoolean();
+
+  /** Consumer watches that found the consuming connection up, counted on the timer. */
+  private long watches;
+
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
 
   /** Running consumers by consumer tag (those a connection recovery restores or fails to). */
@@ -90,6 +101,7 @@ final class AmqpClientTransport implements RabbitTransport {
     this.clientThreads = Executors.newCachedThreadPool(named(instance + "-client"));
     this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-timer"));
     this.confirms = Executors.newSingleThreadExecutor(named(instance + "-confirms"));
+    this.topologyCheck = Executors.newSingleThreadExecutor(named(instance + "-topology"));
     ConnectionFactory factory = new ConnectionFactory();
     try {
       factory.setUri(config.brokerUri);
@@ -131,8 +143,20 @@ final class AmqpClientTransport implements RabbitTransport {
     }
     this.publishing = pub;
     this.consuming = sub;
-    this.publisher = new Publisher(publishing, config.confirmWindow, config.sendTimeout, confirms);
     this.producerSide = new Declarer(publishing);
+    this.publisher =
+        new Publisher(
+            publishing,
+            config.confirmWindow,
+            config.sendTimeout,
+            confirms,
+            exchange -> {
+              log.warn(
+                  "{}: RabbitMQ has no exchange {} (deleted?); the next send declares it again",
+                  instance,
+                  exchange);
+              producerSide.forgetExchange(exchange);
+            });
     this.consumerSide = new Declarer(consuming);
     consuming.addBlockedListener(
         reason -> consumingBlocked = reason, () -> consumingBlocked = null);
@@ -260,8 +284,46 @@ final class AmqpClientTransport implements RabbitTransport {
       suspects.clear();
       suspects.addAll(closedNow);
       suspects.removeAll(resuming);
+      if (++watches % TOPOLOGY_CHECK_WATCHES == 0 && checkingTopology.compareAndSet(false, true)) {
+        topologyCheck.execute(this::checkTopology);
+      }
+    } catch (RejectedExecutionException e) {
+      checkingTopology.set(false); // closed meanwhile
     } catch (RuntimeException e) {
       log.warn("{}: watching the consumers failed: {}", instance, e.toString());
+    }
+  }
+
+  /** Every how many consumer watches the topology check runs: 32 recovery intervals by default. */
+  private static final int TOPOLOGY_CHECK_WATCHES = 8;
+
+  /** A refused declaration repeats with every check: bounded. */
+  private static final LogLimiter TOPOLOGY_REFUSALS = LogLimiter.of(5, 300);
+
+  /**
+   * The topology check: declares again what every subscription consumes from, with its bindings
+   * (idempotent on the broker). An exchange deleted under a running service takes its bindings with
+   * it, and RabbitMQ tells no consumer: the group queues stay consumed but nothing reaches them any
+   * more, even once a publisher has declared the exchange again (it does at its next send). A
+   * deleted queue is declared again too. Spring AMQP declares only when a connection opens; a
+   * binding lost while it stays open is lost until the next reconnect.
+   */
+  private void checkTopology() {
+    try {
+      if (closed.get() || consumingRecovers || !consuming.isOpen()) {
+        return;
+      }
+      consumerSide.reset();
+      for (Subscription s : subscriptions) {
+        try {
+          s.declare();
+        } catch (RuntimeException e) {
+          TOPOLOGY_REFUSALS.warn(
+              log, "{}: the topology check could not declare: {}", instance, e.getMessage());
+        }
+      }
+    } finally {
+      checkingTopology.set(false);
     }
   }
 
@@ -410,10 +472,10 @@ final class AmqpClientTransport implements RabbitTransport {
     }
     String queue = Topology.queueName(source);
     Subscription subscription;
-    if (settings.temporary()) {
-      consumerSide.temporaryQueue(queue);
-      subscription = consumers(queue, source, settings, handler);
-    } else if (settings.partitioned() && source instanceof Destination.GroupQueue g) {
+    if (!settings.temporary()
+        && settings.partitioned()
+        && source instanceof Destination.GroupQueue g) {
+      declarePartitioned(g);
       subscription = partitioned(g, settings, handler);
     } else {
       declareConsumed(queue, source, settings);
@@ -423,8 +485,15 @@ final class AmqpClientTransport implements RabbitTransport {
     return subscription;
   }
 
-  /** Declares the queue a subscription consumes, and binds a group's queue to its channel. */
+  /**
+   * Declares the queue a subscription consumes (a reply queue as a temporary one), and binds a
+   * group's queue to its channel.
+   */
   private void declareConsumed(String queue, Destination source, ConsumerSettings settings) {
+    if (settings.temporary()) {
+      consumerSide.temporaryQueue(queue);
+      return;
+    }
     declareWorkQueue(consumerSide, queue, settings.partitioned());
     if (source instanceof Destination.GroupQueue g) {
       consumerSide.exchange(g.channel(), Topology.FANOUT, null);
@@ -439,11 +508,7 @@ final class AmqpClientTransport implements RabbitTransport {
    */
   private void declareAgain(String queue, Destination source, ConsumerSettings settings) {
     consumerSide.forgetQueue(queue);
-    if (settings.temporary()) {
-      consumerSide.temporaryQueue(queue); // a reply queue: requests' replies reach it again
-    } else {
-      declareConsumed(queue, source, settings);
-    }
+    declareConsumed(queue, source, settings);
   }
 
   private Subscription consumers(
@@ -475,6 +540,11 @@ final class AmqpClientTransport implements RabbitTransport {
       private final AtomicBoolean done = new AtomicBoolean();
 
       @Override
+      void declare() {
+        declareConsumed(queue, source, settings);
+      }
+
+      @Override
       void close(long deadline) {
         if (done.compareAndSet(false, true)) {
           // One bound for the whole subscription, not one per consumer.
@@ -487,6 +557,40 @@ final class AmqpClientTransport implements RabbitTransport {
 
   private Subscription partitioned(
       Destination.GroupQueue group, ConsumerSettings settings, DeliveryHandler handler) {
+    PartitionedSubscription subscription =
+        new PartitionedSubscription(
+            consuming,
+            group.queueName(),
+            group,
+            topology.partitions(),
+            settings.concurrency(),
+            settings.prefetch(),
+            config.memberHeartbeat,
+            config.closeTimeout,
+            config.rpcTimeout,
+            timer,
+            handler,
+            consumersByTag);
+    subscription.start();
+    return new Subscription() {
+      @Override
+      void declare() {
+        declarePartitioned(group);
+      }
+
+      @Override
+      void close(long deadline) {
+        subscription.close(deadline);
+        subscriptions.remove(this);
+      }
+    };
+  }
+
+  /**
+   * Declares a partitioned group's topology: its channel's exchange, the group's partition exchange
+   * bound to it, and the partition queues bound to that, with their dead-letter queue.
+   */
+  private void declarePartitioned(Destination.GroupQueue group) {
     String queue = group.queueName();
     String partitionExchange = Topology.partitionExchange(group);
     String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
@@ -505,32 +609,13 @@ final class AmqpClientTransport implements RabbitTransport {
       consumerSide.queue(partition, topology.queueArguments(partition, dlq, true));
       consumerSide.bindQueue(partition, partitionExchange, Integer.toString(p));
     }
-    PartitionedSubscription subscription =
-        new PartitionedSubscription(
-            consuming,
-            queue,
-            group,
-            topology.partitions(),
-            settings.concurrency(),
-            settings.prefetch(),
-            config.memberHeartbeat,
-            config.closeTimeout,
-            config.rpcTimeout,
-            timer,
-            handler,
-            consumersByTag);
-    subscription.start();
-    return new Subscription() {
-      @Override
-      void close(long deadline) {
-        subscription.close(deadline);
-        subscriptions.remove(this);
-      }
-    };
   }
 
   /** A subscription whose close can share a bound with others (the transport's close). */
   private abstract class Subscription implements TransportSubscription {
+
+    /** Declares again what it consumes from, with its bindings (the topology check). */
+    abstract void declare();
 
     /**
      * Closes, waiting for handlers in progress until {@code deadline} ({@link System#nanoTime}).
@@ -620,6 +705,7 @@ final class AmqpClientTransport implements RabbitTransport {
 
   private void shutdownThreads() {
     timer.shutdownNow();
+    topologyCheck.shutdownNow();
     confirms.shutdown();
     clientThreads.shutdown();
     try {

@@ -63,6 +63,20 @@ final class Declarer {
                 || k.startsWith("bq:" + queue + ">"));
   }
 
+  /**
+   * Forgets exchange {@code name} and the bindings to and from it, so that they are declared again:
+   * the broker said it does not exist (deleted under a running service).
+   */
+  void forgetExchange(String name) {
+    exchanges.remove(name);
+    done.removeIf(
+        k ->
+            k.equals("x:" + name)
+                || (k.startsWith("bq:") && k.contains(">" + name + ":"))
+                || k.startsWith("bx:" + name + ">")
+                || (k.startsWith("bx:") && k.contains(">" + name + ":")));
+  }
+
   void exchange(String name, String type, Map<String, Object> args) {
     if (exchanges.contains(name)) {
       return;

@@ -18,6 +18,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Publishes on one confirm-mode channel with a bounded, pipelined window of unconfirmed messages. A
@@ -52,7 +54,18 @@ final class Publisher implements ConfirmListener, ReturnListener {
 
   private Channel plain;
 
-  Publisher(Connection connection, int confirmWindow, Duration sendTimeout, Executor completer) {
+  /**
+   * @param missingExchange told the name of an exchange RabbitMQ said does not exist (a publish to
+   *     it closed the channel with 404 NOT_FOUND: deleted under a running service), so that the
+   *     next send declares it again; called on the client's connection thread, must not block
+   */
+  Publisher(
+      Connection connection,
+      int confirmWindow,
+      Duration sendTimeout,
+      Executor completer,
+      java.util.function.Consumer<String> missingExchange) {
+    this.missingExchange = missingExchange;
     this.connection = connection;
     this.completer = completer;
     this.sendTimeout = sendTimeout;
@@ -104,7 +117,7 @@ final class Publisher implements ConfirmListener, ReturnListener {
         fail(seq, unavailable("publish failed: " + ex.getMessage(), ex));
       }
       if (epoch.get() != e) {
-        fail(seq, unknownOutcome());
+        fail(seq, unknownOutcome(null));
       }
     } catch (IOException | RuntimeException ex) {
       window.release();
@@ -179,14 +192,27 @@ final class Publisher implements ConfirmListener, ReturnListener {
 
   private void onShutdown(ShutdownSignalException cause) {
     epoch.incrementAndGet();
+    String reason = null;
     if (!cause.isHardError()) {
       // A channel error (not recovered by the connection): open a new channel on the next publish.
       channel = null;
+      if (cause.getReason() instanceof AMQP.Channel.Close close) {
+        reason = close.getReplyText();
+        Matcher missing = MISSING_EXCHANGE.matcher(reason);
+        if (close.getReplyCode() == 404 && missing.find()) {
+          missingExchange.accept(missing.group(1));
+        }
+      }
     }
     for (Long seq : pending.sequences()) {
-      fail(seq, unknownOutcome());
+      fail(seq, unknownOutcome(reason));
     }
   }
+
+  /** How RabbitMQ names the exchange a publish found missing ({@code 404 NOT_FOUND}). */
+  private static final Pattern MISSING_EXCHANGE = Pattern.compile("no exchange '(.*)' in vhost");
+
+  private final java.util.function.Consumer<String> missingExchange;
 
   @Override
   public void handleAck(long deliveryTag, boolean multiple) {
@@ -282,10 +308,18 @@ final class Publisher implements ConfirmListener, ReturnListener {
     }
   }
 
-  private static TransportException unknownOutcome() {
+  /**
+   * @param channelError RabbitMQ's reason for closing the channel (a channel error: a publish to an
+   *     exchange that does not exist), null when the connection closed
+   */
+  private static TransportException unknownOutcome(String channelError) {
     return new TransportException(
         "parley.transport.connection_lost",
-        "the connection to RabbitMQ closed before the confirm; the outcome is unknown",
+        channelError == null
+            ? "the connection to RabbitMQ closed before the confirm; the outcome is unknown"
+            : "RabbitMQ closed the publishing channel before the confirm ("
+                + channelError
+                + "); the outcome is unknown",
         null);
   }
 

@@ -1,6 +1,7 @@
 package dev.parley.transport.rabbitmq;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.ConnectionFactory;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -153,6 +155,87 @@ class ConsumerRecoveryIT {
     rabbit.ctl().run("delete_queue", "-p", rabbit.vhost(), replies.name());
 
     consumesAgain(replies, handled);
+  }
+
+  /**
+   * An event channel's exchange deleted under a running service (its group queue's binding goes
+   * with it): the publishing side declares the exchange again after RabbitMQ refused a send to it
+   * (404 closes the publishing channel), and the topology check binds the group's queue again, so
+   * events reach the group again. Before, every send to the channel failed for good (the exchange
+   * was taken as declared) and, the exchange declared again by anyone, the group got nothing.
+   */
+  @Test
+  void aChannelsExchangeDeletedUnderARunningServiceIsDeclaredAndBoundAgain() throws Exception {
+    Destination.GroupQueue group = new Destination.GroupQueue("dropped.events", "g");
+    Destination.Event channel = new Destination.Event(group.channel());
+    Set<String> handled = ConcurrentHashMap.newKeySet();
+    transport.subscribe(
+        group,
+        new ConsumerSettings(1, 10, false),
+        DeliveryHandler.settling(
+            d -> {
+              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
+              return CompletableFuture.completedFuture(null);
+            }));
+    publish(channel, "before");
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setVirtualHost(rabbit.vhost());
+    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
+      other.createChannel().exchangeDelete(channel.channel());
+      // The fault: the exchange is gone (a passive declaration of it is refused).
+      com.rabbitmq.client.Channel check = other.createChannel();
+      assertThatThrownBy(() -> check.exchangeDeclarePassive(channel.channel()))
+          .isInstanceOf(java.io.IOException.class);
+    }
+
+    AtomicInteger sent = new AtomicInteger();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions() // the first send after the deletion fails: RabbitMQ refuses it
+        .until(
+            () -> {
+              publish(channel, "after-" + sent.incrementAndGet()); // at most 120
+              return handled.stream().anyMatch(body -> body.startsWith("after-"));
+            });
+  }
+
+  /**
+   * The publishing half alone (no subscription of the channel on this transport, whose topology
+   * check would declare the exchange): the send RabbitMQ refuses for the missing exchange fails,
+   * and a later one succeeds, the exchange declared again. Before, every send failed for good.
+   */
+  @Test
+  void aPublisherWhoseExchangeWasDeletedSendsAgain() throws Exception {
+    Destination.Event channel = new Destination.Event("unheard.events");
+    publish(channel, "before");
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setVirtualHost(rabbit.vhost());
+    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
+      other.createChannel().exchangeDelete(channel.channel());
+    }
+    assertThatThrownBy(() -> publish(channel, "refused"))
+        .hasCauseInstanceOf(dev.parley.error.TransportException.class)
+        .hasMessageContaining("no exchange 'unheard.events'");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              publish(channel, "after");
+              return true;
+            });
+  }
+
+  private void publish(Destination.Event channel, String body) {
+    transport
+        .send(
+            channel,
+            Message.builder().payload(body.getBytes(StandardCharsets.US_ASCII)).build(),
+            SendOptions.NONE)
+        .join();
   }
 
   /** Within 20 s the queue has one consumer again, which handles a message sent then. */
