@@ -131,15 +131,13 @@ class ConsumerRecoveryIT {
   void aConsumerRabbitMqCancelledConsumesAgainOnceItsQueueIsBack() throws Exception {
     Destination.Queue queue = new Destination.Queue("deleted.commands");
     Set<String> handled = consumingWhatIsSent(queue);
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setVirtualHost(rabbit.vhost());
-    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
-      com.rabbitmq.client.Channel operator = other.createChannel();
-      operator.queueDelete(queue.name());
-      // The fault: the queue is gone, and with it its consumer.
-      assertThat(consumersOf(queue)).isEmpty();
-      operator.queueDeclare(queue.name(), true, false, false, null);
-    }
+    asOperator(
+        operator -> {
+          operator.queueDelete(queue.name());
+          // The fault: the queue is gone, and with it its consumer.
+          assertThat(consumersOf(queue)).isEmpty();
+          operator.queueDeclare(queue.name(), true, false, false, null);
+        });
     consumesAgain(queue, handled);
   }
 
@@ -150,7 +148,7 @@ class ConsumerRecoveryIT {
   @Test
   void aReplyQueueDeletedUnderItsConsumerIsDeclaredAgain() {
     Destination.Queue replies = new Destination.Queue("parley.reply.recovery");
-    Set<String> handled = consumingWhatIsSent(replies, new ConsumerSettings(1, 10, true));
+    Set<String> handled = consumingWhatIsSent(replies, new ConsumerSettings(1, 10, true), replies);
 
     rabbit.ctl().run("delete_queue", "-p", rabbit.vhost(), replies.name());
 
@@ -168,27 +166,13 @@ class ConsumerRecoveryIT {
   void aChannelsExchangeDeletedUnderARunningServiceIsDeclaredAndBoundAgain() throws Exception {
     Destination.GroupQueue group = new Destination.GroupQueue("dropped.events", "g");
     Destination.Event channel = new Destination.Event(group.channel());
-    Set<String> handled = ConcurrentHashMap.newKeySet();
-    transport.subscribe(
-        group,
-        new ConsumerSettings(1, 10, false),
-        DeliveryHandler.settling(
-            d -> {
-              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
-              return CompletableFuture.completedFuture(null);
-            }));
-    publish(channel, "before");
-    await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
+    Set<String> handled = consumingWhatIsSent(group, new ConsumerSettings(1, 10, false), channel);
 
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setVirtualHost(rabbit.vhost());
-    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
-      other.createChannel().exchangeDelete(channel.channel());
-      // The fault: the exchange is gone (a passive declaration of it is refused).
-      com.rabbitmq.client.Channel check = other.createChannel();
-      assertThatThrownBy(() -> check.exchangeDeclarePassive(channel.channel()))
-          .isInstanceOf(java.io.IOException.class);
-    }
+    asOperator(operator -> operator.exchangeDelete(channel.channel()));
+    // The fault: the exchange is gone (a passive declaration of it is refused).
+    assertThatThrownBy(
+            () -> asOperator(operator -> operator.exchangeDeclarePassive(channel.channel())))
+        .isInstanceOf(java.io.IOException.class);
 
     AtomicInteger sent = new AtomicInteger();
     await()
@@ -197,7 +181,7 @@ class ConsumerRecoveryIT {
         .ignoreExceptions() // the first send after the deletion fails: RabbitMQ refuses it
         .until(
             () -> {
-              publish(channel, "after-" + sent.incrementAndGet()); // at most 120
+              send(channel, "after-" + sent.incrementAndGet()); // at most 120
               return handled.stream().anyMatch(body -> body.startsWith("after-"));
             });
   }
@@ -210,13 +194,9 @@ class ConsumerRecoveryIT {
   @Test
   void aPublisherWhoseExchangeWasDeletedSendsAgain() throws Exception {
     Destination.Event channel = new Destination.Event("unheard.events");
-    publish(channel, "before");
-    ConnectionFactory factory = new ConnectionFactory();
-    factory.setVirtualHost(rabbit.vhost());
-    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
-      other.createChannel().exchangeDelete(channel.channel());
-    }
-    assertThatThrownBy(() -> publish(channel, "refused"))
+    send(channel, "before");
+    asOperator(operator -> operator.exchangeDelete(channel.channel()));
+    assertThatThrownBy(() -> send(channel, "refused"))
         .hasCauseInstanceOf(dev.parley.error.TransportException.class)
         .hasMessageContaining("no exchange 'unheard.events'");
     await()
@@ -224,18 +204,23 @@ class ConsumerRecoveryIT {
         .ignoreExceptions()
         .until(
             () -> {
-              publish(channel, "after");
+              send(channel, "after");
               return true;
             });
   }
 
-  private void publish(Destination.Event channel, String body) {
-    transport
-        .send(
-            channel,
-            Message.builder().payload(body.getBytes(StandardCharsets.US_ASCII)).build(),
-            SendOptions.NONE)
-        .join();
+  /** Runs {@code action} on a channel of a connection of its own, as an operator would. */
+  private static void asOperator(OperatorAction action) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setVirtualHost(rabbit.vhost());
+    try (com.rabbitmq.client.Connection other = factory.newConnection("operator")) {
+      action.run(other.createChannel());
+    }
+  }
+
+  @FunctionalInterface
+  private interface OperatorAction {
+    void run(com.rabbitmq.client.Channel channel) throws Exception;
   }
 
   /** Within 20 s the queue has one consumer again, which handles a message sent then. */
@@ -255,28 +240,33 @@ class ConsumerRecoveryIT {
 
   /** The bodies a consumer of {@code queue} handled, once it has handled a first message. */
   private Set<String> consumingWhatIsSent(Destination.Queue queue) {
-    return consumingWhatIsSent(queue, new ConsumerSettings(1, 10, false));
+    return consumingWhatIsSent(queue, new ConsumerSettings(1, 10, false), queue);
   }
 
-  private Set<String> consumingWhatIsSent(Destination.Queue queue, ConsumerSettings settings) {
+  /**
+   * The bodies a subscription of {@code source} handled, once it has handled a first message sent
+   * to {@code sendTo} (the queue itself, or a group's channel).
+   */
+  private Set<String> consumingWhatIsSent(
+      Destination source, ConsumerSettings settings, Destination sendTo) {
     Set<String> handled = ConcurrentHashMap.newKeySet();
     transport.subscribe(
-        queue,
+        source,
         settings,
         DeliveryHandler.settling(
             d -> {
               handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
               return CompletableFuture.completedFuture(null);
             }));
-    send(queue, "before");
+    send(sendTo, "before");
     await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("before"));
     return handled;
   }
 
-  private void send(Destination.Queue queue, String body) {
+  private void send(Destination destination, String body) {
     transport
         .send(
-            queue,
+            destination,
             Message.builder().payload(body.getBytes(StandardCharsets.US_ASCII)).build(),
             SendOptions.NONE)
         .join();
