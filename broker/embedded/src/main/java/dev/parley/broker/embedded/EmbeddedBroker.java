@@ -254,6 +254,31 @@ public final class EmbeddedBroker implements AutoCloseable {
   }
 
   /**
+   * Closes every client session on the broker, as an operator does with the management operation
+   * {@code closeSessionWithID} (Artemis's console: "close session"): their consumers are closed,
+   * their connections stay open. Returns how many sessions were closed.
+   */
+  public int closeSessions() {
+    ActiveMQServer s = activeServer();
+    if (s == null) {
+      return 0;
+    }
+    int closed = 0;
+    for (org.apache.activemq.artemis.core.server.ServerSession session :
+        List.copyOf(s.getSessions())) {
+      try {
+        if (s.getActiveMQServerControl()
+            .closeSessionWithID(session.getConnectionID().toString(), session.getName(), false)) {
+          closed++;
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot close session " + session.getName(), e);
+      }
+    }
+    return closed;
+  }
+
+  /**
    * Deletes a queue with its messages, closing its consumers first, as {@code artemis queue delete
    * --removeConsumers} does; an AMQP 1.0 consumer sees its link detached with {@code
    * amqp:resource-deleted}. Returns whether the queue existed.

@@ -79,9 +79,9 @@ final class QpidAmqpTransport implements AmqpTransport {
   private final java.util.concurrent.atomic.AtomicInteger queuedSends =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  private final Session sendSession;
-  private final MessageProducer producer;
-  private final AmqpMessages messages;
+  /** The sends' session and producer, used on the send thread. */
+  private final ProducerLink sends;
+
   private final PrefetchPolicy prefetch = new PrefetchPolicy();
   private final Set<AmqpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong reconnects = new AtomicLong();
@@ -127,10 +127,7 @@ final class QpidAmqpTransport implements AmqpTransport {
       c.start();
       connected.set(true);
       this.connection = c;
-      this.sendSession = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-      this.producer = sendSession.createProducer(null);
-      this.producer.setDeliveryMode(DeliveryMode.PERSISTENT);
-      this.messages = new AmqpMessages(sendSession);
+      this.sends = new ProducerLink(c, DeliveryMode.PERSISTENT, "sends to " + safeUri());
     } catch (JMSException | RuntimeException e) {
       closeQuietly(c);
       sendThread.shutdownNow();
@@ -238,11 +235,13 @@ final class QpidAmqpTransport implements AmqpTransport {
       return; // timed out while queued
     }
     try {
-      jakarta.jms.Message jms = messages.toJms(message);
-      long ttl = messages.timeToLive(message);
+      ProducerLink.Parts link = sends.get();
+      MessageProducer producer = link.producer();
+      jakarta.jms.Message jms = link.messages().toJms(message);
+      long ttl = link.messages().timeToLive(message);
       producer.setDeliveryDelay(options.delay().toMillis());
       producer.send(
-          AmqpAddresses.forSend(sendSession, destination),
+          AmqpAddresses.forSend(link.session(), destination),
           jms,
           options.persistent() ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
           jakarta.jms.Message.DEFAULT_PRIORITY,
@@ -497,6 +496,12 @@ final class QpidAmqpTransport implements AmqpTransport {
 
     @Override
     public void onSessionClosed(Session session, Throwable cause) {
+      if (sends.sessionClosed(session)) {
+        log.warn(
+            "the broker closed the session of the sends to {} ({}); sending on a new one",
+            safeUri(),
+            AmqpSubscription.reason(cause));
+      }
       for (AmqpSubscription s : subscriptions) {
         s.sessionClosed(session, cause);
       }
@@ -510,6 +515,16 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
 
     @Override
-    public void onProducerClosed(MessageProducer producer, Throwable cause) {}
+    public void onProducerClosed(MessageProducer producer, Throwable cause) {
+      if (sends.producerClosed(producer)) {
+        log.warn(
+            "the broker closed the producer of the sends to {} ({}); sending on a new session",
+            safeUri(),
+            AmqpSubscription.reason(cause));
+      }
+      for (AmqpSubscription s : subscriptions) {
+        s.producerClosed(producer);
+      }
+    }
   }
 }

@@ -11,7 +11,9 @@ import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.testing.kit.RecordingHandler;
 import dev.parley.testing.kit.Toxic;
+import dev.parley.testing.tck.TransportTck.Command;
 import dev.parley.testing.tck.TransportTck.Event;
+import dev.parley.testing.tck.TransportTck.Reply;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -413,6 +415,43 @@ class AmqpTransportFaultIT {
         .until(() -> broker.broker().consumerCount(queue) == consumers);
     publishAndAwait(handler, 5, 10);
     assertThat(transport.reconnects()).isZero(); // the connection never dropped
+  }
+
+  /**
+   * The broker closes every session of the connection while the connection stays up (an operator's
+   * "close session"): the transport sends on a new session, the subscription attaches its consumer
+   * on a new one, and a responder replies on a new one. Before, every send failed for good ("The
+   * Session was closed due to an unrecoverable error"), and every request a responder took was
+   * released for want of a reply session, again and again.
+   */
+  @Test
+  void sessionsTheBrokerClosesAreOpenedAgain() {
+    RecordingHandler<Event> handler = RecordingHandler.succeeding();
+    messaging.subscribe(channel, "g", handler);
+    Channel<Command> commands = Channel.command(channel.name() + ".commands", Command.class);
+    messaging.serve(
+        commands,
+        (Command c, dev.parley.messaging.MessageContext ctx) -> new Reply(c.text(), c.number()));
+    publishAndAwait(handler, 0, 3);
+    assertThat(ask(commands, new Command("a", 1)).join()).isEqualTo(new Reply("a", 1));
+
+    // the sends', the subscription's, the responder's and its replies' sessions at least
+    assertThat(broker.broker().closeSessions()).isGreaterThanOrEqualTo(4);
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(() -> messaging.publish(channel, new Event("k", 100, "")).get() != null);
+    publishAndAwait(handler, 3, 6);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(() -> ask(commands, new Command("b", 2)).get().equals(new Reply("b", 2)));
+    assertThat(transport.reconnects()).isZero();
+  }
+
+  private CompletableFuture<Reply> ask(Channel<Command> commands, Command command) {
+    return messaging.request(commands, command, Reply.class, REQUEST_TIMEOUT);
   }
 
   /** The one queue of the broker's whose name starts with the channel's name. */
