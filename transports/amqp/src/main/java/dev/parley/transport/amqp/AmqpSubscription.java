@@ -237,12 +237,8 @@ final class AmqpSubscription implements TransportSubscription {
    */
   void consumerClosed(MessageConsumer consumer, Throwable cause) {
     for (Lane lane : lanes) {
-      if (lane.consumer == consumer && !closed.get()) {
-        lane.consumerLost = true;
-        log.warn(
-            "{}: the broker closed a consumer ({}); consuming again",
-            AmqpAddresses.address(source),
-            reason(cause));
+      if (lane.consumer == consumer) {
+        lost(lane, false, "a consumer", cause);
       }
     }
   }
@@ -253,29 +249,37 @@ final class AmqpSubscription implements TransportSubscription {
    */
   void sessionClosed(Session session, Throwable cause) {
     ProducerLink link = replies;
-    if (link != null && link.sessionClosed(session) && !closed.get()) {
-      log.warn(
-          "{}: the broker closed the replies' session ({}); replying on a new one",
-          AmqpAddresses.address(source),
-          reason(cause));
+    if (link != null && !closed.get()) {
+      link.sessionClosed(session, cause);
     }
     for (Lane lane : lanes) {
-      if (lane.session == session && !closed.get()) {
-        lane.sessionLost = true;
-        lane.consumerLost = true;
-        log.warn(
-            "{}: the broker closed a consumer's session ({}); consuming again",
-            AmqpAddresses.address(source),
-            reason(cause));
+      if (lane.session == session) {
+        lost(lane, true, "a consumer's session", cause);
       }
     }
   }
 
+  /** Marks {@code lane} for its loop to attach again, on a new session if {@code session}. */
+  private void lost(Lane lane, boolean session, String what, Throwable cause) {
+    if (closed.get()) {
+      return;
+    }
+    if (session) {
+      lane.sessionLost = true;
+    }
+    lane.consumerLost = true;
+    log.warn(
+        "{}: the broker closed {} ({}); consuming again",
+        AmqpAddresses.address(source),
+        what,
+        reason(cause));
+  }
+
   /** The broker closed a producer of this connection: if it was the replies', a new session. */
-  void producerClosed(MessageProducer producer) {
+  void producerClosed(MessageProducer producer, Throwable cause) {
     ProducerLink link = replies;
-    if (link != null) {
-      link.producerClosed(producer);
+    if (link != null && !closed.get()) {
+      link.producerClosed(producer, cause);
     }
   }
 
@@ -298,7 +302,14 @@ final class AmqpSubscription implements TransportSubscription {
     }
     long backoff = POLL_MILLIS;
     while (!closed.get()) {
-      if (linkUp.getAsBoolean()) {
+      // First a pause: when the broker ends a session it closes the session's consumers first,
+      // and a consumer attached on the session in between waits out Qpid JMS's request timeout
+      // (10 s, seen) for an answer that never comes; the session's close is reported within ms.
+      for (long waited = 0; waited < backoff && !closed.get(); waited += POLL_MILLIS) {
+        Thread.sleep(POLL_MILLIS);
+      }
+      backoff = Math.min(backoff * 2, MAX_ATTACH_BACKOFF_MILLIS);
+      if (linkUp.getAsBoolean() && !closed.get()) {
         try {
           synchronized (lane) {
             if (closed.get()) {
@@ -322,10 +333,6 @@ final class AmqpSubscription implements TransportSubscription {
               log, "{}: cannot consume again yet: {}", AmqpAddresses.address(source), reason(e));
         }
       }
-      for (long waited = 0; waited < backoff && !closed.get(); waited += POLL_MILLIS) {
-        Thread.sleep(POLL_MILLIS);
-      }
-      backoff = Math.min(backoff * 2, MAX_ATTACH_BACKOFF_MILLIS);
     }
     return true;
   }

@@ -78,22 +78,31 @@ final class ProducerLink {
     }
   }
 
-  /** Whether {@code session} is this link's, which the next {@link #get()} replaces. */
-  boolean sessionClosed(Session session) {
+  /**
+   * The broker closed {@code session}: if it is this link's, the next {@link #get()} replaces it.
+   */
+  void sessionClosed(Session session, Throwable cause) {
     if (parts.session() == session) {
-      lost = true;
-      return true;
+      lost("session", cause);
     }
-    return false;
   }
 
-  /** Whether {@code producer} is this link's, whose session the next {@link #get()} replaces. */
-  boolean producerClosed(MessageProducer producer) {
+  /**
+   * The broker closed {@code producer}: if it is this link's, the next get() opens a new session.
+   */
+  void producerClosed(MessageProducer producer, Throwable cause) {
     if (parts.producer() == producer) {
-      lost = true;
-      return true;
+      lost("producer", cause);
     }
-    return false;
+  }
+
+  private void lost(String what, Throwable cause) {
+    lost = true;
+    log.warn(
+        "{}: the broker closed the {} ({}); a new session at the next send",
+        name,
+        what,
+        AmqpSubscription.reason(cause));
   }
 
   synchronized void close() {

@@ -496,12 +496,7 @@ final class QpidAmqpTransport implements AmqpTransport {
 
     @Override
     public void onSessionClosed(Session session, Throwable cause) {
-      if (sends.sessionClosed(session)) {
-        log.warn(
-            "the broker closed the session of the sends to {} ({}); sending on a new one",
-            safeUri(),
-            AmqpSubscription.reason(cause));
-      }
+      sends.sessionClosed(session, cause);
       for (AmqpSubscription s : subscriptions) {
         s.sessionClosed(session, cause);
       }
@@ -516,14 +511,9 @@ final class QpidAmqpTransport implements AmqpTransport {
 
     @Override
     public void onProducerClosed(MessageProducer producer, Throwable cause) {
-      if (sends.producerClosed(producer)) {
-        log.warn(
-            "the broker closed the producer of the sends to {} ({}); sending on a new session",
-            safeUri(),
-            AmqpSubscription.reason(cause));
-      }
+      sends.producerClosed(producer, cause);
       for (AmqpSubscription s : subscriptions) {
-        s.producerClosed(producer);
+        s.producerClosed(producer, cause);
       }
     }
   }
