@@ -6,12 +6,14 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
+import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Partitions;
 import dev.parley.transport.spi.SendOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -183,6 +185,51 @@ class ConsumerRecoveryIT {
             () -> {
               send(channel, "after-" + sent.incrementAndGet()); // at most 120
               return handled.stream().anyMatch(body -> body.startsWith("after-"));
+            });
+  }
+
+  /**
+   * A partition queue of a partitioned group deleted under its member: the topology check declares
+   * it again with its binding, and the consumer watch consumes it again, so a key of that partition
+   * is handled again.
+   */
+  @Test
+  void aPartitionQueueDeletedUnderItsMemberIsDeclaredAndConsumedAgain() throws Exception {
+    Destination.GroupQueue group = new Destination.GroupQueue("deleted.partitioned", "g");
+    Set<String> handled = ConcurrentHashMap.newKeySet();
+    transport.subscribe(
+        group,
+        new ConsumerSettings(1, 10, false, true),
+        DeliveryHandler.settling(
+            d -> {
+              handled.add(new String(d.message().payload(), StandardCharsets.US_ASCII));
+              return CompletableFuture.completedFuture(null);
+            }));
+    awaitOwners(group, 1);
+    String key = "k0";
+    for (int i = 1; Partitions.of(key, 8) != 0; i++) {
+      key = "k" + i; // a key of partition 0
+    }
+    String partition0 = group.queueName() + ".p0";
+
+    asOperator(operator -> operator.queueDelete(partition0));
+
+    String partitionKey = key;
+    AtomicInteger sent = new AtomicInteger();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              Message event =
+                  Message.builder()
+                      .header(Headers.PARTITION_KEY, partitionKey)
+                      .payload(("p0-" + sent.incrementAndGet()).getBytes(StandardCharsets.US_ASCII))
+                      .build();
+              transport
+                  .send(new Destination.Event(group.channel()), event, SendOptions.NONE)
+                  .join();
+              return handled.stream().anyMatch(body -> body.startsWith("p0-"));
             });
   }
 
