@@ -79,7 +79,9 @@ final class AmqpSubscription implements TransportSubscription {
 
   private static final AtomicInteger THREADS = new AtomicInteger();
 
-  private final Connection connection;
+  /** Replaced with the transport's connection ({@link #reopenOn}). */
+  private volatile Connection connection;
+
   private final Destination source;
   private final ConsumerSettings settings;
   private final DeliveryHandler handler;
@@ -273,6 +275,22 @@ final class AmqpSubscription implements TransportSubscription {
         AmqpAddresses.address(source),
         what,
         reason(cause));
+  }
+
+  /**
+   * The transport replaced a connection Qpid JMS gave up for good: every lane attaches on a new
+   * session of {@code fresh}, and replies go out on one.
+   */
+  void reopenOn(Connection fresh) {
+    connection = fresh;
+    ProducerLink link = replies;
+    if (link != null) {
+      link.reopenOn(fresh);
+    }
+    for (Lane lane : lanes) {
+      lane.sessionLost = true;
+      lane.consumerLost = true;
+    }
   }
 
   /** The broker closed a producer of this connection: if it was the replies', a new session. */

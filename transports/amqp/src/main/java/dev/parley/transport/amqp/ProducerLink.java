@@ -23,7 +23,7 @@ final class ProducerLink {
   /** One session, its anonymous producer and its message factory. */
   record Parts(Session session, MessageProducer producer, AmqpMessages messages) {}
 
-  private final Connection connection;
+  private volatile Connection connection;
   private final int deliveryMode;
   private final String name;
   private volatile Parts parts;
@@ -72,7 +72,7 @@ final class ProducerLink {
         close(parts);
         parts = open();
         lost = false;
-        log.info("{}: a new session, the broker having closed the last one", name);
+        log.info("{}: on a new session", name);
       }
       return parts;
     }
@@ -103,6 +103,12 @@ final class ProducerLink {
         name,
         what,
         AmqpSubscription.reason(cause));
+  }
+
+  /** The connection was replaced: the next {@link #get()} opens a session on {@code fresh}. */
+  synchronized void reopenOn(Connection fresh) {
+    connection = fresh;
+    lost = true;
   }
 
   synchronized void close() {

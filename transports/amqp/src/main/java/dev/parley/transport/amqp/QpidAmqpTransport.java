@@ -63,7 +63,17 @@ final class QpidAmqpTransport implements AmqpTransport {
   private final Duration closeTimeout;
   private final boolean answerTemporaryQueues;
   private final AutoCloseable onClose;
-  private final Connection connection;
+
+  /** The connection; replaced when Qpid JMS gave one up for good (a refused login). */
+  private volatile Connection connection;
+
+  private final JmsConnectionFactory factory;
+  private final Duration reconnectDelay;
+  private final Duration maxReconnectDelay;
+
+  /** Held while a new connection is swapped in, and while close() closes the connection. */
+  private final Object swapLock = new Object();
+
   private final ExecutorService sendThread;
 
   /** Sends waiting for the broker's outcome, in the order they were made; they time out here. */
@@ -103,7 +113,9 @@ final class QpidAmqpTransport implements AmqpTransport {
               t.setDaemon(true);
               return t;
             });
-    JmsConnectionFactory factory = new JmsConnectionFactory(failoverUri(b));
+    this.reconnectDelay = b.reconnectDelay;
+    this.maxReconnectDelay = b.maxReconnectDelay;
+    this.factory = new JmsConnectionFactory(failoverUri(b));
     factory.setPrefetchPolicy(prefetch);
     String userInfo = brokerUri.getRawUserInfo();
     if (userInfo != null) {
@@ -115,16 +127,7 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
     Connection c = null;
     try {
-      c = factory.createConnection();
-      ((JmsConnection) c).addConnectionListener(new Listener());
-      c.setExceptionListener(
-          e ->
-              (interrupted(e) ? log.atDebug() : log.atWarn())
-                  .log(
-                      "AMQP connection to {} failed: {}",
-                      safeUri(),
-                      dev.parley.transport.spi.Redaction.text(e.getMessage(), brokerUri)));
-      c.start();
+      c = connect();
       connected.set(true);
       this.connection = c;
       this.sends = new ProducerLink(c, DeliveryMode.PERSISTENT, "sends to " + safeUri());
@@ -139,6 +142,95 @@ final class QpidAmqpTransport implements AmqpTransport {
           "cannot connect to AMQP broker " + safeUri(),
           e);
     }
+  }
+
+  /** A started connection with this transport's listeners. */
+  private Connection connect() throws JMSException {
+    Connection c = factory.createConnection();
+    try {
+      ((JmsConnection) c).addConnectionListener(new Listener(c));
+      c.setExceptionListener(
+          e -> {
+            if (c != connection) {
+              return; // a new connection that could not be made: connectAgainLater says so
+            }
+            (interrupted(e) ? log.atDebug() : log.atWarn())
+                .log(
+                    "AMQP connection to {} failed: {}",
+                    safeUri(),
+                    dev.parley.transport.spi.Redaction.text(e.getMessage(), brokerUri));
+          });
+      c.start();
+      return c;
+    } catch (JMSException | RuntimeException e) {
+      closeQuietly(c);
+      throw e;
+    }
+  }
+
+  /** Refusals of a new connection repeat with every try: bounded. */
+  private static final dev.parley.transport.spi.LogLimiter REFUSALS =
+      dev.parley.transport.spi.LogLimiter.of(5, 60);
+
+  /**
+   * Connects again after Qpid JMS gave the connection up for good — it stops reconnecting when the
+   * broker refuses the login (a SASL outcome other than {@code sys-temp}: a security backend not up
+   * yet after a restart, credentials rotated out of order), and every send and subscription would
+   * stay dead for as long as the process lives. A thread of its own tries a new connection with the
+   * reconnect backoff until one opens or the transport closes, then swaps it in: the sends' and
+   * replies' sessions and every subscription's consumers are opened on it (as after a session the
+   * broker closed).
+   */
+  private void connectAgainLater() {
+    Thread t =
+        new Thread(
+            () -> {
+              long delay = reconnectDelay.toMillis();
+              while (!closed.get()) {
+                try {
+                  for (long waited = 0; waited < delay && !closed.get(); waited += 50) {
+                    Thread.sleep(Math.min(50, delay));
+                  }
+                } catch (InterruptedException e) {
+                  return;
+                }
+                delay = Math.min(delay * 2, maxReconnectDelay.toMillis());
+                if (closed.get()) {
+                  return;
+                }
+                Connection fresh;
+                try {
+                  fresh = connect();
+                } catch (JMSException | RuntimeException e) {
+                  REFUSALS.warn(
+                      log,
+                      "AMQP connection to {} still cannot be made: {}",
+                      safeUri(),
+                      dev.parley.transport.spi.Redaction.text(e.getMessage(), brokerUri));
+                  continue;
+                }
+                synchronized (swapLock) {
+                  if (closed.get()) {
+                    closeQuietly(fresh);
+                    return;
+                  }
+                  Connection old = connection;
+                  connection = fresh;
+                  closeQuietly(old);
+                  sends.reopenOn(fresh);
+                  for (AmqpSubscription s : subscriptions) {
+                    s.reopenOn(fresh);
+                  }
+                  connected.set(true);
+                  reconnects.incrementAndGet();
+                }
+                log.info("AMQP connection to {} made again (a new connection)", safeUri());
+                return;
+              }
+            },
+            "parley-amqp-connect-again");
+    t.setDaemon(true);
+    t.start();
   }
 
   @Override
@@ -368,7 +460,9 @@ final class QpidAmqpTransport implements AmqpTransport {
     if (!sendThread.isTerminated()) {
       sendThread.shutdownNow();
     }
-    closeQuietly(connection);
+    synchronized (swapLock) {
+      closeQuietly(connection);
+    }
     connected.set(false);
     // Sends the broker never answered (or never saw) fail now rather than at their timeout.
     for (Long seq : pendingSends.sequences()) {
@@ -464,6 +558,14 @@ final class QpidAmqpTransport implements AmqpTransport {
   }
 
   private final class Listener implements JmsConnectionListener {
+
+    /** The connection it listens to: only the current one's events count. */
+    private final Connection owner;
+
+    Listener(Connection owner) {
+      this.owner = owner;
+    }
+
     @Override
     public void onConnectionEstablished(URI remoteUri) {
       connected.set(true);
@@ -471,11 +573,15 @@ final class QpidAmqpTransport implements AmqpTransport {
 
     @Override
     public void onConnectionFailure(Throwable error) {
+      if (owner != connection || closed.get()) {
+        return;
+      }
       connected.set(false);
       log.warn(
-          "AMQP connection to {} failed for good: {}",
+          "AMQP connection to {} failed for good: {}; connecting again",
           safeUri(),
           dev.parley.transport.spi.Redaction.text(error.getMessage(), brokerUri));
+      connectAgainLater();
     }
 
     @Override
