@@ -479,7 +479,11 @@ final class AmqpSubscription implements TransportSubscription {
       jakarta.jms.Message out;
       jakarta.jms.Destination to;
       try {
-        ProducerLink.Parts parts = link.get();
+        // a new session waits for the broker: only on a handler thread, else the core sends it
+        ProducerLink.Parts parts = HandlerThread.isCurrent() ? link.parts() : link.partsIfOpen();
+        if (parts == null) {
+          return null;
+        }
         producer = parts.producer();
         out = parts.messages().toJms(reply);
         to = AmqpAddresses.forSend(parts.session(), replyTo);

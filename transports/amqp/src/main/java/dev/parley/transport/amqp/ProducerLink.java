@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * management operation {@code closeSessionWithID}). Qpid JMS closes such a session for good;
  * without a new one every later send would fail with "The Session was closed due to an
  * unrecoverable error". The connection's listener reports the close ({@link #sessionClosed}, {@link
- * #producerClosed}); the next {@link #get()} opens a new session.
+ * #producerClosed}); the next {@link #parts()} opens a new session.
  */
 final class ProducerLink {
 
@@ -55,12 +55,17 @@ final class ProducerLink {
     }
   }
 
+  /** The session and producer to send on while the broker keeps them; null once it closed them. */
+  Parts partsIfOpen() {
+    return lost ? null : parts;
+  }
+
   /**
    * The session and producer to send on: the same ones without a lock while the broker keeps them,
-   * new ones once it has closed them (failing, and trying again on the next call, while the
-   * connection is down).
+   * new ones once it has closed them — opening them waits for the broker, so only on a thread that
+   * may block (failing, and trying again on the next call, while the connection is down).
    */
-  Parts get() throws JMSException {
+  Parts parts() throws JMSException {
     if (!lost) {
       return parts;
     }
@@ -79,7 +84,7 @@ final class ProducerLink {
   }
 
   /**
-   * The broker closed {@code session}: if it is this link's, the next {@link #get()} replaces it.
+   * The broker closed {@code session}: if it is this link's, the next {@link #parts()} replaces it.
    */
   void sessionClosed(Session session, Throwable cause) {
     if (parts.session() == session) {
@@ -88,7 +93,7 @@ final class ProducerLink {
   }
 
   /**
-   * The broker closed {@code producer}: if it is this link's, the next get() opens a new session.
+   * The broker closed {@code producer}: if it is this link's, the next parts() opens a new session.
    */
   void producerClosed(MessageProducer producer, Throwable cause) {
     if (parts.producer() == producer) {
@@ -105,7 +110,7 @@ final class ProducerLink {
         AmqpSubscription.reason(cause));
   }
 
-  /** The connection was replaced: the next {@link #get()} opens a session on {@code fresh}. */
+  /** The connection was replaced: the next {@link #parts()} opens a session on {@code fresh}. */
   synchronized void reopenOn(Connection fresh) {
     connection = fresh;
     lost = true;

@@ -327,7 +327,7 @@ final class QpidAmqpTransport implements AmqpTransport {
       return; // timed out while queued
     }
     try {
-      ProducerLink.Parts link = sends.get();
+      ProducerLink.Parts link = sends.parts(); // the send thread
       MessageProducer producer = link.producer();
       jakarta.jms.Message jms = link.messages().toJms(message);
       long ttl = link.messages().timeToLive(message);

@@ -271,6 +271,7 @@ final class AmqpClientTransport implements RabbitTransport {
           closedNow.add(c);
         }
       }
+      boolean restarting = false;
       for (Resumable c : closedNow) {
         if (suspects.contains(c)) {
           log.warn(
@@ -279,12 +280,16 @@ final class AmqpClientTransport implements RabbitTransport {
               instance,
               c.describe());
           resumeLater(c);
+          restarting = true;
         }
       }
       suspects.clear();
       suspects.addAll(closedNow);
       suspects.removeAll(resuming);
-      if (++watches % TOPOLOGY_CHECK_WATCHES == 0 && checkingTopology.compareAndSet(false, true)) {
+      // A consumer RabbitMQ cancelled has lost its queue: the check declares it again now (the
+      // restart retries until it is there), as it does every so often for bindings lost unseen.
+      if ((restarting || ++watches % TOPOLOGY_CHECK_WATCHES == 0)
+          && checkingTopology.compareAndSet(false, true)) {
         topologyCheck.execute(this::checkTopology);
       }
     } catch (RejectedExecutionException e) {
@@ -305,8 +310,13 @@ final class AmqpClientTransport implements RabbitTransport {
    * (idempotent on the broker). An exchange deleted under a running service takes its bindings with
    * it, and RabbitMQ tells no consumer: the group queues stay consumed but nothing reaches them any
    * more, even once a publisher has declared the exchange again (it does at its next send). A
-   * deleted queue is declared again too. Spring AMQP declares only when a connection opens; a
-   * binding lost while it stays open is lost until the next reconnect.
+   * deleted queue is declared again too — at once when the consumer watch restarts a consumer
+   * (RabbitMQ cancels the consumer of a deleted queue): with its dead-letter queue and bindings, a
+   * reply queue as the exclusive queue it was, as Spring AMQP's containers declare missing queues
+   * through their {@code RabbitAdmin}; a refused declaration (someone declared the queue again with
+   * other arguments) is logged, and the consumer consumes what is there. Spring AMQP declares only
+   * when a connection opens or a container restarts; a binding lost while it stays open is lost
+   * until then.
    */
   private void checkTopology() {
     try {
@@ -501,16 +511,6 @@ final class AmqpClientTransport implements RabbitTransport {
     }
   }
 
-  /**
-   * Declares a subscription's queue again after RabbitMQ deleted it under its consumer (the
-   * consumer watch then consumes again), as Spring AMQP's containers declare missing queues again
-   * through their {@code RabbitAdmin}; events published while it was gone were not routed to it.
-   */
-  private void declareAgain(String queue, Destination source, ConsumerSettings settings) {
-    consumerSide.forgetQueue(queue);
-    declareConsumed(queue, source, settings);
-  }
-
   private Subscription consumers(
       String queue, Destination source, ConsumerSettings settings, DeliveryHandler handler) {
     List<QueueConsumer> consumers = new ArrayList<>();
@@ -527,8 +527,7 @@ final class AmqpClientTransport implements RabbitTransport {
                 false,
                 settings.temporary(),
                 () -> consumingBlocked == null,
-                consumersByTag,
-                () -> declareAgain(queue, source, settings));
+                consumersByTag);
         c.start();
         consumers.add(c);
       }

@@ -46,24 +46,6 @@ final class Declarer {
   }
 
   /**
-   * Forgets {@code queue} (a work or temporary queue), its dead-letter queue and the queue's
-   * bindings, so that they are declared again: the broker deleted them (a consumer cancelled
-   * because its queue was deleted).
-   */
-  void forgetQueue(String queue) {
-    String dlq = queue + Destination.DEAD_LETTER_SUFFIX;
-    queues.remove(queue);
-    queues.remove(dlq);
-    deadLettersEnsured.remove(queue);
-    done.removeIf(
-        k ->
-            k.equals("q:" + queue)
-                || k.equals("t:" + queue)
-                || k.equals("q:" + dlq)
-                || k.startsWith("bq:" + queue + ">"));
-  }
-
-  /**
    * Forgets exchange {@code name} and the bindings to and from it, so that they are declared again:
    * the broker said it does not exist (deleted under a running service).
    */

@@ -193,8 +193,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             true,
             false,
             null, // events: no replies
-            consumersByTag,
-            null); // a partition queue the broker deleted is not declared again here
+            consumersByTag);
     c.start();
     return () -> c.stop(closing == 0 ? closeTimeout : Durations.until(closing));
   }

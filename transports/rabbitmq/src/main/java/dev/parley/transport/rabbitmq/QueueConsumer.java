@@ -60,9 +60,6 @@ final class QueueConsumer implements Resumable {
   /** The channel on which RabbitMQ cancelled this consumer (basic.cancel), if it did. */
   private volatile Channel cancelledOn;
 
-  /** Declares the queue again after it was deleted under this consumer; null: never. */
-  private final Runnable declare;
-
   /** The transport's consumers by tag: to consume again when a recovery did not restore one. */
   private final Map<String, Resumable> registry;
 
@@ -110,8 +107,6 @@ final class QueueConsumer implements Resumable {
    *     with their requests' acknowledgements ({@link Settlement#replyInOrder}); null: it never
    *     sends them
    * @param registry the transport's consumers by consumer tag, which this one joins while it runs
-   * @param declare declares the queue again (with its bindings) before consuming again after
-   *     RabbitMQ cancelled the consumer, its queue deleted; null: the queue is not declared again
    */
   QueueConsumer(
       Connection connection,
@@ -123,10 +118,8 @@ final class QueueConsumer implements Resumable {
       boolean singleActive,
       boolean temporary,
       BooleanSupplier mayPublish,
-      Map<String, Resumable> registry,
-      Runnable declare) {
+      Map<String, Resumable> registry) {
     this.registry = registry;
-    this.declare = declare;
     this.singleActive = singleActive;
     this.hold = Math.max(1, Math.min(32, prefetch / 4));
     this.consumerTag = consumerTag;
@@ -211,14 +204,6 @@ final class QueueConsumer implements Resumable {
     String oldTag = activeTag;
     if (oldTag != null) {
       registry.remove(oldTag, this);
-    }
-    if (cancelledOn != null && declare != null) {
-      try {
-        declare.run();
-      } catch (TransportException e) {
-        // someone declared it again with other arguments, or may not: consume from what is there
-        RESUMES.warn(log, "{}: cannot declare the queue again: {}", queue, e.getMessage());
-      }
     }
     try {
       start();

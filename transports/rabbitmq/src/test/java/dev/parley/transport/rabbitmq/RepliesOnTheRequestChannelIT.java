@@ -78,8 +78,7 @@ class RepliesOnTheRequestChannelIT {
             false,
             temporary,
             mayPublish,
-            new java.util.concurrent.ConcurrentHashMap<>(),
-            null);
+            new java.util.concurrent.ConcurrentHashMap<>());
     consumer.start();
     return consumer;
   }
