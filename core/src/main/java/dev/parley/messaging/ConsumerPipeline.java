@@ -59,6 +59,8 @@ final class ConsumerPipeline<T, R> {
   /** Dead letters are a sender's doing: a storm of them must not flood the log. */
   private static final LogLimiter DEAD_LETTERS = LogLimiter.of(20, 10);
 
+  private static final LogLimiter ERRORS = LogLimiter.of(20, 10);
+
   /** How a handler is called: blocking (on the handler pool) or asynchronously. */
   interface Invoker<T, R> {
     CompletionStage<R> invoke(T payload, MessageContext context) throws Exception;
@@ -375,7 +377,7 @@ final class ConsumerPipeline<T, R> {
     try {
       Object value = policy.executeBlocking(inv.currentDeadline(), () -> valueOf(inv.proceed()));
       return CompletableFuture.completedFuture(value);
-    } catch (Exception e) {
+    } catch (Throwable e) { // an Error the handler threw included (see invoke)
       return CompletableFuture.failedFuture(e);
     }
   }
@@ -395,11 +397,22 @@ final class ConsumerPipeline<T, R> {
             return (Object) r;
           });
     } catch (Throwable t) {
+      // Errors too: a stack that overflowed on this message (a recursive walk of hostile data, a
+      // regular expression on a long string) has unwound by now, and an allocation that failed
+      // freed what it held. Thrown on, the error would end the thread with the delivery unsettled
+      // and its lane (its key on a partitioned channel) held for good; as the delivery's failure it
+      // goes through the tiers to the dead-letter queue like any other.
       if (t instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       if (t instanceof VirtualMachineError) {
-        throw (VirtualMachineError) t;
+        ERRORS.warn(
+            log,
+            "{}/{}: the handler threw {} on message {}; failing that delivery",
+            channel,
+            group,
+            t.toString(),
+            inv.delivery.message().id());
       }
       return CompletableFuture.failedFuture(t);
     }
@@ -456,7 +469,7 @@ final class ConsumerPipeline<T, R> {
             ? CompletableFuture.failedFuture(
                 new IllegalStateException(steps.get(index).name() + " returned no stage"))
             : stage;
-      } catch (RuntimeException e) {
+      } catch (Throwable e) { // an interceptor's Error too: the delivery fails, its lane goes on
         return CompletableFuture.failedFuture(e);
       }
     }

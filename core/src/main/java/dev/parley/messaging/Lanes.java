@@ -93,7 +93,9 @@ final class Lanes implements DeliveryHandler {
     CompletionStage<Object> stage;
     try {
       stage = process.apply(item.delivery(), item.settlement());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too: thrown on, it would end the thread with the delivery unsettled and the key
+      // held for good.
       log.warn(
           "a delivery could not be handled; giving it back",
           dev.parley.transport.spi.Redaction.throwable(e));

@@ -92,6 +92,26 @@ class LanesTest {
     assertThat(settled).containsExactly("ack a1", "requeue a2");
   }
 
+  @Test
+  void aProcessThatThrowsAnErrorGivesItsDeliveryBackAndFreesItsKey() {
+    Lanes lanes =
+        new Lanes(
+            true,
+            pool,
+            (delivery, settlement) -> {
+              started.add(delivery.message().id());
+              if (delivery.message().id().equals("a1")) {
+                throw new StackOverflowError();
+              }
+              return CompletableFuture.completedFuture(null);
+            });
+    lanes.onDelivery(delivery("a1", "a"), settlement("a1"));
+    lanes.onDelivery(delivery("a2", "a"), settlement("a2"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> settled.size() == 2);
+    assertThat(settled).containsExactly("requeue a1", "ack a2");
+    assertThat(lanes.activeKeys()).isZero();
+  }
+
   private void complete(String id) {
     pending.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(null);
   }

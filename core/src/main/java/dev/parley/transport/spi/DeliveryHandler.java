@@ -26,7 +26,7 @@ public interface DeliveryHandler {
       CompletionStage<?> stage;
       try {
         stage = process.apply(delivery);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         settlement.requeue();
         return;
       }

@@ -492,6 +492,76 @@ public abstract class TransportTck {
         .containsEntry(Headers.ATTEMPT, "1");
   }
 
+  /**
+   * A handler whose stack overflows on one message (a recursive walk of hostile data, a regular
+   * expression on a long string) — an {@link Error}, not an exception: the message goes through the
+   * tiers to the dead-letter queue like any failure, and neither its key nor the subscription
+   * stops. A blocking handler (on its handler pool) and an asynchronous one (on the transport's
+   * thread).
+   */
+  @Test
+  void aHandlerWhoseStackOverflowsFailsThatMessageAlone() {
+    Transport transport = transport();
+    Messaging m = messaging("overflow", transport);
+    Channel<Event> channel =
+        Channel.event(name("overflow"), Event.class).withPartitionKey(Event::key);
+    List<String> overflowed = new CopyOnWriteArrayList<>();
+    Map<String, List<Integer>> blocking = new ConcurrentHashMap<>();
+    Map<String, List<Integer>> async = new ConcurrentHashMap<>();
+    m.subscribe(
+        channel,
+        "blocking",
+        (e, ctx) -> {
+          if (e.text().equals("deep")) {
+            overflowed.add("blocking " + depth(e.seq()));
+          }
+          blocking.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+        },
+        fast());
+    m.subscribeAsync(
+        channel,
+        "async",
+        (e, ctx) -> {
+          if (e.text().equals("deep")) {
+            overflowed.add("async " + depth(e.seq()));
+          }
+          async.computeIfAbsent(e.key(), k -> new CopyOnWriteArrayList<>()).add(e.seq());
+          return CompletableFuture.completedFuture(null);
+        },
+        fast());
+    List<Message> deadBlocking =
+        consume(transport, new Destination.GroupQueue(channel.name(), "blocking").deadLetter());
+    List<Message> deadAsync =
+        consume(transport, new Destination.GroupQueue(channel.name(), "async").deadLetter());
+
+    m.publish(channel, new Event("key-0", 0, "deep")).join();
+    m.publish(channel, new Event("key-0", 1, "")).join();
+    publishOrdered(m, channel, 4, 2, 20); // 4 keys, key-0's later messages among them
+
+    await().atMost(WAIT).until(() -> deadBlocking.size() == 1 && deadAsync.size() == 1);
+    await().atMost(WAIT).until(() -> total(blocking) == 4 * 18 + 1 && total(async) == 4 * 18 + 1);
+    assertThat(overflowed).as("the stack never overflowed: no fault").isEmpty();
+    for (Message letter : List.of(deadBlocking.get(0), deadAsync.get(0))) {
+      assertThat(letter.headers())
+          .containsEntry(Headers.EXCEPTION_CLASS, StackOverflowError.class.getName())
+          .containsEntry(Headers.ERROR_CODE, "parley.handler.failed")
+          .containsEntry(Headers.ATTEMPT, "4");
+    }
+    for (Map<String, List<Integer>> seen : List.of(blocking, async)) {
+      assertThat(seen.get("key-0")).isEqualTo(IntStream.range(1, 20).boxed().toList());
+      for (int k = 1; k < 4; k++) {
+        assertThat(seen.get("key-" + k)).isEqualTo(IntStream.range(2, 20).boxed().toList());
+      }
+    }
+  }
+
+  /**
+   * Recursion without a bound: the stack overflows (returns only to keep the call from folding).
+   */
+  private static int depth(int n) {
+    return depth(n + 1) + 1;
+  }
+
   @Test
   void undecodableMessageIsDeadLetteredWhileOthersFlow() {
     Transport transport = transport();

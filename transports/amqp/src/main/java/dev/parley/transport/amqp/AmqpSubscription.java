@@ -402,7 +402,7 @@ final class AmqpSubscription implements TransportSubscription {
     try {
       Delivery delivery = AmqpMessages.delivery(jms, source);
       handler.onDelivery(delivery, settlement);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // a handler's Error must not end the receive loop
       RELEASES.warn(
           log,
           "delivery from {} failed; releasing it for redelivery",

@@ -477,7 +477,7 @@ final class QueueConsumer implements Resumable {
       }
       try {
         handler.onDelivery(delivery, settlement);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) { // an Error would make amqp-client close the channel
         RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
         settlement.requeue();
       }

@@ -216,7 +216,7 @@ final class StompConsumer {
     try {
       handler.onDelivery(
           StompMessages.delivery(p.frame(), source, transport.dialect0()), settlement);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // a handler's Error must not end the dispatching thread
       RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
       settlement.requeue();
     }
