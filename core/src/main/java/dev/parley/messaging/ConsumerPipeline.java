@@ -1,6 +1,7 @@
 package dev.parley.messaging;
 
 import dev.parley.codec.Codec;
+import dev.parley.codec.CodecException;
 import dev.parley.codec.Codecs;
 import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
@@ -232,6 +233,12 @@ final class ConsumerPipeline<T, R> {
       inv.payload = inv.codec.decode(Payloads.shared(message), channel.payloadType());
     } catch (BadInputException e) {
       return done(deadLetter(inv.delivery, e, 1));
+    } catch (RuntimeException | StackOverflowError e) {
+      // A codec outside its contract (which is to throw CodecException): what it read is the
+      // message's bytes alone, so every delivery of it would fail alike — bad input, dead-lettered
+      // once, rather than given back to the broker to fail again until its delivery limit.
+      return done(
+          deadLetter(inv.delivery, codecFailure(CodecException.MALFORMED, inv.codec, e), 1));
     }
     return inv.proceed();
   }
@@ -699,8 +706,16 @@ final class ConsumerPipeline<T, R> {
           codec != null && (result == null || codec.supports(result.getClass()))
               ? codec
               : codecs.encoderFor(result == null ? Object.class : result.getClass());
-      Payloads.adopt(reply, replyCodec.encode(result))
-          .header(Headers.CONTENT_TYPE, replyCodec.contentType());
+      byte[] encoded;
+      try {
+        encoded = replyCodec.encode(result);
+      } catch (CodecException e) {
+        throw e;
+      } catch (RuntimeException | StackOverflowError e) {
+        // as in decode: not retried, for a retry would run the handler (and its effects) again
+        throw codecFailure(CodecException.UNENCODABLE, replyCodec, e);
+      }
+      Payloads.adopt(reply, encoded).header(Headers.CONTENT_TYPE, replyCodec.contentType());
     } else {
       reply
           .header(Headers.STATUS, status.code().name())
@@ -722,6 +737,17 @@ final class ConsumerPipeline<T, R> {
       sent = send(replyTo, built, SendOptions.REPLY);
     }
     return sent.thenRun(counters.sent::increment);
+  }
+
+  /** What a codec threw instead of a {@link CodecException}, as one: bad input, never retried. */
+  private static CodecException codecFailure(String code, Codec codec, Throwable thrown) {
+    return new CodecException(
+        code,
+        "the "
+            + (codec == null ? "" : codec.contentType() + " ")
+            + "codec failed: "
+            + thrown.getClass().getName(),
+        thrown instanceof StackOverflowError ? null : thrown); // its trace: 1,024 frames
   }
 
   private CompletionStage<Void> expired(Message message) {

@@ -248,6 +248,51 @@ class ConsumerPipelineTest {
         .containsExactly(CodecException.MISSING_CONTENT_TYPE, "parley.header.invalid");
   }
 
+  /**
+   * A codec that breaks its contract on some bytes (an unchecked exception other than {@code
+   * CodecException}, or an Error): decoding is a function of the bytes, so the next delivery would
+   * fail alike — dead-lettered after one delivery, not given back to the broker again and again.
+   */
+  @Test
+  void aCodecThatThrowsSomethingElseIsBadInputDeadLetteredOnce() {
+    List<Throwable> failures =
+        List.of(new IllegalStateException("codec bug"), new StackOverflowError());
+    for (Throwable failure : failures) {
+      transport.sends.clear();
+      ConsumerPipeline<String, Object> pipeline =
+          new ConsumerPipeline<>(
+              EVENTS,
+              "billing",
+              ConsumerPipeline.Invoker.blocking((p, ctx) -> fail("handler must not run")),
+              new SubscriptionOptions(1, 10, Redelivery.defaults(), Policy.none()),
+              List.of(),
+              transport,
+              Codecs.of(
+                  new TextCodec() {
+                    @Override
+                    public <T> T decode(byte[] bytes, Class<T> type) {
+                      if (failure instanceof Error e) {
+                        throw e;
+                      }
+                      throw (RuntimeException) failure;
+                    }
+                  }),
+              clock,
+              counters,
+              SCHEDULER,
+              Runnable::run,
+              ReplyTargets.defaults(transport));
+
+      pipeline.process(delivery(message("x").build()), UNSETTLED).toCompletableFuture().join();
+
+      assertThat(transport.sends).hasSize(1);
+      assertThat(transport.sends.get(0).destination()).isEqualTo(SOURCE.deadLetter());
+      assertThat(transport.sends.get(0).message().headers())
+          .containsEntry(Headers.ERROR_CODE, CodecException.MALFORMED)
+          .containsEntry(Headers.ATTEMPT, "1");
+    }
+  }
+
   @Test
   void aMessageWithoutAContentTypeIsReadAsTheChannelsDefault() {
     List<String> handled = new ArrayList<>();
@@ -514,6 +559,53 @@ class ConsumerPipelineTest {
         .containsEntry(Headers.ERROR_CODE, CodecException.UNENCODABLE);
     assertThat(transport.sends.get(1).options().persistent()).isTrue(); // the dead letter is kept
     assertThat(counters.deadLettered.sum()).isEqualTo(1);
+  }
+
+  /** Not retried either: a retry would run the handler, and its effects, again. */
+  @Test
+  void aReplyCodecThatThrowsSomethingElseIsUnencodableAndTheHandlerRunsOnce() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    Codec broken =
+        new TextCodec() {
+          @Override
+          public byte[] encode(Object value) {
+            throw new IllegalStateException("codec bug");
+          }
+        };
+    List<String> handled = new ArrayList<>();
+    Pipe pipeline =
+        pipe(
+            new ConsumerPipeline<String, Object>(
+                commands,
+                "kitchen",
+                ConsumerPipeline.Invoker.blocking(
+                    (p, ctx) -> {
+                      handled.add(p);
+                      return "done";
+                    }),
+                SubscriptionOptions.defaults(),
+                List.of(),
+                transport,
+                Codecs.of(broken),
+                clock,
+                counters,
+                SCHEDULER,
+                Runnable::run,
+                ReplyTargets.defaults(transport)));
+    Message request = message("soup").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
+
+    pipeline
+        .onDelivery(new Delivery(request, new Destination.Queue("kitchen"), 1))
+        .toCompletableFuture()
+        .join();
+
+    assertThat(handled).containsExactly("soup");
+    assertThat(transport.sends)
+        .extracting(s -> s.destination().channel())
+        .containsExactly("parley.reply.orders.1", "kitchen.dlq");
+    assertThat(transport.sends.get(1).message().headers())
+        .containsEntry(Headers.ERROR_CODE, CodecException.UNENCODABLE)
+        .containsEntry(Headers.ATTEMPT, "1");
   }
 
   @Test
