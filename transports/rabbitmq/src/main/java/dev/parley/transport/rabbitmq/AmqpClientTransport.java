@@ -102,7 +102,8 @@ final class AmqpClientTransport implements RabbitTransport {
     this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-timer"));
     this.confirms = Executors.newSingleThreadExecutor(named(instance + "-confirms"));
     this.topologyCheck = Executors.newSingleThreadExecutor(named(instance + "-topology"));
-    ConnectionFactory factory = new ConnectionFactory();
+    // A headers table amqp-client refuses must not close a connection (HeaderTableGuard).
+    ConnectionFactory factory = HeaderTableGuard.connectionFactory();
     try {
       factory.setUri(config.brokerUri);
     } catch (Exception e) {

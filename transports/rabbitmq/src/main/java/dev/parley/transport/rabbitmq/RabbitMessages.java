@@ -84,6 +84,14 @@ final class RabbitMessages {
       AMQP.BasicProperties props, byte[] body, Destination source, int deliveryCount) {
     Map<String, String> out = new LinkedHashMap<>();
     Map<String, Object> headers = props.getHeaders();
+    dev.parley.error.BadInputException unreadable = null;
+    if (headers != null && headers.get(HeaderTableGuard.UNREADABLE) != null) {
+      // The connection's guard replaced a headers table amqp-client would have refused.
+      unreadable =
+          new dev.parley.error.BadInputException(
+              "parley.message.unreadable", text(headers.get(HeaderTableGuard.UNREADABLE)));
+      headers = null;
+    }
     if (headers != null) {
       headers.forEach(
           (name, value) -> {
@@ -117,7 +125,8 @@ final class RabbitMessages {
         }
       }
     }
-    return Delivery.fromWire(out, body == null ? new byte[0] : body, source, deliveryCount);
+    return Delivery.fromWire(
+        out, body == null ? new byte[0] : body, source, deliveryCount, unreadable);
   }
 
   private static void putIfAbsent(Map<String, String> headers, String name, String value) {

@@ -126,6 +126,55 @@ class RabbitWireContractIT {
     assertThat(byOrder.get("o-2").headers()).containsEntry("parley-type", "order.OrderCreated");
   }
 
+  /**
+   * RabbitMQ takes any headers table a client writes, nested as deep as it likes; amqp-client reads
+   * at most 32 levels of nested tables and arrays and treats a deeper one as a malformed frame — a
+   * connection error. One such message from a foreign client must not cost the consuming service
+   * its connection over and over: it is dead-lettered once while the others flow.
+   */
+  @Test
+  void aMessageWhoseHeadersNestDeeperThanTheClientReadsIsDeadLetteredOnce() throws Exception {
+    Channel<OrderCreated> events = Channel.event(prefix + "order.events", OrderCreated.class);
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(events, "kitchen", handler);
+    Map<String, Object> nested = Map.of("leaf", "x");
+    for (int i = 0; i < 40; i++) {
+      nested = Map.of("n", nested);
+    }
+    for (int i = 0; i < 20; i++) {
+      if (i == 10) {
+        channel.basicPublish(
+            prefix + "order.events",
+            "",
+            new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .messageId("01a20000-0000-7000-8000-0000000000ff")
+                .contentType("application/json")
+                .headers(Map.of("deep", nested))
+                .build(),
+            "{\"orderId\":\"deep\",\"total\":1}".getBytes(StandardCharsets.UTF_8));
+      }
+      channel.basicPublish(
+          prefix + "order.events",
+          "",
+          new AMQP.BasicProperties.Builder()
+              .deliveryMode(2)
+              .contentType("application/json")
+              .build(),
+          ("{\"orderId\":\"o-" + i + "\",\"total\":1}").getBytes(StandardCharsets.UTF_8));
+    }
+    String dlq = prefix + "order.events.kitchen.dlq";
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> handler.callCount() == 20 && channel.messageCount(dlq) == 1);
+    assertThat(transport.reconnects()).as("connections lost").isZero();
+    GetResponse letter = channel.basicGet(dlq, true);
+    assertThat(letter.getProps().getMessageId()).isEqualTo("01a20000-0000-7000-8000-0000000000ff");
+    assertThat(String.valueOf(letter.getProps().getHeaders().get("parley-error-code")))
+        .isEqualTo("parley.message.unreadable");
+    assertThat(new String(letter.getBody(), StandardCharsets.UTF_8)).contains("\"deep\"");
+  }
+
   @Test
   void foreignClientConsumesWhatParleyPublishes() throws Exception {
     Channel<OrderCreated> events =

@@ -1,0 +1,121 @@
+package dev.parley.transport.rabbitmq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.MalformedFrameException;
+import com.rabbitmq.client.impl.AMQImpl;
+import com.rabbitmq.client.impl.Frame;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The content-header guard against amqp-client's own reader: what amqp-client reads passes as it
+ * came; what it refuses (and would close the connection for) is replaced by a table it reads.
+ */
+class HeaderTableGuardTest {
+
+  @Test
+  void tablesAndArraysUpToTheClientsDepthPassUntouched() throws IOException {
+    for (Object deepest : List.of(nestedTables(32), nestedArrays(32))) {
+      Frame frame = header(props(Map.of("h", deepest)));
+      assertThat(readByClient(frame).getHeaders()).containsKey("h"); // amqp-client reads it
+      assertThat(HeaderTableGuard.guarded(frame)).isSameAs(frame);
+    }
+    Frame plain = header(new AMQP.BasicProperties.Builder().messageId("m").build());
+    assertThat(HeaderTableGuard.guarded(plain)).isSameAs(plain);
+  }
+
+  @Test
+  void deeperOnesAreReplacedByATableTheClientReads() throws IOException {
+    for (Object tooDeep : List.of(nestedTables(33), nestedArrays(33), List.of(nestedTables(40)))) {
+      AMQP.BasicProperties sent =
+          new AMQP.BasicProperties.Builder()
+              .contentType("application/json")
+              .contentEncoding("identity")
+              .headers(Map.of("h", tooDeep, "parley-type", "t"))
+              .deliveryMode(2)
+              .messageId("m-1")
+              .build();
+      Frame frame = header(sent);
+      assertThatThrownBy(() -> readByClient(frame))
+          .as("the fault: amqp-client refuses it")
+          .isInstanceOf(MalformedFrameException.class)
+          .hasMessageContaining("nested");
+
+      AMQP.BasicProperties read = readByClient(HeaderTableGuard.guarded(frame));
+      assertThat(read.getHeaders()).containsOnlyKeys(HeaderTableGuard.UNREADABLE);
+      assertThat(String.valueOf(read.getHeaders().get(HeaderTableGuard.UNREADABLE)))
+          .contains("nested deeper than 32 levels");
+      // every other property as sent
+      assertThat(read.getContentType()).isEqualTo("application/json");
+      assertThat(read.getContentEncoding()).isEqualTo("identity");
+      assertThat(read.getDeliveryMode()).isEqualTo(2);
+      assertThat(read.getMessageId()).isEqualTo("m-1");
+    }
+  }
+
+  @Test
+  void aFieldTypeTheClientDoesNotKnowIsReplaced() throws IOException {
+    Frame frame = header(props(Map.of("a", "b")));
+    byte[] p = frame.getPayload();
+    // the table's one field: name "a", type 'S', length, "b" — make the type unknown
+    int type = p.length - 1 - 4 - 1;
+    assertThat((char) p[type]).isEqualTo('S');
+    p[type] = 'Z';
+    Frame hostile = new Frame(AMQP.FRAME_HEADER, 1, p);
+    assertThatThrownBy(() -> readByClient(hostile)).isInstanceOf(MalformedFrameException.class);
+
+    assertThat(readByClient(HeaderTableGuard.guarded(hostile)).getHeaders())
+        .containsOnlyKeys(HeaderTableGuard.UNREADABLE);
+  }
+
+  @Test
+  void aMessageWithTheReplacedTableIsAnUnreadableDelivery() throws IOException {
+    Frame frame = header(props(Map.of("h", nestedTables(50))));
+    AMQP.BasicProperties read = readByClient(HeaderTableGuard.guarded(frame));
+
+    var delivery =
+        RabbitMessages.delivery(
+            read, new byte[] {1}, new dev.parley.transport.spi.Destination.Queue("q"), 1);
+
+    assertThat(delivery.isReadable()).isFalse();
+    assertThat(delivery.unreadable().errorCode()).isEqualTo("parley.message.unreadable");
+    assertThat(delivery.message().payload()).containsExactly(1);
+  }
+
+  private static Object nestedTables(int levels) {
+    Object value = "leaf";
+    for (int i = 0; i < levels; i++) {
+      value = Map.of("n", value);
+    }
+    return value;
+  }
+
+  private static Object nestedArrays(int levels) {
+    Object value = "leaf";
+    for (int i = 0; i < levels; i++) {
+      value = List.of(value);
+    }
+    return value;
+  }
+
+  private static AMQP.BasicProperties props(Map<String, Object> headers) {
+    return new AMQP.BasicProperties.Builder().headers(headers).build();
+  }
+
+  private static Frame header(AMQP.BasicProperties props) throws IOException {
+    return props.toFrame(1, 10);
+  }
+
+  private static AMQP.BasicProperties readByClient(Frame frame) throws IOException {
+    return (AMQP.BasicProperties)
+        AMQImpl.readContentHeaderFrom(
+            new DataInputStream(new ByteArrayInputStream(frame.getPayload())));
+  }
+}
