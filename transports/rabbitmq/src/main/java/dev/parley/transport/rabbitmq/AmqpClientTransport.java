@@ -102,8 +102,8 @@ final class AmqpClientTransport implements RabbitTransport {
     this.timer = Executors.newSingleThreadScheduledExecutor(named(instance + "-timer"));
     this.confirms = Executors.newSingleThreadExecutor(named(instance + "-confirms"));
     this.topologyCheck = Executors.newSingleThreadExecutor(named(instance + "-topology"));
-    // A headers table amqp-client refuses must not close a connection (HeaderTableGuard).
-    ConnectionFactory factory = HeaderTableGuard.connectionFactory();
+    // One message amqp-client refuses must not close a connection (HeaderTableGuard).
+    ConnectionFactory factory = HeaderTableGuard.connectionFactory(config.maxInboundMessageSize);
     try {
       factory.setUri(config.brokerUri);
     } catch (Exception e) {

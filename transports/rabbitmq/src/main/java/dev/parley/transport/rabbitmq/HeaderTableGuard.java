@@ -12,26 +12,39 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * Keeps one message's headers table from closing a connection. RabbitMQ passes on any headers table
- * a publisher wrote; amqp-client reads at most 32 levels of nested tables and arrays, and takes a
- * deeper one — or a field type it does not know — for a malformed frame: a connection error. The
- * message stays unacknowledged, comes again after the connection's recovery, and closes it again,
- * for good (found 2026-12-06: a foreign publisher's message with headers nested 40 deep cost the
- * consuming connection every 3 s). This frame handler looks at each content header the broker sends
- * before amqp-client reads it: a headers table amqp-client would refuse is replaced by one entry,
- * {@value #UNREADABLE}, saying why, so the message arrives and is dead-lettered once as unreadable
- * ({@link RabbitMessages#delivery}) with its body and its other properties. A table amqp-client
- * reads passes untouched; a message without one (Parley's events) costs a flag test.
+ * Keeps one message from closing a connection. amqp-client refuses two kinds of message RabbitMQ
+ * passes on, with a connection error: a headers table nested deeper than 32 levels of tables and
+ * arrays (or with a field type it does not know) — a malformed frame — and a body of its maximum
+ * inbound size or more (64 MiB by default; RabbitMQ 3.10 takes up to 128 MiB). The message stays
+ * unacknowledged, comes again after the connection's recovery and closes it again, for good (found
+ * 2026-12-06: a foreign publisher's message with headers nested 40 deep cost the consuming
+ * connection every 3 s; amqp-client's own issue 1221 for the body). This frame handler looks at
+ * each content header the broker sends before amqp-client reads it:
  *
- * <p>Works on amqp-client's blocking socket I/O (Parley's; its NIO and Netty modes read frames
- * elsewhere).
+ * <ul>
+ *   <li>a headers table amqp-client would refuse is replaced by one entry, {@value #UNREADABLE},
+ *       saying why: the message arrives and is dead-lettered once as unreadable ({@link
+ *       RabbitMessages#delivery}) with its body and its other properties;
+ *   <li>a body over the transport's maximum is not read: its frames are skipped, the message
+ *       arrives without a body and with one header entry, {@value #BODY_NOT_READ}, and the consumer
+ *       rejects it, so that RabbitMQ moves it — whole — to its dead-letter queue.
+ * </ul>
+ *
+ * A message amqp-client reads passes untouched; one without a headers table (Parley's events) costs
+ * a few comparisons. Works on amqp-client's blocking socket I/O (Parley's; its NIO and Netty modes
+ * read frames elsewhere). Not thread-safe: a connection reads its frames on one thread.
  */
 final class HeaderTableGuard implements FrameHandler {
 
   /** The entry that replaces a headers table amqp-client would refuse. */
   static final String UNREADABLE = "parley-unreadable-headers";
+
+  /** The entry of a message whose body was not read (too large). */
+  static final String BODY_NOT_READ = "parley-body-not-read";
 
   /** amqp-client's limit: a table or array nested deeper is a malformed frame. */
   static final int MAX_DEPTH = 32;
@@ -42,78 +55,153 @@ final class HeaderTableGuard implements FrameHandler {
   private static final int CONTENT_ENCODING_FLAG = 1 << 14;
 
   private final FrameHandler delegate;
+  private final long maxBody;
 
-  HeaderTableGuard(FrameHandler delegate) {
+  /** Body bytes still to skip, per channel (a channel's content frames come together). */
+  private final Map<Integer, Long> skipping = new HashMap<>();
+
+  HeaderTableGuard(FrameHandler delegate, long maxBody) {
     this.delegate = delegate;
+    this.maxBody = maxBody;
   }
 
-  /** A connection factory whose connections' frame handlers are guarded. */
-  static ConnectionFactory connectionFactory() {
-    return new ConnectionFactory() {
-      @Override
-      protected synchronized FrameHandlerFactory createFrameHandlerFactory() throws IOException {
-        FrameHandlerFactory plain = super.createFrameHandlerFactory();
-        return (Address address, String name) -> new HeaderTableGuard(plain.create(address, name));
-      }
-    };
+  /**
+   * A connection factory whose connections' frame handlers are guarded, reading bodies of at most
+   * {@code maxBody} bytes.
+   */
+  static ConnectionFactory connectionFactory(int maxBody) {
+    ConnectionFactory factory =
+        new ConnectionFactory() {
+          @Override
+          protected synchronized FrameHandlerFactory createFrameHandlerFactory()
+              throws IOException {
+            FrameHandlerFactory plain = super.createFrameHandlerFactory();
+            return (Address address, String name) ->
+                new HeaderTableGuard(plain.create(address, name), maxBody);
+          }
+        };
+    // amqp-client refuses a body of its maximum or more (the guard lets none that large through)
+    // and a frame larger than it, so it stays at least its default of 64 MiB, far above any
+    // frame_max RabbitMQ negotiates
+    int clientMax = Math.max(maxBody, 64 * 1024 * 1024);
+    factory.setMaxInboundMessageBodySize(
+        clientMax == Integer.MAX_VALUE ? clientMax : clientMax + 1);
+    return factory;
   }
 
   @Override
   public Frame readFrame() throws IOException {
-    Frame frame = delegate.readFrame();
-    return frame == null || frame.getType() != AMQP.FRAME_HEADER ? frame : guarded(frame);
+    while (true) {
+      Frame frame = delegate.readFrame();
+      if (frame == null) {
+        return null; // a read timeout: amqp-client counts missed heartbeats
+      }
+      if (frame.getType() == AMQP.FRAME_BODY && !skipping.isEmpty()) {
+        Long left = skipping.get(frame.getChannel());
+        if (left != null) {
+          long rest = left - frame.getPayload().length;
+          if (rest > 0) {
+            skipping.put(frame.getChannel(), rest);
+          } else {
+            skipping.remove(frame.getChannel());
+          }
+          continue; // a body not read: amqp-client never sees it
+        }
+      }
+      if (frame.getType() != AMQP.FRAME_HEADER) {
+        return frame;
+      }
+      Guarded guarded = guarded(frame, maxBody);
+      if (guarded.skipBody() > 0) {
+        skipping.put(frame.getChannel(), guarded.skipBody());
+      }
+      return guarded.frame();
+    }
   }
 
-  /** The content header as it came, or with its headers table replaced. */
-  static Frame guarded(Frame frame) {
+  /** A content header as amqp-client gets it, and how many body bytes to skip after it. */
+  record Guarded(Frame frame, long skipBody) {}
+
+  /** The content header as it came, or mended. */
+  static Guarded guarded(Frame frame, long maxBody) {
     byte[] p = frame.getPayload();
     // class-id, weight, body size, then the property flags (one word for the basic class)
-    if (p.length < 14 || u16(p, 0) != BASIC_CLASS) {
-      return frame;
+    if (p.length < 14 || u16(p, 0) != BASIC_CLASS || (u16(p, 12) & 1) != 0) {
+      return new Guarded(frame, 0); // not the basic class's layout: amqp-client decides
     }
     int flags = u16(p, 12);
-    if ((flags & HEADERS_FLAG) == 0) {
-      return frame;
-    }
+    long bodySize = u64(p, 4);
     int at = 14;
-    if ((flags & 1) != 0) {
-      return frame; // a continued flag word: not the basic class's layout; amqp-client decides
-    }
     if ((flags & CONTENT_TYPE_FLAG) != 0) {
       at = skipShortString(p, at);
     }
     if ((flags & CONTENT_ENCODING_FLAG) != 0) {
       at = skipShortString(p, at);
     }
-    if (at < 0 || at + 4 > p.length) {
-      return frame; // malformed before the table: nothing this guard can mend
+    if (at < 0) {
+      return new Guarded(frame, 0); // malformed before the table: nothing to mend here
     }
-    long length = u32(p, at);
-    String problem;
-    if (at + 4 + length > p.length) {
-      problem = "the headers table is longer than its frame";
-    } else {
-      problem = tableProblem(p, at + 4, at + 4 + (int) length, 0);
+    int tableEnd = at; // where the table ends (no table: where it would start)
+    String problem = null;
+    if ((flags & HEADERS_FLAG) != 0) {
+      if (at + 4 > p.length) {
+        return new Guarded(frame, 0);
+      }
+      long length = u32(p, at);
+      if (at + 4 + length > p.length) {
+        problem = "the headers table is longer than its frame";
+        tableEnd = p.length;
+      } else {
+        tableEnd = at + 4 + (int) length;
+        problem = tableProblem(p, at + 4, tableEnd, 0);
+      }
+    }
+    if (bodySize < 0 || bodySize > maxBody) {
+      String size = bodySize < 0 ? "over 2^63" : Long.toString(bodySize);
+      byte[] out =
+          withTable(
+              p,
+              flags,
+              at,
+              tableEnd,
+              BODY_NOT_READ,
+              "a body of " + size + " bytes, more than the " + maxBody + " this connection reads");
+      putU64(out, 4, 0); // amqp-client expects no body frames: the guard skips them
+      return new Guarded(new Frame(frame.getType(), frame.getChannel(), out), bodySize);
     }
     if (problem == null) {
-      return frame;
+      return new Guarded(frame, 0);
     }
-    byte[] reason = ("headers table not read: " + problem).getBytes(StandardCharsets.UTF_8);
-    byte[] name = UNREADABLE.getBytes(StandardCharsets.US_ASCII);
-    int tableLength = 1 + name.length + 1 + 4 + reason.length;
-    int end = (int) Math.min(p.length, at + 4 + length);
+    return new Guarded(
+        new Frame(
+            frame.getType(),
+            frame.getChannel(),
+            withTable(p, flags, at, tableEnd, UNREADABLE, "headers table not read: " + problem)),
+        0);
+  }
+
+  /**
+   * The payload with the headers table in {@code p[at, end)} (none when {@code end == at} and the
+   * flag is clear) replaced by a table of one long-string entry.
+   */
+  private static byte[] withTable(byte[] p, int flags, int at, int end, String name, String value) {
+    byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+    byte[] v = value.getBytes(StandardCharsets.UTF_8);
+    int tableLength = 1 + n.length + 1 + 4 + v.length;
     byte[] out = new byte[at + 4 + tableLength + (p.length - end)];
     System.arraycopy(p, 0, out, 0, at);
+    out[12] = (byte) ((flags | HEADERS_FLAG) >>> 8);
+    out[13] = (byte) (flags | HEADERS_FLAG);
     int o = putU32(out, at, tableLength);
-    out[o++] = (byte) name.length;
-    System.arraycopy(name, 0, out, o, name.length);
-    o += name.length;
+    out[o++] = (byte) n.length;
+    System.arraycopy(n, 0, out, o, n.length);
+    o += n.length;
     out[o++] = 'S';
-    o = putU32(out, o, reason.length);
-    System.arraycopy(reason, 0, out, o, reason.length);
-    o += reason.length;
+    o = putU32(out, o, v.length);
+    System.arraycopy(v, 0, out, o, v.length);
+    o += v.length;
     System.arraycopy(p, end, out, o, p.length - end);
-    return new Frame(frame.getType(), frame.getChannel(), out);
+    return out;
   }
 
   /**
@@ -214,6 +302,15 @@ final class HeaderTableGuard implements FrameHandler {
         | ((p[at + 1] & 0xff) << 16)
         | ((p[at + 2] & 0xff) << 8)
         | (p[at + 3] & 0xff);
+  }
+
+  private static long u64(byte[] p, int at) {
+    return (u32(p, at) << 32) | u32(p, at + 4);
+  }
+
+  private static void putU64(byte[] out, int at, long value) {
+    putU32(out, at, (int) (value >>> 32));
+    putU32(out, at + 4, (int) value);
   }
 
   private static int putU32(byte[] out, int at, int value) {

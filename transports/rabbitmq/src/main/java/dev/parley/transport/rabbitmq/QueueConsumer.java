@@ -466,6 +466,12 @@ final class QueueConsumer implements Resumable {
         }
       }
       Settlement settlement = inFlight.track(new Tag(ch, gen, envelope.getDeliveryTag()));
+      Map<String, Object> table = properties.getHeaders();
+      Object notRead = table == null ? null : table.get(HeaderTableGuard.BODY_NOT_READ);
+      if (notRead != null) {
+        bodyNotRead(settlement, String.valueOf(notRead));
+        return;
+      }
       Delivery delivery;
       try {
         int count = RabbitMessages.deliveryCount(properties, envelope.isRedeliver());
@@ -480,6 +486,31 @@ final class QueueConsumer implements Resumable {
       } catch (RuntimeException | Error e) { // an Error would make amqp-client close the channel
         RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
         settlement.requeue();
+      }
+    }
+
+    /**
+     * A message whose body the connection did not read (over its maximum, HeaderTableGuard):
+     * rejected, so that RabbitMQ moves it whole to the queue's dead-letter queue ({@code x-death}
+     * reason {@code rejected}); Parley could only dead-letter a copy without its body. On a
+     * dead-letter queue, which has none, it is left unacknowledged in its place for an operator (it
+     * holds one of the consumer's prefetch until the channel closes); on a reply queue, consumed
+     * without acknowledgements, it is gone (its caller times out).
+     */
+    private void bodyNotRead(Settlement settlement, String why) {
+      if (autoAck) {
+        RELEASES.warn(log, "{}: a reply dropped: {}", queue, why);
+      } else if (Topology.isDeadLetterQueue(queue)) {
+        RELEASES.warn(
+            log,
+            "{}: a dead letter left unacknowledged in the queue: {}; move it by hand or raise"
+                + " RabbitTransport.Builder.maxInboundMessageSize",
+            queue,
+            why);
+      } else {
+        RELEASES.warn(
+            log, "{}: a message rejected to its dead-letter queue, whole: {}", queue, why);
+        settlement.reject();
       }
     }
 

@@ -85,11 +85,15 @@ final class RabbitMessages {
     Map<String, String> out = new LinkedHashMap<>();
     Map<String, Object> headers = props.getHeaders();
     dev.parley.error.BadInputException unreadable = null;
-    if (headers != null && headers.get(HeaderTableGuard.UNREADABLE) != null) {
-      // The connection's guard replaced a headers table amqp-client would have refused.
+    Object guarded =
+        headers == null
+            ? null
+            : headers.getOrDefault(
+                HeaderTableGuard.UNREADABLE, headers.get(HeaderTableGuard.BODY_NOT_READ));
+    if (guarded != null) {
+      // The connection's guard replaced what amqp-client would have refused (HeaderTableGuard).
       unreadable =
-          new dev.parley.error.BadInputException(
-              "parley.message.unreadable", text(headers.get(HeaderTableGuard.UNREADABLE)));
+          new dev.parley.error.BadInputException("parley.message.unreadable", text(guarded));
       headers = null;
     }
     if (headers != null) {

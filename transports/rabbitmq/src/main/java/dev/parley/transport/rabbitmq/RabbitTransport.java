@@ -49,6 +49,7 @@ public interface RabbitTransport extends Transport {
     int confirmWindow = 1024;
     QueueType queueType = QueueType.QUORUM;
     int deliveryLimit = 20;
+    int maxInboundMessageSize = 64 * 1024 * 1024;
     int partitions = 8;
     Duration memberHeartbeat = Duration.ofSeconds(1);
     Duration heartbeat = Duration.ofSeconds(10);
@@ -98,6 +99,18 @@ public interface RabbitTransport extends Transport {
      */
     public Builder deliveryLimit(int deliveryLimit) {
       this.deliveryLimit = atLeastOne(deliveryLimit, "deliveryLimit");
+      return this;
+    }
+
+    /**
+     * The largest message body a consumer reads, in bytes; default 64 MiB (amqp-client's own
+     * default). RabbitMQ takes larger ones (up to its {@code max_message_size}, 128 MiB on 3.10): a
+     * message over this is not read but rejected, so that RabbitMQ moves it whole to its queue's
+     * dead-letter queue (on a dead-letter queue it is left in place, unacknowledged). Parley's
+     * codecs refuse payloads far smaller (1 MiB by default) as bad input.
+     */
+    public Builder maxInboundMessageSize(int bytes) {
+      this.maxInboundMessageSize = atLeastOne(bytes, "maxInboundMessageSize");
       return this;
     }
 

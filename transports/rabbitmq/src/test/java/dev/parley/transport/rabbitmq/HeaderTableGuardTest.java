@@ -25,10 +25,10 @@ class HeaderTableGuardTest {
     for (Object deepest : List.of(nestedTables(32), nestedArrays(32))) {
       Frame frame = header(props(Map.of("h", deepest)));
       assertThat(readByClient(frame).getHeaders()).containsKey("h"); // amqp-client reads it
-      assertThat(HeaderTableGuard.guarded(frame)).isSameAs(frame);
+      assertThat(guard(frame)).isSameAs(frame);
     }
     Frame plain = header(new AMQP.BasicProperties.Builder().messageId("m").build());
-    assertThat(HeaderTableGuard.guarded(plain)).isSameAs(plain);
+    assertThat(guard(plain)).isSameAs(plain);
   }
 
   @Test
@@ -48,7 +48,7 @@ class HeaderTableGuardTest {
           .isInstanceOf(MalformedFrameException.class)
           .hasMessageContaining("nested");
 
-      AMQP.BasicProperties read = readByClient(HeaderTableGuard.guarded(frame));
+      AMQP.BasicProperties read = readByClient(guard(frame));
       assertThat(read.getHeaders()).containsOnlyKeys(HeaderTableGuard.UNREADABLE);
       assertThat(String.valueOf(read.getHeaders().get(HeaderTableGuard.UNREADABLE)))
           .contains("nested deeper than 32 levels");
@@ -71,14 +71,14 @@ class HeaderTableGuardTest {
     Frame hostile = new Frame(AMQP.FRAME_HEADER, 1, p);
     assertThatThrownBy(() -> readByClient(hostile)).isInstanceOf(MalformedFrameException.class);
 
-    assertThat(readByClient(HeaderTableGuard.guarded(hostile)).getHeaders())
+    assertThat(readByClient(guard(hostile)).getHeaders())
         .containsOnlyKeys(HeaderTableGuard.UNREADABLE);
   }
 
   @Test
   void aMessageWithTheReplacedTableIsAnUnreadableDelivery() throws IOException {
     Frame frame = header(props(Map.of("h", nestedTables(50))));
-    AMQP.BasicProperties read = readByClient(HeaderTableGuard.guarded(frame));
+    AMQP.BasicProperties read = readByClient(guard(frame));
 
     var delivery =
         RabbitMessages.delivery(
@@ -87,6 +87,39 @@ class HeaderTableGuardTest {
     assertThat(delivery.isReadable()).isFalse();
     assertThat(delivery.unreadable().errorCode()).isEqualTo("parley.message.unreadable");
     assertThat(delivery.message().payload()).containsExactly(1);
+  }
+
+  @Test
+  void aBodyOverTheMaximumIsNotReadAndTheMessageSaysSo() throws IOException {
+    AMQP.BasicProperties sent =
+        new AMQP.BasicProperties.Builder()
+            .contentType("application/json")
+            .headers(Map.of("parley-type", "t"))
+            .messageId("m-2")
+            .build();
+    Frame fits = sent.toFrame(1, 1000);
+    assertThat(HeaderTableGuard.guarded(fits, 1000).frame()).isSameAs(fits);
+    assertThat(HeaderTableGuard.guarded(fits, 1000).skipBody()).isZero();
+
+    for (AMQP.BasicProperties props :
+        List.of(sent, new AMQP.BasicProperties.Builder().messageId("m-3").build())) {
+      HeaderTableGuard.Guarded over = HeaderTableGuard.guarded(props.toFrame(1, 1001), 1000);
+
+      assertThat(over.skipBody()).as("body bytes the guard skips").isEqualTo(1001);
+      AMQP.BasicProperties read = readByClient(over.frame());
+      assertThat(read.getBodySize()).as("amqp-client expects no body").isZero();
+      assertThat(read.getHeaders()).containsOnlyKeys(HeaderTableGuard.BODY_NOT_READ);
+      assertThat(String.valueOf(read.getHeaders().get(HeaderTableGuard.BODY_NOT_READ)))
+          .isEqualTo("a body of 1001 bytes, more than the 1000 this connection reads");
+      assertThat(read.getMessageId()).isEqualTo(props.getMessageId());
+      assertThat(read.getContentType()).isEqualTo(props.getContentType());
+    }
+  }
+
+  private static Frame guard(Frame frame) {
+    HeaderTableGuard.Guarded g = HeaderTableGuard.guarded(frame, Integer.MAX_VALUE);
+    assertThat(g.skipBody()).isZero();
+    return g.frame();
   }
 
   private static Object nestedTables(int levels) {

@@ -175,6 +175,65 @@ class RabbitWireContractIT {
     assertThat(new String(letter.getBody(), StandardCharsets.UTF_8)).contains("\"deep\"");
   }
 
+  /**
+   * A body over what the consumer reads (amqp-client refuses one of its maximum or more with a
+   * connection error, and RabbitMQ takes up to 128 MiB): not read, but rejected, so that RabbitMQ
+   * moves it whole to the dead-letter queue, while the others flow and the connection stays.
+   */
+  @Test
+  void aBodyOverTheMaximumIsRejectedWholeToTheDeadLetterQueue() throws Exception {
+    RabbitTransport small =
+        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
+    try (Messaging m =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(small)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build()) {
+      Channel<OrderCreated> events = Channel.event(prefix + "big.events", OrderCreated.class);
+      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+      m.subscribe(events, "kitchen", handler);
+      byte[] big = new byte[300_000]; // three body frames at RabbitMQ's 128 KiB frame_max
+      java.util.Arrays.fill(big, (byte) 'x');
+      for (int i = 0; i < 20; i++) {
+        if (i == 10) {
+          channel.basicPublish(
+              prefix + "big.events",
+              "",
+              new AMQP.BasicProperties.Builder()
+                  .deliveryMode(2)
+                  .messageId("01a20000-0000-7000-8000-0000000000fe")
+                  .contentType("application/json")
+                  .build(),
+              big);
+        }
+        channel.basicPublish(
+            prefix + "big.events",
+            "",
+            new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .contentType("application/json")
+                .build(),
+            ("{\"orderId\":\"o-" + i + "\",\"total\":1}").getBytes(StandardCharsets.UTF_8));
+      }
+      String dlq = prefix + "big.events.kitchen.dlq";
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> handler.callCount() == 20 && channel.messageCount(dlq) == 1);
+      assertThat(small.reconnects()).as("connections lost").isZero();
+      GetResponse letter = channel.basicGet(dlq, true);
+      assertThat(letter.getProps().getMessageId())
+          .isEqualTo("01a20000-0000-7000-8000-0000000000fe");
+      assertThat(letter.getBody()).as("the body, whole").isEqualTo(big);
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> deaths =
+          (List<Map<String, Object>>) letter.getProps().getHeaders().get("x-death");
+      assertThat(String.valueOf(deaths.get(0).get("reason"))).isEqualTo("rejected");
+    } finally {
+      small.close();
+    }
+  }
+
   @Test
   void foreignClientConsumesWhatParleyPublishes() throws Exception {
     Channel<OrderCreated> events =
