@@ -208,6 +208,10 @@ final class DefaultStompTransport implements StompTransport {
     return dialect instanceof Dialect.RabbitMq && Dialect.RabbitMq.isNativeReplyQueue(queue);
   }
 
+  int maxFrameBytes() {
+    return config.maxFrameBytes;
+  }
+
   Dialect dialect0() {
     return dialect;
   }

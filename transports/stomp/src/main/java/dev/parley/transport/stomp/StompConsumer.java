@@ -99,6 +99,10 @@ final class StompConsumer {
   private final java.util.concurrent.atomic.AtomicInteger stranded =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** Messages too large to read, left unacknowledged at the broker (see onMessage). */
+  private final java.util.concurrent.atomic.AtomicInteger heldUnread =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   StompConsumer(
       DefaultStompTransport transport,
       String baseId,
@@ -139,6 +143,7 @@ final class StompConsumer {
     String previous = currentId;
     currentId = id;
     attachedTo = client;
+    heldUnread.set(0); // a new subscription: the broker has taken back what the last one held
     if (previous != null) {
       transport.unregister(previous);
     }
@@ -170,11 +175,41 @@ final class StompConsumer {
       new Ack(from, subscriptionId, frame.header("ack")).requeue(); // NACK on RabbitMQ
       return;
     }
+    if (frame.bodyNotRead() > 0 && leftAtTheBroker(frame)) {
+      return;
+    }
 
     synchronized (waiting) {
       waiting.add(new Pending(frame, subscriptionId, from));
     }
     drain();
+  }
+
+  /**
+   * A message larger than the transport reads (maxFrameBytes), its body skipped — so one message
+   * never closes the connection. RabbitMQ: neither handled nor acknowledged but left at the broker,
+   * which gives it back when this subscription or connection ends (a NACK would bring it straight
+   * back, and the plugin's classic queues have no dead-letter queue to reject it to): nothing is
+   * lost; it holds one of the subscription's {@code prefetch-count}. Artemis counts a
+   * subscription's credit in bytes, so a message left there would hold all of it and stop the
+   * subscription, its NACK discards and a subscription made again brings the message straight back
+   * without counting a delivery: there it is dead-lettered as bad input ({@code
+   * parley.message.too_large}) with its headers, its body not kept. Returns whether it was left.
+   */
+  private boolean leftAtTheBroker(StompFrame frame) {
+    boolean rabbit = transport.dialect0().nackRequeues();
+    RELEASES.warn(
+        log,
+        "{}: a message of {} bytes {}: more than the {} a frame may have here"
+            + " (StompTransport.Builder.maxFrameBytes)",
+        source,
+        frame.bodyNotRead(),
+        rabbit ? "left unacknowledged at the broker" : "dead-lettered without its body",
+        transport.maxFrameBytes());
+    if (rabbit) {
+      heldUnread.incrementAndGet();
+    }
+    return rabbit;
   }
 
   /**
@@ -442,7 +477,7 @@ final class StompConsumer {
     // On RabbitMQ, what was in flight or given back by NACK while stopping may still sit
     // unacknowledged on the channel (a NACKed message can come straight back to this subscription
     // and cross its UNSUBSCRIBE): only a new connection surely returns such messages to the queue.
-    boolean handedOutAtStop = !never.isEmpty() || inFlight.count() > 0;
+    boolean handedOutAtStop = !never.isEmpty() || inFlight.count() > 0 || heldUnread.get() > 0;
     // Not once the connection is gone: the broker has taken back what it had not seen acknowledged.
     StompClient reading = attachedTo;
     if (!inFlight.awaitIdle(timeout, () -> reading != null && reading.isOpen())) {

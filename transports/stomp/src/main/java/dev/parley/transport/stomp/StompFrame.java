@@ -8,15 +8,23 @@ import java.util.Objects;
 /**
  * One STOMP 1.2 frame: a command, headers (the first of repeated headers wins, as the specification
  * says) and a body. {@code unreadable} says why a received MESSAGE's headers could not all be kept
- * (then it is dead-lettered, not handled), and is null otherwise.
+ * (then it is dead-lettered, not handled), and is null otherwise. {@code bodyNotRead} is the size
+ * of a received MESSAGE's body the reader skipped, larger than it reads (then the body is empty),
+ * and 0 otherwise.
  */
-record StompFrame(String command, Map<String, String> headers, byte[] body, String unreadable) {
+record StompFrame(
+    String command, Map<String, String> headers, byte[] body, String unreadable, long bodyNotRead) {
 
   /** {@code headers} is handed over: the caller does not change the map afterwards. */
   StompFrame {
     Objects.requireNonNull(command, "command");
     headers = Collections.unmodifiableMap(headers);
     body = body == null ? new byte[0] : body;
+  }
+
+  /** A frame read with its body. */
+  StompFrame(String command, Map<String, String> headers, byte[] body, String unreadable) {
+    this(command, headers, body, unreadable, 0);
   }
 
   /** A frame read whole. */

@@ -139,16 +139,31 @@ final class StompFrameReader {
       } catch (NumberFormatException e) {
         throw new StompProtocolException("bad content-length: " + printable(length));
       }
-      if (n < 0 || n > maxFrameBytes - frameBytes) {
-        throw new StompProtocolException(
-            "content-length " + n + " exceeds the frame limit of " + maxFrameBytes + " bytes");
+      if (n < 0) {
+        throw new StompProtocolException("bad content-length: " + printable(length));
+      }
+      if (n > maxFrameBytes - frameBytes) {
+        if (!message) {
+          throw new StompProtocolException(
+              "content-length " + n + " exceeds the frame limit of " + maxFrameBytes + " bytes");
+        }
+        // A MESSAGE larger than this reader keeps: skipped, not read, so that one message never
+        // closes the connection (the consumer leaves it unacknowledged at the broker).
+        skip(n);
+        if (readByte() != 0) {
+          throw new StompProtocolException("frame body not followed by NUL");
+        }
+        return new StompFrame(command, headers, null, unreadable, n);
       }
       body = readExactly(n);
       if (readByte() != 0) {
         throw new StompProtocolException("frame body not followed by NUL");
       }
     } else {
-      body = readUntilNul(maxFrameBytes - frameBytes);
+      body = readUntilNul(maxFrameBytes - frameBytes, message);
+      if (body == null) {
+        return new StompFrame(command, headers, null, unreadable, skippedToNul);
+      }
     }
     return new StompFrame(command, headers, body, unreadable);
   }
@@ -396,8 +411,16 @@ final class StompFrameReader {
     return out;
   }
 
-  private byte[] readUntilNul(int max) throws IOException {
+  /** Bytes {@link #readUntilNul} skipped, when it returned null. */
+  private long skippedToNul;
+
+  /**
+   * The body up to its NUL. Past {@code max} bytes a frame fails, unless {@code skipLarge}: then
+   * the rest is skipped to the NUL and null returned, the body's size in {@link #skippedToNul}.
+   */
+  private byte[] readUntilNul(int max, boolean skipLarge) throws IOException {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    long skipped = -1;
     while (true) {
       if (position == limit) {
         fill();
@@ -406,14 +429,38 @@ final class StompFrameReader {
       while (position < limit && buffer[position] != 0) {
         position++;
       }
-      out.write(buffer, start, position - start);
-      if (out.size() > max) {
-        throw new StompProtocolException("frame body exceeds the frame limit");
+      if (skipped >= 0) {
+        skipped += position - start;
+      } else {
+        out.write(buffer, start, position - start);
+        if (out.size() > max) {
+          if (!skipLarge) {
+            throw new StompProtocolException("frame body exceeds the frame limit");
+          }
+          skipped = out.size();
+          out = null;
+        }
       }
       if (position < limit) {
         position++; // the NUL
+        if (skipped >= 0) {
+          skippedToNul = skipped;
+          return null;
+        }
         return out.toByteArray();
       }
+    }
+  }
+
+  private void skip(long n) throws IOException {
+    long left = n;
+    while (left > 0) {
+      if (position == limit) {
+        fill();
+      }
+      int take = (int) Math.min(left, limit - position);
+      position += take;
+      left -= take;
     }
   }
 

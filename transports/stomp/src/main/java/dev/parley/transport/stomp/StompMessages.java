@@ -66,10 +66,17 @@ final class StompMessages {
       headers.putIfAbsent(Headers.CORRELATION_ID, correlation);
     }
     BadInputException problem =
-        frame.unreadable() == null
-            ? null
-            : new BadInputException(
-                "parley.header.invalid", "STOMP headers left out: " + frame.unreadable());
+        frame.bodyNotRead() > 0
+            ? new BadInputException(
+                "parley.message.too_large",
+                "a body of "
+                    + frame.bodyNotRead()
+                    + " bytes, more than a frame may have here (StompTransport.Builder"
+                    + ".maxFrameBytes): not read, not kept")
+            : frame.unreadable() == null
+                ? null
+                : new BadInputException(
+                    "parley.header.invalid", "STOMP headers left out: " + frame.unreadable());
     return Delivery.fromWire(headers, frame.body(), source, deliveryCount(frame), problem);
   }
 

@@ -74,7 +74,7 @@ class StompFrameReaderTest {
     assertProtocolError("RECEIPT\na:b\\t\n\n\0", "undefined header escape");
     assertProtocolError("RECEIPT\na:b\\\n\n\0", "lone backslash");
     assertProtocolError("MESSAGE\ncontent-length:x\n\n\0", "bad content-length");
-    assertProtocolError("MESSAGE\ncontent-length:-1\n\n\0", "exceeds");
+    assertProtocolError("MESSAGE\ncontent-length:-1\n\n\0", "bad content-length");
     assertProtocolError("MESSAGE\ncontent-length:2\n\nabc\0", "not followed by NUL");
     assertProtocolError("MESSAGE\na:b", "closed in the middle");
     assertProtocolError("MESS\0AGE\n\n\0", "NUL inside");
@@ -136,10 +136,10 @@ class StompFrameReaderTest {
 
   @Test
   void boundsWhatAPeerCanMakeItHold() {
-    assertThatThrownBy(() -> reader("MESSAGE\ncontent-length:2000\n\n".getBytes(), 1024).read())
+    assertThatThrownBy(() -> reader("ERROR\ncontent-length:2000\n\n".getBytes(), 1024).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("exceeds");
-    byte[] longBody = ("MESSAGE\n\n" + "x".repeat(3000) + "\0").getBytes();
+    byte[] longBody = ("ERROR\n\n" + "x".repeat(3000) + "\0").getBytes();
     assertThatThrownBy(() -> reader(longBody, 1024).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("body exceeds");
@@ -159,6 +159,35 @@ class StompFrameReaderTest {
     assertThatThrownBy(() -> reader(longMessageHeaders.getBytes(), 32 * 1024).read())
         .isInstanceOf(StompProtocolException.class)
         .hasMessageContaining("frame headers exceed");
+  }
+
+  /**
+   * A MESSAGE is another client's: one larger than the reader keeps is skipped, not held and not
+   * fatal — read to its end, its body not kept, its size told — and the next frame reads.
+   */
+  @Test
+  void aMessageLargerThanTheLimitIsSkippedNotFatal() throws IOException {
+    String body = "x".repeat(5000);
+    byte[] stream =
+        ("MESSAGE\nsubscription:1\nack:a1\ncontent-length:5000\n\n"
+                + body
+                + "\0\nMESSAGE\nsubscription:1\nack:a2\n\n"
+                + body
+                + "\0\nMESSAGE\nsubscription:1\nack:a3\n\nsmall\0")
+            .getBytes(StandardCharsets.UTF_8);
+    StompFrameReader r = reader(stream, 1024);
+
+    StompFrame counted = r.read();
+    StompFrame toNul = r.read();
+    StompFrame small = r.read();
+
+    assertThat(counted.bodyNotRead()).isEqualTo(5000);
+    assertThat(counted.body()).isEmpty();
+    assertThat(counted.header("ack")).isEqualTo("a1");
+    assertThat(toNul.bodyNotRead()).isEqualTo(5000);
+    assertThat(toNul.header("ack")).isEqualTo("a2");
+    assertThat(small.bodyNotRead()).isZero();
+    assertThat(new String(small.body(), StandardCharsets.UTF_8)).isEqualTo("small");
   }
 
   /**
