@@ -108,6 +108,44 @@ class WireContractIT {
   }
 
   /**
+   * AMQP 1.0 allows only simple values as application properties; a foreign sender may write a list
+   * anyway, nested deep. Parley reads strings, numbers and booleans and leaves such a value out:
+   * the message is handled, the connection untouched. (Probed 2026-12-06: 2,000 levels pass Artemis
+   * and Qpid JMS; at 20,000 Artemis's own decoder overflows its stack and closes the sender's
+   * connection, so nothing deeper reaches a consumer.)
+   */
+  @Test
+  void aListNestedDeepAsAnApplicationPropertyCostsNoConnection() throws Exception {
+    Channel<OrderCreated> channel = Channel.event(prefix + "deep.events", OrderCreated.class);
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(channel, "kitchen", handler);
+    MessageProducer producer = session.createProducer(session.createTopic(prefix + "deep.events"));
+    Object nested = "leaf";
+    for (int i = 0; i < 200; i++) {
+      nested = java.util.List.of(nested);
+    }
+    TextMessage deep = session.createTextMessage("{\"orderId\":\"deep\",\"total\":1}");
+    deep.setStringProperty("content-type", "application/json");
+    // past JMS's checks, as a non-JMS client writes it
+    ((org.apache.qpid.jms.provider.amqp.message.AmqpJmsMessageFacade)
+            ((org.apache.qpid.jms.message.JmsMessage) deep).getFacade())
+        .setApplicationProperty("deep", nested);
+    producer.send(deep, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+    TextMessage after = session.createTextMessage("{\"orderId\":\"after\",\"total\":1}");
+    after.setStringProperty("content-type", "application/json");
+    producer.send(after, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 2);
+    assertThat(handler.payloads())
+        .extracting(OrderCreated::orderId)
+        .containsExactlyInAnyOrder("deep", "after");
+    assertThat(handler.calls())
+        .anySatisfy(
+            c -> assertThat(c.context().message().header("deep").orElse("")).startsWith("[[["));
+    assertThat(transport.reconnects()).isZero();
+  }
+
+  /**
    * Spring JMS's JSON converter sends a TextMessage with a {@code _type} property and no content
    * type: on a channel with a default content type that is what it is read as.
    */
