@@ -222,7 +222,18 @@ final class StompFrameReader {
         return lineAt(line, 0, n);
       }
       if (b == 0) {
-        throw new StompProtocolException("NUL inside a frame's command or headers");
+        if (!skipLong) {
+          throw new StompProtocolException("NUL inside a frame's command or headers");
+        }
+        // RabbitMQ's plugin writes a NUL byte of an AMQP 0-9-1 header (name or value) as it is,
+        // where STOMP cannot escape it: that line is not kept, the frame stays in step.
+        long skipped = n + 1;
+        for (int c = readByte(); c != '\n'; c = readByte()) {
+          if (++skipped > maxFrameBytes) {
+            throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
+          }
+        }
+        throw new SkippedLine("a NUL byte inside a header line", skipped + 1);
       }
       if (n == MAX_LINE_BYTES) {
         if (!skipLong) {
@@ -230,9 +241,6 @@ final class StompFrameReader {
         }
         long skipped = n + 1;
         for (int c = readByte(); c != '\n'; c = readByte()) {
-          if (c == 0) {
-            throw new StompProtocolException("NUL inside a frame's command or headers");
-          }
           if (++skipped > maxFrameBytes) {
             throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
           }

@@ -162,6 +162,31 @@ class StompFrameReaderTest {
   }
 
   /**
+   * RabbitMQ's plugin writes a NUL byte of an AMQP 0-9-1 header as it is (seen 2026-12-06: {@code
+   * k\0ey:v}, {@code nul:a\0b}, {@code amqp-message-id:x\0y}): in a MESSAGE that line is not kept
+   * and the message is unreadable, the frame stays in step; elsewhere it is still fatal.
+   */
+  @Test
+  void aNulInsideAMessagesHeaderLineMakesTheMessageUnreadableNotTheConnection() throws IOException {
+    byte[] stream =
+        ("MESSAGE\nsubscription:1\nk\0ey:v\nnul:a\0b\nack:a1\ncontent-length:2\n\nhi\0"
+                + "MESSAGE\nsubscription:1\nack:a2\n\nok\0")
+            .getBytes(StandardCharsets.UTF_8);
+    StompFrameReader r = reader(stream, 1024);
+
+    StompFrame odd = r.read();
+    StompFrame next = r.read();
+
+    assertThat(odd.unreadable()).contains("NUL");
+    assertThat(odd.headers()).containsEntry("subscription", "1").containsEntry("ack", "a1");
+    assertThat(odd.headers()).doesNotContainKeys("nul", "k");
+    assertThat(new String(odd.body(), StandardCharsets.UTF_8)).isEqualTo("hi");
+    assertThat(next.unreadable()).isNull();
+    assertThat(next.header("ack")).isEqualTo("a2");
+    assertProtocolError("RECEIPT\nreceipt-id:a\0b\n\n\0", "NUL inside");
+  }
+
+  /**
    * A MESSAGE is another client's: one larger than the reader keeps is skipped, not held and not
    * fatal — read to its end, its body not kept, its size told — and the next frame reads.
    */

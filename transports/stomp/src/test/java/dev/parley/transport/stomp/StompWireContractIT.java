@@ -508,6 +508,66 @@ class StompWireContractIT {
     }
 
     /**
+     * The plugin writes a NUL byte of an AMQP 0-9-1 header into the MESSAGE as it is, where STOMP
+     * cannot escape it (probed 2026-12-06). One such message from an AMQP 0-9-1 publisher must not
+     * cost the STOMP consumer its connection: dead-lettered once while the others flow.
+     */
+    @Test
+    void anAmqpHeaderWithANulByteIsDeadLetteredOnceNotAConnectionLost() throws Exception {
+      connect();
+      Channel<OrderCreated> events = Channel.event(prefix + "nul.events", OrderCreated.class);
+      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+      parley.subscribe(events, "kitchen", handler);
+      ConnectionFactory factory = new ConnectionFactory();
+      factory.setUri(rabbit.amqpUri());
+      try (Connection connection = factory.newConnection()) {
+        com.rabbitmq.client.Channel ch = connection.createChannel();
+        for (int i = 0; i < 20; i++) {
+          if (i == 10) {
+            ch.basicPublish(
+                "amq.topic",
+                prefix + "nul.events._",
+                new AMQP.BasicProperties.Builder()
+                    .contentType("application/json")
+                    .messageId("01a20000-0000-7000-8000-0000000000fc")
+                    .headers(Map.of("note", "a\u0000b"))
+                    .build(),
+                "{\"orderId\":\"nul\",\"total\":1}".getBytes(StandardCharsets.UTF_8));
+          }
+          ch.basicPublish(
+              "amq.topic",
+              prefix + "nul.events._",
+              new AMQP.BasicProperties.Builder().contentType("application/json").build(),
+              ("{\"orderId\":\"o-" + i + "\",\"total\":1}").getBytes(StandardCharsets.UTF_8));
+        }
+        String dlq = prefix + "nul.events.kitchen.dlq";
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> handler.callCount() == 20 && messageCount(connection, dlq) == 1);
+        assertThat(transport.reconnects()).as("connections lost").isZero();
+        com.rabbitmq.client.GetResponse letter = ch.basicGet(dlq, true);
+        assertThat(String.valueOf(letter.getProps().getHeaders().get("parley-error-code")))
+            .isEqualTo("parley.header.invalid");
+        assertThat(letter.getProps().getMessageId())
+            .isEqualTo("01a20000-0000-7000-8000-0000000000fc");
+      }
+    }
+
+    /** On a channel of its own: a passive declare of a missing queue closes its channel. */
+    private static long messageCount(Connection connection, String queue) throws Exception {
+      com.rabbitmq.client.Channel ch = connection.createChannel();
+      try {
+        return ch.queueDeclarePassive(queue).getMessageCount();
+      } catch (IOException e) {
+        return -1; // not declared yet
+      } finally {
+        if (ch.isOpen()) {
+          ch.close();
+        }
+      }
+    }
+
+    /**
      * An AMQP 0-9-1 caller over direct reply-to (the RPC tutorial's client, Spring's
      * AsyncRabbitTemplate) calls an operation a Parley service serves over STOMP: the plugin shows
      * its {@code reply_to} as {@code reply-to:/reply-queue/amq.rabbitmq.reply-to.…}.
