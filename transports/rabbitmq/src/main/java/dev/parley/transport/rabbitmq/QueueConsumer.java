@@ -465,13 +465,13 @@ final class QueueConsumer implements Resumable {
           held = 0;
         }
       }
-      Settlement settlement = inFlight.track(new Tag(ch, gen, envelope.getDeliveryTag()));
       Map<String, Object> table = properties.getHeaders();
       Object notRead = table == null ? null : table.get(HeaderTableGuard.BODY_NOT_READ);
       if (notRead != null) {
-        bodyNotRead(settlement, String.valueOf(notRead));
+        bodyNotRead(new Tag(ch, gen, envelope.getDeliveryTag()), String.valueOf(notRead));
         return;
       }
+      Settlement settlement = inFlight.track(new Tag(ch, gen, envelope.getDeliveryTag()));
       Delivery delivery;
       try {
         int count = RabbitMessages.deliveryCount(properties, envelope.isRedeliver());
@@ -494,10 +494,11 @@ final class QueueConsumer implements Resumable {
      * rejected, so that RabbitMQ moves it whole to the queue's dead-letter queue ({@code x-death}
      * reason {@code rejected}); Parley could only dead-letter a copy without its body. On a
      * dead-letter queue, which has none, it is left unacknowledged in its place for an operator (it
-     * holds one of the consumer's prefetch until the channel closes); on a reply queue, consumed
-     * without acknowledgements, it is gone (its caller times out).
+     * holds one of the consumer's prefetch until the channel closes, and is not counted in flight,
+     * so a close does not wait for it); on a reply queue, consumed without acknowledgements, it is
+     * gone (its caller times out).
      */
-    private void bodyNotRead(Settlement settlement, String why) {
+    private void bodyNotRead(Tag settlement, String why) {
       if (autoAck) {
         RELEASES.warn(log, "{}: a reply dropped: {}", queue, why);
       } else if (Topology.isDeadLetterQueue(queue)) {
@@ -510,7 +511,7 @@ final class QueueConsumer implements Resumable {
       } else {
         RELEASES.warn(
             log, "{}: a message rejected to its dead-letter queue, whole: {}", queue, why);
-        settlement.reject();
+        inFlight.track(settlement).reject();
       }
     }
 
