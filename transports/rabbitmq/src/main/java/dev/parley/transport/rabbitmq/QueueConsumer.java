@@ -73,6 +73,14 @@ final class QueueConsumer implements Resumable {
   private final Object acks = new Object();
   private final java.util.TreeSet<Long> settledAhead = new java.util.TreeSet<>();
   private long ackGeneration = -1;
+
+  /**
+   * The first tag this channel leaves unacknowledged for good (a dead letter too large to read), 0
+   * for none: the prefix never passes it — a multiple ack would take it too — so tags settled after
+   * it are acknowledged on their own and not remembered.
+   */
+  private long leftFrom;
+
   private long settledPrefix;
   private long ackedPrefix;
 
@@ -345,7 +353,9 @@ final class QueueConsumer implements Resumable {
           }
           if (tag != settledPrefix + 1) {
             ch.basicAck(tag, false); // past a gap: on its own, now
-            settledAhead.add(tag);
+            if (leftFrom == 0 || tag < leftFrom) {
+              settledAhead.add(tag);
+            }
             return;
           }
           settledPrefix = tag;
@@ -375,8 +385,17 @@ final class QueueConsumer implements Resumable {
           while (settledAhead.remove(settledPrefix + 1)) {
             settledPrefix++;
           }
-        } else {
+        } else if (leftFrom == 0 || tag < leftFrom) {
           settledAhead.add(tag);
+        }
+      }
+    }
+
+    /** This delivery stays unacknowledged for good (see leftFrom). */
+    void leftUnacknowledged() {
+      synchronized (acks) {
+        if (gen == ackGeneration && (leftFrom == 0 || tag < leftFrom)) {
+          leftFrom = tag;
         }
       }
     }
@@ -459,6 +478,7 @@ final class QueueConsumer implements Resumable {
           // A new channel (or a recovered one): tags of the old one are settled by the broker.
           ackGeneration = gen;
           settledAhead.clear();
+          leftFrom = 0;
           settledPrefix = envelope.getDeliveryTag() - 1;
           ackedPrefix = settledPrefix;
           heldTag = 0;
@@ -508,6 +528,7 @@ final class QueueConsumer implements Resumable {
                 + " RabbitTransport.Builder.maxInboundMessageSize",
             queue,
             why);
+        settlement.leftUnacknowledged();
       } else {
         RELEASES.warn(
             log, "{}: a message rejected to its dead-letter queue, whole: {}", queue, why);
