@@ -194,9 +194,12 @@ final class StompConsumer {
    * subscription's credit in bytes, so a message left there would hold all of it and stop the
    * subscription, its NACK discards and a subscription made again brings the message straight back
    * without counting a delivery: there it is dead-lettered as bad input ({@code
-   * parley.message.too_large}) with its headers, its body not kept. Returns whether it was left.
+   * parley.message.too_large}) with its headers, its body not kept. A reply subscription's ({@code
+   * ack:auto}: the broker took it as acknowledged when it sent it) is dropped, its caller times
+   * out. Returns whether it is left or dropped here rather than handed out.
    */
   private boolean leftAtTheBroker(StompFrame frame) {
+    boolean autoAck = frame.header("ack") == null;
     boolean rabbit = transport.dialect0().nackRequeues();
     RELEASES.warn(
         log,
@@ -204,8 +207,13 @@ final class StompConsumer {
             + " (StompTransport.Builder.maxFrameBytes)",
         source,
         frame.bodyNotRead(),
-        rabbit ? "left unacknowledged at the broker" : "dead-lettered without its body",
+        autoAck
+            ? "dropped"
+            : rabbit ? "left unacknowledged at the broker" : "dead-lettered without its body",
         transport.maxFrameBytes());
+    if (autoAck) {
+      return true;
+    }
     if (rabbit) {
       heldUnread.incrementAndGet();
     }

@@ -148,7 +148,7 @@ final class StompFrameReader {
               "content-length " + n + " exceeds the frame limit of " + maxFrameBytes + " bytes");
         }
         // A MESSAGE larger than this reader keeps: skipped, not read, so that one message never
-        // closes the connection (the consumer leaves it unacknowledged at the broker).
+        // closes the connection (the consumer decides what becomes of it, StompConsumer).
         skip(n);
         if (readByte() != 0) {
           throw new StompProtocolException("frame body not followed by NUL");
