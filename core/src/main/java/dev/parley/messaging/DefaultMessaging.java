@@ -500,7 +500,9 @@ final class DefaultMessaging implements Messaging {
       return stage == null
           ? CompletableFuture.failedFuture(new IllegalStateException("interceptor returned null"))
           : stage;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An interceptor's Error too (a class its library needs missing at run time): that publish
+      // fails, as its future says; thrown on, it would end the caller's thread — an outbox relay's
       return CompletableFuture.failedFuture(e);
     }
   }

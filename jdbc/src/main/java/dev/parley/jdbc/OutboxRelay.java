@@ -122,6 +122,18 @@ final class OutboxRelay implements AutoCloseable {
     void at(CrashPoint point);
   }
 
+  /** Set when the crash hook threw: the relay thread then ends, as a killed process would. */
+  private volatile boolean crashed;
+
+  private void crashAt(CrashPoint point) {
+    try {
+      crashHook.at(point);
+    } catch (RuntimeException | Error e) {
+      crashed = true;
+      throw e;
+    }
+  }
+
   synchronized void start() {
     if (thread != null || closed) {
       return;
@@ -163,6 +175,15 @@ final class OutboxRelay implements AutoCloseable {
         }
       } catch (SQLException | RuntimeException e) {
         log.warn("outbox relay {}: round failed: {}", relayName, e.toString());
+        stuck = true;
+      } catch (Error e) {
+        if (crashed) {
+          throw e; // a test's crash point (RELIABILITY.md M3): the relay dies as a process would
+        }
+        // Anything else (a failed allocation, a stack overflow, a class missing at run time) must
+        // not end the relay for good while the service lives on: the round's rows stay unsent and
+        // are read again after the back-off.
+        log.error("outbox relay {}: round failed: {}", relayName, e.toString());
         stuck = true;
       }
       if (stuck) {
@@ -262,7 +283,7 @@ final class OutboxRelay implements AutoCloseable {
     if (rows.isEmpty()) {
       return 0;
     }
-    crashHook.at(CrashPoint.AFTER_SELECT);
+    crashAt(CrashPoint.AFTER_SELECT);
     // Chain the sends of each key; different keys (and rows without a key) go in parallel.
     Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
     List<CompletableFuture<Long>> results = new ArrayList<>(rows.size());
@@ -278,7 +299,7 @@ final class OutboxRelay implements AutoCloseable {
       }
       results.add(result);
     }
-    crashHook.at(CrashPoint.AFTER_PUBLISH);
+    crashAt(CrashPoint.AFTER_PUBLISH);
     // Wait for the confirms at most a lease: a send that never completes (a broker that stopped
     // answering, a transport bug) leaves its row for the next round instead of stopping the relay.
     long waitUntil = System.nanoTime() + lease.toNanos();
@@ -305,10 +326,10 @@ final class OutboxRelay implements AutoCloseable {
           unconfirmed,
           lease);
     }
-    crashHook.at(CrashPoint.AFTER_CONFIRM);
+    crashAt(CrashPoint.AFTER_CONFIRM);
     markSent(done);
     sent.addAndGet(done.size());
-    crashHook.at(CrashPoint.AFTER_MARK);
+    crashAt(CrashPoint.AFTER_MARK);
     return rows.size();
   }
 
@@ -320,7 +341,7 @@ final class OutboxRelay implements AutoCloseable {
     }
     try {
       return sender.send(row.destination(), row.message()).thenApply(v -> row.seq());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // that row waits for the next round; the others go on
       return CompletableFuture.failedFuture(e);
     }
   }

@@ -56,6 +56,53 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
     assertThat(inbox.handled()).isEqualTo(10);
   }
 
+  /**
+   * A publish interceptor that throws an Error (here a class its library needs, missing at run
+   * time) fails those sends; the relay sends the rows again and goes on. Before (found 2026-12-06):
+   * the Error went up through Messaging.forward and ended the relay's thread — the outbox grew for
+   * as long as the service lived, nothing in its health or log after the one stack trace.
+   */
+  @Test
+  void aPublishInterceptorThrowingAnErrorDoesNotStopTheRelay() throws Exception {
+    Channel<Event> events = Channel.event(prefix + "events", Event.class);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    AtomicInteger thrown = new AtomicInteger();
+    dev.parley.transport.spi.Transport transport =
+        dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build();
+    closeables.add(transport);
+    dev.parley.messaging.Messaging relaying =
+        dev.parley.messaging.Messaging.builder()
+            .service("orders")
+            .transport(transport)
+            .codecs(dev.parley.codec.Codecs.of(dev.parley.codec.json.JsonCodec.of()))
+            .publishInterceptor(
+                (destination, message, next) -> {
+                  if (thrown.getAndIncrement() < 3) {
+                    throw new NoClassDefFoundError("io/example/tracing/Tracer");
+                  }
+                  return next.proceed(message);
+                })
+            .build();
+    closeables.add(relaying);
+    Outbox outbox =
+        outbox(Outbox.builder(db.dataSource(), relaying).pollInterval(Duration.ofMillis(20)))
+            .start();
+
+    for (int seq = 1; seq <= 10; seq++) {
+      try (Connection c = db.dataSource().getConnection()) {
+        c.setAutoCommit(false);
+        outbox.publish(c, events, new Event("k", seq));
+        c.commit();
+      }
+    }
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 10);
+    assertThat(thrown.get()).as("the fault: the interceptor threw").isGreaterThan(3);
+    assertThat(seqsOf("k")).containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    await().atMost(Duration.ofSeconds(10)).until(() -> outbox.metrics().backlog() == 0);
+  }
+
   @Test
   void aDuplicateIsAcknowledgedWithoutRunningTheHandler() throws Exception {
     Channel<Event> events = Channel.event(prefix + "events", Event.class);
