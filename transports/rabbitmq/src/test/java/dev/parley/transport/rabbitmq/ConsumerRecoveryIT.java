@@ -125,22 +125,27 @@ class ConsumerRecoveryIT {
   }
 
   /**
-   * A consumer RabbitMQ cancels (its queue deleted under it) consumes again once the queue is back,
-   * as Spring AMQP's listener containers do; before, the transport logged the cancel and the
-   * consumer stayed cancelled for good.
+   * A consumer RabbitMQ cancels (its queue deleted under it) consumes again: the consumer watch
+   * restarts it on a new channel and the topology check declares the queue again, with its
+   * dead-letter arguments; Spring AMQP's listener containers declare missing queues the same way.
+   * Before, the transport logged the cancel and the consumer stayed cancelled for good. (An
+   * operator declaring the queue back by hand raced the transport's own declaration, whose
+   * arguments differ: RabbitMQ refused whichever came second.)
    */
   @Test
-  void aConsumerRabbitMqCancelledConsumesAgainOnceItsQueueIsBack() throws Exception {
+  void aConsumerRabbitMqCancelledConsumesAgainOnItsQueueDeclaredAgain() throws Exception {
     Destination.Queue queue = new Destination.Queue("deleted.commands");
     Set<String> handled = consumingWhatIsSent(queue);
-    asOperator(
-        operator -> {
-          operator.queueDelete(queue.name());
-          // The fault: the queue is gone, and with it its consumer.
-          assertThat(consumersOf(queue)).isEmpty();
-          operator.queueDeclare(queue.name(), true, false, false, null);
-        });
+    com.rabbitmq.client.Channel before =
+        ((AmqpClientTransport) transport).consumerChannel(queue.name());
+
+    asOperator(operator -> operator.queueDelete(queue.name()));
+
     consumesAgain(queue, handled);
+    // The fault happened: RabbitMQ cancelled the consumer, which consumes again on a new channel.
+    assertThat(((AmqpClientTransport) transport).consumerChannel(queue.name()))
+        .isNotNull()
+        .isNotSameAs(before);
   }
 
   /**
