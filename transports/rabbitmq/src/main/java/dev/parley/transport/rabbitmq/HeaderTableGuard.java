@@ -153,7 +153,12 @@ final class HeaderTableGuard implements FrameHandler {
         tableEnd = p.length;
       } else {
         tableEnd = at + 4 + (int) length;
-        problem = tableProblem(p, at + 4, tableEnd, 0);
+        long end = skipFields(p, at + 4, tableEnd, 0, true);
+        if (end == TOO_DEEP) {
+          problem = "nested deeper than " + MAX_DEPTH + " levels";
+        } else if (end == BAD) {
+          problem = "a field amqp-client cannot read (unknown type, or past its table)";
+        }
       }
     }
     if (bodySize < 0 || bodySize > maxBody) {
@@ -204,31 +209,32 @@ final class HeaderTableGuard implements FrameHandler {
     return out;
   }
 
+  private static final long TOO_DEEP = -2;
+  private static final long BAD = -1;
+
   /**
-   * Why amqp-client would refuse the table in {@code p[from, to)} at nesting {@code depth}, or null
-   * when it reads it. The recursion ends at {@link #MAX_DEPTH}.
+   * Skips the fields in {@code p[from, to)} of a table ({@code named}: each value after its name)
+   * or an array nested {@code depth} levels deep, as amqp-client's reader would read them: returns
+   * {@code to}, or BAD (a field it refuses) or TOO_DEEP (a table or array nested deeper than {@link
+   * #MAX_DEPTH}, where the recursion ends).
    */
-  private static String tableProblem(byte[] p, int from, int to, int depth) {
-    if (depth > MAX_DEPTH) {
-      return "nested deeper than " + MAX_DEPTH + " levels";
-    }
+  private static long skipFields(byte[] p, int from, int to, int depth, boolean named) {
     int at = from;
     while (at < to) {
-      at = skipShortString(p, at);
-      if (at < 0 || at >= to) {
-        return "a field name runs past its table";
+      if (named) {
+        at = skipShortString(p, at);
+        if (at < 0 || at >= to) {
+          return BAD; // a name running past its table, or without a value
+        }
       }
       long next = skipValue(p, at, to, depth + 1);
       if (next < 0) {
-        return next == TOO_DEEP ? "nested deeper than " + MAX_DEPTH + " levels" : "bad field";
+        return next;
       }
       at = (int) next;
     }
-    return null;
+    return at;
   }
-
-  private static final long TOO_DEEP = -2;
-  private static final long BAD = -1;
 
   /** The offset after the field value at {@code at} (type tag first), or BAD / TOO_DEEP. */
   private static long skipValue(byte[] p, int at, int to, int depth) {
@@ -247,42 +253,23 @@ final class HeaderTableGuard implements FrameHandler {
       case 'V' -> end = v;
       case 'S', 'x' -> end = v + 4 > to ? BAD : v + 4 + u32(p, v);
       case 'F', 'A' -> {
-        if (v + 4 > to) {
-          return BAD;
-        }
-        long inner = v + 4 + u32(p, v);
-        if (inner > to) {
+        end = v + 4 > to ? BAD : v + 4 + u32(p, v);
+        if (end < 0 || end > to) {
           return BAD;
         }
         if (depth > MAX_DEPTH) {
           return TOO_DEEP;
         }
-        String problem =
-            type == 'F'
-                ? tableProblem(p, v + 4, (int) inner, depth)
-                : arrayProblem(p, v + 4, (int) inner, depth);
-        if (problem != null) {
-          return problem.startsWith("nested") ? TOO_DEEP : BAD;
+        long inner = skipFields(p, v + 4, (int) end, depth, type == 'F');
+        if (inner < 0) {
+          return inner;
         }
-        end = inner;
       }
       default -> {
         return BAD; // a type amqp-client does not know: it refuses the frame
       }
     }
     return end < 0 || end > to ? BAD : end;
-  }
-
-  private static String arrayProblem(byte[] p, int from, int to, int depth) {
-    int at = from;
-    while (at < to) {
-      long next = skipValue(p, at, to, depth + 1);
-      if (next < 0) {
-        return next == TOO_DEEP ? "nested deeper than " + MAX_DEPTH + " levels" : "bad value";
-      }
-      at = (int) next;
-    }
-    return null;
   }
 
   private static int skipShortString(byte[] p, int at) {

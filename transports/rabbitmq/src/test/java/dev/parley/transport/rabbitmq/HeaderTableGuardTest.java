@@ -22,7 +22,7 @@ class HeaderTableGuardTest {
 
   @Test
   void tablesAndArraysUpToTheClientsDepthPassUntouched() throws IOException {
-    for (Object deepest : List.of(nestedTables(32), nestedArrays(32))) {
+    for (Object deepest : List.of(nestedTables(32), nestedArrays(32), nestedMixed(32))) {
       Frame frame = header(props(Map.of("h", deepest)));
       assertThat(readByClient(frame).getHeaders()).containsKey("h"); // amqp-client reads it
       assertThat(guard(frame)).isSameAs(frame);
@@ -33,7 +33,8 @@ class HeaderTableGuardTest {
 
   @Test
   void deeperOnesAreReplacedByATableTheClientReads() throws IOException {
-    for (Object tooDeep : List.of(nestedTables(33), nestedArrays(33), List.of(nestedTables(40)))) {
+    for (Object tooDeep :
+        List.of(nestedTables(33), nestedArrays(33), nestedMixed(33), List.of(nestedTables(40)))) {
       AMQP.BasicProperties sent =
           new AMQP.BasicProperties.Builder()
               .contentType("application/json")
@@ -134,6 +135,15 @@ class HeaderTableGuardTest {
     Object value = "leaf";
     for (int i = 0; i < levels; i++) {
       value = List.of(value);
+    }
+    return value;
+  }
+
+  /** Tables and arrays in turn, {@code levels} of them. */
+  private static Object nestedMixed(int levels) {
+    Object value = "leaf";
+    for (int i = 0; i < levels; i++) {
+      value = i % 2 == 0 ? List.of(value) : Map.of("n", value);
     }
     return value;
   }
