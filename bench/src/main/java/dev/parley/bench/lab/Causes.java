@@ -314,6 +314,26 @@ final class Causes {
           + " vCPUs with RabbitMQ and PostgreSQL (exactly-once.md)";
 
   /**
+   * The RabbitMQ events p50 at a fixed rate: where 50 % of raw's maximum falls on the quorum
+   * queue's latency curve on 2 shared vCPUs, with the measured gap at lower rates.
+   */
+  static String eventsAtFixedRate() {
+    return "not a constant cost per event but the rate's place on the curve: 50 % of raw's"
+        + " maximum is where the quorum queue's own latency turns up on 2 vCPUs shared with"
+        + " RabbitMQ, and Parley spends more CPU per event (the row above), so at the same rate it"
+        + " sits higher on that curve; between repetitions the gap ranges from below zero to"
+        + " milliseconds. A driver (2026-12-06: this lab's events pair with open loops at 10, 25"
+        + " and 50 % of raw's maximum, 7 interleaved repetitions each, after the full warm-up)"
+        + " measured raw's p50 at 963, 1,748 and 4,391 µs and Parley's gap at +34 µs (−105 to"
+        + " +262), +65 µs (+11 to +319) and −80 µs (−544,308 to +640: one repetition where raw"
+        + " itself queued for half a second); the same pair with an AsyncMessageHandler (no hop)"
+        + " −177 µs at 10 % and +34 µs at 25 %, while at 50 % of its raw side's higher maximum"
+        + " in that run (9,471 events/s against 8,460) both sides queued (p50 raw 25 ms, Parley"
+        + " 80 ms). What is left at low rates is the hop to the handler pool and Parley's"
+        + " per-event work (the rows above)";
+  }
+
+  /**
    * An open-loop p99 goal missed. The rate is a share of the raw side's maximum, so where Parley's
    * own maximum is lower the same rate loads it more: queueing delay grows as the load nears the
    * maximum and without bound past it. Computed from the pair's closed-loop ratio in the same run.
