@@ -81,6 +81,11 @@ final class QueueConsumer implements Resumable {
    */
   private long leftFrom;
 
+  /** Whether {@code tag} comes before the first tag left unacknowledged for good. Holding acks. */
+  private boolean beforeLeft(long tag) {
+    return leftFrom == 0 || tag < leftFrom;
+  }
+
   private long settledPrefix;
   private long ackedPrefix;
 
@@ -353,7 +358,7 @@ final class QueueConsumer implements Resumable {
           }
           if (tag != settledPrefix + 1) {
             ch.basicAck(tag, false); // past a gap: on its own, now
-            if (leftFrom == 0 || tag < leftFrom) {
+            if (beforeLeft(tag)) {
               settledAhead.add(tag);
             }
             return;
@@ -385,7 +390,7 @@ final class QueueConsumer implements Resumable {
           while (settledAhead.remove(settledPrefix + 1)) {
             settledPrefix++;
           }
-        } else if (leftFrom == 0 || tag < leftFrom) {
+        } else if (beforeLeft(tag)) {
           settledAhead.add(tag);
         }
       }
@@ -394,7 +399,7 @@ final class QueueConsumer implements Resumable {
     /** This delivery stays unacknowledged for good (see leftFrom). */
     void leftUnacknowledged() {
       synchronized (acks) {
-        if (gen == ackGeneration && (leftFrom == 0 || tag < leftFrom)) {
+        if (gen == ackGeneration && beforeLeft(tag)) {
           leftFrom = tag;
         }
       }

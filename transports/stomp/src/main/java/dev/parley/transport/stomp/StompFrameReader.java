@@ -198,8 +198,8 @@ final class StompFrameReader {
   /**
    * One line, left in {@link #lineBytes} from {@link #lineStart} (valid until the next read): its
    * length, without the {@code \n} and a {@code \r} before it. With {@code skipLong}, a line longer
-   * than {@link #MAX_LINE_BYTES} is read to its end and reported as {@link SkippedLine} (the frame
-   * stays in step); otherwise it is fatal.
+   * than {@link #MAX_LINE_BYTES} or with a NUL byte in it is read to its end and reported as {@link
+   * SkippedLine} (the frame stays in step); otherwise it is fatal.
    */
   private int readLineBytes(boolean betweenFrames, boolean skipLong) throws IOException {
     // The common case: the whole line is already in the buffer.
@@ -227,25 +227,13 @@ final class StompFrameReader {
         }
         // RabbitMQ's plugin writes a NUL byte of an AMQP 0-9-1 header (name or value) as it is,
         // where STOMP cannot escape it: that line is not kept, the frame stays in step.
-        long skipped = n + 1;
-        for (int c = readByte(); c != '\n'; c = readByte()) {
-          if (++skipped > maxFrameBytes) {
-            throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
-          }
-        }
-        throw new SkippedLine("a NUL byte inside a header line", skipped + 1);
+        throw skipRestOfLine(n, "a NUL byte inside a header line");
       }
       if (n == MAX_LINE_BYTES) {
         if (!skipLong) {
           throw new StompProtocolException("header line longer than " + MAX_LINE_BYTES + " bytes");
         }
-        long skipped = n + 1;
-        for (int c = readByte(); c != '\n'; c = readByte()) {
-          if (++skipped > maxFrameBytes) {
-            throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
-          }
-        }
-        throw new SkippedLine("header line longer than " + MAX_LINE_BYTES + " bytes", skipped + 1);
+        throw skipRestOfLine(n, "header line longer than " + MAX_LINE_BYTES + " bytes");
       }
       if (n == line.length) {
         line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, n * 2));
@@ -253,6 +241,20 @@ final class StompFrameReader {
       }
       line[n++] = (byte) b;
     }
+  }
+
+  /**
+   * Reads the rest of a line not kept, of which {@code n} bytes and the one that ended its keeping
+   * were read, and tells how many bytes it had; over {@code maxFrameBytes} the frame is broken.
+   */
+  private SkippedLine skipRestOfLine(int n, String why) throws IOException {
+    long skipped = n + 1;
+    for (int c = readByte(); c != '\n'; c = readByte()) {
+      if (++skipped > maxFrameBytes) {
+        throw new StompProtocolException("frame headers exceed " + maxFrameBytes + " bytes");
+      }
+    }
+    return new SkippedLine(why, skipped + 1);
   }
 
   private int lineAt(byte[] bytes, int start, int n) {
