@@ -417,23 +417,32 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
     String address = AmqpAddresses.address(source);
     prefetch.set(address, settings.prefetch());
-    AmqpSubscription subscription =
-        new AmqpSubscription(
-            connection,
-            source,
-            settings,
-            handler,
-            closeTimeout,
-            connected::get, // not isConnected(): a closing transport drains its subscriptions
-            subscriptions::remove);
-    subscriptions.add(subscription);
-    try {
-      subscription.open();
-    } catch (RuntimeException e) {
-      subscription.close();
-      throw e;
+    // Under the swap lock: a new connection swapped in (connectAgainLater) between reading the
+    // connection and joining the subscriptions would leave this subscription on the dead one, and
+    // one swapped in while it opens could leave its replies on it (reopenOn sees no replies yet).
+    // The swap waits for the open instead, then moves the subscription like every other one.
+    synchronized (swapLock) {
+      if (closed.get()) {
+        throw new IllegalStateException("transport is closed");
+      }
+      AmqpSubscription subscription =
+          new AmqpSubscription(
+              connection,
+              source,
+              settings,
+              handler,
+              closeTimeout,
+              connected::get, // not isConnected(): a closing transport drains its subscriptions
+              subscriptions::remove);
+      subscriptions.add(subscription);
+      try {
+        subscription.open();
+      } catch (RuntimeException e) {
+        subscription.close();
+        throw e;
+      }
+      return subscription;
     }
-    return subscription;
   }
 
   @Override
@@ -461,6 +470,9 @@ final class QpidAmqpTransport implements AmqpTransport {
       sendThread.shutdownNow();
     }
     synchronized (swapLock) {
+      for (AmqpSubscription s : subscriptions) {
+        s.close(); // one that subscribe() added while the first round above ran
+      }
       closeQuietly(connection);
     }
     connected.set(false);

@@ -65,6 +65,14 @@ class LoginRefusedAfterRestartIT {
           .atMost(Duration.ofSeconds(20))
           .until(() -> handler.payloads().stream().anyMatch(e -> e.text().equals("after")));
       assertThat(transport.reconnects()).isPositive();
+
+      // A subscription made after the new connection was swapped in consumes on it.
+      RecordingHandler<Event> later = RecordingHandler.succeeding();
+      messaging.subscribe(channel, "later", later);
+      messaging.publish(channel, new Event("k", 2, "later")).join();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> later.payloads().stream().anyMatch(e -> e.text().equals("later")));
     } finally {
       broker.stop();
     }
