@@ -115,14 +115,61 @@ abstract sealed class Dialect {
     /**
      * STOMP's own {@code reply-to}, which Artemis passes on as the sender wrote it (it has no
      * {@code /temp-queue/} of its own): an anycast queue's plain name, like {@code
-     * parley-reply-to}.
+     * parley-reply-to}. A message an AMQP 1.0 client sent (Parley's AMQP transport included, which
+     * sends its id, correlation id, reply address and deadline in the message's own fields only)
+     * comes with Artemis's rendering of them: its message-id as {@code NATIVE_MESSAGE_ID} (with
+     * Qpid JMS's {@code ID:AMQP_…:} prefixes), its correlation id as {@code correlation-id}, its
+     * reply-to as {@code reply-to} and its expiry time as {@code expires} (epoch ms), the deadline.
      */
     @Override
     void readNative(StompFrame frame, Map<String, String> headers) {
       String replyTo = frame.header("reply-to");
       if (replyTo != null) {
-        headers.putIfAbsent(Headers.REPLY_TO, replyTo);
+        headers.putIfAbsent(Headers.REPLY_TO, queueName(replyTo));
       }
+      String nativeId = headers.remove(NATIVE_MESSAGE_ID);
+      if (nativeId != null && !nativeId.isEmpty()) {
+        headers.putIfAbsent(Headers.ID, amqpId(nativeId));
+      }
+      String expires = frame.header("expires");
+      if (expires != null && !expires.equals("0") && !headers.containsKey(Headers.DEADLINE)) {
+        headers.put(Headers.DEADLINE, expires);
+      }
+    }
+
+    /**
+     * A reply address as Artemis renders an AMQP 1.0 (or JMS) sender's reply-to: {@code
+     * queue://name} or {@code temp-queue://name}; the queue's name. Anything else (a STOMP sender's
+     * plain name, a topic) as it is.
+     */
+    static String queueName(String replyTo) {
+      for (String prefix : new String[] {"queue://", "temp-queue://"}) {
+        if (replyTo.startsWith(prefix)) {
+          return replyTo.substring(prefix.length());
+        }
+      }
+      return replyTo;
+    }
+
+    /** Where Artemis puts an AMQP 1.0 message's message-id for its STOMP consumers. */
+    static final String NATIVE_MESSAGE_ID = "NATIVE_MESSAGE_ID";
+
+    /**
+     * An AMQP message-id as Parley reads it over AMQP 1.0 (docs/wire.md §1): without the {@code
+     * ID:} and type prefixes ({@code AMQP_NO_PREFIX:}, {@code AMQP_STRING:}, {@code AMQP_UUID:} …)
+     * Artemis renders it with.
+     */
+    static String amqpId(String rendered) {
+      String id = rendered.startsWith("ID:") ? rendered.substring(3) : rendered;
+      if (id.startsWith("AMQP_")) {
+        int colon = id.indexOf(':');
+        if (colon > 0
+            && id.substring(0, colon).chars().allMatch(c -> c == '_' || (c >= 'A' && c <= 'Z'))) {
+          String rest = id.substring(colon + 1);
+          return id.startsWith("AMQP_BINARY:") ? rest.toLowerCase(java.util.Locale.ROOT) : rest;
+        }
+      }
+      return id;
     }
 
     @Override

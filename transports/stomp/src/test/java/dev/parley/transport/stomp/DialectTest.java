@@ -99,4 +99,20 @@ class DialectTest {
                 new Destination.Queue("/exchange/replies/x"), REPLY, Duration.ZERO, false))
         .containsEntry("destination", "/exchange/replies/x");
   }
+
+  /** How Artemis renders an AMQP 1.0 sender's message-id and reply-to over STOMP (wire.md §8.2). */
+  @Test
+  void artemisRenderingsOfAnAmqpSendersIdAndReplyToAreReadBack() {
+    assertThat(Dialect.Artemis.amqpId("ID:AMQP_NO_PREFIX:01a20000-0000-7000-8000-000000000001"))
+        .isEqualTo("01a20000-0000-7000-8000-000000000001");
+    assertThat(Dialect.Artemis.amqpId("ID:AMQP_UUID:0f1e2d3c-0000-4000-8000-000000000001"))
+        .isEqualTo("0f1e2d3c-0000-4000-8000-000000000001");
+    assertThat(Dialect.Artemis.amqpId("ID:AMQP_BINARY:0A0B")).isEqualTo("0a0b");
+    assertThat(Dialect.Artemis.amqpId("ID:4b2c-1:1:1-7")).isEqualTo("4b2c-1:1:1-7");
+    assertThat(Dialect.Artemis.amqpId("plain")).isEqualTo("plain");
+    assertThat(Dialect.Artemis.queueName("queue://orders.replies")).isEqualTo("orders.replies");
+    assertThat(Dialect.Artemis.queueName("temp-queue://t-1")).isEqualTo("t-1");
+    assertThat(Dialect.Artemis.queueName("orders.replies")).isEqualTo("orders.replies");
+    assertThat(Dialect.Artemis.queueName("topic://news")).isEqualTo("topic://news");
+  }
 }

@@ -332,6 +332,57 @@ class StompWireContractIT {
   class OnArtemis extends Contract {
     @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
 
+    /**
+     * A request an AMQP 1.0 client sent (as Parley's AMQP transport sends one: its id, reply
+     * address and deadline in the message's own fields only, wire.md §1) keeps them over STOMP:
+     * Artemis renders them as {@code NATIVE_MESSAGE_ID}, {@code reply-to} and {@code expires}
+     * (wire.md §8.2); the reply's correlation id is the request's id.
+     */
+    @Test
+    void anAmqpCallersRequestKeepsItsIdReplyAddressAndDeadline() throws Exception {
+      connect();
+      CompletableFuture<MessageContext> seen = new CompletableFuture<>();
+      parley.serve(
+          Channel.command(prefix + "kitchen.commands", CreateTicket.class),
+          (CreateTicket c, MessageContext ctx) -> {
+            seen.complete(ctx);
+            return new TicketCreated("t-" + c.orderId());
+          });
+      try (jakarta.jms.Connection jms =
+          new org.apache.qpid.jms.JmsConnectionFactory(
+                  broker.amqpUri()
+                      + "?jms.validatePropertyNames=false"
+                      + "&jms.messageIDPolicy.messageIDType=UUID_STRING")
+              .createConnection()) {
+        jms.start();
+        jakarta.jms.Session session =
+            jms.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+        jakarta.jms.Queue replies = session.createQueue(prefix + "my.replies");
+        jakarta.jms.MessageConsumer replyConsumer = session.createConsumer(replies);
+        jakarta.jms.BytesMessage request = session.createBytesMessage();
+        request.writeBytes("{\"orderId\":\"o-8\"}".getBytes(StandardCharsets.UTF_8));
+        request.setStringProperty("content-type", "application/json");
+        request.setJMSReplyTo(replies);
+        session
+            .createProducer(session.createQueue(prefix + "kitchen.commands"))
+            .send(
+                request,
+                jakarta.jms.DeliveryMode.PERSISTENT,
+                jakarta.jms.Message.DEFAULT_PRIORITY,
+                30_000);
+        String sentId = request.getJMSMessageID().replaceFirst("^ID:(AMQP_NO_PREFIX:)?", "");
+
+        jakarta.jms.Message reply = replyConsumer.receive(30_000);
+        assertThat(reply).isNotNull();
+        assertThat(Dialect.Artemis.amqpId(reply.getJMSCorrelationID())).isEqualTo(sentId);
+        MessageContext ctx = seen.get(30, TimeUnit.SECONDS);
+        assertThat(ctx.message().id()).isEqualTo(sentId);
+        assertThat(ctx.message().headers()).doesNotContainKey(Dialect.Artemis.NATIVE_MESSAGE_ID);
+        assertThat(ctx.deadline())
+            .contains(java.time.Instant.ofEpochMilli(request.getJMSExpiration()));
+      }
+    }
+
     @Override
     void bigMessageAfterwards(String big) throws IOException {
       raw.subscribe("9", subscribeQueue(prefix + "big.events.kitchen.dlq"));
