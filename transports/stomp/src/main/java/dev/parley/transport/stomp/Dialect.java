@@ -115,11 +115,12 @@ abstract sealed class Dialect {
     /**
      * STOMP's own {@code reply-to}, which Artemis passes on as the sender wrote it (it has no
      * {@code /temp-queue/} of its own): an anycast queue's plain name, like {@code
-     * parley-reply-to}. A message an AMQP 1.0 client sent (Parley's AMQP transport included, which
-     * sends its id, correlation id, reply address and deadline in the message's own fields only)
-     * comes with Artemis's rendering of them: its message-id as {@code NATIVE_MESSAGE_ID} (with
-     * Qpid JMS's {@code ID:AMQP_…:} prefixes), its correlation id as {@code correlation-id}, its
-     * reply-to as {@code reply-to} and its expiry time as {@code expires} (epoch ms), the deadline.
+     * parley-reply-to}. A message a foreign AMQP 1.0 or JMS client sent, with none of Parley's
+     * headers, comes with Artemis's renderings of its own fields: its message-id as {@code
+     * NATIVE_MESSAGE_ID} (with Qpid JMS's {@code ID:AMQP_…:} prefixes), its correlation id as
+     * {@code correlation-id}, its reply-to as {@code reply-to: queue://name} and its expiry time as
+     * {@code expires} (epoch ms), which is its deadline — as Parley's AMQP 1.0 transport reads
+     * those fields (docs/wire.md §1, §8.2).
      */
     @Override
     void readNative(StompFrame frame, Map<String, String> headers) {

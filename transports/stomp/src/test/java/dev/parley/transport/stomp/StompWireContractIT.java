@@ -333,10 +333,11 @@ class StompWireContractIT {
     @RegisterExtension static final EmbeddedBrokerExtension broker = new EmbeddedBrokerExtension();
 
     /**
-     * A request an AMQP 1.0 client sent (as Parley's AMQP transport sends one: its id, reply
-     * address and deadline in the message's own fields only, wire.md §1) keeps them over STOMP:
-     * Artemis renders them as {@code NATIVE_MESSAGE_ID}, {@code reply-to} and {@code expires}
-     * (wire.md §8.2); the reply's correlation id is the request's id.
+     * A request a JMS client sent with none of Parley's headers (its id, reply address and time to
+     * live in the message's own fields only) keeps them over STOMP: Artemis renders them as {@code
+     * NATIVE_MESSAGE_ID}, {@code reply-to: queue://…} and {@code expires} (wire.md §8.2); the
+     * reply's correlation id is the request's id. Before, the request got a new id on every
+     * delivery and its reply address was refused.
      */
     @Test
     void anAmqpCallersRequestKeepsItsIdReplyAddressAndDeadline() throws Exception {
