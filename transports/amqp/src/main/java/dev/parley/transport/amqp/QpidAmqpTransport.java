@@ -98,6 +98,10 @@ final class QpidAmqpTransport implements AmqpTransport {
   private final AtomicBoolean connected = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Counted down by close(): ends connectAgainLater's wait between two tries at once. */
+  private final java.util.concurrent.CountDownLatch closing =
+      new java.util.concurrent.CountDownLatch(1);
+
   QpidAmqpTransport(AmqpTransport.Builder b) {
     this.brokerUri = b.brokerUri;
     this.sendTimeout = b.sendTimeout;
@@ -188,8 +192,8 @@ final class QpidAmqpTransport implements AmqpTransport {
               long delay = reconnectDelay.toMillis();
               while (!closed.get()) {
                 try {
-                  for (long waited = 0; waited < delay && !closed.get(); waited += 50) {
-                    Thread.sleep(Math.min(50, delay));
+                  if (closing.await(delay, TimeUnit.MILLISECONDS)) {
+                    return; // closed while it waited
                   }
                 } catch (InterruptedException e) {
                   return;
@@ -450,6 +454,7 @@ final class QpidAmqpTransport implements AmqpTransport {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    closing.countDown();
     for (AmqpSubscription s : subscriptions) {
       s.close();
     }

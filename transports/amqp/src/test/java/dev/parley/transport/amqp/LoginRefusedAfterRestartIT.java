@@ -78,6 +78,44 @@ class LoginRefusedAfterRestartIT {
     }
   }
 
+  /**
+   * Closing the transport while its login is refused ends the thread that tries a new connection at
+   * once, even when its next try is far off.
+   */
+  @Test
+  void closingWhileTheLoginIsRefusedEndsTheTriesAtOnce(@TempDir Path journal) throws Exception {
+    int amqpPort = freePort();
+    int stompPort = freePort();
+    EmbeddedBroker broker = broker(journal, amqpPort, stompPort, "right").start();
+    try {
+      AmqpTransport transport =
+          AmqpTransport.builder(URI.create("amqp://app:right@127.0.0.1:" + amqpPort))
+              .reconnectDelay(Duration.ofSeconds(3))
+              .maxReconnectDelay(Duration.ofSeconds(60))
+              .build();
+      broker.stop();
+      broker = broker(journal, amqpPort, stompPort, "other").start();
+      // The fault: Qpid JMS gave the connection up (refused login); the transport's tries began.
+      // It waits 3 s before its first try; close comes at the start of that wait.
+      await()
+          .pollInterval(Duration.ofMillis(10))
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> connectAgainThreads() == 1);
+
+      transport.close();
+
+      await().atMost(Duration.ofMillis(500)).until(() -> connectAgainThreads() == 0);
+    } finally {
+      broker.stop();
+    }
+  }
+
+  private static long connectAgainThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("parley-amqp-connect-again") && t.isAlive())
+        .count();
+  }
+
   private static EmbeddedBroker broker(Path journal, int amqpPort, int stompPort, String password) {
     return EmbeddedBroker.builder()
         .dataDirectory(journal)
