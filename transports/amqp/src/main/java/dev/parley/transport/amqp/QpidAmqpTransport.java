@@ -455,8 +455,12 @@ final class QpidAmqpTransport implements AmqpTransport {
       return;
     }
     closing.countDown();
-    for (AmqpSubscription s : subscriptions) {
-      s.close();
+    // Under the swap lock: a subscribe() that is opening one finishes first, and any later one
+    // finds the transport closed, so none is left out of this round.
+    synchronized (swapLock) {
+      for (AmqpSubscription s : subscriptions) {
+        s.close();
+      }
     }
     // Queued sends go out while the link is up; while it is down none can (the send thread waits
     // in one for the connection to come back), so the connection is closed at once, which ends it.
@@ -475,9 +479,6 @@ final class QpidAmqpTransport implements AmqpTransport {
       sendThread.shutdownNow();
     }
     synchronized (swapLock) {
-      for (AmqpSubscription s : subscriptions) {
-        s.close(); // one that subscribe() added while the first round above ran
-      }
       closeQuietly(connection);
     }
     connected.set(false);

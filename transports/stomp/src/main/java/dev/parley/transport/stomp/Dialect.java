@@ -162,16 +162,19 @@ abstract sealed class Dialect {
      */
     static String amqpId(String rendered) {
       String id = rendered.startsWith("ID:") ? rendered.substring(3) : rendered;
-      if (id.startsWith("AMQP_")) {
-        int colon = id.indexOf(':');
-        if (colon > 0
-            && id.substring(0, colon).chars().allMatch(c -> c == '_' || (c >= 'A' && c <= 'Z'))) {
-          String rest = id.substring(colon + 1);
-          return id.startsWith("AMQP_BINARY:") ? rest.toLowerCase(java.util.Locale.ROOT) : rest;
+      for (String prefix : AMQP_ID_TYPES) {
+        if (id.startsWith(prefix)) {
+          String rest = id.substring(prefix.length());
+          return prefix.equals("AMQP_BINARY:") ? rest.toLowerCase(java.util.Locale.ROOT) : rest;
         }
       }
       return id;
     }
+
+    /** The type prefixes of a rendered AMQP id, as the AMQP 1.0 transport strips them. */
+    private static final String[] AMQP_ID_TYPES = {
+      "AMQP_NO_PREFIX:", "AMQP_STRING:", "AMQP_UUID:", "AMQP_ULONG:", "AMQP_BINARY:"
+    };
 
     @Override
     boolean nackRequeues() {
