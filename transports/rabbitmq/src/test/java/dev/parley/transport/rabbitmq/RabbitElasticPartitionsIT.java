@@ -44,7 +44,7 @@ class RabbitElasticPartitionsIT extends ElasticPartitionsTck {
 
   /** Asks the broker, not the members. */
   @Override
-  protected void awaitOneOwnerPerPartition(Destination.GroupQueue group, int slots) {
+  protected void awaitOneOwnerPerPartition(Destination.GroupQueue group, int slots, int members) {
     await()
         .atMost(OWNERSHIP_BOUND)
         .pollInterval(Duration.ofMillis(200))

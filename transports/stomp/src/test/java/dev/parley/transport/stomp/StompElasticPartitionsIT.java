@@ -1,11 +1,18 @@
 package dev.parley.transport.stomp;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.tck.ElasticPartitionsTck;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -15,6 +22,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * members' {@code holds}.
  */
 class StompElasticPartitionsIT extends ElasticPartitionsTck {
+
+  private static final int PARTITIONS = 8;
+  private static final Duration OWNERSHIP_BOUND = Duration.ofSeconds(20);
 
   @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
 
@@ -33,6 +43,33 @@ class StompElasticPartitionsIT extends ElasticPartitionsTck {
   @Override
   protected int brokerPort() {
     return 61613;
+  }
+
+  /**
+   * Asks the broker, not the members: one consumer on each partition queue, and every live member
+   * owning some (the plugin keeps one channel per STOMP connection, and each member has its own
+   * connection, so a channel stands for a member). A hand-over here waits for the member giving a
+   * partition back, so this takes a few member heartbeats.
+   */
+  @Override
+  protected void awaitOneOwnerPerPartition(Destination.GroupQueue group, int slots, int members) {
+    await()
+        .atMost(OWNERSHIP_BOUND)
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              Map<String, List<String>> byQueue = new TreeMap<>();
+              for (String[] f :
+                  rabbit.rows(
+                      "list_consumers", group.queueName() + ".p", "queue_name", "channel_pid")) {
+                byQueue.computeIfAbsent(f[0], q -> new ArrayList<>()).add(f[1]);
+              }
+              assertThat(byQueue).hasSize(PARTITIONS);
+              byQueue.forEach((queue, owners) -> assertThat(owners).as(queue).hasSize(1));
+              assertThat(byQueue.values().stream().map(owners -> owners.get(0)).distinct())
+                  .as("members owning partitions")
+                  .hasSize(Math.min(members, PARTITIONS));
+            });
   }
 
   @Override
