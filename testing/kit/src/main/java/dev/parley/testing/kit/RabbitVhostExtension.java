@@ -2,7 +2,10 @@ package dev.parley.testing.kit;
 
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -65,6 +68,22 @@ public final class RabbitVhostExtension implements BeforeAllCallback, AfterAllCa
       if (fields[0].startsWith(prefix)) {
         out.add(fields);
       }
+    }
+    return out;
+  }
+
+  /**
+   * The consumers of the queues whose names start with {@code prefix}, by queue (in name order),
+   * each as the given {@code list_consumers} columns after the queue's name.
+   */
+  public Map<String, List<String[]>> consumersByQueue(String prefix, String... columns) {
+    String[] all = new String[columns.length + 1];
+    all[0] = "queue_name";
+    System.arraycopy(columns, 0, all, 1, columns.length);
+    Map<String, List<String[]>> out = new TreeMap<>();
+    for (String[] row : rows("list_consumers", prefix, all)) {
+      out.computeIfAbsent(row[0], q -> new ArrayList<>())
+          .add(Arrays.copyOfRange(row, 1, row.length));
     }
     return out;
   }

@@ -8,11 +8,9 @@ import dev.parley.testing.tck.ElasticPartitionsTck;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -50,23 +48,15 @@ class RabbitElasticPartitionsIT extends ElasticPartitionsTck {
         .pollInterval(Duration.ofMillis(200))
         .untilAsserted(
             () -> {
-              Map<String, List<String[]>> byQueue = new TreeMap<>();
-              for (String[] f :
-                  rabbit.rows(
-                      "list_consumers",
-                      group.queueName() + ".p",
-                      "queue_name",
-                      "consumer_tag",
-                      "active")) {
-                byQueue.computeIfAbsent(f[0], q -> new ArrayList<>()).add(f);
-              }
+              Map<String, List<String[]>> byQueue =
+                  rabbit.consumersByQueue(group.queueName() + ".p", "consumer_tag", "active");
               assertThat(byQueue).hasSize(PARTITIONS);
               Map<String, Integer> owned = new HashMap<>();
               byQueue.forEach(
                   (queue, consumers) -> {
                     assertThat(consumers).as(queue).hasSize(1);
-                    assertThat(consumers.get(0)[2]).as(queue + " active").isEqualTo("true");
-                    String tag = consumers.get(0)[1];
+                    assertThat(consumers.get(0)[1]).as(queue + " active").isEqualTo("true");
+                    String tag = consumers.get(0)[0];
                     owned.merge(tag.substring(0, tag.lastIndexOf(".p")), 1, Integer::sum);
                   });
               assertThat(owned).hasSize(Math.min(slots, PARTITIONS));

@@ -9,10 +9,8 @@ import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -58,15 +56,11 @@ class StompElasticPartitionsIT extends ElasticPartitionsTck {
         .pollInterval(Duration.ofMillis(200))
         .untilAsserted(
             () -> {
-              Map<String, List<String>> byQueue = new TreeMap<>();
-              for (String[] f :
-                  rabbit.rows(
-                      "list_consumers", group.queueName() + ".p", "queue_name", "channel_pid")) {
-                byQueue.computeIfAbsent(f[0], q -> new ArrayList<>()).add(f[1]);
-              }
+              Map<String, List<String[]>> byQueue =
+                  rabbit.consumersByQueue(group.queueName() + ".p", "channel_pid");
               assertThat(byQueue).hasSize(PARTITIONS);
               byQueue.forEach((queue, owners) -> assertThat(owners).as(queue).hasSize(1));
-              assertThat(byQueue.values().stream().map(owners -> owners.get(0)).distinct())
+              assertThat(byQueue.values().stream().map(owners -> owners.get(0)[0]).distinct())
                   .as("members owning partitions")
                   .hasSize(Math.min(members, PARTITIONS));
             });
