@@ -1,7 +1,9 @@
 package dev.parley.codec.thrift;
 
 import dev.parley.codec.spi.Utf8;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.protocol.TCompactProtocol;
 import org.apache.thrift.protocol.TProtocol;
@@ -11,7 +13,8 @@ import org.apache.thrift.transport.TTransport;
 
 /**
  * Reading protocols that refuse what libthrift accepts silently: strings that are not valid UTF-8
- * (libthrift replaces bad sequences) and structs nested deeper than a limit.
+ * (libthrift replaces bad sequences) and structs nested deeper than a limit; and whose binary
+ * fields are copies, never views into the payload read.
  */
 final class StrictReads {
 
@@ -25,9 +28,12 @@ final class StrictReads {
     return new Compact(transport, maxBytes, maxDepth);
   }
 
+  private static final char REPLACEMENT = '\uFFFD';
+
   /**
    * Reads a string body of {@code length} bytes straight from the transport's buffer (all of a
-   * payload is in memory), validating UTF-8 in place: one copy, like libthrift's own fast path.
+   * payload is in memory), refusing one that is not valid UTF-8: one copy, like libthrift's own
+   * fast path, and no second pass over a valid string's bytes.
    */
   static String readUtf8(TTransport transport, int length, int maxBytes)
       throws org.apache.thrift.TException {
@@ -44,12 +50,37 @@ final class StrictReads {
     }
     byte[] buffer = transport.getBuffer();
     int offset = transport.getBufferPosition();
-    if (!Utf8.isValid(buffer, offset, length)) {
+    String value = new String(buffer, offset, length, StandardCharsets.UTF_8);
+    // The JDK's decoder replaces every malformed sequence with U+FFFD, so a string without one
+    // was valid UTF-8; one with it is checked strictly (U+FFFD may also have been sent as such).
+    // For a Latin-1 string indexOf returns at once: no second pass over the bytes.
+    if (value.indexOf(REPLACEMENT) >= 0 && !Utf8.isValid(buffer, offset, length)) {
       throw new TProtocolException(TProtocolException.INVALID_DATA, "string is not valid UTF-8");
     }
-    String value = new String(buffer, offset, length, StandardCharsets.UTF_8);
     transport.consumeBuffer(length);
     return value;
+  }
+
+  /**
+   * Reads a binary body of {@code length} bytes from the transport's buffer into an array of its
+   * own. libthrift's {@code readBinary} wraps the buffer it reads — the message's payload — so a
+   * struct would share (and keep alive) the payload; a copy of the field alone keeps the decoded
+   * struct apart from it without copying the whole payload first.
+   */
+  static ByteBuffer readBinaryCopy(TTransport transport, int length, int maxBytes)
+      throws org.apache.thrift.TException {
+    if (length < 0 || length > maxBytes) {
+      throw new TProtocolException(
+          TProtocolException.SIZE_LIMIT, "binary length " + length + " is out of bounds");
+    }
+    if (transport.getBytesRemainingInBuffer() < length) {
+      throw new TProtocolException(
+          TProtocolException.INVALID_DATA, "binary of " + length + " bytes runs past the payload");
+    }
+    int offset = transport.getBufferPosition();
+    byte[] copy = Arrays.copyOfRange(transport.getBuffer(), offset, offset + length);
+    transport.consumeBuffer(length);
+    return ByteBuffer.wrap(copy);
   }
 
   /** Counts struct nesting for one read. */
@@ -94,6 +125,11 @@ final class StrictReads {
     }
 
     @Override
+    public ByteBuffer readBinary() throws org.apache.thrift.TException {
+      return readBinaryCopy(getTransport(), readI32(), maxBytes);
+    }
+
+    @Override
     public TStruct readStructBegin() throws org.apache.thrift.TException {
       depth.enter();
       return super.readStructBegin();
@@ -126,6 +162,11 @@ final class StrictReads {
     @Override
     public String readString() throws org.apache.thrift.TException {
       return readUtf8(getTransport(), readVarint32(), maxBytes);
+    }
+
+    @Override
+    public ByteBuffer readBinary() throws org.apache.thrift.TException {
+      return readBinaryCopy(getTransport(), readVarint32(), maxBytes);
     }
 
     /**

@@ -53,6 +53,8 @@ public final class ThriftCodec implements Codec {
         }
       };
 
+  private static final byte[] NOTHING = new byte[0];
+
   private final Protocol protocol;
   private final int maxPayloadBytes;
   private final int maxDepth;
@@ -164,17 +166,21 @@ public final class ThriftCodec implements Codec {
       TBase<?, ?> struct = (TBase<?, ?>) CONSTRUCTORS.get(type).newInstance();
       Input input = inputs.get();
       TMemoryInputTransport transport = input.transport();
-      // libthrift's binary fields are views into the array it reads (TBinaryProtocol.readBinary
-      // wraps it): on a copy, so a struct never shares the message's own payload (Codec#decode)
-      transport.reset(bytes.clone());
-      input.protocol().reset();
-      struct.read(input.protocol());
-      if (transport.getBytesRemainingInBuffer() > 0) {
-        throw new CodecException(
-            CodecException.MALFORMED,
-            transport.getBytesRemainingInBuffer()
-                + " bytes left after the "
-                + type.getSimpleName());
+      // Read in place: strings are decoded into Strings and binary fields copied out
+      // (StrictReads), so a struct never shares the message's own payload (Codec#decode).
+      transport.reset(bytes);
+      try {
+        input.protocol().reset();
+        struct.read(input.protocol());
+        if (transport.getBytesRemainingInBuffer() > 0) {
+          throw new CodecException(
+              CodecException.MALFORMED,
+              transport.getBytesRemainingInBuffer()
+                  + " bytes left after the "
+                  + type.getSimpleName());
+        }
+      } finally {
+        transport.reset(NOTHING); // the thread's transport does not keep the payload alive
       }
       return type.cast(struct);
     } catch (TProtocolException e) {
