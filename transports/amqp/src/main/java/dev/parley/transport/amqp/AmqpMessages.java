@@ -4,6 +4,7 @@ import dev.parley.error.BadInputException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.AmqpIds;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
 import jakarta.jms.BytesMessage;
@@ -114,10 +115,10 @@ final class AmqpMessages {
         }
       }
       if (!headers.containsKey(Headers.ID) && jms.getJMSMessageID() != null) {
-        headers.put(Headers.ID, nativeId(jms.getJMSMessageID()));
+        headers.put(Headers.ID, AmqpIds.text(jms.getJMSMessageID()));
       }
       if (!headers.containsKey(Headers.CORRELATION_ID) && jms.getJMSCorrelationID() != null) {
-        headers.put(Headers.CORRELATION_ID, nativeId(jms.getJMSCorrelationID()));
+        headers.put(Headers.CORRELATION_ID, AmqpIds.text(jms.getJMSCorrelationID()));
       }
       if (!headers.containsKey(Headers.REPLY_TO) && jms.getJMSReplyTo() != null) {
         jakarta.jms.Destination replyTo = jms.getJMSReplyTo();
@@ -165,24 +166,4 @@ final class AmqpMessages {
     }
     return null;
   }
-
-  /**
-   * A native message or correlation id as Parley reads it (docs/wire.md §1). Qpid JMS renders AMQP
-   * ids as {@code ID:} plus a type prefix: a string id is the string itself, a uuid its canonical
-   * text, a ulong its decimal digits, a binary id its lower-case hex digits.
-   */
-  static String nativeId(String jmsId) {
-    String id = jmsId.startsWith("ID:") ? jmsId.substring(3) : jmsId;
-    for (String prefix : ID_TYPE_PREFIXES) {
-      if (id.startsWith(prefix)) {
-        String rest = id.substring(prefix.length());
-        return prefix.equals("AMQP_BINARY:") ? rest.toLowerCase(java.util.Locale.ROOT) : rest;
-      }
-    }
-    return id;
-  }
-
-  private static final String[] ID_TYPE_PREFIXES = {
-    "AMQP_NO_PREFIX:", "AMQP_STRING:", "AMQP_UUID:", "AMQP_ULONG:", "AMQP_BINARY:"
-  };
 }

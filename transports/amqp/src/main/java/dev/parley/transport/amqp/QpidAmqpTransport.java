@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -99,8 +100,7 @@ final class QpidAmqpTransport implements AmqpTransport {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Counted down by close(): ends connectAgainLater's wait between two tries at once. */
-  private final java.util.concurrent.CountDownLatch closing =
-      new java.util.concurrent.CountDownLatch(1);
+  private final CountDownLatch closing = new CountDownLatch(1);
 
   QpidAmqpTransport(AmqpTransport.Builder b) {
     this.brokerUri = b.brokerUri;

@@ -2,6 +2,7 @@ package dev.parley.transport.stomp;
 
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.AmqpIds;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Partitions;
 import java.time.Duration;
@@ -156,25 +157,12 @@ abstract sealed class Dialect {
     static final String NATIVE_MESSAGE_ID = "NATIVE_MESSAGE_ID";
 
     /**
-     * An AMQP message-id as Parley reads it over AMQP 1.0 (docs/wire.md §1): without the {@code
-     * ID:} and type prefixes ({@code AMQP_NO_PREFIX:}, {@code AMQP_STRING:}, {@code AMQP_UUID:} …)
-     * Artemis renders it with.
+     * An AMQP message-id as Parley reads it over AMQP 1.0, from the text Artemis renders it with
+     * ({@link AmqpIds#text}).
      */
     static String amqpId(String rendered) {
-      String id = rendered.startsWith("ID:") ? rendered.substring(3) : rendered;
-      for (String prefix : AMQP_ID_TYPES) {
-        if (id.startsWith(prefix)) {
-          String rest = id.substring(prefix.length());
-          return prefix.equals("AMQP_BINARY:") ? rest.toLowerCase(java.util.Locale.ROOT) : rest;
-        }
-      }
-      return id;
+      return AmqpIds.text(rendered);
     }
-
-    /** The type prefixes of a rendered AMQP id, as the AMQP 1.0 transport strips them. */
-    private static final String[] AMQP_ID_TYPES = {
-      "AMQP_NO_PREFIX:", "AMQP_STRING:", "AMQP_UUID:", "AMQP_ULONG:", "AMQP_BINARY:"
-    };
 
     @Override
     boolean nackRequeues() {
