@@ -65,6 +65,90 @@ class EmbeddedBrokerTest {
     }
   }
 
+  /**
+   * A STOMP SEND over the broker's message size limit is refused with an ERROR (after which Artemis
+   * closes the connection, as STOMP has a server do), the queue stays empty and its body is not
+   * left on disk; one just under the limit is taken. (Artemis alone takes any size, and its
+   * consumers would then be given it.)
+   */
+  @Test
+  void aStompSendOverTheMessageSizeLimitIsRefused() throws Exception {
+    broker.close();
+    broker =
+        EmbeddedBroker.builder()
+            .dataDirectory(dir)
+            .ephemeralPorts()
+            .maxMessageBytes(200_000)
+            .build()
+            .start();
+
+    // Artemis's ERROR says only "Error sending message"; the broker's log says why
+    assertThat(stompSend("big", 300_000)).startsWith("ERROR").contains("receipt-id:big");
+    assertThat(stompSend("small", 150_000)).startsWith("RECEIPT").contains("receipt-id:small");
+    assertThat(broker.messageCount("sized")).isEqualTo(1);
+    // the refused message's body, written to a file as it arrived, is not left on disk
+    try (java.util.stream.Stream<Path> files =
+        java.nio.file.Files.list(dir.resolve("large-messages"))) {
+      assertThat(files.map(f -> f.toFile().length())).containsExactly(150_000L);
+    }
+  }
+
+  @Test
+  void theZeroConfigurationBrokersLimitIsReadFromItsProperty() {
+    String before = System.getProperty("parley.broker.max-message-bytes");
+    try {
+      System.clearProperty("parley.broker.max-message-bytes");
+      if (System.getenv("PARLEY_BROKER_MAX_MESSAGE_BYTES") == null) {
+        assertThat(EmbeddedBrokerProvider.maxMessageBytes())
+            .isEqualTo(EmbeddedBroker.DEFAULT_MAX_MESSAGE_BYTES)
+            .isEqualTo(8L << 20);
+      }
+      System.setProperty("parley.broker.max-message-bytes", " 33554432 ");
+      assertThat(EmbeddedBrokerProvider.maxMessageBytes()).isEqualTo(32L << 20);
+      System.setProperty("parley.broker.max-message-bytes", "32MiB");
+      assertThatThrownBy(EmbeddedBrokerProvider::maxMessageBytes)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("expected: a number of bytes");
+      assertThatThrownBy(() -> EmbeddedBroker.builder().maxMessageBytes(100))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("maxMessageBytes: 100");
+    } finally {
+      if (before == null) {
+        System.clearProperty("parley.broker.max-message-bytes");
+      } else {
+        System.setProperty("parley.broker.max-message-bytes", before);
+      }
+    }
+  }
+
+  /** Connects, sends one message of {@code bodyBytes} with a receipt, returns the answer. */
+  private String stompSend(String receipt, int bodyBytes) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", broker.stompUri().getPort())) {
+      s.setSoTimeout(10_000);
+      java.io.OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(
+          "CONNECT\naccept-version:1.2\nhost:localhost\n\n\0".getBytes(StandardCharsets.UTF_8));
+      assertThat(readFrame(in)).startsWith("CONNECTED");
+      out.write(send(receipt, bodyBytes));
+      return readFrame(in).strip();
+    }
+  }
+
+  private static byte[] send(String receipt, int bodyBytes) throws IOException {
+    ByteArrayOutputStream frame = new ByteArrayOutputStream();
+    frame.write(
+        ("SEND\ndestination:sized\ndestination-type:ANYCAST\nreceipt:"
+                + receipt
+                + "\ncontent-length:"
+                + bodyBytes
+                + "\n\n")
+            .getBytes(StandardCharsets.UTF_8));
+    frame.write(new byte[bodyBytes]);
+    frame.write(0);
+    return frame.toByteArray();
+  }
+
   @Test
   void amqpPortRefusesOtherProtocols() throws IOException {
     try (Socket s = new Socket("127.0.0.1", broker.amqpUri().getPort())) {

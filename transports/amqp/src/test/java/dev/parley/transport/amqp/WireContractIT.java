@@ -108,6 +108,79 @@ class WireContractIT {
   }
 
   /**
+   * The embedded broker takes messages up to its limit (8 MiB by default): a larger one is refused
+   * at its sender — a foreign sender's send throws, Parley's own send fails — and never reaches
+   * Parley's subscription, which Qpid JMS would otherwise hand it whole in memory (up to its
+   * prefetch of them). Messages after it are handled; the queue holds nothing more.
+   */
+  @Test
+  void aMessageOverTheBrokersSizeLimitIsRefusedAtItsSenderAndNeverDelivered() throws Exception {
+    Channel<OrderCreated> channel = Channel.event(prefix + "sized.events", OrderCreated.class);
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(channel, "kitchen", handler);
+    MessageProducer producer = session.createProducer(session.createTopic(prefix + "sized.events"));
+    int over = (int) dev.parley.broker.embedded.EmbeddedBroker.DEFAULT_MAX_MESSAGE_BYTES + 1;
+
+    BytesMessage big = session.createBytesMessage();
+    big.writeBytes(new byte[over]);
+    big.setStringProperty("content-type", "application/json");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> producer.send(big, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0))
+        .isInstanceOf(jakarta.jms.JMSException.class)
+        .hasMessageContaining("rejected"); // the broker's log says why: MessageSizeLimit
+    Throwable parleys =
+        transport
+            .send(
+                new dev.parley.transport.spi.Destination.Event(prefix + "sized.events"),
+                dev.parley.message.Message.builder().payload(new byte[over]).build(),
+                dev.parley.transport.spi.SendOptions.NONE)
+            .handle(
+                (v, e) -> e instanceof java.util.concurrent.CompletionException ? e.getCause() : e)
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(parleys)
+        .isInstanceOfSatisfying(
+            dev.parley.error.TransportException.class,
+            e -> assertThat(e.status().errorCode()).isEqualTo("parley.transport.send_failed"));
+    // Just under the limit: taken, then dead-lettered by Parley (over the codec's 1 MiB), its
+    // dead letter a little over the limit with Parley's error headers, which a .dlq may be.
+    BytesMessage justUnder = session.createBytesMessage();
+    justUnder.writeBytes(new byte[over - 300]);
+    justUnder.setStringProperty("content-type", "application/json");
+    producer.send(justUnder, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+    TextMessage after = session.createTextMessage("{\"orderId\":\"after\",\"total\":1}");
+    after.setStringProperty("content-type", "application/json");
+    producer.send(after, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
+    assertThat(handler.payloads()).containsExactly(new OrderCreated("after", 1));
+    String queue = prefix + "sized.events.kitchen";
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(broker.broker().messageCount(queue)).isZero();
+              assertThat(broker.broker().messageCount(queue + ".dlq")).isEqualTo(1);
+            });
+    MessageConsumer dlq = session.createConsumer(session.createQueue(queue + ".dlq"));
+    Message deadLetter = dlq.receive(10_000);
+    assertThat(deadLetter.getStringProperty("parley-error-code"))
+        .isEqualTo("parley.codec.too_large");
+    assertThat(deadLetter.getBody(byte[].class)).hasSize(over - 300);
+    // Nothing of the refused messages is left on the broker's disk (each had been written to a
+    // large-message file as it arrived), nor of the dead letter once taken.
+    java.nio.file.Path largeMessages = broker.broker().dataDirectory().resolve("large-messages");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              try (java.util.stream.Stream<java.nio.file.Path> files =
+                  java.nio.file.Files.list(largeMessages)) {
+                assertThat(files).isEmpty();
+              }
+            });
+  }
+
+  /**
    * AMQP 1.0 allows only simple values as application properties; a foreign sender may write a list
    * anyway, nested deep. Parley reads strings, numbers and booleans and leaves such a value out:
    * the message is handled, the connection untouched. (Probed 2026-12-06: 2,000 levels pass Artemis
