@@ -348,6 +348,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     // A message larger than its consumers can hold is refused when it is sent, not delivered to
     // them (MessageSizeLimit).
     config.registerBrokerPlugin(sizeLimit);
+    config.registerBrokerPlugin(new RefusedMessageFiles());
     config.setJournalType(JournalType.NIO);
     config.setJournalFileSize(2 * 1024 * 1024);
     config.setJournalMinFiles(2);

@@ -3,7 +3,6 @@ package dev.parley.broker.embedded;
 import org.apache.activemq.artemis.api.core.ActiveMQException;
 import org.apache.activemq.artemis.api.core.ActiveMQExceptionType;
 import org.apache.activemq.artemis.api.core.Message;
-import org.apache.activemq.artemis.core.server.LargeServerMessage;
 import org.apache.activemq.artemis.core.server.ServerSession;
 import org.apache.activemq.artemis.core.server.plugin.ActiveMQServerMessagePlugin;
 import org.apache.activemq.artemis.core.transaction.Transaction;
@@ -57,7 +56,9 @@ final class MessageSizeLimit implements ActiveMQServerMessagePlugin, AmqpInterce
     if (refusal(message) == null) {
       return true;
     }
-    discard(message);
+    // Artemis runs no send, so no onSendException: the file its body went to is deleted here
+    // (RefusedMessageFiles)
+    RefusedMessageFiles.discard(message);
     return false;
   }
 
@@ -72,23 +73,9 @@ final class MessageSizeLimit implements ActiveMQServerMessagePlugin, AmqpInterce
       throws ActiveMQException {
     String refusal = refusal(message);
     if (refusal != null) {
-      discard(message);
+      // thrown from here, before Artemis's send, there is no onSendException either
+      RefusedMessageFiles.discard(message);
       throw new ActiveMQException(ActiveMQExceptionType.ILLEGAL_STATE, refusal);
-    }
-  }
-
-  /**
-   * Deletes the file a refused large message was written to as it arrived: nothing else would
-   * (Artemis deletes a large message's file when its last reference goes, and a refused message
-   * never got one), so each refusal would leave its whole body on disk until the disk filled.
-   */
-  private static void discard(Message message) {
-    if (message instanceof LargeServerMessage large) {
-      try {
-        large.deleteFile();
-      } catch (Exception e) {
-        log.debug("could not delete a refused large message's file", e);
-      }
     }
   }
 

@@ -85,8 +85,42 @@ class EmbeddedBrokerTest {
     // Artemis's ERROR says only "Error sending message"; the broker's log says why
     assertThat(stompSend("big", 300_000)).startsWith("ERROR").contains("receipt-id:big");
     assertThat(stompSend("small", 150_000)).startsWith("RECEIPT").contains("receipt-id:small");
-    assertThat(broker.messageCount("sized")).isEqualTo(1);
+    // Artemis may answer the RECEIPT before the queue counts the message
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(broker.messageCount("sized")).isEqualTo(1));
     // the refused message's body, written to a file as it arrived, is not left on disk
+    try (java.util.stream.Stream<Path> files =
+        java.nio.file.Files.list(dir.resolve("large-messages"))) {
+      assertThat(files.map(f -> f.toFile().length())).containsExactly(150_000L);
+    }
+  }
+
+  /**
+   * A large STOMP message refused for want of permission (to an address that exists) leaves no
+   * file: Artemis had written its body to one as it arrived and kept it (found 2026-12-06: a
+   * 300,000-byte file per refused send, until the disk filled).
+   */
+  @Test
+  void aLargeMessageRefusedForWantOfPermissionLeavesNoFile() throws Exception {
+    broker.close();
+    broker =
+        EmbeddedBroker.builder()
+            .dataDirectory(dir)
+            .ephemeralPorts()
+            .user("app", "secret")
+            .allowSend("app", "ok.#")
+            .build()
+            .start();
+
+    // the broker's own dead-letter queue exists and "app" may not send to it
+    for (int i = 0; i < 3; i++) {
+      assertThat(stompSend("app", "parley.broker.dlq", "r" + i, 300_000))
+          .startsWith("ERROR")
+          .contains("receipt-id:r" + i);
+    }
+    assertThat(stompSend("app", "ok.queue", "taken", 150_000)).startsWith("RECEIPT");
+
     try (java.util.stream.Stream<Path> files =
         java.nio.file.Files.list(dir.resolve("large-messages"))) {
       assertThat(files.map(f -> f.toFile().length())).containsExactly(150_000L);
@@ -123,22 +157,32 @@ class EmbeddedBrokerTest {
 
   /** Connects, sends one message of {@code bodyBytes} with a receipt, returns the answer. */
   private String stompSend(String receipt, int bodyBytes) throws IOException {
+    return stompSend(null, "sized", receipt, bodyBytes);
+  }
+
+  /** As {@link #stompSend(String, int)}, as {@code user} (password "secret") if not null. */
+  private String stompSend(String user, String destination, String receipt, int bodyBytes)
+      throws IOException {
     try (Socket s = new Socket("127.0.0.1", broker.stompUri().getPort())) {
       s.setSoTimeout(10_000);
       java.io.OutputStream out = s.getOutputStream();
       InputStream in = s.getInputStream();
+      String login = user == null ? "" : "login:" + user + "\npasscode:secret\n";
       out.write(
-          "CONNECT\naccept-version:1.2\nhost:localhost\n\n\0".getBytes(StandardCharsets.UTF_8));
+          ("CONNECT\naccept-version:1.2\nhost:localhost\n" + login + "\n\0")
+              .getBytes(StandardCharsets.UTF_8));
       assertThat(readFrame(in)).startsWith("CONNECTED");
-      out.write(send(receipt, bodyBytes));
+      out.write(send(destination, receipt, bodyBytes));
       return readFrame(in).strip();
     }
   }
 
-  private static byte[] send(String receipt, int bodyBytes) throws IOException {
+  private static byte[] send(String destination, String receipt, int bodyBytes) throws IOException {
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
     frame.write(
-        ("SEND\ndestination:sized\ndestination-type:ANYCAST\nreceipt:"
+        ("SEND\ndestination:"
+                + destination
+                + "\ndestination-type:ANYCAST\nreceipt:"
                 + receipt
                 + "\ncontent-length:"
                 + bodyBytes
