@@ -477,10 +477,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     /**
      * The largest message the broker takes, headers and body together as the broker stores it;
      * default {@link #DEFAULT_MAX_MESSAGE_BYTES} (8 MiB). A larger one is refused when it is sent
-     * (its sender's send fails with {@code parley.broker.too_large} in the broker's answer) and
-     * never reaches a consumer, as RabbitMQ's {@code max_message_size}. A dead letter may exceed it
-     * by 128 KiB, its error headers. Raise it together with the codecs' payload limit, and keep it
-     * below the STOMP transport's {@code maxFrameBytes} if STOMP clients consume.
+     * (its sender's send fails: AMQP 1.0 "Interceptor rejected message", STOMP an {@code ERROR};
+     * the broker logs why) and never reaches a consumer, as RabbitMQ's {@code max_message_size}. A
+     * dead letter may exceed it by 128 KiB, its error headers. Raise it together with the codecs'
+     * payload limit, and keep it below the STOMP transport's {@code maxFrameBytes} if STOMP clients
+     * consume.
      */
     public Builder maxMessageBytes(long maxMessageBytes) {
       if (maxMessageBytes < 1024) {
