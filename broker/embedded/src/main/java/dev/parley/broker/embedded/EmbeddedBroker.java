@@ -74,7 +74,6 @@ public final class EmbeddedBroker implements AutoCloseable {
   private final List<Grant> grants;
   private final Path tlsKeyStore;
   private final String tlsPassword;
-  private final MessageSizeLimit sizeLimit;
   private EmbeddedActiveMQ server;
 
   /** One user's permission on the addresses {@code match} matches (Artemis wildcards). */
@@ -97,7 +96,6 @@ public final class EmbeddedBroker implements AutoCloseable {
     this.grants = List.copyOf(b.grants);
     this.tlsKeyStore = b.tlsKeyStore;
     this.tlsPassword = b.tlsPassword;
-    this.sizeLimit = new MessageSizeLimit(b.maxMessageBytes);
   }
 
   public static Builder builder() {
@@ -132,8 +130,6 @@ public final class EmbeddedBroker implements AutoCloseable {
       } catch (Exception e) {
         throw new IllegalStateException("embedded broker failed to start on " + amqpUri(), e);
       }
-      // AMQP 1.0 messages are refused by the interceptor (quietly), others by the plugin
-      s.getActiveMQServer().getRemotingService().addIncomingInterceptor(sizeLimit);
       server = s;
       String audit = auditWarning();
       if (audit != null && AUDIT_WARNED.compareAndSet(false, true)) {
@@ -325,14 +321,6 @@ public final class EmbeddedBroker implements AutoCloseable {
    */
   public static final String DEAD_LETTER_ADDRESS = "parley.broker.dlq";
 
-  /**
-   * The largest message the broker takes by default, 8 MiB: eight times a Parley codec's default
-   * payload limit (with room for its headers), half of what the STOMP transport reads in a frame,
-   * so that every consumer reads whole every message the broker took. {@link
-   * Builder#maxMessageBytes}.
-   */
-  public static final long DEFAULT_MAX_MESSAGE_BYTES = 8L * 1024 * 1024;
-
   private Configuration configuration() {
     Path journal = dataDirectory.resolve("journal");
     ConfigurationImpl config = new ConfigurationImpl();
@@ -345,10 +333,6 @@ public final class EmbeddedBroker implements AutoCloseable {
     config.setJMXManagementEnabled(false);
     // A refused STOMP SEND's ERROR (and Artemis's log of it) would quote the message's headers.
     config.getOutgoingInterceptorClassNames().add(StompErrorRedaction.class.getName());
-    // A message larger than its consumers can hold is refused when it is sent, not delivered to
-    // them (MessageSizeLimit).
-    config.registerBrokerPlugin(sizeLimit);
-    config.registerBrokerPlugin(new RefusedMessageFiles());
     config.setJournalType(JournalType.NIO);
     config.setJournalFileSize(2 * 1024 * 1024);
     config.setJournalMinFiles(2);
@@ -470,27 +454,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final List<Grant> grants = new ArrayList<>();
     private Path tlsKeyStore;
     private String tlsPassword;
-    private long maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
     private Builder() {}
-
-    /**
-     * The largest message the broker takes, headers and body together as the broker stores it;
-     * default {@link #DEFAULT_MAX_MESSAGE_BYTES} (8 MiB). A larger one is refused when it is sent
-     * (its sender's send fails: AMQP 1.0 "Interceptor rejected message", STOMP an {@code ERROR};
-     * the broker logs why) and never reaches a consumer, as RabbitMQ's {@code max_message_size}. A
-     * dead letter may exceed it by 128 KiB, its error headers. Raise it together with the codecs'
-     * payload limit, and keep it below the STOMP transport's {@code maxFrameBytes} if STOMP clients
-     * consume.
-     */
-    public Builder maxMessageBytes(long maxMessageBytes) {
-      if (maxMessageBytes < 1024) {
-        throw new IllegalArgumentException(
-            "maxMessageBytes: " + maxMessageBytes + " (expected: >= 1024)");
-      }
-      this.maxMessageBytes = maxMessageBytes;
-      return this;
-    }
 
     /**
      * Speaks TLS only on both ports, with the key and certificate in a PKCS#12 key store; the URIs

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * shared by every transport of this JVM and stopped when the last one closes. When another process
  * already listens on the default AMQP port (another service started on embedded defaults), this
  * process uses that broker instead of starting its own, so several services on one machine talk to
- * each other with no configuration. The largest message it takes is {@link #maxMessageBytes()}.
+ * each other with no configuration.
  */
 public final class EmbeddedBrokerProvider implements LocalBrokerProvider {
 
@@ -40,10 +40,7 @@ public final class EmbeddedBrokerProvider implements LocalBrokerProvider {
             System.getProperty(
                 "parley.data.dir", System.getenv().getOrDefault("PARLEY_DATA_DIR", "parley-data"));
         EmbeddedBroker broker =
-            EmbeddedBroker.builder()
-                .dataDirectory(Path.of(dir, "broker").toAbsolutePath())
-                .maxMessageBytes(maxMessageBytes())
-                .build();
+            EmbeddedBroker.builder().dataDirectory(Path.of(dir, "broker").toAbsolutePath()).build();
         broker.start();
         log.info(
             "embedded broker started: AMQP {} STOMP {}, journal in {}",
@@ -54,26 +51,6 @@ public final class EmbeddedBrokerProvider implements LocalBrokerProvider {
       }
       claims++;
       return new Claim(shared);
-    }
-  }
-
-  /**
-   * The {@code parley.broker.max-message-bytes} system property or the {@code
-   * PARLEY_BROKER_MAX_MESSAGE_BYTES} environment variable, else {@link
-   * EmbeddedBroker#DEFAULT_MAX_MESSAGE_BYTES}.
-   */
-  static long maxMessageBytes() {
-    String value =
-        System.getProperty(
-            "parley.broker.max-message-bytes", System.getenv("PARLEY_BROKER_MAX_MESSAGE_BYTES"));
-    if (value == null || value.isBlank()) {
-      return EmbeddedBroker.DEFAULT_MAX_MESSAGE_BYTES;
-    }
-    try {
-      return Long.parseLong(value.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "parley.broker.max-message-bytes: " + value + " (expected: a number of bytes)", e);
     }
   }
 
