@@ -37,17 +37,10 @@ final class StrictReads {
    */
   static String readUtf8(TTransport transport, int length, int maxBytes)
       throws org.apache.thrift.TException {
-    if (length < 0 || length > maxBytes) {
-      throw new TProtocolException(
-          TProtocolException.SIZE_LIMIT, "string length " + length + " is out of bounds");
-    }
     if (length == 0) {
       return "";
     }
-    if (transport.getBytesRemainingInBuffer() < length) {
-      throw new TProtocolException(
-          TProtocolException.INVALID_DATA, "string of " + length + " bytes runs past the payload");
-    }
+    requireInBuffer(transport, length, maxBytes, "string");
     byte[] buffer = transport.getBuffer();
     int offset = transport.getBufferPosition();
     String value = new String(buffer, offset, length, StandardCharsets.UTF_8);
@@ -69,18 +62,27 @@ final class StrictReads {
    */
   static ByteBuffer readBinaryCopy(TTransport transport, int length, int maxBytes)
       throws org.apache.thrift.TException {
-    if (length < 0 || length > maxBytes) {
-      throw new TProtocolException(
-          TProtocolException.SIZE_LIMIT, "binary length " + length + " is out of bounds");
-    }
-    if (transport.getBytesRemainingInBuffer() < length) {
-      throw new TProtocolException(
-          TProtocolException.INVALID_DATA, "binary of " + length + " bytes runs past the payload");
-    }
+    requireInBuffer(transport, length, maxBytes, "binary");
     int offset = transport.getBufferPosition();
     byte[] copy = Arrays.copyOfRange(transport.getBuffer(), offset, offset + length);
     transport.consumeBuffer(length);
     return ByteBuffer.wrap(copy);
+  }
+
+  /**
+   * Refuses a {@code what} (string, binary) whose declared length is negative, over {@code
+   * maxBytes}, or longer than what is left of the payload.
+   */
+  private static void requireInBuffer(TTransport transport, int length, int maxBytes, String what)
+      throws TProtocolException {
+    if (length < 0 || length > maxBytes) {
+      throw new TProtocolException(
+          TProtocolException.SIZE_LIMIT, what + " length " + length + " is out of bounds");
+    }
+    if (transport.getBytesRemainingInBuffer() < length) {
+      throw new TProtocolException(
+          TProtocolException.INVALID_DATA, what + " of " + length + " bytes runs past the payload");
+    }
   }
 
   /** Counts struct nesting for one read. */
