@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -90,6 +91,9 @@ public final class ChaosM1 {
   private final Map<String, Attempt> history = new ConcurrentHashMap<>();
   private final Map<String, Integer> deliveries = new ConcurrentHashMap<>();
   private final AtomicLong relayed = new AtomicLong();
+
+  /** Every consumer instance, killed ones included (their counters stay readable). */
+  private final List<Messaging> consumerInstances = new CopyOnWriteArrayList<>();
 
   private ChaosM1(Config config, PrintStream out) {
     this.config = config;
@@ -217,6 +221,7 @@ public final class ChaosM1 {
     Checked checked = check(db);
     long backlog = relay[0].outbox.metrics().backlog();
     long redeliveries = deliveries.values().stream().mapToLong(n -> n - 1).sum();
+    long deadLettered = consumerInstances.stream().mapToLong(m -> m.metrics().deadLettered()).sum();
     return new ChaosResult(
         config,
         broker.name(),
@@ -237,6 +242,7 @@ public final class ChaosM1 {
         relayKills,
         redeliveries,
         inbox.duplicates(),
+        deadLettered,
         Duration.ofNanos(System.nanoTime() - started));
   }
 
@@ -339,6 +345,7 @@ public final class ChaosM1 {
     FaultProxy proxy = FaultProxy.to("127.0.0.1", broker.port());
     closeables.add(proxy);
     Messaging m = messaging(broker, "ledger-service", proxy.port());
+    consumerInstances.add(m);
     var applyToLedger =
         inbox.handler(
             "ledger",

@@ -15,6 +15,10 @@ import java.util.List;
  * @param consumerConnectionsCut killed consumers that had connected before their kill (evidence)
  * @param redeliveries deliveries beyond the first of each message, as the consumers saw them
  * @param dedupHits duplicates the inbox recognised and skipped
+ * @param deadLettered deliveries the consumers dead-lettered: none is expected, as every M1 message
+ *     is well-formed and its handler succeeds once the database answers — one is a delivery the
+ *     broker or a transport spoiled, and the message it stood for is applied only if another copy
+ *     came (a run can look clean without this count)
  */
 public record ChaosResult(
     ChaosM1.Config config,
@@ -36,6 +40,7 @@ public record ChaosResult(
     int relayKills,
     long redeliveries,
     long dedupHits,
+    long deadLettered,
     Duration elapsed) {
 
   /** Why this run is not clean; empty when it is. */
@@ -55,6 +60,11 @@ public record ChaosResult(
     }
     if (outboxBacklog > 0) {
       p.add(outboxBacklog + " outbox row(s) never sent");
+    }
+    if (deadLettered > 0) {
+      p.add(
+          deadLettered
+              + " delivery(ies) dead-lettered by the consumers (no M1 message is bad input)");
     }
     if (written != config.messages()) {
       p.add("only " + written + " of " + config.messages() + " transactions written");
@@ -122,6 +132,7 @@ public record ChaosResult(
     row(t, "relay kills", relayKills);
     row(t, "redeliveries", redeliveries);
     row(t, "dedup hits", dedupHits);
+    row(t, "dead-lettered by the consumers", deadLettered);
     row(t, "elapsed", elapsed.toSeconds() + " s");
     return t.toString();
   }
