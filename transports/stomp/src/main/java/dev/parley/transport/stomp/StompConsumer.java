@@ -52,6 +52,13 @@ final class StompConsumer {
   private final boolean givesBack;
 
   /**
+   * Whether a reconnect subscribes it again on the new connection by itself: false for a partition
+   * consumer, which its group takes again once no other member holds the partition (see {@link
+   * DefaultStompTransport#reconnect}).
+   */
+  private final boolean restored;
+
+  /**
    * Messages read and not yet handed to the handler, because {@code prefetch} are unsettled
    * (Artemis counts its window in bytes, so it may send more than that). Guarded by itself, with
    * {@link #handedOut}.
@@ -111,9 +118,11 @@ final class StompConsumer {
       ExecutorService worker,
       DeliveryHandler handler,
       int prefetch,
-      boolean givesBack) {
+      boolean givesBack,
+      boolean restored) {
     this.prefetch = prefetch;
     this.givesBack = givesBack;
+    this.restored = restored;
     this.transport = transport;
     this.baseId = baseId;
     this.subscribeHeaders = subscribeHeaders;
@@ -565,6 +574,11 @@ final class StompConsumer {
 
   boolean isStopped() {
     return stopped;
+  }
+
+  /** Whether a reconnect subscribes it again by itself (not a partition consumer). */
+  boolean isRestored() {
+    return restored;
   }
 
   ExecutorService worker() {

@@ -71,7 +71,8 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
               settlement.ack();
             },
             100,
-            false);
+            false,
+            true);
     announcements.attach(transport.awaitConnectedClient());
     // Listen for three heartbeats (as long as the others wait before they count a silent member
     // gone) before taking anything, so as not to grab every partition from members not heard of
@@ -108,14 +109,43 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
   public AutoCloseable consume(String member, int partition) {
     StompConsumer c =
         transport.newConsumer(
-            dialect.partitionHeaders(group, partition, prefetch), group, handler, prefetch);
+            dialect.partitionHeaders(group, partition, prefetch),
+            group,
+            handler,
+            prefetch,
+            true,
+            false);
     try {
       c.attach(transport.connectedClient());
     } catch (RuntimeException e) {
       transport.stopConsumer(c, Duration.ZERO);
       throw e;
     }
-    return () -> transport.stopConsumer(c, transport.closeTimeout());
+    return new PartitionConsumer(c);
+  }
+
+  /**
+   * A reconnect does not subscribe a partition consumer again (but after the transport's own quick
+   * drop to give back messages): one that ended with the old connection is given up by the group
+   * and taken again once no other member holds the partition.
+   */
+  @Override
+  public boolean consumesAfterReconnect(AutoCloseable consumer) {
+    return ((PartitionConsumer) consumer).consumer.attachedTo() == transport.currentClient();
+  }
+
+  /** One partition's consumer, as the group holds it. */
+  private final class PartitionConsumer implements AutoCloseable {
+    final StompConsumer consumer;
+
+    PartitionConsumer(StompConsumer consumer) {
+      this.consumer = consumer;
+    }
+
+    @Override
+    public void close() {
+      transport.stopConsumer(consumer, transport.closeTimeout());
+    }
   }
 
   @Override
