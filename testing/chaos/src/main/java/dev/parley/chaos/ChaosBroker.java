@@ -6,6 +6,7 @@ import dev.parley.testing.kit.RabbitNode;
 import dev.parley.transport.amqp.AmqpTransport;
 import dev.parley.transport.rabbitmq.RabbitTransport;
 import dev.parley.transport.spi.Transport;
+import dev.parley.transport.stomp.StompTransport;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
@@ -15,13 +16,19 @@ import org.awaitility.Awaitility;
 /** A private broker the chaos run starts, kills with SIGKILL and restarts on the same data. */
 abstract class ChaosBroker implements AutoCloseable {
 
-  /** {@code artemis} (embedded Artemis in a child JVM, AMQP 1.0) or {@code rabbitmq}. */
+  /**
+   * {@code artemis} (embedded Artemis in a child JVM, AMQP 1.0), {@code rabbitmq} (a private
+   * RabbitMQ node, AMQP 0-9-1) or {@code stomp} (the same node through its STOMP plugin, with
+   * Parley's STOMP transport).
+   */
   static ChaosBroker named(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "artemis" -> new Artemis();
       case "rabbitmq" -> new Rabbit();
+      case "stomp" -> new RabbitStomp();
       default ->
-          throw new IllegalArgumentException("broker: " + name + " (expected: artemis, rabbitmq)");
+          throw new IllegalArgumentException(
+              "broker: " + name + " (expected: artemis, rabbitmq, stomp)");
     };
   }
 
@@ -91,8 +98,8 @@ abstract class ChaosBroker implements AutoCloseable {
     }
   }
 
-  static final class Rabbit extends ChaosBroker {
-    private RabbitNode node;
+  static class Rabbit extends ChaosBroker {
+    RabbitNode node;
 
     @Override
     String name() {
@@ -116,8 +123,11 @@ abstract class ChaosBroker implements AutoCloseable {
       // queue created a moment before a kill -9 can come back unusable on 3.10: docs/wire.md 7.5).
       node.stop();
       node.start();
-      RabbitTransport t = (RabbitTransport) producer.transport();
-      await(Duration.ofSeconds(60), t::isConnected);
+      await(Duration.ofSeconds(60), () -> isConnected(producer.transport()));
+    }
+
+    boolean isConnected(Transport transport) {
+      return ((RabbitTransport) transport).isConnected();
     }
 
     @Override
@@ -145,6 +155,44 @@ abstract class ChaosBroker implements AutoCloseable {
       if (node != null) {
         node.close();
       }
+    }
+  }
+
+  /**
+   * The private RabbitMQ node through its STOMP plugin: Parley's own STOMP client (receipts,
+   * client-individual acks, its partition members) under the same kills (RELIABILITY.md M13 as M1).
+   */
+  static final class RabbitStomp extends Rabbit {
+
+    @Override
+    String name() {
+      return "private RabbitMQ node, STOMP 1.2 (its STOMP plugin), classic queues";
+    }
+
+    @Override
+    int port() {
+      return node.stompPort();
+    }
+
+    @Override
+    Transport transport(int port) {
+      return StompTransport.builder(URI.create("stomp://guest:guest@127.0.0.1:" + port + "/"))
+          .sendTimeout(Duration.ofSeconds(3))
+          .heartbeat(Duration.ofSeconds(1))
+          .reconnectInterval(Duration.ofMillis(250))
+          .memberHeartbeat(Duration.ofMillis(300))
+          .closeTimeout(Duration.ofSeconds(2))
+          .build();
+    }
+
+    @Override
+    long reconnects(Transport transport) {
+      return ((StompTransport) transport).reconnects();
+    }
+
+    @Override
+    boolean isConnected(Transport transport) {
+      return ((StompTransport) transport).isConnected();
     }
   }
 }
