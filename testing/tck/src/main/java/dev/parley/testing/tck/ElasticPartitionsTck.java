@@ -32,15 +32,21 @@ import org.junit.jupiter.api.Test;
  * the group come, go and die, with no coordinator but the broker. Extend it in a {@code *IT} class
  * of the transport's module.
  *
- * <p>Build size: 100 keys × 20 sequence numbers, members added or removed 4 times and killed 2
- * times. The full size is {@code -Dparley.m6.keys=1000 -Dparley.m6.seqs=50 -Dparley.m6.churns=10
- * -Dparley.m6.kills=5}; {@code -Dparley.m6.seed=N} replays a run.
+ * <p>Build size: 100 keys × 20 sequence numbers, members added or removed 4 times, killed 2 times
+ * and cut off 2 times. The full size is {@code -Dparley.m6.keys=1000 -Dparley.m6.seqs=50
+ * -Dparley.m6.churns=10 -Dparley.m6.kills=5 -Dparley.m6.cuts=5}; {@code -Dparley.m6.seed=N} replays
+ * a run.
  *
  * <p>A member is killed by cutting its TCP connections with a {@link FaultProxy} that then refuses
  * new ones: the broker sees the connection die without a goodbye and takes back what the member had
- * not acknowledged; the other members learn of it from the broker (or from its silence). Every
- * member reaches the broker through a proxy of its own. After each change the group must have
- * handled everything published so far, each key's sequence numbers first applied in order.
+ * not acknowledged; the other members learn of it from the broker (or from its silence). A member
+ * is cut off the same way, until the others own its partitions (they dropped it); then its proxy
+ * lets it connect again, and the round's messages are published as soon as it has: a member coming
+ * back must not consume a partition the others took meanwhile (the STOMP transport restored its
+ * partition subscriptions with the connection until December 2026: two consumers on a partition,
+ * keys out of order in a full-size M1 run). Every member reaches the broker through a proxy of its
+ * own. After each change the group must have handled everything published so far, each key's
+ * sequence numbers first applied in order.
  */
 public abstract class ElasticPartitionsTck {
 
@@ -51,6 +57,7 @@ public abstract class ElasticPartitionsTck {
   private final int seqs = Integer.getInteger("parley.m6.seqs", 20);
   private final int churns = Integer.getInteger("parley.m6.churns", 4);
   private final int kills = Integer.getInteger("parley.m6.kills", 2);
+  private final int cuts = Integer.getInteger("parley.m6.cuts", 2);
   private final long seed = Long.getLong("parley.m6.seed", System.nanoTime());
 
   private final String channel = "m6." + Long.toHexString(seed);
@@ -106,8 +113,8 @@ public abstract class ElasticPartitionsTck {
   @Test
   void perKeyOrderHoldsWhileMembersComeGoAndDie() {
     System.out.printf(
-        "M6 %s seed=%d keys=%d seqs=%d churns=%d kills=%d%n",
-        getClass().getSimpleName(), seed, keys, seqs, churns, kills);
+        "M6 %s seed=%d keys=%d seqs=%d churns=%d kills=%d cuts=%d%n",
+        getClass().getSimpleName(), seed, keys, seqs, churns, kills, cuts);
     Random random = new Random(seed);
     producer = newTransport(brokerPort());
     start(1);
@@ -117,16 +124,21 @@ public abstract class ElasticPartitionsTck {
     List<String> plan = new ArrayList<>();
     plan.addAll(Collections.nCopies(churns, "churn"));
     plan.addAll(Collections.nCopies(kills, "kill"));
+    plan.addAll(Collections.nCopies(cuts, "cut"));
     Collections.shuffle(plan, random);
     int rounds = plan.size() + 1;
     int sent = 0;
     List<Long> recoveryMillis = new ArrayList<>();
     for (int round = 0; round < rounds; round++) {
       int upTo = (int) ((long) seqs * (round + 1) / rounds);
-      publish(sent + 1, upTo);
-      sent = upTo;
+      // A cut member's round is published as it comes back (see cut()).
+      boolean cut = round < plan.size() && plan.get(round).equals("cut");
+      int before = cut ? sent : upTo;
+      publish(sent + 1, before);
       if (round < plan.size()) {
-        String change = applyChange(plan.get(round), random);
+        String change = cut ? cut(random) : applyChange(plan.get(round), random);
+        publish(before + 1, upTo);
+        sent = upTo;
         long started = System.nanoTime();
         awaitOneOwnerPerPartition(group, slots(), live().size());
         long expected = (long) keys * sent;
@@ -147,6 +159,8 @@ public abstract class ElasticPartitionsTck {
         System.out.printf(
             "M6 round %d: %s -> %d live members, all %d handled after %d ms%n",
             round, change, live().size(), expected, took);
+      } else {
+        sent = upTo;
       }
     }
 
@@ -178,6 +192,13 @@ public abstract class ElasticPartitionsTck {
     assertThat(members.stream().filter(m -> m.killed && m.handled.get() > 0).count())
         .as("killed members that had handled messages")
         .isPositive();
+    assertThat(cutOff).as("members cut off and connected again").hasSize(cuts);
+    assertThat(cutOff)
+        .allSatisfy(
+            m ->
+                assertThat(m.proxy.accepted())
+                    .as(m.name + " connected again after its cut")
+                    .isGreaterThan(m.acceptedAtCut));
     assertThat(checker.consumers.size()).isGreaterThanOrEqualTo(minimumHandlers());
   }
 
@@ -202,6 +223,35 @@ public abstract class ElasticPartitionsTck {
     Member leaving = live.get(random.nextInt(live.size()));
     leaving.leave();
     return "removed " + leaving.name;
+  }
+
+  /** Members cut off and let back in, in order. */
+  private final List<Member> cutOff = new ArrayList<>();
+
+  /**
+   * Cuts a member off (its connections reset, new ones refused) until the others own its
+   * partitions, then lets it connect again and returns once it has.
+   */
+  private String cut(Random random) {
+    String added = "";
+    if (live().size() < 2) {
+      added = "added " + start(1).name + ", ";
+    }
+    List<Member> live = live();
+    List<Member> busy = live.stream().filter(m -> m.handled.get() > 0).toList();
+    List<Member> candidates = busy.isEmpty() ? live : busy;
+    Member victim = candidates.get(random.nextInt(candidates.size()));
+    victim.proxy.disable();
+    victim.acceptedAtCut = victim.proxy.accepted();
+    cutOff.add(victim);
+    // The others drop it (silent for three member heartbeats) and take its partitions.
+    awaitOneOwnerPerPartition(group, slots() - victim.slots, live.size() - 1);
+    victim.proxy.enable();
+    await()
+        .atMost(RECOVERY_BOUND)
+        .alias(victim.name + " connects again")
+        .until(() -> victim.proxy.accepted() > victim.acceptedAtCut);
+    return added + "cut off " + victim.name + ", back once the others took its partitions";
   }
 
   private List<Member> live() {
@@ -294,6 +344,7 @@ public abstract class ElasticPartitionsTck {
     volatile TransportSubscription subscription;
     int slots;
     volatile boolean killed;
+    volatile long acceptedAtCut;
     final AtomicLong handled = new AtomicLong();
 
     Member(String name, FaultProxy proxy) {
