@@ -207,6 +207,17 @@ class PartitionGroupTest {
             });
   }
 
+  /** Waits until each of the two consumes half of the partitions, with live consumers. */
+  private static void awaitConsumingHalves(Process first, Process second) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(first.consuming()).hasSize(PARTITIONS / 2);
+              assertThat(second.consuming()).hasSize(PARTITIONS / 2);
+            });
+  }
+
   private Process join(int members, Duration handover) {
     return join(members, handover, timer);
   }
@@ -444,13 +455,7 @@ class PartitionGroupTest {
     Duration heartbeat = Duration.ofMillis(100);
     Process first = join(1, heartbeat.multipliedBy(2), ownTimer(), heartbeat);
     Process second = join(1, heartbeat.multipliedBy(2), ownTimer(), heartbeat);
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () -> {
-              assertThat(first.consuming()).hasSize(PARTITIONS / 2);
-              assertThat(second.consuming()).hasSize(PARTITIONS / 2);
-            });
+    awaitConsumingHalves(first, second);
 
     first.loseConnection();
     await()
@@ -458,13 +463,7 @@ class PartitionGroupTest {
         .untilAsserted(() -> assertThat(second.consuming()).hasSize(PARTITIONS));
     first.connectAgain();
 
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () -> {
-              assertThat(first.consuming()).hasSize(PARTITIONS / 2);
-              assertThat(second.consuming()).hasSize(PARTITIONS / 2);
-            });
+    awaitConsumingHalves(first, second);
     assertThat(first.group.assignment().values().iterator().next())
         .as("what the group holds is what it consumes")
         .isEqualTo(first.consuming());
@@ -500,13 +499,7 @@ class PartitionGroupTest {
     second.group.start(heartbeat.multipliedBy(3));
 
     assertThat(second.consuming()).as("taken when start returned").isEmpty();
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(
-            () -> {
-              assertThat(first.consuming()).hasSize(PARTITIONS / 2);
-              assertThat(second.consuming()).hasSize(PARTITIONS / 2);
-            });
+    awaitConsumingHalves(first, second);
     assertThat(mostAtOnce).as("a partition's consumers at once").hasValue(1);
   }
 }
