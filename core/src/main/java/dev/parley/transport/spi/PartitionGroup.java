@@ -113,9 +113,9 @@ public final class PartitionGroup implements AutoCloseable {
      * heartbeats of listening, the hand-over wait and once no other member holds it — because a
      * member cut off for three heartbeats or more was dropped by the others, who may have taken its
      * partitions meanwhile: consuming them again with the connection would give a partition two
-     * consumers (seen in a full-size M1 run on STOMP: 131 keys' messages handled out of order). By
-     * default every consumer goes on (the transport restores them, and the broker keeps two owners
-     * apart where it can: RabbitMQ's single-active-consumer queues).
+     * consumers (seen in full-size M1 runs on STOMP: keys out of order). By default every consumer
+     * goes on (the transport restores them, and the broker keeps two owners apart where it can:
+     * RabbitMQ's single-active-consumer queues).
      */
     default boolean consumesAfterReconnect(AutoCloseable consumer) {
       return true;

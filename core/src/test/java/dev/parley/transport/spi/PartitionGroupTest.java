@@ -446,9 +446,9 @@ class PartitionGroupTest {
   /**
    * A member cut off from the broker for longer than three heartbeats is dropped by the others, who
    * take its partitions; its consumers ended with its connection. Connected again, it must not
-   * count on them (a transport restoring them gave a partition two consumers: 131 keys out of order
-   * in a full-size M1 run on STOMP), nor leave their partitions unconsumed: it gives them up and
-   * takes its share again once the others have let go.
+   * count on them (a transport restoring them gave a partition two consumers: per-key order
+   * violations in full-size M1 runs on STOMP), nor leave their partitions unconsumed: it gives them
+   * up and takes its share again once the others have let go.
    */
   @Test
   void aMemberCutOffAndDroppedTakesItsPartitionsAgainOnlyOnceTheOthersLetGo() {

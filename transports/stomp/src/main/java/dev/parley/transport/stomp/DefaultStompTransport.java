@@ -380,11 +380,10 @@ final class DefaultStompTransport implements StompTransport {
     // back messages, when the new connection came within two member heartbeats: its member was
     // silent for three at most (its last hello came up to one before the drop), and the others take
     // a partition only two heartbeats after they dropped a member silent for three. After any other
-    // loss its group gives the
-    // partition up and takes it again once no other member holds it (PartitionGroup): cut off for
-    // three member heartbeats, the member was dropped by the others, who may have taken its
-    // partitions meanwhile, and subscribing them again here gave a partition two consumers (a
-    // full-size M1 run on STOMP: 131 keys' messages handled out of order).
+    // loss its group gives the partition up and takes it again once no other member holds it
+    // (PartitionGroup): cut off for three member heartbeats, the member was dropped by the others,
+    // who may have taken its partitions meanwhile, and subscribing them again here gave a partition
+    // two consumers (full-size M1 runs on STOMP: keys out of order).
     boolean partitionsToo =
         lost != null
             && lost == droppedToGiveBack
@@ -483,12 +482,12 @@ final class DefaultStompTransport implements StompTransport {
     }
   }
 
-  /** The open connection, or a failure at once when there is none. */
   /** The connection now, open or not; null before the first. */
   StompClient currentClient() {
     return client;
   }
 
+  /** The open connection, or a failure at once when there is none. */
   StompClient connectedClient() {
     StompClient c = client;
     if (c == null || !c.isOpen()) {
