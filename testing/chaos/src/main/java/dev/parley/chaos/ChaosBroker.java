@@ -18,17 +18,18 @@ abstract class ChaosBroker implements AutoCloseable {
 
   /**
    * {@code artemis} (embedded Artemis in a child JVM, AMQP 1.0), {@code rabbitmq} (a private
-   * RabbitMQ node, AMQP 0-9-1) or {@code stomp} (the same node through its STOMP plugin, with
-   * Parley's STOMP transport).
+   * RabbitMQ node, AMQP 0-9-1), {@code stomp} (the same node through its STOMP plugin, with
+   * Parley's STOMP transport) or {@code artemis-stomp} (the child JVM's Artemis over STOMP).
    */
   static ChaosBroker named(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "artemis" -> new Artemis();
       case "rabbitmq" -> new Rabbit();
       case "stomp" -> new RabbitStomp();
+      case "artemis-stomp" -> new ArtemisStomp();
       default ->
           throw new IllegalArgumentException(
-              "broker: " + name + " (expected: artemis, rabbitmq, stomp)");
+              "broker: " + name + " (expected: artemis, rabbitmq, stomp, artemis-stomp)");
     };
   }
 
@@ -52,8 +53,8 @@ abstract class ChaosBroker implements AutoCloseable {
     Awaitility.await().atMost(atMost).until(condition);
   }
 
-  static final class Artemis extends ChaosBroker {
-    private ChildJvmBroker broker;
+  static class Artemis extends ChaosBroker {
+    ChildJvmBroker broker;
 
     @Override
     String name() {
@@ -193,6 +194,35 @@ abstract class ChaosBroker implements AutoCloseable {
     @Override
     boolean isConnected(Transport transport) {
       return ((StompTransport) transport).isConnected();
+    }
+  }
+
+  /** The child JVM's Artemis through its STOMP acceptor, with Parley's STOMP transport. */
+  static final class ArtemisStomp extends Artemis {
+
+    @Override
+    String name() {
+      return "embedded Artemis (child JVM), STOMP 1.2";
+    }
+
+    @Override
+    int port() {
+      return broker.stompUri().getPort();
+    }
+
+    @Override
+    Transport transport(int port) {
+      return StompTransport.builder(URI.create("stomp://127.0.0.1:" + port))
+          .sendTimeout(Duration.ofSeconds(3))
+          .heartbeat(Duration.ofSeconds(1))
+          .reconnectInterval(Duration.ofMillis(250))
+          .closeTimeout(Duration.ofSeconds(2))
+          .build();
+    }
+
+    @Override
+    long reconnects(Transport transport) {
+      return ((StompTransport) transport).reconnects();
     }
   }
 }

@@ -1,7 +1,5 @@
 package dev.parley.chaos;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,11 +10,6 @@ class ChaosM1ArtemisIT {
 
   @Test
   void noLossNoDuplicateEffectNoGhostAndPerKeyOrderUnderKills() {
-    ChaosResult result =
-        ChaosM1.run(
-            ChaosM1.Config.buildSize("artemis", Long.getLong("parley.m1.seed", System.nanoTime())),
-            System.out);
-    System.out.print(result.table());
-    assertThat(result.problems()).isEmpty();
+    BuildSizeM1.assertClean("artemis");
   }
 }
