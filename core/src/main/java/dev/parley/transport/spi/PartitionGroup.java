@@ -120,6 +120,19 @@ public final class PartitionGroup implements AutoCloseable {
     default boolean consumesAfterReconnect(AutoCloseable consumer) {
       return true;
     }
+
+    /**
+     * How long after a member was last heard the broker may still hold the messages it had not
+     * acknowledged: a member cut off without its connection closing (a network partition) keeps its
+     * subscriptions, and their messages, until the broker gives up on the connection (missed
+     * heart-beats). With a hand-over wait, a partition such a member last said it holds is taken
+     * only that long after it was last heard, so that its messages are back in the queue before the
+     * next owner reads the key's later ones. Zero by default (where the broker keeps two consumers
+     * of a partition apart itself).
+     */
+    default Duration silentMemberHold() {
+      return Duration.ZERO;
+    }
   }
 
   private final String name;
@@ -195,7 +208,7 @@ public final class PartitionGroup implements AutoCloseable {
     this.rebalanceOnChange = rebalanceOnChange;
     this.broker = Objects.requireNonNull(broker, "broker");
     this.timer = Objects.requireNonNull(timer, "timer");
-    this.table = new PartitionMembers(partitions, heartbeat);
+    this.table = new PartitionMembers(partitions, heartbeat, broker.silentMemberHold());
     for (int i = 0; i < members; i++) {
       Slot slot = new Slot(UUID.randomUUID().toString());
       slots.add(slot);

@@ -30,16 +30,41 @@ public final class PartitionMembers {
   /** The partitions each member said it holds in its latest {@code holds}. */
   private final Map<String, Set<Integer>> holding = new ConcurrentHashMap<>();
 
+  /**
+   * What members dropped for their silence last said they hold, while the broker may still hold
+   * their unacknowledged messages ({@link #silentHoldNanos} after they were last heard).
+   */
+  private final Map<String, SilentHold> silentHolds = new ConcurrentHashMap<>();
+
+  private record SilentHold(Set<Integer> partitions, long lastHeard) {}
+
+  private final long silentHoldNanos;
+
   public PartitionMembers(int partitions, Duration heartbeat) {
-    this(partitions, heartbeat, System::nanoTime);
+    this(partitions, heartbeat, Duration.ZERO);
+  }
+
+  /**
+   * @param silentHold how long after a member was last heard the broker may still hold the messages
+   *     it had not acknowledged, its connection open though nothing comes through (a network
+   *     partition): a member dropped for its silence keeps its partitions held that long ({@link
+   *     #heldByOther}); zero where the broker itself keeps two consumers of a partition apart
+   */
+  public PartitionMembers(int partitions, Duration heartbeat, Duration silentHold) {
+    this(partitions, heartbeat, silentHold, System::nanoTime);
   }
 
   PartitionMembers(int partitions, Duration heartbeat, LongSupplier nanoTime) {
+    this(partitions, heartbeat, Duration.ZERO, nanoTime);
+  }
+
+  PartitionMembers(int partitions, Duration heartbeat, Duration silentHold, LongSupplier nanoTime) {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions: " + partitions + " (expected: > 0)");
     }
     this.partitions = partitions;
     this.expiryNanos = heartbeat.toNanos() * 3;
+    this.silentHoldNanos = silentHold.toNanos();
     this.nanoTime = nanoTime;
   }
 
@@ -77,9 +102,11 @@ public final class PartitionMembers {
     String member = text.substring(space + 1);
     if (verb.equals("bye")) {
       holding.remove(member);
+      silentHolds.remove(member); // it let go of everything before it said goodbye
       return lastSeen.remove(member) != null;
     }
     if (verb.equals("hello")) {
+      silentHolds.remove(member); // heard again: its own holds say what it consumes
       return lastSeen.put(member, nanoTime.getAsLong()) == null;
     }
     if (verb.equals("holds")) {
@@ -111,14 +138,23 @@ public final class PartitionMembers {
   }
 
   /**
-   * Whether a live member other than {@code local} said, in its latest {@code holds}, that it
-   * consumes {@code partition}. Valid after {@link #assign}, which drops silent members.
+   * Whether a member other than {@code local} said, in its latest {@code holds}, that it consumes
+   * {@code partition}: a live member, or one dropped for its silence less than the silent hold ago
+   * (the broker may still hold its messages). Valid after {@link #assign}, which drops silent
+   * members.
    */
   public boolean heldByOther(int partition, Collection<String> local) {
     for (Map.Entry<String, Set<Integer>> e : holding.entrySet()) {
       if (e.getValue().contains(partition)
           && !local.contains(e.getKey())
           && lastSeen.containsKey(e.getKey())) {
+        return true;
+      }
+    }
+    long now = nanoTime.getAsLong();
+    silentHolds.values().removeIf(h -> now - h.lastHeard() >= silentHoldNanos);
+    for (Map.Entry<String, SilentHold> e : silentHolds.entrySet()) {
+      if (e.getValue().partitions().contains(partition) && !local.contains(e.getKey())) {
         return true;
       }
     }
@@ -134,7 +170,19 @@ public final class PartitionMembers {
     for (String id : local) {
       lastSeen.put(id, now);
     }
-    lastSeen.entrySet().removeIf(e -> now - e.getValue() > expiryNanos);
+    lastSeen
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (now - e.getValue() <= expiryNanos) {
+                return false;
+              }
+              Set<Integer> held = holding.get(e.getKey());
+              if (silentHoldNanos > 0 && held != null && !held.isEmpty()) {
+                silentHolds.put(e.getKey(), new SilentHold(held, e.getValue()));
+              }
+              return true;
+            });
     holding.keySet().removeIf(id -> !lastSeen.containsKey(id));
     List<String> ids = new ArrayList<>(new TreeSet<>(lastSeen.keySet()));
     Map<String, Set<Integer>> owned = new HashMap<>();

@@ -94,4 +94,57 @@ class PartitionMembersTest {
       assertThat(members.heldByOther(p, List.of("b"))).isFalse();
     }
   }
+
+  /**
+   * A member dropped for its silence may still hold its messages at the broker (a network partition
+   * keeps its connection open until the broker gives up on it): what it last said it holds stays
+   * held for the silent hold after it was last heard, unless it speaks again or says goodbye.
+   */
+  @Test
+  void aMemberDroppedForItsSilenceHoldsItsPartitionsForTheSilentHold() {
+    PartitionMembers withHold =
+        new PartitionMembers(8, Duration.ofSeconds(1), Duration.ofSeconds(8), now::get);
+    withHold.heard(PartitionMembers.hello("a"));
+    withHold.heard(PartitionMembers.holds("a", List.of(0, 2)));
+    withHold.heard(PartitionMembers.hello("c"));
+    withHold.heard(PartitionMembers.holds("c", List.of(4)));
+
+    now.addAndGet(Duration.ofSeconds(3).toNanos() + 1); // a and c fall silent: dropped
+    assertThat(withHold.assign(List.of("b")).get("b")).hasSize(8);
+    assertThat(withHold.heldByOther(0, List.of("b")))
+        .as("a's, its messages maybe at the broker")
+        .isTrue();
+    assertThat(withHold.heldByOther(4, List.of("b"))).isTrue();
+    assertThat(withHold.heldByOther(1, List.of("b"))).as("nobody's").isFalse();
+
+    withHold.heard(PartitionMembers.hello("c")); // c speaks again: its own holds count from now
+    withHold.heard(PartitionMembers.holds("c", List.of()));
+    assertThat(withHold.heldByOther(4, List.of("b"))).isFalse();
+
+    now.addAndGet(Duration.ofSeconds(5).toNanos() - 2); // a: last heard just under 8 s ago
+    assertThat(withHold.heldByOther(2, List.of("b"))).isTrue();
+    now.addAndGet(1); // 8 s: the broker has given its messages back
+    assertThat(withHold.heldByOther(0, List.of("b"))).isFalse();
+    assertThat(withHold.heldByOther(2, List.of("b"))).isFalse();
+
+    // Without a silent hold (the broker keeps consumers apart) a silent member holds nothing.
+    members.heard(PartitionMembers.hello("a"));
+    members.heard(PartitionMembers.holds("a", List.of(0)));
+    now.addAndGet(Duration.ofSeconds(3).toNanos() + 1);
+    members.assign(List.of("b"));
+    assertThat(members.heldByOther(0, List.of("b"))).isFalse();
+  }
+
+  /** A member that says goodbye gave its partitions up first: nothing stays held. */
+  @Test
+  void aMemberThatSaysGoodbyeHoldsNothingAfterwards() {
+    PartitionMembers withHold =
+        new PartitionMembers(8, Duration.ofSeconds(1), Duration.ofSeconds(8), now::get);
+    withHold.heard(PartitionMembers.hello("a"));
+    withHold.heard(PartitionMembers.holds("a", List.of(0)));
+    now.addAndGet(Duration.ofSeconds(3).toNanos() + 1);
+    withHold.assign(List.of("b"));
+    withHold.heard(PartitionMembers.bye("a"));
+    assertThat(withHold.heldByOther(0, List.of("b"))).isFalse();
+  }
 }
