@@ -224,6 +224,11 @@ final class DefaultStompTransport implements StompTransport {
     return dialect;
   }
 
+  /** The heart-beat interval offered both ways. */
+  Duration heartbeat() {
+    return config.heartbeat;
+  }
+
   Duration memberHeartbeat() {
     return config.memberHeartbeat;
   }

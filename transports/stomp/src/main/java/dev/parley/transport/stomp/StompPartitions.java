@@ -93,6 +93,18 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
     return transport.isConnected();
   }
 
+  /**
+   * RabbitMQ gives up on a silent STOMP connection, and returns its unacknowledged messages, after
+   * two to three heart-beat intervals (it looks for missed heart-beats once an interval; measured:
+   * back 5.1 s after the member fell silent with 2 s heart-beats, StompSilentMemberIT); four from
+   * when the member was last heard. A member that dies is waited for as long: the others cannot
+   * tell a closed connection from a silent one.
+   */
+  @Override
+  public Duration silentMemberHold() {
+    return transport.heartbeat().multipliedBy(4);
+  }
+
   /** Each reconnect also re-subscribes the announcements: what was sent meanwhile was missed. */
   @Override
   public long connectionEpoch() {
