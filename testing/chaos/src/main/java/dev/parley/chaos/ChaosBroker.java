@@ -177,13 +177,7 @@ abstract class ChaosBroker implements AutoCloseable {
 
     @Override
     Transport transport(int port) {
-      return StompTransport.builder(URI.create("stomp://guest:guest@127.0.0.1:" + port + "/"))
-          .sendTimeout(Duration.ofSeconds(3))
-          .heartbeat(Duration.ofSeconds(1))
-          .reconnectInterval(Duration.ofMillis(250))
-          .memberHeartbeat(Duration.ofMillis(300))
-          .closeTimeout(Duration.ofSeconds(2))
-          .build();
+      return stomp("stomp://guest:guest@127.0.0.1:" + port + "/");
     }
 
     @Override
@@ -212,17 +206,23 @@ abstract class ChaosBroker implements AutoCloseable {
 
     @Override
     Transport transport(int port) {
-      return StompTransport.builder(URI.create("stomp://127.0.0.1:" + port))
-          .sendTimeout(Duration.ofSeconds(3))
-          .heartbeat(Duration.ofSeconds(1))
-          .reconnectInterval(Duration.ofMillis(250))
-          .closeTimeout(Duration.ofSeconds(2))
-          .build();
+      return stomp("stomp://127.0.0.1:" + port);
     }
 
     @Override
     long reconnects(Transport transport) {
       return ((StompTransport) transport).reconnects();
     }
+  }
+
+  /** Parley's STOMP transport with the run's short timeouts and heart-beats. */
+  static StompTransport stomp(String uri) {
+    return StompTransport.builder(URI.create(uri))
+        .sendTimeout(Duration.ofSeconds(3))
+        .heartbeat(Duration.ofSeconds(1))
+        .reconnectInterval(Duration.ofMillis(250))
+        .memberHeartbeat(Duration.ofMillis(300))
+        .closeTimeout(Duration.ofSeconds(2))
+        .build();
   }
 }

@@ -94,11 +94,11 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
   }
 
   /**
-   * RabbitMQ gives up on a silent STOMP connection, and returns its unacknowledged messages, after
-   * two to three heart-beat intervals (it looks for missed heart-beats once an interval; measured:
-   * back 5.1 s after the member fell silent with 2 s heart-beats, StompSilentMemberIT); four from
-   * when the member was last heard. A member that dies is waited for as long: the others cannot
-   * tell a closed connection from a silent one.
+   * RabbitMQ gives up on a silent STOMP connection, and returns its unacknowledged messages, some
+   * heart-beat intervals after the silence began (measured: back 5.1 s after the member fell silent
+   * with 2 s heart-beats, StompSilentMemberIT); four intervals from when the member was last heard
+   * leave room for that. A member that dies is waited for as long: the others cannot tell a closed
+   * connection from a silent one.
    */
   @Override
   public Duration silentMemberHold() {
