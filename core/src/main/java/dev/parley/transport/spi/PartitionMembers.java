@@ -54,10 +54,6 @@ public final class PartitionMembers {
     this(partitions, heartbeat, silentHold, System::nanoTime);
   }
 
-  PartitionMembers(int partitions, Duration heartbeat, LongSupplier nanoTime) {
-    this(partitions, heartbeat, Duration.ZERO, nanoTime);
-  }
-
   PartitionMembers(int partitions, Duration heartbeat, Duration silentHold, LongSupplier nanoTime) {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions: " + partitions + " (expected: > 0)");

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class PartitionMembersTest {
 
   private final AtomicLong now = new AtomicLong();
-  private final PartitionMembers members = new PartitionMembers(8, Duration.ofSeconds(1), now::get);
+  private final PartitionMembers members =
+      new PartitionMembers(8, Duration.ofSeconds(1), Duration.ZERO, now::get);
 
   @Test
   void aLoneMemberOwnsEveryPartition() {
