@@ -94,15 +94,24 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
   }
 
   /**
-   * RabbitMQ gives up on a silent STOMP connection, and returns its unacknowledged messages, some
-   * heart-beat intervals after the silence began (measured: back 5.1 s after the member fell silent
-   * with 2 s heart-beats, StompSilentMemberIT); four intervals from when the member was last heard
-   * leave room for that. A member that dies is waited for as long: the others cannot tell a closed
-   * connection from a silent one.
+   * RabbitMQ gives up on a silent STOMP connection, and returns its unacknowledged messages, at the
+   * third of its checks for the client's bytes that finds none: its STOMP plugin checks every whole
+   * second of the heart-beat the client offers, at least one (it answers {@code heart-beat:1000,
+   * 1000} to an offer of 250 ms), and the first check after the last byte still sees it, so up to
+   * three check intervals after the last byte (RabbitMQ 3.10's rabbit_heartbeat receiver; measured
+   * 5.1 s with 2 s heart-beats, 2.1 s with 250 ms, StompSilentMemberIT). The last byte may have
+   * reached the broker up to a member heartbeat after the member was last heard (its next
+   * announcement was due then). So: a member heartbeat and four check intervals (one for the
+   * broker's own delays) from when the member was last heard. A member that dies is waited for as
+   * long: the others cannot tell a closed connection from a silent one.
    */
   @Override
   public Duration silentMemberHold() {
-    return transport.heartbeat().multipliedBy(4);
+    Duration check = transport.heartbeat();
+    if (check.compareTo(Duration.ofSeconds(1)) < 0) {
+      check = Duration.ofSeconds(1);
+    }
+    return transport.memberHeartbeat().plus(check.multipliedBy(4));
   }
 
   /** Each reconnect also re-subscribes the announcements: what was sent meanwhile was missed. */
