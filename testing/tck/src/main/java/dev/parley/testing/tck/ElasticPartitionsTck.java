@@ -23,6 +23,10 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,12 +48,18 @@ import org.junit.jupiter.api.Test;
  * lets it connect again, and the round's messages are published as soon as it has: a member coming
  * back must share the partitions again without a stall or a key out of order. (The STOMP transport
  * restored a member's partition subscriptions with its connection until December 2026, giving a
- * partition two consumers for a while; with this test's handlers, which take no time, a key's
- * messages split between two consumers still came in order, and only a stall showed it, in one of
- * two build-size runs with four cuts. The M1 chaos program, whose handlers commit to a database,
- * showed it as keys out of order.) Every member reaches the broker through a proxy of its own.
- * After each change the group must have handled everything published so far, each key's sequence
- * numbers first applied in order.
+ * partition two consumers for a while.) Every member reaches the broker through a proxy of its own.
+ *
+ * <p>Each member applies its deliveries one after the other, in the order it received them, after a
+ * random pause of up to {@code -Dparley.m6.workMicros} (200 µs by default; 0 applies at once), on a
+ * thread of its own, and settles each once applied, as a handler that does some work would. One
+ * owner per partition keeps each key in order that way; two members consuming one partition at
+ * once, each with a share of a key's messages, apply them out of order (the pauses interleave their
+ * shares). With handlers that took no time, as until December 2026, a key's messages split between
+ * two consumers still came in order: the STOMP transport's restored subscriptions showed only as a
+ * stall, in one of two build-size runs with four cuts; with the pauses, as keys out of order in
+ * each run. After each change the group must have handled everything published so far, each key's
+ * sequence numbers first applied in order; a key out of order fails the run at once.
  */
 public abstract class ElasticPartitionsTck {
 
@@ -62,6 +72,7 @@ public abstract class ElasticPartitionsTck {
   private final int kills = Integer.getInteger("parley.m6.kills", 2);
   private final int cuts = Integer.getInteger("parley.m6.cuts", 2);
   private final long seed = Long.getLong("parley.m6.seed", System.nanoTime());
+  private final int workMicros = Integer.getInteger("parley.m6.workMicros", 200);
 
   private final String channel = "m6." + Long.toHexString(seed);
   private final Destination.GroupQueue group = new Destination.GroupQueue(channel, "g");
@@ -116,8 +127,8 @@ public abstract class ElasticPartitionsTck {
   @Test
   void perKeyOrderHoldsWhileMembersComeGoAndDie() {
     System.out.printf(
-        "M6 %s seed=%d keys=%d seqs=%d churns=%d kills=%d cuts=%d%n",
-        getClass().getSimpleName(), seed, keys, seqs, churns, kills, cuts);
+        "M6 %s seed=%d keys=%d seqs=%d churns=%d kills=%d cuts=%d workMicros=%d%n",
+        getClass().getSimpleName(), seed, keys, seqs, churns, kills, cuts, workMicros);
     Random random = new Random(seed);
     producer = newTransport(brokerPort());
     start(1);
@@ -150,11 +161,21 @@ public abstract class ElasticPartitionsTck {
               .atMost(RECOVERY_BOUND)
               .pollInterval(Duration.ofMillis(50))
               .alias("all published handled after: " + change)
-              .until(() -> checker.applied.get() >= expected);
+              .until(() -> checker.applied.get() >= expected || !checker.violations.isEmpty());
+          assertThat(checker.violations).as("per-key order violations after: " + change).isEmpty();
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           System.out.printf(
-              "M6 stalled after %s: keys behind by partition %s%n%s%n",
-              change, checker.behind(sent), brokerState(group));
+              "M6 stalled after %s: keys behind by partition %s; %d per-key order violations%s%n%s%n",
+              change,
+              checker.behind(sent),
+              checker.violations.size(),
+              checker.violations.isEmpty()
+                  ? ""
+                  : " (a key's later message came first and was not applied: the key stops"
+                      + " there), the first "
+                      + checker.violations.subList(0, Math.min(5, checker.violations.size())),
+              brokerState(group));
+          assertThat(checker.violations).as("per-key order violations").isEmpty();
           throw e;
         }
         long took = (System.nanoTime() - started) / 1_000_000;
@@ -274,7 +295,11 @@ public abstract class ElasticPartitionsTck {
         m.transport.subscribe(
             group,
             new ConsumerSettings(concurrency, 10, false, true),
-            DeliveryHandler.settling(d -> checker.apply(d, m)));
+            DeliveryHandler.settling(
+                d -> {
+                  checker.consumers.put(m.name + "/" + Thread.currentThread().getName(), true);
+                  return m.work(() -> checker.apply(d, m), workMicros);
+                }));
     m.slots = concurrency;
     return m;
   }
@@ -303,11 +328,10 @@ public abstract class ElasticPartitionsTck {
     final List<String> violations = new CopyOnWriteArrayList<>();
     final Map<String, Boolean> consumers = new ConcurrentHashMap<>();
 
-    CompletableFuture<Void> apply(Delivery d, Member member) {
+    void apply(Delivery d, Member member) {
       String[] body = new String(d.message().payload(), StandardCharsets.US_ASCII).split(":");
       String key = body[0];
       int seq = Integer.parseInt(body[1]);
-      consumers.put(member.name + "/" + Thread.currentThread().getName(), true);
       member.handled.incrementAndGet();
       synchronized (key.intern()) {
         int previous = last.getOrDefault(key, 0);
@@ -320,7 +344,6 @@ public abstract class ElasticPartitionsTck {
           violations.add(key + ": " + seq + " after " + previous + " at " + member.name);
         }
       }
-      return CompletableFuture.completedFuture(null);
     }
 
     /** Keys not yet at {@code seq}, counted by partition (of 8). */
@@ -350,9 +373,46 @@ public abstract class ElasticPartitionsTck {
     volatile long acceptedAtCut;
     final AtomicLong handled = new AtomicLong();
 
+    /** Applies the member's deliveries one at a time, in the order they came. */
+    final ScheduledExecutorService worker;
+
+    /** The last delivery's work: the next one's starts when it ends (guarded by this). */
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
     Member(String name, FaultProxy proxy) {
       this.name = name;
       this.proxy = proxy;
+      this.worker =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "m6-" + name);
+                t.setDaemon(true);
+                return t;
+              });
+    }
+
+    /**
+     * Runs {@code apply} after the member's earlier deliveries and a random pause of up to {@code
+     * maxMicros}, on the member's worker (never on the transport's thread); completes when it has.
+     */
+    synchronized CompletableFuture<Void> work(Runnable apply, int maxMicros) {
+      long pause = maxMicros <= 0 ? 0 : ThreadLocalRandom.current().nextLong(maxMicros + 1L);
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      tail.whenComplete(
+          (v, e) ->
+              worker.schedule(
+                  () -> {
+                    try {
+                      apply.run();
+                      done.complete(null);
+                    } catch (RuntimeException | Error failure) {
+                      done.completeExceptionally(failure);
+                    }
+                  },
+                  pause,
+                  TimeUnit.MICROSECONDS));
+      tail = done;
+      return done;
     }
 
     /** Dies: its connections are cut and it cannot reconnect; it says no goodbye. */
@@ -376,6 +436,7 @@ public abstract class ElasticPartitionsTck {
         transport.close();
       }
       proxy.close();
+      worker.shutdownNow();
     }
   }
 }
