@@ -1,0 +1,147 @@
+package dev.parley.transport.stomp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.codec.Codecs;
+import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.TransportException;
+import dev.parley.messaging.Channel;
+import dev.parley.messaging.MessageContext;
+import dev.parley.messaging.Messaging;
+import dev.parley.messaging.Subscription;
+import dev.parley.testing.kit.RabbitVhostExtension;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A command queue that already exists with other arguments than the STOMP plugin declares (an
+ * operator's quorum queue, or one the AMQP 0-9-1 transport made): RabbitMQ answers the SUBSCRIBE
+ * with an ERROR ({@code precondition_failed}, "inequivalent arg 'x-queue-type'") and then still
+ * sends its RECEIPT, keeping the connection; a SEND to it closes the connection without a word.
+ * Serving it must fail with a typed error naming the reason rather than return a subscription that
+ * receives nothing, a send to it must fail typed, and the transport's other subscriptions go on.
+ */
+class StompQueueMismatchIT {
+
+  @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
+
+  record Ping(String text) {}
+
+  record Pong(String text) {}
+
+  private static StompTransport transport() {
+    return StompTransport.builder(
+            URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost()))
+        .sendTimeout(Duration.ofSeconds(5))
+        .reconnectInterval(Duration.ofMillis(250))
+        .closeTimeout(Duration.ofSeconds(2))
+        .build();
+  }
+
+  private static Messaging messaging(String service, StompTransport transport) {
+    return Messaging.builder()
+        .service(service)
+        .transport(transport)
+        .codecs(Codecs.of(JsonCodec.of()))
+        .build();
+  }
+
+  /** Declares {@code queue} as a quorum queue through the plugin (its x-queue-type header). */
+  private static void declareQuorumQueue(String queue) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", 61613)) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      StompFrameReader in = new StompFrameReader(socket.getInputStream(), 1024 * 1024);
+      out.write(
+          StompFrame.of(
+                  "CONNECT",
+                  Map.of(
+                      "accept-version", "1.2",
+                      "host", rabbit.vhost(),
+                      "login", "guest",
+                      "passcode", "guest",
+                      "heart-beat", "0,0"))
+              .encode());
+      assertThat(in.read().command()).isEqualTo("CONNECTED");
+      out.write(
+          StompFrame.of(
+                  "SUBSCRIBE",
+                  Map.of(
+                      "id", "1",
+                      "destination", "/queue/" + queue,
+                      "durable", "true",
+                      "x-queue-type", "quorum",
+                      "receipt", "r1"))
+              .encode());
+      StompFrame answer = in.read();
+      assertThat(answer.command()).as(answer.headers().toString()).isEqualTo("RECEIPT");
+      out.write(StompFrame.of("DISCONNECT", Map.of()).encode());
+    }
+  }
+
+  @Test
+  void aQueueDeclaredWithOtherArgumentsIsRefusedTypedAndTheTransportGoesOn() throws Exception {
+    Channel<Ping> quorum = Channel.command("mismatch.quorum", Ping.class);
+    Channel<Ping> own = Channel.command("mismatch.own", Ping.class);
+    declareQuorumQueue("mismatch.quorum");
+    try (StompTransport callerTransport = transport();
+        StompTransport serviceTransport = transport();
+        Messaging caller = messaging("caller", callerTransport);
+        Messaging service = messaging("service", serviceTransport)) {
+      service.serve(own, (Ping p, MessageContext c) -> new Pong("own:" + p.text()));
+      assertThat(
+              caller
+                  .request(own, new Ping("1"), Pong.class, Duration.ofSeconds(10))
+                  .get(15, TimeUnit.SECONDS))
+          .isEqualTo(new Pong("own:1"));
+
+      Throwable consume =
+          catchThrowable(
+              () -> {
+                Subscription s =
+                    service.serve(quorum, (Ping p, MessageContext c) -> new Pong("quorum"));
+                s.close();
+              });
+      assertThat(consume).isInstanceOf(TransportException.class);
+      assertThat(((TransportException) consume).status().errorCode())
+          .isEqualTo("parley.transport.broker_error");
+      assertThat(consume.getMessage()).contains("precondition_failed").contains("mismatch.quorum");
+
+      Throwable send =
+          catchThrowable(() -> service.send(quorum, new Ping("x")).get(15, TimeUnit.SECONDS));
+      Throwable cause =
+          send instanceof ExecutionException || send instanceof CompletionException
+              ? send.getCause()
+              : send;
+      // RabbitMQ 3.10 closes the connection on such a SEND without an ERROR frame (probed): all
+      // the sender can tell is that the connection went before the RECEIPT.
+      assertThat(cause).isInstanceOf(TransportException.class);
+      assertThat(((TransportException) cause).status().errorCode())
+          .isEqualTo("parley.transport.connection_lost");
+
+      // The service's transport goes on: connected again, it stays connected and serves.
+      await().atMost(Duration.ofSeconds(15)).until(serviceTransport::isConnected);
+      long reconnects = serviceTransport.reconnects();
+      await()
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> serviceTransport.reconnects() == reconnects);
+      assertThat(
+              caller
+                  .request(own, new Ping("2"), Pong.class, Duration.ofSeconds(10))
+                  .get(15, TimeUnit.SECONDS))
+          .isEqualTo(new Pong("own:2"));
+    }
+  }
+}
