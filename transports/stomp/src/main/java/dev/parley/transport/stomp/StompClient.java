@@ -390,15 +390,24 @@ final class StompClient implements AutoCloseable {
   /**
    * The failure an ERROR frame stands for: {@code parley.stomp.access_refused} when the broker
    * refused for want of a permission (RabbitMQ: {@code message:access_refused}; Artemis: "does not
-   * have permission"), {@code parley.transport.broker_error} otherwise.
+   * have permission"), {@code parley.transport.topology} when RabbitMQ refused to declare a queue
+   * that exists with other arguments ({@code message:precondition_failed}: a quorum queue where the
+   * plugin declares a classic one; the RabbitMQ transport's code for the same refusal), {@code
+   * parley.transport.broker_error} otherwise.
    */
   static TransportException brokerError(String message, String body) {
     boolean refused =
         message.equals("access_refused")
             || message.contains("does not have permission")
             || body.contains("does not have permission");
+    String code =
+        refused
+            ? ACCESS_REFUSED
+            : message.equals("precondition_failed")
+                ? "parley.transport.topology"
+                : "parley.transport.broker_error";
     return new TransportException(
-        refused ? ACCESS_REFUSED : "parley.transport.broker_error",
+        code,
         "the broker answered ERROR: " + message + (body.isEmpty() ? "" : " (" + body + ")"),
         null);
   }

@@ -29,8 +29,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * operator's quorum queue, or one the AMQP 0-9-1 transport made): RabbitMQ answers the SUBSCRIBE
  * with an ERROR ({@code precondition_failed}, "inequivalent arg 'x-queue-type'") and then still
  * sends its RECEIPT, keeping the connection; a SEND to it closes the connection without a word.
- * Serving it must fail with a typed error naming the reason rather than return a subscription that
- * receives nothing, a send to it must fail typed, and the transport's other subscriptions go on.
+ * Serving it must fail with a typed error naming the reason ({@code parley.transport.topology}, as
+ * on the RabbitMQ transport) rather than return a subscription that receives nothing, a send to it
+ * must fail typed, and the transport's other subscriptions go on.
  */
 class StompQueueMismatchIT {
 
@@ -115,7 +116,7 @@ class StompQueueMismatchIT {
               });
       assertThat(consume).isInstanceOf(TransportException.class);
       assertThat(((TransportException) consume).status().errorCode())
-          .isEqualTo("parley.transport.broker_error");
+          .isEqualTo("parley.transport.topology");
       assertThat(consume.getMessage()).contains("precondition_failed").contains("mismatch.quorum");
 
       Throwable send =
