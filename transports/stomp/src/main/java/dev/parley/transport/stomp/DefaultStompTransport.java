@@ -404,10 +404,11 @@ final class DefaultStompTransport implements StompTransport {
         c.attach(fresh);
       } catch (RuntimeException e) {
         if (e instanceof TransportException t
-            && StompClient.ACCESS_REFUSED.equals(t.status().errorCode())) {
-          // The broker refuses it now (a permission taken away): it would refuse it on every
-          // connection, and each refusal closes the connection under every other subscription.
-          // Its messages stay in the broker.
+            && (StompClient.ACCESS_REFUSED.equals(t.status().errorCode())
+                || StompClient.TOPOLOGY.equals(t.status().errorCode()))) {
+          // The broker refuses it now (a permission taken away, or its queue declared again with
+          // other arguments): it would refuse it on every connection, and each refusal closes the
+          // connection under every other subscription. Its messages stay in the broker.
           log.error(
               "{}: the broker refuses the subscription to {} and closed the connection; that"
                   + " subscription stops here, the others go on: {}",

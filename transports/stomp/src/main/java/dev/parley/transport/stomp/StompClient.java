@@ -50,6 +50,9 @@ final class StompClient implements AutoCloseable {
   /** The code of a frame the broker refused for want of a permission. */
   static final String ACCESS_REFUSED = "parley.stomp.access_refused";
 
+  /** A queue the broker will not declare as asked: it exists with other arguments. */
+  static final String TOPOLOGY = "parley.transport.topology";
+
   /**
    * Frames waiting for their RECEIPT, by receipt id; one overdue fails with {@code
    * parley.transport.send_timeout}.
@@ -403,9 +406,7 @@ final class StompClient implements AutoCloseable {
     String code =
         refused
             ? ACCESS_REFUSED
-            : message.equals("precondition_failed")
-                ? "parley.transport.topology"
-                : "parley.transport.broker_error";
+            : message.equals("precondition_failed") ? TOPOLOGY : "parley.transport.broker_error";
     return new TransportException(
         code,
         "the broker answered ERROR: " + message + (body.isEmpty() ? "" : " (" + body + ")"),

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -149,6 +150,63 @@ class StompQueueMismatchIT {
                   .request(own, new Ping("2"), Pong.class, Duration.ofSeconds(10))
                   .get(15, TimeUnit.SECONDS))
           .isEqualTo(new Pong("own:2"));
+    }
+  }
+
+  /**
+   * A queue the service consumes, deleted and declared again as a quorum queue while it runs: the
+   * plugin cancels the subscription, and the transport's new connection would subscribe it again,
+   * be refused and lose that connection — under every other subscription, on every reconnect, for
+   * good. The refused subscription stops there (its messages stay in the broker); the others go on.
+   */
+  @Test
+  void aQueueDeclaredAgainWithOtherArgumentsStopsOnlyItsSubscription() throws Exception {
+    Channel<Ping> changed = Channel.command("mismatch.changed", Ping.class);
+    Channel<Ping> own = Channel.command("mismatch.stays", Ping.class);
+    AtomicInteger changedHandled = new AtomicInteger();
+    try (StompTransport callerTransport = transport();
+        StompTransport serviceTransport =
+            StompTransport.builder(
+                    URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost()))
+                .sendTimeout(Duration.ofSeconds(5))
+                .reconnectInterval(Duration.ofSeconds(2)) // time to declare it again first
+                .closeTimeout(Duration.ofSeconds(2))
+                .build();
+        Messaging caller = messaging("caller", callerTransport);
+        Messaging service = messaging("service", serviceTransport)) {
+      service.serve(own, (Ping p, MessageContext c) -> new Pong("own:" + p.text()));
+      service.serve(
+          changed,
+          (Ping p, MessageContext c) -> {
+            changedHandled.incrementAndGet();
+            return new Pong("changed");
+          });
+      assertThat(
+              caller
+                  .request(changed, new Ping("1"), Pong.class, Duration.ofSeconds(10))
+                  .get(15, TimeUnit.SECONDS))
+          .isEqualTo(new Pong("changed"));
+
+      rabbit.ctl().run("delete_queue", "-p", rabbit.vhost(), "mismatch.changed");
+      declareQuorumQueue("mismatch.changed");
+
+      // The cancel costs a connection, the refused restore one more; then the transport stays up.
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .alias("connected again after the cancel and the refused restore (not flapping)")
+          .until(() -> serviceTransport.reconnects() >= 2 && serviceTransport.isConnected());
+      long settled = serviceTransport.reconnects();
+      await()
+          .during(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> serviceTransport.reconnects() == settled);
+      assertThat(settled).as("reconnects after the queue changed").isLessThanOrEqualTo(3);
+      assertThat(
+              caller
+                  .request(own, new Ping("2"), Pong.class, Duration.ofSeconds(10))
+                  .get(15, TimeUnit.SECONDS))
+          .isEqualTo(new Pong("own:2"));
+      assertThat(changedHandled).hasValue(1);
     }
   }
 }
