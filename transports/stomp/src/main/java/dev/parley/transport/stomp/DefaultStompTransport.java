@@ -58,6 +58,19 @@ final class DefaultStompTransport implements StompTransport {
   private final Set<StompConsumer> consumers = ConcurrentHashMap.newKeySet();
   private final Set<TransportSubscription> subscriptions = ConcurrentHashMap.newKeySet();
   private final AtomicLong reconnects = new AtomicLong();
+
+  /**
+   * How long sends to a destination the broker refused (a permission it lacks, or a queue that
+   * exists with other arguments) fail at once instead of being written: the broker answers each
+   * such SEND by closing the connection, under every subscription on it.
+   */
+  static final Duration REFUSED_SEND_PAUSE = Duration.ofSeconds(30);
+
+  /** Destinations (their {@code destination} header) refused a SEND, while their pause lasts. */
+  private final Map<String, RefusedSend> refusedSends = new ConcurrentHashMap<>();
+
+  private record RefusedSend(long until, TransportException failure) {}
+
   private final AtomicInteger nextSubscription = new AtomicInteger();
   private final AtomicInteger workers = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -547,6 +560,21 @@ final class DefaultStompTransport implements StompTransport {
       return CompletableFuture.failedFuture(
           new TransportException("parley.transport.destination", e.getMessage(), e));
     }
+    String target = headers.get("destination");
+    RefusedSend refused = refusedSends.get(target);
+    if (refused != null) {
+      if (System.nanoTime() - refused.until() < 0) {
+        return CompletableFuture.failedFuture(
+            new TransportException(
+                refused.failure().status().errorCode(),
+                refused.failure().getMessage()
+                    + " (not sent: the broker refused a send there less than "
+                    + REFUSED_SEND_PAUSE.toSeconds()
+                    + " s ago, and each refusal closes the connection)",
+                refused.failure()));
+      }
+      refusedSends.remove(target, refused);
+    }
     StompClient c;
     try {
       c = connectedClient();
@@ -565,7 +593,26 @@ final class DefaultStompTransport implements StompTransport {
     }
     // A copy, so a caller cannot complete the client's own future; it fails with
     // parley.transport.send_timeout when its receipt is overdue (PendingSends).
-    return c.writeWithReceipt("SEND", headers, Payloads.shared(message), config.sendTimeout).copy();
+    CompletableFuture<Void> sent =
+        c.writeWithReceipt("SEND", headers, Payloads.shared(message), config.sendTimeout).copy();
+    sent.whenComplete(
+        (ok, failure) -> {
+          Throwable cause =
+              failure instanceof java.util.concurrent.CompletionException w
+                  ? w.getCause()
+                  : failure;
+          if (cause instanceof TransportException t && refusesTheDestination(t)) {
+            refusedSends.put(
+                target, new RefusedSend(System.nanoTime() + REFUSED_SEND_PAUSE.toNanos(), t));
+          }
+        });
+    return sent;
+  }
+
+  /** Whether the broker refused what the frame named, rather than the frame or the connection. */
+  private static boolean refusesTheDestination(TransportException e) {
+    String code = e.status().errorCode();
+    return StompClient.ACCESS_REFUSED.equals(code) || StompClient.TOPOLOGY.equals(code);
   }
 
   /** Sends without asking for a receipt (member announcements); false when not connected. */

@@ -141,6 +141,15 @@ class StompQueueMismatchIT {
       // The service's transport goes on: connected again, it stays connected and serves.
       await().atMost(Duration.ofSeconds(15)).until(serviceTransport::isConnected);
       long reconnects = serviceTransport.reconnects();
+      // Sends there fail at once for a while, without costing the connection again.
+      for (int i = 0; i < 5; i++) {
+        Throwable again =
+            catchThrowable(() -> service.send(quorum, new Ping("again")).get(5, TimeUnit.SECONDS));
+        assertThat(again).hasCauseInstanceOf(TransportException.class);
+        assertThat(((TransportException) again.getCause()).status().errorCode())
+            .isEqualTo("parley.transport.topology");
+        assertThat(again.getCause().getMessage()).contains("not sent");
+      }
       await()
           .during(Duration.ofSeconds(2))
           .atMost(Duration.ofSeconds(5))
