@@ -61,8 +61,9 @@ final class DefaultStompTransport implements StompTransport {
 
   /**
    * How long sends to a destination the broker refused (a permission it lacks, or a queue that
-   * exists with other arguments) fail at once instead of being written: the broker answers each
-   * such SEND by closing the connection, under every subscription on it.
+   * exists with other arguments) fail at once instead of being written, and a partition it refused
+   * is not subscribed again: the broker answers each such frame by closing the connection, under
+   * every subscription on it.
    */
   static final Duration REFUSED_SEND_PAUSE = Duration.ofSeconds(30);
 
@@ -610,7 +611,7 @@ final class DefaultStompTransport implements StompTransport {
   }
 
   /** Whether the broker refused what the frame named, rather than the frame or the connection. */
-  private static boolean refusesTheDestination(TransportException e) {
+  static boolean refusesTheDestination(TransportException e) {
     String code = e.status().errorCode();
     return StompClient.ACCESS_REFUSED.equals(code) || StompClient.TOPOLOGY.equals(code);
   }

@@ -1,5 +1,6 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -8,6 +9,9 @@ import dev.parley.transport.spi.TransportSubscription;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A partitioned subscriber group on RabbitMQ's STOMP plugin, which can declare neither a
@@ -24,6 +28,8 @@ import java.util.Map;
  * it with single-active-consumer queues instead).
  */
 final class StompPartitions implements TransportSubscription, PartitionGroup.Broker {
+
+  private static final Logger log = LoggerFactory.getLogger(StompPartitions.class);
 
   private final DefaultStompTransport transport;
   private final Dialect.RabbitMq dialect;
@@ -126,8 +132,25 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
     return transport.closeTimeout().plus(transport.sendTimeout());
   }
 
+  /**
+   * Partitions whose SUBSCRIBE the broker refused (a permission, or a partition queue that exists
+   * with other arguments), until when ({@link System#nanoTime}) none is written again: the group
+   * tries a partition it cannot take again every heartbeat, and each refusal closes the connection
+   * under every subscription on it.
+   */
+  private final Map<Integer, Long> refusedUntil = new ConcurrentHashMap<>();
+
   @Override
   public AutoCloseable consume(String member, int partition) {
+    Long until = refusedUntil.get(partition);
+    if (until != null && System.nanoTime() - until < 0) {
+      throw new IllegalStateException(
+          "partition "
+              + partition
+              + " was refused by the broker less than "
+              + DefaultStompTransport.REFUSED_SEND_PAUSE.toSeconds()
+              + " s ago");
+    }
     StompConsumer c =
         transport.newConsumer(
             dialect.partitionHeaders(group, partition, prefetch),
@@ -140,6 +163,16 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
       c.attach(transport.connectedClient());
     } catch (RuntimeException e) {
       transport.stopConsumer(c, Duration.ZERO);
+      if (e instanceof TransportException t && DefaultStompTransport.refusesTheDestination(t)) {
+        refusedUntil.put(
+            partition, System.nanoTime() + DefaultStompTransport.REFUSED_SEND_PAUSE.toNanos());
+        log.error(
+            "{}: the broker refuses partition {} (tried again in {} s; the others go on): {}",
+            group.queueName(),
+            partition,
+            DefaultStompTransport.REFUSED_SEND_PAUSE.toSeconds(),
+            e.getMessage());
+      }
       throw e;
     }
     return new PartitionConsumer(c);

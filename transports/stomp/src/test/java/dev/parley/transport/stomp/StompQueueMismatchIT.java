@@ -7,18 +7,31 @@ import static org.awaitility.Awaitility.await;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.error.TransportException;
+import dev.parley.message.Headers;
+import dev.parley.message.Message;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
 import dev.parley.messaging.Subscription;
 import dev.parley.testing.kit.RabbitVhostExtension;
+import dev.parley.transport.spi.ConsumerSettings;
+import dev.parley.transport.spi.DeliveryHandler;
+import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.Partitions;
+import dev.parley.transport.spi.SendOptions;
+import dev.parley.transport.spi.TransportSubscription;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -216,6 +229,72 @@ class StompQueueMismatchIT {
                   .get(15, TimeUnit.SECONDS))
           .isEqualTo(new Pong("own:2"));
       assertThat(changedHandled).hasValue(1);
+    }
+  }
+
+  /**
+   * A partition queue that exists with other arguments: the group cannot take that partition and
+   * tries again every heartbeat, and each refused SUBSCRIBE closes the connection under every other
+   * partition's consumer. The refused partition is not tried again for a while; the others are
+   * consumed.
+   */
+  @Test
+  void aPartitionQueueWithOtherArgumentsIsLeftAndTheOthersAreConsumed() throws Exception {
+    String channel = "mismatch.parts." + Long.toHexString(System.nanoTime());
+    Destination.GroupQueue group = new Destination.GroupQueue(channel, "g");
+    declareQuorumQueue(group.queueName() + ".p0");
+    Map<String, Boolean> handled = new ConcurrentHashMap<>();
+    try (StompTransport producer = transport();
+        StompTransport member =
+            StompTransport.builder(
+                    URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost()))
+                .memberHeartbeat(Duration.ofMillis(300))
+                .reconnectInterval(Duration.ofMillis(250))
+                .closeTimeout(Duration.ofSeconds(1))
+                .build()) {
+      TransportSubscription subscription =
+          member.subscribe(
+              group,
+              new ConsumerSettings(1, 10, false, true),
+              DeliveryHandler.settling(
+                  d -> {
+                    handled.put(new String(d.message().payload(), StandardCharsets.US_ASCII), true);
+                    return CompletableFuture.completedFuture(null);
+                  }));
+      try {
+        List<String> keys = new ArrayList<>();
+        for (int k = 0; keys.size() < 7; k++) {
+          String key = "k" + k;
+          if (Partitions.of(key, 8) != 0) {
+            keys.add(key);
+          }
+        }
+        // The partitions but p0 are consumed, whatever the refusal cost before.
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () -> {
+                  for (String key : keys) {
+                    Message m =
+                        Message.builder()
+                            .header(Headers.PARTITION_KEY, key)
+                            .payload(key.getBytes(StandardCharsets.US_ASCII))
+                            .build();
+                    producer
+                        .send(new Destination.Event(channel), m, SendOptions.NONE)
+                        .get(5, TimeUnit.SECONDS);
+                  }
+                  assertThat(handled.keySet()).containsAll(keys);
+                });
+        long reconnects = member.reconnects();
+        assertThat(reconnects).as("connections the refusal cost").isLessThanOrEqualTo(2);
+        await()
+            .during(Duration.ofSeconds(5))
+            .atMost(Duration.ofSeconds(8))
+            .until(() -> member.reconnects() == reconnects && member.isConnected());
+      } finally {
+        subscription.close();
+      }
     }
   }
 }
