@@ -56,12 +56,19 @@ class StompQueueMismatchIT {
   record Pong(String text) {}
 
   private static StompTransport transport() {
+    return transport(Duration.ofMillis(250));
+  }
+
+  private static StompTransport transport(Duration reconnectInterval) {
+    return builder().reconnectInterval(reconnectInterval).build();
+  }
+
+  private static StompTransport.Builder builder() {
     return StompTransport.builder(
             URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost()))
         .sendTimeout(Duration.ofSeconds(5))
-        .reconnectInterval(Duration.ofMillis(250))
-        .closeTimeout(Duration.ofSeconds(2))
-        .build();
+        .memberHeartbeat(Duration.ofMillis(300))
+        .closeTimeout(Duration.ofSeconds(2));
   }
 
   private static Messaging messaging(String service, StompTransport transport) {
@@ -188,12 +195,7 @@ class StompQueueMismatchIT {
     AtomicInteger changedHandled = new AtomicInteger();
     try (StompTransport callerTransport = transport();
         StompTransport serviceTransport =
-            StompTransport.builder(
-                    URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost()))
-                .sendTimeout(Duration.ofSeconds(5))
-                .reconnectInterval(Duration.ofSeconds(2)) // time to declare it again first
-                .closeTimeout(Duration.ofSeconds(2))
-                .build();
+            transport(Duration.ofSeconds(2)); // time to declare it again first
         Messaging caller = messaging("caller", callerTransport);
         Messaging service = messaging("service", serviceTransport)) {
       service.serve(own, (Ping p, MessageContext c) -> new Pong("own:" + p.text()));
@@ -245,13 +247,7 @@ class StompQueueMismatchIT {
     declareQuorumQueue(group.queueName() + ".p0");
     Map<String, Boolean> handled = new ConcurrentHashMap<>();
     try (StompTransport producer = transport();
-        StompTransport member =
-            StompTransport.builder(
-                    URI.create("stomp://guest:guest@127.0.0.1:61613/" + rabbit.vhost()))
-                .memberHeartbeat(Duration.ofMillis(300))
-                .reconnectInterval(Duration.ofMillis(250))
-                .closeTimeout(Duration.ofSeconds(1))
-                .build()) {
+        StompTransport member = transport()) {
       TransportSubscription subscription =
           member.subscribe(
               group,
