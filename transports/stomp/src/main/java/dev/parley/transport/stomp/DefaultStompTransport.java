@@ -265,6 +265,8 @@ final class DefaultStompTransport implements StompTransport {
     if (frame.command().equals("ERROR")) {
       if (StompClient.SUBSCRIPTION_CANCELLED.equals(frame.header("message"))) {
         cancelledOn(frame, from);
+      } else if (StompClient.PRECONDITION_FAILED.equals(frame.header("message"))) {
+        refusedQueue(frame);
       } else {
         strandedOn(frame, from);
       }
@@ -283,6 +285,29 @@ final class DefaultStompTransport implements StompTransport {
       // stay unacknowledged on it, holding its partition up, for as long as the connection lives.
       giveBackLater(from);
     }
+  }
+
+  /** The queue RabbitMQ names in a refused declaration ("… for queue 'orders' in vhost …"). */
+  private static final Pattern REFUSED_QUEUE = Pattern.compile("for queue '([^']+)'");
+
+  /**
+   * RabbitMQ refused to declare a queue as the plugin asks (it exists with other arguments), for a
+   * SUBSCRIBE or a SEND, and closes the connection. A SEND to that queue would be refused the same
+   * way, also one without a receipt (a request), which nothing else would tell apart from a lost
+   * connection: sends there fail at once for {@link #REFUSED_SEND_PAUSE}.
+   */
+  private void refusedQueue(StompFrame error) {
+    String text = new String(error.body(), StandardCharsets.UTF_8).trim();
+    Matcher queue = REFUSED_QUEUE.matcher(text);
+    if (!queue.find()) {
+      return;
+    }
+    RefusedSend refusal =
+        new RefusedSend(
+            System.nanoTime() + REFUSED_SEND_PAUSE.toNanos(),
+            StompClient.brokerError(StompClient.PRECONDITION_FAILED, text));
+    refusedSends.put("/queue/" + queue.group(1), refusal);
+    refusedSends.put("/amq/queue/" + queue.group(1), refusal);
   }
 
   /** The consumer tag RabbitMQ's STOMP plugin names in a "Subscription not found" error. */

@@ -53,6 +53,9 @@ final class StompClient implements AutoCloseable {
   /** A queue the broker will not declare as asked: it exists with other arguments. */
   static final String TOPOLOGY = "parley.transport.topology";
 
+  /** RabbitMQ's ERROR {@code message} for such a queue. */
+  static final String PRECONDITION_FAILED = "precondition_failed";
+
   /**
    * Frames waiting for their RECEIPT, by receipt id; one overdue fails with {@code
    * parley.transport.send_timeout}.
@@ -508,8 +511,8 @@ final class StompClient implements AutoCloseable {
             boolean handedOver = benign || message.equals(SUBSCRIPTION_CANCELLED);
             (handedOver ? log.atDebug() : log.atWarn())
                 .log("STOMP broker error: {} {}", message, text);
-            if (handedOver) {
-              onFrame.accept(frame);
+            if (handedOver || message.equals(PRECONDITION_FAILED)) {
+              onFrame.accept(frame); // the transport remembers the queue it names (sends there)
             }
             TransportException e = brokerError(message, text);
             String receiptId = frame.header("receipt-id");
