@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -65,7 +66,7 @@ final class DefaultStompTransport implements StompTransport {
    * is not subscribed again: the broker answers each such frame by closing the connection, under
    * every subscription on it.
    */
-  static final Duration REFUSED_SEND_PAUSE = Duration.ofSeconds(30);
+  static final Duration REFUSAL_PAUSE = Duration.ofSeconds(30);
 
   /** Destinations (their {@code destination} header) refused a SEND, while their pause lasts. */
   private final Map<String, RefusedSend> refusedSends = new ConcurrentHashMap<>();
@@ -294,7 +295,7 @@ final class DefaultStompTransport implements StompTransport {
    * RabbitMQ refused to declare a queue as the plugin asks (it exists with other arguments), for a
    * SUBSCRIBE or a SEND, and closes the connection. A SEND to that queue would be refused the same
    * way, also one without a receipt (a request), which nothing else would tell apart from a lost
-   * connection: sends there fail at once for {@link #REFUSED_SEND_PAUSE}.
+   * connection: sends there fail at once for {@link #REFUSAL_PAUSE}.
    */
   private void refusedQueue(StompFrame error) {
     String text = new String(error.body(), StandardCharsets.UTF_8).trim();
@@ -304,7 +305,7 @@ final class DefaultStompTransport implements StompTransport {
     }
     RefusedSend refusal =
         new RefusedSend(
-            System.nanoTime() + REFUSED_SEND_PAUSE.toNanos(),
+            System.nanoTime() + REFUSAL_PAUSE.toNanos(),
             StompClient.brokerError(StompClient.PRECONDITION_FAILED, text));
     refusedSends.put("/queue/" + queue.group(1), refusal);
     refusedSends.put("/amq/queue/" + queue.group(1), refusal);
@@ -595,7 +596,7 @@ final class DefaultStompTransport implements StompTransport {
                 refused.failure().status().errorCode(),
                 refused.failure().getMessage()
                     + " (not sent: the broker refused a send there less than "
-                    + REFUSED_SEND_PAUSE.toSeconds()
+                    + REFUSAL_PAUSE.toSeconds()
                     + " s ago, and each refusal closes the connection)",
                 refused.failure()));
       }
@@ -623,13 +624,10 @@ final class DefaultStompTransport implements StompTransport {
         c.writeWithReceipt("SEND", headers, Payloads.shared(message), config.sendTimeout).copy();
     sent.whenComplete(
         (ok, failure) -> {
-          Throwable cause =
-              failure instanceof java.util.concurrent.CompletionException w
-                  ? w.getCause()
-                  : failure;
+          Throwable cause = failure instanceof CompletionException w ? w.getCause() : failure;
           if (cause instanceof TransportException t && refusesTheDestination(t)) {
             refusedSends.put(
-                target, new RefusedSend(System.nanoTime() + REFUSED_SEND_PAUSE.toNanos(), t));
+                target, new RefusedSend(System.nanoTime() + REFUSAL_PAUSE.toNanos(), t));
           }
         });
     return sent;

@@ -409,7 +409,7 @@ final class StompClient implements AutoCloseable {
     String code =
         refused
             ? ACCESS_REFUSED
-            : message.equals("precondition_failed") ? TOPOLOGY : "parley.transport.broker_error";
+            : message.equals(PRECONDITION_FAILED) ? TOPOLOGY : "parley.transport.broker_error";
     return new TransportException(
         code,
         "the broker answered ERROR: " + message + (body.isEmpty() ? "" : " (" + body + ")"),

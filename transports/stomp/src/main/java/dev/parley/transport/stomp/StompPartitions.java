@@ -148,7 +148,7 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
           "partition "
               + partition
               + " was refused by the broker less than "
-              + DefaultStompTransport.REFUSED_SEND_PAUSE.toSeconds()
+              + DefaultStompTransport.REFUSAL_PAUSE.toSeconds()
               + " s ago");
     }
     StompConsumer c =
@@ -165,12 +165,12 @@ final class StompPartitions implements TransportSubscription, PartitionGroup.Bro
       transport.stopConsumer(c, Duration.ZERO);
       if (e instanceof TransportException t && DefaultStompTransport.refusesTheDestination(t)) {
         refusedUntil.put(
-            partition, System.nanoTime() + DefaultStompTransport.REFUSED_SEND_PAUSE.toNanos());
+            partition, System.nanoTime() + DefaultStompTransport.REFUSAL_PAUSE.toNanos());
         log.error(
             "{}: the broker refuses partition {} (tried again in {} s; the others go on): {}",
             group.queueName(),
             partition,
-            DefaultStompTransport.REFUSED_SEND_PAUSE.toSeconds(),
+            DefaultStompTransport.REFUSAL_PAUSE.toSeconds(),
             e.getMessage());
       }
       throw e;
