@@ -165,18 +165,10 @@ public abstract class ElasticPartitionsTck {
               .until(() -> checker.applied.get() >= expected || !checker.violations.isEmpty());
           assertThat(checker.violations).as("per-key order violations after: " + change).isEmpty();
         } catch (org.awaitility.core.ConditionTimeoutException e) {
+          // (a violation ends the wait at once, so none was seen here)
           System.out.printf(
-              "M6 stalled after %s: keys behind by partition %s; %d per-key order violations%s%n%s%n",
-              change,
-              checker.behind(sent),
-              checker.violations.size(),
-              checker.violations.isEmpty()
-                  ? ""
-                  : " (a key's later message came first and was not applied: the key stops"
-                      + " there), the first "
-                      + checker.violations.subList(0, Math.min(5, checker.violations.size())),
-              brokerState(group));
-          assertThat(checker.violations).as("per-key order violations").isEmpty();
+              "M6 stalled after %s: keys behind by partition %s%n%s%n",
+              change, checker.behind(sent), brokerState(group));
           throw e;
         }
         long took = (System.nanoTime() - started) / 1_000_000;

@@ -443,9 +443,7 @@ final class DefaultStompTransport implements StompTransport {
       try {
         c.attach(fresh);
       } catch (RuntimeException e) {
-        if (e instanceof TransportException t
-            && (StompClient.ACCESS_REFUSED.equals(t.status().errorCode())
-                || StompClient.TOPOLOGY.equals(t.status().errorCode()))) {
+        if (e instanceof TransportException t && refusesTheDestination(t)) {
           // The broker refuses it now (a permission taken away, or its queue declared again with
           // other arguments): it would refuse it on every connection, and each refusal closes the
           // connection under every other subscription. Its messages stay in the broker.
