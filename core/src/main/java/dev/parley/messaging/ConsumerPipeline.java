@@ -14,6 +14,7 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.policy.Deadline;
 import dev.parley.policy.Policy;
+import dev.parley.transport.spi.DeadLetters;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.LogLimiter;
@@ -594,38 +595,16 @@ final class ConsumerPipeline<T, R> {
   private CompletionStage<Void> deadLetter(Delivery delivery, Throwable failure, int attempt) {
     Message message = delivery.message();
     Status status = statusOf(failure);
-    Message dead;
-    try {
-      // A dead letter waits for an operator: it keeps no deadline (transports map the deadline to
-      // the broker's time-to-live, which would drop it from the dead-letter queue).
-      dead =
-          message.toBuilder()
-              .removeHeader(Headers.REPLY_TOKEN)
-              .removeHeader(Headers.AUTHORIZATION) // a credential: never kept in a queue
-              .removeHeader(Headers.DEADLINE)
-              .header(Headers.ERROR_CODE, status.errorCode())
-              .header(Headers.ERROR_MESSAGE, truncate(status.message()))
-              .header(Headers.EXCEPTION_CLASS, failure.getClass().getName())
-              .header(Headers.ORIGINAL_CHANNEL, channel.name())
-              .header(Headers.ORIGINAL_QUEUE, originalQueue(delivery.source()))
-              .header(Headers.ATTEMPT, Integer.toString(attempt))
-              .header(
-                  Headers.FIRST_FAILURE_TIME,
-                  message.header(Headers.FIRST_FAILURE_TIME).orElse(Long.toString(clock.millis())))
-              .build();
-    } catch (RuntimeException e) {
-      // The error headers did not fit beside the message's own: keep the payload, the id and
-      // Parley's error headers only.
-      dead =
-          Payloads.builder(Payloads.shared(message))
-              .id(message.id())
-              .header(Headers.ERROR_CODE, status.errorCode())
-              .header(Headers.ERROR_MESSAGE, truncate(status.message()))
-              .header(Headers.ORIGINAL_CHANNEL, channel.name())
-              .header(Headers.ORIGINAL_QUEUE, originalQueue(delivery.source()))
-              .header(Headers.ATTEMPT, Integer.toString(attempt))
-              .build();
-    }
+    Message dead =
+        DeadLetters.of(
+            message,
+            status.errorCode(),
+            truncate(status.message()),
+            failure.getClass().getName(),
+            channel.name(),
+            originalQueue(delivery.source()),
+            attempt,
+            clock.millis());
     DEAD_LETTERS.warn(
         log,
         "{}: message {} dead-lettered after {} attempt(s): {} {}",

@@ -81,6 +81,17 @@ final class DefaultStompTransport implements StompTransport {
   private volatile StompClient client;
 
   /**
+   * The connection that copies messages too large to read to their dead-letter queues, opened on
+   * the first one ({@link #copyLargeMessage}); null while there is none.
+   */
+  private volatile StompClient copies;
+
+  private final Object copiesOpening = new Object();
+
+  /** When opening {@link #copies} last failed (nanoTime), 0 if it did not. */
+  private volatile long copiesFailedAt;
+
+  /**
    * The last connection this transport dropped to give back messages, and when ({@link
    * #reconnect}).
    */
@@ -193,6 +204,7 @@ final class DefaultStompTransport implements StompTransport {
             config.heartbeat,
             config.connectTimeout,
             config.maxFrameBytes,
+            this::copyLargeMessage,
             name,
             timer,
             frame -> dispatch(frame, self[0]),
@@ -285,6 +297,84 @@ final class DefaultStompTransport implements StompTransport {
       // UNSUBSCRIBE): it can be neither acknowledged nor given back on this connection, and would
       // stay unacknowledged on it, holding its partition up, for as long as the connection lives.
       giveBackLater(from);
+    }
+  }
+
+  /**
+   * Called on a connection's reader thread for a MESSAGE whose body is over {@code maxFrameBytes}:
+   * when its subscription dead-letters such messages whole ({@link StompConsumer#deadLetterCopy}),
+   * a SEND of the message with the dead letter's headers to its dead-letter queue, the body copied
+   * as the reader goes past it, on a connection of its own (a write of a body that comes at the
+   * pace of another connection's reads must not hold the consuming connection's writes, nor wait
+   * for that connection's reader). Null when the message is not copied: it is then skipped and left
+   * to the consumer's older way (StompConsumer.leftAtTheBroker).
+   */
+  private java.util.concurrent.CompletableFuture<Void> copyLargeMessage(
+      Map<String, String> headers, long length, StompFrameReader.Body body) {
+    String id = headers.get("subscription");
+    StompConsumer consumer = id == null ? null : bySubscription.get(id);
+    Map<String, String> send = consumer == null ? null : consumer.deadLetterCopy(headers, length);
+    if (send == null) {
+      return null;
+    }
+    StompClient c = copyConnection();
+    if (c == null) {
+      return null;
+    }
+    return c.sendStreaming(send, length, body, config.sendTimeout);
+  }
+
+  /** {@link #copies}, opened if need be; null when it cannot be (tried again after a while). */
+  private StompClient copyConnection() {
+    StompClient c = copies;
+    if (c != null && c.isOpen()) {
+      return c;
+    }
+    synchronized (copiesOpening) {
+      c = copies;
+      if (c != null && c.isOpen()) {
+        return c;
+      }
+      long failed = copiesFailedAt;
+      if (closed.get()
+          || (failed != 0 && System.nanoTime() - failed < config.reconnectInterval.toNanos())) {
+        return null;
+      }
+      try {
+        StompClient[] self = new StompClient[1];
+        c =
+            StompClient.connect(
+                host,
+                port,
+                tlsSockets,
+                virtualHost,
+                login,
+                passcode,
+                config.heartbeat,
+                config.connectTimeout,
+                config.maxFrameBytes,
+                null,
+                name + "-copies",
+                timer,
+                frame -> {}, // it subscribes to nothing
+                cause -> {
+                  if (copies == self[0]) {
+                    copies = null;
+                  }
+                });
+        self[0] = c;
+        copies = c;
+        copiesFailedAt = 0;
+        if (closed.get()) {
+          c.close();
+          return null;
+        }
+        return c;
+      } catch (IOException | RuntimeException e) {
+        copiesFailedAt = System.nanoTime();
+        log.warn("{}: cannot open a connection to copy a large message: {}", name, e.toString());
+        return null;
+      }
     }
   }
 
@@ -784,6 +874,14 @@ final class DefaultStompTransport implements StompTransport {
           new TransportException(
               Transport.CLOSED, "the transport closed before the broker's receipt", null));
       c.disconnect(Duration.ofSeconds(Math.min(5, config.closeTimeout.toSeconds() + 1)));
+    }
+    StompClient copy = copies;
+    if (copy != null) {
+      copy.finishPending(
+          Durations.until(deadline),
+          new TransportException(
+              Transport.CLOSED, "the transport closed before the broker's receipt", null));
+      copy.close();
     }
     timer.shutdownNow();
     try {

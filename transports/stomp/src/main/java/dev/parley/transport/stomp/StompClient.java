@@ -175,6 +175,7 @@ final class StompClient implements AutoCloseable {
    * Connects and completes the handshake within {@code timeout}.
    *
    * @param heartbeat what the client offers both ways ({@code heart-beat:<ms>,<ms>})
+   * @param copier where MESSAGEs over {@code maxFrameBytes} are copied, or null to skip them
    */
   static StompClient connect(
       String host,
@@ -186,6 +187,7 @@ final class StompClient implements AutoCloseable {
       Duration heartbeat,
       Duration timeout,
       int maxFrameBytes,
+      StompFrameReader.BodyCopier copier,
       String name,
       ScheduledExecutorService timer,
       Consumer<StompFrame> onFrame,
@@ -233,6 +235,7 @@ final class StompClient implements AutoCloseable {
       socket.getOutputStream().write(StompFrame.of("CONNECT", h).encode());
       socket.getOutputStream().flush();
       StompFrameReader reader = new StompFrameReader(socket.getInputStream(), maxFrameBytes);
+      reader.copyLargeMessagesTo(copier);
       StompFrame answer = reader.read();
       if (answer.command().equals("ERROR")) {
         throw new ConnectRefused(
@@ -382,6 +385,58 @@ final class StompClient implements AutoCloseable {
     }
     if (closed.get()) {
       fail(id, lost(null));
+    }
+    return pending.future();
+  }
+
+  /**
+   * Sends a frame whose body {@code body} writes as it reads it from elsewhere ({@code length}
+   * bytes, no more held in memory than a read at a time), with a {@code receipt}: the future
+   * completes on the broker's RECEIPT. The write holds the connection for as long as the body takes
+   * to come, so this is for a connection of its own. A body that fails to come whole leaves a
+   * broken frame: the connection is then dropped and the future failed.
+   */
+  CompletableFuture<Void> sendStreaming(
+      Map<String, String> headers, long length, StompFrameReader.Body body, Duration timeout) {
+    long id = nextReceipt.incrementAndGet();
+    Receipt pending = new Receipt(timeout, headers.get("destination"), null, null);
+    receipts.put(id, pending);
+    byte[] head = StompFrame.encodeHead("SEND", headers, Long.toString(id), length);
+    if (log.isTraceEnabled()) {
+      log.trace("> SEND{} receipt {} ({} bytes, streamed)", headers, id, length);
+    }
+    synchronized (out) {
+      if (closed.get()) {
+        fail(id, lost(null));
+        return pending.future();
+      }
+      writeProgress = System.nanoTime();
+      writing = true;
+      try {
+        out.write(head);
+        body.writeTo(
+            new OutputStream() {
+              @Override
+              public void write(int b) throws IOException {
+                out.write(b);
+                writeProgress = System.nanoTime();
+              }
+
+              @Override
+              public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+                writeProgress = System.nanoTime();
+              }
+            });
+        out.write(0);
+        out.flush();
+        lastWrite = System.nanoTime();
+      } catch (IOException | RuntimeException e) {
+        fail(e); // the frame is broken: the connection with it
+        fail(id, lost(e));
+      } finally {
+        writing = false;
+      }
     }
     return pending.future();
   }

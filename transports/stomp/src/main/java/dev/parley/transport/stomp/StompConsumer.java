@@ -1,8 +1,10 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.error.BadInputException;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.DeadLetters;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.InFlight;
@@ -106,6 +108,10 @@ final class StompConsumer {
   private final java.util.concurrent.atomic.AtomicInteger stranded =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** Messages too large to read whose copy to the dead-letter queue is on its way. */
+  private final java.util.concurrent.atomic.AtomicInteger copying =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Messages too large to read, left unacknowledged at the broker (see onMessage). */
   private final java.util.concurrent.atomic.AtomicInteger heldUnread =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -184,8 +190,14 @@ final class StompConsumer {
       new Ack(from, subscriptionId, frame.header("ack")).requeue(); // NACK on RabbitMQ
       return;
     }
-    if (frame.bodyNotRead() > 0 && leftAtTheBroker(frame)) {
-      return;
+    if (frame.bodyNotRead() > 0) {
+      if (frame.copied() != null) {
+        settleOnceCopied(frame, subscriptionId, from);
+        return;
+      }
+      if (leftAtTheBroker(frame)) {
+        return;
+      }
     }
 
     synchronized (waiting) {
@@ -195,11 +207,90 @@ final class StompConsumer {
   }
 
   /**
+   * The SEND headers of the dead letter of a MESSAGE whose body is over the transport's frame limit
+   * ({@code maxFrameBytes}; {@code length} bytes), which the reader then copies there whole as it
+   * goes past the body (DefaultStompTransport#copyLargeMessage): the message's headers with the
+   * error headers every dead letter has ({@link DeadLetters}), code {@code
+   * parley.message.too_large}. Null where such a message is not copied: on a reply subscription
+   * (the broker took it as acknowledged; it is dropped), on a dead-letter queue (there is none
+   * behind it: it is left there, see leftAtTheBroker), for a subscription that has ended. Called on
+   * the connection's reader thread, before {@link #onMessage}.
+   */
+  Map<String, String> deadLetterCopy(Map<String, String> frameHeaders, long length) {
+    if (stopped
+        || frameHeaders.get("ack") == null
+        || !frameHeaders.get("subscription").equals(currentId)
+        || (source instanceof Destination.Queue q
+            && q.name().endsWith(Destination.DEAD_LETTER_SUFFIX))) {
+      return null;
+    }
+    StompFrame frame = new StompFrame("MESSAGE", new LinkedHashMap<>(frameHeaders), null, null, 0);
+    Message message = StompMessages.delivery(frame, source, transport.dialect0()).message();
+    Message dead =
+        DeadLetters.of(
+            message,
+            StompMessages.TOO_LARGE,
+            "a body of "
+                + length
+                + " bytes, more than a frame may have here (StompTransport.Builder.maxFrameBytes"
+                + " "
+                + transport.maxFrameBytes()
+                + "): dead-lettered whole by the transport, not handled",
+            BadInputException.class.getName(),
+            source.channel(),
+            transport.address(source),
+            StompMessages.deliveryCount(frame),
+            System.currentTimeMillis());
+    return transport.dialect0().sendHeaders(source.deadLetter(), dead, Duration.ZERO, true);
+  }
+
+  /**
+   * A message too large to read whose copy went to its dead-letter queue: acknowledged once the
+   * broker has the copy (a copy and the message both kept for a moment, never neither). A copy that
+   * failed leaves the message to the older way: left at RabbitMQ, dead-lettered without its body on
+   * Artemis.
+   */
+  private void settleOnceCopied(StompFrame frame, String subscriptionId, StompClient from) {
+    copying.incrementAndGet();
+    RELEASES.warn(
+        log,
+        "{}: a message of {} bytes dead-lettered whole, not handled: more than the {} a frame may"
+            + " have here (StompTransport.Builder.maxFrameBytes)",
+        source,
+        frame.bodyNotRead(),
+        transport.maxFrameBytes());
+    frame
+        .copied()
+        .whenComplete(
+            (ok, failure) -> {
+              copying.decrementAndGet();
+              if (failure == null) {
+                synchronized (waiting) {
+                  handedOut++;
+                }
+                new Ack(from, subscriptionId, frame.header("ack")).ack();
+                return;
+              }
+              RELEASES.warn(
+                  log, "{}: the copy of a large message failed: {}", source, failure.toString());
+              if (stopped || leftAtTheBroker(frame)) {
+                return;
+              }
+              synchronized (waiting) {
+                waiting.add(new Pending(frame, subscriptionId, from));
+              }
+              drain();
+            });
+  }
+
+  /**
    * A message larger than the transport reads (maxFrameBytes), its body skipped — so one message
-   * never closes the connection. RabbitMQ: neither handled nor acknowledged but left at the broker,
-   * which gives it back when this subscription or connection ends (a NACK would bring it straight
-   * back, and the plugin's classic queues have no dead-letter queue to reject it to): nothing is
-   * lost; it holds one of the subscription's {@code prefetch-count}. Artemis counts a
+   * never closes the connection — and not copied to the dead-letter queue ({@link #deadLetterCopy}:
+   * a dead-letter queue's subscription, a reply subscription, no copy connection, no {@code
+   * content-length}, or a copy that failed). RabbitMQ: neither handled nor acknowledged but left at
+   * the broker, which gives it back when this subscription or connection ends (a NACK would bring
+   * it straight back, and the plugin's classic queues have no dead-letter queue to reject it to):
+   * nothing is lost; it holds one of the subscription's {@code prefetch-count}. Artemis counts a
    * subscription's credit in bytes, so a message left there would hold all of it and stop the
    * subscription, its NACK discards and a subscription made again brings the message straight back
    * without counting a delivery: there it is dead-lettered as bad input ({@code
@@ -494,7 +585,8 @@ final class StompConsumer {
     // On RabbitMQ, what was in flight or given back by NACK while stopping may still sit
     // unacknowledged on the channel (a NACKed message can come straight back to this subscription
     // and cross its UNSUBSCRIBE): only a new connection surely returns such messages to the queue.
-    boolean handedOutAtStop = !never.isEmpty() || inFlight.count() > 0 || heldUnread.get() > 0;
+    boolean handedOutAtStop =
+        !never.isEmpty() || inFlight.count() > 0 || heldUnread.get() > 0 || copying.get() > 0;
     // Not once the connection is gone: the broker has taken back what it had not seen acknowledged.
     StompClient reading = attachedTo;
     if (!inFlight.awaitIdle(timeout, () -> reading != null && reading.isOpen())) {

@@ -4,22 +4,40 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One STOMP 1.2 frame: a command, headers (the first of repeated headers wins, as the specification
  * says) and a body. {@code unreadable} says why a received MESSAGE's headers could not all be kept
  * (then it is dead-lettered, not handled), and is null otherwise. {@code bodyNotRead} is the size
  * of a received MESSAGE's body the reader skipped, larger than it reads (then the body is empty),
- * and 0 otherwise.
+ * and 0 otherwise; {@code copied}, for such a body, is the broker's answer to the copy of the
+ * message the reader wrote on its way past it (StompFrameReader.BodyCopier), null when none was
+ * made.
  */
 record StompFrame(
-    String command, Map<String, String> headers, byte[] body, String unreadable, long bodyNotRead) {
+    String command,
+    Map<String, String> headers,
+    byte[] body,
+    String unreadable,
+    long bodyNotRead,
+    CompletableFuture<Void> copied) {
 
   /** {@code headers} is handed over: the caller does not change the map afterwards. */
   StompFrame {
     Objects.requireNonNull(command, "command");
     headers = Collections.unmodifiableMap(headers);
     body = body == null ? new byte[0] : body;
+  }
+
+  /** A frame whose body was skipped, or read. */
+  StompFrame(
+      String command,
+      Map<String, String> headers,
+      byte[] body,
+      String unreadable,
+      long bodyNotRead) {
+    this(command, headers, body, unreadable, bodyNotRead, null);
   }
 
   /** A frame read with its body. */
@@ -55,6 +73,23 @@ record StompFrame(
    * adds a receipt without copying its header map.
    */
   static byte[] encode(String command, Map<String, String> headers, String receipt, byte[] body) {
+    boolean length = body.length > 0 || command.equals("SEND") || command.equals("MESSAGE");
+    return head(command, headers, receipt, length ? body.length : -1).frame(body);
+  }
+
+  /**
+   * The head of a frame whose body of {@code contentLength} bytes is written after it (then its
+   * NUL): the command, the headers, the {@code receipt} and the {@code content-length}, and the
+   * blank line that ends them.
+   */
+  static byte[] encodeHead(
+      String command, Map<String, String> headers, String receipt, long contentLength) {
+    return head(command, headers, receipt, contentLength).bytes();
+  }
+
+  /** {@code contentLength} -1: no {@code content-length} header. */
+  private static Encoder head(
+      String command, Map<String, String> headers, String receipt, long contentLength) {
     boolean escape = !command.equals("CONNECT") && !command.equals("CONNECTED");
     Encoder out = new Encoder(64 + headers.size() * 48);
     out.text(command, false);
@@ -74,13 +109,13 @@ record StompFrame(
       out.text(receipt, false);
       out.put('\n');
     }
-    if (body.length > 0 || command.equals("SEND") || command.equals("MESSAGE")) {
+    if (contentLength >= 0) {
       out.text("content-length:", false);
-      out.text(Integer.toString(body.length), false);
+      out.text(Long.toString(contentLength), false);
       out.put('\n');
     }
     out.put('\n');
-    return out.frame(body);
+    return out;
   }
 
   /**
@@ -157,6 +192,11 @@ record StompFrame(
       if (size + more > bytes.length) {
         bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
       }
+    }
+
+    /** What was written. */
+    byte[] bytes() {
+      return java.util.Arrays.copyOf(bytes, size);
     }
 
     /** The frame: what was written, the body and the NUL that ends it. */

@@ -4,11 +4,13 @@ import dev.parley.message.Headers;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Reads STOMP 1.2 frames from a stream, within limits, so a hostile or broken peer can cost no more
@@ -37,6 +39,27 @@ final class StompFrameReader {
     }
   }
 
+  /**
+   * Where a MESSAGE too large to keep may be copied on the reader's way past its body, instead of
+   * being skipped: so that it is dead-lettered whole rather than left at the broker (see
+   * StompConsumer). Called on the reader thread with the frame's headers and its body's size.
+   */
+  interface BodyCopier {
+    /**
+     * Starts a copy of the message and writes its body by calling {@code body} once, or returns
+     * null to have the body skipped. Returns the broker's answer to the copy; when {@code body}
+     * failed, the copy failed with it.
+     */
+    CompletableFuture<Void> copy(Map<String, String> headers, long length, Body body);
+  }
+
+  /** The body of a MESSAGE being read, written to a copy as it is read. */
+  interface Body {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  private volatile BodyCopier copier;
+
   private final InputStream in;
   private final int maxFrameBytes;
   private final byte[] buffer = new byte[8192];
@@ -53,6 +76,11 @@ final class StompFrameReader {
   StompFrameReader(InputStream in, int maxFrameBytes) {
     this.in = in;
     this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** Copies MESSAGEs too large to keep from now on (see {@link BodyCopier}). */
+  void copyLargeMessagesTo(BodyCopier copier) {
+    this.copier = copier;
   }
 
   /** When the peer last sent anything, a frame or a heart-beat. */
@@ -147,13 +175,14 @@ final class StompFrameReader {
           throw new StompProtocolException(
               "content-length " + n + " exceeds the frame limit of " + maxFrameBytes + " bytes");
         }
-        // A MESSAGE larger than this reader keeps: skipped, not read, so that one message never
-        // closes the connection (the consumer decides what becomes of it, StompConsumer).
-        skip(n);
+        // A MESSAGE larger than this reader keeps: copied on the way past it, or skipped; never
+        // read into memory, so that one message never closes the connection (the consumer decides
+        // what becomes of it, StompConsumer).
+        CompletableFuture<Void> copied = copyOrSkip(headers, n);
         if (readByte() != 0) {
           throw new StompProtocolException("frame body not followed by NUL");
         }
-        return new StompFrame(command, headers, null, unreadable, n);
+        return new StompFrame(command, headers, null, unreadable, n, copied);
       }
       body = readExactly(n);
       if (readByte() != 0) {
@@ -460,6 +489,50 @@ final class StompFrameReader {
         return out.toByteArray();
       }
     }
+  }
+
+  /**
+   * Moves past a body of {@code n} bytes, writing it to a copy when the {@link #copier} makes one.
+   * A copy that fails on its side (its connection lost) leaves the rest of the body to be skipped;
+   * a failure to read fails the frame, as anywhere else.
+   */
+  private CompletableFuture<Void> copyOrSkip(Map<String, String> headers, long n)
+      throws IOException {
+    BodyCopier c = copier;
+    long[] done = {0};
+    IOException[] readFailure = {null};
+    CompletableFuture<Void> copied = null;
+    if (c != null) {
+      try {
+        copied =
+            c.copy(
+                headers,
+                n,
+                out -> {
+                  while (done[0] < n) {
+                    if (position == limit) {
+                      try {
+                        fill();
+                      } catch (IOException e) {
+                        readFailure[0] = e;
+                        throw e;
+                      }
+                    }
+                    int take = (int) Math.min(n - done[0], limit - position);
+                    out.write(buffer, position, take);
+                    position += take;
+                    done[0] += take;
+                  }
+                });
+      } catch (RuntimeException e) {
+        copied = CompletableFuture.failedFuture(e);
+      }
+    }
+    if (readFailure[0] != null) {
+      throw readFailure[0];
+    }
+    skip(n - done[0]);
+    return copied;
   }
 
   private void skip(long n) throws IOException {

@@ -36,6 +36,9 @@ final class StompMessages {
           "AMQ_SCHEDULED_DELAY",
           "AMQ_SCHEDULED_TIME");
 
+  /** The error code of a message whose body is over the transport's frame limit. */
+  static final String TOO_LARGE = "parley.message.too_large";
+
   private StompMessages() {}
 
   static boolean isMessageHeader(String name) {
@@ -68,7 +71,7 @@ final class StompMessages {
     BadInputException problem =
         frame.bodyNotRead() > 0
             ? new BadInputException(
-                "parley.message.too_large",
+                TOO_LARGE,
                 "a body of "
                     + frame.bodyNotRead()
                     + " bytes, more than a frame may have here (StompTransport.Builder"

@@ -45,6 +45,7 @@ class StompClientConnectTest {
         Duration.ZERO,
         timeout,
         1 << 20,
+        null,
         "test",
         timer,
         frame -> {},

@@ -216,6 +216,76 @@ class StompFrameReaderTest {
   }
 
   /**
+   * A MESSAGE over the limit whose copier makes a copy: the body goes to the copy as it is read,
+   * byte for byte, and the frame carries the copy's answer; a copy that fails half-way leaves the
+   * rest of the body skipped, and the next frame reads as usual.
+   */
+  @Test
+  void aMessageLargerThanTheLimitIsCopiedOnTheWayPast() throws IOException {
+    byte[] body = new byte[50_000];
+    new java.util.Random(7).nextBytes(body);
+    java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+    for (String ack : new String[] {"a1", "a2"}) {
+      stream.writeBytes(
+          ("MESSAGE\nsubscription:1\nack:" + ack + "\ncontent-length:50000\n\n")
+              .getBytes(StandardCharsets.UTF_8));
+      stream.writeBytes(body);
+      stream.write(0);
+    }
+    stream.writeBytes(
+        "MESSAGE\nsubscription:1\nack:a3\n\nsmall\0".getBytes(StandardCharsets.UTF_8));
+    StompFrameReader r = reader(stream.toByteArray(), 1024);
+    java.io.ByteArrayOutputStream copy = new java.io.ByteArrayOutputStream();
+    java.util.List<String> copied = new java.util.ArrayList<>();
+    r.copyLargeMessagesTo(
+        (headers, length, source) -> {
+          copied.add(headers.get("ack") + ":" + length);
+          java.util.concurrent.CompletableFuture<Void> answer =
+              new java.util.concurrent.CompletableFuture<>();
+          try {
+            if (headers.get("ack").equals("a1")) {
+              source.writeTo(copy);
+            } else {
+              source.writeTo(
+                  new java.io.OutputStream() {
+                    int written;
+
+                    @Override
+                    public void write(int b) throws IOException {
+                      write(new byte[] {(byte) b}, 0, 1);
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                      if ((written += len) > 20_000) {
+                        throw new IOException("the copy's connection is gone");
+                      }
+                    }
+                  });
+            }
+            answer.complete(null);
+          } catch (IOException e) {
+            answer.completeExceptionally(e);
+          }
+          return answer;
+        });
+
+    StompFrame whole = r.read();
+    StompFrame broken = r.read();
+    StompFrame small = r.read();
+
+    assertThat(copied).containsExactly("a1:50000", "a2:50000");
+    assertThat(copy.toByteArray()).isEqualTo(body);
+    assertThat(whole.bodyNotRead()).isEqualTo(50_000);
+    assertThat(whole.body()).isEmpty();
+    assertThat(whole.copied()).isCompleted();
+    assertThat(broken.copied()).isCompletedExceptionally();
+    assertThat(broken.header("ack")).isEqualTo("a2");
+    assertThat(new String(small.body(), StandardCharsets.UTF_8)).isEqualTo("small");
+    assertThat(small.copied()).isNull();
+  }
+
+  /**
    * The reader takes a line straight from its buffer when the line is all there and byte by byte
    * when it is not: frames whose lines break across reads of every size (ASCII, escaped and
    * non-ASCII headers, CR LF, heart-beats) read the same as frames read whole.
