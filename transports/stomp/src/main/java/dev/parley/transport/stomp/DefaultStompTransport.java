@@ -194,23 +194,37 @@ final class DefaultStompTransport implements StompTransport {
   private StompClient open() throws IOException {
     StompClient[] self = new StompClient[1];
     StompClient c =
-        StompClient.connect(
-            host,
-            port,
-            tlsSockets,
-            virtualHost,
-            login,
-            passcode,
-            config.heartbeat,
-            config.connectTimeout,
-            config.maxFrameBytes,
-            this::copyLargeMessage,
+        connect(
             name,
-            timer,
+            this::copyLargeMessage,
             frame -> dispatch(frame, self[0]),
             cause -> onLost(self[0], cause));
     self[0] = c;
     return c;
+  }
+
+  /** A connection to this transport's broker, with its settings. */
+  private StompClient connect(
+      String threadName,
+      StompFrameReader.BodyCopier copier,
+      java.util.function.Consumer<StompFrame> onFrame,
+      java.util.function.Consumer<Throwable> onClosed)
+      throws IOException {
+    return StompClient.connect(
+        host,
+        port,
+        tlsSockets,
+        virtualHost,
+        login,
+        passcode,
+        config.heartbeat,
+        config.connectTimeout,
+        config.maxFrameBytes,
+        copier,
+        threadName,
+        timer,
+        onFrame,
+        onClosed);
   }
 
   @Override
@@ -343,19 +357,9 @@ final class DefaultStompTransport implements StompTransport {
       try {
         StompClient[] self = new StompClient[1];
         c =
-            StompClient.connect(
-                host,
-                port,
-                tlsSockets,
-                virtualHost,
-                login,
-                passcode,
-                config.heartbeat,
-                config.connectTimeout,
-                config.maxFrameBytes,
-                null,
+            connect(
                 name + "-copies",
-                timer,
+                null,
                 frame -> {}, // it subscribes to nothing
                 cause -> {
                   if (copies == self[0]) {
@@ -877,10 +881,8 @@ final class DefaultStompTransport implements StompTransport {
     }
     StompClient copy = copies;
     if (copy != null) {
-      copy.finishPending(
-          Durations.until(deadline),
-          new TransportException(
-              Transport.CLOSED, "the transport closed before the broker's receipt", null));
+      // A copy still on its way: its message, not acknowledged, comes again to the next consumer
+      // and is copied again.
       copy.close();
     }
     timer.shutdownNow();

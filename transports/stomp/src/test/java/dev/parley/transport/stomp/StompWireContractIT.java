@@ -141,6 +141,18 @@ class StompWireContractIT {
           .containsEntry("parley-type", "order.OrderCreated");
     }
 
+    /** The raw client, and Parley on a transport that reads frames of at most {@code max} bytes. */
+    void connectReadingFramesOfAtMost(int max) throws IOException {
+      raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
+      transport = StompTransport.builder(uri()).maxFrameBytes(max).build();
+      parley =
+          Messaging.builder()
+              .service("kitchen-service")
+              .transport(transport)
+              .codecs(Codecs.of(JsonCodec.of()))
+              .build();
+    }
+
     /**
      * A MESSAGE larger than the transport reads (its frame limit) must not cost the connection over
      * and over (found 2026-12-06: a reconnect a second, the others starved), and is dead-lettered
@@ -150,14 +162,7 @@ class StompWireContractIT {
      */
     @Test
     void aMessageLargerThanTheFrameLimitCostsNoConnectionWhileOthersFlow() throws IOException {
-      raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
-      transport = StompTransport.builder(uri()).maxFrameBytes(64 * 1024).build();
-      parley =
-          Messaging.builder()
-              .service("kitchen-service")
-              .transport(transport)
-              .codecs(Codecs.of(JsonCodec.of()))
-              .build();
+      connectReadingFramesOfAtMost(64 * 1024);
       Channel<OrderCreated> events = Channel.event(prefix + "big.events", OrderCreated.class);
       RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
       Subscription subscription = parley.subscribe(events, "kitchen", handler);
@@ -199,14 +204,7 @@ class StompWireContractIT {
      */
     @Test
     void moreLargeMessagesThanThePrefetchStopNothing() throws IOException {
-      raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
-      transport = StompTransport.builder(uri()).maxFrameBytes(64 * 1024).build();
-      parley =
-          Messaging.builder()
-              .service("kitchen-service")
-              .transport(transport)
-              .codecs(Codecs.of(JsonCodec.of()))
-              .build();
+      connectReadingFramesOfAtMost(64 * 1024);
       Channel<OrderCreated> events = Channel.event(prefix + "bigs.events", OrderCreated.class);
       RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
       Subscription subscription =
