@@ -333,6 +333,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     config.setJMXManagementEnabled(false);
     // A refused STOMP SEND's ERROR (and Artemis's log of it) would quote the message's headers.
     config.getOutgoingInterceptorClassNames().add(StompErrorRedaction.class.getName());
+    // A refused large message's body file would stay on disk for good (RefusedMessageFiles).
+    config.registerBrokerPlugin(new RefusedMessageFiles());
     config.setJournalType(JournalType.NIO);
     config.setJournalFileSize(2 * 1024 * 1024);
     config.setJournalMinFiles(2);

@@ -120,6 +120,69 @@ class EmbeddedBrokerTest {
     assertThat(dir.resolve("journal")).isDirectoryContaining("glob:**.amq");
   }
 
+  /**
+   * A large STOMP message refused for want of permission (to an address that exists) leaves no
+   * file: Artemis writes a large message's body to a file as it arrives and deletes it with the
+   * message's last reference, which a refused message never had (found 2026-12-06: a 300,000-byte
+   * file per refused send, kept for good — a sender refused again and again fills the disk).
+   */
+  @Test
+  void aLargeMessageRefusedForWantOfPermissionLeavesNoFile() throws Exception {
+    broker.close();
+    broker =
+        EmbeddedBroker.builder()
+            .dataDirectory(dir)
+            .ephemeralPorts()
+            .user("app", "secret")
+            .allowSend("app", "ok.#")
+            .build()
+            .start();
+
+    // the broker's own dead-letter queue exists, and "app" may not send to it
+    for (int i = 0; i < 3; i++) {
+      assertThat(stompSend("app", "parley.broker.dlq", "r" + i, 300_000))
+          .startsWith("ERROR")
+          .contains("receipt-id:r" + i);
+    }
+    assertThat(stompSend("app", "ok.queue", "taken", 150_000)).startsWith("RECEIPT");
+
+    try (java.util.stream.Stream<Path> files =
+        java.nio.file.Files.list(dir.resolve("large-messages"))) {
+      assertThat(files.map(f -> f.toFile().length())).containsExactly(150_000L);
+    }
+  }
+
+  /**
+   * Connects as {@code user} (password "secret"), sends one message of {@code bodyBytes} to the
+   * anycast {@code destination} with a receipt, and returns the broker's answer.
+   */
+  private String stompSend(String user, String destination, String receipt, int bodyBytes)
+      throws IOException {
+    try (Socket s = new Socket("127.0.0.1", broker.stompUri().getPort())) {
+      s.setSoTimeout(10_000);
+      java.io.OutputStream out = s.getOutputStream();
+      out.write(
+          ("CONNECT\naccept-version:1.2\nhost:localhost\nlogin:" + user + "\npasscode:secret\n\n\0")
+              .getBytes(StandardCharsets.UTF_8));
+      InputStream in = s.getInputStream();
+      assertThat(readFrame(in)).startsWith("CONNECTED");
+      ByteArrayOutputStream frame = new ByteArrayOutputStream();
+      frame.write(
+          ("SEND\ndestination:"
+                  + destination
+                  + "\ndestination-type:ANYCAST\nreceipt:"
+                  + receipt
+                  + "\ncontent-length:"
+                  + bodyBytes
+                  + "\n\n")
+              .getBytes(StandardCharsets.UTF_8));
+      frame.write(new byte[bodyBytes]);
+      frame.write(0);
+      out.write(frame.toByteArray());
+      return readFrame(in).strip();
+    }
+  }
+
   private static String readFrame(InputStream in) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int b;
