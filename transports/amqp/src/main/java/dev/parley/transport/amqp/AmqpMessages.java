@@ -44,7 +44,14 @@ final class AmqpMessages {
   jakarta.jms.Message toJms(Message message) throws JMSException {
     BytesMessage jms = session.createBytesMessage();
     jms.writeBytes(Payloads.shared(message));
-    message.headers().forEach((name, value) -> setProperty(jms, name, value));
+    message
+        .headers()
+        .forEach(
+            (name, value) -> {
+              if (isMessageHeader(name)) {
+                setProperty(jms, name, value);
+              }
+            });
     String contentType = message.headers().get(Headers.CONTENT_TYPE);
     if (contentType != null
         && jms instanceof JmsMessage j
@@ -64,6 +71,19 @@ final class AmqpMessages {
       jms.setStringProperty(JmsMessageSupport.JMSX_GROUPID, key);
     }
     return jms;
+  }
+
+  /**
+   * Whether an application property is one of the message's headers: not the JMS provider's own
+   * ({@code JMSX…}, {@code JMS_…}) nor one Artemis acts on ({@code _AMQ_…}, {@code __AMQ…}: a
+   * foreign sender's {@code _AMQ_DUPL_ID} made Artemis drop Parley's delayed redelivery of the
+   * message to the same address as a duplicate — the message lost). Neither read nor written.
+   */
+  static boolean isMessageHeader(String name) {
+    return !name.startsWith("JMSX")
+        && !name.startsWith("JMS_")
+        && !name.startsWith("_AMQ")
+        && !name.startsWith("__AMQ");
   }
 
   private static void setProperty(jakarta.jms.Message jms, String name, String value) {
@@ -106,7 +126,7 @@ final class AmqpMessages {
       Enumeration<?> names = jms.getPropertyNames();
       while (names.hasMoreElements()) {
         String name = (String) names.nextElement();
-        if (name.startsWith("JMSX") || name.startsWith("JMS_")) {
+        if (!isMessageHeader(name)) {
           continue;
         }
         Object value = jms.getObjectProperty(name);

@@ -501,6 +501,40 @@ class WireContractIT {
     assertThat(reply.getStringProperty("parley-correlation-id")).isEqualTo("order-rpc-7");
   }
 
+  /**
+   * A foreign sender's duplicate id ({@code _AMQ_DUPL_ID}, Artemis's duplicate detection, kept per
+   * address) must not make the broker drop Parley's own sends of the message: its delayed
+   * redelivery goes to the same address, its dead letters of messages sharing the id to one queue.
+   */
+  @Test
+  void aForeignDuplicateIdDoesNotDropTheRedelivery() throws Exception {
+    Channel<OrderCreated> channel = Channel.event(prefix + "dup.events", OrderCreated.class);
+    java.util.concurrent.atomic.AtomicInteger attempts =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.List<OrderCreated> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    parley.subscribe(
+        channel,
+        "kitchen",
+        (OrderCreated e, dev.parley.messaging.MessageContext ctx) -> {
+          if (attempts.incrementAndGet() == 1) {
+            throw new IllegalStateException("the first attempt fails");
+          }
+          handled.add(e);
+        },
+        parley
+            .defaultSubscriptionOptions()
+            .withRedelivery(
+                dev.parley.messaging.Redelivery.of(1, Duration.ZERO, Duration.ofMillis(200))));
+    MessageProducer producer = session.createProducer(session.createTopic(prefix + "dup.events"));
+    TextMessage text = session.createTextMessage("{\"orderId\":\"o-1\",\"total\":1}");
+    text.setStringProperty("content-type", "application/json");
+    text.setStringProperty("_AMQ_DUPL_ID", "foreign-dup-1");
+    producer.send(text, DeliveryMode.PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 1);
+    assertThat(attempts).hasValue(2);
+  }
+
   @Test
   void foreignClientReadsDeadLetters() throws Exception {
     Channel<OrderCreated> channel = Channel.event(prefix + "order.events", OrderCreated.class);

@@ -48,8 +48,18 @@ abstract sealed class Dialect {
     return name.startsWith(REPLY_PREFIX);
   }
 
+  /**
+   * A message's headers as a SEND's, {@code persistent:true} added: a header that is not a message
+   * header to STOMP (a frame's own, or one a broker reads on a SEND, {@link
+   * StompMessages#isMessageHeader}) is left out, whatever the message carries.
+   */
   static Map<String, String> messageHeaders(Message m, boolean persistent) {
-    Map<String, String> h = new LinkedHashMap<>(m.headers());
+    Map<String, String> h = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : m.headers().entrySet()) {
+      if (StompMessages.isMessageHeader(e.getKey())) {
+        h.put(e.getKey(), e.getValue());
+      }
+    }
     markPersistent(h, persistent);
     return h;
   }
@@ -231,7 +241,11 @@ abstract sealed class Dialect {
           case Headers.TYPE -> h.put("type", e.getValue());
           case Headers.SOURCE -> h.put(APP_ID, e.getValue());
           case Headers.CORRELATION_ID -> h.put("correlation-id", e.getValue());
-          default -> h.put(e.getKey(), e.getValue());
+          default -> {
+            if (StompMessages.isMessageHeader(e.getKey())) {
+              h.put(e.getKey(), e.getValue());
+            }
+          }
         }
       }
       markPersistent(h, persistent);

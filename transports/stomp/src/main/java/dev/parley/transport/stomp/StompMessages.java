@@ -11,9 +11,23 @@ import java.util.Set;
 /** A MESSAGE frame's headers and body as a Parley {@link Message}. */
 final class StompMessages {
 
-  /** STOMP's own headers and what brokers add to a MESSAGE: not the message's headers. */
+  /**
+   * STOMP's own headers, what brokers add to a MESSAGE, and what a SEND's headers mean to a broker
+   * beyond the message: not the message's headers, neither read from a MESSAGE nor written on a
+   * SEND. RabbitMQ's plugin keeps in a message every SEND header that is not one of its properties
+   * — a transactional sender's {@code transaction}, and {@code durable}, {@code auto-delete} and
+   * {@code exclusive}, which it reads on a SEND to {@code /queue/} as the queue's declaration — so
+   * such a message, dead-lettered or sent again with them, would be refused ("Bad transaction",
+   * answered without the SEND's receipt) or declare its dead-letter queue exclusive and transient.
+   */
   private static final Set<String> FRAME_HEADERS =
       Set.of(
+          "transaction",
+          "durable",
+          "auto-delete",
+          "exclusive",
+          "user-id",
+          "expiration",
           "destination",
           "destination-type",
           "subscription",

@@ -244,6 +244,50 @@ class StompWireContractIT {
       assertThat(letters).containsExactlyInAnyOrderElementsOf(bigIds);
     }
 
+    /**
+     * A foreign sender's message that the broker delivers with headers that mean something on a
+     * SEND — RabbitMQ keeps a transactional SEND's {@code transaction} header, and any {@code
+     * durable}, {@code auto-delete}, {@code exclusive} or {@code expiration} line, in the message —
+     * is dead-lettered once like any bad input, and its dead letter keeps none of them. Found
+     * 2026-12-07: the dead letter's SEND carried {@code transaction:t1}, which RabbitMQ answers
+     * with an ERROR "Bad transaction" that names no receipt; the send timed out, the message went
+     * back, and came again: a redelivery loop, one send timeout a turn.
+     */
+    @Test
+    void aForeignTransactionalSendersBadMessageIsDeadLetteredOnce() throws IOException {
+      connect();
+      Channel<OrderCreated> events = Channel.event(prefix + "tx.events", OrderCreated.class);
+      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+      parley.subscribe(events, "kitchen", handler);
+      Map<String, String> h = publishEvent(prefix + "tx.events");
+      h.put("parley-id", "01a20000-0000-7000-8000-0000000000aa");
+      h.put("content-type", "application/json");
+      h.put("transaction", "t1");
+      h.put("durable", "false");
+      h.put("auto-delete", "true");
+      h.put("exclusive", "true");
+      h.put("expiration", "600000");
+      raw.write("BEGIN", headers("transaction", "t1"), "");
+      raw.write("SEND", h, "{not json");
+      Map<String, String> good = publishEvent(prefix + "tx.events");
+      good.put("content-type", "application/json");
+      good.put("transaction", "t1");
+      raw.write("SEND", good, "{\"orderId\":\"o-1\",\"total\":1}");
+      raw.write("COMMIT", headers("transaction", "t1", "receipt", "c1"), "");
+      raw.next("RECEIPT");
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 1);
+      raw.subscribe("9", subscribeQueue(prefix + "tx.events.kitchen.dlq"));
+      RawStomp.Frame letter = raw.next("MESSAGE");
+      assertThat(letter.headers())
+          .containsEntry("parley-error-code", "parley.codec.malformed")
+          .containsEntry(idHeader(), "01a20000-0000-7000-8000-0000000000aa")
+          .doesNotContainKeys("transaction", "durable", "auto-delete", "exclusive", "expiration");
+      assertThat(letter.body()).isEqualTo("{not json");
+      assertThat(transport.reconnects()).isZero();
+      assertThat(parley.metrics().deadLettered()).isEqualTo(1);
+    }
+
     @Test
     void foreignClientConsumesWhatParleyPublishes() throws IOException {
       Channel<OrderCreated> events = orderEventsWatchedByARawGroup();
