@@ -630,6 +630,31 @@ final class ConsumerPipeline<T, R> {
         .thenRun(counters.deadLettered::increment);
   }
 
+  /**
+   * A message the transport dead-lettered itself, without handing it over (too large for it to
+   * read; {@link dev.parley.transport.spi.DeliveryHandler#onDeadLettered}): counted as received and
+   * dead-lettered, and a request's caller gets the failure reply any dead letter's caller gets,
+   * rather than waiting for its deadline. The transport logged it.
+   */
+  void deadLetteredByTransport(Delivery delivery) {
+    counters.received.increment();
+    counters.deadLettered.increment();
+    Throwable failure =
+        delivery.unreadable() != null
+            ? delivery.unreadable()
+            : new BadInputException(DeadLetters.TOO_LARGE, "dead-lettered by the transport");
+    Message message = delivery.message();
+    Destination.Queue replyTo = replyAddressOrNull(message);
+    if (replyTo != null) {
+      reply(replyTo, message, remoteStatus(failure), null, null, null)
+          .exceptionally(
+              e -> {
+                log.debug("{}: failure reply for {} not sent", channel, message.id(), e);
+                return null;
+              });
+    }
+  }
+
   /** A send whose synchronous failures (a closed transport, a refused message) fail the stage. */
   private CompletableFuture<Void> send(Destination to, Message message, SendOptions options) {
     try {

@@ -361,7 +361,12 @@ final class DefaultMessaging implements Messaging {
             retries,
             executor,
             replyTargets);
-    Lanes lanes = new Lanes(channel.isPartitioned(), executor, pipeline::process);
+    Lanes lanes =
+        new Lanes(
+            channel.isPartitioned(),
+            executor,
+            pipeline::process,
+            pipeline::deadLetteredByTransport);
     TransportSubscription subscription;
     try {
       // One consumer: it pushes deliveries without waiting, so lanes, not consumers, give the

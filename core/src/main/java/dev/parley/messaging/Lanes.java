@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,13 +40,25 @@ final class Lanes implements DeliveryHandler {
   /** Keys with a delivery in progress, and what waits behind it. Guarded by itself. */
   private final Map<String, ArrayDeque<Item>> lanes = new HashMap<>();
 
+  /** What becomes of a message the transport dead-lettered itself ({@link #onDeadLettered}). */
+  private final Consumer<Delivery> deadLettered;
+
   Lanes(
       boolean partitioned,
       Executor executor,
       BiFunction<Delivery, Settlement, CompletionStage<Object>> process) {
+    this(partitioned, executor, process, delivery -> {});
+  }
+
+  Lanes(
+      boolean partitioned,
+      Executor executor,
+      BiFunction<Delivery, Settlement, CompletionStage<Object>> process,
+      Consumer<Delivery> deadLettered) {
     this.partitioned = partitioned;
     this.executor = executor;
     this.process = process;
+    this.deadLettered = deadLettered;
   }
 
   private record Item(Delivery delivery, Settlement settlement) {}
@@ -65,6 +78,28 @@ final class Lanes implements DeliveryHandler {
       }
     }
     submit(item, key);
+  }
+
+  /**
+   * Runs {@code deadLettered} on the executor, as a delivery (the failure reply it may send can
+   * wait for the broker): not in any lane, the message is settled and gone. Dropped when closing.
+   */
+  @Override
+  public void onDeadLettered(Delivery delivery) {
+    try {
+      executor.execute(
+          () -> {
+            try {
+              deadLettered.accept(delivery);
+            } catch (RuntimeException e) {
+              log.warn(
+                  "a dead letter of the transport could not be counted or answered",
+                  dev.parley.transport.spi.Redaction.throwable(e));
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      log.debug("closing: a dead letter of the transport not counted");
+    }
   }
 
   /** Keys with a delivery in progress (for tests and metrics). */

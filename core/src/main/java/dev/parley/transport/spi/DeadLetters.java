@@ -12,6 +12,12 @@ import dev.parley.message.Message;
  */
 public final class DeadLetters {
 
+  /**
+   * The error code of a message larger than the consuming transport reads, which the transport
+   * dead-letters itself ({@link DeliveryHandler#onDeadLettered}).
+   */
+  public static final String TOO_LARGE = "parley.message.too_large";
+
   private DeadLetters() {}
 
   /**

@@ -16,6 +16,18 @@ public interface DeliveryHandler {
   void onDelivery(Delivery delivery, Settlement settlement);
 
   /**
+   * A message of this subscription that the transport dead-lettered itself instead of handing it
+   * over, and has settled already: one larger than the transport reads, moved whole to the
+   * subscription's dead-letter queue (RabbitMQ rejects it there, STOMP copies it there). {@code
+   * delivery} holds the message's headers without its payload; {@link Delivery#unreadable()} says
+   * why ({@link DeadLetters#TOO_LARGE}). The engine counts it as received and dead-lettered and
+   * answers a request's caller with the failure, as for any dead letter of its own. Called on the
+   * transport's dispatch thread, at most once per message delivered; must not block. Ignored by
+   * default.
+   */
+  default void onDeadLettered(Delivery delivery) {}
+
+  /**
    * A handler that settles each delivery when the stage {@code process} returns for it completes:
    * {@link Settlement#ack()} when it completes normally, {@link Settlement#requeue()} when it fails
    * or {@code process} throws. {@code process} runs on the transport's dispatch thread and must not

@@ -163,12 +163,16 @@ final class HeaderTableGuard implements FrameHandler {
     }
     if (bodySize < 0 || bodySize > maxBody) {
       String size = bodySize < 0 ? "over 2^63" : Long.toString(bodySize);
+      // A readable table is kept, the entry added to it: the consumer reads a request's reply
+      // address and token from it to tell the caller (QueueConsumer#bodyNotRead).
+      boolean keep = problem == null && (flags & HEADERS_FLAG) != 0;
       byte[] out =
           withTable(
               p,
               flags,
               at,
               tableEnd,
+              keep ? tableEnd - at - 4 : 0,
               BODY_NOT_READ,
               "a body of " + size + " bytes, more than the " + maxBody + " this connection reads");
       putU64(out, 4, 0); // amqp-client expects no body frames: the guard skips them
@@ -181,23 +185,27 @@ final class HeaderTableGuard implements FrameHandler {
         new Frame(
             frame.getType(),
             frame.getChannel(),
-            withTable(p, flags, at, tableEnd, UNREADABLE, "headers table not read: " + problem)),
+            withTable(p, flags, at, tableEnd, 0, UNREADABLE, "headers table not read: " + problem)),
         0);
   }
 
   /**
    * The payload with the headers table in {@code p[at, end)} (none when {@code end == at} and the
-   * flag is clear) replaced by a table of one long-string entry.
+   * flag is clear) replaced by a table of its first {@code kept} bytes of fields (0: none; all of
+   * them: the table kept) and one long-string entry.
    */
-  private static byte[] withTable(byte[] p, int flags, int at, int end, String name, String value) {
+  private static byte[] withTable(
+      byte[] p, int flags, int at, int end, int kept, String name, String value) {
     byte[] n = name.getBytes(StandardCharsets.US_ASCII);
     byte[] v = value.getBytes(StandardCharsets.UTF_8);
-    int tableLength = 1 + n.length + 1 + 4 + v.length;
+    int tableLength = kept + 1 + n.length + 1 + 4 + v.length;
     byte[] out = new byte[at + 4 + tableLength + (p.length - end)];
     System.arraycopy(p, 0, out, 0, at);
     out[12] = (byte) ((flags | HEADERS_FLAG) >>> 8);
     out[13] = (byte) (flags | HEADERS_FLAG);
     int o = putU32(out, at, tableLength);
+    System.arraycopy(p, at + 4, out, o, kept);
+    o += kept;
     out[o++] = (byte) n.length;
     System.arraycopy(n, 0, out, o, n.length);
     o += n.length;

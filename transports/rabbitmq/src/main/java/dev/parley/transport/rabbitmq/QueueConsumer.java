@@ -6,9 +6,11 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
+import dev.parley.error.BadInputException;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.DeadLetters;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -17,6 +19,7 @@ import dev.parley.transport.spi.LogLimiter;
 import dev.parley.transport.spi.Settlement;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
@@ -493,7 +496,11 @@ final class QueueConsumer implements Resumable {
       Map<String, Object> table = properties.getHeaders();
       Object notRead = table == null ? null : table.get(HeaderTableGuard.BODY_NOT_READ);
       if (notRead != null) {
-        bodyNotRead(new Tag(ch, gen, envelope.getDeliveryTag()), String.valueOf(notRead));
+        bodyNotRead(
+            new Tag(ch, gen, envelope.getDeliveryTag()),
+            String.valueOf(notRead),
+            properties,
+            envelope.isRedeliver());
         return;
       }
       Settlement settlement = inFlight.track(new Tag(ch, gen, envelope.getDeliveryTag()));
@@ -523,7 +530,8 @@ final class QueueConsumer implements Resumable {
      * so a close does not wait for it); on a reply queue, consumed without acknowledgements, it is
      * gone (its caller times out).
      */
-    private void bodyNotRead(Tag settlement, String why) {
+    private void bodyNotRead(
+        Tag settlement, String why, AMQP.BasicProperties properties, boolean redelivered) {
       if (autoAck) {
         RELEASES.warn(log, "{}: a reply dropped: {}", queue, why);
       } else if (Topology.isDeadLetterQueue(queue)) {
@@ -538,6 +546,31 @@ final class QueueConsumer implements Resumable {
         RELEASES.warn(
             log, "{}: a message rejected to its dead-letter queue, whole: {}", queue, why);
         inFlight.track(settlement).reject();
+        tellHandler(why, properties, redelivered);
+      }
+    }
+
+    /**
+     * Tells the handler of a message rejected to its dead-letter queue ({@link
+     * DeliveryHandler#onDeadLettered}): its headers (the guard kept a readable table), and why.
+     */
+    private void tellHandler(String why, AMQP.BasicProperties properties, boolean redelivered) {
+      try {
+        Map<String, Object> table = new HashMap<>(properties.getHeaders());
+        table.remove(HeaderTableGuard.BODY_NOT_READ);
+        AMQP.BasicProperties read = properties.builder().headers(table).build();
+        Delivery delivery =
+            RabbitMessages.delivery(
+                read, new byte[0], source, RabbitMessages.deliveryCount(properties, redelivered));
+        handler.onDeadLettered(
+            new Delivery(
+                delivery.message(),
+                source,
+                delivery.deliveryCount(),
+                new BadInputException(
+                    DeadLetters.TOO_LARGE, why + ": dead-lettered, not handled")));
+      } catch (RuntimeException | Error e) {
+        RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
       }
     }
 

@@ -109,12 +109,38 @@ class HeaderTableGuardTest {
       assertThat(over.skipBody()).as("body bytes the guard skips").isEqualTo(1001);
       AMQP.BasicProperties read = readByClient(over.frame());
       assertThat(read.getBodySize()).as("amqp-client expects no body").isZero();
-      assertThat(read.getHeaders()).containsOnlyKeys(HeaderTableGuard.BODY_NOT_READ);
+      // the table kept (a request's reply token is in it: its caller is told), the entry added
+      Map<String, Object> expected = new java.util.HashMap<>();
+      if (props.getHeaders() != null) {
+        expected.putAll(props.getHeaders());
+      }
+      assertThat(read.getHeaders())
+          .containsOnlyKeys(concat(expected.keySet(), HeaderTableGuard.BODY_NOT_READ));
+      expected.forEach(
+          (name, value) ->
+              assertThat(String.valueOf(read.getHeaders().get(name))).isEqualTo(value));
       assertThat(String.valueOf(read.getHeaders().get(HeaderTableGuard.BODY_NOT_READ)))
           .isEqualTo("a body of 1001 bytes, more than the 1000 this connection reads");
       assertThat(read.getMessageId()).isEqualTo(props.getMessageId());
       assertThat(read.getContentType()).isEqualTo(props.getContentType());
     }
+
+    // a table amqp-client would refuse as well: replaced, only the entry left
+    AMQP.BasicProperties deep =
+        new AMQP.BasicProperties.Builder()
+            .headers(Map.of("deep", nestedTables(40)))
+            .messageId("m-4")
+            .build();
+    AMQP.BasicProperties read =
+        readByClient(HeaderTableGuard.guarded(deep.toFrame(1, 1001), 1000).frame());
+    assertThat(read.getHeaders()).containsOnlyKeys(HeaderTableGuard.BODY_NOT_READ);
+    assertThat(read.getMessageId()).isEqualTo("m-4");
+  }
+
+  private static String[] concat(java.util.Set<String> names, String more) {
+    List<String> all = new java.util.ArrayList<>(names);
+    all.add(more);
+    return all.toArray(new String[0]);
   }
 
   private static Frame guard(Frame frame) {

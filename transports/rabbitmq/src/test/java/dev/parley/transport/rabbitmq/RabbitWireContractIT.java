@@ -11,6 +11,8 @@ import com.rabbitmq.client.GetResponse;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.error.BadInputException;
+import dev.parley.error.Code;
+import dev.parley.error.RemoteException;
 import dev.parley.error.TransportException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
@@ -202,6 +204,8 @@ class RabbitWireContractIT {
           .atMost(Duration.ofSeconds(10))
           .until(() -> channel.messageCount(dlq) == 0 && deadLetters.isEmpty());
       assertThat(small.reconnects()).as("connections lost").isZero();
+      assertThat(m.metrics().deadLettered()).isEqualTo(1);
+      assertThat(m.metrics().received()).isEqualTo(21);
     } finally {
       m.close();
       small.close();
@@ -214,6 +218,72 @@ class RabbitWireContractIT {
     List<Map<String, Object>> deaths =
         (List<Map<String, Object>>) letter.getProps().getHeaders().get("x-death");
     assertThat(String.valueOf(deaths.get(0).get("reason"))).isEqualTo("rejected");
+  }
+
+  /**
+   * A request over the responder's maximum is rejected whole to the dead-letter queue, and its
+   * caller hears so at once — a failure reply {@code parley.message.too_large} — instead of waiting
+   * for its deadline (until 2026-12-07 it waited, and the dead letter was not counted); the
+   * responder answers the next request.
+   */
+  @Test
+  void aRequestOverTheRespondersMaximumIsAnsweredWithTheFailure() throws Exception {
+    RabbitTransport small =
+        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
+    RabbitTransport callerTransport = RabbitTransport.builder(rabbit.amqpUri()).build();
+    Messaging responder =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(small)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+    Messaging caller =
+        Messaging.builder()
+            .service("billing-service")
+            .transport(callerTransport)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+    try {
+      Channel<CreateTicket> commands = Channel.command(prefix + "big.commands", CreateTicket.class);
+      responder.serve(commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t"));
+      long started = System.nanoTime();
+      CompletableFuture<TicketCreated> big =
+          caller.request(
+              commands,
+              new CreateTicket("o-" + "z".repeat(300_000)),
+              TicketCreated.class,
+              Duration.ofSeconds(30));
+      assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
+          .cause()
+          .isInstanceOfSatisfying(
+              RemoteException.class,
+              e -> {
+                assertThat(e.errorCode()).isEqualTo("parley.message.too_large");
+                assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
+              });
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .as("answered, not timed out")
+          .isLessThan(Duration.ofSeconds(20));
+      assertThat(
+              caller
+                  .request(
+                      commands,
+                      new CreateTicket("o-1"),
+                      TicketCreated.class,
+                      Duration.ofSeconds(20))
+                  .get(20, TimeUnit.SECONDS))
+          .isEqualTo(new TicketCreated("t"));
+      assertThat(responder.metrics().deadLettered()).isEqualTo(1);
+      assertThat(responder.metrics().handled()).isEqualTo(1);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> channel.messageCount(prefix + "big.commands.dlq") == 1);
+    } finally {
+      caller.close();
+      responder.close();
+      callerTransport.close();
+      small.close();
+    }
   }
 
   /** Publishes 20 small events to {@code exchange} as a raw client, {@code odd} among them. */

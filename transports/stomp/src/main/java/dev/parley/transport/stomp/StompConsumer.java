@@ -5,6 +5,7 @@ import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.DeadLetters;
+import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.InFlight;
@@ -229,7 +230,7 @@ final class StompConsumer {
     Message dead =
         DeadLetters.of(
             message,
-            StompMessages.TOO_LARGE,
+            DeadLetters.TOO_LARGE,
             "a body of "
                 + length
                 + " bytes, more than a frame may have here (StompTransport.Builder.maxFrameBytes"
@@ -269,6 +270,7 @@ final class StompConsumer {
                   handedOut++;
                 }
                 new Ack(from, subscriptionId, frame.header("ack")).ack();
+                tellHandler(frame);
                 return;
               }
               RELEASES.warn(
@@ -281,6 +283,34 @@ final class StompConsumer {
               }
               drain();
             });
+  }
+
+  /**
+   * Tells the handler of a message dead-lettered here ({@link DeliveryHandler#onDeadLettered}): its
+   * headers, and why, so that a request's caller hears of it.
+   */
+  private void tellHandler(StompFrame frame) {
+    try {
+      Delivery read =
+          StompMessages.delivery(
+              new StompFrame("MESSAGE", frame.headers(), null, null, 0),
+              source,
+              transport.dialect0());
+      handler.onDeadLettered(
+          new Delivery(
+              read.message(),
+              source,
+              read.deliveryCount(),
+              new BadInputException(
+                  DeadLetters.TOO_LARGE,
+                  "a body of "
+                      + frame.bodyNotRead()
+                      + " bytes, more than the "
+                      + transport.maxFrameBytes()
+                      + " a message may have there: dead-lettered, not handled")));
+    } catch (RuntimeException | Error e) {
+      RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.parley.transport.stomp;
 
 import dev.parley.error.BadInputException;
 import dev.parley.message.Headers;
+import dev.parley.transport.spi.DeadLetters;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
 import java.util.LinkedHashMap;
@@ -50,9 +51,6 @@ final class StompMessages {
           "AMQ_SCHEDULED_DELAY",
           "AMQ_SCHEDULED_TIME");
 
-  /** The error code of a message whose body is over the transport's frame limit. */
-  static final String TOO_LARGE = "parley.message.too_large";
-
   private StompMessages() {}
 
   static boolean isMessageHeader(String name) {
@@ -85,7 +83,7 @@ final class StompMessages {
     BadInputException problem =
         frame.bodyNotRead() > 0
             ? new BadInputException(
-                TOO_LARGE,
+                DeadLetters.TOO_LARGE,
                 "a body of "
                     + frame.bodyNotRead()
                     + " bytes, more than a frame may have here (StompTransport.Builder"

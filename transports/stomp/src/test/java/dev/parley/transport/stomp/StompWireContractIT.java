@@ -1,6 +1,7 @@
 package dev.parley.transport.stomp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
@@ -9,6 +10,8 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Delivery;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.Code;
+import dev.parley.error.RemoteException;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
@@ -184,6 +187,9 @@ class StompWireContractIT {
           .atMost(Duration.ofSeconds(10))
           .until(() -> transport.reconnects() == 0);
       assertThat(handler.payloads()).extracting(OrderCreated::orderId).doesNotContain("big");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> parley.metrics().deadLettered() == 1 && parley.metrics().received() == 21);
       subscription.close();
       raw.subscribe("9", subscribeQueue(prefix + "big.events.kitchen.dlq"));
       RawStomp.Frame letter = raw.next("MESSAGE");
@@ -242,6 +248,61 @@ class StompWireContractIT {
         raw.ack(letter); // Artemis holds the next back while the window is full
       }
       assertThat(letters).containsExactlyInAnyOrderElementsOf(bigIds);
+    }
+
+    /**
+     * A request larger than the responder's transport reads is dead-lettered whole there, and its
+     * caller hears so at once — a failure reply {@code parley.message.too_large} — instead of
+     * waiting for its deadline (until 2026-12-07 it waited, and the dead letter was not counted);
+     * the responder answers the next request.
+     */
+    @Test
+    void aRequestLargerThanTheResponderReadsIsAnsweredWithTheFailure() throws Exception {
+      connectReadingFramesOfAtMost(64 * 1024);
+      StompTransport callerTransport = StompTransport.builder(uri()).build();
+      Messaging caller =
+          Messaging.builder()
+              .service("billing-service")
+              .transport(callerTransport)
+              .codecs(Codecs.of(JsonCodec.of()))
+              .build();
+      try {
+        Channel<CreateTicket> commands =
+            Channel.command(prefix + "big.commands", CreateTicket.class);
+        parley.serve(commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t"));
+        long started = System.nanoTime();
+        CompletableFuture<TicketCreated> big =
+            caller.request(
+                commands,
+                new CreateTicket("o-" + "z".repeat(100_000)),
+                TicketCreated.class,
+                Duration.ofSeconds(30));
+        assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOfSatisfying(
+                RemoteException.class,
+                e -> {
+                  assertThat(e.errorCode()).isEqualTo("parley.message.too_large");
+                  assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
+                });
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("answered, not timed out")
+            .isLessThan(Duration.ofSeconds(20));
+        assertThat(
+                caller
+                    .request(
+                        commands,
+                        new CreateTicket("o-1"),
+                        TicketCreated.class,
+                        Duration.ofSeconds(20))
+                    .get(20, TimeUnit.SECONDS))
+            .isEqualTo(new TicketCreated("t"));
+        assertThat(parley.metrics().deadLettered()).isEqualTo(1);
+        assertThat(parley.metrics().handled()).isEqualTo(1);
+      } finally {
+        caller.close();
+        callerTransport.close();
+      }
     }
 
     /**
