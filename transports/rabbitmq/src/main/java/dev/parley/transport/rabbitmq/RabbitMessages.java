@@ -6,6 +6,7 @@ import dev.parley.message.Headers;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
+import dev.parley.transport.spi.ReservedHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -67,7 +68,10 @@ final class RabbitMessages {
             table.put(name, value); // the property alone is read as "not set" (a client default)
           }
         }
-        default -> table.put(name, value);
+        default -> {
+          ReservedHeaders.checkRabbitMq(name);
+          table.put(name, value);
+        }
       }
     }
     return table.isEmpty() ? b.build() : b.headers(table).build();

@@ -286,6 +286,50 @@ class RabbitWireContractIT {
     }
   }
 
+  /**
+   * RabbitMQ routes a message also by its {@code CC} and {@code BCC} headers and refuses one whose
+   * value is text by closing the publishing channel: a message with such a header of its own is
+   * refused at the sender with a typed error, and the sends around it go through. Until 2026-12-07
+   * it went out, RabbitMQ closed the channel ("unacceptable_type_in_header"), and the send failed
+   * as a retryable {@code TransportException} whose outcome was unknown — with every other send in
+   * flight on that channel — so an outbox relay sent it again every round.
+   */
+  @Test
+  void aHeaderRabbitMqRoutesByIsRefusedAtTheSenderAndTheOthersGoThrough() throws Exception {
+    Channel<OrderCreated> events = Channel.event(prefix + "cc.events", OrderCreated.class);
+    RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+    parley.subscribe(events, "kitchen", handler);
+    List<CompletableFuture<?>> good = new java.util.ArrayList<>();
+    List<CompletableFuture<Void>> refused = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      good.add(parley.publish(events, new OrderCreated("o-" + i, i)));
+      if (i % 20 == 5) {
+        for (String name : List.of("CC", "BCC")) {
+          Message odd =
+              parley.encode(events, new OrderCreated("odd", 0)).toBuilder()
+                  .header(name, "billing.events")
+                  .build();
+          refused.add(parley.forward(new Destination.Event(prefix + "cc.events"), odd));
+        }
+      }
+    }
+    for (CompletableFuture<Void> r : refused) {
+      assertThatThrownBy(() -> r.get(10, TimeUnit.SECONDS))
+          .cause()
+          .isInstanceOfSatisfying(
+              BadInputException.class,
+              e -> assertThat(e.errorCode()).isEqualTo("parley.header.reserved"));
+    }
+    CompletableFuture.allOf(good.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 40);
+    assertThat(handler.payloads()).extracting(OrderCreated::orderId).doesNotContain("odd");
+    // a header of another case is the message's own, and travels
+    Message lower =
+        parley.encode(events, new OrderCreated("lower", 0)).toBuilder().header("cc", "x").build();
+    parley.forward(new Destination.Event(prefix + "cc.events"), lower).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 41);
+  }
+
   /** Publishes 20 small events to {@code exchange} as a raw client, {@code odd} among them. */
   private void publishTwentyAndOneMore(String exchange, AMQP.BasicProperties odd, byte[] oddBody)
       throws Exception {

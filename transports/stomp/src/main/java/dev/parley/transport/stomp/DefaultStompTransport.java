@@ -1,5 +1,6 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.error.BadInputException;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
@@ -678,6 +679,8 @@ final class DefaultStompTransport implements StompTransport {
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(
           new TransportException("parley.transport.destination", e.getMessage(), e));
+    } catch (BadInputException e) {
+      return CompletableFuture.failedFuture(e); // a header the broker acts on (ReservedHeaders)
     }
     String target = headers.get("destination");
     RefusedSend refused = refusedSends.get(target);

@@ -5,6 +5,7 @@ import dev.parley.message.Message;
 import dev.parley.transport.spi.AmqpIds;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Partitions;
+import dev.parley.transport.spi.ReservedHeaders;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -243,6 +244,7 @@ abstract sealed class Dialect {
           case Headers.CORRELATION_ID -> h.put("correlation-id", e.getValue());
           default -> {
             if (StompMessages.isMessageHeader(e.getKey())) {
+              ReservedHeaders.checkRabbitMq(e.getKey());
               h.put(e.getKey(), e.getValue());
             }
           }

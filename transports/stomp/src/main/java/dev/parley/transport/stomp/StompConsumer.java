@@ -242,7 +242,11 @@ final class StompConsumer {
             transport.address(source),
             StompMessages.deliveryCount(frame),
             System.currentTimeMillis());
-    return transport.dialect0().sendHeaders(source.deadLetter(), dead, Duration.ZERO, true);
+    try {
+      return transport.dialect0().sendHeaders(source.deadLetter(), dead, Duration.ZERO, true);
+    } catch (BadInputException e) {
+      return null; // a header the broker would refuse the copy for: the older way
+    }
   }
 
   /**
@@ -508,7 +512,7 @@ final class StompConsumer {
       Map<String, String> headers;
       try {
         headers = transport.dialect0().sendHeaders(replyTo, reply, Duration.ZERO, false);
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | BadInputException e) {
         return null; // the transport's own send reports it
       }
       if (!from.isOpen()) {

@@ -10,6 +10,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Delivery;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
 import dev.parley.error.RemoteException;
 import dev.parley.messaging.Channel;
@@ -19,6 +20,7 @@ import dev.parley.messaging.Subscription;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.kit.RecordingHandler;
+import dev.parley.transport.spi.Destination;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -248,6 +250,61 @@ class StompWireContractIT {
         raw.ack(letter); // Artemis holds the next back while the window is full
       }
       assertThat(letters).containsExactlyInAnyOrderElementsOf(bigIds);
+    }
+
+    /** Whether the broker routes by {@code CC}/{@code BCC} headers (RabbitMQ does). */
+    boolean routesByCcHeaders() {
+      return false;
+    }
+
+    /**
+     * RabbitMQ routes a message also by its {@code CC} and {@code BCC} headers and refuses a SEND
+     * whose value is text with an ERROR that closes the connection: there a message with such a
+     * header is refused at the sender with a typed error, no connection lost, and the sends around
+     * it go through; on Artemis they are headers like any other. Until 2026-12-07 the SEND went out
+     * and RabbitMQ closed the connection under every subscription, the send failing as a retryable
+     * {@code TransportException}.
+     */
+    @Test
+    void aHeaderTheBrokerRoutesByIsRefusedAtTheSenderOnly() throws Exception {
+      connect();
+      Channel<OrderCreated> events = Channel.event(prefix + "cc.events", OrderCreated.class);
+      RecordingHandler<OrderCreated> handler = RecordingHandler.succeeding();
+      parley.subscribe(events, "kitchen", handler);
+      List<CompletableFuture<?>> good = new ArrayList<>();
+      List<CompletableFuture<Void>> odd = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        good.add(parley.publish(events, new OrderCreated("o-" + i, i)));
+        if (i == 10) {
+          for (String name : List.of("CC", "BCC")) {
+            dev.parley.message.Message m =
+                parley.encode(events, new OrderCreated("odd-" + name, 0)).toBuilder()
+                    .header(name, "billing.events")
+                    .build();
+            odd.add(parley.forward(new Destination.Event(prefix + "cc.events"), m));
+          }
+        }
+      }
+      CompletableFuture.allOf(good.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+      if (routesByCcHeaders()) {
+        for (CompletableFuture<Void> r : odd) {
+          assertThatThrownBy(() -> r.get(10, TimeUnit.SECONDS))
+              .cause()
+              .isInstanceOfSatisfying(
+                  BadInputException.class,
+                  e -> assertThat(e.errorCode()).isEqualTo("parley.header.reserved"));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 20);
+      } else {
+        CompletableFuture.allOf(odd.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> handler.callCount() == 22);
+        assertThat(handler.calls())
+            .filteredOn(c -> c.payload().orderId().startsWith("odd-"))
+            .extracting(
+                c -> c.context().message().headers().get(c.payload().orderId().substring(4)))
+            .containsExactly("billing.events", "billing.events");
+      }
+      assertThat(transport.reconnects()).as("connections lost").isZero();
     }
 
     /**
@@ -615,6 +672,11 @@ class StompWireContractIT {
   @Nested
   class OnRabbitMq extends Contract {
     @RegisterExtension static final RabbitVhostExtension rabbit = new RabbitVhostExtension();
+
+    @Override
+    boolean routesByCcHeaders() {
+      return true;
+    }
 
     @Override
     URI uri() {
