@@ -294,7 +294,9 @@ final class DefaultStompTransport implements StompTransport {
       if (StompClient.SUBSCRIPTION_CANCELLED.equals(frame.header("message"))) {
         cancelledOn(frame, from);
       } else if (StompClient.PRECONDITION_FAILED.equals(frame.header("message"))) {
-        refusedQueue(frame);
+        refusedQueue(frame, REFUSED_QUEUE, StompClient.PRECONDITION_FAILED);
+      } else if ("access_refused".equals(frame.header("message"))) {
+        refusedQueue(frame, ACCESS_REFUSED_QUEUE, "access_refused");
       } else {
         strandedOn(frame, from);
       }
@@ -387,23 +389,34 @@ final class DefaultStompTransport implements StompTransport {
   private static final Pattern REFUSED_QUEUE = Pattern.compile("for queue '([^']+)'");
 
   /**
-   * RabbitMQ refused to declare a queue as the plugin asks (it exists with other arguments), for a
-   * SUBSCRIBE or a SEND, and closes the connection. A SEND to that queue would be refused the same
-   * way, also one without a receipt (a request), which nothing else would tell apart from a lost
-   * connection: sends there fail at once for {@link #REFUSAL_PAUSE}.
+   * The queue RabbitMQ names when it refuses a user the queue ("ACCESS_REFUSED - access to queue
+   * 'billing.commands' in vhost …"): the plugin declares a {@code /queue/} destination's queue for
+   * a SEND as for a SUBSCRIBE, which needs the configure permission.
    */
-  private void refusedQueue(StompFrame error) {
+  private static final Pattern ACCESS_REFUSED_QUEUE = Pattern.compile("access to queue '([^']+)'");
+
+  /**
+   * RabbitMQ refused a queue, for a SUBSCRIBE or a SEND, and closes the connection: it will not
+   * declare it as the plugin asks (it exists with other arguments: {@code precondition_failed},
+   * sends to {@code /queue/} and {@code /amq/queue/} are refused alike), or this user may not
+   * (since 7 December 2026; {@code access_refused}: the declaration a SEND to {@code /queue/}
+   * makes). A SEND there would be refused the same way, also one without a receipt (a request),
+   * which nothing else would tell apart from a lost connection — each such request cost a
+   * connection under every subscription: sends there fail at once for {@link #REFUSAL_PAUSE}.
+   */
+  private void refusedQueue(StompFrame error, Pattern naming, String message) {
     String text = new String(error.body(), StandardCharsets.UTF_8).trim();
-    Matcher queue = REFUSED_QUEUE.matcher(text);
+    Matcher queue = naming.matcher(text);
     if (!queue.find()) {
       return;
     }
     RefusedSend refusal =
         new RefusedSend(
-            System.nanoTime() + REFUSAL_PAUSE.toNanos(),
-            StompClient.brokerError(StompClient.PRECONDITION_FAILED, text));
+            System.nanoTime() + REFUSAL_PAUSE.toNanos(), StompClient.brokerError(message, text));
     refusedSends.put("/queue/" + queue.group(1), refusal);
-    refusedSends.put("/amq/queue/" + queue.group(1), refusal);
+    if (naming == REFUSED_QUEUE) {
+      refusedSends.put("/amq/queue/" + queue.group(1), refusal);
+    }
   }
 
   /** The consumer tag RabbitMQ's STOMP plugin names in a "Subscription not found" error. */
@@ -690,7 +703,7 @@ final class DefaultStompTransport implements StompTransport {
             new TransportException(
                 refused.failure().status().errorCode(),
                 refused.failure().getMessage()
-                    + " (not sent: the broker refused a send there less than "
+                    + " (not sent: the broker refused this destination less than "
                     + REFUSAL_PAUSE.toSeconds()
                     + " s ago, and each refusal closes the connection)",
                 refused.failure()));

@@ -566,7 +566,9 @@ final class StompClient implements AutoCloseable {
             boolean handedOver = benign || message.equals(SUBSCRIPTION_CANCELLED);
             (handedOver ? log.atDebug() : log.atWarn())
                 .log("STOMP broker error: {} {}", message, text);
-            if (handedOver || message.equals(PRECONDITION_FAILED)) {
+            if (handedOver
+                || message.equals(PRECONDITION_FAILED)
+                || message.equals("access_refused")) {
               onFrame.accept(frame); // the transport remembers the queue it names (sends there)
             }
             TransportException e = brokerError(message, text);

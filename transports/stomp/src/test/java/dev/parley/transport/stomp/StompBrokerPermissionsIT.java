@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
+import dev.parley.error.ParleyException;
 import dev.parley.error.TransportException;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
@@ -14,6 +15,8 @@ import dev.parley.messaging.Subscription;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -147,6 +150,54 @@ class StompBrokerPermissionsIT {
                   .get(15, TimeUnit.SECONDS))
           .isEqualTo(new Pong("kitchen:2"));
       assertThat(billingHandled).hasValue(0);
+    }
+  }
+
+  /**
+   * Requests to a queue the user may not use: a request goes without a receipt (its reply confirms
+   * it), so the broker's refusal, an ERROR that closes the connection, names only the queue. The
+   * first costs a connection and waits for its deadline; the transport keeps the queue the refusal
+   * names, and the next requests there fail at once, typed, without a connection each. Until
+   * 2026-12-07 every one of them closed the connection under every subscription and waited for its
+   * deadline.
+   */
+  @Test
+  void requestsToARefusedQueueCostOneConnectionNotOneEach() throws Exception {
+    Channel<Ping> kitchenCommands = Channel.command("kitchen.requests", Ping.class);
+    Channel<Ping> billingCommands = Channel.command("billing.requests", Ping.class);
+    try (StompTransport adminTransport = transport("guest", "guest");
+        StompTransport kitchenTransport = transport(USER, PASSWORD);
+        Messaging admin = messaging("billing", adminTransport);
+        Messaging kitchen = messaging("kitchen", kitchenTransport)) {
+      admin.serve(billingCommands, (Ping p, MessageContext c) -> new Pong("billing"));
+      kitchen.serve(kitchenCommands, (Ping p, MessageContext c) -> new Pong("kitchen:" + p.text()));
+      await().atMost(Duration.ofSeconds(15)).until(kitchenTransport::isConnected);
+      long before = kitchenTransport.reconnects();
+      List<String> outcomes = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        await().atMost(Duration.ofSeconds(15)).until(kitchenTransport::isConnected);
+        Throwable failed =
+            catchThrowable(
+                () ->
+                    kitchen
+                        .request(billingCommands, new Ping("r"), Pong.class, Duration.ofSeconds(2))
+                        .get(15, TimeUnit.SECONDS));
+        Throwable cause = failed instanceof ExecutionException ? failed.getCause() : failed;
+        outcomes.add(
+            cause instanceof ParleyException p ? p.status().errorCode() : String.valueOf(cause));
+      }
+      assertThat(outcomes.subList(1, 5))
+          .as("after the first refusal")
+          .containsOnly("parley.stomp.access_refused");
+      await().atMost(Duration.ofSeconds(15)).until(kitchenTransport::isConnected);
+      assertThat(kitchenTransport.reconnects() - before)
+          .as("connections the requests cost")
+          .isOne();
+      assertThat(
+              admin
+                  .request(kitchenCommands, new Ping("1"), Pong.class, Duration.ofSeconds(10))
+                  .get(15, TimeUnit.SECONDS))
+          .isEqualTo(new Pong("kitchen:1"));
     }
   }
 
