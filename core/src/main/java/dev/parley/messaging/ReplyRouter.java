@@ -134,7 +134,23 @@ final class ReplyRouter implements DeliveryHandler {
     }
   }
 
+  /**
+   * A reply the transport dropped, too large for it to read: the call it answers fails at once with
+   * why ({@link Delivery#unreadable()}, {@code parley.message.too_large}: not retryable, a retry
+   * would bring the same reply), when the reply carries that call's token — a forged one changes
+   * nothing, as in {@link #onDelivery}.
+   */
+  @Override
+  public void onDropped(Delivery delivery) {
+    route(delivery, delivery.unreadable());
+  }
+
   private void route(Delivery delivery) {
+    route(delivery, null);
+  }
+
+  /** Completes the call {@code delivery} answers, or fails it with {@code failure} when given. */
+  private void route(Delivery delivery, BadInputException failure) {
     Message reply = delivery.message();
     String correlationId = reply.headers().get(Headers.CORRELATION_ID);
     Pending<?> entry = correlationId == null ? null : pending.get(correlationId);
@@ -162,6 +178,10 @@ final class ReplyRouter implements DeliveryHandler {
       // Past its deadline: late, as if the timer had failed the request first.
       counters.lateReplies.increment();
       expire(entry);
+      return;
+    }
+    if (failure != null) {
+      entry.future.completeExceptionally(failure);
       return;
     }
     entry.complete(reply, codecs);

@@ -3,9 +3,11 @@ package dev.parley.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.codec.Codecs;
+import dev.parley.error.BadInputException;
 import dev.parley.error.DeadlineExceededException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.DeadLetters;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.Settlement;
@@ -96,6 +98,36 @@ class ReplyRouterTest {
     assertThat(counters.forgedReplies.sum()).isEqualTo(2);
     router.onDelivery(reply("r-4", token), settlement());
     assertThat(call).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+  }
+
+  /**
+   * A reply the transport dropped (too large for it) fails its call at once with why — unless it
+   * lacks the call's token: a forged one changes nothing, and the real reply still completes it.
+   */
+  @Test
+  void aDroppedReplyFailsItsCallOnlyWithTheToken() {
+    String token = ReplyRouter.newToken();
+    CompletableFuture<String> call = router.register("r-6", token, String.class, PLAIN, 10_000);
+    CompletableFuture<String> other = router.register("r-7", token, String.class, PLAIN, 10_000);
+    BadInputException tooLarge =
+        new BadInputException(DeadLetters.TOO_LARGE, "a body of 300000 bytes: dropped");
+
+    router.onDropped(dropped(reply("r-6", ReplyRouter.newToken()), tooLarge));
+    assertThat(call).isNotDone();
+    assertThat(counters.forgedReplies.sum()).isEqualTo(1);
+
+    router.onDropped(dropped(reply("r-6", token), tooLarge));
+    assertThat(call)
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableOfType(ExecutionException.class)
+        .withCause(tooLarge);
+    assertThat(router.size()).isEqualTo(1);
+    router.onDelivery(reply("r-7", token), settlement());
+    assertThat(other).succeedsWithin(Duration.ofSeconds(1)).isEqualTo("soup");
+  }
+
+  private static Delivery dropped(Delivery reply, BadInputException why) {
+    return new Delivery(reply.message(), reply.source(), 1, why);
   }
 
   /**

@@ -28,6 +28,16 @@ public interface DeliveryHandler {
   default void onDeadLettered(Delivery delivery) {}
 
   /**
+   * A message of this subscription that the transport dropped without handing it over: a reply
+   * larger than the transport reads (a reply subscription takes its messages without
+   * acknowledgements, so there is nothing to settle, and has no dead-letter queue). {@code
+   * delivery} holds the message's headers without its payload; {@link Delivery#unreadable()} says
+   * why. The engine fails the call the reply answers at once, rather than at its deadline. Called
+   * on the transport's dispatch thread; must not block. Ignored by default.
+   */
+  default void onDropped(Delivery delivery) {}
+
+  /**
    * A handler that settles each delivery when the stage {@code process} returns for it completes:
    * {@link Settlement#ack()} when it completes normally, {@link Settlement#requeue()} when it fails
    * or {@code process} throws. {@code process} runs on the transport's dispatch thread and must not

@@ -528,12 +528,13 @@ final class QueueConsumer implements Resumable {
      * dead-letter queue, which has none, it is left unacknowledged in its place for an operator (it
      * holds one of the consumer's prefetch until the channel closes, and is not counted in flight,
      * so a close does not wait for it); on a reply queue, consumed without acknowledgements, it is
-     * gone (its caller times out).
+     * gone, and its caller told (DeliveryHandler#onDropped).
      */
     private void bodyNotRead(
         Tag settlement, String why, AMQP.BasicProperties properties, boolean redelivered) {
       if (autoAck) {
         RELEASES.warn(log, "{}: a reply dropped: {}", queue, why);
+        tellHandler(why, properties, redelivered, true); // its caller fails at once
       } else if (Topology.isDeadLetterQueue(queue)) {
         RELEASES.warn(
             log,
@@ -546,15 +547,17 @@ final class QueueConsumer implements Resumable {
         RELEASES.warn(
             log, "{}: a message rejected to its dead-letter queue, whole: {}", queue, why);
         inFlight.track(settlement).reject();
-        tellHandler(why, properties, redelivered);
+        tellHandler(why, properties, redelivered, false);
       }
     }
 
     /**
      * Tells the handler of a message rejected to its dead-letter queue ({@link
-     * DeliveryHandler#onDeadLettered}): its headers (the guard kept a readable table), and why.
+     * DeliveryHandler#onDeadLettered}) or, a reply, dropped ({@link DeliveryHandler#onDropped}):
+     * its headers (the guard kept a readable table), and why.
      */
-    private void tellHandler(String why, AMQP.BasicProperties properties, boolean redelivered) {
+    private void tellHandler(
+        String why, AMQP.BasicProperties properties, boolean redelivered, boolean dropped) {
       try {
         Map<String, Object> table = new HashMap<>(properties.getHeaders());
         table.remove(HeaderTableGuard.BODY_NOT_READ);
@@ -562,13 +565,19 @@ final class QueueConsumer implements Resumable {
         Delivery delivery =
             RabbitMessages.delivery(
                 read, new byte[0], source, RabbitMessages.deliveryCount(properties, redelivered));
-        handler.onDeadLettered(
+        Delivery tooLarge =
             new Delivery(
                 delivery.message(),
                 source,
                 delivery.deliveryCount(),
                 new BadInputException(
-                    DeadLetters.TOO_LARGE, why + ": dead-lettered, not handled")));
+                    DeadLetters.TOO_LARGE,
+                    why + (dropped ? ": dropped" : ": dead-lettered, not handled")));
+        if (dropped) {
+          handler.onDropped(tooLarge);
+        } else {
+          handler.onDeadLettered(tooLarge);
+        }
       } catch (RuntimeException | Error e) {
         RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
       }

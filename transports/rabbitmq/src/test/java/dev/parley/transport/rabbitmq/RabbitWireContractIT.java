@@ -287,6 +287,56 @@ class RabbitWireContractIT {
   }
 
   /**
+   * A reply over the caller's maximum fails the call at once, not retryable ({@code
+   * parley.message.too_large}), instead of at its deadline (until 2026-12-07 it waited, and a retry
+   * policy called again for the same reply); the next call is answered.
+   */
+  @Test
+  void aReplyOverTheCallersMaximumFailsTheCallAtOnce() throws Exception {
+    RabbitTransport small =
+        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
+    Messaging caller =
+        Messaging.builder()
+            .service("billing-service")
+            .transport(small)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .build();
+    try {
+      Channel<CreateTicket> commands =
+          Channel.command(prefix + "bigreply.commands", CreateTicket.class);
+      parley.serve(
+          commands,
+          (CreateTicket c, MessageContext ctx) ->
+              new TicketCreated(c.orderId().equals("big") ? "t".repeat(300_000) : "t"));
+      long started = System.nanoTime();
+      CompletableFuture<TicketCreated> big =
+          caller.request(
+              commands, new CreateTicket("big"), TicketCreated.class, Duration.ofSeconds(30));
+      assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
+          .cause()
+          .isInstanceOfSatisfying(
+              BadInputException.class,
+              e -> assertThat(e.errorCode()).isEqualTo("parley.message.too_large"));
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .as("failed at once, not timed out")
+          .isLessThan(Duration.ofSeconds(20));
+      assertThat(
+              caller
+                  .request(
+                      commands,
+                      new CreateTicket("small"),
+                      TicketCreated.class,
+                      Duration.ofSeconds(20))
+                  .get(20, TimeUnit.SECONDS))
+          .isEqualTo(new TicketCreated("t"));
+      assertThat(small.reconnects()).isZero();
+    } finally {
+      caller.close();
+      small.close();
+    }
+  }
+
+  /**
    * RabbitMQ routes a message also by its {@code CC} and {@code BCC} headers and refuses one whose
    * value is text by closing the publishing channel: a message with such a header of its own is
    * refused at the sender with a typed error, and the sends around it go through. Until 2026-12-07

@@ -196,6 +196,10 @@ final class StompConsumer {
         settleOnceCopied(frame, subscriptionId, from);
         return;
       }
+      if (!givesBack) {
+        droppedReply(frame, subscriptionId, from);
+        return;
+      }
       if (leftAtTheBroker(frame)) {
         return;
       }
@@ -219,6 +223,7 @@ final class StompConsumer {
    */
   Map<String, String> deadLetterCopy(Map<String, String> frameHeaders, long length) {
     if (stopped
+        || !givesBack // a reply subscription's
         || frameHeaders.get("ack") == null
         || !frameHeaders.get("subscription").equals(currentId)
         || (source instanceof Destination.Queue q
@@ -274,7 +279,7 @@ final class StompConsumer {
                   handedOut++;
                 }
                 new Ack(from, subscriptionId, frame.header("ack")).ack();
-                tellHandler(frame);
+                tellHandler(frame, false);
                 return;
               }
               RELEASES.warn(
@@ -290,17 +295,42 @@ final class StompConsumer {
   }
 
   /**
+   * A reply larger than the transport reads: dropped — acknowledged where the subscription takes
+   * acknowledgements (Artemis's; on RabbitMQ a reply subscription has none) — and the call it
+   * answers told ({@link DeliveryHandler#onDropped}), so that its caller fails at once rather than
+   * at its deadline. Until 7 December 2026 Artemis's went the way of any large message, copied to a
+   * dead-letter queue made for the reply queue, which nobody reads.
+   */
+  private void droppedReply(StompFrame frame, String subscriptionId, StompClient from) {
+    RELEASES.warn(
+        log,
+        "{}: a reply of {} bytes dropped, its call failed: more than the {} a frame may have here"
+            + " (StompTransport.Builder.maxFrameBytes)",
+        source,
+        frame.bodyNotRead(),
+        transport.maxFrameBytes());
+    String ack = frame.header("ack");
+    if (ack != null) {
+      synchronized (waiting) {
+        handedOut++;
+      }
+      new Ack(from, subscriptionId, ack).ack();
+    }
+    tellHandler(frame, true);
+  }
+
+  /**
    * Tells the handler of a message dead-lettered here ({@link DeliveryHandler#onDeadLettered}): its
    * headers, and why, so that a request's caller hears of it.
    */
-  private void tellHandler(StompFrame frame) {
+  private void tellHandler(StompFrame frame, boolean dropped) {
     try {
       Delivery read =
           StompMessages.delivery(
               new StompFrame("MESSAGE", frame.headers(), null, null, 0),
               source,
               transport.dialect0());
-      handler.onDeadLettered(
+      Delivery tooLarge =
           new Delivery(
               read.message(),
               source,
@@ -311,7 +341,13 @@ final class StompConsumer {
                       + frame.bodyNotRead()
                       + " bytes, more than the "
                       + transport.maxFrameBytes()
-                      + " a message may have there: dead-lettered, not handled")));
+                      + " a message may have there: "
+                      + (dropped ? "dropped" : "dead-lettered, not handled")));
+      if (dropped) {
+        handler.onDropped(tooLarge);
+      } else {
+        handler.onDeadLettered(tooLarge);
+      }
     } catch (RuntimeException | Error e) {
       RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
     }
@@ -320,17 +356,17 @@ final class StompConsumer {
   /**
    * A message larger than the transport reads (maxFrameBytes), its body skipped — so one message
    * never closes the connection — and not copied to the dead-letter queue ({@link #deadLetterCopy}:
-   * a dead-letter queue's subscription, a reply subscription, no copy connection, no {@code
-   * content-length}, or a copy that failed). RabbitMQ: neither handled nor acknowledged but left at
-   * the broker, which gives it back when this subscription or connection ends (a NACK would bring
-   * it straight back, and the plugin's classic queues have no dead-letter queue to reject it to):
-   * nothing is lost; it holds one of the subscription's {@code prefetch-count}. Artemis counts a
-   * subscription's credit in bytes, so a message left there would hold all of it and stop the
-   * subscription, its NACK discards and a subscription made again brings the message straight back
-   * without counting a delivery: there it is dead-lettered as bad input ({@code
-   * parley.message.too_large}) with its headers, its body not kept. A reply subscription's ({@code
-   * ack:auto}: the broker took it as acknowledged when it sent it) is dropped, its caller times
-   * out. Returns whether it is left or dropped here rather than handed out.
+   * a dead-letter queue's subscription, no copy connection, no {@code content-length}, or a copy
+   * that failed; a reply subscription's goes to {@link #droppedReply}). RabbitMQ: neither handled
+   * nor acknowledged but left at the broker, which gives it back when this subscription or
+   * connection ends (a NACK would bring it straight back, and the plugin's classic queues have no
+   * dead-letter queue to reject it to): nothing is lost; it holds one of the subscription's {@code
+   * prefetch-count}. Artemis counts a subscription's credit in bytes, so a message left there would
+   * hold all of it and stop the subscription, its NACK discards and a subscription made again
+   * brings the message straight back without counting a delivery: there it is dead-lettered as bad
+   * input ({@code parley.message.too_large}) with its headers, its body not kept. A frame without
+   * an {@code ack} header (the broker took it as acknowledged when it sent it) is dropped. Returns
+   * whether it is left or dropped here rather than handed out.
    */
   private boolean leftAtTheBroker(StompFrame frame) {
     boolean autoAck = frame.header("ack") == null;

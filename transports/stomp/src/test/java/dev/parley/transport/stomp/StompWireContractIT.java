@@ -252,6 +252,56 @@ class StompWireContractIT {
       assertThat(letters).containsExactlyInAnyOrderElementsOf(bigIds);
     }
 
+    /**
+     * A reply larger than the caller's transport reads fails the call at once, not retryable
+     * ({@code parley.message.too_large}), instead of at its deadline (until 2026-12-07 it waited,
+     * and a retry policy called again for the same reply); the next call is answered.
+     */
+    @Test
+    void aReplyLargerThanTheCallerReadsFailsTheCallAtOnce() throws Exception {
+      connectReadingFramesOfAtMost(64 * 1024); // the caller
+      StompTransport responderTransport = StompTransport.builder(uri()).build();
+      Messaging responder =
+          Messaging.builder()
+              .service("billing-service")
+              .transport(responderTransport)
+              .codecs(Codecs.of(JsonCodec.of()))
+              .build();
+      try {
+        Channel<CreateTicket> commands =
+            Channel.command(prefix + "bigreply.commands", CreateTicket.class);
+        responder.serve(
+            commands,
+            (CreateTicket c, MessageContext ctx) ->
+                new TicketCreated(c.orderId().equals("big") ? "t".repeat(100_000) : "t"));
+        long started = System.nanoTime();
+        CompletableFuture<TicketCreated> big =
+            parley.request(
+                commands, new CreateTicket("big"), TicketCreated.class, Duration.ofSeconds(30));
+        assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOfSatisfying(
+                BadInputException.class,
+                e -> assertThat(e.errorCode()).isEqualTo("parley.message.too_large"));
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("failed at once, not timed out")
+            .isLessThan(Duration.ofSeconds(20));
+        assertThat(
+                parley
+                    .request(
+                        commands,
+                        new CreateTicket("small"),
+                        TicketCreated.class,
+                        Duration.ofSeconds(20))
+                    .get(20, TimeUnit.SECONDS))
+            .isEqualTo(new TicketCreated("t"));
+        assertThat(transport.reconnects()).isZero();
+      } finally {
+        responder.close();
+        responderTransport.close();
+      }
+    }
+
     /** Whether the broker routes by {@code CC}/{@code BCC} headers (RabbitMQ does). */
     boolean routesByCcHeaders() {
       return false;
