@@ -11,8 +11,6 @@ import com.rabbitmq.client.GetResponse;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.error.BadInputException;
-import dev.parley.error.Code;
-import dev.parley.error.RemoteException;
 import dev.parley.error.TransportException;
 import dev.parley.message.Headers;
 import dev.parley.message.Message;
@@ -21,6 +19,7 @@ import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.kit.RecordingHandler;
+import dev.parley.testing.tck.OversizeScenarios;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
@@ -230,58 +229,15 @@ class RabbitWireContractIT {
   void aRequestOverTheRespondersMaximumIsAnsweredWithTheFailure() throws Exception {
     RabbitTransport small =
         RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
-    RabbitTransport callerTransport = RabbitTransport.builder(rabbit.amqpUri()).build();
-    Messaging responder =
-        Messaging.builder()
-            .service("kitchen-service")
-            .transport(small)
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build();
-    Messaging caller =
-        Messaging.builder()
-            .service("billing-service")
-            .transport(callerTransport)
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build();
+    Messaging responder = messaging("kitchen-service", small);
     try {
-      Channel<CreateTicket> commands = Channel.command(prefix + "big.commands", CreateTicket.class);
-      responder.serve(commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t"));
-      long started = System.nanoTime();
-      CompletableFuture<TicketCreated> big =
-          caller.request(
-              commands,
-              new CreateTicket("o-" + "z".repeat(300_000)),
-              TicketCreated.class,
-              Duration.ofSeconds(30));
-      assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
-          .cause()
-          .isInstanceOfSatisfying(
-              RemoteException.class,
-              e -> {
-                assertThat(e.errorCode()).isEqualTo("parley.message.too_large");
-                assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
-              });
-      assertThat(Duration.ofNanos(System.nanoTime() - started))
-          .as("answered, not timed out")
-          .isLessThan(Duration.ofSeconds(20));
-      assertThat(
-              caller
-                  .request(
-                      commands,
-                      new CreateTicket("o-1"),
-                      TicketCreated.class,
-                      Duration.ofSeconds(20))
-                  .get(20, TimeUnit.SECONDS))
-          .isEqualTo(new TicketCreated("t"));
-      assertThat(responder.metrics().deadLettered()).isEqualTo(1);
-      assertThat(responder.metrics().handled()).isEqualTo(1);
+      OversizeScenarios.aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
+          parley, responder, prefix + "big.commands", 300_000);
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> channel.messageCount(prefix + "big.commands.dlq") == 1);
     } finally {
-      caller.close();
       responder.close();
-      callerTransport.close();
       small.close();
     }
   }
@@ -295,45 +251,23 @@ class RabbitWireContractIT {
   void aReplyOverTheCallersMaximumFailsTheCallAtOnce() throws Exception {
     RabbitTransport small =
         RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
-    Messaging caller =
-        Messaging.builder()
-            .service("billing-service")
-            .transport(small)
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build();
+    Messaging caller = messaging("billing-service", small);
     try {
-      Channel<CreateTicket> commands =
-          Channel.command(prefix + "bigreply.commands", CreateTicket.class);
-      parley.serve(
-          commands,
-          (CreateTicket c, MessageContext ctx) ->
-              new TicketCreated(c.orderId().equals("big") ? "t".repeat(300_000) : "t"));
-      long started = System.nanoTime();
-      CompletableFuture<TicketCreated> big =
-          caller.request(
-              commands, new CreateTicket("big"), TicketCreated.class, Duration.ofSeconds(30));
-      assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
-          .cause()
-          .isInstanceOfSatisfying(
-              BadInputException.class,
-              e -> assertThat(e.errorCode()).isEqualTo("parley.message.too_large"));
-      assertThat(Duration.ofNanos(System.nanoTime() - started))
-          .as("failed at once, not timed out")
-          .isLessThan(Duration.ofSeconds(20));
-      assertThat(
-              caller
-                  .request(
-                      commands,
-                      new CreateTicket("small"),
-                      TicketCreated.class,
-                      Duration.ofSeconds(20))
-                  .get(20, TimeUnit.SECONDS))
-          .isEqualTo(new TicketCreated("t"));
+      OversizeScenarios.aReplyOverTheCallersLimitFailsTheCallAtOnce(
+          caller, parley, prefix + "bigreply.commands", 300_000);
       assertThat(small.reconnects()).isZero();
     } finally {
       caller.close();
       small.close();
     }
+  }
+
+  private static Messaging messaging(String service, RabbitTransport transport) {
+    return Messaging.builder()
+        .service(service)
+        .transport(transport)
+        .codecs(Codecs.of(JsonCodec.of()))
+        .build();
   }
 
   /**

@@ -11,8 +11,6 @@ import com.rabbitmq.client.Delivery;
 import dev.parley.codec.Codecs;
 import dev.parley.codec.json.JsonCodec;
 import dev.parley.error.BadInputException;
-import dev.parley.error.Code;
-import dev.parley.error.RemoteException;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
@@ -20,6 +18,7 @@ import dev.parley.messaging.Subscription;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.kit.RecordingHandler;
+import dev.parley.testing.tck.OversizeScenarios;
 import dev.parley.transport.spi.Destination;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -261,45 +260,23 @@ class StompWireContractIT {
     void aReplyLargerThanTheCallerReadsFailsTheCallAtOnce() throws Exception {
       connectReadingFramesOfAtMost(64 * 1024); // the caller
       StompTransport responderTransport = StompTransport.builder(uri()).build();
-      Messaging responder =
-          Messaging.builder()
-              .service("billing-service")
-              .transport(responderTransport)
-              .codecs(Codecs.of(JsonCodec.of()))
-              .build();
+      Messaging responder = messaging("billing-service", responderTransport);
       try {
-        Channel<CreateTicket> commands =
-            Channel.command(prefix + "bigreply.commands", CreateTicket.class);
-        responder.serve(
-            commands,
-            (CreateTicket c, MessageContext ctx) ->
-                new TicketCreated(c.orderId().equals("big") ? "t".repeat(100_000) : "t"));
-        long started = System.nanoTime();
-        CompletableFuture<TicketCreated> big =
-            parley.request(
-                commands, new CreateTicket("big"), TicketCreated.class, Duration.ofSeconds(30));
-        assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
-            .cause()
-            .isInstanceOfSatisfying(
-                BadInputException.class,
-                e -> assertThat(e.errorCode()).isEqualTo("parley.message.too_large"));
-        assertThat(Duration.ofNanos(System.nanoTime() - started))
-            .as("failed at once, not timed out")
-            .isLessThan(Duration.ofSeconds(20));
-        assertThat(
-                parley
-                    .request(
-                        commands,
-                        new CreateTicket("small"),
-                        TicketCreated.class,
-                        Duration.ofSeconds(20))
-                    .get(20, TimeUnit.SECONDS))
-            .isEqualTo(new TicketCreated("t"));
+        OversizeScenarios.aReplyOverTheCallersLimitFailsTheCallAtOnce(
+            parley, responder, prefix + "bigreply.commands", 100_000);
         assertThat(transport.reconnects()).isZero();
       } finally {
         responder.close();
         responderTransport.close();
       }
+    }
+
+    static Messaging messaging(String service, StompTransport transport) {
+      return Messaging.builder()
+          .service(service)
+          .transport(transport)
+          .codecs(Codecs.of(JsonCodec.of()))
+          .build();
     }
 
     /** Whether the broker routes by {@code CC}/{@code BCC} headers (RabbitMQ does). */
@@ -365,47 +342,12 @@ class StompWireContractIT {
      */
     @Test
     void aRequestLargerThanTheResponderReadsIsAnsweredWithTheFailure() throws Exception {
-      connectReadingFramesOfAtMost(64 * 1024);
+      connectReadingFramesOfAtMost(64 * 1024); // the responder
       StompTransport callerTransport = StompTransport.builder(uri()).build();
-      Messaging caller =
-          Messaging.builder()
-              .service("billing-service")
-              .transport(callerTransport)
-              .codecs(Codecs.of(JsonCodec.of()))
-              .build();
+      Messaging caller = messaging("billing-service", callerTransport);
       try {
-        Channel<CreateTicket> commands =
-            Channel.command(prefix + "big.commands", CreateTicket.class);
-        parley.serve(commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t"));
-        long started = System.nanoTime();
-        CompletableFuture<TicketCreated> big =
-            caller.request(
-                commands,
-                new CreateTicket("o-" + "z".repeat(100_000)),
-                TicketCreated.class,
-                Duration.ofSeconds(30));
-        assertThatThrownBy(() -> big.get(20, TimeUnit.SECONDS))
-            .cause()
-            .isInstanceOfSatisfying(
-                RemoteException.class,
-                e -> {
-                  assertThat(e.errorCode()).isEqualTo("parley.message.too_large");
-                  assertThat(e.status().code()).isEqualTo(Code.INVALID_ARGUMENT);
-                });
-        assertThat(Duration.ofNanos(System.nanoTime() - started))
-            .as("answered, not timed out")
-            .isLessThan(Duration.ofSeconds(20));
-        assertThat(
-                caller
-                    .request(
-                        commands,
-                        new CreateTicket("o-1"),
-                        TicketCreated.class,
-                        Duration.ofSeconds(20))
-                    .get(20, TimeUnit.SECONDS))
-            .isEqualTo(new TicketCreated("t"));
-        assertThat(parley.metrics().deadLettered()).isEqualTo(1);
-        assertThat(parley.metrics().handled()).isEqualTo(1);
+        OversizeScenarios.aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
+            caller, parley, prefix + "big.commands", 100_000);
       } finally {
         caller.close();
         callerTransport.close();
