@@ -40,6 +40,15 @@ final class OutboxRelay implements AutoCloseable {
   private static final Duration PURGE_EVERY = Duration.ofMinutes(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
 
+  /**
+   * Failed sends, logged with the first one's row and cause: a row the broker or the publish chain
+   * refuses every time (bad input, a permission) is sent again every round and holds its key, and
+   * would otherwise show only in {@link OutboxMetrics#sendFailures()}. Bounded, per relay: a broker
+   * outage fails every round.
+   */
+  private final dev.parley.transport.spi.LogLimiter sendFailures =
+      dev.parley.transport.spi.LogLimiter.of(3, 60);
+
   private final DataSource dataSource;
   private final Sender sender;
   private final String prefix;
@@ -305,9 +314,13 @@ final class OutboxRelay implements AutoCloseable {
     long waitUntil = System.nanoTime() + lease.toNanos();
     List<Long> done = new ArrayList<>(rows.size());
     int unconfirmed = 0;
-    for (CompletableFuture<Long> r : results) {
+    int refused = 0;
+    Row firstRefused = null;
+    Throwable firstCause = null;
+    for (int i = 0; i < results.size(); i++) {
       try {
-        done.add(r.get(Math.max(0, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS));
+        done.add(
+            results.get(i).get(Math.max(0, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         failures.incrementAndGet();
@@ -315,9 +328,32 @@ final class OutboxRelay implements AutoCloseable {
       } catch (ExecutionException | TimeoutException | RuntimeException e) {
         if (e instanceof TimeoutException) {
           unconfirmed++;
+        } else if (!(e.getCause() instanceof OutboxException)) { // not this relay's own lease
+          refused++;
+          if (firstRefused == null) {
+            firstRefused = rows.get(i);
+            firstCause = e instanceof ExecutionException ? e.getCause() : e;
+          }
         }
         failures.incrementAndGet();
       }
+    }
+    if (firstRefused != null) {
+      sendFailures.warn(
+          log,
+          "outbox relay {}: {} send(s) failed, their rows retried next round (a key's later rows"
+              + " wait behind its first); the first: row {} (message {}, key {}) to {}: {}",
+          relayName,
+          refused,
+          firstRefused.seq(),
+          firstRefused.message().id(),
+          firstRefused.key(),
+          firstRefused.destination(),
+          cut(
+              dev.parley.transport.spi.Redaction.text(
+                  firstCause instanceof dev.parley.error.ParleyException p
+                      ? p.errorCode() + " " + p.getMessage()
+                      : String.valueOf(firstCause))));
     }
     if (unconfirmed > 0) {
       log.warn(
@@ -331,6 +367,10 @@ final class OutboxRelay implements AutoCloseable {
     sent.addAndGet(done.size());
     crashAt(CrashPoint.AFTER_MARK);
     return rows.size();
+  }
+
+  private static String cut(String text) {
+    return text.length() <= 500 ? text : text.substring(0, 500) + "...";
   }
 
   private CompletableFuture<Long> send(Row row) {

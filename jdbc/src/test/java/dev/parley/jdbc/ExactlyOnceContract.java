@@ -8,6 +8,7 @@ import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Redelivery;
 import dev.parley.messaging.SubscriptionOptions;
+import dev.parley.testing.kit.CapturedOutput;
 import dev.parley.testing.kit.FakeClock;
 import dev.parley.testing.kit.ScratchDatabase;
 import dev.parley.transport.spi.Destination;
@@ -101,6 +102,59 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
     assertThat(thrown.get()).as("the fault: the interceptor threw").isGreaterThan(3);
     assertThat(seqsOf("k")).containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     await().atMost(Duration.ofSeconds(10)).until(() -> outbox.metrics().backlog() == 0);
+  }
+
+  /**
+   * A row whose send is refused every time (here by a publish interceptor, as RabbitMQ's transport
+   * refuses a header it routes by) holds only its own key, and the relay says so in its log — which
+   * row, which key, why — a bounded number of times. Before (2026-12-07) such a row showed only in
+   * the send-failure counter, sent again every round with nothing in the log.
+   */
+  @Test
+  void aRowRefusedEveryTimeIsLoggedAndHoldsOnlyItsKey() throws Exception {
+    Channel<Event> events =
+        Channel.event(prefix + "keyed.events", Event.class).withPartitionKey(Event::key);
+    Inbox inbox = inbox();
+    messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
+    dev.parley.transport.spi.Transport transport =
+        dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build();
+    closeables.add(transport);
+    dev.parley.messaging.Messaging relaying =
+        dev.parley.messaging.Messaging.builder()
+            .service("orders")
+            .transport(transport)
+            .codecs(dev.parley.codec.Codecs.of(dev.parley.codec.json.JsonCodec.of()))
+            .publishInterceptor(
+                (destination, message, next) ->
+                    "poison".equals(message.headers().get(dev.parley.message.Headers.PARTITION_KEY))
+                        ? java.util.concurrent.CompletableFuture.failedFuture(
+                            new dev.parley.error.BadInputException(
+                                "parley.header.reserved", "refused for the test"))
+                        : next.proceed(message))
+            .build();
+    closeables.add(relaying);
+    try (CapturedOutput output = CapturedOutput.start()) {
+      Outbox outbox =
+          outbox(Outbox.builder(db.dataSource(), relaying).pollInterval(Duration.ofMillis(20)))
+              .start();
+      try (Connection c = db.dataSource().getConnection()) {
+        c.setAutoCommit(false);
+        outbox.publish(c, events, new Event("poison", 1));
+        for (int seq = 1; seq <= 10; seq++) {
+          outbox.publish(c, events, new Event("k", seq));
+        }
+        c.commit();
+      }
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows() == 10);
+      await().atMost(Duration.ofSeconds(10)).until(() -> outbox.metrics().sendFailures() >= 10);
+      assertThat(seqsOf("k")).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+      assertThat(outbox.metrics().backlog()).isEqualTo(1);
+      String log = output.text();
+      long lines = log.lines().filter(l -> l.contains("send(s) failed")).count();
+      assertThat(lines).as("lines about the failed sends").isBetween(1L, 3L);
+      assertThat(log).contains("key poison").contains("parley.header.reserved");
+    }
   }
 
   @Test
