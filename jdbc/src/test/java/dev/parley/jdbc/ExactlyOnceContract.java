@@ -69,23 +69,14 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
     Inbox inbox = inbox();
     messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
     AtomicInteger thrown = new AtomicInteger();
-    dev.parley.transport.spi.Transport transport =
-        dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build();
-    closeables.add(transport);
     dev.parley.messaging.Messaging relaying =
-        dev.parley.messaging.Messaging.builder()
-            .service("orders")
-            .transport(transport)
-            .codecs(dev.parley.codec.Codecs.of(dev.parley.codec.json.JsonCodec.of()))
-            .publishInterceptor(
-                (destination, message, next) -> {
-                  if (thrown.getAndIncrement() < 3) {
-                    throw new NoClassDefFoundError("io/example/tracing/Tracer");
-                  }
-                  return next.proceed(message);
-                })
-            .build();
-    closeables.add(relaying);
+        relayingThrough(
+            (destination, message, next) -> {
+              if (thrown.getAndIncrement() < 3) {
+                throw new NoClassDefFoundError("io/example/tracing/Tracer");
+              }
+              return next.proceed(message);
+            });
     Outbox outbox =
         outbox(Outbox.builder(db.dataSource(), relaying).pollInterval(Duration.ofMillis(20)))
             .start();
@@ -116,23 +107,14 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
         Channel.event(prefix + "keyed.events", Event.class).withPartitionKey(Event::key);
     Inbox inbox = inbox();
     messaging.subscribe(events, "ledger", inbox.handler("ledger", ledger("ledger")));
-    dev.parley.transport.spi.Transport transport =
-        dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build();
-    closeables.add(transport);
     dev.parley.messaging.Messaging relaying =
-        dev.parley.messaging.Messaging.builder()
-            .service("orders")
-            .transport(transport)
-            .codecs(dev.parley.codec.Codecs.of(dev.parley.codec.json.JsonCodec.of()))
-            .publishInterceptor(
-                (destination, message, next) ->
-                    "poison".equals(message.headers().get(dev.parley.message.Headers.PARTITION_KEY))
-                        ? java.util.concurrent.CompletableFuture.failedFuture(
-                            new dev.parley.error.BadInputException(
-                                "parley.header.reserved", "refused for the test"))
-                        : next.proceed(message))
-            .build();
-    closeables.add(relaying);
+        relayingThrough(
+            (destination, message, next) ->
+                "poison".equals(message.headers().get(dev.parley.message.Headers.PARTITION_KEY))
+                    ? java.util.concurrent.CompletableFuture.failedFuture(
+                        new dev.parley.error.BadInputException(
+                            "parley.header.reserved", "refused for the test"))
+                    : next.proceed(message));
     try (CapturedOutput output = CapturedOutput.start()) {
       Outbox outbox =
           outbox(Outbox.builder(db.dataSource(), relaying).pollInterval(Duration.ofMillis(20)))
@@ -155,6 +137,23 @@ abstract class ExactlyOnceContract extends ExactlyOnceFixture {
       assertThat(lines).as("lines about the failed sends").isBetween(1L, 3L);
       assertThat(log).contains("key poison").contains("parley.header.reserved");
     }
+  }
+
+  /** A messaging for an outbox to relay through, its sends going through {@code interceptor}. */
+  private dev.parley.messaging.Messaging relayingThrough(
+      dev.parley.messaging.PublishInterceptor interceptor) {
+    dev.parley.transport.spi.Transport transport =
+        dev.parley.transport.amqp.AmqpTransport.builder(broker.amqpUri()).build();
+    closeables.add(transport);
+    dev.parley.messaging.Messaging relaying =
+        dev.parley.messaging.Messaging.builder()
+            .service("orders")
+            .transport(transport)
+            .codecs(dev.parley.codec.Codecs.of(dev.parley.codec.json.JsonCodec.of()))
+            .publishInterceptor(interceptor)
+            .build();
+    closeables.add(relaying);
+    return relaying;
   }
 
   @Test
