@@ -23,7 +23,7 @@ public final class ReservedHeaders {
    * @throws BadInputException for those two names
    */
   public static void checkRabbitMq(String name) {
-    if (name.length() <= 3 && (name.equals("CC") || name.equals("BCC"))) {
+    if (name.equals("CC") || name.equals("BCC")) {
       throw new BadInputException(
           CODE,
           "a header named '"

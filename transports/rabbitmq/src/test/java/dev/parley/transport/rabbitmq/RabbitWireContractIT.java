@@ -78,8 +78,26 @@ class RabbitWireContractIT {
             .build();
   }
 
+  /** A service of a test, on a transport of its own: both closed after the test. */
+  private record Service(RabbitTransport transport, Messaging messaging) {}
+
+  private final List<AutoCloseable> services = new java.util.ArrayList<>();
+
+  /** A service whose transport reads bodies of at most {@code maxBody} bytes. */
+  private Service readingAtMost(String name, int maxBody) {
+    RabbitTransport t =
+        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(maxBody).build();
+    Messaging m = messaging(name, t);
+    services.add(m);
+    services.add(t); // given to the messaging, which does not close it
+    return new Service(t, m);
+  }
+
   @AfterEach
   void close() throws Exception {
+    for (AutoCloseable c : services) {
+      c.close();
+    }
     parley.close();
     transport.close();
     raw.close();
@@ -172,12 +190,7 @@ class RabbitWireContractIT {
   void aBodyOverTheMaximumIsRejectedWholeToTheDeadLetterQueue() throws Exception {
     RabbitTransport small =
         RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
-    Messaging m =
-        Messaging.builder()
-            .service("kitchen-service")
-            .transport(small)
-            .codecs(Codecs.of(JsonCodec.of()))
-            .build();
+    Messaging m = messaging("kitchen-service", small);
     String dlq = prefix + "big.events.kitchen.dlq";
     byte[] big = new byte[300_000]; // three body frames at RabbitMQ's 128 KiB frame_max
     java.util.Arrays.fill(big, (byte) 'x');
@@ -227,19 +240,12 @@ class RabbitWireContractIT {
    */
   @Test
   void aRequestOverTheRespondersMaximumIsAnsweredWithTheFailure() throws Exception {
-    RabbitTransport small =
-        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
-    Messaging responder = messaging("kitchen-service", small);
-    try {
-      OversizeScenarios.aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
-          parley, responder, prefix + "big.commands", 300_000);
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> channel.messageCount(prefix + "big.commands.dlq") == 1);
-    } finally {
-      responder.close();
-      small.close();
-    }
+    Service responder = readingAtMost("kitchen-service", 100_000);
+    OversizeScenarios.aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
+        parley, responder.messaging(), prefix + "big.commands", 300_000);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> channel.messageCount(prefix + "big.commands.dlq") == 1);
   }
 
   /**
@@ -249,17 +255,10 @@ class RabbitWireContractIT {
    */
   @Test
   void aReplyOverTheCallersMaximumFailsTheCallAtOnce() throws Exception {
-    RabbitTransport small =
-        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
-    Messaging caller = messaging("billing-service", small);
-    try {
-      OversizeScenarios.aReplyOverTheCallersLimitFailsTheCallAtOnce(
-          caller, parley, prefix + "bigreply.commands", 300_000);
-      assertThat(small.reconnects()).isZero();
-    } finally {
-      caller.close();
-      small.close();
-    }
+    Service caller = readingAtMost("billing-service", 100_000);
+    OversizeScenarios.aReplyOverTheCallersLimitFailsTheCallAtOnce(
+        caller.messaging(), parley, prefix + "bigreply.commands", 300_000);
+    assertThat(caller.transport().reconnects()).isZero();
   }
 
   private static Messaging messaging(String service, RabbitTransport transport) {

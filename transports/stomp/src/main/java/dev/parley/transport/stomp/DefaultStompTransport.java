@@ -294,9 +294,9 @@ final class DefaultStompTransport implements StompTransport {
       if (StompClient.SUBSCRIPTION_CANCELLED.equals(frame.header("message"))) {
         cancelledOn(frame, from);
       } else if (StompClient.PRECONDITION_FAILED.equals(frame.header("message"))) {
-        refusedQueue(frame, REFUSED_QUEUE, StompClient.PRECONDITION_FAILED);
+        refusedQueue(frame, REFUSED_QUEUE, StompClient.PRECONDITION_FAILED, true);
       } else if ("access_refused".equals(frame.header("message"))) {
-        refusedQueue(frame, ACCESS_REFUSED_QUEUE, "access_refused");
+        refusedQueue(frame, ACCESS_REFUSED_QUEUE, "access_refused", false);
       } else {
         strandedOn(frame, from);
       }
@@ -398,13 +398,15 @@ final class DefaultStompTransport implements StompTransport {
   /**
    * RabbitMQ refused a queue, for a SUBSCRIBE or a SEND, and closes the connection: it will not
    * declare it as the plugin asks (it exists with other arguments: {@code precondition_failed},
-   * sends to {@code /queue/} and {@code /amq/queue/} are refused alike), or this user may not
-   * (since 7 December 2026; {@code access_refused}: the declaration a SEND to {@code /queue/}
-   * makes). A SEND there would be refused the same way, also one without a receipt (a request),
-   * which nothing else would tell apart from a lost connection — each such request cost a
-   * connection under every subscription: sends there fail at once for {@link #REFUSAL_PAUSE}.
+   * sends to {@code /queue/} and, {@code alsoWithoutDeclaring}, to {@code /amq/queue/} are refused
+   * alike), or this user may not (since 7 December 2026; {@code access_refused}: the declaration a
+   * SEND to {@code /queue/} makes). A SEND there would be refused the same way, also one without a
+   * receipt (a request), which nothing else would tell apart from a lost connection — each such
+   * request cost a connection under every subscription: sends there fail at once for {@link
+   * #REFUSAL_PAUSE}.
    */
-  private void refusedQueue(StompFrame error, Pattern naming, String message) {
+  private void refusedQueue(
+      StompFrame error, Pattern naming, String message, boolean alsoWithoutDeclaring) {
     String text = new String(error.body(), StandardCharsets.UTF_8).trim();
     Matcher queue = naming.matcher(text);
     if (!queue.find()) {
@@ -414,7 +416,7 @@ final class DefaultStompTransport implements StompTransport {
         new RefusedSend(
             System.nanoTime() + REFUSAL_PAUSE.toNanos(), StompClient.brokerError(message, text));
     refusedSends.put("/queue/" + queue.group(1), refusal);
-    if (naming == REFUSED_QUEUE) {
+    if (alsoWithoutDeclaring) {
       refusedSends.put("/amq/queue/" + queue.group(1), refusal);
     }
   }

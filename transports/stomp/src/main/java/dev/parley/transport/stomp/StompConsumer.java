@@ -275,10 +275,7 @@ final class StompConsumer {
             (ok, failure) -> {
               copying.decrementAndGet();
               if (failure == null) {
-                synchronized (waiting) {
-                  handedOut++;
-                }
-                new Ack(from, subscriptionId, frame.header("ack")).ack();
+                acknowledgeUnhanded(from, subscriptionId, frame.header("ack"));
                 tellHandler(frame, false);
                 return;
               }
@@ -311,12 +308,20 @@ final class StompConsumer {
         transport.maxFrameBytes());
     String ack = frame.header("ack");
     if (ack != null) {
-      synchronized (waiting) {
-        handedOut++;
-      }
-      new Ack(from, subscriptionId, ack).ack();
+      acknowledgeUnhanded(from, subscriptionId, ack);
     }
     tellHandler(frame, true);
+  }
+
+  /**
+   * Acknowledges a message never handed out, counted as handed out first so that its settlement's
+   * release balances (Ack#ack).
+   */
+  private void acknowledgeUnhanded(StompClient from, String subscriptionId, String ack) {
+    synchronized (waiting) {
+      handedOut++;
+    }
+    new Ack(from, subscriptionId, ack).ack();
   }
 
   /**

@@ -111,8 +111,23 @@ class StompWireContractIT {
           .withMessageType("order.OrderCreated");
     }
 
+    /** Other services of a test, each with its transport: closed after the test. */
+    final List<AutoCloseable> services = new ArrayList<>();
+
+    /** Another service, on a transport of the default limits. */
+    Messaging anotherService(String name) {
+      StompTransport t = StompTransport.builder(uri()).build();
+      Messaging m = messaging(name, t);
+      services.add(m);
+      services.add(t); // given to the messaging, which does not close it
+      return m;
+    }
+
     @AfterEach
-    void close() throws IOException {
+    void close() throws Exception {
+      for (AutoCloseable c : services) {
+        c.close();
+      }
       if (parley != null) {
         parley.close();
       }
@@ -149,12 +164,7 @@ class StompWireContractIT {
     void connectReadingFramesOfAtMost(int max) throws IOException {
       raw = RawStomp.connect(uri().getHost(), uri().getPort(), virtualHost());
       transport = StompTransport.builder(uri()).maxFrameBytes(max).build();
-      parley =
-          Messaging.builder()
-              .service("kitchen-service")
-              .transport(transport)
-              .codecs(Codecs.of(JsonCodec.of()))
-              .build();
+      parley = messaging("kitchen-service", transport);
     }
 
     /**
@@ -259,16 +269,9 @@ class StompWireContractIT {
     @Test
     void aReplyLargerThanTheCallerReadsFailsTheCallAtOnce() throws Exception {
       connectReadingFramesOfAtMost(64 * 1024); // the caller
-      StompTransport responderTransport = StompTransport.builder(uri()).build();
-      Messaging responder = messaging("billing-service", responderTransport);
-      try {
-        OversizeScenarios.aReplyOverTheCallersLimitFailsTheCallAtOnce(
-            parley, responder, prefix + "bigreply.commands", 100_000);
-        assertThat(transport.reconnects()).isZero();
-      } finally {
-        responder.close();
-        responderTransport.close();
-      }
+      OversizeScenarios.aReplyOverTheCallersLimitFailsTheCallAtOnce(
+          parley, anotherService("billing-service"), prefix + "bigreply.commands", 100_000);
+      assertThat(transport.reconnects()).isZero();
     }
 
     static Messaging messaging(String service, StompTransport transport) {
@@ -343,15 +346,8 @@ class StompWireContractIT {
     @Test
     void aRequestLargerThanTheResponderReadsIsAnsweredWithTheFailure() throws Exception {
       connectReadingFramesOfAtMost(64 * 1024); // the responder
-      StompTransport callerTransport = StompTransport.builder(uri()).build();
-      Messaging caller = messaging("billing-service", callerTransport);
-      try {
-        OversizeScenarios.aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
-            caller, parley, prefix + "big.commands", 100_000);
-      } finally {
-        caller.close();
-        callerTransport.close();
-      }
+      OversizeScenarios.aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
+          anotherService("billing-service"), parley, prefix + "big.commands", 100_000);
     }
 
     /**
