@@ -196,7 +196,31 @@ final class ConsumerPipeline<T, R> {
   /** Runs one delivery through the chain. */
   CompletionStage<Object> process(Delivery delivery, Settlement settlement) {
     counters.received.increment();
-    return new Invocation(delivery, settlement).proceed();
+    return new Invocation(delivery, settlement, false).proceed();
+  }
+
+  /**
+   * Runs a message the transport dead-lettered itself ({@link
+   * dev.parley.transport.spi.DeliveryHandler#onDeadLettered}) through the chain, so the
+   * interceptors see it as any other dead letter ({@link DeliveryInvocation.Outcome#DEAD_LETTERED}
+   * with its {@link Delivery#unreadable() reason}); the deadline step then counts it and answers a
+   * request's caller ({@link #deadLetteredByTransport}) instead of sending a dead letter of its
+   * own. The message is settled already: a failure here gives nothing back, it is logged.
+   */
+  void processDeadLettered(Delivery delivery) {
+    counters.received.increment();
+    new Invocation(delivery, SETTLED, true)
+        .proceed()
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                log.debug(
+                    "{}: the chain failed on {}, dead-lettered by the transport: {}",
+                    channel,
+                    delivery.message().id(),
+                    e.toString());
+              }
+            });
   }
 
   // ---- the steps ------------------------------------------------------------------------------
@@ -207,8 +231,11 @@ final class ConsumerPipeline<T, R> {
    */
   private CompletionStage<Object> readHeaders(Invocation inv) {
     Delivery delivery = inv.delivery;
+    if (inv.byTransport) {
+      return done(deadLetteredByTransport(inv));
+    }
     if (!delivery.isReadable()) {
-      return done(deadLetter(delivery, delivery.unreadable(), 1));
+      return done(deadLetter(inv, delivery.unreadable(), 1));
     }
     Message message = delivery.message();
     try {
@@ -216,10 +243,10 @@ final class ConsumerPipeline<T, R> {
       inv.deadlineMillis = parseDeadline(message);
       inv.replyTo = replyAddress(message);
     } catch (BadInputException e) {
-      return done(deadLetter(delivery, e, 1));
+      return done(deadLetter(inv, e, 1));
     }
     if (isExpired(inv.deadlineMillis)) {
-      return done(expired(message));
+      return done(expired(inv));
     }
     return inv.proceed();
   }
@@ -233,13 +260,12 @@ final class ConsumerPipeline<T, R> {
               channel.payloadType());
       inv.payload = inv.codec.decode(Payloads.shared(message), channel.payloadType());
     } catch (BadInputException e) {
-      return done(deadLetter(inv.delivery, e, 1));
+      return done(deadLetter(inv, e, 1));
     } catch (RuntimeException | StackOverflowError e) {
       // A codec outside its contract (which is to throw CodecException): what it read is the
       // message's bytes alone, so every delivery of it would fail alike — bad input, dead-lettered
       // once, rather than given back to the broker to fail again until its delivery limit.
-      return done(
-          deadLetter(inv.delivery, codecFailure(CodecException.MALFORMED, inv.codec, e), 1));
+      return done(deadLetter(inv, codecFailure(CodecException.MALFORMED, inv.codec, e), 1));
     }
     return inv.proceed();
   }
@@ -250,11 +276,12 @@ final class ConsumerPipeline<T, R> {
     try {
       if (inbox.isDuplicate(group, message)) {
         counters.duplicates.increment();
+        inv.fate.outcome = DeliveryInvocation.Outcome.DUPLICATE;
         log.debug("{}/{}: {} was handled already; skipped", channel, group, message.id());
         return CompletableFuture.completedFuture(null);
       }
     } catch (BadInputException e) {
-      return done(deadLetter(inv.delivery, e, inv.attempt));
+      return done(deadLetter(inv, e, inv.attempt));
     } catch (Exception e) {
       // Only a shortcut: the handler's transaction records the message and decides.
       log.debug("{}/{}: inbox check for {} failed: {}", channel, group, message.id(), e.toString());
@@ -278,8 +305,8 @@ final class ConsumerPipeline<T, R> {
       return;
     }
     if (isExpired(inv.deadlineMillis)) {
+      expired(inv);
       result.complete(null);
-      expired(inv.delivery.message());
       return;
     }
     Invocation next = inv.copy();
@@ -288,6 +315,9 @@ final class ConsumerPipeline<T, R> {
     stage.whenComplete(
         (value, error) -> {
           if (error == null) {
+            if (inv.fate.outcome == null) {
+              inv.fate.outcome = DeliveryInvocation.Outcome.HANDLED;
+            }
             result.complete(value);
             return;
           }
@@ -306,7 +336,7 @@ final class ConsumerPipeline<T, R> {
             return;
           }
           if (!isRetryable(failure) || attempt >= redelivery.maxAttempts()) {
-            complete(result, deadLetter(inv.delivery, failure, attempt));
+            complete(result, deadLetter(inv, failure, attempt));
             return;
           }
           Message message = inv.delivery.message();
@@ -326,7 +356,7 @@ final class ConsumerPipeline<T, R> {
             later(delay, result, () -> attempt(inv, attempt + 1, immediateRetries, result));
             return;
           }
-          complete(result, redeliverLater(inv.delivery, failure, attempt + 1, delay));
+          complete(result, redeliverLater(inv, failure, attempt + 1, delay));
         });
   }
 
@@ -432,6 +462,13 @@ final class ConsumerPipeline<T, R> {
   private final class Invocation implements DeliveryInvocation {
     final Delivery delivery;
     final Settlement settlement;
+
+    /** A message the transport dead-lettered itself ({@link #processDeadLettered}). */
+    final boolean byTransport;
+
+    /** What became of the delivery: one for every copy of this invocation. */
+    final Fate fate;
+
     int index;
     int attempt = 1;
     Long deadlineMillis;
@@ -439,13 +476,19 @@ final class ConsumerPipeline<T, R> {
     Object payload;
     Codec codec;
 
-    Invocation(Delivery delivery, Settlement settlement) {
+    Invocation(Delivery delivery, Settlement settlement, boolean byTransport) {
+      this(delivery, settlement, byTransport, new Fate());
+    }
+
+    private Invocation(Delivery delivery, Settlement settlement, boolean byTransport, Fate fate) {
       this.delivery = delivery;
       this.settlement = settlement;
+      this.byTransport = byTransport;
+      this.fate = fate;
     }
 
     Invocation copy() {
-      Invocation c = new Invocation(delivery, settlement);
+      Invocation c = new Invocation(delivery, settlement, byTransport, fate);
       c.index = index;
       c.attempt = attempt;
       c.deadlineMillis = deadlineMillis;
@@ -521,7 +564,45 @@ final class ConsumerPipeline<T, R> {
     public Optional<Object> payload() {
       return Optional.ofNullable(payload);
     }
+
+    @Override
+    public Optional<Outcome> outcome() {
+      return Optional.ofNullable(fate.outcome);
+    }
+
+    @Override
+    public Optional<Throwable> failure() {
+      return Optional.ofNullable(fate.failure);
+    }
   }
+
+  /**
+   * What the chain did with one delivery ({@link DeliveryInvocation#outcome()}), written by the
+   * step that did it before the stage it returns completes, read by the interceptors around it
+   * after.
+   */
+  private static final class Fate {
+    volatile DeliveryInvocation.Outcome outcome;
+    volatile Throwable failure;
+
+    void settle(DeliveryInvocation.Outcome outcome, Throwable failure) {
+      this.failure = failure;
+      this.outcome = outcome;
+    }
+  }
+
+  /** The settlement of a message the transport has settled itself: there is nothing to do. */
+  private static final Settlement SETTLED =
+      new Settlement() {
+        @Override
+        public void ack() {}
+
+        @Override
+        public void requeue() {}
+
+        @Override
+        public void reject() {}
+      };
 
   private static CompletionStage<Object> done(CompletionStage<Void> stage) {
     return stage.thenApply(v -> null);
@@ -568,7 +649,8 @@ final class ConsumerPipeline<T, R> {
   }
 
   private CompletionStage<Void> redeliverLater(
-      Delivery delivery, Throwable failure, int nextAttempt, Duration delay) {
+      Invocation inv, Throwable failure, int nextAttempt, Duration delay) {
+    Delivery delivery = inv.delivery;
     Message message = delivery.message();
     Message.Builder copy =
         message.toBuilder().header(Headers.ATTEMPT, Integer.toString(nextAttempt));
@@ -583,7 +665,11 @@ final class ConsumerPipeline<T, R> {
         delay,
         truncate(String.valueOf(failure)));
     return send(delivery.source(), copy.build(), SendOptions.delayed(delay))
-        .thenRun(counters.redelivered::increment);
+        .thenRun(
+            () -> {
+              counters.redelivered.increment();
+              inv.fate.settle(DeliveryInvocation.Outcome.REDELIVERED, failure);
+            });
   }
 
   /**
@@ -592,7 +678,8 @@ final class ConsumerPipeline<T, R> {
    * the message can make it throw: the stage fails only when the broker did not take the dead
    * letter (the transport then gives the message back, to be dead-lettered on its next delivery).
    */
-  private CompletionStage<Void> deadLetter(Delivery delivery, Throwable failure, int attempt) {
+  private CompletionStage<Void> deadLetter(Invocation inv, Throwable failure, int attempt) {
+    Delivery delivery = inv.delivery;
     Message message = delivery.message();
     Status status = statusOf(failure);
     Message dead =
@@ -627,32 +714,38 @@ final class ConsumerPipeline<T, R> {
     Message deadLetter = dead;
     return reply
         .thenCompose(v -> send(delivery.source().deadLetter(), deadLetter, SendOptions.NONE))
-        .thenRun(counters.deadLettered::increment);
+        .thenRun(
+            () -> {
+              counters.deadLettered.increment();
+              inv.fate.settle(DeliveryInvocation.Outcome.DEAD_LETTERED, failure);
+            });
   }
 
   /**
-   * A message the transport dead-lettered itself, without handing it over (too large for it to
-   * read; {@link dev.parley.transport.spi.DeliveryHandler#onDeadLettered}): counted as received and
-   * dead-lettered, and a request's caller gets the failure reply any dead letter's caller gets,
-   * rather than waiting for its deadline. The transport logged it.
+   * The deadline step's part for a message the transport dead-lettered itself, without handing it
+   * over (too large for it to read; {@link #processDeadLettered}): counted as dead-lettered, and a
+   * request's caller gets the failure reply any dead letter's caller gets, rather than waiting for
+   * its deadline. The transport logged it and moved it; nothing is sent to a dead-letter queue.
    */
-  void deadLetteredByTransport(Delivery delivery) {
-    counters.received.increment();
-    counters.deadLettered.increment();
+  private CompletionStage<Void> deadLetteredByTransport(Invocation inv) {
+    Delivery delivery = inv.delivery;
     Throwable failure =
         delivery.unreadable() != null
             ? delivery.unreadable()
             : new BadInputException(DeadLetters.TOO_LARGE, "dead-lettered by the transport");
+    counters.deadLettered.increment();
+    inv.fate.settle(DeliveryInvocation.Outcome.DEAD_LETTERED, failure);
     Message message = delivery.message();
     Destination.Queue replyTo = replyAddressOrNull(message);
-    if (replyTo != null) {
-      reply(replyTo, message, remoteStatus(failure), null, null, null)
-          .exceptionally(
-              e -> {
-                log.debug("{}: failure reply for {} not sent", channel, message.id(), e);
-                return null;
-              });
+    if (replyTo == null) {
+      return CompletableFuture.completedFuture(null);
     }
+    return reply(replyTo, message, remoteStatus(failure), null, null, null)
+        .exceptionally(
+            e -> {
+              log.debug("{}: failure reply for {} not sent", channel, message.id(), e);
+              return null;
+            });
   }
 
   /** A send whose synchronous failures (a closed transport, a refused message) fail the stage. */
@@ -754,7 +847,9 @@ final class ConsumerPipeline<T, R> {
         thrown instanceof StackOverflowError ? null : thrown); // its trace: 1,024 frames
   }
 
-  private CompletionStage<Void> expired(Message message) {
+  private CompletionStage<Void> expired(Invocation inv) {
+    Message message = inv.delivery.message();
+    inv.fate.outcome = DeliveryInvocation.Outcome.EXPIRED;
     counters.expired.increment();
     log.debug("{}: message {} expired before it was handled; dropped", channel, message.id());
     return CompletableFuture.completedFuture(null);

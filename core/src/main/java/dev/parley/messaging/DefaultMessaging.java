@@ -363,10 +363,7 @@ final class DefaultMessaging implements Messaging {
             replyTargets);
     Lanes lanes =
         new Lanes(
-            channel.isPartitioned(),
-            executor,
-            pipeline::process,
-            pipeline::deadLetteredByTransport);
+            channel.isPartitioned(), executor, pipeline::process, pipeline::processDeadLettered);
     TransportSubscription subscription;
     try {
       // One consumer: it pushes deliveries without waiting, so lanes, not consumers, give the

@@ -5,7 +5,11 @@ import java.util.concurrent.CompletionStage;
 /**
  * Wraps the handling of every delivery of a subscription, like OkHttp's {@code Interceptor} or
  * grpc's {@code ServerInterceptor}: it sees the delivery, calls {@link
- * DeliveryInvocation#proceed()} (or does not, to stop it), and sees the outcome.
+ * DeliveryInvocation#proceed()} (or does not, to stop it), and sees the outcome: the stage, and
+ * then {@link DeliveryInvocation#outcome()} (handled, duplicate, expired, redelivered or
+ * dead-lettered) with {@link DeliveryInvocation#failure()}. It sees every message the subscription
+ * receives, those its transport dead-lettered itself without handing them over included (larger
+ * than it reads: headers only, dead-lettered at the {@code deadline} step).
  *
  * <p>Every subscription runs one ordered chain, printed by {@link Subscription#describe()}: the
  * interceptors added to the {@link MessagingBuilder#interceptor builder} and then those of the

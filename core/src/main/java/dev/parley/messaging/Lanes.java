@@ -81,8 +81,10 @@ final class Lanes implements DeliveryHandler {
   }
 
   /**
-   * Runs {@code deadLettered} on the executor, as a delivery (the failure reply it may send can
-   * wait for the broker): not in any lane, the message is settled and gone. Dropped when closing.
+   * Runs {@code deadLettered} (the chain, for its interceptors, counters and the caller's failure
+   * reply) on the executor, as a delivery: the reply can wait for the broker and an interceptor may
+   * block where the handler may. Not in any lane: the message is settled and gone. Dropped when
+   * closing.
    */
   @Override
   public void onDeadLettered(Delivery delivery) {

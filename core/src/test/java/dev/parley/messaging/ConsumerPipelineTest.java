@@ -420,6 +420,157 @@ class ConsumerPipelineTest {
         .isCompleted();
   }
 
+  @Test
+  void anInterceptorSeesWhatBecameOfEachDelivery() {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryInterceptor outcomes =
+        inv -> {
+          assertThat(inv.outcome()).isEmpty(); // nothing has happened yet
+          return inv.proceed()
+              .whenComplete(
+                  (v, e) ->
+                      seen.add(
+                          inv.message().id()
+                              + " "
+                              + (e != null
+                                  ? "failed"
+                                  : inv.outcome().map(Enum::name).orElse("none"))
+                              + inv.failure()
+                                  .map(f -> " " + ConsumerPipeline.statusOf(f).errorCode())
+                                  .orElse("")));
+        };
+    java.util.Set<String> handledAlready = java.util.Set.of("dup");
+    SubscriptionOptions options =
+        new SubscriptionOptions(1, 10, Redelivery.of(2, Duration.ZERO, Duration.ofSeconds(5)))
+            .withInbox((group, m) -> handledAlready.contains(m.id()));
+    List<String> calls = new ArrayList<>();
+    ConsumerPipeline<String, Object> chain =
+        new ConsumerPipeline<>(
+            EVENTS,
+            "billing",
+            ConsumerPipeline.Invoker.blocking(
+                (p, ctx) -> {
+                  calls.add(p + "#" + ctx.attempt());
+                  if (p.equals("fail") || (p.equals("flaky") && ctx.attempt() == 1)) {
+                    throw new IllegalStateException("boom");
+                  }
+                  return null;
+                }),
+            options,
+            List.of(outcomes),
+            transport,
+            Codecs.of(new TextCodec()),
+            clock,
+            counters,
+            SCHEDULER,
+            Runnable::run,
+            ReplyTargets.defaults(transport));
+    Pipe pipe = pipe(chain);
+
+    pipe.onDelivery(delivery(message("ok").id("ok").build())).toCompletableFuture().join();
+    pipe.onDelivery(delivery(message("flaky").id("flaky").build())).toCompletableFuture().join();
+    pipe.onDelivery(delivery(message("dup").id("dup").build())).toCompletableFuture().join();
+    pipe.onDelivery(
+            delivery(
+                message("late")
+                    .id("late")
+                    .header(Headers.DEADLINE, Long.toString(clock.millis()))
+                    .build()))
+        .toCompletableFuture()
+        .join();
+    pipe.onDelivery(delivery(message("fail").id("fail").build())).toCompletableFuture().join();
+    pipe.onDelivery(delivery(message("fail").id("last").header(Headers.ATTEMPT, "3").build()))
+        .toCompletableFuture()
+        .join();
+    pipe.onDelivery(
+            delivery(
+                message("bad")
+                    .id("bad")
+                    .header(Headers.CONTENT_TYPE, "application/x-nope")
+                    .build()))
+        .toCompletableFuture()
+        .join();
+    transport.failSends = true; // the dead letter not taken: the message goes back to the broker
+    pipe.onDelivery(delivery(message("fail").id("lost").header(Headers.ATTEMPT, "3").build()))
+        .toCompletableFuture()
+        .handle((v, e) -> e)
+        .join();
+
+    assertThat(seen)
+        .containsExactly(
+            "ok HANDLED",
+            "flaky HANDLED",
+            "dup DUPLICATE",
+            "late EXPIRED",
+            "fail REDELIVERED parley.handler.failed",
+            "last DEAD_LETTERED parley.handler.failed",
+            "bad DEAD_LETTERED " + seenCodeOfAnUnknownContentType(),
+            "lost failed");
+    assertThat(calls) // "fail" twice, then "last" and "lost" at their last attempt; not "dup"
+        .containsExactly("ok#1", "flaky#1", "flaky#2", "fail#1", "fail#2", "fail#3", "fail#3");
+  }
+
+  /** The error code Parley gives a message whose content type no codec reads. */
+  private String seenCodeOfAnUnknownContentType() {
+    return transport.sends.stream()
+        .filter(s -> s.message().id().equals("bad"))
+        .map(s -> s.message().headers().get(Headers.ERROR_CODE))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Test
+  void aMessageTheTransportDeadLetteredGoesThroughTheInterceptorsAndItsCallerIsAnswered() {
+    Channel<String> commands = Channel.command("kitchen", String.class);
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryInterceptor outcomes =
+        inv ->
+            inv.proceed()
+                .whenComplete(
+                    (v, e) ->
+                        seen.add(
+                            inv.message().id()
+                                + " "
+                                + inv.outcome().orElseThrow()
+                                + " "
+                                + inv.failure().orElseThrow().getMessage()));
+    ConsumerPipeline<String, Object> chain =
+        new ConsumerPipeline<>(
+            commands,
+            "kitchen",
+            ConsumerPipeline.Invoker.blocking((p, ctx) -> fail("never handed over")),
+            SubscriptionOptions.defaults(),
+            List.of(outcomes),
+            transport,
+            Codecs.of(new TextCodec()),
+            clock,
+            counters,
+            SCHEDULER,
+            Runnable::run,
+            ReplyTargets.defaults(transport));
+    Message headersOnly =
+        Message.builder().id("big").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
+
+    chain.processDeadLettered(
+        new Delivery(
+            headersOnly,
+            new Destination.Queue("kitchen"),
+            1,
+            new BadInputException(dev.parley.transport.spi.DeadLetters.TOO_LARGE, "too large")));
+
+    assertThat(seen).containsExactly("big DEAD_LETTERED too large");
+    assertThat(counters.received.sum()).isEqualTo(1);
+    assertThat(counters.deadLettered.sum()).isEqualTo(1);
+    assertThat(counters.handled.sum()).isZero();
+    // The transport moved it: Parley sends no dead letter of its own, only the caller's answer.
+    assertThat(transport.sends).hasSize(1);
+    Sent reply = transport.sends.get(0);
+    assertThat(reply.destination()).isEqualTo(new Destination.Queue("parley.reply.orders.1"));
+    assertThat(reply.message().headers())
+        .containsEntry(Headers.CORRELATION_ID, "big")
+        .containsEntry(Headers.ERROR_CODE, dev.parley.transport.spi.DeadLetters.TOO_LARGE);
+  }
+
   private static DeliveryInterceptor named(String name, List<String> trace) {
     return new DeliveryInterceptor() {
       @Override

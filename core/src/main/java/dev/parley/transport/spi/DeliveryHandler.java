@@ -20,10 +20,11 @@ public interface DeliveryHandler {
    * over, and has settled already: one larger than the transport reads, moved whole to the
    * subscription's dead-letter queue (RabbitMQ rejects it there, STOMP copies it there). {@code
    * delivery} holds the message's headers without its payload; {@link Delivery#unreadable()} says
-   * why ({@link DeadLetters#TOO_LARGE}). The engine counts it as received and dead-lettered and
-   * answers a request's caller with the failure, as for any dead letter of its own. Called on the
-   * transport's dispatch thread, at most once per message delivered; must not block. Ignored by
-   * default.
+   * why ({@link DeadLetters#TOO_LARGE}). The engine runs it through the subscription's interceptors
+   * (it ends there dead-lettered, without reaching the handler), counts it as received and
+   * dead-lettered, and answers a request's caller with the failure, as for any dead letter of its
+   * own. Called on the transport's dispatch thread, at most once per message delivered; must not
+   * block. Ignored by default.
    */
   default void onDeadLettered(Delivery delivery) {}
 

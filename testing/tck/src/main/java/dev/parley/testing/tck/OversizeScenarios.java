@@ -2,15 +2,20 @@ package dev.parley.testing.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.parley.error.BadInputException;
 import dev.parley.error.Code;
+import dev.parley.error.ParleyException;
 import dev.parley.error.RemoteException;
 import dev.parley.messaging.Channel;
+import dev.parley.messaging.DeliveryInterceptor;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,12 +37,27 @@ public final class OversizeScenarios {
   /**
    * A request of about {@code size} bytes, more than {@code responder} reads: its caller gets the
    * failure reply {@code INVALID_ARGUMENT parley.message.too_large} well within its 30 s deadline;
-   * the next request is answered; the responder counts 1 dead-lettered and 1 handled.
+   * the next request is answered; the responder counts 1 dead-lettered and 1 handled, and its
+   * interceptor saw both, the first as dead-lettered.
    */
   public static void aRequestOverTheRespondersLimitIsAnsweredWithTheFailure(
       Messaging caller, Messaging responder, String channel, int size) throws Exception {
     Channel<CreateTicket> commands = Channel.command(channel, CreateTicket.class);
-    responder.serve(commands, (CreateTicket c, MessageContext ctx) -> new TicketCreated("t"));
+    List<String> outcomes = new CopyOnWriteArrayList<>();
+    DeliveryInterceptor recording =
+        inv ->
+            inv.proceed()
+                .whenComplete(
+                    (v, e) ->
+                        outcomes.add(
+                            inv.outcome().map(Enum::name).orElse("none")
+                                + inv.failure()
+                                    .map(f -> " " + ((ParleyException) f).errorCode())
+                                    .orElse("")));
+    responder.serve(
+        commands,
+        (CreateTicket c, MessageContext ctx) -> new TicketCreated("t"),
+        responder.defaultSubscriptionOptions().withInterceptor(recording));
     failsAtOnce(
         caller.request(
             commands,
@@ -48,6 +68,15 @@ public final class OversizeScenarios {
     answers(caller, commands, "o-1");
     assertThat(responder.metrics().deadLettered()).isEqualTo(1);
     assertThat(responder.metrics().handled()).isEqualTo(1);
+    // The transport dead-lettered the large one itself; the subscription's interceptors saw it.
+    // (recorded once the chain's stage completes, which may be just after the caller's answer)
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(outcomes)
+                    .containsExactlyInAnyOrder(
+                        "DEAD_LETTERED parley.message.too_large", "HANDLED"));
   }
 
   /**
