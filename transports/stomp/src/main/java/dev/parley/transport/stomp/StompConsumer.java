@@ -275,8 +275,13 @@ final class StompConsumer {
             (ok, failure) -> {
               copying.decrementAndGet();
               if (failure == null) {
-                acknowledgeUnhanded(from, subscriptionId, frame.header("ack"));
-                tellHandler(frame, false);
+                if (acknowledgeUnhanded(from, subscriptionId, frame.header("ack"))) {
+                  tellHandler(frame, false);
+                } else {
+                  // The subscription ended meanwhile: the broker delivers the message again, it is
+                  // copied again (a second copy in the dead-letter queue) and counted then, once.
+                  log.debug("{}: a copied large message not acknowledged; it comes again", source);
+                }
                 return;
               }
               RELEASES.warn(
@@ -315,13 +320,13 @@ final class StompConsumer {
 
   /**
    * Acknowledges a message never handed out, counted as handed out first so that its settlement's
-   * release balances (Ack#ack).
+   * release balances (Ack#ack). Whether the ACK was written: not once the subscription has ended.
    */
-  private void acknowledgeUnhanded(StompClient from, String subscriptionId, String ack) {
+  private boolean acknowledgeUnhanded(StompClient from, String subscriptionId, String ack) {
     synchronized (waiting) {
       handedOut++;
     }
-    new Ack(from, subscriptionId, ack).ack();
+    return new Ack(from, subscriptionId, ack).acknowledge();
   }
 
   /**
@@ -470,12 +475,18 @@ final class StompConsumer {
 
     @Override
     public void ack() {
+      acknowledge();
+    }
+
+    /** {@link #ack()}: whether the ACK was written (not when the subscription had ended). */
+    boolean acknowledge() {
       try {
         synchronized (settling) {
           if (!ofCurrentSubscription() || strandedOnRabbitMq()) {
-            return; // the subscription ended: the broker gave the message back
+            return false; // the subscription ended: the broker gave the message back
           }
           write(StompFrame.of("ACK", Map.of("id", ack)));
+          return true;
         }
       } finally {
         write(null); // a reply not written with a frame above
