@@ -528,7 +528,8 @@ final class AmqpClientTransport implements RabbitTransport {
                 false,
                 settings.temporary(),
                 () -> consumingBlocked == null,
-                consumersByTag);
+                consumersByTag,
+                timer);
         c.start();
         consumers.add(c);
       }

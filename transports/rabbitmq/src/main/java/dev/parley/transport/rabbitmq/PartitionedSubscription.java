@@ -51,6 +51,9 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
   /** When closing, the deadline of the handlers in progress ({@link System#nanoTime}); else 0. */
   private volatile long closing;
 
+  /** The transport's timer: where the partitions' consumers make their own broker calls. */
+  private final ScheduledExecutorService timer;
+
   PartitionedSubscription(
       Connection connection,
       String queue,
@@ -72,6 +75,7 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
     this.closeTimeout = closeTimeout;
     this.rpcTimeout = rpcTimeout;
     this.handler = handler;
+    this.timer = timer;
     this.exchange = queue + ".members";
     this.group =
         new PartitionGroup(
@@ -193,7 +197,8 @@ final class PartitionedSubscription implements TransportSubscription, PartitionG
             true,
             false,
             null, // events: no replies
-            consumersByTag);
+            consumersByTag,
+            timer);
     c.start();
     return () -> c.stop(closing == 0 ? closeTimeout : Durations.until(closing));
   }

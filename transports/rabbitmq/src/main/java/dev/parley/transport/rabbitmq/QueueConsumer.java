@@ -22,7 +22,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -114,6 +118,18 @@ final class QueueConsumer implements Resumable {
   /** Whether replies may be published on this consumer's channel now; null: never. */
   private final BooleanSupplier mayPublish;
 
+  /** Where this consumer's own calls to the broker run, off amqp-client's threads. */
+  private final Executor chores;
+
+  /**
+   * Deliveries of the current consumer left unacknowledged for good (dead letters too large to
+   * read): they hold its prefetch until the channel closes, so at half of it the consumer is
+   * replaced on the same channel ({@link #consumeAgainBeside}), where they stay unacknowledged.
+   */
+  private final AtomicInteger leftOnConsumer = new AtomicInteger();
+
+  private final AtomicBoolean consumingAgain = new AtomicBoolean();
+
   /**
    * @param consumerTag the tag the broker lists the consumer under ({@code rabbitmqctl
    *     list_consumers}); empty for one the broker makes up
@@ -123,6 +139,7 @@ final class QueueConsumer implements Resumable {
    *     with their requests' acknowledgements ({@link Settlement#replyInOrder}); null: it never
    *     sends them
    * @param registry the transport's consumers by consumer tag, which this one joins while it runs
+   * @param chores where the consumer's own calls to the broker run (never amqp-client's threads)
    */
   QueueConsumer(
       Connection connection,
@@ -134,8 +151,10 @@ final class QueueConsumer implements Resumable {
       boolean singleActive,
       boolean temporary,
       BooleanSupplier mayPublish,
-      Map<String, Resumable> registry) {
+      Map<String, Resumable> registry,
+      Executor chores) {
     this.registry = registry;
+    this.chores = chores;
     this.singleActive = singleActive;
     this.hold = Math.max(1, Math.min(32, prefetch / 4));
     this.consumerTag = consumerTag;
@@ -228,6 +247,40 @@ final class QueueConsumer implements Resumable {
     } catch (TransportException e) {
       RESUMES.warn(log, "{}: cannot consume again yet: {}", queue, e.getMessage());
       return false;
+    }
+  }
+
+  /**
+   * Replaces the consumer on its channel by a new one, so the deliveries the old one leaves
+   * unacknowledged for good (dead letters too large to read) no longer count against its prefetch:
+   * RabbitMQ counts a consumer's prefetch by its own deliveries, while a cancelled consumer's
+   * unacknowledged ones stay with the channel until it closes. The broker answers the cancel after
+   * what it delivered before, which the old consumer still takes. Called on {@code chores}: it
+   * waits for the broker. When the cancel went through and the consume did not, the consumer watch
+   * consumes again on a new channel.
+   */
+  private synchronized void consumeAgainBeside() {
+    Channel ch = channel;
+    String old = activeTag;
+    try {
+      if (stopped || ch == null || !ch.isOpen() || old == null) {
+        return; // stopping, or a new channel: the broker gave the left ones back
+      }
+      leftOnConsumer.set(0);
+      ch.basicCancel(old);
+      registry.remove(old, this);
+      activeTag = null;
+      String tag = ch.basicConsume(queue, autoAck, consumerTag, new Receiver(ch));
+      activeTag = tag;
+      registry.put(tag, this);
+      log.debug("{}: consuming again beside the dead letters it cannot read", queue);
+    } catch (IOException | RuntimeException e) {
+      if (activeTag == null) {
+        cancelledOn = ch; // not consuming: the consumer watch consumes again
+      }
+      log.warn("{}: cannot consume again beside its unread dead letters: {}", queue, e.toString());
+    } finally {
+      consumingAgain.set(false);
     }
   }
 
@@ -525,10 +578,11 @@ final class QueueConsumer implements Resumable {
      * A message whose body the connection did not read (over its maximum, HeaderTableGuard):
      * rejected, so that RabbitMQ moves it whole to the queue's dead-letter queue ({@code x-death}
      * reason {@code rejected}); Parley could only dead-letter a copy without its body. On a
-     * dead-letter queue, which has none, it is left unacknowledged in its place for an operator (it
-     * holds one of the consumer's prefetch until the channel closes, and is not counted in flight,
-     * so a close does not wait for it); on a reply queue, consumed without acknowledgements, it is
-     * gone, and its caller told (DeliveryHandler#onDropped).
+     * dead-letter queue, which has none, it is left unacknowledged in its place for an operator
+     * (not counted in flight, so a close does not wait for it; it holds one of the consumer's
+     * prefetch until the channel closes, so at half of it the consumer is replaced beside them:
+     * consumeAgainBeside); on a reply queue, consumed without acknowledgements, it is gone, and its
+     * caller told (DeliveryHandler#onDropped).
      */
     private void bodyNotRead(
         Tag settlement, String why, AMQP.BasicProperties properties, boolean redelivered) {
@@ -543,6 +597,14 @@ final class QueueConsumer implements Resumable {
             queue,
             why);
         settlement.leftUnacknowledged();
+        if (leftOnConsumer.incrementAndGet() >= Math.max(1, prefetch / 2)
+            && consumingAgain.compareAndSet(false, true)) {
+          try {
+            chores.execute(QueueConsumer.this::consumeAgainBeside);
+          } catch (RejectedExecutionException e) {
+            consumingAgain.set(false); // closing
+          }
+        }
       } else {
         RELEASES.warn(
             log, "{}: a message rejected to its dead-letter queue, whole: {}", queue, why);

@@ -17,6 +17,7 @@ import dev.parley.message.Message;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
+import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.kit.RecordingHandler;
 import dev.parley.testing.tck.OversizeScenarios;
@@ -230,6 +231,71 @@ class RabbitWireContractIT {
     List<Map<String, Object>> deaths =
         (List<Map<String, Object>>) letter.getProps().getHeaders().get("x-death");
     assertThat(String.valueOf(deaths.get(0).get("reason"))).isEqualTo("rejected");
+  }
+
+  /**
+   * A dead-letter subscription reads past dead letters too large for it, however many: each is left
+   * unacknowledged in its place, whole, and the subscription consumes again beside them when they
+   * hold half its prefetch. Until 2026-12-07 they held the prefetch for good: with 2 of them at a
+   * prefetch of 2 the subscription received nothing more, on every start (they come first again).
+   */
+  @Test
+  void moreDeadLettersTooLargeToReadThanThePrefetchStopNothing() throws Exception {
+    RabbitTransport small =
+        RabbitTransport.builder(rabbit.amqpUri()).maxInboundMessageSize(100_000).build();
+    Messaging m =
+        Messaging.builder()
+            .service("kitchen-service")
+            .transport(small)
+            .codecs(Codecs.of(JsonCodec.of()))
+            .subscriptionOptions(SubscriptionOptions.defaults().withPrefetch(2))
+            .build();
+    String channelName = prefix + "bigdead.events";
+    String dlq = channelName + ".kitchen.dlq";
+    byte[] big = new byte[300_000];
+    java.util.Arrays.fill(big, (byte) 'x');
+    List<String> read = new CopyOnWriteArrayList<>();
+    try {
+      Channel<OrderCreated> events = Channel.event(channelName, OrderCreated.class);
+      m.subscribe(events, "kitchen", RecordingHandler.succeeding()); // declares the queues
+      m.subscribeDeadLetters(events, "kitchen", letter -> read.add(letter.id()));
+      for (int i = 0; i < 20; i++) {
+        if (i % 4 == 0) { // 5 of them, among the first 17
+          channel.basicPublish(
+              "",
+              dlq,
+              new AMQP.BasicProperties.Builder().deliveryMode(2).messageId("big-" + i).build(),
+              big);
+        }
+        channel.basicPublish(
+            "",
+            dlq,
+            new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .messageId("dead-" + i)
+                .contentType("application/json")
+                .build(),
+            "{\"orderId\":\"o\"}".getBytes(StandardCharsets.UTF_8));
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(read).as("dead letters read").hasSize(20));
+      assertThat(read).doesNotHaveDuplicates().noneMatch(id -> id.startsWith("big-"));
+      assertThat(small.reconnects()).as("connections lost").isZero();
+    } finally {
+      m.close();
+      small.close();
+    }
+    // Left in place, whole, for an operator (or a reader that takes larger messages).
+    await().atMost(Duration.ofSeconds(30)).until(() -> channel.messageCount(dlq) == 5);
+    List<String> left = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      GetResponse letter = channel.basicGet(dlq, true);
+      left.add(letter.getProps().getMessageId());
+      assertThat(letter.getBody()).isEqualTo(big);
+    }
+    // (in no particular order: RabbitMQ returns each consumer's unacknowledged ones in turn)
+    assertThat(left).containsExactlyInAnyOrder("big-0", "big-4", "big-8", "big-12", "big-16");
   }
 
   /**

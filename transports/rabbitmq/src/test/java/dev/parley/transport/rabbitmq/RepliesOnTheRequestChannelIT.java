@@ -78,7 +78,8 @@ class RepliesOnTheRequestChannelIT {
             false,
             temporary,
             mayPublish,
-            new java.util.concurrent.ConcurrentHashMap<>());
+            new java.util.concurrent.ConcurrentHashMap<>(),
+            Runnable::run); // no dead-letter queue here: nothing to consume again beside
     consumer.start();
     return consumer;
   }
