@@ -372,23 +372,15 @@ class ConsumerPipelineTest {
     DeliveryInterceptor outer = named("outer", trace);
     DeliveryInterceptor inner = named("inner", trace);
     ConsumerPipeline<String, Object> chain =
-        new ConsumerPipeline<>(
+        chain(
             EVENTS,
             "billing",
-            ConsumerPipeline.Invoker.blocking(
-                (p, ctx) -> {
-                  trace.add("handler " + p);
-                  return null;
-                }),
+            (p, ctx) -> {
+              trace.add("handler " + p);
+              return null;
+            },
             SubscriptionOptions.defaults(),
-            List.of(outer, inner),
-            transport,
-            Codecs.of(new TextCodec()),
-            clock,
-            counters,
-            SCHEDULER,
-            Runnable::run,
-            ReplyTargets.defaults(transport));
+            List.of(outer, inner));
 
     pipe(chain).onDelivery(delivery(message("x").build())).toCompletableFuture().join();
 
@@ -403,19 +395,12 @@ class ConsumerPipelineTest {
     DeliveryInterceptor stop =
         invocation -> CompletableFuture.completedFuture(null); // does not proceed
     ConsumerPipeline<String, Object> stopped =
-        new ConsumerPipeline<>(
+        chain(
             EVENTS,
             "billing",
-            ConsumerPipeline.Invoker.blocking((p, ctx) -> fail("stopped before the handler")),
+            (p, ctx) -> fail("stopped before the handler"),
             SubscriptionOptions.defaults(),
-            List.of(stop),
-            transport,
-            Codecs.of(new TextCodec()),
-            clock,
-            counters,
-            SCHEDULER,
-            Runnable::run,
-            ReplyTargets.defaults(transport));
+            List.of(stop));
     assertThat(pipe(stopped).onDelivery(delivery(message("y").build())).toCompletableFuture())
         .isCompleted();
   }
@@ -445,26 +430,18 @@ class ConsumerPipelineTest {
             .withInbox((group, m) -> handledAlready.contains(m.id()));
     List<String> calls = new ArrayList<>();
     ConsumerPipeline<String, Object> chain =
-        new ConsumerPipeline<>(
+        chain(
             EVENTS,
             "billing",
-            ConsumerPipeline.Invoker.blocking(
-                (p, ctx) -> {
-                  calls.add(p + "#" + ctx.attempt());
-                  if (p.equals("fail") || (p.equals("flaky") && ctx.attempt() == 1)) {
-                    throw new IllegalStateException("boom");
-                  }
-                  return null;
-                }),
+            (p, ctx) -> {
+              calls.add(p + "#" + ctx.attempt());
+              if (p.equals("fail") || (p.equals("flaky") && ctx.attempt() == 1)) {
+                throw new IllegalStateException("boom");
+              }
+              return null;
+            },
             options,
-            List.of(outcomes),
-            transport,
-            Codecs.of(new TextCodec()),
-            clock,
-            counters,
-            SCHEDULER,
-            Runnable::run,
-            ReplyTargets.defaults(transport));
+            List.of(outcomes));
     Pipe pipe = pipe(chain);
 
     pipe.onDelivery(delivery(message("ok").id("ok").build())).toCompletableFuture().join();
@@ -535,19 +512,12 @@ class ConsumerPipelineTest {
                                 + " "
                                 + inv.failure().orElseThrow().getMessage()));
     ConsumerPipeline<String, Object> chain =
-        new ConsumerPipeline<>(
+        chain(
             commands,
             "kitchen",
-            ConsumerPipeline.Invoker.blocking((p, ctx) -> fail("never handed over")),
+            (p, ctx) -> fail("never handed over"),
             SubscriptionOptions.defaults(),
-            List.of(outcomes),
-            transport,
-            Codecs.of(new TextCodec()),
-            clock,
-            counters,
-            SCHEDULER,
-            Runnable::run,
-            ReplyTargets.defaults(transport));
+            List.of(outcomes));
     Message headersOnly =
         Message.builder().id("big").header(Headers.REPLY_TO, "parley.reply.orders.1").build();
 
@@ -872,20 +842,38 @@ class ConsumerPipelineTest {
       CommandHandler<T, Object> handler,
       dev.parley.transport.spi.Settlement settlement) {
     ConsumerPipeline<T, Object> pipeline =
-        new ConsumerPipeline<>(
+        chain(
             channel,
             "billing",
-            ConsumerPipeline.Invoker.blocking(handler),
+            handler,
             new SubscriptionOptions(1, 10, redelivery, policy),
-            List.of(),
-            transport,
-            Codecs.of(new TextCodec()),
-            clock,
-            counters,
-            SCHEDULER,
-            Runnable::run,
-            ReplyTargets.defaults(transport));
+            List.of());
     return d -> pipeline.process(d, settlement);
+  }
+
+  /**
+   * A chain with a blocking handler, the text codec, the recording transport and fake clock, its
+   * retries scheduled on {@link #SCHEDULER} and run on the scheduling thread.
+   */
+  private <T> ConsumerPipeline<T, Object> chain(
+      Channel<T> channel,
+      String group,
+      CommandHandler<T, Object> handler,
+      SubscriptionOptions options,
+      List<DeliveryInterceptor> interceptors) {
+    return new ConsumerPipeline<>(
+        channel,
+        group,
+        ConsumerPipeline.Invoker.blocking(handler),
+        options,
+        interceptors,
+        transport,
+        Codecs.of(new TextCodec()),
+        clock,
+        counters,
+        SCHEDULER,
+        Runnable::run,
+        ReplyTargets.defaults(transport));
   }
 
   private CommandHandler<String, Object> alwaysFailing() {
