@@ -39,6 +39,29 @@ public interface DeliveryHandler {
   default void onDropped(Delivery delivery) {}
 
   /**
+   * Tells {@code handler} of a message the transport did not hand over because it is larger than
+   * the transport reads: {@link #onDropped} when {@code dropped} (a reply), else {@link
+   * #onDeadLettered}. {@code read} holds the message's headers without its payload; the delivery
+   * the handler gets is unreadable with {@link DeadLetters#TOO_LARGE} and {@code why}, followed by
+   * what became of the message.
+   */
+  static void tellTooLarge(DeliveryHandler handler, Delivery read, String why, boolean dropped) {
+    Delivery tooLarge =
+        new Delivery(
+            read.message(),
+            read.source(),
+            read.deliveryCount(),
+            new dev.parley.error.BadInputException(
+                DeadLetters.TOO_LARGE,
+                why + (dropped ? ": dropped" : ": dead-lettered, not handled")));
+    if (dropped) {
+      handler.onDropped(tooLarge);
+    } else {
+      handler.onDeadLettered(tooLarge);
+    }
+  }
+
+  /**
    * A handler that settles each delivery when the stage {@code process} returns for it completes:
    * {@link Settlement#ack()} when it completes normally, {@link Settlement#requeue()} when it fails
    * or {@code process} throws. {@code process} runs on the transport's dispatch thread and must not

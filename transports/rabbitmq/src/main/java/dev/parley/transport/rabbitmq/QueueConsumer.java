@@ -6,11 +6,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
-import dev.parley.error.BadInputException;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
-import dev.parley.transport.spi.DeadLetters;
 import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -624,22 +622,12 @@ final class QueueConsumer implements Resumable {
         Map<String, Object> table = new HashMap<>(properties.getHeaders());
         table.remove(HeaderTableGuard.BODY_NOT_READ);
         AMQP.BasicProperties read = properties.builder().headers(table).build();
-        Delivery delivery =
+        DeliveryHandler.tellTooLarge(
+            handler,
             RabbitMessages.delivery(
-                read, new byte[0], source, RabbitMessages.deliveryCount(properties, redelivered));
-        Delivery tooLarge =
-            new Delivery(
-                delivery.message(),
-                source,
-                delivery.deliveryCount(),
-                new BadInputException(
-                    DeadLetters.TOO_LARGE,
-                    why + (dropped ? ": dropped" : ": dead-lettered, not handled")));
-        if (dropped) {
-          handler.onDropped(tooLarge);
-        } else {
-          handler.onDeadLettered(tooLarge);
-        }
+                read, new byte[0], source, RabbitMessages.deliveryCount(properties, redelivered)),
+            why,
+            dropped);
       } catch (RuntimeException | Error e) {
         RELEASES.warn(log, "{}: delivery handler failed: {}", queue, e.toString());
       }

@@ -5,7 +5,6 @@ import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
 import dev.parley.transport.spi.DeadLetters;
-import dev.parley.transport.spi.Delivery;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.InFlight;
@@ -335,29 +334,18 @@ final class StompConsumer {
    */
   private void tellHandler(StompFrame frame, boolean dropped) {
     try {
-      Delivery read =
+      DeliveryHandler.tellTooLarge(
+          handler,
           StompMessages.delivery(
               new StompFrame("MESSAGE", frame.headers(), null, null, 0),
               source,
-              transport.dialect0());
-      Delivery tooLarge =
-          new Delivery(
-              read.message(),
-              source,
-              read.deliveryCount(),
-              new BadInputException(
-                  DeadLetters.TOO_LARGE,
-                  "a body of "
-                      + frame.bodyNotRead()
-                      + " bytes, more than the "
-                      + transport.maxFrameBytes()
-                      + " a message may have there: "
-                      + (dropped ? "dropped" : "dead-lettered, not handled")));
-      if (dropped) {
-        handler.onDropped(tooLarge);
-      } else {
-        handler.onDeadLettered(tooLarge);
-      }
+              transport.dialect0()),
+          "a body of "
+              + frame.bodyNotRead()
+              + " bytes, more than the "
+              + transport.maxFrameBytes()
+              + " a message may have there",
+          dropped);
     } catch (RuntimeException | Error e) {
       RELEASES.warn(log, "{}: delivery handler failed: {}", source, e.toString());
     }
