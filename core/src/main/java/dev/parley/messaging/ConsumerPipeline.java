@@ -915,8 +915,7 @@ final class ConsumerPipeline<T, R> {
    * broker or database URI must not carry its credentials into a dead-letter queue).
    */
   private static String truncate(String text) {
-    String redacted = dev.parley.transport.spi.Redaction.text(text);
-    return redacted.length() <= 1000 ? redacted : redacted.substring(0, 1000) + "...";
+    return dev.parley.transport.spi.Redaction.excerpt(text, 1000);
   }
 
   /**

@@ -349,11 +349,11 @@ final class OutboxRelay implements AutoCloseable {
           firstRefused.message().id(),
           firstRefused.key(),
           firstRefused.destination(),
-          cut(
-              dev.parley.transport.spi.Redaction.text(
-                  firstCause instanceof dev.parley.error.ParleyException p
-                      ? p.errorCode() + " " + p.getMessage()
-                      : String.valueOf(firstCause))));
+          dev.parley.transport.spi.Redaction.excerpt(
+              firstCause instanceof dev.parley.error.ParleyException p
+                  ? p.errorCode() + " " + p.getMessage()
+                  : String.valueOf(firstCause),
+              500));
     }
     if (unconfirmed > 0) {
       log.warn(
@@ -367,10 +367,6 @@ final class OutboxRelay implements AutoCloseable {
     sent.addAndGet(done.size());
     crashAt(CrashPoint.AFTER_MARK);
     return rows.size();
-  }
-
-  private static String cut(String text) {
-    return text.length() <= 500 ? text : text.substring(0, 500) + "...";
   }
 
   private CompletableFuture<Long> send(Row row) {

@@ -85,6 +85,17 @@ public final class Redaction {
   }
 
   /**
+   * {@link #text(String)} cut to at most {@code max} characters (then followed by {@code ...}): an
+   * error text for a log line or a dead letter's headers.
+   */
+  public static String excerpt(String text, int max) {
+    String redacted = text(text);
+    return redacted == null || redacted.length() <= max
+        ? redacted
+        : redacted.substring(0, max) + "...";
+  }
+
+  /**
    * The text with the password of every {@code scheme://user:password@} in it replaced by {@value
    * #MASK}; for a string that is not a valid URI too (an unencoded space, a stray {@code %}).
    */
