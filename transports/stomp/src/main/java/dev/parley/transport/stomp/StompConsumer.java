@@ -116,6 +116,14 @@ final class StompConsumer {
   private final java.util.concurrent.atomic.AtomicInteger heldUnread =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /**
+   * Such messages held by the connection for subscriptions of this consumer it has ended and made
+   * again beside them ({@link #subscribeBesideHeld}): RabbitMQ keeps them, unacknowledged, until
+   * the connection closes.
+   */
+  private final java.util.concurrent.atomic.AtomicInteger heldByEarlier =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   StompConsumer(
       DefaultStompTransport transport,
       String baseId,
@@ -156,9 +164,17 @@ final class StompConsumer {
     h.putIfAbsent("ack", "client-individual"); // "auto" for a reply queue
     transport.register(id, this);
     String previous = currentId;
+    boolean sameConnection = client == attachedTo;
     currentId = id;
     attachedTo = client;
-    heldUnread.set(0); // a new subscription: the broker has taken back what the last one held
+    // A new subscription. On a new connection the broker has taken back what the last one held;
+    // on the same one (subscribeBesideHeld) the connection still holds it.
+    int held = heldUnread.getAndSet(0);
+    if (sameConnection) {
+      heldByEarlier.addAndGet(held);
+    } else {
+      heldByEarlier.set(0);
+    }
     if (previous != null) {
       transport.unregister(previous);
     }
@@ -199,7 +215,7 @@ final class StompConsumer {
         droppedReply(frame, subscriptionId, from);
         return;
       }
-      if (leftAtTheBroker(frame)) {
+      if (leftAtTheBroker(frame, subscriptionId, from)) {
         return;
       }
     }
@@ -285,7 +301,7 @@ final class StompConsumer {
               }
               RELEASES.warn(
                   log, "{}: the copy of a large message failed: {}", source, failure.toString());
-              if (stopped || leftAtTheBroker(frame)) {
+              if (stopped || leftAtTheBroker(frame, subscriptionId, from)) {
                 return;
               }
               synchronized (waiting) {
@@ -364,9 +380,10 @@ final class StompConsumer {
    * brings the message straight back without counting a delivery: there it is dead-lettered as bad
    * input ({@code parley.message.too_large}) with its headers, its body not kept. A frame without
    * an {@code ack} header (the broker took it as acknowledged when it sent it) is dropped. Returns
-   * whether it is left or dropped here rather than handed out.
+   * whether it is left or dropped here rather than handed out. Once {@code prefetch} are left so on
+   * RabbitMQ, the subscription is made again beside them ({@link #subscribeBesideHeld}).
    */
-  private boolean leftAtTheBroker(StompFrame frame) {
+  private boolean leftAtTheBroker(StompFrame frame, String subscriptionId, StompClient from) {
     boolean autoAck = frame.header("ack") == null;
     boolean rabbit = transport.dialect0().nackRequeues();
     RELEASES.warn(
@@ -382,10 +399,56 @@ final class StompConsumer {
     if (autoAck) {
       return true;
     }
-    if (rabbit) {
-      heldUnread.incrementAndGet();
+    if (rabbit && heldUnread.incrementAndGet() >= prefetch) {
+      try {
+        worker.execute(() -> subscribeBesideHeld(from, subscriptionId));
+      } catch (RejectedExecutionException e) {
+        // stopping: the subscription ends anyway
+      }
     }
     return rabbit;
+  }
+
+  /**
+   * RabbitMQ: ends a subscription whose whole {@code prefetch-count} is held by messages too large
+   * to read (left at the broker) and subscribes again on the same connection, so that the queue's
+   * later messages flow. Until 7 December 2026 {@code prefetch} of them stopped the subscription
+   * for as long as its connection lived — and again after every reconnect, as they come first: a
+   * dead-letter queue's subscription (no copy is made there) read nothing more. Nothing of the
+   * ended subscription crosses its {@code UNSUBSCRIBE}: the broker sends a subscription at most its
+   * prefetch unacknowledged, and all of it is held, so every other message it sent was already
+   * acknowledged and it sends nothing more. RabbitMQ keeps a cancelled subscription's
+   * unacknowledged messages with the connection until it closes ({@link #heldByEarlier}; a stop
+   * drops the connection to give them back), as its AMQP 0-9-1 consumer does for the same case.
+   * Waits for the broker's receipt, so it runs on the consumer's own thread.
+   */
+  private void subscribeBesideHeld(StompClient from, String subscriptionId) {
+    synchronized (this) {
+      if (stopped
+          || from != attachedTo
+          || !subscriptionId.equals(currentId)
+          || !from.isOpen()
+          || heldUnread.get() < prefetch) {
+        return;
+      }
+      log.debug(
+          "{}: subscription {} held by {} messages too large to read; subscribing again beside"
+              + " them",
+          source,
+          subscriptionId,
+          heldUnread.get());
+      try {
+        from.write(StompFrame.of("UNSUBSCRIBE", Map.of("id", subscriptionId)));
+        resubscribing = true;
+        try {
+          attach(from);
+        } finally {
+          resubscribing = false;
+        }
+      } catch (RuntimeException e) {
+        log.debug("{}: subscribing again failed: {}", source, e.toString());
+      }
+    }
   }
 
   /**
@@ -660,7 +723,11 @@ final class StompConsumer {
     // unacknowledged on the channel (a NACKed message can come straight back to this subscription
     // and cross its UNSUBSCRIBE): only a new connection surely returns such messages to the queue.
     boolean handedOutAtStop =
-        !never.isEmpty() || inFlight.count() > 0 || heldUnread.get() > 0 || copying.get() > 0;
+        !never.isEmpty()
+            || inFlight.count() > 0
+            || heldUnread.get() > 0
+            || heldByEarlier.get() > 0
+            || copying.get() > 0;
     // Not once the connection is gone: the broker has taken back what it had not seen acknowledged.
     StompClient reading = attachedTo;
     if (!inFlight.awaitIdle(timeout, () -> reading != null && reading.isOpen())) {

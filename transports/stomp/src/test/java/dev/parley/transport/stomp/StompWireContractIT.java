@@ -15,6 +15,7 @@ import dev.parley.messaging.Channel;
 import dev.parley.messaging.MessageContext;
 import dev.parley.messaging.Messaging;
 import dev.parley.messaging.Subscription;
+import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.RabbitVhostExtension;
 import dev.parley.testing.kit.RecordingHandler;
@@ -801,6 +802,70 @@ class StompWireContractIT {
             .isEqualTo("parley.header.invalid");
         assertThat(letter.getProps().getMessageId())
             .isEqualTo("01a20000-0000-7000-8000-0000000000fc");
+      }
+    }
+
+    /**
+     * A dead-letter queue's own subscription reads past dead letters too large for it, however
+     * many: no copy is made there, so each is left unacknowledged at the broker, holding one of the
+     * subscription's prefetch. Until 2026-12-07 two of them (the prefetch here) stopped it for as
+     * long as its connection lived, and again after every reconnect, as they come first (4 of the
+     * 20 read); now the subscription is made again beside them on the same connection.
+     */
+    @Test
+    void moreDeadLettersTooLargeToReadThanThePrefetchStopNothing() throws Exception {
+      transport = StompTransport.builder(uri()).maxFrameBytes(64 * 1024).build();
+      parley =
+          Messaging.builder()
+              .service("kitchen-service")
+              .transport(transport)
+              .codecs(Codecs.of(JsonCodec.of()))
+              .subscriptionOptions(SubscriptionOptions.defaults().withPrefetch(2))
+              .build();
+      Channel<OrderCreated> events = Channel.event(prefix + "bigdead.events", OrderCreated.class);
+      String dlq = prefix + "bigdead.events.kitchen.dlq";
+      byte[] big = "z".repeat(100_000).getBytes(StandardCharsets.UTF_8);
+      List<String> read = new java.util.concurrent.CopyOnWriteArrayList<>();
+      parley.subscribe(events, "kitchen", RecordingHandler.succeeding()); // declares the queues
+      Subscription letters =
+          parley.subscribeDeadLetters(events, "kitchen", letter -> read.add(letter.id()));
+      ConnectionFactory factory = new ConnectionFactory();
+      factory.setUri(rabbit.amqpUri());
+      try (Connection connection = factory.newConnection()) {
+        com.rabbitmq.client.Channel ch = connection.createChannel();
+        for (int i = 0; i < 20; i++) {
+          if (i % 4 == 0) { // 5 of them, among the first 17
+            ch.basicPublish(
+                "",
+                dlq,
+                new AMQP.BasicProperties.Builder().deliveryMode(2).messageId("big-" + i).build(),
+                big);
+          }
+          ch.basicPublish(
+              "",
+              dlq,
+              new AMQP.BasicProperties.Builder()
+                  .deliveryMode(2)
+                  .messageId("dead-" + i)
+                  .contentType("application/json")
+                  .build(),
+              "{\"orderId\":\"o\",\"total\":1}".getBytes(StandardCharsets.UTF_8));
+        }
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(read).as("dead letters read").hasSize(20));
+        assertThat(read).doesNotHaveDuplicates().noneMatch(id -> id.startsWith("big-"));
+        assertThat(transport.reconnects()).as("connections lost").isZero();
+        letters.close(); // gives the large ones back to the queue
+        // Left in place, whole, for an operator (or a reader that takes larger messages).
+        await().atMost(Duration.ofSeconds(30)).until(() -> messageCount(connection, dlq) == 5);
+        List<String> left = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+          com.rabbitmq.client.GetResponse letter = ch.basicGet(dlq, true);
+          left.add(letter.getProps().getMessageId());
+          assertThat(letter.getBody()).isEqualTo(big);
+        }
+        assertThat(left).containsExactlyInAnyOrder("big-0", "big-4", "big-8", "big-12", "big-16");
       }
     }
 
