@@ -175,6 +175,9 @@ final class ConsumerPipeline<T, R> {
       steps.add(new Named("dedup", this::dedup));
     }
     steps.add(new Named("retry" + describe(redelivery), this::retry));
+    for (DeliveryInterceptor i : options.attemptInterceptors()) {
+      steps.add(new Named(i.name(), i::intercept)); // inside retry: once per attempt
+    }
     steps.add(new Named("reply", this::reply));
     if (policy != Policy.none()) {
       steps.add(new Named("policy(" + policy.name() + ")", this::guard));

@@ -61,6 +61,7 @@ final class DefaultMessaging implements Messaging {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile TransportSubscription replySubscription;
   private final List<DeliveryInterceptor> interceptors;
+  private final List<DeliveryInterceptor> attemptInterceptors;
   private final List<PublishInterceptor> publishInterceptors;
   private final ReplyTargets replyTargets;
 
@@ -76,11 +77,13 @@ final class DefaultMessaging implements Messaging {
       SubscriptionOptions defaults,
       Policy publishPolicy,
       List<DeliveryInterceptor> interceptors,
+      List<DeliveryInterceptor> attemptInterceptors,
       List<PublishInterceptor> publishInterceptors,
       List<String> allowedReplyTo) {
     this.service = service;
     this.replyTargets = new ReplyTargets(transport, allowedReplyTo);
     this.interceptors = interceptors;
+    this.attemptInterceptors = attemptInterceptors;
     this.publishInterceptors = publishInterceptors;
     this.retries =
         new ScheduledThreadPoolExecutor(
@@ -259,10 +262,14 @@ final class DefaultMessaging implements Messaging {
     StringJoiner consume = new StringJoiner(" → ");
     interceptors.forEach(i -> consume.add(i.name()));
     consume.add("(the subscription's chain)");
+    StringJoiner perAttempt = new StringJoiner(" → ", ", each attempt through ", "");
+    perAttempt.setEmptyValue("");
+    attemptInterceptors.forEach(i -> perAttempt.add(i.name()));
     return "publish: "
         + publish
         + "; consume: "
         + consume
+        + perAttempt
         + "; replies to: "
         + replyTargets.describe()
         + " and the broker's own reply queues";
@@ -347,6 +354,19 @@ final class DefaultMessaging implements Messaging {
     Executor executor = pool != null ? pool : Runnable::run;
     List<DeliveryInterceptor> chain = new ArrayList<>(interceptors);
     chain.addAll(options.interceptors());
+    if (!attemptInterceptors.isEmpty()) {
+      List<DeliveryInterceptor> perAttempt = new ArrayList<>(attemptInterceptors);
+      perAttempt.addAll(options.attemptInterceptors());
+      options =
+          new SubscriptionOptions(
+              options.concurrency(),
+              options.prefetch(),
+              options.redelivery(),
+              options.policy(),
+              options.interceptors(),
+              options.inbox(),
+              perAttempt);
+    }
     ConsumerPipeline<T, R> pipeline =
         new ConsumerPipeline<>(
             channel,

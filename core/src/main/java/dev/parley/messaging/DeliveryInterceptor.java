@@ -17,7 +17,10 @@ import java.util.concurrent.CompletionStage;
  * steps — {@code deadline} (reads and checks the deadline, attempt and reply headers; drops an
  * expired message) → {@code decode} → {@code retry} (immediate retries and redelivery tiers, then
  * the dead-letter channel) → {@code policy} → {@code reply} (sends what the handler returned to a
- * requester) → {@code handler}. Tracing and metrics modules plug in the same way.
+ * requester) → {@code handler}. Tracing and metrics modules plug in the same way. An interceptor of
+ * each attempt ({@link MessagingBuilder#attemptInterceptor}, {@link
+ * SubscriptionOptions#withAttemptInterceptor}) runs inside {@code retry} instead, once per handling
+ * attempt.
  *
  * <p>An interceptor runs on the thread that handles the delivery: a handler-pool thread for a
  * blocking handler, the transport's dispatch thread for an asynchronous one. It must not block in

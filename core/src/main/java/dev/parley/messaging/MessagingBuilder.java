@@ -41,6 +41,7 @@ public final class MessagingBuilder {
   private SubscriptionOptions subscriptionOptions = SubscriptionOptions.defaults();
   private Policy publishPolicy = Policy.none();
   private final List<DeliveryInterceptor> interceptors = new ArrayList<>();
+  private final List<DeliveryInterceptor> attemptInterceptors = new ArrayList<>();
   private final List<PublishInterceptor> publishInterceptors = new ArrayList<>();
   private final List<String> replyTo = new ArrayList<>();
 
@@ -107,6 +108,16 @@ public final class MessagingBuilder {
     return this;
   }
 
+  /**
+   * Adds an interceptor of each handling attempt to every subscription's chain, inside its {@code
+   * retry} step, after those added before it and before the subscription's own ({@link
+   * SubscriptionOptions#withAttemptInterceptor}, which says what it sees).
+   */
+  public MessagingBuilder attemptInterceptor(DeliveryInterceptor interceptor) {
+    attemptInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return this;
+  }
+
   /** Adds an interceptor to every send, after those added before it and before the policy. */
   public MessagingBuilder publishInterceptor(PublishInterceptor interceptor) {
     publishInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
@@ -143,6 +154,7 @@ public final class MessagingBuilder {
         subscriptionOptions,
         publishPolicy,
         List.copyOf(interceptors),
+        List.copyOf(attemptInterceptors),
         List.copyOf(publishInterceptors),
         List.copyOf(replyTo));
   }

@@ -25,6 +25,8 @@ import java.util.Objects;
  *     Parley's steps ({@link DeliveryInterceptor})
  * @param inbox what the {@code dedup} step asks once per delivery (null: no such step); see {@link
  *     #withInbox}
+ * @param attemptInterceptors the subscription's own interceptors of each handling attempt, run
+ *     after the messaging's ({@link #withAttemptInterceptor})
  */
 public record SubscriptionOptions(
     int concurrency,
@@ -32,7 +34,8 @@ public record SubscriptionOptions(
     Redelivery redelivery,
     Policy policy,
     List<DeliveryInterceptor> interceptors,
-    Deduplication inbox) {
+    Deduplication inbox,
+    List<DeliveryInterceptor> attemptInterceptors) {
 
   /** Lanes by default: see {@link #defaults()}. */
   public static final int DEFAULT_CONCURRENCY = 8;
@@ -48,6 +51,17 @@ public record SubscriptionOptions(
     this(concurrency, prefetch, redelivery, policy, List.of(), null);
   }
 
+  /** Options without interceptors of each attempt ({@link #withAttemptInterceptor}). */
+  public SubscriptionOptions(
+      int concurrency,
+      int prefetch,
+      Redelivery redelivery,
+      Policy policy,
+      List<DeliveryInterceptor> interceptors,
+      Deduplication inbox) {
+    this(concurrency, prefetch, redelivery, policy, interceptors, inbox, List.of());
+  }
+
   public SubscriptionOptions {
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency: " + concurrency + " (expected: > 0)");
@@ -58,6 +72,7 @@ public record SubscriptionOptions(
     Objects.requireNonNull(redelivery, "redelivery");
     Objects.requireNonNull(policy, "policy");
     interceptors = List.copyOf(interceptors);
+    attemptInterceptors = List.copyOf(attemptInterceptors);
   }
 
   /**
@@ -73,26 +88,50 @@ public record SubscriptionOptions(
   }
 
   public SubscriptionOptions withConcurrency(int concurrency) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
+    return new SubscriptionOptions(
+        concurrency, prefetch, redelivery, policy, interceptors, inbox, attemptInterceptors);
   }
 
   public SubscriptionOptions withPrefetch(int prefetch) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
+    return new SubscriptionOptions(
+        concurrency, prefetch, redelivery, policy, interceptors, inbox, attemptInterceptors);
   }
 
   public SubscriptionOptions withRedelivery(Redelivery redelivery) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
+    return new SubscriptionOptions(
+        concurrency, prefetch, redelivery, policy, interceptors, inbox, attemptInterceptors);
   }
 
   public SubscriptionOptions withPolicy(Policy policy) {
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, interceptors, inbox);
+    return new SubscriptionOptions(
+        concurrency, prefetch, redelivery, policy, interceptors, inbox, attemptInterceptors);
   }
 
   /** These options with {@code interceptor} added after the subscription's others. */
   public SubscriptionOptions withInterceptor(DeliveryInterceptor interceptor) {
     List<DeliveryInterceptor> more = new ArrayList<>(interceptors);
     more.add(Objects.requireNonNull(interceptor, "interceptor"));
-    return new SubscriptionOptions(concurrency, prefetch, redelivery, policy, more, inbox);
+    return new SubscriptionOptions(
+        concurrency, prefetch, redelivery, policy, more, inbox, attemptInterceptors);
+  }
+
+  /**
+   * These options with {@code interceptor} added after the subscription's other interceptors of
+   * each attempt. Where {@link #withInterceptor} wraps a delivery once, whatever becomes of it, an
+   * interceptor of each attempt runs inside the {@code retry} step, around every handling attempt
+   * (the {@code reply}, {@code policy} and {@code handler} steps) — the first and each retry,
+   * immediate or after a tier — as OkHttp's network interceptors see each try where its application
+   * interceptors see the call once: for a span or a timer per attempt. Its stage fails when the
+   * attempt failed (the {@code retry} step then decides what comes next, so {@link
+   * DeliveryInvocation#outcome()} is still empty there), and {@link DeliveryInvocation#attempt()}
+   * says which attempt it is. It does not see a message the steps before {@code retry} dealt with
+   * (a duplicate, an expired message, bad input).
+   */
+  public SubscriptionOptions withAttemptInterceptor(DeliveryInterceptor interceptor) {
+    List<DeliveryInterceptor> more = new ArrayList<>(attemptInterceptors);
+    more.add(Objects.requireNonNull(interceptor, "interceptor"));
+    return new SubscriptionOptions(
+        concurrency, prefetch, redelivery, policy, interceptors, inbox, more);
   }
 
   /**
@@ -109,6 +148,7 @@ public record SubscriptionOptions(
         redelivery,
         policy,
         interceptors,
-        java.util.Objects.requireNonNull(inbox, "inbox"));
+        java.util.Objects.requireNonNull(inbox, "inbox"),
+        attemptInterceptors);
   }
 }

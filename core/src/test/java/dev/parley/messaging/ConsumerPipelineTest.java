@@ -1,6 +1,7 @@
 package dev.parley.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.parley.codec.Codec;
 import dev.parley.codec.CodecException;
@@ -487,6 +488,132 @@ class ConsumerPipelineTest {
         .containsExactly("ok#1", "flaky#1", "flaky#2", "fail#1", "fail#2", "fail#3", "fail#3");
   }
 
+  /**
+   * An interceptor of each attempt runs inside the retry step, around every handling attempt — the
+   * first and each retry — and sees a failed attempt fail; it does not run for a message the steps
+   * before retry dealt with. One of the whole delivery sees it once.
+   */
+  @Test
+  void anAttemptInterceptorSeesEveryAttemptAndADeliveryInterceptorTheDeliveryOnce() {
+    List<String> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryInterceptor perAttempt =
+        inv ->
+            inv.proceed()
+                .whenComplete(
+                    (v, e) ->
+                        attempts.add(
+                            inv.message().id()
+                                + "#"
+                                + inv.attempt()
+                                + (e == null ? " ok" : " failed")
+                                + " outcome="
+                                + inv.outcome().map(Enum::name).orElse("none")));
+    List<String> deliveries = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryInterceptor perDelivery =
+        inv ->
+            inv.proceed()
+                .whenComplete(
+                    (v, e) ->
+                        deliveries.add(
+                            inv.message().id()
+                                + " "
+                                + inv.outcome().map(Enum::name).orElse("none")));
+    java.util.Set<String> handledAlready = java.util.Set.of("dup");
+    SubscriptionOptions options =
+        new SubscriptionOptions(1, 10, Redelivery.of(2, Duration.ZERO))
+            .withInbox((group, m) -> handledAlready.contains(m.id()))
+            .withAttemptInterceptor(perAttempt);
+    ConsumerPipeline<String, Object> chain =
+        chain(
+            EVENTS,
+            "billing",
+            (p, ctx) -> {
+              if (p.equals("fail") || (p.equals("flaky") && ctx.attempt() == 1)) {
+                throw new IllegalStateException("boom");
+              }
+              return null;
+            },
+            options,
+            List.of(perDelivery));
+    Pipe pipe = pipe(chain);
+
+    for (String id : List.of("ok", "flaky", "dup", "fail")) {
+      pipe.onDelivery(delivery(message(id).id(id).build())).toCompletableFuture().join();
+    }
+    pipe.onDelivery(
+            delivery(
+                message("late")
+                    .id("late")
+                    .header(Headers.DEADLINE, Long.toString(clock.millis()))
+                    .build()))
+        .toCompletableFuture()
+        .join();
+
+    assertThat(attempts)
+        .containsExactly(
+            "ok#1 ok outcome=none",
+            "flaky#1 failed outcome=none",
+            "flaky#2 ok outcome=none",
+            "fail#1 failed outcome=none",
+            "fail#2 failed outcome=none");
+    assertThat(deliveries)
+        .containsExactly(
+            "ok HANDLED", "flaky HANDLED", "dup DUPLICATE", "fail DEAD_LETTERED", "late EXPIRED");
+    assertThat(chain.describe())
+        .contains("→ retry[immediate 2, tiers []] → " + perAttempt.name() + " → reply → handler");
+  }
+
+  /**
+   * The messaging's interceptors of each attempt come before the subscription's, inside the retry
+   * step, and both run once per attempt.
+   */
+  @Test
+  void theMessagingsAttemptInterceptorsComeBeforeTheSubscriptions() {
+    List<String> trace = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Messaging messaging =
+        Messaging.builder()
+            .service("billing-service")
+            .transport(transport)
+            .codecs(Codecs.of(new TextCodec()))
+            .attemptInterceptor(named("everywhere", trace))
+            .build()) {
+      Subscription s =
+          messaging.subscribe(
+              EVENTS,
+              "billing",
+              (p, ctx) -> {
+                trace.add("handler " + p + "#" + ctx.attempt());
+                if (ctx.attempt() == 1) {
+                  throw new IllegalStateException("boom");
+                }
+              },
+              messaging
+                  .defaultSubscriptionOptions()
+                  .withConcurrency(1)
+                  .withAttemptInterceptor(named("here", trace)));
+      assertThat(s.describe()).contains("] → everywhere → here → reply → handler");
+      assertThat(messaging.describe()).contains(", each attempt through everywhere;");
+
+      transport.subscribed.onDelivery(delivery(message("x").build()), UNSETTLED);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(trace)
+                      .containsExactly(
+                          "everywhere > payload=true",
+                          "here > payload=true",
+                          "handler x#1",
+                          "here <",
+                          "everywhere <",
+                          "everywhere > payload=true",
+                          "here > payload=true",
+                          "handler x#2",
+                          "here <",
+                          "everywhere <"));
+    }
+  }
+
   /** The error code Parley gives a message whose content type no codec reads. */
   private String seenCodeOfAnUnknownContentType() {
     return transport.sends.stream()
@@ -927,10 +1054,14 @@ class ConsumerPipelineTest {
       return CompletableFuture.completedFuture(null);
     }
 
+    /** The handler of the last subscription made on it. */
+    volatile DeliveryHandler subscribed;
+
     @Override
     public TransportSubscription subscribe(
         Destination source, ConsumerSettings settings, DeliveryHandler handler) {
-      throw new UnsupportedOperationException();
+      subscribed = handler;
+      return () -> {};
     }
 
     @Override
