@@ -223,7 +223,7 @@ public final class Inbox implements Deduplication {
     void handle(T payload, MessageContext context) throws Exception {
       Pending<T> mine = new Pending<>(payload, context);
       queue.add(mine);
-      while (!mine.isDone()) {
+      while (true) {
         if (committer.tryLock()) {
           try {
             while (!queue.isEmpty()) {
@@ -237,10 +237,21 @@ public final class Inbox implements Deduplication {
           } finally {
             committer.unlock();
           }
-        } else {
-          // The committer takes ours in its next batch; the timeout covers the moment it ends
-          // just after we queued.
-          mine.done.await(2, TimeUnit.MILLISECONDS);
+          // A delivery queued after our last look, whose thread found the lock taken, waits for
+          // the committer to take it: whoever unlocks looks again, so none is left behind.
+          if (queue.isEmpty()) {
+            break;
+          }
+          continue;
+        }
+        if (mine.isDone()) {
+          break;
+        }
+        // The committer takes ours in a batch and looks again before it leaves; the timeout only
+        // bounds the wait should it have died with ours taken (an Error).
+        mine.done.await(100, TimeUnit.MILLISECONDS);
+        if (mine.isDone()) {
+          break;
         }
       }
       if (mine.failure != null) {
@@ -327,20 +338,29 @@ public final class Inbox implements Deduplication {
       }
       return fresh;
     }
-    // One round trip for the whole batch; ON CONFLICT DO NOTHING counts 0 for a known id.
-    try (PreparedStatement ps = c.prepareStatement(SqlDialect.POSTGRESQL.inboxInsert(prefix))) {
-      OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-      for (Integer i : order) {
-        ps.setString(1, group);
-        ps.setString(2, id(batch.get(i)));
-        ps.setObject(3, now);
-        ps.setString(4, digests[i]);
-        ps.addBatch();
+    // One statement for the whole batch (a batch of single-row inserts cost PostgreSQL an
+    // execution per row); it returns the ids it inserted.
+    String[] ids = new String[order.length];
+    String[] orderedDigests = new String[order.length];
+    for (int k = 0; k < order.length; k++) {
+      ids[k] = id(batch.get(order[k]));
+      orderedDigests[k] = digests[order[k]];
+    }
+    java.util.Set<String> inserted = new java.util.HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(SqlDialect.inboxInsertAll(prefix))) {
+      ps.setString(1, group);
+      ps.setObject(2, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
+      ps.setArray(3, c.createArrayOf("varchar", ids));
+      ps.setArray(4, c.createArrayOf("varchar", orderedDigests));
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
       }
-      int[] counts = ps.executeBatch();
-      for (int k = 0; k < order.length; k++) {
-        fresh[order[k]] = counts[k] == 1;
-      }
+    }
+    for (int k = 0; k < order.length; k++) {
+      // the first of an id the batch holds twice is the new one
+      fresh[order[k]] = inserted.remove(ids[k]);
     }
     return fresh;
   }

@@ -90,6 +90,21 @@ enum SqlDialect {
   }
 
   /** Records (group, id, time); affects 0 rows for a duplicate (H2 throws instead, see Inbox). */
+  /**
+   * PostgreSQL: records a batch's ids in one statement — the ids and digests as two arrays,
+   * inserted in their order (that of the arrays) — and returns the ids that were new. A known id,
+   * and an id the batch holds twice after its first, insert nothing (DO NOTHING skips a row that
+   * conflicts with one the same statement inserted).
+   */
+  static String inboxInsertAll(String prefix) {
+    return "INSERT INTO "
+        + prefix
+        + "inbox (consumer_group, message_id, received_at, payload_digest)"
+        + " SELECT ?, t.id, ?, t.digest FROM unnest(?::varchar[], ?::varchar[])"
+        + " WITH ORDINALITY AS t(id, digest, n) ORDER BY t.n"
+        + " ON CONFLICT DO NOTHING RETURNING message_id";
+  }
+
   String inboxInsert(String prefix) {
     return switch (this) {
       case POSTGRESQL ->

@@ -112,6 +112,61 @@ abstract class BatchingContract extends ExactlyOnceFixture {
   }
 
   /**
+   * One id twice in one batch (a redelivery beside its original): the first is handled, the second
+   * counted a duplicate, in the same transaction; both calls return normally.
+   */
+  @Test
+  void anIdTwiceInOneBatchIsHandledOnce() throws Exception {
+    Inbox inbox = Inbox.builder(db.dataSource()).batchSize(64).build();
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> applied = new CopyOnWriteArrayList<>();
+    MessageHandler<Event> handler =
+        inbox.batchingHandler(
+            "twice",
+            (event, ctx, c) -> {
+              String id = ctx.message().id();
+              if (id.equals("hold")) {
+                holding.countDown();
+                assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+              }
+              applied.add(id);
+            });
+    ExecutorService threads = Executors.newFixedThreadPool(4);
+    try {
+      List<Thread> waiting = new CopyOnWriteArrayList<>();
+      List<CompletableFuture<Void>> calls = new ArrayList<>();
+      calls.add(CompletableFuture.runAsync(() -> call(handler, "hold"), threads));
+      assertThat(holding.await(30, TimeUnit.SECONDS)).as("first transaction open").isTrue();
+      for (String id : List.of("same", "same", "other")) {
+        calls.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  waiting.add(Thread.currentThread());
+                  call(handler, id);
+                },
+                threads));
+      }
+      // All three queued behind the held transaction, their threads waiting for it.
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  waiting.size() == 3
+                      && waiting.stream()
+                          .allMatch(t -> t.getState() == Thread.State.TIMED_WAITING));
+      release.countDown();
+      CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    } finally {
+      threads.shutdownNow();
+    }
+    assertThat(applied).containsExactlyInAnyOrder("hold", "same", "other");
+    assertThat(inbox.batches()).isEqualTo(2); // the held one, then the three together
+    assertThat(inbox.handled()).isEqualTo(3);
+    assertThat(inbox.duplicates()).isEqualTo(1);
+  }
+
+  /**
    * M8: a million ids at a steady rate on a fake clock, purged every 6 simulated minutes with a
    * retention of one hour. The table never holds more than rate × R × 1.1 rows, and a purge never
    * deletes an id younger than R.
