@@ -423,32 +423,15 @@ final class StompConsumer {
    * Waits for the broker's receipt, so it runs on the consumer's own thread.
    */
   private void subscribeBesideHeld(StompClient from, String subscriptionId) {
-    synchronized (this) {
-      if (stopped
-          || from != attachedTo
-          || !subscriptionId.equals(currentId)
-          || !from.isOpen()
-          || heldUnread.get() < prefetch) {
-        return;
-      }
-      log.debug(
-          "{}: subscription {} held by {} messages too large to read; subscribing again beside"
-              + " them",
-          source,
-          subscriptionId,
-          heldUnread.get());
-      try {
-        from.write(StompFrame.of("UNSUBSCRIBE", Map.of("id", subscriptionId)));
-        resubscribing = true;
-        try {
-          attach(from);
-        } finally {
-          resubscribing = false;
-        }
-      } catch (RuntimeException e) {
-        log.debug("{}: subscribing again failed: {}", source, e.toString());
-      }
+    if (heldUnread.get() < prefetch || !from.isOpen()) {
+      return; // a new subscription (its count starts again) or connection already
     }
+    log.debug(
+        "{}: subscription {} held by {} messages too large to read; subscribing again beside them",
+        source,
+        subscriptionId,
+        heldUnread.get());
+    resubscribe(from, subscriptionId); // only while it is still the current subscription
   }
 
   /**
