@@ -142,6 +142,7 @@ final class ConsumerPipeline<T, R> {
       Invoker<T, R> handler,
       SubscriptionOptions options,
       List<DeliveryInterceptor> interceptors,
+      List<DeliveryInterceptor> attemptInterceptors,
       Transport transport,
       Codecs codecs,
       Clock clock,
@@ -175,7 +176,7 @@ final class ConsumerPipeline<T, R> {
       steps.add(new Named("dedup", this::dedup));
     }
     steps.add(new Named("retry" + describe(redelivery), this::retry));
-    for (DeliveryInterceptor i : options.attemptInterceptors()) {
+    for (DeliveryInterceptor i : attemptInterceptors) {
       steps.add(new Named(i.name(), i::intercept)); // inside retry: once per attempt
     }
     steps.add(new Named("reply", this::reply));

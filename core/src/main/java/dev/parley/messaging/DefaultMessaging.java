@@ -354,19 +354,8 @@ final class DefaultMessaging implements Messaging {
     Executor executor = pool != null ? pool : Runnable::run;
     List<DeliveryInterceptor> chain = new ArrayList<>(interceptors);
     chain.addAll(options.interceptors());
-    if (!attemptInterceptors.isEmpty()) {
-      List<DeliveryInterceptor> perAttempt = new ArrayList<>(attemptInterceptors);
-      perAttempt.addAll(options.attemptInterceptors());
-      options =
-          new SubscriptionOptions(
-              options.concurrency(),
-              options.prefetch(),
-              options.redelivery(),
-              options.policy(),
-              options.interceptors(),
-              options.inbox(),
-              perAttempt);
-    }
+    List<DeliveryInterceptor> perAttempt = new ArrayList<>(attemptInterceptors);
+    perAttempt.addAll(options.attemptInterceptors());
     ConsumerPipeline<T, R> pipeline =
         new ConsumerPipeline<>(
             channel,
@@ -374,6 +363,7 @@ final class DefaultMessaging implements Messaging {
             handler,
             options,
             chain,
+            perAttempt,
             transport,
             codecs,
             clock,

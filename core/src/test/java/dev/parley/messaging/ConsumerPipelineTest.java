@@ -267,6 +267,7 @@ class ConsumerPipelineTest {
               ConsumerPipeline.Invoker.blocking((p, ctx) -> fail("handler must not run")),
               new SubscriptionOptions(1, 10, Redelivery.defaults(), Policy.none()),
               List.of(),
+              List.of(),
               transport,
               Codecs.of(
                   new TextCodec() {
@@ -786,6 +787,7 @@ class ConsumerPipelineTest {
                 ConsumerPipeline.Invoker.blocking((p, ctx) -> 42),
                 SubscriptionOptions.defaults(),
                 List.of(),
+                List.of(),
                 transport,
                 Codecs.of(picky),
                 clock,
@@ -832,6 +834,7 @@ class ConsumerPipelineTest {
                       return "done";
                     }),
                 SubscriptionOptions.defaults(),
+                List.of(),
                 List.of(),
                 transport,
                 Codecs.of(broken),
@@ -994,6 +997,7 @@ class ConsumerPipelineTest {
         ConsumerPipeline.Invoker.blocking(handler),
         options,
         interceptors,
+        options.attemptInterceptors(),
         transport,
         Codecs.of(new TextCodec()),
         clock,
