@@ -242,15 +242,9 @@ public final class Inbox implements Deduplication {
           if (queue.isEmpty()) {
             break;
           }
-          continue;
-        }
-        if (mine.isDone()) {
-          break;
-        }
-        // The committer takes ours in a batch and looks again before it leaves; the timeout only
-        // bounds the wait should it have died with ours taken (an Error).
-        mine.done.await(100, TimeUnit.MILLISECONDS);
-        if (mine.isDone()) {
+        } else if (mine.isDone() || mine.done.await(100, TimeUnit.MILLISECONDS)) {
+          // The committer takes ours in a batch and looks again before it leaves; the timeout
+          // only bounds the wait should it have died with ours taken (an Error).
           break;
         }
       }

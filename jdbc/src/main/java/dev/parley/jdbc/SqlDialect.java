@@ -89,7 +89,6 @@ enum SqlDialect {
         + String.join(", ", from);
   }
 
-  /** Records (group, id, time); affects 0 rows for a duplicate (H2 throws instead, see Inbox). */
   /**
    * PostgreSQL: records a batch's ids in one statement — the ids and digests as two arrays,
    * inserted in their order (that of the arrays) — and returns the ids that were new. A known id,
@@ -105,6 +104,7 @@ enum SqlDialect {
         + " ON CONFLICT DO NOTHING RETURNING message_id";
   }
 
+  /** Records (group, id, time); affects 0 rows for a duplicate (H2 throws instead, see Inbox). */
   String inboxInsert(String prefix) {
     return switch (this) {
       case POSTGRESQL ->
