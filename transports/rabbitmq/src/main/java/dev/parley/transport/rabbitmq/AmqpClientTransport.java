@@ -168,11 +168,19 @@ final class AmqpClientTransport implements RabbitTransport {
   }
 
   private Connection connect(ConnectionFactory factory, String name) {
-    String where = config.brokerUri.getHost() + ":" + config.brokerUri.getPort();
+    String where =
+        config.addresses.isEmpty()
+            ? config.brokerUri.getHost() + ":" + config.brokerUri.getPort()
+            : config.addresses.stream()
+                .map(Object::toString)
+                .collect(java.util.stream.Collectors.joining(", "));
     IOException last = null;
     for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
       try {
-        return factory.newConnection(name);
+        // With addresses, amqp-client shuffles them for each connection and each recovery.
+        return config.addresses.isEmpty()
+            ? factory.newConnection(name)
+            : factory.newConnection(config.addresses, name);
       } catch (com.rabbitmq.client.AuthenticationFailureException e) {
         // a refused login is not transient: trying again only repeats it (and RabbitMQ logs each)
         throw new TransportException(

@@ -1,9 +1,12 @@
 package dev.parley.transport.rabbitmq;
 
+import com.rabbitmq.client.Address;
 import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -30,7 +33,10 @@ public interface RabbitTransport extends Transport {
 
   /**
    * A builder connecting to {@code brokerUri}: {@code amqp://[user:password@]host[:port][/vhost]}
-   * ({@code amqps://} for TLS; {@code rabbitmq://} is read as {@code amqp://}).
+   * ({@code amqps://} for TLS; {@code rabbitmq://} is read as {@code amqp://}). The nodes of a
+   * cluster may stand in it separated by commas, {@code
+   * rabbitmq://user:password@rabbit-1:5672,rabbit-2:5672,rabbit-3:5672/orders}, as in {@code
+   * PARLEY_BROKER_URL}: they are its {@link Builder#addresses addresses}.
    */
   static Builder builder(URI brokerUri) {
     return new Builder(brokerUri);
@@ -58,6 +64,7 @@ public interface RabbitTransport extends Transport {
     Duration closeTimeout = Duration.ofSeconds(10);
     Duration rpcTimeout = Duration.ofSeconds(10);
     String connectionName = "parley";
+    List<Address> addresses = List.of();
 
     private Builder(URI brokerUri) {
       Objects.requireNonNull(brokerUri, "brokerUri");
@@ -71,6 +78,21 @@ public interface RabbitTransport extends Transport {
             "brokerUri: "
                 + dev.parley.transport.spi.Redaction.uri(brokerUri)
                 + " (expected: amqp://, amqps:// or rabbitmq://)");
+      }
+      String authority = brokerUri.getRawAuthority();
+      if (brokerUri.getHost() == null && authority != null && authority.contains(",")) {
+        // java.net.URI takes several hosts for a registry-based authority, with no host of its own
+        int at = authority.lastIndexOf('@');
+        String[] hosts = authority.substring(at + 1).split(",", -1);
+        addresses(hosts);
+        brokerUri =
+            URI.create(
+                brokerUri.getScheme()
+                    + "://"
+                    + authority.substring(0, at + 1)
+                    + hosts[0].strip()
+                    + (brokerUri.getRawPath() == null ? "" : brokerUri.getRawPath())
+                    + (brokerUri.getRawQuery() == null ? "" : "?" + brokerUri.getRawQuery()));
       }
       this.brokerUri = brokerUri;
     }
@@ -180,6 +202,41 @@ public interface RabbitTransport extends Transport {
      */
     public Builder rpcTimeout(Duration rpcTimeout) {
       this.rpcTimeout = Durations.positive(rpcTimeout, "rpcTimeout");
+      return this;
+    }
+
+    /**
+     * The nodes of a RabbitMQ cluster, {@code host[:port]} each ({@code [address]:port} for IPv6;
+     * without a port, the scheme's: 5672, or 5671 for {@code amqps}): each connection — at start-up
+     * and at every recovery after a lost one — tries them in a random order until one answers, so a
+     * node's loss moves the transport to another node. They replace the broker URI's host and port;
+     * its user, password, virtual host and TLS still apply. Default: the URI's host and port alone.
+     * Declare the queues replicated (quorum queues, the {@linkplain #queueType default}): a classic
+     * queue lives on one node and is gone while that node is.
+     */
+    public Builder addresses(String... hostAndPorts) {
+      Objects.requireNonNull(hostAndPorts, "hostAndPorts");
+      if (hostAndPorts.length == 0) {
+        throw new IllegalArgumentException("addresses: none (expected: at least one host[:port])");
+      }
+      List<Address> parsed = new ArrayList<>(hostAndPorts.length);
+      for (String hostAndPort : hostAndPorts) {
+        Objects.requireNonNull(hostAndPort, "an address");
+        Address address;
+        try {
+          address = Address.parseAddress(hostAndPort.strip());
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException(
+              "addresses: '" + hostAndPort + "' (expected: host[:port])", e);
+        }
+        int port = address.getPort(); // -1: none given
+        if (address.getHost().isEmpty() || port == 0 || port < -1 || port > 65535) {
+          throw new IllegalArgumentException(
+              "addresses: '" + hostAndPort + "' (expected: host[:port], a port 1-65535)");
+        }
+        parsed.add(address);
+      }
+      this.addresses = List.copyOf(parsed);
       return this;
     }
 
