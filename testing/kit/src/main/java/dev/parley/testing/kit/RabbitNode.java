@@ -37,7 +37,7 @@ public final class RabbitNode implements AutoCloseable {
   private final Map<String, String> environment;
   private Process process;
 
-  private RabbitNode(Path directory, boolean temporary) throws IOException {
+  private RabbitNode(Path directory, boolean temporary, String cookie) throws IOException {
     this.directory = directory;
     this.temporary = temporary;
     this.port = Ports.free();
@@ -45,6 +45,14 @@ public final class RabbitNode implements AutoCloseable {
     int distPort = Ports.free();
     this.node = "parley" + port + "@localhost";
     Files.createDirectories(directory.resolve("home"));
+    if (cookie != null) {
+      // Nodes of one cluster (and their rabbitmqctl) share the Erlang cookie; a node without one
+      // makes its own at its first start.
+      Path file = directory.resolve("home").resolve(".erlang.cookie");
+      Files.writeString(file, cookie, StandardCharsets.US_ASCII);
+      Files.setPosixFilePermissions(
+          file, java.nio.file.attribute.PosixFilePermissions.fromString("r--------"));
+    }
     Files.writeString(
         directory.resolve("rabbitmq.conf"),
         String.join(
@@ -83,12 +91,17 @@ public final class RabbitNode implements AutoCloseable {
    * (unless the node's log is wanted: set {@code -Dparley.keepRabbitNode=true}).
    */
   public static RabbitNode startTemporary() {
-    return startFresh(null);
+    return startFresh(null, null);
+  }
+
+  /** As {@link #startTemporary()}, with the Erlang cookie of the cluster it is to join. */
+  static RabbitNode startTemporary(String cookie) {
+    return startFresh(null, cookie);
   }
 
   /** Creates and starts a node whose files live under {@code directory}. */
   public static RabbitNode start(Path directory) {
-    return startFresh(directory);
+    return startFresh(directory, null);
   }
 
   /**
@@ -97,15 +110,15 @@ public final class RabbitNode implements AutoCloseable {
    * therefore started again with fresh ports (and a fresh name), up to {@link #FIRST_START_TRIES}
    * times; a node that exits on a later {@link #start()} is not, since it must keep its ports.
    */
-  private static RabbitNode startFresh(Path directory) {
+  private static RabbitNode startFresh(Path directory, String cookie) {
     IllegalStateException failure = null;
     for (int attempt = 1; attempt <= FIRST_START_TRIES; attempt++) {
       RabbitNode n;
       try {
         n =
             directory == null
-                ? new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true)
-                : new RabbitNode(directory, false);
+                ? new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true, cookie)
+                : new RabbitNode(directory, false, cookie);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -161,6 +174,31 @@ public final class RabbitNode implements AutoCloseable {
       }
       pause();
     }
+  }
+
+  /**
+   * Makes this running node a member of {@code other}'s cluster (its own data is reset): {@code
+   * stop_app}, {@code join_cluster}, {@code start_app}, then waits until it accepts connections
+   * again. Both must have been started with the same cookie.
+   */
+  synchronized void joinCluster(RabbitNode other) {
+    RabbitCtl ctl = ctl();
+    ctl.run("stop_app");
+    ctl.run("join_cluster", other.node);
+    ctl.run("start_app");
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (!accepts(port) || !accepts(stompPort)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "RabbitMQ node " + node + " did not accept connections within " + STARTUP);
+      }
+      pause();
+    }
+  }
+
+  /** The Erlang node name, {@code parley<port>@localhost}. */
+  public String nodeName() {
+    return node;
   }
 
   /** Stops the node cleanly (it keeps its data) and waits for it to exit. */

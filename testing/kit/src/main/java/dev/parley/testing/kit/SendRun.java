@@ -41,22 +41,33 @@ public final class SendRun {
   private final Map<String, AtomicInteger> failureCodes = new ConcurrentHashMap<>();
   private final List<CompletableFuture<Void>> sends = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Void> loop;
+  private volatile boolean stopped;
 
   private SendRun(
       Transport transport,
       Destination destination,
       int messages,
       int window,
+      int perSecond,
       Duration limit,
       BooleanSupplier connected) {
     Semaphore slots = new Semaphore(window);
-    long deadline = System.nanoTime() + limit.toNanos();
+    long start = System.nanoTime();
+    long deadline = start + limit.toNanos();
+    long period = perSecond > 0 ? 1_000_000_000L / perSecond : 0;
     loop =
         CompletableFuture.runAsync(
             () -> {
-              for (int i = 0; i < messages && System.nanoTime() < deadline; i++) {
+              for (int i = 0; i < messages && !stopped && System.nanoTime() < deadline; i++) {
                 if (failed.get() > 0 && !connected.getAsBoolean()) {
                   Awaitility.await().atMost(Duration.ofSeconds(60)).until(connected::getAsBoolean);
+                }
+                if (period > 0) {
+                  // a rate, not a synchronisation: the next send's time on the run's schedule
+                  long wait = start + i * period - System.nanoTime();
+                  if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                  }
                 }
                 slots.acquireUninterruptibly();
                 Message m =
@@ -90,7 +101,27 @@ public final class SendRun {
       int window,
       Duration limit,
       BooleanSupplier connected) {
-    return new SendRun(transport, destination, messages, window, limit, connected);
+    return new SendRun(transport, destination, messages, window, 0, limit, connected);
+  }
+
+  /**
+   * As {@link #start}, at most {@code perSecond} sends a second (the run's sends spread over the
+   * time its kills take).
+   */
+  public static SendRun startPaced(
+      Transport transport,
+      Destination destination,
+      int messages,
+      int window,
+      int perSecond,
+      Duration limit,
+      BooleanSupplier connected) {
+    return new SendRun(transport, destination, messages, window, perSecond, limit, connected);
+  }
+
+  /** Ends the run before its count: no send starts after this; those made go on to their end. */
+  public void stop() {
+    stopped = true;
   }
 
   /** Sends confirmed so far. */
