@@ -2,6 +2,8 @@ package dev.parley.chaos;
 
 import dev.parley.messaging.Messaging;
 import dev.parley.testing.kit.ChildJvmBroker;
+import dev.parley.testing.kit.FaultProxy;
+import dev.parley.testing.kit.RabbitCluster;
 import dev.parley.testing.kit.RabbitNode;
 import dev.parley.transport.amqp.AmqpTransport;
 import dev.parley.transport.rabbitmq.RabbitTransport;
@@ -18,18 +20,23 @@ abstract class ChaosBroker implements AutoCloseable {
 
   /**
    * {@code artemis} (embedded Artemis in a child JVM, AMQP 1.0), {@code rabbitmq} (a private
-   * RabbitMQ node, AMQP 0-9-1), {@code stomp} (the same node through its STOMP plugin, with
-   * Parley's STOMP transport) or {@code artemis-stomp} (the child JVM's Artemis over STOMP).
+   * RabbitMQ node, AMQP 0-9-1), {@code rabbitmq-cluster} (three private RabbitMQ nodes in a
+   * cluster, the leader's node of most of the run's queues killed: RELIABILITY.md M15), {@code
+   * stomp} (the same node through its STOMP plugin, with Parley's STOMP transport) or {@code
+   * artemis-stomp} (the child JVM's Artemis over STOMP).
    */
   static ChaosBroker named(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "artemis" -> new Artemis();
       case "rabbitmq" -> new Rabbit();
+      case "rabbitmq-cluster" -> new RabbitClusterBroker();
       case "stomp" -> new RabbitStomp();
       case "artemis-stomp" -> new ArtemisStomp();
       default ->
           throw new IllegalArgumentException(
-              "broker: " + name + " (expected: artemis, rabbitmq, stomp, artemis-stomp)");
+              "broker: "
+                  + name
+                  + " (expected: artemis, rabbitmq, rabbitmq-cluster, stomp, artemis-stomp)");
     };
   }
 
@@ -48,6 +55,34 @@ abstract class ChaosBroker implements AutoCloseable {
   abstract Transport transport(int port);
 
   abstract long reconnects(Transport transport);
+
+  /** The transport of a client that needs no kill switch (the producer): no proxy between. */
+  Transport directTransport() {
+    return transport(port());
+  }
+
+  /** A client's kill switch: a proxy to the broker that cuts its connections when disabled. */
+  FaultProxy proxy() {
+    return FaultProxy.to("127.0.0.1", port());
+  }
+
+  /** The evidence of the kills so far, as {@link #killEvidence} names it. */
+  long killsFelt(Transport producer) {
+    return reconnects(producer);
+  }
+
+  /** What {@link #killsFelt} counts, for the run's table. */
+  String killEvidence() {
+    return "producer reconnects";
+  }
+
+  /**
+   * Whether the producer felt the last {@link #killAndRestart} and is back: by default it
+   * reconnected since {@code reconnectsBefore}.
+   */
+  boolean recovered(Transport producer, long reconnectsBefore) {
+    return reconnects(producer) > reconnectsBefore;
+  }
 
   static void await(Duration atMost, Callable<Boolean> condition) {
     Awaitility.await().atMost(atMost).until(condition);
@@ -155,6 +190,105 @@ abstract class ChaosBroker implements AutoCloseable {
     public void close() {
       if (node != null) {
         node.close();
+      }
+    }
+  }
+
+  /**
+   * Three private RabbitMQ nodes in a cluster (RELIABILITY.md M15): each kill takes the node that
+   * leads most of the run's quorum queues, and the next fault waits until it has rejoined. The
+   * producer is given every node; each consumer and relay reaches them through a proxy that tries
+   * them in turn (its kill switch).
+   */
+  static final class RabbitClusterBroker extends Rabbit {
+    RabbitCluster cluster;
+    final java.util.List<String> kills = new java.util.ArrayList<>();
+    int felt;
+
+    @Override
+    String name() {
+      return "private RabbitMQ cluster of 3 nodes, AMQP 0-9-1, quorum queues";
+    }
+
+    @Override
+    void start() {
+      cluster = RabbitCluster.startTemporary(3);
+    }
+
+    @Override
+    void killAndRestart() {
+      java.util.Map<String, Integer> led = new java.util.TreeMap<>();
+      for (String line : cluster.ctl().list("list_queues", "name", "leader")) {
+        String[] columns = line.split("\t");
+        if (columns.length == 2 && columns[0].startsWith("m1.")) {
+          led.merge(columns[1], 1, Integer::sum);
+        }
+      }
+      String leader =
+          led.entrySet().stream()
+              .max(java.util.Map.Entry.comparingByValue())
+              .map(java.util.Map.Entry::getKey)
+              .orElseThrow(() -> new IllegalStateException("no queue of the run has a leader"));
+      RabbitNode victim =
+          cluster.nodes().stream().filter(n -> n.nodeName().equals(leader)).findFirst().get();
+      victim.kill();
+      boolean seenDown = !victim.isRunning();
+      kills.add(leader + " leading " + led.get(leader) + " of " + led);
+      victim.start();
+      cluster.awaitRunning(3);
+      if (seenDown) {
+        felt++;
+      }
+    }
+
+    /** The producer need not have been on the killed node: the node's own death and return. */
+    @Override
+    long killsFelt(Transport producer) {
+      return felt;
+    }
+
+    @Override
+    String killEvidence() {
+      return "killed nodes seen down, then back in the cluster";
+    }
+
+    @Override
+    void beforeFaults(Messaging producer) {
+      await(Duration.ofSeconds(60), () -> isConnected(producer.transport()));
+    }
+
+    @Override
+    int port() {
+      return cluster.nodes().get(0).port();
+    }
+
+    @Override
+    Transport directTransport() {
+      return RabbitTransport.builder(
+              URI.create("amqp://guest:guest@" + String.join(",", cluster.addresses()) + "/%2F"))
+          .sendTimeout(Duration.ofSeconds(3))
+          .recoveryInterval(Duration.ofMillis(250))
+          .memberHeartbeat(Duration.ofMillis(300))
+          .closeTimeout(Duration.ofSeconds(2))
+          .build();
+    }
+
+    @Override
+    FaultProxy proxy() {
+      return FaultProxy.toAny(cluster.nodes().stream().mapToInt(RabbitNode::port).toArray());
+    }
+
+    /** The kill waited for the node's return; the producer need not have been on it. */
+    @Override
+    boolean recovered(Transport producer, long reconnectsBefore) {
+      return isConnected(producer);
+    }
+
+    @Override
+    public void close() {
+      System.out.println("M15 kills: " + kills);
+      if (cluster != null) {
+        cluster.close();
       }
     }
   }

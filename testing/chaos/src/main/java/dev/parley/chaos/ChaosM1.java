@@ -14,6 +14,7 @@ import dev.parley.messaging.Redelivery;
 import dev.parley.messaging.SubscriptionOptions;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.testing.kit.ScratchDatabase;
+import dev.parley.transport.spi.Transport;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -137,7 +138,7 @@ public final class ChaosM1 {
     ChaosBroker broker = ChaosBroker.named(config.broker());
     closeables.add(broker);
     broker.start();
-    Messaging producer = messaging(broker, "orders", broker.port());
+    Messaging producer = messaging("orders", broker.directTransport());
     // Writers only write rows; relays (started below) send them.
     Outbox writerOutbox = Outbox.builder(db.dataSource(), producer).build();
     List<FaultProxy> consumers = new ArrayList<>();
@@ -178,7 +179,7 @@ public final class ChaosM1 {
           // The next fault comes only once this one was felt (and the evidence counts it).
           await()
               .atMost(Duration.ofSeconds(60))
-              .until(() -> broker.reconnects(producer.transport()) > before);
+              .until(() -> broker.recovered(producer.transport(), before));
         }
         case "consumer" -> {
           FaultProxy victim = consumers.remove(random.nextInt(consumers.size()));
@@ -236,7 +237,8 @@ public final class ChaosM1 {
         checked.orderViolations,
         backlog,
         brokerRestarts,
-        broker.reconnects(producer.transport()),
+        broker.killsFelt(producer.transport()),
+        broker.killEvidence(),
         consumerKills,
         consumerConnectionsCut,
         relayKills,
@@ -308,9 +310,9 @@ public final class ChaosM1 {
   }
 
   private Relay relay(ChaosBroker broker, ScratchDatabase.Instance db, String instance) {
-    FaultProxy proxy = FaultProxy.to("127.0.0.1", broker.port());
+    FaultProxy proxy = broker.proxy();
     closeables.add(proxy);
-    Messaging m = messaging(broker, "orders", proxy.port());
+    Messaging m = messaging("orders", broker.transport(proxy.port()));
     KillableDataSource database = new KillableDataSource(db.dataSource());
     Outbox o =
         Outbox.builder(database, m)
@@ -323,11 +325,11 @@ public final class ChaosM1 {
     return new Relay(proxy, database, m, o);
   }
 
-  private Messaging messaging(ChaosBroker broker, String service, int port) {
+  private Messaging messaging(String service, Transport transport) {
     Messaging m =
         Messaging.builder()
             .service(service)
-            .transport(broker.transport(port))
+            .transport(transport)
             .codecs(Codecs.of(JsonCodec.of()))
             .subscriptionOptions(
                 // Parley's lanes and prefetch (8, 64), with short tiers for a bounded run.
@@ -342,9 +344,9 @@ public final class ChaosM1 {
 
   /** A consumer instance behind a fault proxy of its own; returns the proxy (its kill switch). */
   private FaultProxy consumer(ChaosBroker broker, Channel<Event> events, Inbox inbox) {
-    FaultProxy proxy = FaultProxy.to("127.0.0.1", broker.port());
+    FaultProxy proxy = broker.proxy();
     closeables.add(proxy);
-    Messaging m = messaging(broker, "ledger-service", proxy.port());
+    Messaging m = messaging("ledger-service", broker.transport(proxy.port()));
     consumerInstances.add(m);
     var applyToLedger =
         inbox.handler(

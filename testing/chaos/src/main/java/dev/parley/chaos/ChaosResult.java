@@ -11,7 +11,10 @@ import java.util.List;
  * @param relayed sends the relays had confirmed by the broker (resends after a kill count twice)
  * @param applied ledger rows (a duplicate effect would be a second row)
  * @param outboxBacklog rows still unsent at the end
- * @param producerReconnects reconnects of the producer's own connection (evidence of broker kills)
+ * @param producerReconnects the evidence of broker kills: reconnects of the producer's own
+ *     connection, or on a cluster the killed nodes seen down and then back ({@code killEvidence}
+ *     names which)
+ * @param killEvidence what {@code producerReconnects} counts
  * @param consumerConnectionsCut killed consumers that had connected before their kill (evidence)
  * @param redeliveries deliveries beyond the first of each message, as the consumers saw them
  * @param dedupHits duplicates the inbox recognised and skipped
@@ -35,6 +38,7 @@ public record ChaosResult(
     long outboxBacklog,
     int brokerRestarts,
     long producerReconnects,
+    String killEvidence,
     int consumerKills,
     long consumerConnectionsCut,
     int relayKills,
@@ -78,7 +82,9 @@ public record ChaosResult(
               + config.brokerKills()
               + ", done "
               + brokerRestarts
-              + ", producer reconnects "
+              + ", "
+              + killEvidence
+              + " "
               + producerReconnects
               + " (evidence missing)");
     }
@@ -124,7 +130,7 @@ public record ChaosResult(
     row(
         t,
         "broker restarts (kill -9)",
-        brokerRestarts + " (producer reconnects " + producerReconnects + ")");
+        brokerRestarts + " (" + killEvidence + " " + producerReconnects + ")");
     row(
         t,
         "consumer kills",

@@ -77,6 +77,7 @@ class ChaosMainTest {
         0,
         2,
         producerReconnects,
+        "producer reconnects",
         3,
         6,
         1,

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,7 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class FaultProxy implements AutoCloseable {
 
-  private final InetSocketAddress target;
+  /** Where connections go: the first of these that accepts, from a turning start. */
+  private final List<InetSocketAddress> targets;
+
+  private final AtomicInteger nextTarget = new AtomicInteger();
 
   /** What {@code forward} returns when a reset_peer toxic fires. */
   private static final long RESET = -2;
@@ -52,8 +56,8 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicLong upstreamBytes = new AtomicLong();
   private final Thread acceptor;
 
-  private FaultProxy(InetSocketAddress target) throws IOException {
-    this.target = target;
+  private FaultProxy(List<InetSocketAddress> targets) throws IOException {
+    this.targets = List.copyOf(targets);
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.acceptor = new Thread(this::acceptLoop, "parley-fault-proxy-" + listener.getLocalPort());
     acceptor.setDaemon(true);
@@ -63,7 +67,27 @@ public final class FaultProxy implements AutoCloseable {
   /** A proxy on an ephemeral loopback port forwarding to {@code host:port}. */
   public static FaultProxy to(String host, int port) {
     try {
-      return new FaultProxy(new InetSocketAddress(host, port));
+      return new FaultProxy(List.of(new InetSocketAddress(host, port)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open proxy port", e);
+    }
+  }
+
+  /**
+   * A proxy forwarding each connection to the first of the loopback {@code ports} that accepts it,
+   * each connection trying them from the next one on (the nodes of a cluster: a client behind it
+   * reaches another node when one is down, as a client given the cluster's addresses would).
+   */
+  public static FaultProxy toAny(int... ports) {
+    if (ports.length == 0) {
+      throw new IllegalArgumentException("ports: none");
+    }
+    List<InetSocketAddress> targets = new java.util.ArrayList<>();
+    for (int port : ports) {
+      targets.add(new InetSocketAddress("127.0.0.1", port));
+    }
+    try {
+      return new FaultProxy(targets);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open proxy port", e);
     }
@@ -168,16 +192,34 @@ public final class FaultProxy implements AutoCloseable {
         continue;
       }
       accepted.incrementAndGet();
-      try {
-        Socket server = new Socket();
-        server.connect(target, 5_000);
-        Link link = new Link(client, server);
-        links.add(link);
-        link.start();
-      } catch (IOException e) {
+      Socket server = connectToATarget();
+      if (server == null) {
         abort(client);
+        continue;
+      }
+      Link link = new Link(client, server);
+      links.add(link);
+      link.start();
+    }
+  }
+
+  /** A connection to the first target that accepts one, or null when none does. */
+  private Socket connectToATarget() {
+    int first = Math.floorMod(nextTarget.getAndIncrement(), targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      Socket server = new Socket();
+      try {
+        server.connect(targets.get((first + i) % targets.size()), 5_000);
+        return server;
+      } catch (IOException e) {
+        try {
+          server.close();
+        } catch (IOException ignored) {
+          // nothing was open
+        }
       }
     }
+    return null;
   }
 
   private static void abort(Socket socket) {
