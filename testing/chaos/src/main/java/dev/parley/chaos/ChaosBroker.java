@@ -173,7 +173,12 @@ abstract class ChaosBroker implements AutoCloseable {
 
     @Override
     Transport transport(int port) {
-      return RabbitTransport.builder(URI.create("amqp://guest:guest@127.0.0.1:" + port + "/"))
+      return rabbit("127.0.0.1:" + port + "/");
+    }
+
+    /** Parley's RabbitMQ transport with the run's short timeouts, to {@code hosts/vhost}. */
+    static RabbitTransport rabbit(String hostsAndVhost) {
+      return RabbitTransport.builder(URI.create("amqp://guest:guest@" + hostsAndVhost))
           .sendTimeout(Duration.ofSeconds(3))
           .recoveryInterval(Duration.ofMillis(250))
           .memberHeartbeat(Duration.ofMillis(300))
@@ -264,13 +269,7 @@ abstract class ChaosBroker implements AutoCloseable {
 
     @Override
     Transport directTransport() {
-      return RabbitTransport.builder(
-              URI.create("amqp://guest:guest@" + String.join(",", cluster.addresses()) + "/%2F"))
-          .sendTimeout(Duration.ofSeconds(3))
-          .recoveryInterval(Duration.ofMillis(250))
-          .memberHeartbeat(Duration.ofMillis(300))
-          .closeTimeout(Duration.ofSeconds(2))
-          .build();
+      return rabbit(String.join(",", cluster.addresses()) + "/%2F");
     }
 
     @Override
