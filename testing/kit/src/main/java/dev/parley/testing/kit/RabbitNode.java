@@ -33,15 +33,17 @@ public final class RabbitNode implements AutoCloseable {
   private final boolean temporary;
   private final int port;
   private final int stompPort;
+  private final int tlsPort;
   private final String node;
   private final Map<String, String> environment;
   private Process process;
 
-  private RabbitNode(Path directory, boolean temporary, String cookie) throws IOException {
+  private RabbitNode(Path directory, boolean temporary, String cookie, Tls tls) throws IOException {
     this.directory = directory;
     this.temporary = temporary;
     this.port = Ports.free();
     this.stompPort = Ports.free();
+    this.tlsPort = tls == null ? -1 : Ports.free();
     int distPort = Ports.free();
     this.node = "parley" + port + "@localhost";
     Files.createDirectories(directory.resolve("home"));
@@ -62,7 +64,16 @@ public final class RabbitNode implements AutoCloseable {
             "loopback_users = none",
             "log.console = false",
             "log.file.level = warning",
-            ""),
+            tls == null
+                ? ""
+                : String.join(
+                    "\n",
+                    "listeners.ssl.default = 127.0.0.1:" + tlsPort,
+                    "ssl_options.certfile = " + tls.certificate().toAbsolutePath(),
+                    "ssl_options.keyfile = " + tls.key().toAbsolutePath(),
+                    "ssl_options.verify = verify_none",
+                    "ssl_options.fail_if_no_peer_cert = false",
+                    "")),
         StandardCharsets.UTF_8);
     Files.writeString(
         directory.resolve("enabled_plugins"),
@@ -91,17 +102,25 @@ public final class RabbitNode implements AutoCloseable {
    * (unless the node's log is wanted: set {@code -Dparley.keepRabbitNode=true}).
    */
   public static RabbitNode startTemporary() {
-    return startFresh(null, null);
+    return startFresh(null, null, null);
+  }
+
+  /** The PEM files of a node's TLS listener: its certificate and its unencrypted key. */
+  public record Tls(Path certificate, Path key) {}
+
+  /** As {@link #startTemporary()}, with an AMQP-over-TLS listener too ({@link #tlsPort()}). */
+  public static RabbitNode startTemporary(Tls tls) {
+    return startFresh(null, null, java.util.Objects.requireNonNull(tls, "tls"));
   }
 
   /** As {@link #startTemporary()}, with the Erlang cookie of the cluster it is to join. */
   static RabbitNode startTemporary(String cookie) {
-    return startFresh(null, cookie);
+    return startFresh(null, cookie, null);
   }
 
   /** Creates and starts a node whose files live under {@code directory}. */
   public static RabbitNode start(Path directory) {
-    return startFresh(directory, null);
+    return startFresh(directory, null, null);
   }
 
   /**
@@ -110,15 +129,15 @@ public final class RabbitNode implements AutoCloseable {
    * therefore started again with fresh ports (and a fresh name), up to {@link #FIRST_START_TRIES}
    * times; a node that exits on a later {@link #start()} is not, since it must keep its ports.
    */
-  private static RabbitNode startFresh(Path directory, String cookie) {
+  private static RabbitNode startFresh(Path directory, String cookie, Tls tls) {
     IllegalStateException failure = null;
     for (int attempt = 1; attempt <= FIRST_START_TRIES; attempt++) {
       RabbitNode n;
       try {
         n =
             directory == null
-                ? new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true, cookie)
-                : new RabbitNode(directory, false, cookie);
+                ? new RabbitNode(Files.createTempDirectory("parley-rabbit-"), true, cookie, tls)
+                : new RabbitNode(directory, false, cookie, tls);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -154,7 +173,7 @@ public final class RabbitNode implements AutoCloseable {
       throw new UncheckedIOException("cannot start " + SERVER, e);
     }
     long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (!accepts(port) || !accepts(stompPort)) {
+    while (!accepts(port) || !accepts(stompPort) || (tlsPort > 0 && !accepts(tlsPort))) {
       if (!process.isAlive()) {
         throw new NodeExitedException(
             "RabbitMQ node "
@@ -241,6 +260,11 @@ public final class RabbitNode implements AutoCloseable {
 
   public int stompPort() {
     return stompPort;
+  }
+
+  /** The AMQP-over-TLS port; -1 for a node started without TLS. */
+  public int tlsPort() {
+    return tlsPort;
   }
 
   /** {@code amqp://guest:guest@127.0.0.1:<port>/<vhost>} ({@code /} for the default vhost). */

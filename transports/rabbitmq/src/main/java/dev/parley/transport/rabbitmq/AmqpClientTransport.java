@@ -104,6 +104,17 @@ final class AmqpClientTransport implements RabbitTransport {
     this.topologyCheck = Executors.newSingleThreadExecutor(named(instance + "-topology"));
     // One message amqp-client refuses must not close a connection (HeaderTableGuard).
     ConnectionFactory factory = HeaderTableGuard.connectionFactory(config.maxInboundMessageSize);
+    boolean tls = "amqps".equals(config.brokerUri.getScheme());
+    if (config.sslContext != null && !tls) {
+      shutdownThreads();
+      throw new IllegalArgumentException(
+          "sslContext: given for "
+              + Redaction.uri(config.brokerUri)
+              + " (expected: an amqps:// or rabbitmqs:// URI)");
+    }
+    if (config.sslContext != null) {
+      factory.useSslProtocol(config.sslContext); // setUri keeps a context it was given
+    }
     try {
       factory.setUri(config.brokerUri);
     } catch (Exception e) {
@@ -116,6 +127,11 @@ final class AmqpClientTransport implements RabbitTransport {
               + " ("
               + Redaction.text(e.getMessage(), config.brokerUri)
               + ")");
+    }
+    if (tls) {
+      // The certificate must name the host. amqp-client 5.x turns this on with the context it is
+      // given; said here so that it never depends on how the context came.
+      factory.enableHostnameVerification();
     }
     if ("/".equals(config.brokerUri.getRawPath())) {
       // amqp-client reads a bare trailing slash as the empty vhost name; users mean the default.
@@ -181,6 +197,12 @@ final class AmqpClientTransport implements RabbitTransport {
         return config.addresses.isEmpty()
             ? factory.newConnection(name)
             : factory.newConnection(config.addresses, name);
+      } catch (javax.net.ssl.SSLException e) {
+        // an untrusted certificate, or one for another host: trying again only repeats it
+        throw new TransportException(
+            "parley.rabbitmq.tls_failed",
+            "TLS with RabbitMQ at " + where + " failed: " + e.getMessage(),
+            e);
       } catch (com.rabbitmq.client.AuthenticationFailureException e) {
         // a refused login is not transient: trying again only repeats it (and RabbitMQ logs each)
         throw new TransportException(

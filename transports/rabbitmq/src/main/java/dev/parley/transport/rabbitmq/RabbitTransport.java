@@ -33,8 +33,9 @@ public interface RabbitTransport extends Transport {
 
   /**
    * A builder connecting to {@code brokerUri}: {@code amqp://[user:password@]host[:port][/vhost]}
-   * ({@code amqps://} for TLS; {@code rabbitmq://} is read as {@code amqp://}). The nodes of a
-   * cluster may stand in it separated by commas, {@code
+   * ({@code amqps://} or {@code rabbitmqs://} for TLS: the broker's certificate checked against the
+   * JVM's trust store, or {@link Builder#sslContext}'s, and its host name; {@code rabbitmq://} is
+   * read as {@code amqp://}). The nodes of a cluster may stand in it separated by commas, {@code
    * rabbitmq://user:password@rabbit-1:5672,rabbit-2:5672,rabbit-3:5672/orders}, as in {@code
    * PARLEY_BROKER_URL}: they are its {@link Builder#addresses addresses}.
    */
@@ -65,6 +66,7 @@ public interface RabbitTransport extends Transport {
     Duration rpcTimeout = Duration.ofSeconds(10);
     String connectionName = "parley";
     List<Address> addresses = List.of();
+    javax.net.ssl.SSLContext sslContext;
 
     private Builder(URI brokerUri) {
       Objects.requireNonNull(brokerUri, "brokerUri");
@@ -237,6 +239,17 @@ public interface RabbitTransport extends Transport {
         parsed.add(address);
       }
       this.addresses = List.copyOf(parsed);
+      return this;
+    }
+
+    /**
+     * The TLS context of an {@code amqps://} connection (its trust managers decide which broker
+     * certificates are trusted — a private CA's —, its key managers give a client certificate); the
+     * JVM's default by default. Either way the broker's certificate must name the host connected to
+     * (host name verification).
+     */
+    public Builder sslContext(javax.net.ssl.SSLContext sslContext) {
+      this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
       return this;
     }
 

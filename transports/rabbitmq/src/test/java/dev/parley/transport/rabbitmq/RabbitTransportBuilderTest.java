@@ -45,6 +45,14 @@ class RabbitTransportBuilderTest {
   }
 
   @Test
+  void aTlsContextForAPlainUriIsRefused() throws Exception {
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getDefault();
+    assertThatThrownBy(() -> builder().sslContext(tls).startupConnectAttempts(1).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("amqps://");
+  }
+
+  @Test
   void withoutAddressesTheUrisHostAloneIsUsed() {
     assertThat(builder().addresses).isEmpty();
   }
