@@ -198,11 +198,14 @@ final class AmqpClientTransport implements RabbitTransport {
             ? factory.newConnection(name)
             : factory.newConnection(config.addresses, name);
       } catch (javax.net.ssl.SSLException e) {
-        // an untrusted certificate, or one for another host: trying again only repeats it
-        throw new TransportException(
-            "parley.rabbitmq.tls_failed",
-            "TLS with RabbitMQ at " + where + " failed: " + e.getMessage(),
-            e);
+        if (certificateRefused(e)) {
+          // an untrusted certificate, or one for another host: trying again only repeats it
+          throw new TransportException(
+              "parley.rabbitmq.tls_failed",
+              "TLS with RabbitMQ at " + where + " failed: " + e.getMessage(),
+              e);
+        }
+        last = e; // a handshake cut short (a broker starting or stopping): try again
       } catch (com.rabbitmq.client.AuthenticationFailureException e) {
         // a refused login is not transient: trying again only repeats it (and RabbitMQ logs each)
         throw new TransportException(
@@ -230,6 +233,16 @@ final class AmqpClientTransport implements RabbitTransport {
             + " attempt(s): "
             + (last == null ? "interrupted" : last.getMessage()),
         last);
+  }
+
+  /** Whether a TLS failure is the broker's certificate refused (not a connection cut short). */
+  private static boolean certificateRefused(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
