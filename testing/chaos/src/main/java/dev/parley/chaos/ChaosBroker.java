@@ -223,19 +223,22 @@ abstract class ChaosBroker implements AutoCloseable {
     @Override
     void killAndRestart() {
       java.util.Map<String, Integer> led = new java.util.TreeMap<>();
-      for (String line : cluster.ctl().list("list_queues", "name", "leader")) {
-        String[] columns = line.split("\t");
-        if (columns.length == 2 && columns[0].startsWith("m1.")) {
-          led.merge(columns[1], 1, Integer::sum);
-        }
-      }
+      java.util.Map<String, RabbitNode> byName = new java.util.HashMap<>();
+      cluster
+          .leaders()
+          .forEach(
+              (queue, node) -> {
+                if (queue.startsWith("m1.")) {
+                  led.merge(node.nodeName(), 1, Integer::sum);
+                  byName.put(node.nodeName(), node);
+                }
+              });
       String leader =
           led.entrySet().stream()
               .max(java.util.Map.Entry.comparingByValue())
               .map(java.util.Map.Entry::getKey)
               .orElseThrow(() -> new IllegalStateException("no queue of the run has a leader"));
-      RabbitNode victim =
-          cluster.nodes().stream().filter(n -> n.nodeName().equals(leader)).findFirst().get();
+      RabbitNode victim = byName.get(leader);
       victim.kill();
       boolean seenDown = !victim.isRunning();
       kills.add(leader + " leading " + led.get(leader) + " of " + led);

@@ -107,15 +107,24 @@ public final class RabbitCluster implements AutoCloseable {
     return null;
   }
 
-  /** The node leading the quorum queue {@code queue} (of the default vhost); null if none. */
-  public RabbitNode leaderOf(String queue) {
+  /** Each quorum queue of the default vhost with the node leading it (none while it has none). */
+  public java.util.Map<String, RabbitNode> leaders() {
+    java.util.Map<String, RabbitNode> leaders = new java.util.TreeMap<>();
     for (String line : ctl().list("list_queues", "name", "leader")) {
       String[] columns = line.split("\t");
-      if (columns.length == 2 && columns[0].equals(queue)) {
-        return nodes.stream().filter(n -> n.nodeName().equals(columns[1])).findFirst().orElse(null);
+      if (columns.length == 2) {
+        nodes.stream()
+            .filter(n -> n.nodeName().equals(columns[1]))
+            .findFirst()
+            .ifPresent(n -> leaders.put(columns[0], n));
       }
     }
-    return null;
+    return leaders;
+  }
+
+  /** The node leading the quorum queue {@code queue} (of the default vhost); null if none. */
+  public RabbitNode leaderOf(String queue) {
+    return leaders().get(queue);
   }
 
   /** Waits until {@code count} nodes report themselves running in the cluster. */

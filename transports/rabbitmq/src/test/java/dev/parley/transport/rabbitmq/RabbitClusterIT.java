@@ -73,6 +73,37 @@ class RabbitClusterIT {
     }
   }
 
+  /**
+   * Confirms stopped short of {@code wanted}: the run's, the queues' and the connections' state.
+   */
+  private static AssertionError stalled(
+      String when,
+      int wanted,
+      SendRun run,
+      RabbitTransport transport,
+      List<String> kills,
+      Throwable timeout) {
+    return new AssertionError(
+        when
+            + ": confirmed "
+            + run.confirmed()
+            + " of "
+            + wanted
+            + ", failed "
+            + run.failed()
+            + " "
+            + run.failureCodes()
+            + ", connected "
+            + transport.isConnected()
+            + "; kills "
+            + kills
+            + "; queues: "
+            + cluster.ctl().list("list_queues", "name", "type", "leader", "members", "online")
+            + "; connections: "
+            + cluster.ctl().list("list_connections", "client_properties", "port", "state"),
+        timeout);
+  }
+
   /** Every node in the URI, as {@code PARLEY_BROKER_URL} would give them. */
   private static URI clusterUri() {
     return URI.create("rabbitmq://guest:guest@" + String.join(",", cluster.addresses()) + "/%2F");
@@ -132,24 +163,7 @@ class RabbitClusterIT {
         try {
           await().atMost(Duration.ofSeconds(60)).until(() -> run.confirmed() >= threshold);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-          throw new AssertionError(
-              "before kill "
-                  + kill
-                  + ": confirmed "
-                  + run.confirmed()
-                  + " of "
-                  + threshold
-                  + ", failed "
-                  + run.failed()
-                  + " "
-                  + run.failureCodes()
-                  + ", connected "
-                  + transport.isConnected()
-                  + "; queues: "
-                  + cluster.ctl().list("list_queues", "name", "type", "leader", "members", "online")
-                  + "; connections: "
-                  + cluster.ctl().list("list_connections", "client_properties", "port", "state"),
-              e);
+          throw stalled("before kill " + kill, threshold, run, transport, killedOn, e);
         }
         confirmedBeforeLastKill = run.confirmed();
         // The queue's leader's node; every second kill, while no connection of ours has had to
@@ -191,22 +205,7 @@ class RabbitClusterIT {
             .atMost(Duration.ofSeconds(60))
             .until(() -> run.confirmed() >= last);
       } catch (org.awaitility.core.ConditionTimeoutException e) {
-        throw new AssertionError(
-            "after the last kill: confirmed "
-                + run.confirmed()
-                + " of "
-                + last
-                + ", failed "
-                + run.failed()
-                + " "
-                + run.failureCodes()
-                + ", connected "
-                + transport.isConnected()
-                + "; queues: "
-                + cluster.ctl().list("list_queues", "name", "type", "leader", "members", "online")
-                + "; kills "
-                + killedOn,
-            e);
+        throw stalled("after the last kill", last, run, transport, killedOn, e);
       }
       run.stop();
       run.await(Duration.ofSeconds(60));
