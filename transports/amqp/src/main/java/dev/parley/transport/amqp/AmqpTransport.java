@@ -1,9 +1,11 @@
 package dev.parley.transport.amqp;
 
+import dev.parley.transport.spi.BrokerAddresses;
 import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -24,7 +26,11 @@ import java.util.Objects;
  */
 public interface AmqpTransport extends Transport {
 
-  /** A builder connecting to {@code brokerUri} ({@code amqp://[user:password@]host:port}). */
+  /**
+   * A builder connecting to {@code brokerUri} ({@code amqp://[user:password@]host:port}; several
+   * brokers separated by commas, {@code amqp://app:pw@artemis-1:5672,artemis-2:5672}, are its
+   * {@link Builder#addresses addresses}).
+   */
   static Builder builder(URI brokerUri) {
     return new Builder(brokerUri);
   }
@@ -48,9 +54,10 @@ public interface AmqpTransport extends Transport {
     Duration requestTimeout = Duration.ofSeconds(10);
     boolean answerTemporaryQueues;
     AutoCloseable onClose;
+    List<BrokerAddresses.HostAndPort> addresses = List.of();
 
     private Builder(URI brokerUri) {
-      this.brokerUri = Objects.requireNonNull(brokerUri, "brokerUri");
+      Objects.requireNonNull(brokerUri, "brokerUri");
       String scheme = brokerUri.getScheme();
       if (!"amqp".equals(scheme) && !"amqps".equals(scheme)) {
         throw new IllegalArgumentException(
@@ -58,6 +65,34 @@ public interface AmqpTransport extends Transport {
                 + dev.parley.transport.spi.Redaction.uri(brokerUri)
                 + " (expected: amqp:// or amqps://)");
       }
+      var split = BrokerAddresses.split(brokerUri);
+      if (split.isPresent()) {
+        addresses = split.get().hosts();
+        brokerUri = split.get().firstHost();
+      }
+      if (brokerUri.getHost() == null) {
+        throw new IllegalArgumentException(
+            "brokerUri: "
+                + dev.parley.transport.spi.Redaction.uri(brokerUri)
+                + " (expected: amqp[s]://[user:password@]host[:port])");
+      }
+      this.brokerUri = brokerUri;
+    }
+
+    /**
+     * The brokers to connect to, {@code host[:port]} each ({@code [address]:port} for IPv6; without
+     * a port, the scheme's: 5672, or 5671 for {@code amqps}), in place of the broker URI's host and
+     * port (its user, password and TLS still apply): an Artemis live server and its backups, or the
+     * nodes of a cluster. The connection — at start-up and after every loss — tries them in turn
+     * until one accepts (Qpid JMS's failover list), so a broker's loss moves the transport to the
+     * next and every subscription is restored there. The URI may name them too, separated by
+     * commas: {@code amqp://app:pw@artemis-1:5672,artemis-2:5672}. Default: the URI's host and port
+     * alone. A broker that names its backups when the connection opens (Artemis with HA configured)
+     * adds them to the list.
+     */
+    public Builder addresses(String... hostAndPorts) {
+      this.addresses = BrokerAddresses.parse(hostAndPorts);
+      return this;
     }
 
     /** How long a send may wait for the broker's settlement before failing; default 10 s. */

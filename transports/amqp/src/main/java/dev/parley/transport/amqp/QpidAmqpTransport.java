@@ -2,6 +2,7 @@ package dev.parley.transport.amqp;
 
 import dev.parley.error.TransportException;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.BrokerAddresses;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -18,6 +19,7 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +57,7 @@ final class QpidAmqpTransport implements AmqpTransport {
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final URI brokerUri;
+  private final String safeUri;
   private final Duration sendTimeout;
 
   /** The code of a send refused because {@code maxPendingSends} sends wait already. */
@@ -104,6 +107,12 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   QpidAmqpTransport(AmqpTransport.Builder b) {
     this.brokerUri = b.brokerUri;
+    this.safeUri =
+        brokerUri.getScheme()
+            + "://"
+            + nodes(b).stream()
+                .map(Object::toString)
+                .collect(java.util.stream.Collectors.joining(","));
     this.sendTimeout = b.sendTimeout;
     this.maxPendingSends = b.maxPendingSends;
     this.closeTimeout = b.closeTimeout;
@@ -498,16 +507,15 @@ final class QpidAmqpTransport implements AmqpTransport {
   }
 
   private String failoverUri(AmqpTransport.Builder b) {
-    String remote =
-        brokerUri.getScheme()
-            + "://"
-            + brokerUri.getHost()
-            + ":"
-            + port(brokerUri)
-            + "?amqp.idleTimeout="
+    String options =
+        "?amqp.idleTimeout="
             + b.heartbeat.toMillis()
             + "&transport.connectTimeout="
             + Math.min(b.sendTimeout.toMillis(), 5000);
+    String remote =
+        nodes(b).stream()
+            .map(node -> brokerUri.getScheme() + "://" + node + options)
+            .collect(java.util.stream.Collectors.joining(","));
     return "failover:("
         + remote
         + ")"
@@ -529,11 +537,10 @@ final class QpidAmqpTransport implements AmqpTransport {
         + "&jms.forceAsyncAcks=false";
   }
 
-  private static int port(URI uri) {
-    if (uri.getPort() > 0) {
-      return uri.getPort();
-    }
-    return "amqps".equals(uri.getScheme()) ? 5671 : 5672;
+  /** The brokers, each with its port: the URI's host alone, or the builder's addresses. */
+  private static List<BrokerAddresses.HostAndPort> nodes(AmqpTransport.Builder b) {
+    return BrokerAddresses.nodes(
+        b.brokerUri, b.addresses, "amqps".equals(b.brokerUri.getScheme()) ? 5671 : 5672);
   }
 
   /**
@@ -556,8 +563,18 @@ final class QpidAmqpTransport implements AmqpTransport {
     return false;
   }
 
+  /** The broker's URI without user or password (every broker's, separated by commas). */
   private String safeUri() {
-    return brokerUri.getScheme() + "://" + brokerUri.getHost() + ":" + port(brokerUri);
+    return safeUri;
+  }
+
+  /** A broker's URI as Qpid JMS reports it, without its options. */
+  private static String safeUri(URI remote) {
+    return remote == null
+        ? "?"
+        : remote.getScheme()
+            + "://"
+            + new BrokerAddresses.HostAndPort(remote.getHost(), remote.getPort());
   }
 
   private static String decode(String s) {
@@ -605,14 +622,14 @@ final class QpidAmqpTransport implements AmqpTransport {
     @Override
     public void onConnectionInterrupted(URI remoteUri) {
       connected.set(false);
-      log.info("AMQP connection to {} interrupted; reconnecting", safeUri());
+      log.info("AMQP connection to {} interrupted; reconnecting", safeUri(remoteUri));
     }
 
     @Override
     public void onConnectionRestored(URI remoteUri) {
       connected.set(true);
       reconnects.incrementAndGet();
-      log.info("AMQP connection to {} restored", safeUri());
+      log.info("AMQP connection to {} restored", safeUri(remoteUri));
     }
 
     @Override

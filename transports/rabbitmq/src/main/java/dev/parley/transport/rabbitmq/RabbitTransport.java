@@ -1,11 +1,11 @@
 package dev.parley.transport.rabbitmq;
 
 import com.rabbitmq.client.Address;
+import dev.parley.transport.spi.BrokerAddresses;
 import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -81,20 +81,10 @@ public interface RabbitTransport extends Transport {
                 + dev.parley.transport.spi.Redaction.uri(brokerUri)
                 + " (expected: amqp://, amqps:// or rabbitmq://)");
       }
-      String authority = brokerUri.getRawAuthority();
-      if (brokerUri.getHost() == null && authority != null && authority.contains(",")) {
-        // java.net.URI takes several hosts for a registry-based authority, with no host of its own
-        int at = authority.lastIndexOf('@');
-        String[] hosts = authority.substring(at + 1).split(",", -1);
-        addresses(hosts);
-        brokerUri =
-            URI.create(
-                brokerUri.getScheme()
-                    + "://"
-                    + authority.substring(0, at + 1)
-                    + hosts[0].strip()
-                    + (brokerUri.getRawPath() == null ? "" : brokerUri.getRawPath())
-                    + (brokerUri.getRawQuery() == null ? "" : "?" + brokerUri.getRawQuery()));
+      var split = BrokerAddresses.split(brokerUri);
+      if (split.isPresent()) {
+        addresses = toAddresses(split.get().hosts());
+        brokerUri = split.get().firstHost();
       }
       this.brokerUri = brokerUri;
     }
@@ -217,29 +207,12 @@ public interface RabbitTransport extends Transport {
      * queue lives on one node and is gone while that node is.
      */
     public Builder addresses(String... hostAndPorts) {
-      Objects.requireNonNull(hostAndPorts, "hostAndPorts");
-      if (hostAndPorts.length == 0) {
-        throw new IllegalArgumentException("addresses: none (expected: at least one host[:port])");
-      }
-      List<Address> parsed = new ArrayList<>(hostAndPorts.length);
-      for (String hostAndPort : hostAndPorts) {
-        Objects.requireNonNull(hostAndPort, "an address");
-        Address address;
-        try {
-          address = Address.parseAddress(hostAndPort.strip());
-        } catch (RuntimeException e) {
-          throw new IllegalArgumentException(
-              "addresses: '" + hostAndPort + "' (expected: host[:port])", e);
-        }
-        int port = address.getPort(); // -1: none given
-        if (address.getHost().isEmpty() || port == 0 || port < -1 || port > 65535) {
-          throw new IllegalArgumentException(
-              "addresses: '" + hostAndPort + "' (expected: host[:port], a port 1-65535)");
-        }
-        parsed.add(address);
-      }
-      this.addresses = List.copyOf(parsed);
+      this.addresses = toAddresses(BrokerAddresses.parse(hostAndPorts));
       return this;
+    }
+
+    private static List<Address> toAddresses(List<BrokerAddresses.HostAndPort> hosts) {
+      return hosts.stream().map(h -> new Address(h.host(), h.port())).toList();
     }
 
     /**

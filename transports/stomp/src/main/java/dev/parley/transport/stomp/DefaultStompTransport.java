@@ -4,6 +4,7 @@ import dev.parley.error.BadInputException;
 import dev.parley.error.TransportException;
 import dev.parley.internal.Payloads;
 import dev.parley.message.Message;
+import dev.parley.transport.spi.BrokerAddresses;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
@@ -45,9 +46,17 @@ final class DefaultStompTransport implements StompTransport {
 
   private final StompTransport.Builder config;
   private final String name;
-  private final String host;
   private final javax.net.ssl.SSLSocketFactory tlsSockets;
-  private final int port;
+
+  /** The nodes, each with its port: the URI's host alone, or the builder's addresses. */
+  private final List<BrokerAddresses.HostAndPort> nodes;
+
+  /** Index in {@link #nodes} of the one that accepted last: each connection tries it first. */
+  private volatile int current;
+
+  /** The node the last connection attempt went to (for the start-up failures' messages). */
+  private volatile BrokerAddresses.HostAndPort lastTried;
+
   private final String virtualHost;
   private final String login;
   private final String passcode;
@@ -104,9 +113,9 @@ final class DefaultStompTransport implements StompTransport {
   DefaultStompTransport(StompTransport.Builder config) {
     this.config = config;
     this.name = "parley-stomp-" + INSTANCES.incrementAndGet();
-    this.host = config.brokerUri.getHost();
     boolean tls = "stomps".equals(config.brokerUri.getScheme());
-    this.port = config.brokerUri.getPort() > 0 ? config.brokerUri.getPort() : tls ? 61614 : 61613;
+    this.nodes = BrokerAddresses.nodes(config.brokerUri, config.addresses, tls ? 61614 : 61613);
+    this.lastTried = nodes.get(0);
     try {
       this.tlsSockets =
           !tls
@@ -148,28 +157,25 @@ final class DefaultStompTransport implements StompTransport {
         client = open();
         dialect = Dialect.forServer(client.session().server(), config.partitions);
         log.info(
-            "{}: connected to {} ({}) at {}:{}",
+            "{}: connected to {} ({}) at {}",
             name,
             client.session().server(),
             dialect.name(),
-            host,
-            port);
+            nodes.get(current));
         return;
       } catch (javax.net.ssl.SSLHandshakeException e) {
         // an untrusted or mismatched certificate: trying again only repeats it
         timer.shutdownNow();
         throw new TransportException(
             "parley.stomp.tls_failed",
-            "TLS with the STOMP broker at " + host + ":" + port + " failed: " + e.getMessage(),
+            "TLS with the STOMP broker at " + lastTried + " failed: " + e.getMessage(),
             e);
       } catch (StompClient.ConnectRefused e) {
         timer.shutdownNow();
         throw new TransportException(
             "parley.stomp.connection_refused",
             "the STOMP broker at "
-                + host
-                + ":"
-                + port
+                + lastTried
                 + " refused the connection: "
                 + dev.parley.transport.spi.Redaction.text(e.getMessage()),
             e);
@@ -188,7 +194,12 @@ final class DefaultStompTransport implements StompTransport {
     timer.shutdownNow();
     throw new TransportException(
         "parley.transport.connect",
-        "cannot connect to the STOMP broker at " + host + ":" + port + ": " + last,
+        "cannot connect to the STOMP broker at "
+            + nodes.stream()
+                .map(Object::toString)
+                .collect(java.util.stream.Collectors.joining(", "))
+            + ": "
+            + last,
         last);
   }
 
@@ -204,16 +215,50 @@ final class DefaultStompTransport implements StompTransport {
     return c;
   }
 
-  /** A connection to this transport's broker, with its settings. */
+  /**
+   * A connection to this transport's broker, with its settings: to the node that accepted last, or
+   * else to the next one that accepts. A refused login or certificate ends the round at once (each
+   * node of a cluster would refuse it alike); the last node's failure when none accepts.
+   */
   private StompClient connect(
       String threadName,
       StompFrameReader.BodyCopier copier,
       java.util.function.Consumer<StompFrame> onFrame,
       java.util.function.Consumer<Throwable> onClosed)
       throws IOException {
+    int first = current;
+    IOException failure = null;
+    for (int i = 0; i < nodes.size(); i++) {
+      int index = (first + i) % nodes.size();
+      BrokerAddresses.HostAndPort node = nodes.get(index);
+      lastTried = node;
+      try {
+        StompClient c = connect(node, threadName, copier, onFrame, onClosed);
+        current = index;
+        return c;
+      } catch (javax.net.ssl.SSLHandshakeException | StompClient.ConnectRefused e) {
+        throw e;
+      } catch (IOException e) {
+        if (nodes.size() > 1) {
+          log.debug(
+              "{}: the STOMP broker at {} did not accept: {}", threadName, node, e.toString());
+        }
+        failure = e;
+      }
+    }
+    throw failure;
+  }
+
+  private StompClient connect(
+      BrokerAddresses.HostAndPort node,
+      String threadName,
+      StompFrameReader.BodyCopier copier,
+      java.util.function.Consumer<StompFrame> onFrame,
+      java.util.function.Consumer<Throwable> onClosed)
+      throws IOException {
     return StompClient.connect(
-        host,
-        port,
+        node.host(),
+        node.port(),
         tlsSockets,
         virtualHost,
         login,
@@ -544,7 +589,7 @@ final class DefaultStompTransport implements StompTransport {
             && lost == droppedToGiveBack
             && System.nanoTime() - droppedAt < 2 * config.memberHeartbeat.toNanos();
     reconnects.incrementAndGet();
-    log.info("{}: reconnected to the STOMP broker", name);
+    log.info("{}: reconnected to the STOMP broker at {}", name, nodes.get(current));
     // Restore the subscriptions (each waits for its receipt, which the reader thread delivers).
     for (StompConsumer c : consumers) {
       if (!c.isRestored() && !partitionsToo) {

@@ -1,9 +1,11 @@
 package dev.parley.transport.stomp;
 
+import dev.parley.transport.spi.BrokerAddresses;
 import dev.parley.transport.spi.Durations;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -24,7 +26,9 @@ public interface StompTransport extends Transport {
    * by default; the path, if any, is the CONNECT frame's {@code host}, e.g. a RabbitMQ vhost), or
    * over TLS to {@code stomps://…} (port 61614 by default): the broker's certificate is verified
    * against the JVM's trust store (or {@link Builder#sslContext}'s) and its host name, and there is
-   * no fallback to plaintext.
+   * no fallback to plaintext. Several nodes may stand in it separated by commas, {@code
+   * stomp://guest:guest@node-1:61613,node-2:61613/}: they are its {@link Builder#addresses
+   * addresses}.
    */
   static Builder builder(URI brokerUri) {
     return new Builder(brokerUri);
@@ -52,9 +56,15 @@ public interface StompTransport extends Transport {
     int startupConnectAttempts = 20;
     int maxFrameBytes = 16 * 1024 * 1024;
     javax.net.ssl.SSLContext sslContext;
+    List<BrokerAddresses.HostAndPort> addresses = List.of();
 
     private Builder(URI brokerUri) {
       Objects.requireNonNull(brokerUri, "brokerUri");
+      var split = BrokerAddresses.split(brokerUri);
+      if (split.isPresent()) {
+        addresses = split.get().hosts();
+        brokerUri = split.get().firstHost();
+      }
       if (!("stomp".equals(brokerUri.getScheme()) || "stomps".equals(brokerUri.getScheme()))
           || brokerUri.getHost() == null) {
         throw new IllegalArgumentException(
@@ -63,6 +73,25 @@ public interface StompTransport extends Transport {
                 + " (expected: stomp[s]://[login:passcode@]host[:port][/vhost])");
       }
       this.brokerUri = brokerUri;
+    }
+
+    /**
+     * The nodes to connect to, {@code host[:port]} each ({@code [address]:port} for IPv6; without a
+     * port, the scheme's: 61613, or 61614 for {@code stomps}), in place of the broker URI's host
+     * and port (its login, passcode, virtual host and TLS still apply): a RabbitMQ cluster's nodes
+     * with the STOMP plugin, or an Artemis live server and its backups. Each connection — at
+     * start-up, at every reconnect, and the connection that copies large messages — tries them in
+     * turn, starting from the one that answered last, until one accepts; so a node's loss moves the
+     * transport to the next. The URI may name them too, separated by commas: {@code
+     * stomp://guest:guest@node-1:61613,node-2,node-3/}. Default: the URI's host and port alone.
+     *
+     * <p>Where the broker keeps a queue on one node (a RabbitMQ classic queue, as the STOMP plugin
+     * declares by default), its messages wait there while that node is down; the transport's sends
+     * and other subscriptions go on through another node.
+     */
+    public Builder addresses(String... hostAndPorts) {
+      this.addresses = BrokerAddresses.parse(hostAndPorts);
+      return this;
     }
 
     /**
