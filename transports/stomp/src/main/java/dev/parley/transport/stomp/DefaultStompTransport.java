@@ -155,7 +155,7 @@ final class DefaultStompTransport implements StompTransport {
     for (int attempt = 1; attempt <= config.startupConnectAttempts; attempt++) {
       try {
         client = open();
-        dialect = Dialect.forServer(client.session().server(), config.partitions);
+        dialect = Dialect.forServer(client.session().server(), config.partitions, config.queueType);
         log.info(
             "{}: connected to {} ({}) at {}",
             name,

@@ -20,9 +20,9 @@ abstract sealed class Dialect {
   static final String REPLY_PREFIX = "parley.reply.";
 
   /** The dialect for a broker that introduced itself as {@code server}. */
-  static Dialect forServer(String server, int partitions) {
+  static Dialect forServer(String server, int partitions, StompTransport.QueueType queueType) {
     if (server != null && server.startsWith("RabbitMQ")) {
-      return new RabbitMq(partitions);
+      return new RabbitMq(partitions, queueType);
     }
     return new Artemis();
   }
@@ -194,8 +194,23 @@ abstract sealed class Dialect {
   static final class RabbitMq extends Dialect {
     private final int partitions;
 
+    /** Whether the durable queues the plugin declares are quorum queues ({@code x-queue-type}). */
+    private final boolean quorum;
+
     RabbitMq(int partitions) {
+      this(partitions, StompTransport.QueueType.CLASSIC);
+    }
+
+    RabbitMq(int partitions, StompTransport.QueueType queueType) {
       this.partitions = partitions;
+      this.quorum = queueType == StompTransport.QueueType.QUORUM;
+    }
+
+    /** A durable queue's type, for the frame that may declare it. */
+    private void durableQueueType(Map<String, String> h) {
+      if (quorum) {
+        h.put("x-queue-type", "quorum");
+      }
     }
 
     @Override
@@ -344,6 +359,7 @@ abstract sealed class Dialect {
           // transient reply to a foreign durable queue would fail the declaration.
           h.put("destination", "/queue/" + name);
           h.put("persistent", "true");
+          durableQueueType(h);
         }
       }
       if (!delay.isZero()) {
@@ -359,6 +375,8 @@ abstract sealed class Dialect {
         h.put("x-message-ttl", Long.toString(delay.toMillis()));
         h.put("x-dead-letter-exchange", exchange);
         h.put("x-dead-letter-routing-key", routingKey);
+        h.remove("x-queue-type");
+        durableQueueType(h);
       }
       return h;
     }
@@ -371,12 +389,15 @@ abstract sealed class Dialect {
         h.put("x-queue-name", g.queueName());
         h.put("durable", "true");
         h.put("auto-delete", "false");
+        durableQueueType(h);
       } else {
         String name = ((Destination.Queue) d).name();
         h.put("destination", "/queue/" + name);
         if (temporary) {
           h.put("durable", "false");
           h.put("auto-delete", "true");
+        } else {
+          durableQueueType(h);
         }
       }
       h.put("prefetch-count", Integer.toString(prefetch));
@@ -390,6 +411,7 @@ abstract sealed class Dialect {
       h.put("x-queue-name", g.queueName() + ".p" + p);
       h.put("durable", "true");
       h.put("auto-delete", "false");
+      durableQueueType(h);
       h.put("prefetch-count", Integer.toString(prefetch));
       return h;
     }

@@ -43,6 +43,14 @@ public interface StompTransport extends Transport {
   /** {@code artemis} or {@code rabbitmq}: how destinations are named on the connected broker. */
   String dialect();
 
+  /** The type of the durable queues declared on RabbitMQ ({@link Builder#queueType}). */
+  enum QueueType {
+    /** A queue on one node: RabbitMQ's STOMP plugin's own choice. */
+    CLASSIC,
+    /** A queue replicated on the nodes of a cluster ({@code x-queue-type: quorum}). */
+    QUORUM
+  }
+
   /** Configures a {@link StompTransport}. Not thread-safe. */
   final class Builder {
     final URI brokerUri;
@@ -57,6 +65,7 @@ public interface StompTransport extends Transport {
     int maxFrameBytes = 16 * 1024 * 1024;
     javax.net.ssl.SSLContext sslContext;
     List<BrokerAddresses.HostAndPort> addresses = List.of();
+    QueueType queueType = QueueType.CLASSIC;
 
     private Builder(URI brokerUri) {
       Objects.requireNonNull(brokerUri, "brokerUri");
@@ -143,6 +152,21 @@ public interface StompTransport extends Transport {
      */
     public Builder memberHeartbeat(Duration memberHeartbeat) {
       this.memberHeartbeat = Durations.positive(memberHeartbeat, "memberHeartbeat");
+      return this;
+    }
+
+    /**
+     * RabbitMQ only: the type of the durable queues the STOMP plugin declares for this transport —
+     * command queues ({@code /queue/…}), consumer groups' queues and their partitions, delay and
+     * dead-letter queues; default {@link QueueType#CLASSIC}, what the plugin declares by itself.
+     * {@link QueueType#QUORUM} on a cluster: a quorum queue is replicated on the cluster's nodes
+     * and survives the loss of a minority of them, where a classic queue lives on one node and is
+     * gone while that node is. Callers' reply queues stay temporary classic queues. Every client of
+     * a queue must declare it alike: a queue that exists as the other type is refused by RabbitMQ
+     * ({@code precondition_failed}), and the subscription with it.
+     */
+    public Builder queueType(QueueType queueType) {
+      this.queueType = Objects.requireNonNull(queueType, "queueType");
       return this;
     }
 

@@ -115,4 +115,31 @@ class DialectTest {
     assertThat(Dialect.Artemis.queueName("orders.replies")).isEqualTo("orders.replies");
     assertThat(Dialect.Artemis.queueName("topic://news")).isEqualTo("topic://news");
   }
+
+  @Test
+  void quorumQueuesAreDeclaredWhereverTheTransportDeclaresADurableQueueAndNowhereElse() {
+    Dialect.RabbitMq quorum = new Dialect.RabbitMq(8, StompTransport.QueueType.QUORUM);
+    Destination.GroupQueue group = new Destination.GroupQueue("orders", "billing");
+    List<Map<String, String>> durable =
+        List.of(
+            quorum.sendHeaders(new Destination.Queue("kitchen"), REPLY, Duration.ZERO, true),
+            quorum.sendHeaders(group, REPLY, Duration.ofSeconds(5), true), // its delay queue
+            quorum.sendHeaders(
+                new Destination.Queue("kitchen"), REPLY, Duration.ofSeconds(5), true),
+            quorum.subscribeHeaders(new Destination.Queue("kitchen"), 10, false),
+            quorum.subscribeHeaders(group, 10, false),
+            quorum.partitionHeaders(group, 3, 10));
+    assertThat(durable).allSatisfy(h -> assertThat(h).containsEntry("x-queue-type", "quorum"));
+    List<Map<String, String>> notDeclared =
+        List.of(
+            quorum.sendHeaders(group, REPLY, Duration.ZERO, true), // to amq.topic
+            quorum.sendHeaders(
+                new Destination.Queue("parley.reply.orders.1"), REPLY, Duration.ZERO, false),
+            quorum.subscribeHeaders(new Destination.Queue("parley.reply.orders.1"), 10, true));
+    assertThat(notDeclared).allSatisfy(h -> assertThat(h).doesNotContainKey("x-queue-type"));
+    Dialect.RabbitMq classic = new Dialect.RabbitMq(8);
+    assertThat(classic.subscribeHeaders(group, 10, false)).doesNotContainKey("x-queue-type");
+    assertThat(classic.sendHeaders(new Destination.Queue("kitchen"), REPLY, Duration.ZERO, true))
+        .doesNotContainKey("x-queue-type");
+  }
 }
