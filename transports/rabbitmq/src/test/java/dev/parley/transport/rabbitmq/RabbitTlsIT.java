@@ -7,25 +7,19 @@ import static org.awaitility.Awaitility.await;
 import dev.parley.error.TransportException;
 import dev.parley.message.Message;
 import dev.parley.testing.kit.RabbitNode;
+import dev.parley.testing.kit.TestCertificate;
 import dev.parley.transport.spi.ConsumerSettings;
 import dev.parley.transport.spi.DeliveryHandler;
 import dev.parley.transport.spi.Destination;
 import dev.parley.transport.spi.SendOptions;
 import dev.parley.transport.spi.TransportSubscription;
-import java.io.InputStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,54 +43,11 @@ class RabbitTlsIT {
 
   @BeforeAll
   static void startANodeSpeakingTls() throws Exception {
-    Path keyStore = dir.resolve("node.p12");
-    Process keytool =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "node",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-dname",
-                "CN=localhost",
-                "-ext",
-                "SAN=dns:localhost",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                keyStore.toString(),
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(keytool.exitValue()).as(output).isZero();
-
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(keyStore)) {
-      keys.load(in, "changeit".toCharArray());
-    }
-    Path certificate = dir.resolve("node-cert.pem");
-    Path key = dir.resolve("node-key.pem");
-    Files.writeString(certificate, pem("CERTIFICATE", keys.getCertificate("node").getEncoded()));
-    Files.writeString(
-        key, pem("PRIVATE KEY", keys.getKey("node", "changeit".toCharArray()).getEncoded()));
-
-    KeyStore trusted = KeyStore.getInstance("PKCS12");
-    trusted.load(null, null);
-    trusted.setCertificateEntry("node", keys.getCertificate("node"));
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(trusted);
-    trusting = SSLContext.getInstance("TLS");
-    trusting.init(null, tmf.getTrustManagers(), null);
+    TestCertificate made =
+        TestCertificate.selfSigned(dir, TestCertificate.KeyType.RSA, "dns:localhost");
+    Path certificate = made.writeCertificatePem(dir.resolve("node-cert.pem"));
+    Path key = made.writeKeyPem(dir.resolve("node-key.pem"));
+    trusting = made.trustingContext();
 
     node = RabbitNode.startTemporary(new RabbitNode.Tls(certificate, key));
   }
@@ -106,16 +57,6 @@ class RabbitTlsIT {
     if (node != null) {
       node.close();
     }
-  }
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
   }
 
   private static URI tls(String host) {

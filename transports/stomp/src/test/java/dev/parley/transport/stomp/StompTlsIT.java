@@ -10,18 +10,14 @@ import dev.parley.codec.json.JsonCodec;
 import dev.parley.error.TransportException;
 import dev.parley.messaging.Channel;
 import dev.parley.messaging.Messaging;
-import java.io.InputStream;
+import dev.parley.testing.kit.TestCertificate;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,55 +39,16 @@ class StompTlsIT {
 
   @BeforeAll
   static void startABrokerSpeakingTls() throws Exception {
-    Path keyStore = dir.resolve("broker.p12");
-    Process keytool =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "broker",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=localhost",
-                "-ext",
-                "SAN=ip:127.0.0.1,dns:localhost",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                keyStore.toString(),
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(keytool.getInputStream().readAllBytes());
-    assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(keytool.exitValue()).as(output).isZero();
-
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(keyStore)) {
-      keys.load(in, "changeit".toCharArray());
-    }
-    Certificate certificate = keys.getCertificate("broker");
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("broker", certificate);
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(trust);
-    trusting = SSLContext.getInstance("TLS");
-    trusting.init(null, tmf.getTrustManagers(), null);
+    TestCertificate certificate =
+        TestCertificate.selfSigned(
+            dir, TestCertificate.KeyType.EC, "ip:127.0.0.1", "dns:localhost");
+    trusting = certificate.trustingContext();
 
     broker =
         EmbeddedBroker.builder()
             .dataDirectory(dir.resolve("data"))
             .ephemeralPorts()
-            .tls(keyStore, "changeit")
+            .tls(certificate.keyStore(), certificate.password())
             .build()
             .start();
   }
