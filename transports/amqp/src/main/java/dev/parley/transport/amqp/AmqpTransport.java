@@ -55,6 +55,7 @@ public interface AmqpTransport extends Transport {
     boolean answerTemporaryQueues;
     AutoCloseable onClose;
     List<BrokerAddresses.HostAndPort> addresses = List.of();
+    javax.net.ssl.SSLContext sslContext;
 
     private Builder(URI brokerUri) {
       Objects.requireNonNull(brokerUri, "brokerUri");
@@ -92,6 +93,27 @@ public interface AmqpTransport extends Transport {
      */
     public Builder addresses(String... hostAndPorts) {
       this.addresses = BrokerAddresses.parse(hostAndPorts);
+      return this;
+    }
+
+    /**
+     * The TLS context of an {@code amqps://} connection (its trust managers decide which broker
+     * certificates are trusted — a private CA's —, its key managers give a client certificate); the
+     * JVM's default by default. Either way the broker's certificate must name the host connected to
+     * (host name verification), and a certificate refused at start-up fails {@link #build()} at
+     * once with {@code parley.amqp.tls_failed}, where a broker that does not answer is tried again.
+     *
+     * @throws IllegalArgumentException for an {@code amqp://} URI, which speaks no TLS
+     */
+    public Builder sslContext(javax.net.ssl.SSLContext sslContext) {
+      Objects.requireNonNull(sslContext, "sslContext");
+      if (!"amqps".equals(brokerUri.getScheme())) {
+        throw new IllegalArgumentException(
+            "sslContext: for an amqps:// broker URI only (this one speaks no TLS: "
+                + dev.parley.transport.spi.Redaction.uri(brokerUri)
+                + ")");
+      }
+      this.sslContext = sslContext;
       return this;
     }
 

@@ -129,6 +129,9 @@ final class QpidAmqpTransport implements AmqpTransport {
     this.reconnectDelay = b.reconnectDelay;
     this.maxReconnectDelay = b.maxReconnectDelay;
     this.factory = new JmsConnectionFactory(failoverUri(b));
+    if (b.sslContext != null) {
+      factory.setSslContext(b.sslContext);
+    }
     factory.setPrefetchPolicy(prefetch);
     String userInfo = brokerUri.getRawUserInfo();
     if (userInfo != null) {
@@ -140,6 +143,10 @@ final class QpidAmqpTransport implements AmqpTransport {
     }
     Connection c = null;
     try {
+      if ("amqps".equals(brokerUri.getScheme())) {
+        if (Boolean.getBoolean("probe.off")) {
+        } else refuseAnUntrustedCertificate(b);
+      }
       c = connect();
       connected.set(true);
       this.connection = c;
@@ -148,13 +155,73 @@ final class QpidAmqpTransport implements AmqpTransport {
       closeQuietly(c);
       sendThread.shutdownNow();
       closeQuietly(onClose);
+      if (e instanceof TransportException refused) {
+        throw refused;
+      }
       throw new TransportException(
           securityRefusal(e)
               ? "parley.amqp.authentication_failed"
-              : "parley.transport.connect_failed",
+              : certificateRefusal(e) != null ? TLS_FAILED : "parley.transport.connect_failed",
           "cannot connect to AMQP broker " + safeUri(),
           e);
     }
+  }
+
+  /** The code of a start-up refused by TLS: the broker's certificate was not trusted. */
+  static final String TLS_FAILED = "parley.amqp.tls_failed";
+
+  /**
+   * Shakes hands with the first broker that answers, as Qpid JMS will (this context, the host name
+   * verified), and fails at once if that broker's certificate is refused: Qpid JMS's failover would
+   * try it again at every start-up attempt, though it would be refused every time. A broker that
+   * does not answer, or a handshake cut short, is left to those attempts.
+   */
+  private void refuseAnUntrustedCertificate(AmqpTransport.Builder b) {
+    javax.net.ssl.SSLSocketFactory sockets;
+    try {
+      sockets =
+          (b.sslContext != null ? b.sslContext : javax.net.ssl.SSLContext.getDefault())
+              .getSocketFactory();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no default TLS context", e);
+    }
+    int connectTimeout = (int) Math.min(b.sendTimeout.toMillis(), 5000);
+    for (BrokerAddresses.HostAndPort node : nodes(b)) {
+      try (java.net.Socket plain = new java.net.Socket()) {
+        plain.connect(new java.net.InetSocketAddress(node.host(), node.port()), connectTimeout);
+        plain.setSoTimeout(connectTimeout);
+        try (javax.net.ssl.SSLSocket secure =
+            (javax.net.ssl.SSLSocket) sockets.createSocket(plain, node.host(), node.port(), true)) {
+          javax.net.ssl.SSLParameters parameters = secure.getSSLParameters();
+          parameters.setEndpointIdentificationAlgorithm("HTTPS");
+          secure.setSSLParameters(parameters);
+          secure.startHandshake();
+          return; // trusted: Qpid JMS takes it from here
+        }
+      } catch (java.io.IOException e) {
+        Throwable refusal = certificateRefusal(e);
+        if (refusal != null) {
+          throw new TransportException(
+              TLS_FAILED,
+              "TLS with the AMQP broker at " + node + " failed: " + refusal.getMessage(),
+              e);
+        }
+        log.debug("TLS check of the AMQP broker at {}: {}", node, e.toString());
+      }
+    }
+  }
+
+  /** The certificate refusal among a failure's causes, or null. */
+  static Throwable certificateRefusal(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException) {
+        return t;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
   }
 
   /** A started connection with this transport's listeners. */
@@ -514,12 +581,24 @@ final class QpidAmqpTransport implements AmqpTransport {
             + Math.min(b.sendTimeout.toMillis(), 5000);
     String remote =
         nodes(b).stream()
-            .map(node -> brokerUri.getScheme() + "://" + node + options)
+            .map(
+                node ->
+                    brokerUri.getScheme()
+                        + "://"
+                        + node
+                        + options
+                        + ("amqps".equals(brokerUri.getScheme())
+                            ? "&transport.verifyHost=true"
+                            : ""))
             .collect(java.util.stream.Collectors.joining(","));
     return "failover:("
         + remote
         + ")"
+        // Qpid JMS waits initialReconnectDelay before the first attempt, then reconnectDelay (its
+        // own default 10 ms) doubled at each: both are the builder's reconnectDelay
         + "?failover.initialReconnectDelay="
+        + b.reconnectDelay.toMillis()
+        + "&failover.reconnectDelay="
         + b.reconnectDelay.toMillis()
         + "&failover.maxReconnectDelay="
         + b.maxReconnectDelay.toMillis()
