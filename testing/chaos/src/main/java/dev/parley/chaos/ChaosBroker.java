@@ -22,7 +22,8 @@ abstract class ChaosBroker implements AutoCloseable {
    * {@code artemis} (embedded Artemis in a child JVM, AMQP 1.0), {@code rabbitmq} (a private
    * RabbitMQ node, AMQP 0-9-1), {@code rabbitmq-cluster} (three private RabbitMQ nodes in a
    * cluster, the leader's node of most of the run's queues killed: RELIABILITY.md M15), {@code
-   * stomp} (the same node through its STOMP plugin, with Parley's STOMP transport) or {@code
+   * stomp} (the same node through its STOMP plugin, with Parley's STOMP transport), {@code
+   * stomp-cluster} (the cluster through its nodes' STOMP plugins, quorum queues) or {@code
    * artemis-stomp} (the child JVM's Artemis over STOMP).
    */
   static ChaosBroker named(String name) {
@@ -31,12 +32,14 @@ abstract class ChaosBroker implements AutoCloseable {
       case "rabbitmq" -> new Rabbit();
       case "rabbitmq-cluster" -> new RabbitClusterBroker();
       case "stomp" -> new RabbitStomp();
+      case "stomp-cluster" -> new StompClusterBroker();
       case "artemis-stomp" -> new ArtemisStomp();
       default ->
           throw new IllegalArgumentException(
               "broker: "
                   + name
-                  + " (expected: artemis, rabbitmq, rabbitmq-cluster, stomp, artemis-stomp)");
+                  + " (expected: artemis, rabbitmq, rabbitmq-cluster, stomp, stomp-cluster,"
+                  + " artemis-stomp)");
     };
   }
 
@@ -205,7 +208,7 @@ abstract class ChaosBroker implements AutoCloseable {
    * producer is given every node; each consumer and relay reaches them through a proxy that tries
    * them in turn (its kill switch).
    */
-  static final class RabbitClusterBroker extends Rabbit {
+  static class RabbitClusterBroker extends Rabbit {
     RabbitCluster cluster;
     final java.util.List<String> kills = new java.util.ArrayList<>();
     int felt;
@@ -296,6 +299,62 @@ abstract class ChaosBroker implements AutoCloseable {
   }
 
   /**
+   * The three-node cluster through its nodes' STOMP plugins (RELIABILITY.md M15 on STOMP): the
+   * transports declare quorum queues ({@link StompTransport.Builder#queueType}); the producer is
+   * given every node's STOMP port, each consumer and relay reaches them through a proxy that tries
+   * them in turn.
+   */
+  static final class StompClusterBroker extends RabbitClusterBroker {
+
+    @Override
+    String name() {
+      return "private RabbitMQ cluster of 3 nodes, STOMP 1.2 (its STOMP plugin), quorum queues";
+    }
+
+    private int[] stompPorts() {
+      return cluster.nodes().stream().mapToInt(RabbitNode::stompPort).toArray();
+    }
+
+    @Override
+    int port() {
+      return stompPorts()[0];
+    }
+
+    @Override
+    Transport transport(int port) {
+      return stompBuilder("stomp://guest:guest@127.0.0.1:" + port + "/")
+          .queueType(StompTransport.QueueType.QUORUM)
+          .build();
+    }
+
+    @Override
+    Transport directTransport() {
+      return stompBuilder("stomp://guest:guest@127.0.0.1:1/")
+          .addresses(
+              java.util.Arrays.stream(stompPorts())
+                  .mapToObj(p -> "127.0.0.1:" + p)
+                  .toArray(String[]::new))
+          .queueType(StompTransport.QueueType.QUORUM)
+          .build();
+    }
+
+    @Override
+    FaultProxy proxy() {
+      return FaultProxy.toAny(stompPorts());
+    }
+
+    @Override
+    long reconnects(Transport transport) {
+      return ((StompTransport) transport).reconnects();
+    }
+
+    @Override
+    boolean isConnected(Transport transport) {
+      return ((StompTransport) transport).isConnected();
+    }
+  }
+
+  /**
    * The private RabbitMQ node through its STOMP plugin: Parley's own STOMP client (receipts,
    * client-individual acks, its partition members) under the same kills (RELIABILITY.md M13 as M1).
    */
@@ -353,12 +412,16 @@ abstract class ChaosBroker implements AutoCloseable {
 
   /** Parley's STOMP transport with the run's short timeouts and heart-beats. */
   static StompTransport stomp(String uri) {
+    return stompBuilder(uri).build();
+  }
+
+  /** {@link #stomp}'s builder, for more settings. */
+  static StompTransport.Builder stompBuilder(String uri) {
     return StompTransport.builder(URI.create(uri))
         .sendTimeout(Duration.ofSeconds(3))
         .heartbeat(Duration.ofSeconds(1))
         .reconnectInterval(Duration.ofMillis(250))
         .memberHeartbeat(Duration.ofMillis(300))
-        .closeTimeout(Duration.ofSeconds(2))
-        .build();
+        .closeTimeout(Duration.ofSeconds(2));
   }
 }

@@ -14,10 +14,11 @@ import java.util.Locale;
  * </pre>
  *
  * Options: {@code --size build|full} (default full: 100,000 messages; build: 10,000), {@code
- * --broker artemis|rabbitmq|rabbitmq-cluster|stomp|artemis-stomp} (default artemis), {@code
- * --database postgresql|h2} (default postgresql, the machine's on 127.0.0.1:5432), {@code --seed N}
- * (default: random, printed), and {@code --messages}, {@code --keys}, {@code --writers}, {@code
- * --broker-kills}, {@code --consumer-kills}, {@code --relay-kills} to override the size's numbers.
+ * --broker artemis|rabbitmq|rabbitmq-cluster|stomp|stomp-cluster|artemis-stomp} (default artemis),
+ * {@code --database postgresql|h2} (default postgresql, the machine's on 127.0.0.1:5432), {@code
+ * --seed N} (default: random, printed), and {@code --messages}, {@code --keys}, {@code --writers},
+ * {@code --broker-kills}, {@code --consumer-kills}, {@code --relay-kills} to override the size's
+ * numbers.
  */
 public final class ChaosMain {
 
