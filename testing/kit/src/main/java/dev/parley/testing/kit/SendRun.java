@@ -60,7 +60,9 @@ public final class SendRun {
             () -> {
               for (int i = 0; i < messages && !stopped && System.nanoTime() < deadline; i++) {
                 if (failed.get() > 0 && !connected.getAsBoolean()) {
-                  Awaitility.await().atMost(Duration.ofSeconds(60)).until(connected::getAsBoolean);
+                  Awaitility.await()
+                      .atMost(Duration.ofSeconds(60))
+                      .until(() -> stopped || connected.getAsBoolean());
                 }
                 if (period > 0) {
                   // a rate, not a synchronisation: the next send's time on the run's schedule
@@ -134,13 +136,46 @@ public final class SendRun {
     return failed.get();
   }
 
-  /** Waits for the loop and every send it made to finish. */
+  /**
+   * Waits for the loop and every send it made to finish; if they do not within {@code timeout},
+   * prints every thread's stack (where a send or the loop hangs) and fails saying what was left.
+   */
   public void await(Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    loop.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-        .exceptionally(e -> null)
-        .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    try {
+      loop.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+          .exceptionally(e -> null)
+          .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      StringBuilder threads = new StringBuilder("SendRun: threads when the run did not end\n");
+      Thread.getAllStackTraces()
+          .forEach(
+              (thread, stack) -> {
+                threads.append('"').append(thread.getName()).append("\" ");
+                threads.append(thread.getState()).append('\n');
+                for (StackTraceElement frame : stack) {
+                  threads.append("    at ").append(frame).append('\n');
+                }
+              });
+      System.out.println(threads);
+      long pending = outcomes.values().stream().filter(o -> o == Outcome.PENDING).count();
+      throw new AssertionError(
+          "the run did not end within "
+              + timeout
+              + ": loop "
+              + (loop.isDone() ? "done" : "still running")
+              + ", "
+              + pending
+              + " sends without an outcome, "
+              + confirmed.get()
+              + " confirmed, "
+              + failed.get()
+              + " failed "
+              + failureCodes()
+              + " (threads printed)",
+          e);
+    }
   }
 
   /**

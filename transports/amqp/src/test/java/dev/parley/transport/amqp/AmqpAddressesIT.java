@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.error.TransportException;
 import dev.parley.message.Message;
+import dev.parley.messaging.Messaging;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.transport.spi.ConsumerSettings;
@@ -95,16 +96,29 @@ class AmqpAddressesIT {
     }
   }
 
+  /**
+   * At start-up a node that does not answer is passed over; and a broker URL naming several nodes
+   * ({@code PARLEY_BROKER_URL}, {@code MessagingBuilder.brokerUri}) reaches the transport whole.
+   */
   @Test
-  void atStartUpANodeThatDoesNotAnswerIsPassedOverAndTheUriMayNameTheNodes() throws IOException {
+  void atStartUpANodeThatDoesNotAnswerIsPassedOverAndTheBrokerUrlMayNameTheNodes()
+      throws IOException {
     int dead = closedPort();
     try (FaultProxy live = FaultProxy.to("127.0.0.1", broker.amqpUri().getPort());
-        AmqpTransport transport =
-            builder(URI.create("amqp://127.0.0.1:" + dead + ",127.0.0.1:" + live.port())).build()) {
+        Messaging messaging =
+            Messaging.builder()
+                .service("addresses")
+                .brokerUri("amqp://127.0.0.1:" + dead + ",127.0.0.1:" + live.port())
+                .build()) {
+      assertThat(messaging.transport()).isInstanceOf(AmqpTransport.class);
       assertThat(live.accepted()).isPositive();
       assertThat(
-              transport.send(
-                  new Destination.Queue("addresses.amqp.startup"), message("m"), SendOptions.NONE))
+              messaging
+                  .transport()
+                  .send(
+                      new Destination.Queue("addresses.amqp.startup"),
+                      message("m"),
+                      SendOptions.NONE))
           .succeedsWithin(Duration.ofSeconds(10));
     }
   }

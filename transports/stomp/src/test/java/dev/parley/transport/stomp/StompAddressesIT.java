@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.error.TransportException;
 import dev.parley.message.Message;
+import dev.parley.messaging.Messaging;
 import dev.parley.testing.kit.EmbeddedBrokerExtension;
 import dev.parley.testing.kit.FaultProxy;
 import dev.parley.transport.spi.ConsumerSettings;
@@ -94,19 +95,26 @@ class StompAddressesIT {
     }
   }
 
+  /**
+   * At start-up a node that does not answer is passed over; and a broker URL naming several nodes
+   * ({@code PARLEY_BROKER_URL}, {@code MessagingBuilder.brokerUri}) reaches the transport whole.
+   */
   @Test
-  void atStartUpANodeThatDoesNotAnswerIsPassedOverAndTheUriMayNameTheNodes() throws IOException {
+  void atStartUpANodeThatDoesNotAnswerIsPassedOverAndTheBrokerUrlMayNameTheNodes()
+      throws IOException {
     int dead = closedPort();
     try (FaultProxy live = FaultProxy.to("127.0.0.1", broker.stompUri().getPort());
-        StompTransport transport =
-            builder(
-                    URI.create(
-                        "stomp://guest:guest@127.0.0.1:" + dead + ",127.0.0.1:" + live.port()))
+        Messaging messaging =
+            Messaging.builder()
+                .service("addresses")
+                .brokerUri("stomp://guest:guest@127.0.0.1:" + dead + ",127.0.0.1:" + live.port())
                 .build()) {
+      assertThat(messaging.transport()).isInstanceOf(StompTransport.class);
       assertThat(live.accepted()).isPositive();
       assertThat(
-              transport.send(
-                  new Destination.Queue("addresses.startup"), message("m"), SendOptions.NONE))
+              messaging
+                  .transport()
+                  .send(new Destination.Queue("addresses.startup"), message("m"), SendOptions.NONE))
           .succeedsWithin(Duration.ofSeconds(10));
     }
   }
