@@ -171,6 +171,9 @@ abstract class BatchingContract extends ExactlyOnceFixture {
    * retention of one hour. The table never holds more than rate × R × 1.1 rows, and a purge never
    * deletes an id younger than R.
    */
+  /** M8's concurrent callers: each waits for its batch's commit, so they bound a batch's size. */
+  private static final int CALLERS = Integer.getInteger("parley.m8.callers", 128);
+
   @Test
   void dedupRetentionStaysBoundedOverAMillionIds() throws Exception {
     FakeClock clock = FakeClock.startingNow();
@@ -184,17 +187,17 @@ abstract class BatchingContract extends ExactlyOnceFixture {
     Duration tick = Duration.ofHours(1).dividedBy(perHour);
     long maxRows = 0;
     long purged = 0;
-    ExecutorService threads = Executors.newFixedThreadPool(32);
+    ExecutorService threads = Executors.newFixedThreadPool(CALLERS);
     try {
       for (int done = 0; done < ids; done += perPurge) {
         int from = done;
         List<CompletableFuture<Void>> calls = new ArrayList<>();
-        for (int t = 0; t < 32; t++) {
+        for (int t = 0; t < CALLERS; t++) {
           int thread = t;
           calls.add(
               CompletableFuture.runAsync(
                   () -> {
-                    for (int i = from + thread; i < from + perPurge && i < ids; i += 32) {
+                    for (int i = from + thread; i < from + perPurge && i < ids; i += CALLERS) {
                       call(handler, "id-" + i);
                     }
                   },
