@@ -161,7 +161,9 @@ final class QpidAmqpTransport implements AmqpTransport {
       throw new TransportException(
           securityRefusal(e)
               ? "parley.amqp.authentication_failed"
-              : certificateRefusal(e) != null ? TLS_FAILED : "parley.transport.connect_failed",
+              : dev.parley.transport.spi.TlsFailures.certificateRefusal(e) != null
+                  ? TLS_FAILED
+                  : "parley.transport.connect_failed",
           "cannot connect to AMQP broker " + safeUri(),
           e);
     }
@@ -199,7 +201,7 @@ final class QpidAmqpTransport implements AmqpTransport {
           return; // trusted: Qpid JMS takes it from here
         }
       } catch (java.io.IOException e) {
-        Throwable refusal = certificateRefusal(e);
+        Throwable refusal = dev.parley.transport.spi.TlsFailures.certificateRefusal(e);
         if (refusal != null) {
           throw new TransportException(
               TLS_FAILED,
@@ -209,19 +211,6 @@ final class QpidAmqpTransport implements AmqpTransport {
         log.debug("TLS check of the AMQP broker at {}: {}", node, e.toString());
       }
     }
-  }
-
-  /** The certificate refusal among a failure's causes, or null. */
-  static Throwable certificateRefusal(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof java.security.cert.CertificateException) {
-        return t;
-      }
-      if (t.getCause() == t) {
-        break;
-      }
-    }
-    return null;
   }
 
   /** A started connection with this transport's listeners. */

@@ -198,7 +198,7 @@ final class AmqpClientTransport implements RabbitTransport {
             ? factory.newConnection(name)
             : factory.newConnection(config.addresses, name);
       } catch (javax.net.ssl.SSLException e) {
-        if (certificateRefused(e)) {
+        if (dev.parley.transport.spi.TlsFailures.certificateRefusal(e) != null) {
           // an untrusted certificate, or one for another host: trying again only repeats it
           throw new TransportException(
               "parley.rabbitmq.tls_failed",
@@ -236,15 +236,6 @@ final class AmqpClientTransport implements RabbitTransport {
   }
 
   /** Whether a TLS failure is the broker's certificate refused (not a connection cut short). */
-  private static boolean certificateRefused(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.security.cert.CertificateException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /**
    * amqp-client's own handling (it logs), and a consumer its connection's recovery could not
    * restore consumes again: amqp-client logs the failure and goes on without it, and its queue (a

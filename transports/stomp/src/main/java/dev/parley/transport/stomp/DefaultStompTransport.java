@@ -163,13 +163,6 @@ final class DefaultStompTransport implements StompTransport {
             dialect.name(),
             nodes.get(current));
         return;
-      } catch (javax.net.ssl.SSLHandshakeException e) {
-        // an untrusted or mismatched certificate: trying again only repeats it
-        timer.shutdownNow();
-        throw new TransportException(
-            "parley.stomp.tls_failed",
-            "TLS with the STOMP broker at " + lastTried + " failed: " + e.getMessage(),
-            e);
       } catch (StompClient.ConnectRefused e) {
         timer.shutdownNow();
         throw new TransportException(
@@ -180,6 +173,16 @@ final class DefaultStompTransport implements StompTransport {
                 + dev.parley.transport.spi.Redaction.text(e.getMessage()),
             e);
       } catch (IOException e) {
+        if (e instanceof javax.net.ssl.SSLHandshakeException
+            && dev.parley.transport.spi.TlsFailures.certificateRefusal(e) != null) {
+          // an untrusted or mismatched certificate: trying again only repeats it (a handshake cut
+          // short while a broker starts or stops is tried again, below)
+          timer.shutdownNow();
+          throw new TransportException(
+              "parley.stomp.tls_failed",
+              "TLS with the STOMP broker at " + lastTried + " failed: " + e.getMessage(),
+              e);
+        }
         last = e;
         if (attempt < config.startupConnectAttempts) {
           try {
@@ -236,8 +239,14 @@ final class DefaultStompTransport implements StompTransport {
         StompClient c = connect(node, threadName, copier, onFrame, onClosed);
         current = index;
         return c;
-      } catch (javax.net.ssl.SSLHandshakeException | StompClient.ConnectRefused e) {
+      } catch (StompClient.ConnectRefused e) {
         throw e;
+      } catch (javax.net.ssl.SSLHandshakeException e) {
+        if (dev.parley.transport.spi.TlsFailures.certificateRefusal(e) != null) {
+          throw e;
+        }
+        failure =
+            e; // a handshake cut short (a broker starting or stopping): like a lost connection
       } catch (IOException e) {
         if (nodes.size() > 1) {
           log.debug(
