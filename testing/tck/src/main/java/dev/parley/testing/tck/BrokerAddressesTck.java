@@ -55,6 +55,13 @@ public abstract class BrokerAddressesTck {
   /** The code of that failure. */
   protected abstract String connectFailureCode();
 
+  /** {@code 127.0.0.1:<port>} for each of {@code ports}, joined by {@code separator}. */
+  protected static String loopback(String separator, int... ports) {
+    return java.util.Arrays.stream(ports)
+        .mapToObj(p -> "127.0.0.1:" + p)
+        .collect(java.util.stream.Collectors.joining(separator));
+  }
+
   private static Message message(String id) {
     return Message.builder().id(id).payload(new byte[] {1}).build();
   }

@@ -5,8 +5,6 @@ import dev.parley.testing.tck.BrokerAddressesTck;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -37,11 +35,7 @@ class AmqpAddressesIT extends BrokerAddressesTck {
 
   @Override
   protected String brokerUrl(int... ports) {
-    return "amqp://" + hosts(ports);
-  }
-
-  private static String hosts(int[] ports) {
-    return Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
+    return "amqp://" + loopback(",", ports);
   }
 
   @Override
@@ -56,7 +50,7 @@ class AmqpAddressesIT extends BrokerAddressesTck {
 
   @Override
   protected String namesAll(int... ports) {
-    return "amqp://" + hosts(ports);
+    return "amqp://" + loopback(",", ports);
   }
 
   @Override

@@ -5,8 +5,6 @@ import dev.parley.testing.tck.BrokerAddressesTck;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -39,13 +37,7 @@ class RabbitAddressesIT extends BrokerAddressesTck {
 
   @Override
   protected String brokerUrl(int... ports) {
-    return "rabbitmq://guest:guest@" + hosts(ports, ",") + "/" + rabbit.vhost();
-  }
-
-  private static String hosts(int[] ports, String separator) {
-    return Arrays.stream(ports)
-        .mapToObj(p -> "127.0.0.1:" + p)
-        .collect(Collectors.joining(separator));
+    return "rabbitmq://guest:guest@" + loopback(",", ports) + "/" + rabbit.vhost();
   }
 
   @Override
@@ -60,7 +52,7 @@ class RabbitAddressesIT extends BrokerAddressesTck {
 
   @Override
   protected String namesAll(int... ports) {
-    return "at " + hosts(ports, ", ");
+    return "at " + loopback(", ", ports);
   }
 
   @Override

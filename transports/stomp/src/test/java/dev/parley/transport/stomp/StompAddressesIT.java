@@ -5,8 +5,6 @@ import dev.parley.testing.tck.BrokerAddressesTck;
 import dev.parley.transport.spi.Transport;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The STOMP transport given several nodes ({@link StompTransport.Builder#addresses}). */
@@ -34,13 +32,7 @@ class StompAddressesIT extends BrokerAddressesTck {
 
   @Override
   protected String brokerUrl(int... ports) {
-    return "stomp://guest:guest@" + hosts(ports, ",") + "/";
-  }
-
-  private static String hosts(int[] ports, String separator) {
-    return Arrays.stream(ports)
-        .mapToObj(p -> "127.0.0.1:" + p)
-        .collect(Collectors.joining(separator));
+    return "stomp://guest:guest@" + loopback(",", ports) + "/";
   }
 
   @Override
@@ -55,7 +47,7 @@ class StompAddressesIT extends BrokerAddressesTck {
 
   @Override
   protected String namesAll(int... ports) {
-    return "at " + hosts(ports, ", ");
+    return "at " + loopback(", ", ports);
   }
 
   @Override
