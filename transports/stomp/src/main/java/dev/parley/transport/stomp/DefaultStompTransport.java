@@ -245,8 +245,8 @@ final class DefaultStompTransport implements StompTransport {
         if (dev.parley.transport.spi.TlsFailures.certificateRefusal(e) != null) {
           throw e;
         }
-        failure =
-            e; // a handshake cut short (a broker starting or stopping): like a lost connection
+        // a handshake cut short (a broker starting or stopping): as a node that did not answer
+        failure = e;
       } catch (IOException e) {
         if (nodes.size() > 1) {
           log.debug(
