@@ -17,9 +17,6 @@ public final class TlsFailures {
       if (t instanceof java.security.cert.CertificateException refused) {
         return refused;
       }
-      if (t.getCause() == t) {
-        break;
-      }
     }
     return null;
   }

@@ -58,6 +58,10 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   private final URI brokerUri;
   private final String safeUri;
+
+  /** The brokers, each with its port: the URI's host alone, or the builder's addresses. */
+  private final List<BrokerAddresses.HostAndPort> nodes;
+
   private final Duration sendTimeout;
 
   /** The code of a send refused because {@code maxPendingSends} sends wait already. */
@@ -107,10 +111,13 @@ final class QpidAmqpTransport implements AmqpTransport {
 
   QpidAmqpTransport(AmqpTransport.Builder b) {
     this.brokerUri = b.brokerUri;
+    this.nodes =
+        BrokerAddresses.nodes(
+            brokerUri, b.addresses, "amqps".equals(brokerUri.getScheme()) ? 5671 : 5672);
     this.safeUri =
         brokerUri.getScheme()
             + "://"
-            + nodes(b).stream()
+            + nodes.stream()
                 .map(Object::toString)
                 .collect(java.util.stream.Collectors.joining(","));
     this.sendTimeout = b.sendTimeout;
@@ -187,7 +194,7 @@ final class QpidAmqpTransport implements AmqpTransport {
       throw new IllegalStateException("no default TLS context", e);
     }
     int connectTimeout = (int) Math.min(b.sendTimeout.toMillis(), 5000);
-    for (BrokerAddresses.HostAndPort node : nodes(b)) {
+    for (BrokerAddresses.HostAndPort node : nodes) {
       try (java.net.Socket plain = new java.net.Socket()) {
         plain.connect(new java.net.InetSocketAddress(node.host(), node.port()), connectTimeout);
         plain.setSoTimeout(connectTimeout);
@@ -568,7 +575,7 @@ final class QpidAmqpTransport implements AmqpTransport {
             + "&transport.connectTimeout="
             + Math.min(b.sendTimeout.toMillis(), 5000);
     String remote =
-        nodes(b).stream()
+        nodes.stream()
             .map(
                 node ->
                     brokerUri.getScheme()
@@ -602,12 +609,6 @@ final class QpidAmqpTransport implements AmqpTransport {
         + "&jms.requestTimeout="
         + b.requestTimeout.toMillis()
         + "&jms.forceAsyncAcks=false";
-  }
-
-  /** The brokers, each with its port: the URI's host alone, or the builder's addresses. */
-  private static List<BrokerAddresses.HostAndPort> nodes(AmqpTransport.Builder b) {
-    return BrokerAddresses.nodes(
-        b.brokerUri, b.addresses, "amqps".equals(b.brokerUri.getScheme()) ? 5671 : 5672);
   }
 
   /**

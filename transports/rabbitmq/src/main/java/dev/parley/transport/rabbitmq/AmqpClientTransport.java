@@ -235,7 +235,6 @@ final class AmqpClientTransport implements RabbitTransport {
         last);
   }
 
-  /** Whether a TLS failure is the broker's certificate refused (not a connection cut short). */
   /**
    * amqp-client's own handling (it logs), and a consumer its connection's recovery could not
    * restore consumes again: amqp-client logs the failure and goes on without it, and its queue (a
